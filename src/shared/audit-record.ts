@@ -1,0 +1,61 @@
+/**
+ * The audit record: one JSON object per line of the audit log. A tool call produces one
+ * `call` record (the decision, written before anything is forwarded) and, when it was
+ * forwarded, one `outcome` record (same `callId`) when the server answers or the session ends.
+ */
+
+/** Decision kinds as recorded. */
+export type AuditDecision = 'allow' | 'deny' | 'hidden' | 'rate_limited' | 'approved' | 'denied_by_user' | 'timeout' | 'cancelled' | 'paused' | 'error'
+
+/** Who made the decision. */
+export type DecidedBy = 'policy' | 'user' | 'grant' | 'timeout' | 'gateway'
+
+/** Outcome of a forwarded call. */
+export type AuditOutcome = 'ok' | 'is_error' | 'error' | 'server_exit' | 'cancelled'
+
+/** Fields the gateway supplies; the log adds seq, ts, prev and hash. */
+export interface AuditInput {
+  kind: 'call' | 'outcome'
+  callId: string
+  session: string
+  client?: string
+  server: string
+  tool: string
+  /** Call arguments: redacted and size-capped by the writer. Only on `call` records. */
+  args?: unknown
+  decision?: AuditDecision
+  decidedBy?: DecidedBy
+  rule?: string
+  reason?: string
+  outcome?: AuditOutcome
+  /** JSON-RPC error message or a result excerpt, capped by the writer. */
+  detail?: string
+  latencyMs?: number
+  /** Time spent waiting for a person, for approved calls. */
+  approvalMs?: number
+}
+
+/** A stored record. `prev` is the hash of the previous record ('' for the very first). */
+export interface AuditRecord extends AuditInput {
+  seq: number
+  ts: string
+  prev: string
+  hash: string
+}
+
+/** Query filter; all fields optional, ANDed. Results are newest first. */
+export interface AuditQuery {
+  server?: string
+  tool?: string
+  decision?: AuditDecision
+  client?: string
+  /** ISO time or epoch ms: records at or after. */
+  since?: string | number
+  until?: string | number
+  /** Case-insensitive substring over tool, server, client, reason, args. */
+  text?: string
+  kind?: 'call' | 'outcome'
+  limit?: number
+  /** Return records with seq lower than this (paging, newest first). */
+  beforeSeq?: number
+}

@@ -1,0 +1,109 @@
+/**
+ * The normalized policy model and the engine's decision type. The parser (parse.ts) turns a
+ * PolicyLayer/Intercept file (YAML or JSON) into `Policy`; the engine (engine.ts) is a pure
+ * function of (policy, call, counters, clock) that returns a `Decision`.
+ */
+
+/** Default posture for tools that no rule decides. */
+export type Posture = 'allow' | 'deny' | 'require_approval'
+
+/** The eleven condition operators. */
+export type ConditionOp =
+  | 'eq'
+  | 'neq'
+  | 'in'
+  | 'not_in'
+  | 'lt'
+  | 'lte'
+  | 'gt'
+  | 'gte'
+  | 'regex'
+  | 'contains'
+  | 'exists'
+
+/** One condition: `path` is `args.<dotted>` or `state.<counter>`. */
+export interface Condition {
+  path: string
+  op: ConditionOp
+  value?: unknown
+}
+
+/** A rate limit, calendar-aligned (UTC minute/hour/day) or sliding `{max, window}` seconds. */
+export type RateLimit =
+  | { kind: 'calendar'; max: number; unit: 'minute' | 'hour' | 'day'; scope: 'session' | 'global' }
+  | { kind: 'sliding'; max: number; windowSeconds: number; scope: 'session' | 'global' }
+
+/** A named state counter a rule maintains (Intercept `state`). */
+export interface StateSpec {
+  counter: string
+  window: 'minute' | 'hour' | 'day'
+  /** Fixed increment per call (default 1). */
+  increment: number
+  /** When set, the increment is read from this `args.*` path (a number). */
+  incrementFrom?: string
+}
+
+/** A rule. `action: 'evaluate'` means "conditions/limits decide"; the others are explicit. */
+export interface Rule {
+  name: string
+  action: 'evaluate' | 'deny' | 'allow' | 'require_approval'
+  conditions: Condition[]
+  onDeny?: string
+  rateLimit?: RateLimit
+  state?: StateSpec
+  approvalTimeoutSeconds?: number
+}
+
+/** Rules for one tool name or glob (`"*"` is the wildcard bucket). */
+export interface ToolPolicy {
+  pattern: string
+  rules: Rule[]
+}
+
+/** A parsed, validated policy. */
+export interface Policy {
+  version: '1'
+  description?: string
+  default: Posture
+  hide: string[]
+  tools: ToolPolicy[]
+  /** Policy-wide approval timeout in seconds, when given. */
+  approvalTimeoutSeconds?: number
+}
+
+/** The call the engine decides on. */
+export interface CallInput {
+  tool: string
+  args: Record<string, unknown>
+  sessionId: string
+}
+
+/**
+ * A counter increment the session reserves when it acts on a decision: committed when the call
+ * succeeds, rolled back when it fails. `key` already includes the scope (session or global).
+ */
+export type Reservation =
+  | { kind: 'calendar'; key: string; windowStart: number; windowEnd: number; amount: number }
+  | { kind: 'sliding'; key: string; at: number; windowMs: number; amount: number }
+
+/** The engine's verdict: a tagged union, switched on exhaustively by the session. */
+export type Decision =
+  | { kind: 'allow'; rule?: string; reservations: Reservation[] }
+  | { kind: 'deny'; reason: string; rule?: string }
+  | { kind: 'hidden' }
+  | { kind: 'rate_limited'; reason: string; rule?: string; retryAfterMs?: number }
+  | {
+      kind: 'needs_approval'
+      rule?: string
+      reason?: string
+      timeoutMs: number
+      reservations: Reservation[]
+    }
+
+/** Read access to counters, as the engine sees them (pure: no mutation). */
+export interface CounterView {
+  /** Committed + reserved amount for a calendar window counter. */
+  calendar(key: string, windowStart: number): number
+  /** Committed + reserved amount for a sliding counter within (now - windowMs, now]. */
+  sliding(key: string, now: number, windowMs: number): number
+}
