@@ -106,4 +106,22 @@ export interface CounterView {
   calendar(key: string, windowStart: number): number
   /** Committed + reserved amount for a sliding counter within (now - windowMs, now]. */
   sliding(key: string, now: number, windowMs: number): number
+  /**
+   * Optional: the earliest time at which the sliding amount drops to `limit` or below as entries
+   * age out (undefined when it already is). The engine uses it for `retryAfterMs`.
+   */
+  slidingFreeAt?(key: string, now: number, windowMs: number, limit: number): number | undefined
+}
+
+/** One problem found in a policy file, for inline display (line/column are 1-based when known). */
+export interface PolicyIssue {
+  file: string
+  /** Path inside the document, e.g. `tools.send_email.rules[0].rate_limit`; '' for the whole file. */
+  path: string
+  /** What was expected there, e.g. `"N/minute|hour|day" or {max, window}`. */
+  expected: string
+  /** The full message: `<file>: <path>: expected <expected>`. */
+  message: string
+  line?: number
+  column?: number
 }

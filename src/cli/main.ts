@@ -1,0 +1,70 @@
+/**
+ * The `airlock` command line. Each command lives in its own module; this file only dispatches.
+ * Exit codes: 0 ok, 1 failure (or a "deny" from `policy eval`), 2 usage / needs approval, 3 invalid input.
+ */
+import { CliError } from './cli-error'
+import { serveCommand } from './serve'
+import { serversCommand } from './servers'
+import { policyCommand } from './policy'
+import { auditCommand } from './audit'
+import { statusCommand } from './status'
+
+const USAGE = `airlock — an MCP gateway: every tool call passes a policy and lands in an audit log
+
+Usage:
+  airlock serve [--background]               run the gateway headless (approvals answered in this terminal)
+  airlock connect <server>                   the stdio proxy MCP clients run (see README)
+  airlock status                             is the gateway running; sessions; pending approvals
+  airlock servers add <name> [--env K=V]... [--cwd DIR] [--policy FILE] -- <command> [args...]
+  airlock servers list | remove <name> | enable <name> | disable <name>
+  airlock policy set <server> <file.yaml|json>
+  airlock policy show <server>
+  airlock policy check <file>
+  airlock policy eval --policy FILE --tool NAME [--args JSON]
+  airlock audit tail [-n N] [-f]
+  airlock audit query [--server S] [--tool T] [--decision D] [--client C] [--since TIME] [--text T] [--limit N] [--json]
+  airlock audit export --format csv|jsonl [filters as for query] [--out FILE]
+  airlock audit verify
+
+AIRLOCK_HOME sets the data directory (default: the platform's app-data directory for "Airlock").
+`
+
+/** Runs the CLI with the given arguments (without node and script). */
+export async function run(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv
+  switch (cmd) {
+    case 'serve':
+      return serveCommand(rest)
+    case 'servers':
+      return serversCommand(rest)
+    case 'policy':
+      return policyCommand(rest)
+    case 'audit':
+      return auditCommand(rest)
+    case 'status':
+      return statusCommand(rest)
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE)
+      return cmd === undefined ? 2 : 0
+    default:
+      throw new CliError(`unknown command "${cmd}"; run "airlock help" for the list`, 2)
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== -1) process.exitCode = code
+  },
+  (err: unknown) => {
+    if (err instanceof CliError) {
+      process.stderr.write(`airlock: ${err.message}\n`)
+      process.exitCode = err.exitCode
+    } else {
+      process.stderr.write(`airlock: ${(err as Error).stack ?? String(err)}\n`)
+      process.exitCode = 1
+    }
+  },
+)

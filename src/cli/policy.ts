@@ -1,0 +1,217 @@
+/**
+ * `airlock policy …`: attach a policy file to a server (validated first), show it, check a file
+ * with every problem located (`file:line:col: path: expected …`), and evaluate one tool call
+ * offline, exiting with the decision's code so scripts and CI can test policies.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { policyPath } from '../gateway/config-store'
+import { dataDir, dataPaths } from '../gateway/paths'
+import type { Config, ServerConfig } from '../shared/config'
+import { CounterStore, decide, describeDecision, exitCodeFor, validatePolicy } from '../shared/policy'
+import type { Decision, Policy, PolicyIssue } from '../shared/policy'
+import { changeConfig, findServer, loadConfig, noExtraPositionals, parseCommandArgs, positional } from './args'
+import { CliError } from './cli-error'
+
+const USAGE = 'airlock policy set <server> <file> | show <server> | check <file> | eval --policy FILE --tool NAME [--args JSON] [--session ID]'
+const EVAL_USAGE = 'airlock policy eval --policy FILE --tool NAME [--args \'{"key":"value"}\'] [--session ID]'
+
+/** Runs `airlock policy <sub> …`; returns the exit code (for `eval`, the decision's). */
+export async function policyCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv
+  switch (sub) {
+    case 'set':
+      return set(rest)
+    case 'show':
+      return show(rest)
+    case 'check':
+      return check(rest)
+    case 'eval':
+      return evaluate(rest)
+    case undefined:
+      throw new CliError(`missing a subcommand; usage: ${USAGE}`, 2)
+    default:
+      throw new CliError(`unknown subcommand "policy ${sub}"; usage: ${USAGE}`, 2)
+  }
+}
+
+/** A problem as `file:line:col: path: expected …` (line and column when known). */
+export function formatLocated(issue: PolicyIssue): string {
+  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}:${issue.column ?? 1}`
+  return issue.path === '' ? `${where}: expected ${issue.expected}` : `${where}: ${issue.path}: expected ${issue.expected}`
+}
+
+/**
+ * Reads and validates a policy file. Returns its absolute path and the parsed policy; an
+ * unreadable or invalid file is exit 3 with every problem located; `consequence` says what did
+ * not happen because of it.
+ */
+export function readPolicyFile(file: string, consequence = 'nothing was written'): { path: string; policy: Policy; text: string } {
+  const abs = path.resolve(file)
+  const text = readText(abs, file)
+  const result = validatePolicy(text, file)
+  if (!result.ok) {
+    const n = result.errors.length
+    throw new CliError(
+      `${file} is not a valid policy (${n} problem${n === 1 ? '' : 's'}); ${consequence}:\n${result.errors.map((e) => `  ${formatLocated(e)}`).join('\n')}\nFix the file ("airlock policy check ${file}" lists the problems) and try again.`,
+      3,
+    )
+  }
+  return { path: abs, policy: result.policy, text }
+}
+
+function readText(abs: string, shown: string): string {
+  try {
+    return fs.readFileSync(abs, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message
+    const hint = code === 'ENOENT' ? 'check the path' : code === 'EISDIR' ? 'give a policy file, not a directory' : 'check its permissions'
+    throw new CliError(`cannot read the policy file ${shown} (${code}); ${hint}`, 3, { cause: err })
+  }
+}
+
+function set(argv: string[]): number {
+  const usage = 'airlock policy set <server> <file.yaml|json>'
+  const { positionals } = parseCommandArgs('policy set', argv, {})
+  const name = positional(positionals, 0, 'the server name', usage)
+  const file = positional(positionals, 1, 'the policy file', usage)
+  noExtraPositionals(positionals, 2, usage)
+  const configFile = dataPaths(dataDir()).config
+  // Check the server first: the file may well be right, and the name is the cheaper mistake.
+  findServer(loadConfig(configFile), name)
+  const { path: abs, policy } = readPolicyFile(file)
+  changeConfig(configFile, (config) => {
+    findServer(config, name)
+    return { ...config, servers: config.servers.map((s) => (s.name === name ? { ...s, policy: abs } : s)) }
+  })
+  process.stdout.write(`policy of "${name}" set to ${abs} (${summaryLine(policy)})\n`)
+  process.stdout.write(`A running gateway applies it to the next call; edits to the file apply too.\n`)
+  return 0
+}
+
+function show(argv: string[]): number {
+  const usage = 'airlock policy show <server>'
+  const { positionals } = parseCommandArgs('policy show', argv, {})
+  const name = positional(positionals, 0, 'the server name', usage)
+  noExtraPositionals(positionals, 1, usage)
+  const home = dataDir()
+  const config = loadConfig(dataPaths(home).config)
+  const server = findServer(config, name)
+  const file = policyPath(home, server)
+  if (file === undefined) {
+    // The text goes to stdout (so it can be saved and edited), the explanation to stderr.
+    process.stdout.write(JSON.stringify(effectiveInline(server, config), null, 2) + '\n')
+    process.stderr.write(
+      server.policy === undefined
+        ? `(no policy file for "${name}": the default posture "${config.settings.defaultPosture}" applies; set one with "airlock policy set ${name} <file>")\n`
+        : `(inline policy of "${name}" in ${dataPaths(home).config})\n`,
+    )
+    return 0
+  }
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message
+    throw new CliError(`cannot read ${file}, the policy of "${name}" (${code}); the gateway denies its calls until you restore the file or run "airlock policy set ${name} <file>"`, 1, { cause: err })
+  }
+  process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`)
+  process.stderr.write(`(policy of "${name}": ${file})\n`)
+  const result = validatePolicy(text, file)
+  if (!result.ok) {
+    process.stderr.write(`warning: this file is not a valid policy; the gateway keeps the last good one (or denies every call):\n${result.errors.map((e) => `  ${formatLocated(e)}`).join('\n')}\n`)
+  }
+  return 0
+}
+
+function effectiveInline(server: ServerConfig, config: Config): Record<string, unknown> {
+  if (server.policy !== undefined && typeof server.policy === 'object') return server.policy
+  return { version: '1', default: config.settings.defaultPosture }
+}
+
+function check(argv: string[]): number {
+  const usage = 'airlock policy check <file>'
+  const { positionals } = parseCommandArgs('policy check', argv, {})
+  const file = positional(positionals, 0, 'the policy file', usage)
+  noExtraPositionals(positionals, 1, usage)
+  const text = readText(path.resolve(file), file)
+  const result = validatePolicy(text, file)
+  if (!result.ok) {
+    for (const e of result.errors) process.stdout.write(`${formatLocated(e)}\n`)
+    const n = result.errors.length
+    process.stderr.write(`${file}: ${n} problem${n === 1 ? '' : 's'}; the gateway refuses this policy until ${n === 1 ? 'it is' : 'they are'} fixed\n`)
+    return 3
+  }
+  const p = result.policy
+  const rules = p.tools.flatMap((t) => t.rules)
+  const count = (pred: (r: (typeof rules)[number]) => boolean): number => rules.filter(pred).length
+  const limited = count((r) => r.rateLimit !== undefined || r.state !== undefined)
+  const approval = count((r) => r.action === 'require_approval')
+  const denies = count((r) => r.action === 'deny')
+  process.stdout.write(
+    `ok: ${file} is a valid policy\n` +
+      (p.description ? `  description: ${p.description.trim().split('\n')[0] ?? ''}\n` : '') +
+      `  default:     ${p.default}\n` +
+      `  hidden:      ${p.hide.length ? p.hide.join(', ') : '(none)'}\n` +
+      `  tools:       ${p.tools.length} tool entr${p.tools.length === 1 ? 'y' : 'ies'}\n` +
+      `  rules:       ${rules.length} (${denies} deny, ${approval} require approval, ${limited} with rate limits or counters)\n`,
+  )
+  return 0
+}
+
+function summaryLine(p: Policy): string {
+  const rules = p.tools.reduce((n, t) => n + t.rules.length, 0)
+  return `default ${p.default}, ${p.hide.length} hidden, ${p.tools.length} tool entr${p.tools.length === 1 ? 'y' : 'ies'}, ${rules} rule${rules === 1 ? '' : 's'}`
+}
+
+function evaluate(argv: string[]): number {
+  const { values, positionals } = parseCommandArgs('policy eval', argv, {
+    policy: { type: 'string' },
+    tool: { type: 'string' },
+    args: { type: 'string' },
+    session: { type: 'string' },
+  })
+  noExtraPositionals(positionals, 0, EVAL_USAGE)
+  if (values.policy === undefined || values.policy === '') throw new CliError(`missing --policy FILE (the policy to evaluate against); usage: ${EVAL_USAGE}`, 3)
+  if (values.tool === undefined || values.tool === '') throw new CliError(`missing --tool NAME (the tool being called); usage: ${EVAL_USAGE}`, 3)
+  const args = parseCallArgs(values.args)
+  const { policy } = readPolicyFile(values.policy, 'nothing was evaluated')
+  const decision = decide(policy, { tool: values.tool, args, sessionId: values.session ?? 'cli' }, new CounterStore(), Date.now())
+  process.stdout.write(`${describeDecision(decision)}\n`)
+  const why = explain(decision, policy, values.tool)
+  if (why) process.stdout.write(`  reason: ${why}\n`)
+  return exitCodeFor(decision)
+}
+
+function parseCallArgs(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {}
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    throw new CliError(`--args is not valid JSON (${(err as Error).message}); quote it for your shell, e.g. --args '{"path":"/tmp/x"}'`, 3, { cause: err })
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CliError(`--args must be a JSON object of the tool's arguments (got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}), e.g. --args '{"path":"/tmp/x"}'`, 3)
+  }
+  return value as Record<string, unknown>
+}
+
+/** A second line for decisions whose description does not already say why. */
+function explain(d: Decision, policy: Policy, tool: string): string | undefined {
+  switch (d.kind) {
+    case 'allow':
+      return d.rule !== undefined ? `rule "${d.rule}" allows this call` : `no rule stopped "${tool}" and the policy's default is ${policy.default}`
+    case 'hidden':
+      return `"${tool}" matches the policy's hide list (${policy.hide.join(', ')})`
+    case 'deny':
+    case 'rate_limited':
+    case 'needs_approval':
+      // With a rule, the description already names it and its reason.
+      return d.rule !== undefined ? undefined : `no rule decided "${tool}"; the policy's default is ${policy.default}`
+    default: {
+      const never: never = d
+      return String(never)
+    }
+  }
+}

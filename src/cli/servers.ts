@@ -1,0 +1,191 @@
+/**
+ * `airlock servers …`: add, list, remove, enable and disable the MCP servers in config.json.
+ * Every change is a read-modify-write through the config store: an invalid config.json is
+ * reported (exit 3) and never overwritten. A running gateway picks changes up by itself.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { dataDir, dataPaths } from '../gateway/paths'
+import { serverConfigSchema, type Config, type ServerConfig } from '../shared/config'
+import { changeConfig, findServer, loadConfig, noExtraPositionals, parseCommandArgs, parsePairs, positional } from './args'
+import { CliError } from './cli-error'
+import { readPolicyFile } from './policy'
+
+const ADD_USAGE = 'airlock servers add <name> [--env K=V]... [--secret-env K=V]... [--cwd DIR] [--policy FILE] [--disabled] -- <command> [args...]'
+const USAGE = `airlock servers add <name> … -- <command> [args...] | list [--json] | remove <name> | enable <name> | disable <name>`
+
+/** Runs `airlock servers <sub> …`; returns the exit code. */
+export async function serversCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv
+  const home = dataDir()
+  const file = dataPaths(home).config
+  switch (sub) {
+    case 'add':
+      return add(file, rest)
+    case 'list':
+    case 'ls':
+      return list(file, rest)
+    case 'remove':
+    case 'rm':
+      return remove(file, rest)
+    case 'enable':
+      return setEnabled(file, rest, true)
+    case 'disable':
+      return setEnabled(file, rest, false)
+    case undefined:
+      throw new CliError(`missing a subcommand; usage: ${USAGE}`, 2)
+    default:
+      throw new CliError(`unknown subcommand "servers ${sub}"; usage: ${USAGE}`, 2)
+  }
+}
+
+function add(file: string, argv: string[]): number {
+  // Everything after the first "--" is the server's command line, verbatim (its own flags included).
+  const split = argv.indexOf('--')
+  const own = split < 0 ? argv : argv.slice(0, split)
+  const commandLine = split < 0 ? [] : argv.slice(split + 1)
+  const { values, positionals } = parseCommandArgs('servers add', own, {
+    env: { type: 'string', multiple: true },
+    'secret-env': { type: 'string', multiple: true },
+    cwd: { type: 'string' },
+    policy: { type: 'string' },
+    disabled: { type: 'boolean', default: false },
+  })
+  const name = positional(positionals, 0, 'the server name', ADD_USAGE)
+  if (positionals.length > 1) {
+    throw new CliError(`unexpected argument "${positionals[1] ?? ''}" before "--"; put the server's command after "--": ${ADD_USAGE}`, 2)
+  }
+  const [command, ...args] = commandLine
+  if (command === undefined || command === '') {
+    throw new CliError(`missing the command that starts the server after "--"; e.g. airlock servers add ${name} -- npx -y @modelcontextprotocol/server-memory`, 2)
+  }
+
+  const env = parsePairs('env', values.env)
+  const secrets = parsePairs('secret-env', values['secret-env'])
+  for (const key of Object.keys(secrets)) {
+    if (key in env) throw new CliError(`"${key}" is given with both --env and --secret-env; give it once`, 3)
+  }
+  let cwd: string | undefined
+  if (values.cwd !== undefined) {
+    cwd = path.resolve(values.cwd)
+    if (!isDirectory(cwd)) throw new CliError(`--cwd ${values.cwd}: no such directory (${cwd}); create it or give another one`, 3)
+  }
+  const policy = values.policy === undefined ? undefined : readPolicyFile(values.policy).path
+
+  const candidate = {
+    name,
+    command,
+    args,
+    env: { ...env, ...secrets },
+    secretEnv: Object.keys(secrets),
+    ...(cwd === undefined ? {} : { cwd }),
+    enabled: !values.disabled,
+    ...(policy === undefined ? {} : { policy }),
+  }
+  const parsed = serverConfigSchema.safeParse(candidate)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(server)'}: ${i.message}`)
+    throw new CliError(`cannot add server "${name}":\n${lines.join('\n')}`, 3)
+  }
+  const server = parsed.data
+
+  changeConfig(file, (config) => {
+    if (config.servers.some((s) => s.name === server.name)) {
+      throw new CliError(`a server named "${server.name}" already exists; run "airlock servers remove ${server.name}" first, or pick another name`, 1)
+    }
+    return { ...config, servers: [...config.servers, server] }
+  })
+  process.stdout.write(`added server "${server.name}": ${commandText(server)}${server.enabled ? '' : ' (disabled)'}\n`)
+  process.stdout.write(`  policy: ${policyText(server, undefined)}\n`)
+  if (server.secretEnv.length > 0) {
+    process.stdout.write(`  secret env ${server.secretEnv.join(', ')}: stored in ${file} (mode 0600); the desktop app moves them to the OS keychain\n`)
+  }
+  process.stdout.write(`  MCP clients connect with: airlock connect ${server.name}\n`)
+  return 0
+}
+
+function list(file: string, argv: string[]): number {
+  const { values, positionals } = parseCommandArgs('servers list', argv, { json: { type: 'boolean', default: false } })
+  noExtraPositionals(positionals, 0, 'airlock servers list [--json]')
+  const config = loadConfig(file)
+  const servers = config.servers.map(maskSecrets)
+  if (values.json) {
+    process.stdout.write(JSON.stringify(servers, null, 2) + '\n')
+    return 0
+  }
+  if (servers.length === 0) {
+    process.stdout.write(`no servers yet; add one with: airlock servers add <name> -- <command> [args...]\n`)
+    return 0
+  }
+  const rows = servers.map((s) => [s.name, s.enabled ? 'yes' : 'no', commandText(s), policyText(s, config)])
+  process.stdout.write(table(['NAME', 'ENABLED', 'COMMAND', 'POLICY'], rows))
+  return 0
+}
+
+function remove(file: string, argv: string[]): number {
+  const usage = 'airlock servers remove <name>'
+  const { positionals } = parseCommandArgs('servers remove', argv, {})
+  const name = positional(positionals, 0, 'the server name', usage)
+  noExtraPositionals(positionals, 1, usage)
+  changeConfig(file, (config) => {
+    findServer(config, name)
+    return { ...config, servers: config.servers.filter((s) => s.name !== name) }
+  })
+  process.stdout.write(`removed server "${name}" (its policy file, if any, was left in place)\n`)
+  return 0
+}
+
+function setEnabled(file: string, argv: string[], enabled: boolean): number {
+  const verb = enabled ? 'enable' : 'disable'
+  const usage = `airlock servers ${verb} <name>`
+  const { positionals } = parseCommandArgs(`servers ${verb}`, argv, {})
+  const name = positional(positionals, 0, 'the server name', usage)
+  noExtraPositionals(positionals, 1, usage)
+  let already = false
+  changeConfig(file, (config) => {
+    already = findServer(config, name).enabled === enabled
+    return { ...config, servers: config.servers.map((s) => (s.name === name ? { ...s, enabled } : s)) }
+  })
+  process.stdout.write(`server "${name}" ${already ? `was already ${verb}d` : `${verb}d`}\n`)
+  return 0
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return fs.statSync(dir).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+function maskSecrets(server: ServerConfig): ServerConfig {
+  if (server.secretEnv.length === 0) return server
+  const env = { ...server.env }
+  for (const key of server.secretEnv) if (key in env) env[key] = '********'
+  return { ...server, env }
+}
+
+/** The command line as a shell would show it: words with spaces or quotes are quoted. */
+function commandText(server: ServerConfig): string {
+  return [server.command, ...server.args].map(shellWord).join(' ')
+}
+
+function shellWord(word: string): string {
+  return word !== '' && /^[A-Za-z0-9_@%+=:,./~-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
+}
+
+function policyText(server: ServerConfig, config: Config | undefined): string {
+  if (typeof server.policy === 'string') return server.policy
+  if (server.policy !== undefined) return '(inline in config.json)'
+  return config ? `(none: default ${config.settings.defaultPosture})` : '(none: the default posture applies; set one with "airlock policy set")'
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd() + '\n'
+  return line(header) + rows.map(line).join('')
+}

@@ -1,0 +1,75 @@
+/**
+ * Answers approvals at the terminal of `airlock serve`: one y/n prompt at a time, the rest
+ * queued. Shows client, server, tool and an escaped excerpt of the arguments (agent-written,
+ * possibly hostile: control characters and escape sequences are made visible).
+ */
+import readline from 'node:readline'
+import type { ApprovalAnswer, Approver, PendingApproval } from '../gateway/approvals'
+import { escapeUnsafe, excerpt } from '../shared/excerpt'
+
+/** Maps a typed reply to an answer; anything unrecognised is a deny. */
+export function parseReply(reply: string): ApprovalAnswer {
+  switch (reply.trim().toLowerCase()) {
+    case 'y':
+    case 'yes':
+    case 'o':
+    case 'once':
+      return 'allow_once'
+    case 's':
+    case 'session':
+      return 'allow_session'
+    case 'a':
+    case 'always':
+      return 'allow_always'
+    default:
+      return 'deny'
+  }
+}
+
+/** The prompt text for a request. */
+export function promptText(req: PendingApproval, now: number): string {
+  const secs = Math.max(0, Math.round((req.deadline - now) / 1000))
+  return (
+    `\n⚠ ${escapeUnsafe(req.client)} wants to run "${escapeUnsafe(req.tool)}" on "${escapeUnsafe(req.server)}"` +
+    (req.rule ? ` (rule: ${escapeUnsafe(req.rule)})` : '') +
+    `\n  args: ${excerpt(req.argsExcerpt, 300)}` +
+    `\n  Allow? [y] once  [s] this session  [a] always  [N] deny  (${secs} s): `
+  )
+}
+
+/** A terminal approver over an input and output stream. */
+export class TerminalApprover implements Approver {
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor(
+    private readonly input: NodeJS.ReadableStream,
+    private readonly output: NodeJS.WritableStream,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Asks when earlier prompts are done; resolves undefined if withdrawn meanwhile. */
+  ask(req: PendingApproval, signal: AbortSignal): Promise<ApprovalAnswer | undefined> {
+    const turn = this.queue.then(() => (signal.aborted ? undefined : this.prompt(req, signal)))
+    this.queue = turn.catch(() => undefined)
+    return turn
+  }
+
+  private prompt(req: PendingApproval, signal: AbortSignal): Promise<ApprovalAnswer | undefined> {
+    return new Promise((resolve) => {
+      const rl = readline.createInterface({ input: this.input, output: this.output, terminal: false })
+      const onAbort = (): void => {
+        this.output.write('\n  (answered elsewhere, timed out or withdrawn)\n')
+        rl.close()
+        resolve(undefined)
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      rl.question(promptText(req, this.now()), (reply) => {
+        signal.removeEventListener('abort', onAbort)
+        rl.close()
+        const answer = parseReply(reply)
+        this.output.write(`  → ${answer}\n`)
+        resolve(answer)
+      })
+    })
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The approval center: one pending request per held `tools/call`, answered by whichever
+ * approver answers first (terminal prompt, web UI, desktop dialog); later answers are ignored.
+ * No approver, a timeout or a withdrawn call → not allowed. A late "allow" after a timeout
+ * leaves a single-use grant so that an identical retry passes.
+ */
+import { EventEmitter } from 'node:events'
+import { randomUUID } from 'node:crypto'
+
+/** How a person answered. */
+export type ApprovalAnswer = 'allow_once' | 'allow_session' | 'allow_always' | 'deny'
+
+/** How a request ended. */
+export type ApprovalOutcome =
+  | { answer: ApprovalAnswer; by: string }
+  | { answer: 'timeout' | 'cancelled' | 'no_approver'; by: 'gateway' }
+
+/** A pending request as shown to people (args already escaped and cut). */
+export interface PendingApproval {
+  id: string
+  session: string
+  client: string
+  server: string
+  tool: string
+  argsExcerpt: string
+  argsDigest: string
+  rule?: string
+  reason?: string
+  risk?: string
+  requestedAt: number
+  deadline: number
+}
+
+/** Something that can ask a person (the terminal prompt, a native dialog). */
+export interface Approver {
+  /** Asks about `req`; resolves with an answer, or undefined when it gave up. Must stop asking when `signal` aborts. */
+  ask(req: PendingApproval, signal: AbortSignal): Promise<ApprovalAnswer | undefined>
+}
+
+interface Entry {
+  req: PendingApproval
+  resolve: (o: ApprovalOutcome) => void
+  abort: AbortController
+  timer: NodeJS.Timeout
+}
+
+/** Events: `requested` (PendingApproval), `resolved` ({ id, outcome }), `late` ({ req, answer, by }). */
+export class ApprovalCenter extends EventEmitter {
+  private readonly pending = new Map<string, Entry>()
+  private readonly late = new Map<string, { req: PendingApproval; until: number }>()
+  private readonly approvers = new Set<Approver>()
+  private uiCount = 0
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly lateWindowMs = 10 * 60_000,
+  ) {
+    super()
+  }
+
+  /** Registers an approver; returns its removal. */
+  addApprover(a: Approver): () => void {
+    this.approvers.add(a)
+    return () => this.approvers.delete(a)
+  }
+
+  /** Counts a connected UI that answers through `decide`; returns its detach. */
+  attachUi(): () => void {
+    this.uiCount++
+    let done = false
+    return () => {
+      if (!done) this.uiCount--
+      done = true
+    }
+  }
+
+  /** Whether anyone can answer right now. */
+  hasApprover(): boolean {
+    return this.approvers.size > 0 || this.uiCount > 0
+  }
+
+  /** The requests waiting for an answer, oldest first. */
+  list(): PendingApproval[] {
+    return [...this.pending.values()].map((e) => e.req)
+  }
+
+  /**
+   * Asks for approval. Resolves once: first answer, timeout, `signal` abort, or at once with
+   * `no_approver` when nobody can answer.
+   */
+  request(fields: Omit<PendingApproval, 'id' | 'requestedAt' | 'deadline'>, timeoutMs: number, signal: AbortSignal): Promise<ApprovalOutcome> {
+    const now = this.now()
+    const req: PendingApproval = { ...fields, id: randomUUID(), requestedAt: now, deadline: now + timeoutMs }
+    if (!this.hasApprover()) return Promise.resolve({ answer: 'no_approver', by: 'gateway' })
+    if (signal.aborted) return Promise.resolve({ answer: 'cancelled', by: 'gateway' })
+    return new Promise<ApprovalOutcome>((resolve) => {
+      const abort = new AbortController()
+      const timer = setTimeout(() => this.finish(req.id, { answer: 'timeout', by: 'gateway' }), timeoutMs)
+      this.pending.set(req.id, { req, resolve, abort, timer })
+      signal.addEventListener('abort', () => this.finish(req.id, { answer: 'cancelled', by: 'gateway' }), { once: true })
+      this.emit('requested', req)
+      for (const a of this.approvers) {
+        a.ask(req, abort.signal).then(
+          (answer) => answer && this.decide(req.id, answer, 'terminal'),
+          () => undefined,
+        )
+      }
+    })
+  }
+
+  /**
+   * Answers a request. Returns 'ok' when this answer decided it, 'late' when it came after a
+   * timeout (an allow then leaves a single-use grant via the `late` event), 'unknown' otherwise.
+   */
+  decide(id: string, answer: ApprovalAnswer, by: string): 'ok' | 'late' | 'unknown' {
+    if (this.pending.has(id)) {
+      this.finish(id, { answer, by })
+      return 'ok'
+    }
+    const late = this.late.get(id)
+    if (late && late.until > this.now()) {
+      this.late.delete(id)
+      this.emit('late', { req: late.req, answer, by })
+      return 'late'
+    }
+    return 'unknown'
+  }
+
+  /** Ends every pending request as denied (the UI or gateway is going away). */
+  denyAll(by: string): void {
+    for (const id of [...this.pending.keys()]) this.finish(id, { answer: 'deny', by })
+  }
+
+  private finish(id: string, outcome: ApprovalOutcome): void {
+    const e = this.pending.get(id)
+    if (!e) return
+    this.pending.delete(id)
+    clearTimeout(e.timer)
+    e.abort.abort()
+    if (outcome.answer === 'timeout') {
+      const now = this.now()
+      for (const [k, v] of this.late) if (v.until <= now) this.late.delete(k)
+      this.late.set(id, { req: e.req, until: now + this.lateWindowMs })
+    }
+    this.emit('resolved', { id, outcome })
+    e.resolve(outcome)
+  }
+}

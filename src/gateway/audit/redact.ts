@@ -1,0 +1,287 @@
+/**
+ * Redaction and size caps for what the agent sends: call arguments are written by the agent and
+ * may be hostile (secrets, megabytes, cycles, absurd depth). Everything here is bounded in time
+ * and stack: depth, array items, object keys and visited nodes are all capped.
+ */
+
+/** Replacement for the value of a secret-looking key. */
+export const REDACTED = '[REDACTED]'
+
+/** Limits of {@link capArgs}; every field has a default. */
+export interface ArgsLimits {
+  /** Max bytes of the args as JSON (default 4096). */
+  maxBytes?: number
+  /** Nesting deeper than this becomes "[max depth]" (default 16). */
+  maxDepth?: number
+  /** Array items kept (default 100); the rest is summarised. */
+  maxItems?: number
+  /** Object keys kept (default 100); the rest is summarised. */
+  maxKeys?: number
+  /** Objects, arrays and values visited before the rest is dropped (default 5000). */
+  maxNodes?: number
+}
+
+/** Default `argsMaxBytes`. */
+export const DEFAULT_ARGS_MAX_BYTES = 4096
+
+// Substrings of a key (lowercased, separators removed) that mark a secret.
+const SECRET_PARTS = [
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'token',
+  'apikey',
+  'authorization',
+  'credential',
+  'privatekey',
+  'cookie',
+  'session',
+]
+// Counts of model tokens are not secrets.
+const TOKEN_COUNT = /^(max|min|num|total|input|output|prompt|completion)tokens?$|tokens?(count|limit|used)$/
+
+function normalizeKey(key: string): string {
+  return key.toLowerCase().replace(/[^a-z0-9]/g, '')
+}
+
+// "auth" only as a word (auth, x-auth, authHeader, basic_auth), not inside "author" or "oauthor".
+function hasAuthWord(key: string): boolean {
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+  return words.includes('auth')
+}
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .split('*')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*')
+  return new RegExp(`^${body}$`, 'i')
+}
+
+/**
+ * A predicate for keys whose values are redacted: the built-in secret-looking names
+ * (password, passwd, passphrase, secret, token, api_key/apikey, authorization, auth, cookie,
+ * credential, private_key, session — case-insensitive, matched inside longer names such as
+ * `github_token` or `X-Api-Key`) plus `extraKeys`: exact names, case-insensitive, `*` a wildcard.
+ */
+export function secretKeyMatcher(extraKeys: readonly string[] = []): (key: string) => boolean {
+  const exact = new Set<string>()
+  const globs: RegExp[] = []
+  for (const k of extraKeys) {
+    if (k.includes('*')) globs.push(globToRegExp(k))
+    else exact.add(k.toLowerCase())
+  }
+  // Keys repeat from call to call; a bounded cache keeps the check to one Map lookup.
+  const cache = new Map<string, boolean>()
+  return (key: string): boolean => {
+    const hit = cache.get(key)
+    if (hit !== undefined) return hit
+    const n = normalizeKey(key)
+    const secret =
+      (SECRET_PARTS.some((p) => n.includes(p)) && !TOKEN_COUNT.test(n)) ||
+      hasAuthWord(key) ||
+      exact.has(key.toLowerCase()) ||
+      globs.some((g) => g.test(key))
+    if (key.length <= 128) {
+      if (cache.size >= 2048) cache.clear()
+      cache.set(key, secret)
+    }
+    return secret
+  }
+}
+
+/** Cuts a string to `max` UTF-16 units with a "…[truncated N chars]" marker; shorter strings pass. */
+export function truncateText(text: string, max: number): string {
+  if (text.length <= max) return text
+  let cut = Math.max(0, max)
+  // Do not split a surrogate pair.
+  const code = text.charCodeAt(cut - 1)
+  if (code >= 0xd800 && code <= 0xdbff) cut--
+  return `${text.slice(0, cut)}…[truncated ${text.length - cut} chars]`
+}
+
+interface WalkContext {
+  isSecret: (key: string) => boolean
+  strCap: number
+  maxDepth: number
+  maxItems: number
+  maxKeys: number
+  nodes: number
+  maxNodes: number
+  /** Approximate JSON size emitted so far, and where the walk stops copying. */
+  size: number
+  sizeCap: number
+  ancestors: Set<object>
+}
+
+function walk(value: unknown, depth: number, ctx: WalkContext): unknown {
+  if (ctx.size > ctx.sizeCap) return '[…]'
+  switch (typeof value) {
+    case 'string': {
+      const s = truncateText(value, ctx.strCap)
+      ctx.size += s.length + 2
+      return s
+    }
+    case 'number':
+      ctx.size += 8
+      return Number.isFinite(value) ? value : String(value)
+    case 'boolean':
+      return value
+    case 'bigint':
+      return truncateText(value.toString(), ctx.strCap)
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined
+  }
+  if (value === null) return null
+  const obj = value as object
+  if (++ctx.nodes > ctx.maxNodes) return '[…]'
+  if (depth >= ctx.maxDepth) return '[max depth]'
+  if (ctx.ancestors.has(obj)) return '[circular]'
+  if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString()
+  if (ArrayBuffer.isView(obj)) return `[binary ${obj.byteLength} bytes]`
+  ctx.ancestors.add(obj)
+  ctx.size += 2
+  try {
+    if (Array.isArray(obj)) {
+      const n = Math.min(obj.length, ctx.maxItems)
+      const out: unknown[] = []
+      for (let i = 0; i < n; i++) {
+        if (ctx.nodes >= ctx.maxNodes) {
+          out.push(`…[${obj.length - i} more items]`)
+          return out
+        }
+        ctx.nodes++
+        const v = walk(obj[i], depth + 1, ctx)
+        out.push(v === undefined ? null : v)
+      }
+      if (obj.length > n) out.push(`…[${obj.length - n} more items]`)
+      return out
+    }
+    const out: Record<string, unknown> = {}
+    let kept = 0
+    let total = 0
+    for (const key in obj) {
+      if (!Object.prototype.hasOwnProperty.call(obj, key)) continue
+      total++
+      if (kept >= ctx.maxKeys || ctx.nodes >= ctx.maxNodes) continue
+      kept++
+      ctx.nodes++
+      ctx.size += key.length + 4
+      const v = ctx.isSecret(key) ? REDACTED : walk((obj as Record<string, unknown>)[key], depth + 1, ctx)
+      if (v !== undefined) out[truncateText(key, 256)] = v
+      // Stop counting past a large bound: enough for the summary, bounded in time.
+      if (total > ctx.maxKeys + 100_000) break
+    }
+    if (total > kept) out['…'] = `[${total - kept} more keys]`
+    return out
+  } finally {
+    ctx.ancestors.delete(obj)
+  }
+}
+
+/**
+ * Rough size in bytes of a value as JSON (string lengths in UTF-16 units), for the `bytes`
+ * field of a truncated excerpt. Visits at most 100 000 nodes: a lower bound past that.
+ */
+export function estimateJsonBytes(value: unknown): number {
+  let budget = 100_000
+  const seen = new Set<object>()
+  const stack: unknown[] = [value]
+  let bytes = 0
+  while (stack.length > 0 && budget-- > 0) {
+    const v = stack.pop()
+    switch (typeof v) {
+      case 'string':
+        bytes += v.length + 2
+        continue
+      case 'number':
+      case 'boolean':
+      case 'bigint':
+        bytes += String(v).length
+        continue
+      case 'undefined':
+      case 'function':
+      case 'symbol':
+        continue
+    }
+    if (v === null) {
+      bytes += 4
+      continue
+    }
+    const obj = v as object
+    if (seen.has(obj)) continue
+    seen.add(obj)
+    if (Array.isArray(obj)) {
+      bytes += 2 + Math.max(0, obj.length - 1)
+      const n = Math.min(obj.length, budget)
+      for (let i = 0; i < n; i++) stack.push(obj[i])
+    } else {
+      bytes += 2
+      for (const key in obj) {
+        if (!Object.prototype.hasOwnProperty.call(obj, key)) continue
+        bytes += key.length + 4
+        stack.push((obj as Record<string, unknown>)[key])
+        if (stack.length > budget) break
+      }
+    }
+  }
+  return bytes
+}
+
+/**
+ * A redacted, size-capped copy of call arguments whose JSON is at most `maxBytes` bytes:
+ * secret-looking keys (see {@link secretKeyMatcher}) get "[REDACTED]" at any depth; long
+ * strings are cut with "…[truncated N chars]"; long arrays, wide objects, deep nesting and
+ * cycles are summarised; if that is still too big the result is
+ * `{ _truncated: true, excerpt: "<first bytes of the redacted JSON>", bytes: <original size> }`.
+ */
+export function capArgs(
+  args: unknown,
+  isSecret: (key: string) => boolean,
+  limits: ArgsLimits = {},
+): unknown {
+  const maxBytes = limits.maxBytes ?? DEFAULT_ARGS_MAX_BYTES
+  const base = {
+    isSecret,
+    maxDepth: limits.maxDepth ?? 16,
+    maxItems: limits.maxItems ?? 100,
+    maxKeys: limits.maxKeys ?? 100,
+    nodes: 0,
+    maxNodes: limits.maxNodes ?? 5000,
+    size: 0,
+    // Copying stops well past the limit: enough to know it is too big and to take an excerpt.
+    sizeCap: 2 * maxBytes + 1024,
+  }
+  // Pass 1 keeps any string that could fit; pass 2 cuts strings hard. Each pass copies about
+  // sizeCap bytes at most, and the common small call finishes after pass 1.
+  let json = ''
+  let out: unknown
+  for (const strCap of [maxBytes, Math.max(32, Math.floor(maxBytes / 16))]) {
+    out = walk(args, 0, { ...base, strCap, ancestors: new Set() })
+    if (out === undefined) return undefined
+    json = JSON.stringify(out)
+    if (json.length <= maxBytes && Buffer.byteLength(json) <= maxBytes) return out
+  }
+  return excerpt(json, estimateJsonBytes(args), maxBytes)
+}
+
+function excerpt(json: string, bytes: number, maxBytes: number): unknown {
+  // The excerpt is itself escaped inside the wrapper; shrink until the whole thing fits.
+  let chars = Math.max(0, maxBytes - 64)
+  for (let i = 0; i < 8; i++) {
+    let cut = Math.min(chars, json.length)
+    const code = json.charCodeAt(cut - 1)
+    if (code >= 0xd800 && code <= 0xdbff) cut--
+    const wrapped = { _truncated: true, excerpt: json.slice(0, cut), bytes }
+    const size = Buffer.byteLength(JSON.stringify(wrapped))
+    if (size <= maxBytes) return wrapped
+    chars = Math.floor((cut * maxBytes) / size) - 16
+  }
+  return { _truncated: true, excerpt: '', bytes }
+}

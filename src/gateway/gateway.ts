@@ -1,0 +1,310 @@
+/**
+ * The gateway: owns the agent socket, the sessions, the approvals, grants, counters and the
+ * audit log. Plain Node; hosted by `airlock serve` or (later) an Electron utilityProcess.
+ */
+import { EventEmitter } from 'node:events'
+import fs from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import { randomBytes } from 'node:crypto'
+import type { AuditInput, AuditRecord } from '../shared/audit-record'
+import { CounterStore } from '../shared/policy/counters'
+import { ApprovalCenter } from './approvals'
+import { AuditLog } from './audit'
+import { Grants } from './grants'
+import { ensureSecret, newChallenge, proof, proofMatches } from './handshake'
+import { LiveConfig } from './live-config'
+import { dataPaths, socketPath } from './paths'
+import { spawnServer } from './server-process'
+import { Session, type ClientLink } from './session'
+import { ControlConnection } from './control-connection'
+
+/** Options for a gateway. */
+export interface GatewayOptions {
+  home: string
+  log?: (msg: string) => void
+  now?: () => number
+  /** Override the endpoint (tests). Defaults to the per-user socket or a named pipe. */
+  endpoint?: string
+}
+
+/** A summary of a live session, for status displays. */
+export interface SessionInfo {
+  id: string
+  server: string
+  client: string
+  startedAt: number
+  held: number
+}
+
+const HANDSHAKE_TIMEOUT_MS = 10_000
+const HANDSHAKE_MAX_BYTES = 16 * 1024
+
+/** Thrown when another gateway already serves this data directory. */
+export class GatewayRunningError extends Error {
+  override name = 'GatewayRunningError'
+  readonly code = 'GATEWAY_RUNNING'
+}
+
+/** The gateway process core. Events: `audit` (AuditRecord), `sessions` (SessionInfo[]), `paused` (boolean). */
+export class Gateway extends EventEmitter {
+  readonly home: string
+  readonly paths: ReturnType<typeof dataPaths>
+  readonly live: LiveConfig
+  readonly approvals: ApprovalCenter
+  readonly grants: Grants
+  readonly counters = new CounterStore()
+  /** Opened by listen(), once this process owns the data directory. */
+  audit!: AuditLog
+  readonly endpoint: string
+  private readonly sessions = new Set<Session>()
+  private readonly sockets = new Set<net.Socket>()
+  private server?: net.Server
+  private secret: Buffer
+  private sessionSeq = 0
+  private readonly log: (msg: string) => void
+  private readonly now: () => number
+  private pausedFlag = false
+  private pruneTimer?: NodeJS.Timeout
+
+  constructor(opts: GatewayOptions) {
+    super()
+    this.home = opts.home
+    this.log = opts.log ?? ((m) => process.stderr.write(`airlock: ${m}\n`))
+    this.now = opts.now ?? Date.now
+    this.paths = dataPaths(this.home)
+    fs.mkdirSync(this.home, { recursive: true, mode: 0o700 })
+    this.secret = ensureSecret(this.paths.secret)
+    this.live = new LiveConfig(this.home, this.log, (r) => {
+      for (const name of r.hideChanged) for (const s of this.sessions) if (s.server === name) s.notifyToolsListChanged()
+    })
+    this.live.reload()
+    this.pausedFlag = this.live.config.settings.paused
+    this.approvals = new ApprovalCenter(this.now)
+    this.grants = new Grants(this.paths.grants)
+    // A late "allow" after a timeout lets an identical retry through once.
+    this.approvals.on('late', ({ req, answer }: { req: { server: string; tool: string; argsDigest: string }; answer: string }) => {
+      if (answer !== 'deny') this.grants.add({ scope: 'call', server: req.server, tool: req.tool, digest: req.argsDigest }, this.now())
+    })
+    this.endpoint = opts.endpoint ?? defaultEndpoint(this.home, this.paths.pipeName)
+  }
+
+  /** Appends an audit record and announces it. Throws when the write fails. */
+  appendAudit(input: AuditInput): AuditRecord {
+    const rec = this.audit.append(input)
+    if (this.listenerCount('audit')) this.emit('audit', rec)
+    return rec
+  }
+
+  /** Whether every call is denied until resumed. */
+  get paused(): boolean {
+    return this.pausedFlag
+  }
+
+  /** Pauses or resumes all tool calls. */
+  setPaused(paused: boolean): void {
+    this.pausedFlag = paused
+    this.emit('paused', paused)
+  }
+
+  /** Live sessions. */
+  sessionList(): SessionInfo[] {
+    return [...this.sessions].map((s) => ({ id: s.id, server: s.server, client: s.client, startedAt: s.startedAt, held: s.heldCount() }))
+  }
+
+  /** Starts listening on the agent socket (0600, in a 0700 directory). */
+  async listen(): Promise<void> {
+    if (process.platform !== 'win32') prepareSocketDir(path.dirname(this.endpoint))
+    if (await isAnswering(this.endpoint)) {
+      throw new GatewayRunningError(`another Airlock gateway is already running for ${this.home} (socket ${this.endpoint}); stop it first or use it`)
+    }
+    if (process.platform !== 'win32') fs.rmSync(this.endpoint, { force: true })
+    const a = this.live.config.settings.audit
+    this.audit = AuditLog.open({
+      dir: this.paths.audit,
+      durability: a.durability,
+      retentionDays: a.retentionDays,
+      maxFileBytes: a.maxFileBytes,
+      argsMaxBytes: a.argsMaxBytes,
+      redactKeys: a.redactKeys,
+      now: this.now,
+      log: this.log,
+    })
+    const server = net.createServer((socket) => this.accept(socket))
+    this.server = server
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      const oldMask = process.platform !== 'win32' ? process.umask(0o177) : 0
+      server.listen(this.endpoint, () => {
+        if (process.platform !== 'win32') process.umask(oldMask)
+        resolve()
+      })
+    })
+    if (process.platform !== 'win32') fs.chmodSync(this.endpoint, 0o600)
+    this.live.watch()
+    this.pruneTimer = setInterval(() => this.counters.prune(this.now()), 60_000)
+    this.pruneTimer.unref()
+    fs.writeFileSync(this.paths.pid, `${process.pid}\n`, { mode: 0o600 })
+  }
+
+  /** Closes every session (ending their server trees), the socket and the audit log. */
+  async close(): Promise<void> {
+    this.live.close()
+    if (this.pruneTimer) clearInterval(this.pruneTimer)
+    this.approvals.denyAll('gateway shutdown')
+    await Promise.all([...this.sessions].map((s) => s.close('gateway shutting down')))
+    for (const s of this.sockets) s.destroy()
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
+    if (process.platform !== 'win32') fs.rmSync(this.endpoint, { force: true })
+    try {
+      if (fs.readFileSync(this.paths.pid, 'utf8').trim() === String(process.pid)) fs.rmSync(this.paths.pid)
+    } catch {
+      // No pid file: nothing to clean.
+    }
+    await this.audit?.close()
+  }
+
+  private accept(socket: net.Socket): void {
+    this.sockets.add(socket)
+    socket.on('close', () => this.sockets.delete(socket))
+    socket.on('error', () => undefined)
+    const challenge = newChallenge()
+    socket.write(JSON.stringify({ airlock: 1, challenge }) + '\n')
+    let done = false
+    const timer = setTimeout(() => socket.destroy(), HANDSHAKE_TIMEOUT_MS)
+    let buffered = 0
+    const refuse = (error: string): void => {
+      done = true
+      clearTimeout(timer)
+      socket.end(JSON.stringify({ ok: false, error }) + '\n')
+    }
+    const chunks: Buffer[] = []
+    const onData = (chunk: Buffer): void => {
+      if (done) return
+      const nl = chunk.indexOf(10)
+      buffered += chunk.length
+      if (nl === -1) {
+        chunks.push(chunk)
+        if (buffered > HANDSHAKE_MAX_BYTES) refuse('handshake too large')
+        return
+      }
+      chunks.push(chunk.subarray(0, nl))
+      const rest = chunk.subarray(nl + 1)
+      done = true
+      clearTimeout(timer)
+      socket.off('data', onData)
+      socket.pause()
+      let hello: Record<string, unknown>
+      try {
+        hello = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>
+      } catch {
+        return refuse('expected a JSON hello line')
+      }
+      if (!proofMatches(proof(this.secret, 'peer', challenge), hello.proof)) {
+        this.log('refused a connection that did not prove the secret')
+        return refuse('authentication failed')
+      }
+      if (typeof hello.challenge !== 'string' || hello.challenge.length < 16 || hello.challenge.length > 256) return refuse('expected a challenge')
+      const welcome = JSON.stringify({ ok: true, proof: proof(this.secret, 'gateway', hello.challenge) }) + '\n'
+      if (hello.role === 'control') {
+        socket.write(welcome)
+        const control = new ControlConnection(this, socket)
+        if (rest.length) control.data(rest)
+        socket.resume()
+        return
+      }
+      const name = hello.server
+      const server = typeof name === 'string' ? this.live.server(name) : undefined
+      if (!server) {
+        return refuse(`no server named ${JSON.stringify(String(name).slice(0, 64))} is configured; see "airlock servers list"`)
+      }
+      if (!server.enabled) return refuse(`server "${server.name}" is disabled; enable it in Airlock first`)
+      socket.write(welcome)
+      this.startSession(server.name, socket, rest)
+    }
+    socket.on('data', onData)
+  }
+
+  private startSession(name: string, socket: net.Socket, rest: Buffer): void {
+    const server = this.live.server(name)
+    if (!server) return
+    const link: ClientLink = {
+      write: (chunks) => {
+        if (chunks.length === 1) return socket.write(chunks[0])
+        socket.cork()
+        let ok = true
+        for (const c of chunks) ok = socket.write(c)
+        socket.uncork()
+        return ok
+      },
+      onDrain: (cb) => socket.on('drain', cb),
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+      end: () => socket.end(),
+    }
+    const session = new Session(
+      {
+        id: `${this.now().toString(36)}-${(++this.sessionSeq).toString(36)}-${randomBytes(3).toString('hex')}`,
+        server,
+        live: this.live,
+        audit: { append: (i) => this.appendAudit(i) },
+        approvals: this.approvals,
+        grants: this.grants,
+        counters: this.counters,
+        now: this.now,
+        log: this.log,
+        isPaused: () => this.pausedFlag,
+        spawn: (s) => spawnServer(s),
+        defaultApprovalTimeoutMs: () => this.live.config.settings.approvalTimeoutSeconds * 1000,
+        onClose: (s) => {
+          this.sessions.delete(s)
+          this.emit('sessions', this.sessionList())
+        },
+      },
+      link,
+    )
+    this.sessions.add(session)
+    session.start()
+    socket.on('data', (chunk: Buffer) => session.clientData(chunk))
+    socket.on('close', () => void session.clientClosed())
+    if (rest.length) session.clientData(rest)
+    socket.resume()
+    this.emit('sessions', this.sessionList())
+  }
+}
+
+/** The default agent endpoint: the per-user Unix socket, or a random named pipe on Windows. */
+export function defaultEndpoint(home: string, pipeNameFile: string): string {
+  if (process.platform !== 'win32') return socketPath(home)
+  try {
+    return fs.readFileSync(pipeNameFile, 'utf8').trim()
+  } catch {
+    const name = `\\\\.\\pipe\\airlock-${randomBytes(16).toString('hex')}`
+    fs.writeFileSync(pipeNameFile, name, { mode: 0o600 })
+    return name
+  }
+}
+
+/** Creates the socket directory 0700 and refuses one that is a symlink or someone else's. */
+function prepareSocketDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const st = fs.lstatSync(dir)
+  const uid = process.getuid?.()
+  if (!st.isDirectory() || st.isSymbolicLink() || (uid !== undefined && st.uid !== uid)) {
+    throw new Error(`${dir} is not a directory owned by you; remove it and start Airlock again`)
+  }
+  if ((st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700)
+}
+
+/** Whether something answers on the endpoint. */
+export function isAnswering(endpoint: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(endpoint)
+    s.once('connect', () => {
+      s.destroy()
+      resolve(true)
+    })
+    s.once('error', () => resolve(false))
+  })
+}
+

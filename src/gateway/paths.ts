@@ -1,0 +1,50 @@
+/**
+ * Where Airlock keeps its files. `AIRLOCK_HOME` overrides the platform's application-data
+ * directory; the agent socket lives in a short 0700 per-user directory derived from it.
+ */
+import { createHash } from 'node:crypto'
+import os from 'node:os'
+import path from 'node:path'
+
+/** The data directory: `AIRLOCK_HOME`, else the platform's app-data directory for "Airlock". */
+export function dataDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home: string = os.homedir(),
+): string {
+  if (env.AIRLOCK_HOME) return path.resolve(env.AIRLOCK_HOME)
+  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Airlock')
+  if (platform === 'win32') return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Airlock')
+  return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'Airlock')
+}
+
+/** Files inside the data directory. */
+export function dataPaths(home: string) {
+  return {
+    config: path.join(home, 'config.json'),
+    secret: path.join(home, 'secret'),
+    pipeName: path.join(home, 'pipe-name'),
+    pid: path.join(home, 'gateway.pid'),
+    audit: path.join(home, 'audit'),
+    logs: path.join(home, 'logs'),
+    grants: path.join(home, 'grants.json'),
+    policies: path.join(home, 'policies'),
+    uiToken: path.join(home, 'ui-token'),
+  }
+}
+
+/**
+ * The per-user socket directory (0700) for a data directory. Unix socket paths are limited to
+ * ~104 bytes, so it sits under the runtime/temp dir with a hash of the data directory.
+ */
+export function socketDir(home: string, env: NodeJS.ProcessEnv = process.env): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0
+  const tag = createHash('sha256').update(home).digest('hex').slice(0, 12)
+  const base = env.XDG_RUNTIME_DIR && env.XDG_RUNTIME_DIR.length < 60 ? env.XDG_RUNTIME_DIR : os.tmpdir()
+  return path.join(base, `airlock-${uid}-${tag}`)
+}
+
+/** The agent socket path on POSIX. (On Windows the pipe name is random and kept in `pipe-name`.) */
+export function socketPath(home: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(socketDir(home, env), 'gw.sock')
+}

@@ -1,0 +1,482 @@
+/**
+ * One agent session: a client connection bridged to its own server process. Every message is
+ * parsed once; anything but `tools/call` and `tools/list` is forwarded as the original bytes, in
+ * order, both ways. `tools/call` is decided by the policy engine, recorded in the audit log
+ * before it is forwarded, and its outcome recorded when the server answers.
+ */
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import type { ServerConfig } from '../shared/config'
+import { excerpt } from '../shared/excerpt'
+import type { AuditDecision, AuditInput, AuditOutcome, DecidedBy } from '../shared/audit-record'
+import type { CounterStore } from '../shared/policy/counters'
+import { decide } from '../shared/policy/engine'
+import { isHidden } from '../shared/policy/hide'
+import type { Decision, Reservation } from '../shared/policy/types'
+import type { ApprovalCenter, ApprovalOutcome } from './approvals'
+import { argsDigest, type Grants } from './grants'
+import { LineSplitter } from './line-splitter'
+import { ErrorCode, errorLine, idKey, isId, isObject, notificationLine, toolErrorLine, type JsonRpcId } from './jsonrpc'
+import type { LiveConfig } from './live-config'
+import { killTree } from './server-process'
+
+/** Where the session writes audit records; throws when the record cannot be written. */
+export interface AuditSink {
+  append(input: AuditInput): unknown
+}
+
+/** The agent side of a session (the shim's socket, or an HTTP stream). */
+export interface ClientLink {
+  /** Writes the chunks (corked together); returns false when the caller should wait for `onDrain`. */
+  write(chunks: (Buffer | string)[]): boolean
+  onDrain(cb: () => void): void
+  pause(): void
+  resume(): void
+  end(): void
+}
+
+/** What a session needs from the gateway. */
+export interface SessionDeps {
+  id: string
+  server: ServerConfig
+  live: LiveConfig
+  audit: AuditSink
+  approvals: ApprovalCenter
+  grants: Grants
+  counters: CounterStore
+  now: () => number
+  log: (msg: string) => void
+  isPaused: () => boolean
+  spawn: (server: ServerConfig) => ChildProcessWithoutNullStreams
+  defaultApprovalTimeoutMs: () => number
+  onClose: (session: Session) => void
+}
+
+/** A client request forwarded to the server and not yet answered. */
+interface Pending {
+  method: string
+  /** Set for tools/call. */
+  call?: { callId: string; tool: string; started: number; reservation?: number }
+}
+
+/** A tools/call held for a person's answer. */
+interface Held {
+  abort: AbortController
+}
+
+const PREFIX = '[Airlock policy]'
+const NL = Buffer.from('\n')
+
+/** A live agent session. */
+export class Session {
+  readonly id: string
+  readonly server: string
+  client = 'unknown'
+  readonly startedAt: number
+  private child!: ChildProcessWithoutNullStreams
+  private readonly pending = new Map<string, Pending>()
+  private readonly held = new Map<string, Held>()
+  private closed = false
+  private callSeq = 0
+  private stderrTail = ''
+
+  constructor(
+    private readonly deps: SessionDeps,
+    private readonly link: ClientLink,
+  ) {
+    this.id = deps.id
+    this.server = deps.server.name
+    this.startedAt = deps.now()
+  }
+
+  /** Starts the server process and wires both directions. */
+  start(): void {
+    const child = this.deps.spawn(this.deps.server)
+    this.child = child
+    const fromServer = new LineSplitter(
+      (line) => this.fromServer(line),
+      (bytes) => this.deps.log(`${this.server}: dropped a server message over the size cap (${bytes} bytes)`),
+    )
+    child.stdout.on('data', (chunk: Buffer) => fromServer.push(chunk))
+    child.stderr.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2048)
+    })
+    child.stdin.on('error', () => undefined) // EPIPE after a crash: handled by 'exit'.
+    child.on('error', (err) => {
+      this.deps.log(`${this.server}: cannot start "${this.deps.server.command}": ${err.message}`)
+      this.serverGone(`could not be started (${err.message}); check "command" with "airlock servers list"`)
+    })
+    child.on('exit', (code, signal) => {
+      if (!this.closed) this.serverGone(`exited (${signal ?? `code ${code}`})`)
+    })
+    this.link.onDrain(() => child.stdout.resume())
+    child.stdin.on('drain', () => this.link.resume())
+  }
+
+  private readonly fromClientSplitter = new LineSplitter(
+    (line) => this.fromClient(line),
+    (bytes) => {
+      this.deps.log(`${this.server}: refused a client message of ${bytes} bytes (over the size cap)`)
+      this.sendToClient(errorLine(null, ErrorCode.InvalidRequest, `Message too large (${bytes} bytes); it was not forwarded`))
+    },
+  )
+
+  /** Bytes from the client. */
+  clientData(chunk: Buffer): void {
+    if (!this.closed) this.fromClientSplitter.push(chunk)
+  }
+
+  /** The client went away: withdraw held calls, end the server's process tree. */
+  clientClosed(): Promise<void> {
+    return this.close('client disconnected')
+  }
+
+  /** Tells the client that the tool list changed (the hide set did). */
+  notifyToolsListChanged(): void {
+    if (!this.closed) this.sendToClient(notificationLine('notifications/tools/list_changed'))
+  }
+
+  /** Number of calls waiting for approval. */
+  heldCount(): number {
+    return this.held.size
+  }
+
+  /** Ends the session: pending calls get an outcome record, the server tree is ended. */
+  async close(why: string): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const h of this.held.values()) h.abort.abort()
+    this.held.clear()
+    for (const p of this.pending.values()) if (p.call) this.finishCall(p.call, 'cancelled', why, false)
+    this.pending.clear()
+    this.deps.grants.endSession(this.id)
+    this.link.end()
+    this.deps.onClose(this)
+    if (this.child) await killTree(this.child)
+  }
+
+  // ── client → server ──────────────────────────────────────────────────────
+
+  private fromClient(line: Buffer): void {
+    let msg: unknown
+    try {
+      msg = JSON.parse(line.toString('utf8'))
+    } catch (err) {
+      this.deps.log(`${this.server}: unparseable client line dropped (${(err as Error).message})`)
+      this.sendToClient(errorLine(null, ErrorCode.ParseError, `Parse error: the line is not valid JSON (${(err as Error).message}); it was not forwarded`))
+      return
+    }
+    if (Array.isArray(msg)) {
+      if (msg.length === 0) {
+        this.sendToClient(errorLine(null, ErrorCode.InvalidRequest, 'Invalid Request: empty batch'))
+        return
+      }
+      const forward: unknown[] = []
+      for (const m of msg) if (this.clientMessage(m, undefined)) forward.push(m)
+      if (forward.length) this.sendToServer(JSON.stringify(forward.length === 1 ? forward[0] : forward))
+      return
+    }
+    if (this.clientMessage(msg, line)) this.sendToServer(line)
+  }
+
+  /**
+   * Handles one client message. Returns true when it should be forwarded as is; otherwise the
+   * session answered, held or dropped it. `raw` is the original line (undefined inside a batch).
+   */
+  private clientMessage(msg: unknown, raw: Buffer | undefined): boolean {
+    if (!isObject(msg)) {
+      this.sendToClient(errorLine(null, ErrorCode.InvalidRequest, 'Invalid Request: expected a JSON-RPC object'))
+      return false
+    }
+    const { method, id } = msg
+    if (typeof method !== 'string') {
+      if ('id' in msg && ('result' in msg || 'error' in msg)) return true // answer to a server request
+      if ('id' in msg && isId(id)) {
+        this.sendToClient(errorLine(id, ErrorCode.InvalidRequest, 'Invalid Request: "method" must be a string'))
+      } else {
+        this.deps.log(`${this.server}: dropped a client message that is neither request, notification nor response`)
+      }
+      return false
+    }
+    if (!('id' in msg)) {
+      if (method === 'notifications/cancelled') return this.cancelled(msg.params)
+      return true
+    }
+    if (!isId(id) || id === null) {
+      this.deps.log(`${this.server}: dropped a "${method}" request with an invalid id`)
+      this.sendToClient(errorLine(null, ErrorCode.InvalidRequest, 'Invalid Request: "id" must be a string or a number'))
+      return false
+    }
+    if (method === 'initialize' && isObject(msg.params) && isObject(msg.params.clientInfo)) {
+      const name = msg.params.clientInfo.name
+      if (typeof name === 'string') this.client = excerpt(name, 64)
+    }
+    if (method === 'tools/call') return this.toolsCall(id, msg.params, raw)
+    this.pending.set(idKey(id), { method })
+    return true
+  }
+
+  private cancelled(params: unknown): boolean {
+    if (!isObject(params) || !isId(params.requestId)) return true
+    const h = this.held.get(idKey(params.requestId))
+    if (!h) return true
+    h.abort.abort() // The call was never forwarded: the server must not hear of it.
+    return false
+  }
+
+  private toolsCall(id: string | number, params: unknown, raw: Buffer | undefined): boolean {
+    const callId = `${this.id}.${++this.callSeq}`
+    if (!isObject(params) || typeof params.name !== 'string') {
+      this.sendToClient(errorLine(id, ErrorCode.InvalidParams, 'Invalid params: tools/call needs "params.name" (a string); the call was not forwarded'))
+      return false
+    }
+    const tool = params.name
+    const args = params.arguments === undefined ? {} : params.arguments
+    if (!isObject(args)) {
+      this.sendToClient(errorLine(id, ErrorCode.InvalidParams, 'Invalid params: "params.arguments" must be an object; the call was not forwarded'))
+      return false
+    }
+    const base = { kind: 'call' as const, callId, session: this.id, client: this.client, server: this.server, tool, args }
+
+    if (this.deps.isPaused()) {
+      this.record({ ...base, decision: 'paused', decidedBy: 'user', reason: 'Airlock is paused' })
+      this.sendToClient(toolErrorLine(id, `${PREFIX} Airlock is paused: every tool call is denied until the user resumes.`))
+      return false
+    }
+    const live = this.deps.live.policyFor(this.server)
+    if ('error' in live) {
+      const reason = `the policy of "${this.server}" could not be loaded, so every call is denied: ${live.error}`
+      this.record({ ...base, decision: 'deny', decidedBy: 'gateway', reason })
+      this.sendToClient(toolErrorLine(id, `${PREFIX} ${reason}`))
+      return false
+    }
+    const now = this.deps.now()
+    const decision: Decision = decide(live.policy, { tool, args, sessionId: this.id }, this.deps.counters, now, {
+      defaultApprovalTimeoutMs: this.deps.defaultApprovalTimeoutMs(),
+    })
+    switch (decision.kind) {
+      case 'allow':
+        return this.forwardCall(id, { ...base, decision: 'allow', decidedBy: 'policy', rule: decision.rule }, decision.reservations)
+      case 'deny':
+      case 'rate_limited':
+        this.record({ ...base, decision: decision.kind, decidedBy: 'policy', rule: decision.rule, reason: decision.reason })
+        this.sendToClient(toolErrorLine(id, `${PREFIX} ${decision.reason}`))
+        return false
+      case 'hidden':
+        this.record({ ...base, decision: 'hidden', decidedBy: 'policy' })
+        // What an MCP SDK server answers for a tool it does not have.
+        this.sendToClient(toolErrorLine(id, `MCP error -32602: Tool ${tool} not found`))
+        return false
+      case 'needs_approval': {
+        const digest = argsDigest(args)
+        const grant = this.deps.grants.match({ server: this.server, tool, session: this.id, digest }, now)
+        if (grant) {
+          return this.forwardCall(id, { ...base, decision: 'approved', decidedBy: 'grant', rule: decision.rule, reason: `grant: ${grant.scope}` }, decision.reservations)
+        }
+        this.hold(id, base, decision, digest, raw)
+        return false
+      }
+      default: {
+        const never: never = decision
+        throw new Error(`unhandled decision ${JSON.stringify(never)}`)
+      }
+    }
+  }
+
+  /** Writes the decision record, reserves counters, forwards. On an audit failure: denied. */
+  private forwardCall(id: string | number, rec: AuditInput, reservations: Reservation[]): boolean {
+    const reservation = reservations.length ? this.deps.counters.reserve(reservations) : undefined
+    try {
+      this.deps.audit.append(rec)
+    } catch (err) {
+      if (reservation !== undefined) this.deps.counters.rollback(reservation)
+      this.deps.log(`${this.server}: ${(err as Error).message}`)
+      this.sendToClient(toolErrorLine(id, `${PREFIX} the call was denied because the audit log could not be written: ${(err as Error).message}`))
+      return false
+    }
+    this.pending.set(idKey(id), { method: 'tools/call', call: { callId: rec.callId, tool: rec.tool, started: this.deps.now(), reservation } })
+    return true
+  }
+
+  private hold(id: string | number, base: AuditInput & { args: Record<string, unknown> }, decision: Extract<Decision, { kind: 'needs_approval' }>, digest: string, raw: Buffer | undefined): void {
+    const key = idKey(id)
+    const abort = new AbortController()
+    this.held.set(key, { abort })
+    const asked = this.deps.now()
+    const line = raw ? Buffer.from(raw) : Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: base.tool, arguments: base.args } }))
+    void this.deps.approvals
+      .request(
+        {
+          session: this.id,
+          client: this.client,
+          server: this.server,
+          tool: base.tool,
+          argsExcerpt: excerpt(base.args, 1024),
+          argsDigest: digest,
+          rule: decision.rule,
+          reason: decision.reason,
+        },
+        decision.timeoutMs,
+        abort.signal,
+      )
+      .then((outcome) => this.approvalDone(id, key, base, decision, line, asked, outcome))
+  }
+
+  private approvalDone(id: string | number, key: string, base: AuditInput, decision: Extract<Decision, { kind: 'needs_approval' }>, line: Buffer, asked: number, outcome: ApprovalOutcome): void {
+    this.held.delete(key)
+    const approvalMs = this.deps.now() - asked
+    const rec = { ...base, rule: decision.rule, approvalMs }
+    const deny = (decisionKind: AuditDecision, decidedBy: DecidedBy, text: string, reason: string): void => {
+      this.record({ ...rec, decision: decisionKind, decidedBy, reason })
+      if (!this.closed) this.sendToClient(toolErrorLine(id, `${PREFIX} ${text}`))
+    }
+    const secs = Math.round(decision.timeoutMs / 1000)
+    switch (outcome.answer) {
+      case 'allow_once':
+      case 'allow_session':
+      case 'allow_always':
+        if (this.closed) return this.record({ ...rec, decision: 'cancelled', decidedBy: 'gateway', reason: 'session ended before the approval' })
+        if (outcome.answer !== 'allow_once') {
+          this.deps.grants.add({ scope: outcome.answer === 'allow_session' ? 'session' : 'always', server: this.server, tool: base.tool, session: this.id }, this.deps.now())
+        }
+        if (this.forwardCall(id, { ...rec, decision: 'approved', decidedBy: 'user', reason: `${outcome.answer} by ${outcome.by}` }, decision.reservations)) {
+          this.sendToServer(line)
+        }
+        return
+      case 'deny':
+        return deny('denied_by_user', 'user', `the user denied "${base.tool}" on "${this.server}".`, `denied by ${outcome.by}`)
+      case 'timeout':
+        return deny(
+          'timeout',
+          'timeout',
+          `"${base.tool}" needs the user's approval and nobody answered within ${secs} s, so it was denied. If the user approves it later in Airlock, an identical retry of this call will be let through.`,
+          `no answer within ${secs} s`,
+        )
+      case 'no_approver':
+        return deny(
+          'deny',
+          'gateway',
+          `"${base.tool}" needs the user's approval and no approver is available (open the Airlock app, or run "airlock serve" in a terminal), so it was denied.`,
+          'no approver available',
+        )
+      case 'cancelled':
+        this.record({ ...rec, decision: 'cancelled', decidedBy: 'gateway', reason: this.closed ? 'client disconnected' : 'cancelled by the client' })
+        return
+      default: {
+        const never: never = outcome
+        throw new Error(`unhandled approval outcome ${JSON.stringify(never)}`)
+      }
+    }
+  }
+
+  // ── server → client ──────────────────────────────────────────────────────
+
+  private fromServer(line: Buffer): void {
+    if (this.pending.size === 0) {
+      this.sendToClient(line, true) // nothing to match: a notification or a server request
+      return
+    }
+    let msg: unknown
+    try {
+      msg = JSON.parse(line.toString('utf8'))
+    } catch {
+      this.deps.log(`${this.server}: dropped an unparseable server line (${line.length} bytes)`)
+      return
+    }
+    if (Array.isArray(msg)) {
+      let changed = false
+      const out = msg.map((m) => {
+        const r = this.serverMessage(m)
+        if (r !== m) changed = true
+        return r
+      })
+      this.sendToClient(changed ? JSON.stringify(out) : line, !changed)
+      return
+    }
+    const out = this.serverMessage(msg)
+    if (out === msg) this.sendToClient(line, true)
+    else this.sendToClient(JSON.stringify(out) + '\n')
+  }
+
+  /** Handles a server message; returns it (same object when unchanged). */
+  private serverMessage(msg: unknown): unknown {
+    if (!isObject(msg) || 'method' in msg || !isId(msg.id)) return msg
+    const key = idKey(msg.id)
+    const p = this.pending.get(key)
+    if (!p) return msg
+    this.pending.delete(key)
+    if (p.call) {
+      const result = msg.result
+      if (isObject(msg.error)) {
+        this.finishCall(p.call, 'error', typeof msg.error.message === 'string' ? msg.error.message : 'error', false)
+      } else if (isObject(result) && result.isError === true) {
+        this.finishCall(p.call, 'is_error', firstText(result), false)
+      } else {
+        this.finishCall(p.call, 'ok', undefined, true)
+      }
+      return msg
+    }
+    if (p.method === 'tools/list' && isObject(msg.result) && Array.isArray(msg.result.tools)) {
+      const live = this.deps.live.policyFor(this.server)
+      const tools = msg.result.tools as unknown[]
+      const kept = 'error' in live ? [] : tools.filter((t) => !(isObject(t) && typeof t.name === 'string' && isHidden(live.policy, t.name)))
+      if (kept.length !== tools.length) return { ...msg, result: { ...msg.result, tools: kept } }
+    }
+    return msg
+  }
+
+  private finishCall(call: NonNullable<Pending['call']>, outcome: AuditOutcome, detail: string | undefined, success: boolean): void {
+    if (call.reservation !== undefined) {
+      if (success) this.deps.counters.commit(call.reservation)
+      else this.deps.counters.rollback(call.reservation)
+    }
+    this.record({ kind: 'outcome', callId: call.callId, session: this.id, client: this.client, server: this.server, tool: call.tool, outcome, detail, latencyMs: this.deps.now() - call.started })
+  }
+
+  private serverGone(what: string): void {
+    if (this.closed) return
+    const tail = this.stderrTail.trim().split('\n').slice(-3).join(' | ')
+    const message = `MCP server "${this.server}" ${what} before answering; the session ends.${tail ? ` Last stderr: ${excerpt(tail, 400)}` : ''}`
+    for (const [key, p] of this.pending) {
+      const id: JsonRpcId = key[0] === 's' ? key.slice(1) : Number(key.slice(1))
+      if (p.call) this.finishCall(p.call, 'server_exit', what, false)
+      this.sendToClient(errorLine(id, ErrorCode.ServerGone, message))
+    }
+    this.pending.clear()
+    this.deps.log(`${this.server}: server ${what}; session ${this.id} ends`)
+    void this.close(`server ${what}`)
+  }
+
+  // ── plumbing ─────────────────────────────────────────────────────────────
+
+  private record(input: AuditInput): void {
+    try {
+      this.deps.audit.append(input)
+    } catch (err) {
+      // Only reached for calls that are not forwarded: the refusal stands, the failure is logged.
+      this.deps.log(`${this.server}: ${(err as Error).message}`)
+    }
+  }
+
+  private sendToServer(data: Buffer | string): void {
+    if (this.closed || !this.child) return
+    const stdin = this.child.stdin
+    stdin.cork()
+    stdin.write(data)
+    const ok = stdin.write(NL)
+    stdin.uncork()
+    if (!ok) this.link.pause()
+  }
+
+  private sendToClient(data: Buffer | string, addNewline = false): void {
+    if (this.closed) return
+    const ok = this.link.write(addNewline ? [data, NL] : [data])
+    if (!ok && this.child) this.child.stdout.pause()
+  }
+}
+
+function firstText(result: Record<string, unknown>): string | undefined {
+  const content = result.content
+  if (!Array.isArray(content)) return undefined
+  const t = content.find((c) => isObject(c) && c.type === 'text' && typeof c.text === 'string') as { text: string } | undefined
+  return t ? excerpt(t.text, 1024) : undefined
+}

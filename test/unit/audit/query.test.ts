@@ -1,0 +1,148 @@
+import * as fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  AuditLog,
+  AuditQueryError,
+  exportAudit,
+  queryAudit,
+  readRecords,
+  tailAudit,
+} from '../../../src/gateway/audit'
+import type { AuditInput } from '../../../src/shared/audit-record'
+import { clock, input, tempDir } from './helpers'
+
+let dir: string
+let cleanup: () => void
+const START = Date.parse('2026-11-20T12:00:00.000Z')
+const MINUTE = 60_000
+
+// 300 records, one a minute from 2026-11-20T12:00Z, then 20 on 11-21: two days, several files.
+function variant(i: number): Partial<AuditInput> {
+  return {
+    server: i % 3 === 0 ? 'github' : 'files',
+    tool: i % 2 === 0 ? 'write_file' : 'read_file',
+    decision: i % 5 === 0 ? 'deny' : 'allow',
+    client: i % 7 === 0 ? 'cursor' : 'claude-desktop',
+    reason: i % 5 === 0 ? `Blocked by rule no-writes #${i}` : undefined,
+    args: { path: `/home/me/Project-${i}/notes.txt` },
+  }
+}
+
+beforeAll(async () => {
+  ;({ dir, cleanup } = tempDir())
+  const c = clock('2026-11-20T12:00:00.000Z')
+  const log = AuditLog.open({ dir, now: c.now, maxFileBytes: 16 * 1024 })
+  for (let i = 1; i <= 300; i++) {
+    log.append(input(i, variant(i)))
+    c.add(MINUTE)
+  }
+  c.set('2026-11-21T08:00:00.000Z')
+  for (let i = 301; i <= 320; i++) {
+    log.append(input(i, variant(i)))
+    c.add(MINUTE)
+  }
+  await log.close()
+})
+afterAll(() => cleanup())
+
+describe('readRecords and tailAudit', () => {
+  it('reads every record oldest first across files', () => {
+    expect(fs.readdirSync(dir).length).toBeGreaterThan(3)
+    const seqs = [...readRecords(dir)].map((r) => r.seq)
+    expect(seqs).toEqual(Array.from({ length: 320 }, (_, i) => i + 1))
+  })
+
+  it('tails the last n, oldest first', () => {
+    expect(tailAudit(dir, 3).map((r) => r.seq)).toEqual([318, 319, 320])
+    expect(tailAudit(dir, 0)).toEqual([])
+  })
+})
+
+describe('queryAudit', () => {
+  it('returns newest first, 100 by default', () => {
+    const rs = queryAudit(dir, {})
+    expect(rs).toHaveLength(100)
+    expect(rs[0]?.seq).toBe(320)
+    expect(rs[99]?.seq).toBe(221)
+  })
+
+  it('filters by server, tool, decision, client and kind (ANDed)', () => {
+    const rs = queryAudit(dir, { server: 'github', tool: 'write_file', decision: 'deny', limit: 1000 })
+    // i divisible by 3, 2 and 5: multiples of 30.
+    expect(rs.map((r) => r.seq)).toEqual([300, 270, 240, 210, 180, 150, 120, 90, 60, 30])
+    expect(queryAudit(dir, { client: 'cursor', limit: 5 }).every((r) => r.client === 'cursor')).toBe(true)
+    expect(queryAudit(dir, { kind: 'outcome' })).toEqual([])
+  })
+
+  it('pages with beforeSeq', () => {
+    const page1 = queryAudit(dir, { limit: 50 })
+    const page2 = queryAudit(dir, { limit: 50, beforeSeq: page1.at(-1)?.seq })
+    expect(page2[0]?.seq).toBe(270)
+    expect(page2.at(-1)?.seq).toBe(221)
+    const last = queryAudit(dir, { limit: 50, beforeSeq: 20 })
+    expect(last.map((r) => r.seq)).toEqual(Array.from({ length: 19 }, (_, i) => 19 - i))
+  })
+
+  it('filters by time, ISO or epoch ms, inclusive', () => {
+    const since = START + 100 * MINUTE // seq 101
+    const until = START + 109 * MINUTE // seq 110
+    const iso = queryAudit(dir, { since: new Date(since).toISOString(), until: new Date(until).toISOString() })
+    expect(iso.map((r) => r.seq)).toEqual([110, 109, 108, 107, 106, 105, 104, 103, 102, 101])
+    expect(queryAudit(dir, { since, until })).toEqual(iso)
+    expect(queryAudit(dir, { since: String(since), until: String(until) })).toEqual(iso)
+    expect(queryAudit(dir, { since: '2026-11-21T00:00:00Z', limit: 1000 })).toHaveLength(20)
+  })
+
+  it('searches text case-insensitively over reason, args, tool, server and client', () => {
+    expect(queryAudit(dir, { text: 'PROJECT-17/' }).map((r) => r.seq)).toEqual([17])
+    expect(queryAudit(dir, { text: 'no-WRITES #125' }).map((r) => r.seq)).toEqual([125])
+    expect(queryAudit(dir, { text: 'no-WRITES #25' }).map((r) => r.seq)).toEqual([255, 250, 25])
+    expect(queryAudit(dir, { text: 'cursor', limit: 1000 }).every((r) => r.seq % 7 === 0)).toBe(true)
+    expect(queryAudit(dir, { text: 'GITHUB', limit: 3 }).map((r) => r.server)).toEqual(['github', 'github', 'github'])
+    // Field names and hashes are not searched.
+    expect(queryAudit(dir, { text: '"decidedBy"' })).toEqual([])
+    expect(queryAudit(dir, { text: 'callId' })).toEqual([])
+  })
+
+  it('rejects an unusable since or limit with AuditQueryError', () => {
+    expect(() => queryAudit(dir, { since: 'yesterday-ish' })).toThrow(AuditQueryError)
+    expect(() => queryAudit(dir, { since: 'yesterday-ish' })).toThrow(/since: expected an ISO time/)
+    expect(() => queryAudit(dir, { limit: 0 })).toThrow(/limit: expected a positive integer/)
+  })
+})
+
+describe('exportAudit', () => {
+  it('exports JSONL byte for byte, oldest first', () => {
+    let out = ''
+    const n = exportAudit(dir, { server: 'github' }, 'jsonl', (c) => (out += c))
+    expect(n).toBe(106)
+    const ls = out.trimEnd().split('\n')
+    expect(ls).toHaveLength(106)
+    const first = JSON.parse(ls[0] as string) as { seq: number }
+    expect(first.seq).toBe(3)
+    const all = fs
+      .readdirSync(dir)
+      .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+      .join('')
+    for (const l of ls) expect(all.includes(`${l}\n`)).toBe(true)
+  })
+
+  it('exports the newest `limit` when a limit is given, still oldest first', () => {
+    let out = ''
+    expect(exportAudit(dir, { limit: 3 }, 'jsonl', (c) => (out += c))).toBe(3)
+    expect(out.trimEnd().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([318, 319, 320])
+  })
+
+  it('exports CSV with a header row', () => {
+    let out = ''
+    exportAudit(dir, { limit: 2 }, 'csv', (c) => (out += c))
+    const rows = out.split('\r\n')
+    expect(rows[0]).toBe(
+      'seq,ts,kind,callId,session,client,server,tool,decision,decidedBy,rule,reason,outcome,latencyMs,approvalMs,detail,args,prev,hash',
+    )
+    expect(rows[1]?.startsWith('319,2026-11-21T08:18:00.000Z,call,c319,s1,claude-desktop,files,read_file,allow,policy,')).toBe(true)
+    expect(rows[1]).toContain(',"{""path"":""/home/me/Project-319/notes.txt""}",')
+    expect(rows).toHaveLength(4) // header, 2 rows, trailing ''
+  })
+})
