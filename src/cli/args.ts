@@ -15,34 +15,58 @@ export type OptionSpecs = NonNullable<ParseArgsConfig['options']>
  * Parses `argv` strictly against `options` (positionals allowed). An unknown option or a missing
  * value is a usage error (exit 2) whose message names the command and how to get help.
  */
-export function parseCommandArgs<O extends OptionSpecs>(command: string, argv: string[], options: O) {
+export function parseCommandArgs<O extends OptionSpecs>(
+  command: string,
+  argv: string[],
+  options: O,
+) {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: true })
   } catch (err) {
-    throw new CliError(`${command}: ${(err as Error).message}; run "airlock help" for the usage`, 2, { cause: err })
+    throw new CliError(
+      `${command}: ${(err as Error).message}; run "airlock help" for the usage`,
+      2,
+      { cause: err },
+    )
   }
 }
 
 /** The positional at `index`, or a usage error (exit 2) naming what is missing and the usage line. */
-export function positional(positionals: readonly string[], index: number, what: string, usage: string): string {
+export function positional(
+  positionals: readonly string[],
+  index: number,
+  what: string,
+  usage: string,
+): string {
   const value = positionals[index]
   if (value === undefined || value === '') throw new CliError(`missing ${what}; usage: ${usage}`, 2)
   return value
 }
 
 /** Refuses positionals beyond `count` (exit 2). */
-export function noExtraPositionals(positionals: readonly string[], count: number, usage: string): void {
+export function noExtraPositionals(
+  positionals: readonly string[],
+  count: number,
+  usage: string,
+): void {
   if (positionals.length > count) {
     throw new CliError(`unexpected argument "${positionals[count] ?? ''}"; usage: ${usage}`, 2)
   }
 }
 
 /** Parses `K=V` pairs into a record; a pair without `=` or with an empty key is an invalid input (exit 3). */
-export function parsePairs(option: string, pairs: readonly string[] | undefined): Record<string, string> {
+export function parsePairs(
+  option: string,
+  pairs: readonly string[] | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {}
   for (const pair of pairs ?? []) {
     const eq = pair.indexOf('=')
-    if (eq <= 0) throw new CliError(`--${option} "${pair}": expected KEY=VALUE (e.g. --${option} API_URL=https://example.com)`, 3)
+    if (eq <= 0)
+      throw new CliError(
+        `--${option} "${pair}": expected KEY=VALUE (e.g. --${option} API_URL=https://example.com)`,
+        3,
+      )
     out[pair.slice(0, eq)] = pair.slice(eq + 1)
   }
   return out
@@ -52,7 +76,8 @@ export function parsePairs(option: string, pairs: readonly string[] | undefined)
 export function positiveInt(option: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
-  if (!Number.isSafeInteger(n) || n < 1) throw new CliError(`--${option} "${value}": expected a positive whole number`, 3)
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new CliError(`--${option} "${value}": expected a positive whole number`, 3)
   return n
 }
 
@@ -62,7 +87,11 @@ export function positiveInt(option: string, value: string | undefined): number |
  */
 export function configFailure(err: unknown): never {
   if (err instanceof ConfigError) {
-    throw new CliError(`${err.message}\nNothing was written; fix config.json (or move it aside) and try again.`, 3, { cause: err })
+    throw new CliError(
+      `${err.message}\nNothing was written; fix config.json (or move it aside) and try again.`,
+      3,
+      { cause: err },
+    )
   }
   throw err
 }
@@ -90,7 +119,24 @@ export function findServer(config: Config, name: string): ServerConfig {
   const server = config.servers.find((s) => s.name === name)
   if (!server) {
     const known = config.servers.map((s) => s.name)
-    throw new CliError(`no server named "${name}"${known.length ? ` (configured: ${known.join(', ')})` : ''}; "airlock servers list" shows them, "airlock servers add" adds one`, 1)
+    throw new CliError(
+      `no server named "${name}"${known.length ? ` (configured: ${known.join(', ')})` : ''}; "airlock servers list" shows them, "airlock servers add" adds one`,
+      1,
+    )
   }
   return server
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
+
+/**
+ * Escapes control characters (`\n` as `\\n`, tab as a space, others as `\\uXXXX`) so text an
+ * agent wrote cannot move the cursor or recolour the terminal; cuts it to `max` characters.
+ */
+export function terminalText(text: string, max = Number.POSITIVE_INFINITY): string {
+  const safe = text.replace(CONTROL, (c) =>
+    c === '\n' ? '\\n' : c === '\t' ? ' ' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
+  return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe
 }

@@ -7,17 +7,50 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { AuditQueryError, DEFAULT_QUERY_LIMIT, exportAudit, followAudit, queryAudit, tailAudit, verifyAudit } from '../gateway/audit'
+import {
+  AuditQueryError,
+  DEFAULT_QUERY_LIMIT,
+  exportAudit,
+  followAudit,
+  queryAudit,
+  tailAudit,
+  verifyAudit,
+} from '../gateway/audit'
 import { dataDir, dataPaths } from '../gateway/paths'
 import type { AuditDecision, AuditQuery, AuditRecord } from '../shared/audit-record'
-import { noExtraPositionals, parseCommandArgs, positiveInt, type OptionSpecs } from './args'
+import {
+  noExtraPositionals,
+  parseCommandArgs,
+  positiveInt,
+  terminalText,
+  type OptionSpecs,
+} from './args'
 import { CliError } from './cli-error'
 
-const USAGE = 'airlock audit tail [-n N] [-f] [--json] | query [filters] [--json] | export --format csv|jsonl [filters] [--out FILE] | verify'
-const FILTERS_USAGE = '[--server S] [--tool T] [--decision D] [--client C] [--since TIME] [--until TIME] [--text T] [--limit N]'
-const DECISIONS: readonly AuditDecision[] = ['allow', 'deny', 'hidden', 'rate_limited', 'approved', 'denied_by_user', 'timeout', 'cancelled', 'paused', 'error']
+const USAGE =
+  'airlock audit tail [-n N] [-f] [--json] | query [filters] [--json] | export --format csv|jsonl [filters] [--out FILE] | verify'
+const FILTERS_USAGE =
+  '[--server S] [--tool T] [--decision D] [--client C] [--since TIME] [--until TIME] [--text T] [--limit N]'
+const DECISIONS: readonly AuditDecision[] = [
+  'allow',
+  'deny',
+  'hidden',
+  'rate_limited',
+  'approved',
+  'denied_by_user',
+  'timeout',
+  'cancelled',
+  'paused',
+  'error',
+]
 const DEFAULT_TAIL = 20
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
+const UNIT_MS: Record<string, number> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+}
 
 const FILTER_OPTIONS = {
   server: { type: 'string' },
@@ -50,7 +83,8 @@ export async function auditCommand(argv: string[]): Promise<number> {
         throw new CliError(`unknown subcommand "audit ${sub}"; usage: ${USAGE}`, 2)
     }
   } catch (err) {
-    if (err instanceof AuditQueryError) throw new CliError(`${err.message}; see "airlock help"`, 3, { cause: err })
+    if (err instanceof AuditQueryError)
+      throw new CliError(`${err.message}; see "airlock help"`, 3, { cause: err })
     throw err
   }
 }
@@ -65,7 +99,10 @@ export function parseTime(option: string, value: string, now: number): number {
   if (rel) return now - Number(rel[1]) * (UNIT_MS[(rel[2] as string).toLowerCase()] as number)
   const ms = /^\d{10,}$/.test(v) ? Number(v) : Date.parse(v)
   if (!Number.isFinite(ms)) {
-    throw new CliError(`--${option} "${value}": expected an ISO time (2026-11-21T10:00:00Z) or a time back from now like 10m, 2h, 1d`, 3)
+    throw new CliError(
+      `--${option} "${value}": expected an ISO time (2026-11-21T10:00:00Z) or a time back from now like 10m, 2h, 1d`,
+      3,
+    )
   }
   return ms
 }
@@ -80,7 +117,10 @@ function toQuery(values: FilterValues, now: number): AuditQuery {
   if (values.text !== undefined) q.text = values.text
   if (values.decision !== undefined) {
     if (!(DECISIONS as readonly string[]).includes(values.decision)) {
-      throw new CliError(`--decision "${values.decision}": expected one of ${DECISIONS.join(', ')}`, 3)
+      throw new CliError(
+        `--decision "${values.decision}": expected one of ${DECISIONS.join(', ')}`,
+        3,
+      )
     }
     q.decision = values.decision as AuditDecision
   }
@@ -108,7 +148,8 @@ async function tail(dir: string, argv: string[]): Promise<number> {
   if (!values.follow) {
     const records = tailAudit(dir, n)
     records.forEach(print)
-    if (records.length === 0 && !values.json) process.stderr.write(`no audit records yet in ${dir}\n`)
+    if (records.length === 0 && !values.json)
+      process.stderr.write(`no audit records yet in ${dir}\n`)
     return 0
   }
 
@@ -149,7 +190,10 @@ async function tail(dir: string, argv: string[]): Promise<number> {
 
 function query(dir: string, argv: string[]): number {
   const usage = `airlock audit query ${FILTERS_USAGE} [--json]`
-  const { values, positionals } = parseCommandArgs('audit query', argv, { ...FILTER_OPTIONS, json: { type: 'boolean', default: false } })
+  const { values, positionals } = parseCommandArgs('audit query', argv, {
+    ...FILTER_OPTIONS,
+    json: { type: 'boolean', default: false },
+  })
   noExtraPositionals(positionals, 0, usage)
   const q = toQuery(values, Date.now())
   const records = queryAudit(dir, q)
@@ -162,7 +206,9 @@ function query(dir: string, argv: string[]): number {
   if (records.length === 0) process.stderr.write(`no matching audit records in ${dir}\n`)
   else if (records.length >= limit) {
     const oldest = records.at(-1) as AuditRecord
-    process.stderr.write(`(the ${records.length} newest matches; for older ones add --until ${oldest.ts} or raise --limit)\n`)
+    process.stderr.write(
+      `(the ${records.length} newest matches; for older ones add --until ${oldest.ts} or raise --limit)\n`,
+    )
   }
   return 0
 }
@@ -175,7 +221,8 @@ function exportCommand(dir: string, argv: string[]): number {
     out: { type: 'string' },
   })
   noExtraPositionals(positionals, 0, usage)
-  if (values.format === undefined) throw new CliError(`missing --format csv|jsonl; usage: ${usage}`, 2)
+  if (values.format === undefined)
+    throw new CliError(`missing --format csv|jsonl; usage: ${usage}`, 2)
   if (values.format !== 'csv' && values.format !== 'jsonl') {
     throw new CliError(`--format "${values.format}": expected csv or jsonl`, 3)
   }
@@ -193,7 +240,11 @@ function exportCommand(dir: string, argv: string[]): number {
   try {
     fd = fs.openSync(tmp, 'w', 0o600)
   } catch (err) {
-    throw new CliError(`--out ${values.out}: cannot create the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check that its directory exists and is writable`, 1, { cause: err })
+    throw new CliError(
+      `--out ${values.out}: cannot create the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check that its directory exists and is writable`,
+      1,
+      { cause: err },
+    )
   }
   let count: number
   try {
@@ -222,11 +273,16 @@ function verify(dir: string, argv: string[]): number {
   const counts = `${r.records} record${r.records === 1 ? '' : 's'} in ${r.files} file${r.files === 1 ? '' : 's'}`
   if (r.ok) {
     process.stdout.write(`ok: ${counts}, chain intact\n`)
-    if (r.lastSeq !== undefined) process.stdout.write(`  last: seq ${r.lastSeq}, hash ${r.lastHash ?? ''} (note it elsewhere to detect a cut-off end later)\n`)
+    if (r.lastSeq !== undefined)
+      process.stdout.write(
+        `  last: seq ${r.lastSeq}, hash ${r.lastHash ?? ''} (note it elsewhere to detect a cut-off end later)\n`,
+      )
     return 0
   }
   process.stdout.write(`FAILED: audit log ${dir}: ${r.problem ?? 'unknown problem'}\n`)
-  process.stdout.write(`  ${counts} checked before it. Keep a copy of ${dir} as evidence; records after this point cannot be trusted.\n`)
+  process.stdout.write(
+    `  ${counts} checked before it. Keep a copy of ${dir} as evidence; records after this point cannot be trusted.\n`,
+  )
   return 1
 }
 
@@ -241,13 +297,13 @@ function humanRow(r: AuditRecord): string {
   if (r.rule !== undefined && r.reason === undefined) tail.push(`rule "${r.rule}"`)
   if (r.reason !== undefined) tail.push(r.reason)
   if (r.detail !== undefined && r.kind === 'outcome') tail.push(r.detail)
-  const cells = [time, `${what}${by}`.padEnd(14), clean(r.server, 24).padEnd(16), clean(r.tool, 40).padEnd(20), clean(r.client ?? '-', 24).padEnd(14), clean(tail.join('; '), 160)]
+  const cells = [
+    time,
+    `${what}${by}`.padEnd(14),
+    terminalText(r.server, 24).padEnd(16),
+    terminalText(r.tool, 40).padEnd(20),
+    terminalText(r.client ?? '-', 24).padEnd(14),
+    terminalText(tail.join('; '), 160),
+  ]
   return cells.join(' ').trimEnd()
-}
-
-/** Escapes control characters (no terminal escape sequences from agent text) and cuts to `max`. */
-function clean(text: string, max: number): string {
-  // eslint-disable-next-line no-control-regex
-  const safe = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? ' ' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
-  return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe
 }

@@ -8,13 +8,28 @@ import path from 'node:path'
 import { policyPath } from '../gateway/config-store'
 import { dataDir, dataPaths } from '../gateway/paths'
 import type { Config, ServerConfig } from '../shared/config'
-import { CounterStore, decide, describeDecision, exitCodeFor, validatePolicy } from '../shared/policy'
+import {
+  CounterStore,
+  decide,
+  describeDecision,
+  exitCodeFor,
+  validatePolicy,
+} from '../shared/policy'
 import type { Decision, Policy, PolicyIssue } from '../shared/policy'
-import { changeConfig, findServer, loadConfig, noExtraPositionals, parseCommandArgs, positional } from './args'
+import {
+  changeConfig,
+  findServer,
+  loadConfig,
+  noExtraPositionals,
+  parseCommandArgs,
+  positional,
+} from './args'
 import { CliError } from './cli-error'
 
-const USAGE = 'airlock policy set <server> <file> | show <server> | check <file> | eval --policy FILE --tool NAME [--args JSON] [--session ID]'
-const EVAL_USAGE = 'airlock policy eval --policy FILE --tool NAME [--args \'{"key":"value"}\'] [--session ID]'
+const USAGE =
+  'airlock policy set <server> <file> | show <server> | check <file> | eval --policy FILE --tool NAME [--args JSON] [--session ID]'
+const EVAL_USAGE =
+  'airlock policy eval --policy FILE --tool NAME [--args \'{"key":"value"}\'] [--session ID]'
 
 /** Runs `airlock policy <sub> …`; returns the exit code (for `eval`, the decision's). */
 export async function policyCommand(argv: string[]): Promise<number> {
@@ -37,8 +52,11 @@ export async function policyCommand(argv: string[]): Promise<number> {
 
 /** A problem as `file:line:col: path: expected …` (line and column when known). */
 export function formatLocated(issue: PolicyIssue): string {
-  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}:${issue.column ?? 1}`
-  return issue.path === '' ? `${where}: expected ${issue.expected}` : `${where}: ${issue.path}: expected ${issue.expected}`
+  const where =
+    issue.line === undefined ? issue.file : `${issue.file}:${issue.line}:${issue.column ?? 1}`
+  return issue.path === ''
+    ? `${where}: expected ${issue.expected}`
+    : `${where}: ${issue.path}: expected ${issue.expected}`
 }
 
 /**
@@ -46,7 +64,10 @@ export function formatLocated(issue: PolicyIssue): string {
  * unreadable or invalid file is exit 3 with every problem located; `consequence` says what did
  * not happen because of it.
  */
-export function readPolicyFile(file: string, consequence = 'nothing was written'): { path: string; policy: Policy; text: string } {
+export function readPolicyFile(
+  file: string,
+  consequence = 'nothing was written',
+): { path: string; policy: Policy; text: string } {
   const abs = path.resolve(file)
   const text = readText(abs, file)
   const result = validatePolicy(text, file)
@@ -65,7 +86,12 @@ function readText(abs: string, shown: string): string {
     return fs.readFileSync(abs, 'utf8')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message
-    const hint = code === 'ENOENT' ? 'check the path' : code === 'EISDIR' ? 'give a policy file, not a directory' : 'check its permissions'
+    const hint =
+      code === 'ENOENT'
+        ? 'check the path'
+        : code === 'EISDIR'
+          ? 'give a policy file, not a directory'
+          : 'check its permissions'
     throw new CliError(`cannot read the policy file ${shown} (${code}); ${hint}`, 3, { cause: err })
   }
 }
@@ -82,10 +108,15 @@ function set(argv: string[]): number {
   const { path: abs, policy } = readPolicyFile(file)
   changeConfig(configFile, (config) => {
     findServer(config, name)
-    return { ...config, servers: config.servers.map((s) => (s.name === name ? { ...s, policy: abs } : s)) }
+    return {
+      ...config,
+      servers: config.servers.map((s) => (s.name === name ? { ...s, policy: abs } : s)),
+    }
   })
   process.stdout.write(`policy of "${name}" set to ${abs} (${summaryLine(policy)})\n`)
-  process.stdout.write(`A running gateway applies it to the next call; edits to the file apply too.\n`)
+  process.stdout.write(
+    `A running gateway applies it to the next call; edits to the file apply too.\n`,
+  )
   return 0
 }
 
@@ -113,13 +144,19 @@ function show(argv: string[]): number {
     text = fs.readFileSync(file, 'utf8')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message
-    throw new CliError(`cannot read ${file}, the policy of "${name}" (${code}); the gateway denies its calls until you restore the file or run "airlock policy set ${name} <file>"`, 1, { cause: err })
+    throw new CliError(
+      `cannot read ${file}, the policy of "${name}" (${code}); the gateway denies its calls until you restore the file or run "airlock policy set ${name} <file>"`,
+      1,
+      { cause: err },
+    )
   }
   process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`)
   process.stderr.write(`(policy of "${name}": ${file})\n`)
   const result = validatePolicy(text, file)
   if (!result.ok) {
-    process.stderr.write(`warning: this file is not a valid policy; the gateway keeps the last good one (or denies every call):\n${result.errors.map((e) => `  ${formatLocated(e)}`).join('\n')}\n`)
+    process.stderr.write(
+      `warning: this file is not a valid policy; the gateway keeps the last good one (or denies every call):\n${result.errors.map((e) => `  ${formatLocated(e)}`).join('\n')}\n`,
+    )
   }
   return 0
 }
@@ -139,7 +176,9 @@ function check(argv: string[]): number {
   if (!result.ok) {
     for (const e of result.errors) process.stdout.write(`${formatLocated(e)}\n`)
     const n = result.errors.length
-    process.stderr.write(`${file}: ${n} problem${n === 1 ? '' : 's'}; the gateway refuses this policy until ${n === 1 ? 'it is' : 'they are'} fixed\n`)
+    process.stderr.write(
+      `${file}: ${n} problem${n === 1 ? '' : 's'}; the gateway refuses this policy until ${n === 1 ? 'it is' : 'they are'} fixed\n`,
+    )
     return 3
   }
   const p = result.policy
@@ -172,11 +211,21 @@ function evaluate(argv: string[]): number {
     session: { type: 'string' },
   })
   noExtraPositionals(positionals, 0, EVAL_USAGE)
-  if (values.policy === undefined || values.policy === '') throw new CliError(`missing --policy FILE (the policy to evaluate against); usage: ${EVAL_USAGE}`, 3)
-  if (values.tool === undefined || values.tool === '') throw new CliError(`missing --tool NAME (the tool being called); usage: ${EVAL_USAGE}`, 3)
+  if (values.policy === undefined || values.policy === '')
+    throw new CliError(
+      `missing --policy FILE (the policy to evaluate against); usage: ${EVAL_USAGE}`,
+      3,
+    )
+  if (values.tool === undefined || values.tool === '')
+    throw new CliError(`missing --tool NAME (the tool being called); usage: ${EVAL_USAGE}`, 3)
   const args = parseCallArgs(values.args)
   const { policy } = readPolicyFile(values.policy, 'nothing was evaluated')
-  const decision = decide(policy, { tool: values.tool, args, sessionId: values.session ?? 'cli' }, new CounterStore(), Date.now())
+  const decision = decide(
+    policy,
+    { tool: values.tool, args, sessionId: values.session ?? 'cli' },
+    new CounterStore(),
+    Date.now(),
+  )
   process.stdout.write(`${describeDecision(decision)}\n`)
   const why = explain(decision, policy, values.tool)
   if (why) process.stdout.write(`  reason: ${why}\n`)
@@ -189,10 +238,17 @@ function parseCallArgs(text: string | undefined): Record<string, unknown> {
   try {
     value = JSON.parse(text)
   } catch (err) {
-    throw new CliError(`--args is not valid JSON (${(err as Error).message}); quote it for your shell, e.g. --args '{"path":"/tmp/x"}'`, 3, { cause: err })
+    throw new CliError(
+      `--args is not valid JSON (${(err as Error).message}); quote it for your shell, e.g. --args '{"path":"/tmp/x"}'`,
+      3,
+      { cause: err },
+    )
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CliError(`--args must be a JSON object of the tool's arguments (got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}), e.g. --args '{"path":"/tmp/x"}'`, 3)
+    throw new CliError(
+      `--args must be a JSON object of the tool's arguments (got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}), e.g. --args '{"path":"/tmp/x"}'`,
+      3,
+    )
   }
   return value as Record<string, unknown>
 }
@@ -201,14 +257,18 @@ function parseCallArgs(text: string | undefined): Record<string, unknown> {
 function explain(d: Decision, policy: Policy, tool: string): string | undefined {
   switch (d.kind) {
     case 'allow':
-      return d.rule !== undefined ? `rule "${d.rule}" allows this call` : `no rule stopped "${tool}" and the policy's default is ${policy.default}`
+      return d.rule !== undefined
+        ? `rule "${d.rule}" allows this call`
+        : `no rule stopped "${tool}" and the policy's default is ${policy.default}`
     case 'hidden':
       return `"${tool}" matches the policy's hide list (${policy.hide.join(', ')})`
     case 'deny':
     case 'rate_limited':
     case 'needs_approval':
       // With a rule, the description already names it and its reason.
-      return d.rule !== undefined ? undefined : `no rule decided "${tool}"; the policy's default is ${policy.default}`
+      return d.rule !== undefined
+        ? undefined
+        : `no rule decided "${tool}"; the policy's default is ${policy.default}`
     default: {
       const never: never = d
       return String(never)

@@ -7,11 +7,20 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { dataDir, dataPaths } from '../gateway/paths'
 import { serverConfigSchema, type Config, type ServerConfig } from '../shared/config'
-import { changeConfig, findServer, loadConfig, noExtraPositionals, parseCommandArgs, parsePairs, positional } from './args'
+import {
+  changeConfig,
+  findServer,
+  loadConfig,
+  noExtraPositionals,
+  parseCommandArgs,
+  parsePairs,
+  positional,
+} from './args'
 import { CliError } from './cli-error'
 import { readPolicyFile } from './policy'
 
-const ADD_USAGE = 'airlock servers add <name> [--env K=V]... [--secret-env K=V]... [--cwd DIR] [--policy FILE] [--disabled] -- <command> [args...]'
+const ADD_USAGE =
+  'airlock servers add <name> [--env K=V]... [--secret-env K=V]... [--cwd DIR] [--policy FILE] [--disabled] -- <command> [args...]'
 const USAGE = `airlock servers add <name> … -- <command> [args...] | list [--json] | remove <name> | enable <name> | disable <name>`
 
 /** Runs `airlock servers <sub> …`; returns the exit code. */
@@ -53,22 +62,33 @@ function add(file: string, argv: string[]): number {
   })
   const name = positional(positionals, 0, 'the server name', ADD_USAGE)
   if (positionals.length > 1) {
-    throw new CliError(`unexpected argument "${positionals[1] ?? ''}" before "--"; put the server's command after "--": ${ADD_USAGE}`, 2)
+    throw new CliError(
+      `unexpected argument "${positionals[1] ?? ''}" before "--"; put the server's command after "--": ${ADD_USAGE}`,
+      2,
+    )
   }
   const [command, ...args] = commandLine
   if (command === undefined || command === '') {
-    throw new CliError(`missing the command that starts the server after "--"; e.g. airlock servers add ${name} -- npx -y @modelcontextprotocol/server-memory`, 2)
+    throw new CliError(
+      `missing the command that starts the server after "--"; e.g. airlock servers add ${name} -- npx -y @modelcontextprotocol/server-memory`,
+      2,
+    )
   }
 
   const env = parsePairs('env', values.env)
   const secrets = parsePairs('secret-env', values['secret-env'])
   for (const key of Object.keys(secrets)) {
-    if (key in env) throw new CliError(`"${key}" is given with both --env and --secret-env; give it once`, 3)
+    if (key in env)
+      throw new CliError(`"${key}" is given with both --env and --secret-env; give it once`, 3)
   }
   let cwd: string | undefined
   if (values.cwd !== undefined) {
     cwd = path.resolve(values.cwd)
-    if (!isDirectory(cwd)) throw new CliError(`--cwd ${values.cwd}: no such directory (${cwd}); create it or give another one`, 3)
+    if (!isDirectory(cwd))
+      throw new CliError(
+        `--cwd ${values.cwd}: no such directory (${cwd}); create it or give another one`,
+        3,
+      )
   }
   const policy = values.policy === undefined ? undefined : readPolicyFile(values.policy).path
 
@@ -84,28 +104,39 @@ function add(file: string, argv: string[]): number {
   }
   const parsed = serverConfigSchema.safeParse(candidate)
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(server)'}: ${i.message}`)
+    const lines = parsed.error.issues.map(
+      (i) => `  ${i.path.length ? i.path.join('.') : '(server)'}: ${i.message}`,
+    )
     throw new CliError(`cannot add server "${name}":\n${lines.join('\n')}`, 3)
   }
   const server = parsed.data
 
   changeConfig(file, (config) => {
     if (config.servers.some((s) => s.name === server.name)) {
-      throw new CliError(`a server named "${server.name}" already exists; run "airlock servers remove ${server.name}" first, or pick another name`, 1)
+      throw new CliError(
+        `a server named "${server.name}" already exists; run "airlock servers remove ${server.name}" first, or pick another name`,
+        1,
+      )
     }
     return { ...config, servers: [...config.servers, server] }
   })
-  process.stdout.write(`added server "${server.name}": ${commandText(server)}${server.enabled ? '' : ' (disabled)'}\n`)
+  process.stdout.write(
+    `added server "${server.name}": ${commandText(server)}${server.enabled ? '' : ' (disabled)'}\n`,
+  )
   process.stdout.write(`  policy: ${policyText(server, undefined)}\n`)
   if (server.secretEnv.length > 0) {
-    process.stdout.write(`  secret env ${server.secretEnv.join(', ')}: stored in ${file} (mode 0600); the desktop app moves them to the OS keychain\n`)
+    process.stdout.write(
+      `  secret env ${server.secretEnv.join(', ')}: stored in ${file} (mode 0600); the desktop app moves them to the OS keychain\n`,
+    )
   }
   process.stdout.write(`  MCP clients connect with: airlock connect ${server.name}\n`)
   return 0
 }
 
 function list(file: string, argv: string[]): number {
-  const { values, positionals } = parseCommandArgs('servers list', argv, { json: { type: 'boolean', default: false } })
+  const { values, positionals } = parseCommandArgs('servers list', argv, {
+    json: { type: 'boolean', default: false },
+  })
   noExtraPositionals(positionals, 0, 'airlock servers list [--json]')
   const config = loadConfig(file)
   const servers = config.servers.map(maskSecrets)
@@ -114,10 +145,17 @@ function list(file: string, argv: string[]): number {
     return 0
   }
   if (servers.length === 0) {
-    process.stdout.write(`no servers yet; add one with: airlock servers add <name> -- <command> [args...]\n`)
+    process.stdout.write(
+      `no servers yet; add one with: airlock servers add <name> -- <command> [args...]\n`,
+    )
     return 0
   }
-  const rows = servers.map((s) => [s.name, s.enabled ? 'yes' : 'no', commandText(s), policyText(s, config)])
+  const rows = servers.map((s) => [
+    s.name,
+    s.enabled ? 'yes' : 'no',
+    commandText(s),
+    policyText(s, config),
+  ])
   process.stdout.write(table(['NAME', 'ENABLED', 'COMMAND', 'POLICY'], rows))
   return 0
 }
@@ -144,7 +182,10 @@ function setEnabled(file: string, argv: string[], enabled: boolean): number {
   let already = false
   changeConfig(file, (config) => {
     already = findServer(config, name).enabled === enabled
-    return { ...config, servers: config.servers.map((s) => (s.name === name ? { ...s, enabled } : s)) }
+    return {
+      ...config,
+      servers: config.servers.map((s) => (s.name === name ? { ...s, enabled } : s)),
+    }
   })
   process.stdout.write(`server "${name}" ${already ? `was already ${verb}d` : `${verb}d`}\n`)
   return 0
@@ -171,13 +212,17 @@ function commandText(server: ServerConfig): string {
 }
 
 function shellWord(word: string): string {
-  return word !== '' && /^[A-Za-z0-9_@%+=:,./~-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
+  return word !== '' && /^[A-Za-z0-9_@%+=:,./~-]+$/.test(word)
+    ? word
+    : `'${word.replace(/'/g, `'\\''`)}'`
 }
 
 function policyText(server: ServerConfig, config: Config | undefined): string {
   if (typeof server.policy === 'string') return server.policy
   if (server.policy !== undefined) return '(inline in config.json)'
-  return config ? `(none: default ${config.settings.defaultPosture})` : '(none: the default posture applies; set one with "airlock policy set")'
+  return config
+    ? `(none: default ${config.settings.defaultPosture})`
+    : '(none: the default posture applies; set one with "airlock policy set")'
 }
 
 function table(header: string[], rows: string[][]): string {

@@ -2,7 +2,7 @@
 import type { PendingApproval } from '../gateway/approvals'
 import type { SessionInfo } from '../gateway/gateway'
 import { dataDir } from '../gateway/paths'
-import { noExtraPositionals, parseCommandArgs } from './args'
+import { noExtraPositionals, parseCommandArgs, terminalText } from './args'
 import { CliError } from './cli-error'
 import { ControlClient } from './control-client'
 
@@ -20,7 +20,9 @@ const REQUEST_TIMEOUT_MS = 5000
 
 /** Runs `airlock status [--json]`: 0 when a gateway answers, 1 when none runs (with how to start one). */
 export async function statusCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('status', argv, { json: { type: 'boolean', default: false } })
+  const { values, positionals } = parseCommandArgs('status', argv, {
+    json: { type: 'boolean', default: false },
+  })
   noExtraPositionals(positionals, 0, 'airlock status [--json]')
   const home = dataDir()
   let client: ControlClient
@@ -28,14 +30,26 @@ export async function statusCommand(argv: string[]): Promise<number> {
     client = await ControlClient.connect(home)
   } catch (err) {
     const message = (err as Error).message
-    throw new CliError(/not running/.test(message) ? message : `the Airlock gateway is not running: ${message}`, 1, { cause: err })
+    throw new CliError(
+      /not running/.test(message) ? message : `the Airlock gateway is not running: ${message}`,
+      1,
+      { cause: err },
+    )
   }
   let status: StatusReply
   try {
-    status = await withTimeout(client.request<StatusReply>('status'), REQUEST_TIMEOUT_MS, `the gateway for ${home} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s; restart it ("airlock serve")`)
+    status = await withTimeout(
+      client.request<StatusReply>('status'),
+      REQUEST_TIMEOUT_MS,
+      `the gateway for ${home} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s; restart it ("airlock serve")`,
+    )
   } catch (err) {
     if (err instanceof CliError) throw err
-    throw new CliError(`the gateway for ${home} refused the status request (${(err as Error).message})`, 1, { cause: err })
+    throw new CliError(
+      `the gateway for ${home} refused the status request (${(err as Error).message})`,
+      1,
+      { cause: err },
+    )
   } finally {
     client.close()
   }
@@ -57,14 +71,18 @@ export function formatStatus(s: StatusReply, now: number): string {
   ]
   for (const x of s.sessions) {
     const held = x.held > 0 ? `, ${x.held} call${x.held === 1 ? '' : 's'} waiting` : ''
-    lines.push(`    ${clean(x.server)}  client ${clean(x.client)}  started ${new Date(x.startedAt).toISOString()} (${ago(now - x.startedAt)} ago${held})`)
+    lines.push(
+      `    ${terminalText(x.server)}  client ${terminalText(x.client)}  started ${new Date(x.startedAt).toISOString()} (${ago(now - x.startedAt)} ago${held})`,
+    )
   }
   lines.push(`  pending approvals: ${s.pending.length}`)
   for (const p of s.pending) {
-    const rule = p.rule !== undefined ? `  rule "${clean(p.rule)}"` : ''
-    lines.push(`    ${clean(p.server)} / ${clean(p.tool)}  from ${clean(p.client)}${rule}  expires in ${Math.max(0, Math.ceil((p.deadline - now) / 1000))} s  (id ${p.id})`)
+    const rule = p.rule !== undefined ? `  rule "${terminalText(p.rule)}"` : ''
+    lines.push(
+      `    ${terminalText(p.server)} / ${terminalText(p.tool)}  from ${terminalText(p.client)}${rule}  expires in ${Math.max(0, Math.ceil((p.deadline - now) / 1000))} s  (id ${p.id})`,
+    )
   }
-  for (const e of s.errors ?? []) lines.push(`  problem: ${clean(e)}`)
+  for (const e of s.errors ?? []) lines.push(`  problem: ${terminalText(e)}`)
   return lines.join('\n') + '\n'
 }
 
@@ -74,11 +92,6 @@ function ago(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m`
   if (s < 86_400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
   return `${Math.floor(s / 86_400)}d`
-}
-
-function clean(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

@@ -108,7 +108,9 @@ function* linesBackward(path: string): Generator<string> {
         if (n <= 0) break
         off += n
       }
-      const data: Buffer = pending ? Buffer.concat([chunk.subarray(0, off), pending]) : chunk.subarray(0, off)
+      const data: Buffer = pending
+        ? Buffer.concat([chunk.subarray(0, off), pending])
+        : chunk.subarray(0, off)
       let end = data.length
       if (!seenNewline) {
         const last = data.lastIndexOf(NL)
@@ -185,7 +187,9 @@ function toMs(value: string | number, field: string): number {
 function compileQuery(q: AuditQuery): CompiledQuery {
   const limit = q.limit ?? DEFAULT_QUERY_LIMIT
   if (!Number.isInteger(limit) || limit < 1) {
-    throw new AuditQueryError(`audit query: limit: expected a positive integer, got ${String(q.limit)}`)
+    throw new AuditQueryError(
+      `audit query: limit: expected a positive integer, got ${String(q.limit)}`,
+    )
   }
   const text = q.text?.trim() ? q.text.toLowerCase() : undefined
   return {
@@ -198,7 +202,8 @@ function compileQuery(q: AuditQuery): CompiledQuery {
     untilMs: q.until === undefined ? undefined : toMs(q.until, 'until'),
     text,
     // ASCII without what JSON escapes appears verbatim in the line if it appears in a field.
-    lineText: text !== undefined && /^[\x20-\x7e]*$/.test(text) && !/["\\]/.test(text) ? text : undefined,
+    lineText:
+      text !== undefined && /^[\x20-\x7e]*$/.test(text) && !/["\\]/.test(text) ? text : undefined,
     beforeSeq: q.beforeSeq,
     limit,
   }
@@ -238,7 +243,10 @@ function matches(r: AuditRecord, q: CompiledQuery): boolean {
 }
 
 /** Matching records, newest first, stopping after `limit`; files newest first, lines from the end. */
-function* scanNewestFirst(dir: string, q: CompiledQuery): Generator<{ record: AuditRecord; line: string }> {
+function* scanNewestFirst(
+  dir: string,
+  q: CompiledQuery,
+): Generator<{ record: AuditRecord; line: string }> {
   const files = auditFiles(dir)
   // A file's records are no later than its day (the writer never goes back a day).
   const sinceDay = q.sinceMs === undefined ? undefined : utcDay(q.sinceMs)
@@ -303,15 +311,22 @@ export function verifyAudit(dir: string): VerifyResult {
       const where = `${f.name} line ${line.lineNo}`
       if (!line.terminated) {
         if (newest) break
-        return result(`${where}: unterminated last line (a torn write) in a file that is not the newest`)
+        return result(
+          `${where}: unterminated last line (a torn write) in a file that is not the newest`,
+        )
       }
       if (line.text === '') return result(`${where}: empty line`)
       const split = splitStoredLine(line.text)
       const r = parseStoredLine(line.text)
       if (!r) return result(`${where}: not a JSON audit record`)
-      if (!split) return result(`${where}: the line does not end with its "hash" member (the line was edited)`)
+      if (!split)
+        return result(
+          `${where}: the line does not end with its "hash" member (the line was edited)`,
+        )
       if (sha256Hex(split.canonical) !== split.hash || r.hash !== split.hash) {
-        return result(`${where}: hash mismatch for seq ${r.seq}: the record was changed after it was written`)
+        return result(
+          `${where}: hash mismatch for seq ${r.seq}: the record was changed after it was written`,
+        )
       }
       if (last) {
         if (r.seq !== last.seq + 1) {

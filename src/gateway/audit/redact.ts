@@ -39,7 +39,8 @@ const SECRET_PARTS = [
   'session',
 ]
 // Counts of model tokens are not secrets.
-const TOKEN_COUNT = /^(max|min|num|total|input|output|prompt|completion)tokens?$|tokens?(count|limit|used)$/
+const TOKEN_COUNT =
+  /^(max|min|num|total|input|output|prompt|completion)tokens?$|tokens?(count|limit|used)$/
 
 function normalizeKey(key: string): string {
   return key.toLowerCase().replace(/[^a-z0-9]/g, '')
@@ -173,7 +174,9 @@ function walk(value: unknown, depth: number, ctx: WalkContext): unknown {
       kept++
       ctx.nodes++
       ctx.size += key.length + 4
-      const v = ctx.isSecret(key) ? REDACTED : walk((obj as Record<string, unknown>)[key], depth + 1, ctx)
+      const v = ctx.isSecret(key)
+        ? REDACTED
+        : walk((obj as Record<string, unknown>)[key], depth + 1, ctx)
       if (v !== undefined) out[truncateText(key, 256)] = v
       // Stop counting past a large bound: enough for the summary, bounded in time.
       if (total > ctx.maxKeys + 100_000) break

@@ -38,7 +38,13 @@ describe('AuditLog.append', () => {
     expect(stored).toHaveLength(5)
     // The returned record is what is on disk.
     expect(stored.map((l) => JSON.parse(l))).toEqual(recs)
-    expect(verifyAudit(dir)).toEqual({ ok: true, records: 5, files: 1, lastSeq: 5, lastHash: recs[4]?.hash })
+    expect(verifyAudit(dir)).toEqual({
+      ok: true,
+      records: 5,
+      files: 1,
+      lastSeq: 5,
+      lastHash: recs[4]?.hash,
+    })
   })
 
   it('hashes the canonical line: the stored line minus its trailing hash member', async () => {
@@ -53,8 +59,21 @@ describe('AuditLog.append', () => {
     expect(canonicalLine(unhashed as typeof rec)).toBe(withoutHash)
     // The documented key order, hash last.
     expect(Object.keys(JSON.parse(line as string))).toEqual([
-      'seq', 'ts', 'kind', 'callId', 'session', 'client', 'server', 'tool', 'decision', 'decidedBy',
-      'reason', 'latencyMs', 'args', 'prev', 'hash',
+      'seq',
+      'ts',
+      'kind',
+      'callId',
+      'session',
+      'client',
+      'server',
+      'tool',
+      'decision',
+      'decidedBy',
+      'reason',
+      'latencyMs',
+      'args',
+      'prev',
+      'hash',
     ])
   })
 
@@ -112,7 +131,10 @@ describe('AuditLog.append', () => {
   it('appends quickly (well under the per-call budget)', async () => {
     const log = AuditLog.open({ dir })
     const n = 2000
-    const args = { path: '/home/me/project/src/index.ts', options: { encoding: 'utf8', token: 'x' } }
+    const args = {
+      path: '/home/me/project/src/index.ts',
+      options: { encoding: 'utf8', token: 'x' },
+    }
     const t0 = process.hrtime.bigint()
     for (let i = 0; i < n; i++) log.append(input(i, { args }))
     const perCallUs = Number(process.hrtime.bigint() - t0) / 1000 / n

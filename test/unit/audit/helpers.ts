@@ -28,7 +28,11 @@ export function input(i: number, extra: Partial<AuditInput> = {}): AuditInput {
 }
 
 /** A settable clock. */
-export function clock(iso: string): { now: () => number; set: (iso: string) => void; add: (ms: number) => void } {
+export function clock(iso: string): {
+  now: () => number
+  set: (iso: string) => void
+  add: (ms: number) => void
+} {
   let t = Date.parse(iso)
   return {
     now: () => t,

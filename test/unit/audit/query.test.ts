@@ -68,10 +68,17 @@ describe('queryAudit', () => {
   })
 
   it('filters by server, tool, decision, client and kind (ANDed)', () => {
-    const rs = queryAudit(dir, { server: 'github', tool: 'write_file', decision: 'deny', limit: 1000 })
+    const rs = queryAudit(dir, {
+      server: 'github',
+      tool: 'write_file',
+      decision: 'deny',
+      limit: 1000,
+    })
     // i divisible by 3, 2 and 5: multiples of 30.
     expect(rs.map((r) => r.seq)).toEqual([300, 270, 240, 210, 180, 150, 120, 90, 60, 30])
-    expect(queryAudit(dir, { client: 'cursor', limit: 5 }).every((r) => r.client === 'cursor')).toBe(true)
+    expect(
+      queryAudit(dir, { client: 'cursor', limit: 5 }).every((r) => r.client === 'cursor'),
+    ).toBe(true)
     expect(queryAudit(dir, { kind: 'outcome' })).toEqual([])
   })
 
@@ -87,7 +94,10 @@ describe('queryAudit', () => {
   it('filters by time, ISO or epoch ms, inclusive', () => {
     const since = START + 100 * MINUTE // seq 101
     const until = START + 109 * MINUTE // seq 110
-    const iso = queryAudit(dir, { since: new Date(since).toISOString(), until: new Date(until).toISOString() })
+    const iso = queryAudit(dir, {
+      since: new Date(since).toISOString(),
+      until: new Date(until).toISOString(),
+    })
     expect(iso.map((r) => r.seq)).toEqual([110, 109, 108, 107, 106, 105, 104, 103, 102, 101])
     expect(queryAudit(dir, { since, until })).toEqual(iso)
     expect(queryAudit(dir, { since: String(since), until: String(until) })).toEqual(iso)
@@ -98,8 +108,14 @@ describe('queryAudit', () => {
     expect(queryAudit(dir, { text: 'PROJECT-17/' }).map((r) => r.seq)).toEqual([17])
     expect(queryAudit(dir, { text: 'no-WRITES #125' }).map((r) => r.seq)).toEqual([125])
     expect(queryAudit(dir, { text: 'no-WRITES #25' }).map((r) => r.seq)).toEqual([255, 250, 25])
-    expect(queryAudit(dir, { text: 'cursor', limit: 1000 }).every((r) => r.seq % 7 === 0)).toBe(true)
-    expect(queryAudit(dir, { text: 'GITHUB', limit: 3 }).map((r) => r.server)).toEqual(['github', 'github', 'github'])
+    expect(queryAudit(dir, { text: 'cursor', limit: 1000 }).every((r) => r.seq % 7 === 0)).toBe(
+      true,
+    )
+    expect(queryAudit(dir, { text: 'GITHUB', limit: 3 }).map((r) => r.server)).toEqual([
+      'github',
+      'github',
+      'github',
+    ])
     // Field names and hashes are not searched.
     expect(queryAudit(dir, { text: '"decidedBy"' })).toEqual([])
     expect(queryAudit(dir, { text: 'callId' })).toEqual([])
@@ -131,7 +147,12 @@ describe('exportAudit', () => {
   it('exports the newest `limit` when a limit is given, still oldest first', () => {
     let out = ''
     expect(exportAudit(dir, { limit: 3 }, 'jsonl', (c) => (out += c))).toBe(3)
-    expect(out.trimEnd().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([318, 319, 320])
+    expect(
+      out
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { seq: number }).seq),
+    ).toEqual([318, 319, 320])
   })
 
   it('exports CSV with a header row', () => {
@@ -141,7 +162,11 @@ describe('exportAudit', () => {
     expect(rows[0]).toBe(
       'seq,ts,kind,callId,session,client,server,tool,decision,decidedBy,rule,reason,outcome,latencyMs,approvalMs,detail,args,prev,hash',
     )
-    expect(rows[1]?.startsWith('319,2026-11-21T08:18:00.000Z,call,c319,s1,claude-desktop,files,read_file,allow,policy,')).toBe(true)
+    expect(
+      rows[1]?.startsWith(
+        '319,2026-11-21T08:18:00.000Z,call,c319,s1,claude-desktop,files,read_file,allow,policy,',
+      ),
+    ).toBe(true)
     expect(rows[1]).toContain(',"{""path"":""/home/me/Project-319/notes.txt""}",')
     expect(rows).toHaveLength(4) // header, 2 rows, trailing ''
   })

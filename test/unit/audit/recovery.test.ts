@@ -26,13 +26,18 @@ describe('recovery on open', () => {
   it('cuts a torn last line, reports it, and continues the chain', async () => {
     const lastHash = await writeRecords(5)
     const full = lines(file())[4] as string
-    fs.appendFileSync(file(), full.replace('"seq":5', '"seq":6').slice(0, Math.floor(full.length / 2)))
+    fs.appendFileSync(
+      file(),
+      full.replace('"seq":5', '"seq":6').slice(0, Math.floor(full.length / 2)),
+    )
     // Readers never return the torn line; verify ignores it in the newest file.
     expect(verifyAudit(dir)).toMatchObject({ ok: true, records: 5 })
 
     const messages: string[] = []
     const log = AuditLog.open({ dir, now: clock(NOW).now, log: (m) => messages.push(m) })
-    expect(messages.join('\n')).toMatch(/audit-2026-11-21\.jsonl: recovered: cut off a torn last line \(\d+ bytes at offset \d+\)/)
+    expect(messages.join('\n')).toMatch(
+      /audit-2026-11-21\.jsonl: recovered: cut off a torn last line \(\d+ bytes at offset \d+\)/,
+    )
     expect(fs.readFileSync(file(), 'utf8').endsWith('\n')).toBe(true)
     expect(log.lastSeq).toBe(5)
     const next = log.append(input(6))

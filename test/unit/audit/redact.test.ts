@@ -155,7 +155,9 @@ describe('size caps', () => {
   })
 
   it('turns values JSON cannot hold into something readable', () => {
-    expect(cap({ n: Number.NaN, big: 10n, when: new Date(0), buf: Buffer.from('abc'), f: () => 1 })).toEqual({
+    expect(
+      cap({ n: Number.NaN, big: 10n, when: new Date(0), buf: Buffer.from('abc'), f: () => 1 }),
+    ).toEqual({
       n: 'NaN',
       big: '10',
       when: '1970-01-01T00:00:00.000Z',

@@ -53,7 +53,9 @@ describe('rotation', () => {
     expect(files).toContain('audit-2026-11-21.2.jsonl')
     for (const f of files) expect(fs.statSync(path.join(dir, f)).size).toBeLessThanOrEqual(1000)
     // Index order, not name order: .10 comes after .9.
-    expect([...readRecords(dir)].map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+    expect([...readRecords(dir)].map((r) => r.seq)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    )
     expect(verifyAudit(dir)).toMatchObject({ ok: true, records: 20, files: files.length })
   })
 
@@ -63,7 +65,9 @@ describe('rotation', () => {
     for (let i = 1; i <= 14; i++) log.append(input(i))
     await log.close()
     expect(names()).toContain('audit-2026-11-21.10.jsonl')
-    expect([...readRecords(dir)].map((r) => r.seq)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1))
+    expect([...readRecords(dir)].map((r) => r.seq)).toEqual(
+      Array.from({ length: 14 }, (_, i) => i + 1),
+    )
     expect(verifyAudit(dir)).toMatchObject({ ok: true, records: 14 })
   })
 
@@ -101,7 +105,11 @@ describe('retention', () => {
     log.append(input(9))
     await log.close()
     // 11-18 is 3 days old (kept); 11-10 and 11-01 are older (deleted).
-    expect(names()).toEqual(['audit-2026-11-18.jsonl', 'audit-2026-11-20.jsonl', 'audit-2026-11-21.jsonl'])
+    expect(names()).toEqual([
+      'audit-2026-11-18.jsonl',
+      'audit-2026-11-20.jsonl',
+      'audit-2026-11-21.jsonl',
+    ])
     expect(messages.filter((m) => m.includes('deleted'))).toHaveLength(2)
     // The oldest retained record is the anchor; seq continues from the deleted ones.
     expect(verifyAudit(dir)).toMatchObject({ ok: true, records: 5, lastSeq: 9 })

@@ -1,7 +1,13 @@
 import * as fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { AuditLog, canonicalLine, sha256Hex, storedLine, verifyAudit } from '../../../src/gateway/audit'
+import {
+  AuditLog,
+  canonicalLine,
+  sha256Hex,
+  storedLine,
+  verifyAudit,
+} from '../../../src/gateway/audit'
 import type { AuditRecord } from '../../../src/shared/audit-record'
 import { clock, input, lines, tempDir } from './helpers'
 
@@ -16,7 +22,11 @@ const NAME = 'audit-2026-11-21.jsonl'
 const file = (): string => path.join(dir, NAME)
 
 async function writeRecords(n: number, maxFileBytes?: number): Promise<void> {
-  const log = AuditLog.open({ dir, now: clock('2026-11-21T10:00:00Z').now, ...(maxFileBytes ? { maxFileBytes } : {}) })
+  const log = AuditLog.open({
+    dir,
+    now: clock('2026-11-21T10:00:00Z').now,
+    ...(maxFileBytes ? { maxFileBytes } : {}),
+  })
   for (let i = 1; i <= n; i++) log.append(input(i))
   await log.close()
 }
@@ -33,10 +43,14 @@ describe('verifyAudit', () => {
 
   it('detects an edited field', async () => {
     await writeRecords(5)
-    rewrite((ls) => ls.map((l, i) => (i === 2 ? l.replace('"tool":"read_file"', '"tool":"read_fila"') : l)))
+    rewrite((ls) =>
+      ls.map((l, i) => (i === 2 ? l.replace('"tool":"read_file"', '"tool":"read_fila"') : l)),
+    )
     const v = verifyAudit(dir)
     expect(v.ok).toBe(false)
-    expect(v.problem).toBe(`${NAME} line 3: hash mismatch for seq 3: the record was changed after it was written`)
+    expect(v.problem).toBe(
+      `${NAME} line 3: hash mismatch for seq 3: the record was changed after it was written`,
+    )
     expect(v.records).toBe(2)
   })
 
@@ -80,8 +94,14 @@ describe('verifyAudit', () => {
     expect(verifyAudit(dir).problem).toBe(`${NAME} line 2: empty line`)
     fs.rmSync(file())
     await writeRecords(2)
-    rewrite((ls) => ls.map((l, i) => (i === 1 ? l.replace(/,"hash":"[0-9a-f]+"\}$/, '}').replace('{', '{"hash":"x",') : l)))
-    expect(verifyAudit(dir).problem).toBe(`${NAME} line 2: the line does not end with its "hash" member (the line was edited)`)
+    rewrite((ls) =>
+      ls.map((l, i) =>
+        i === 1 ? l.replace(/,"hash":"[0-9a-f]+"\}$/, '}').replace('{', '{"hash":"x",') : l,
+      ),
+    )
+    expect(verifyAudit(dir).problem).toBe(
+      `${NAME} line 2: the line does not end with its "hash" member (the line was edited)`,
+    )
   })
 
   it('detects a deleted middle file and a torn line in an older file', async () => {
@@ -89,12 +109,16 @@ describe('verifyAudit', () => {
     const names = fs.readdirSync(dir)
     expect(names.length).toBeGreaterThan(2)
     fs.rmSync(path.join(dir, 'audit-2026-11-21.1.jsonl'))
-    expect(verifyAudit(dir).problem).toMatch(/^audit-2026-11-21\.2\.jsonl line 1: seq \d+ follows seq \d+/)
+    expect(verifyAudit(dir).problem).toMatch(
+      /^audit-2026-11-21\.2\.jsonl line 1: seq \d+ follows seq \d+/,
+    )
 
     fs.rmSync(dir, { recursive: true })
     await writeRecords(12, 700)
     fs.appendFileSync(path.join(dir, NAME), '{"seq":')
-    expect(verifyAudit(dir).problem).toMatch(/^audit-2026-11-21\.jsonl line \d+: unterminated last line/)
+    expect(verifyAudit(dir).problem).toMatch(
+      /^audit-2026-11-21\.jsonl line \d+: unterminated last line/,
+    )
   })
 
   it('accepts any prev on the first retained record (the anchor)', async () => {

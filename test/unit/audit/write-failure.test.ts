@@ -125,7 +125,9 @@ describe('a failed write', () => {
     const log = AuditLog.open({ dir, now: NOW, fs: faulty, durability: 'strict' })
     log.append(input(1))
     fail = true
-    expect(() => log.append(input(2))).toThrow(/sync failed \(EIO: i\/o error\); the call was denied/)
+    expect(() => log.append(input(2))).toThrow(
+      /sync failed \(EIO: i\/o error\); the call was denied/,
+    )
     expect(log.lastSeq).toBe(1)
     fail = false
     log.append(input(2))
@@ -140,6 +142,8 @@ describe('a failed write', () => {
       },
     })
     const log = AuditLog.open({ dir, now: NOW, fs: faulty })
-    expect(() => log.append(input(1))).toThrow(/EACCES: permission denied.*writable by this user, or change AIRLOCK_HOME/)
+    expect(() => log.append(input(1))).toThrow(
+      /EACCES: permission denied.*writable by this user, or change AIRLOCK_HOME/,
+    )
   })
 })

@@ -11,7 +11,14 @@ import { AuditLog } from '../../../src/gateway/audit'
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..')
 const CLI = path.join(ROOT, 'bin', 'airlock.js')
-const GITHUB_POLICY = path.resolve(ROOT, '..', 'shared', 'fixtures', 'intercept-policies', 'github.yaml')
+const GITHUB_POLICY = path.resolve(
+  ROOT,
+  '..',
+  'shared',
+  'fixtures',
+  'intercept-policies',
+  'github.yaml',
+)
 
 interface Result {
   code: number
@@ -25,10 +32,15 @@ let work: string
 /** Runs the CLI with AIRLOCK_HOME = this test's home, in the test's work directory. */
 function airlock(...args: string[]): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: work, env: { ...process.env, AIRLOCK_HOME: home }, timeout: 15_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0
-      resolve({ code, stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: work, env: { ...process.env, AIRLOCK_HOME: home }, timeout: 15_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0
+        resolve({ code, stdout, stderr })
+      },
+    )
   })
 }
 
@@ -37,7 +49,9 @@ function configPath(): string {
 }
 
 function readServers(): Record<string, unknown>[] {
-  return (JSON.parse(fs.readFileSync(configPath(), 'utf8')) as { servers: Record<string, unknown>[] }).servers
+  return (
+    JSON.parse(fs.readFileSync(configPath(), 'utf8')) as { servers: Record<string, unknown>[] }
+  ).servers
 }
 
 function write(name: string, text: string): string {
@@ -80,7 +94,12 @@ tools:
 beforeAll(() => {
   // The binary loads out/cli/airlock.mjs: build it from the current sources.
   return new Promise<void>((resolve, reject) => {
-    execFile(process.execPath, [path.join(ROOT, 'scripts', 'build-node.mjs')], { cwd: ROOT, timeout: 60_000 }, (err, _out, stderr) => (err ? reject(new Error(`build failed: ${stderr}`)) : resolve()))
+    execFile(
+      process.execPath,
+      [path.join(ROOT, 'scripts', 'build-node.mjs')],
+      { cwd: ROOT, timeout: 60_000 },
+      (err, _out, stderr) => (err ? reject(new Error(`build failed: ${stderr}`)) : resolve()),
+    )
   })
 }, 60_000)
 
@@ -96,20 +115,46 @@ afterEach(() => {
 
 describe('airlock servers', () => {
   it('adds a server with its command line verbatim, lists it, and refuses a duplicate name', async () => {
-    const add = await airlock('servers', 'add', 'fs', '--env', 'ROOT=/data', '--', 'npx', '-y', '@scope/server fs', '--flag', '--', 'x')
+    const add = await airlock(
+      'servers',
+      'add',
+      'fs',
+      '--env',
+      'ROOT=/data',
+      '--',
+      'npx',
+      '-y',
+      '@scope/server fs',
+      '--flag',
+      '--',
+      'x',
+    )
     expect(add.code).toBe(0)
     expect(add.stdout).toContain('added server "fs"')
-    expect(readServers()).toEqual([{ name: 'fs', command: 'npx', args: ['-y', '@scope/server fs', '--flag', '--', 'x'], env: { ROOT: '/data' }, secretEnv: [], enabled: true }])
+    expect(readServers()).toEqual([
+      {
+        name: 'fs',
+        command: 'npx',
+        args: ['-y', '@scope/server fs', '--flag', '--', 'x'],
+        env: { ROOT: '/data' },
+        secretEnv: [],
+        enabled: true,
+      },
+    ])
 
     const list = await airlock('servers', 'list')
     expect(list.code).toBe(0)
     expect(list.stdout).toMatch(/^NAME\s+ENABLED\s+COMMAND\s+POLICY\n/)
-    expect(list.stdout).toMatch(/fs\s+yes\s+npx -y '@scope\/server fs' --flag -- x\s+\(none: default allow\)/)
+    expect(list.stdout).toMatch(
+      /fs\s+yes\s+npx -y '@scope\/server fs' --flag -- x\s+\(none: default allow\)/,
+    )
 
     const before = fs.readFileSync(configPath())
     const dup = await airlock('servers', 'add', 'fs', '--', 'other')
     expect(dup.code).toBe(1)
-    expect(dup.stderr).toContain('a server named "fs" already exists; run "airlock servers remove fs" first')
+    expect(dup.stderr).toContain(
+      'a server named "fs" already exists; run "airlock servers remove fs" first',
+    )
     expect(fs.readFileSync(configPath())).toEqual(before)
   })
 
@@ -126,7 +171,9 @@ describe('airlock servers', () => {
   })
 
   it('disables, enables and removes; an unknown name says how to list servers', async () => {
-    expect((await airlock('servers', 'add', 'mem', '--disabled', '--', 'node', 'mem.js')).code).toBe(0)
+    expect(
+      (await airlock('servers', 'add', 'mem', '--disabled', '--', 'node', 'mem.js')).code,
+    ).toBe(0)
     expect(readServers()[0]?.enabled).toBe(false)
     expect((await airlock('servers', 'enable', 'mem')).stdout).toContain('server "mem" enabled')
     expect(readServers()[0]?.enabled).toBe(true)
@@ -145,10 +192,24 @@ describe('airlock servers', () => {
   })
 
   it('list --json prints the servers array with secret values masked', async () => {
-    await airlock('servers', 'add', 'gh', '--secret-env', 'GITHUB_TOKEN=ghp_secret', '--env', 'A=1', '--', 'gh-mcp')
+    await airlock(
+      'servers',
+      'add',
+      'gh',
+      '--secret-env',
+      'GITHUB_TOKEN=ghp_secret',
+      '--env',
+      'A=1',
+      '--',
+      'gh-mcp',
+    )
     const list = await airlock('servers', 'list', '--json')
     expect(list.code).toBe(0)
-    const servers = JSON.parse(list.stdout) as { name: string; env: Record<string, string>; secretEnv: string[] }[]
+    const servers = JSON.parse(list.stdout) as {
+      name: string
+      env: Record<string, string>
+      secretEnv: string[]
+    }[]
     expect(servers).toHaveLength(1)
     expect(servers[0]?.env).toEqual({ A: '1', GITHUB_TOKEN: '********' })
     expect(servers[0]?.secretEnv).toEqual(['GITHUB_TOKEN'])
@@ -160,7 +221,9 @@ describe('airlock servers', () => {
     write('bad.yaml', BROKEN_POLICY)
     const bad = await airlock('servers', 'add', 'a', '--policy', 'bad.yaml', '--', 'node')
     expect(bad.code).toBe(3)
-    expect(bad.stderr).toMatch(/bad\.yaml:2:1: default: expected one of "allow", "deny", "require_approval"/)
+    expect(bad.stderr).toMatch(
+      /bad\.yaml:2:1: default: expected one of "allow", "deny", "require_approval"/,
+    )
     expect(fs.existsSync(configPath())).toBe(false)
 
     const good = await airlock('servers', 'add', 'a', '--policy', 'good.yaml', '--', 'node')
@@ -171,7 +234,13 @@ describe('airlock servers', () => {
   it('reports an invalid config.json with its path and field, and leaves it byte-identical', async () => {
     const text = '{"version":1,"servers":[{"name":"x","args":[]}]}'
     fs.writeFileSync(configPath(), text)
-    const results = await Promise.all([['servers', 'add', 'y', '--', 'node'], ['servers', 'list'], ['servers', 'disable', 'x']].map((args) => airlock(...args)))
+    const results = await Promise.all(
+      [
+        ['servers', 'add', 'y', '--', 'node'],
+        ['servers', 'list'],
+        ['servers', 'disable', 'x'],
+      ].map((args) => airlock(...args)),
+    )
     for (const r of results) {
       expect(r.code).toBe(3)
       expect(r.stderr).toContain(`${configPath()}: servers.0.command:`)
@@ -194,7 +263,9 @@ describe('airlock policy', () => {
     const r = await airlock('policy', 'set', 'mail', 'bad.yaml')
     expect(r.code).toBe(3)
     expect(r.stderr).toContain('bad.yaml is not a valid policy (2 problems); nothing was written')
-    expect(r.stderr).toContain('bad.yaml:7:9: tools.send_email.rules[0].rate_limit: expected "N/minute|hour|day" or {max, window}')
+    expect(r.stderr).toContain(
+      'bad.yaml:7:9: tools.send_email.rules[0].rate_limit: expected "N/minute|hour|day" or {max, window}',
+    )
     expect(fs.readFileSync(configPath())).toEqual(before)
 
     const unknown = await airlock('policy', 'set', 'nope', GITHUB_POLICY)
@@ -238,27 +309,31 @@ describe('airlock policy', () => {
 
     const missing = await airlock('policy', 'check', 'missing.yaml')
     expect(missing.code).toBe(3)
-    expect(missing.stderr).toContain('cannot read the policy file missing.yaml (ENOENT); check the path')
+    expect(missing.stderr).toContain(
+      'cannot read the policy file missing.yaml (ENOENT); check the path',
+    )
   })
 
   it('eval exits 0 allow, 1 deny/hidden, 2 needs approval, 3 invalid input', async () => {
     write('p.yaml', EVAL_POLICY)
-    const ev = (...args: string[]): Promise<Result> => airlock('policy', 'eval', '--policy', 'p.yaml', ...args)
+    const ev = (...args: string[]): Promise<Result> =>
+      airlock('policy', 'eval', '--policy', 'p.yaml', ...args)
 
     write('bad.yaml', BROKEN_POLICY)
     // Read-only: all at once.
-    const [allow, deny, cond, hidden, ask, badJson, notObject, noTool, badPolicy, noPolicy] = await Promise.all([
-      ev('--tool', 'write_file', '--args', '{"path":"/tmp/x"}'),
-      ev('--tool', 'delete_repo'),
-      ev('--tool', 'write_file', '--args', '{"path":"/etc/passwd"}'),
-      ev('--tool', 'secret_tool'),
-      ev('--tool', 'merge'),
-      ev('--tool', 'write_file', '--args', '{path:'),
-      ev('--tool', 'write_file', '--args', '[1]'),
-      ev(),
-      airlock('policy', 'eval', '--policy', 'bad.yaml', '--tool', 'x'),
-      airlock('policy', 'eval', '--policy', 'none.yaml', '--tool', 'x'),
-    ])
+    const [allow, deny, cond, hidden, ask, badJson, notObject, noTool, badPolicy, noPolicy] =
+      await Promise.all([
+        ev('--tool', 'write_file', '--args', '{"path":"/tmp/x"}'),
+        ev('--tool', 'delete_repo'),
+        ev('--tool', 'write_file', '--args', '{"path":"/etc/passwd"}'),
+        ev('--tool', 'secret_tool'),
+        ev('--tool', 'merge'),
+        ev('--tool', 'write_file', '--args', '{path:'),
+        ev('--tool', 'write_file', '--args', '[1]'),
+        ev(),
+        airlock('policy', 'eval', '--policy', 'bad.yaml', '--tool', 'x'),
+        airlock('policy', 'eval', '--policy', 'none.yaml', '--tool', 'x'),
+      ])
     expect(allow.code).toBe(0)
     expect(allow.stdout).toMatch(/^allow\n/)
 
@@ -299,13 +374,55 @@ describe('airlock audit', () => {
       t = times[i] as number
     }
     at(0)
-    log.append({ kind: 'call', callId: 'c1', session: 's1', client: 'claude', server: 'fs', tool: 'read_file', args: { path: '/tmp/a' }, decision: 'allow', decidedBy: 'policy' })
+    log.append({
+      kind: 'call',
+      callId: 'c1',
+      session: 's1',
+      client: 'claude',
+      server: 'fs',
+      tool: 'read_file',
+      args: { path: '/tmp/a' },
+      decision: 'allow',
+      decidedBy: 'policy',
+    })
     at(1)
-    log.append({ kind: 'outcome', callId: 'c1', session: 's1', client: 'claude', server: 'fs', tool: 'read_file', outcome: 'ok', latencyMs: 12 })
+    log.append({
+      kind: 'outcome',
+      callId: 'c1',
+      session: 's1',
+      client: 'claude',
+      server: 'fs',
+      tool: 'read_file',
+      outcome: 'ok',
+      latencyMs: 12,
+    })
     at(2)
-    log.append({ kind: 'call', callId: 'c2', session: 's2', client: 'cursor', server: 'gh', tool: 'delete_repo', args: { repo: 'octo/hello' }, decision: 'deny', decidedBy: 'policy', rule: 'no deletes', reason: 'Repository deletion is not permitted' })
+    log.append({
+      kind: 'call',
+      callId: 'c2',
+      session: 's2',
+      client: 'cursor',
+      server: 'gh',
+      tool: 'delete_repo',
+      args: { repo: 'octo/hello' },
+      decision: 'deny',
+      decidedBy: 'policy',
+      rule: 'no deletes',
+      reason: 'Repository deletion is not permitted',
+    })
     at(3)
-    log.append({ kind: 'call', callId: 'c3', session: 's2', client: 'cursor', server: 'gh', tool: 'merge', decision: 'timeout', decidedBy: 'timeout', rule: '@evil', reason: 'nobody answered' })
+    log.append({
+      kind: 'call',
+      callId: 'c3',
+      session: 's2',
+      client: 'cursor',
+      server: 'gh',
+      tool: 'merge',
+      decision: 'timeout',
+      decidedBy: 'timeout',
+      rule: '@evil',
+      reason: 'nobody answered',
+    })
     await log.close()
     return dir
   }
@@ -314,17 +431,27 @@ describe('airlock audit', () => {
     await seed()
     const all = await airlock('audit', 'query', '--json')
     expect(all.code).toBe(0)
-    const seqs = all.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq)
+    const seqs = all.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { seq: number }).seq)
     expect(seqs).toEqual([4, 3, 2, 1])
 
     const gh = await airlock('audit', 'query', '--server', 'gh', '--decision', 'deny')
     expect(gh.code).toBe(0)
     const rows = gh.stdout.trim().split('\n')
     expect(rows).toHaveLength(1)
-    expect(rows[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ deny\s+gh\s+delete_repo\s+cursor\s+Repository deletion is not permitted$/)
+    expect(rows[0]).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ deny\s+gh\s+delete_repo\s+cursor\s+Repository deletion is not permitted$/,
+    )
 
     const recent = await airlock('audit', 'query', '--since', '10m', '--json')
-    expect(recent.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { callId: string }).callId)).toEqual(['c3', 'c2'])
+    expect(
+      recent.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { callId: string }).callId),
+    ).toEqual(['c3', 'c2'])
     const text = await airlock('audit', 'query', '--text', 'TMP/A', '--json')
     expect(text.stdout.trim().split('\n')).toHaveLength(1)
 
@@ -380,7 +507,10 @@ describe('airlock audit', () => {
 
     const newest = fs.readdirSync(dir).sort().at(-1) as string
     const file = path.join(dir, newest)
-    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('nobody answered', 'someone answered'))
+    fs.writeFileSync(
+      file,
+      fs.readFileSync(file, 'utf8').replace('nobody answered', 'someone answered'),
+    )
     const bad = await airlock('audit', 'verify')
     expect(bad.code).toBe(1)
     expect(bad.stdout).toContain('FAILED')
@@ -396,7 +526,11 @@ describe('airlock status and usage', () => {
   })
 
   it('unknown subcommands and options are usage errors (exit 2)', async () => {
-    const results = await Promise.all([['servers', 'frobnicate'], ['policy'], ['audit', 'query', '--bogus']].map((args) => airlock(...args)))
+    const results = await Promise.all(
+      [['servers', 'frobnicate'], ['policy'], ['audit', 'query', '--bogus']].map((args) =>
+        airlock(...args),
+      ),
+    )
     for (const r of results) {
       expect(r.code).toBe(2)
       expect(r.stderr).toMatch(/usage|airlock help/)

@@ -1,0 +1,248 @@
+/**
+ * The control API: one typed contract of requests and events between a UI and the gateway.
+ * Electron IPC (preload → main → gateway) and the headless WebSocket are two transports for it.
+ * Every request's params are parsed with these schemas on arrival; types are inferred from them.
+ */
+import { z } from 'zod'
+import { serverConfigSchema, settingsSchema } from './config'
+
+// ── shared shapes ──────────────────────────────────────────────────────────
+
+/** A risk class, lowest to highest. */
+export const riskSchema = z.enum(['low', 'medium', 'high', 'critical'])
+/** What a tool does. */
+export const categorySchema = z.enum(['read', 'write', 'destructive', 'execute', 'financial', 'communication', 'auth'])
+
+export const decisionKindSchema = z.enum(['allow', 'deny', 'hidden', 'rate_limited', 'approved', 'denied_by_user', 'timeout', 'cancelled', 'paused', 'error'])
+
+export const auditRecordSchema = z.object({
+  seq: z.number(),
+  ts: z.string(),
+  prev: z.string(),
+  hash: z.string(),
+  kind: z.enum(['call', 'outcome']),
+  callId: z.string(),
+  session: z.string(),
+  client: z.string().optional(),
+  server: z.string(),
+  tool: z.string(),
+  args: z.unknown().optional(),
+  decision: decisionKindSchema.optional(),
+  decidedBy: z.enum(['policy', 'user', 'grant', 'timeout', 'gateway']).optional(),
+  rule: z.string().optional(),
+  reason: z.string().optional(),
+  outcome: z.enum(['ok', 'is_error', 'error', 'server_exit', 'cancelled']).optional(),
+  detail: z.string().optional(),
+  latencyMs: z.number().optional(),
+  approvalMs: z.number().optional(),
+})
+
+/** A call as the Activity view shows it: the decision record joined with its outcome. */
+export const callRowSchema = z.object({
+  seq: z.number(),
+  ts: z.string(),
+  callId: z.string(),
+  session: z.string(),
+  client: z.string().optional(),
+  server: z.string(),
+  tool: z.string(),
+  args: z.unknown().optional(),
+  risk: riskSchema.optional(),
+  decision: decisionKindSchema,
+  decidedBy: z.string().optional(),
+  rule: z.string().optional(),
+  reason: z.string().optional(),
+  outcome: z.enum(['ok', 'is_error', 'error', 'server_exit', 'cancelled']).optional(),
+  detail: z.string().optional(),
+  latencyMs: z.number().optional(),
+})
+
+export const auditFilterSchema = z.strictObject({
+  server: z.string().max(200).optional(),
+  tool: z.string().max(200).optional(),
+  decision: decisionKindSchema.optional(),
+  client: z.string().max(200).optional(),
+  text: z.string().max(500).optional(),
+  since: z.union([z.string().max(64), z.number()]).optional(),
+  until: z.union([z.string().max(64), z.number()]).optional(),
+})
+
+export const pendingApprovalSchema = z.object({
+  id: z.string(),
+  session: z.string(),
+  client: z.string(),
+  server: z.string(),
+  tool: z.string(),
+  argsExcerpt: z.string(),
+  argsDigest: z.string(),
+  rule: z.string().optional(),
+  reason: z.string().optional(),
+  risk: z.string().optional(),
+  requestedAt: z.number(),
+  deadline: z.number(),
+})
+
+export const approvalAnswerSchema = z.enum(['allow_once', 'allow_session', 'allow_always', 'deny'])
+
+export const grantSchema = z.object({
+  id: z.string(),
+  scope: z.enum(['call', 'session', 'tool', 'always']),
+  server: z.string(),
+  tool: z.string(),
+  session: z.string().optional(),
+  digest: z.string().optional(),
+  until: z.number().optional(),
+  createdAt: z.number(),
+})
+
+export const sessionInfoSchema = z.object({
+  id: z.string(),
+  server: z.string(),
+  client: z.string(),
+  startedAt: z.number(),
+  held: z.number(),
+})
+
+/** A server as the UI shows it: its config (secret env values masked) and live status. */
+export const serverViewSchema = z.object({
+  config: serverConfigSchema,
+  sessions: z.number(),
+  lastError: z.string().optional(),
+  policyError: z.string().optional(),
+})
+
+/** A tool with its risk classification and the action the policy gives it. */
+export const toolViewSchema = z.object({
+  name: z.string(),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  annotations: z.record(z.string(), z.unknown()).optional(),
+  category: categorySchema,
+  risk: riskSchema,
+  /** The action the current policy takes on a call with no arguments. */
+  action: z.enum(['allow', 'deny', 'hide', 'require_approval', 'rate_limited']),
+})
+
+export const policyIssueSchema = z.object({
+  file: z.string(),
+  path: z.string(),
+  expected: z.string(),
+  message: z.string(),
+  line: z.number().optional(),
+  column: z.number().optional(),
+})
+
+export const statusSchema = z.object({
+  pid: z.number(),
+  home: z.string(),
+  paused: z.boolean(),
+  sessions: z.array(sessionInfoSchema),
+  pending: z.number(),
+  errors: z.array(z.string()),
+})
+
+const empty = z.strictObject({})
+const serverRef = z.strictObject({ server: z.string().max(64) })
+
+/** Every request: method → params and result schemas. */
+export const controlRequests = {
+  'status.get': { params: empty, result: statusSchema },
+  'servers.list': { params: empty, result: z.array(serverViewSchema) },
+  'servers.add': { params: z.strictObject({ server: serverConfigSchema, secretValues: z.record(z.string(), z.string()).optional() }), result: serverViewSchema },
+  'servers.update': { params: z.strictObject({ name: z.string().max(64), server: serverConfigSchema, secretValues: z.record(z.string(), z.string()).optional() }), result: serverViewSchema },
+  'servers.remove': { params: z.strictObject({ name: z.string().max(64) }), result: z.boolean() },
+  'servers.setEnabled': { params: z.strictObject({ name: z.string().max(64), enabled: z.boolean() }), result: serverViewSchema },
+  'tools.list': { params: z.strictObject({ server: z.string().max(64), discover: z.boolean().optional() }), result: z.array(toolViewSchema) },
+  'policy.get': { params: serverRef, result: z.object({ text: z.string(), path: z.string().optional(), proposed: z.boolean() }) },
+  'policy.set': { params: z.strictObject({ server: z.string().max(64), text: z.string().max(1024 * 1024) }), result: z.object({ ok: z.boolean(), errors: z.array(policyIssueSchema) }) },
+  'policy.validate': { params: z.strictObject({ text: z.string().max(1024 * 1024) }), result: z.object({ ok: z.boolean(), errors: z.array(policyIssueSchema) }) },
+  'approvals.list': { params: empty, result: z.array(pendingApprovalSchema) },
+  'approvals.decide': { params: z.strictObject({ id: z.string().max(64), answer: approvalAnswerSchema }), result: z.enum(['ok', 'late', 'unknown']) },
+  'grants.list': { params: empty, result: z.array(grantSchema) },
+  'grants.revoke': { params: z.strictObject({ id: z.string().max(64) }), result: z.boolean() },
+  'audit.query': {
+    params: z.strictObject({ filter: auditFilterSchema.default({}), limit: z.number().int().min(1).max(1000).default(100), beforeSeq: z.number().optional() }),
+    result: z.object({ rows: z.array(callRowSchema), hasMore: z.boolean() }),
+  },
+  'audit.export': { params: z.strictObject({ filter: auditFilterSchema.default({}), format: z.enum(['csv', 'jsonl']) }), result: z.object({ filename: z.string(), text: z.string() }) },
+  'audit.histogram': {
+    params: z.strictObject({ since: z.number(), until: z.number(), buckets: z.number().int().min(1).max(500).default(60) }),
+    result: z.object({ start: z.number(), bucketMs: z.number(), series: z.array(z.object({ server: z.string(), allowed: z.array(z.number()), approved: z.array(z.number()), denied: z.array(z.number()) })) }),
+  },
+  'settings.get': { params: empty, result: settingsSchema },
+  'settings.set': { params: z.strictObject({ settings: settingsSchema.partial() }), result: settingsSchema },
+  'pause.set': { params: z.strictObject({ paused: z.boolean() }), result: z.boolean() },
+} as const
+
+/** Every event: name → payload schema. */
+export const controlEvents = {
+  'approval.requested': pendingApprovalSchema,
+  'approval.resolved': z.object({ id: z.string(), outcome: z.object({ answer: z.string(), by: z.string() }) }),
+  'audit.appended': callRowSchema,
+  'sessions.changed': z.array(sessionInfoSchema),
+  'servers.changed': empty,
+  paused: z.object({ paused: z.boolean() }),
+} as const
+
+export type ControlMethod = keyof typeof controlRequests
+export type ControlEvent = keyof typeof controlEvents
+export type ParamsOf<M extends ControlMethod> = z.input<(typeof controlRequests)[M]['params']>
+export type ResultOf<M extends ControlMethod> = z.infer<(typeof controlRequests)[M]['result']>
+export type EventOf<E extends ControlEvent> = z.infer<(typeof controlEvents)[E]>
+
+export type CallRow = z.infer<typeof callRowSchema>
+export type ToolView = z.infer<typeof toolViewSchema>
+export type ServerView = z.infer<typeof serverViewSchema>
+export type PendingApprovalView = z.infer<typeof pendingApprovalSchema>
+export type GrantView = z.infer<typeof grantSchema>
+export type AuditFilter = z.infer<typeof auditFilterSchema>
+export type Risk = z.infer<typeof riskSchema>
+export type Category = z.infer<typeof categorySchema>
+
+/** The two halves a transport supplies: a request/response call and an event subscription. */
+export interface ControlTransport {
+  call(method: ControlMethod, params: unknown): Promise<unknown>
+  on(event: ControlEvent, listener: (data: unknown) => void): () => void
+}
+
+type Group<M extends string> = M extends `${infer G}.${string}` ? G : never
+type Member<M extends string, G extends string> = M extends `${G}.${infer N}` ? N : never
+
+/**
+ * The API as UIs use it: named methods grouped by domain (`api.servers.list()`), plus `on`,
+ * which returns an unsubscribe function. No channel or method names leak to callers.
+ */
+export type AirlockApi = {
+  [G in Group<ControlMethod>]: {
+    [N in Member<ControlMethod, G>]: `${G}.${N}` extends infer M extends ControlMethod
+      ? {} extends ParamsOf<M>
+        ? (params?: ParamsOf<M>) => Promise<ResultOf<M>>
+        : (params: ParamsOf<M>) => Promise<ResultOf<M>>
+      : never
+  }
+} & {
+  on<E extends ControlEvent>(event: E, listener: (data: EventOf<E>) => void): () => void
+}
+
+/** Builds the named-method API over a transport. */
+export function createApi(transport: ControlTransport): AirlockApi {
+  const api: Record<string, unknown> = {
+    on: (event: ControlEvent, listener: (data: unknown) => void) => transport.on(event, listener),
+  }
+  for (const method of Object.keys(controlRequests) as ControlMethod[]) {
+    const [group, name] = method.split('.') as [string, string]
+    const g = (api[group] ??= {}) as Record<string, unknown>
+    g[name] = (params?: unknown) => transport.call(method, params ?? {})
+  }
+  return api as AirlockApi
+}
+
+/** Whether a string names a control method (for transports that receive untrusted names). */
+export function isControlMethod(m: unknown): m is ControlMethod {
+  return typeof m === 'string' && Object.prototype.hasOwnProperty.call(controlRequests, m)
+}
+
+/** Whether a string names a control event. */
+export function isControlEvent(e: unknown): e is ControlEvent {
+  return typeof e === 'string' && Object.prototype.hasOwnProperty.call(controlEvents, e)
+}
