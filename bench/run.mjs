@@ -1,0 +1,167 @@
+// `npm run bench`: the gateway against a direct connection, side by side, in one run.
+// Direct: SDK Client → server-everything over stdio. Gateway: SDK Client → `airlock connect` →
+// gateway (allow policy, audit log on) → server-everything. Prints figures and ratios.
+import { spawn, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const CLI = path.join(ROOT, 'bin', 'airlock.js')
+const require = createRequire(import.meta.url)
+const EVERYTHING = require.resolve('@modelcontextprotocol/server-everything/dist/index.js')
+
+const SEQ = Number(process.env.BENCH_SEQ ?? 3000)
+const PAR_TOTAL = Number(process.env.BENCH_PAR ?? 6000)
+const IN_FLIGHT = 64
+const WARMUP = 300
+const COLD_RUNS = Number(process.env.BENCH_COLD ?? 20)
+const SESSIONS = 20
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+async function measure(client) {
+  const call = () => client.callTool({ name: 'echo', arguments: { message: 'benchmark' } })
+  for (let i = 0; i < WARMUP; i++) await call()
+  const lat = []
+  const t0 = performance.now()
+  for (let i = 0; i < SEQ; i++) {
+    const s = performance.now()
+    await call()
+    lat.push(performance.now() - s)
+  }
+  const seqSecs = (performance.now() - t0) / 1000
+  lat.sort((a, b) => a - b)
+  let next = 0
+  const p0 = performance.now()
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next++ < PAR_TOTAL) await call()
+    }),
+  )
+  const parSecs = (performance.now() - p0) / 1000
+  return { seqRate: SEQ / seqSecs, p50: pct(lat, 50), p99: pct(lat, 99), parRate: PAR_TOTAL / parSecs }
+}
+
+async function connect(command, args, env) {
+  const client = new Client({ name: 'bench', version: '1.0.0' })
+  await client.connect(new StdioClientTransport({ command, args, env, stderr: 'ignore' }))
+  return client
+}
+
+function rssMb(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024
+}
+
+function timeRun(cmd, args, env) {
+  const s = performance.now()
+  const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'ignore'] })
+  if (r.error) throw r.error
+  return performance.now() - s
+}
+
+async function main() {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-bench-'))
+  const env = { ...process.env, AIRLOCK_HOME: home, AIRLOCK_NO_AUTOSTART: '1' }
+  const policy = path.join(home, 'allow.yaml')
+  fs.writeFileSync(policy, 'version: "1"\ndefault: allow\ntools:\n  echo:\n    rules: []\n')
+  fs.writeFileSync(
+    path.join(home, 'config.json'),
+    JSON.stringify({ version: 1, servers: [{ name: 'everything', command: process.execPath, args: [EVERYTHING, 'stdio'], policy }] }),
+  )
+  const gw = spawn(process.execPath, [CLI, 'serve', '--background', ...(process.env.BENCH_UI ? [] : ['--no-ui'])], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  const cleanup = () => {
+    try {
+      gw.kill('SIGTERM')
+    } catch {
+      /* already gone */
+    }
+  }
+  process.on('exit', cleanup)
+  let out = ''
+  gw.stdout.on('data', (c) => (out += c))
+  for (let i = 0; i < 200 && !out.includes('running'); i++) await sleep(50)
+  if (!out.includes('running')) throw new Error(`gateway did not start: ${out}`)
+  await sleep(300)
+  const idleRss = rssMb(gw.pid)
+
+  console.log(`Airlock benchmark — ${os.cpus().length} cores, Node ${process.version}; ${SEQ} sequential calls, ${PAR_TOTAL} calls with ${IN_FLIGHT} in flight (echo on server-everything)\n`)
+
+  // Alternate direct / gateway twice and keep each side's better run, to damp machine noise.
+  const results = { direct: [], gateway: [] }
+  for (let round = 0; round < 2; round++) {
+    const d = await connect(process.execPath, [EVERYTHING, 'stdio'], env)
+    results.direct.push(await measure(d))
+    await d.close()
+    const g = await connect(process.execPath, [CLI, 'connect', 'everything'], env)
+    results.gateway.push(await measure(g))
+    await g.close()
+  }
+  const best = (rs) => ({
+    seqRate: Math.max(...rs.map((r) => r.seqRate)),
+    p50: Math.min(...rs.map((r) => r.p50)),
+    p99: Math.min(...rs.map((r) => r.p99)),
+    parRate: Math.max(...rs.map((r) => r.parRate)),
+  })
+  const direct = best(results.direct)
+  const gateway = best(results.gateway)
+
+  // Shim cold start: spawn → connected, authenticated, stdin closed → exit; against `node -e ''`.
+  const bare = []
+  const shim = []
+  for (let i = 0; i < COLD_RUNS; i++) {
+    bare.push(timeRun(process.execPath, ['-e', ''], env))
+    shim.push(timeRun(process.execPath, [CLI, 'connect', 'everything'], env))
+  }
+
+  // RSS with 20 sessions.
+  const clients = []
+  for (let i = 0; i < SESSIONS; i++) clients.push(await connect(process.execPath, [CLI, 'connect', 'everything'], env))
+  await Promise.all(clients.map((c) => c.callTool({ name: 'echo', arguments: { message: 'x' } })))
+  await sleep(300)
+  const busyRss = rssMb(gw.pid)
+  await Promise.all(clients.map((c) => c.close()))
+
+  const f = (n, d = 0) => n.toFixed(d)
+  const us = (ms) => `${f(ms * 1000)} µs`
+  const rows = [
+    ['', 'direct', 'via Airlock', 'ratio / overhead', 'target'],
+    ['sequential calls/s', f(direct.seqRate), f(gateway.seqRate), `${f(gateway.seqRate / direct.seqRate, 2)}×`, ''],
+    ['p50 latency', us(direct.p50), us(gateway.p50), `+${us(gateway.p50 - direct.p50)}`, '≤ +100 µs'],
+    ['p99 latency', us(direct.p99), us(gateway.p99), `+${us(gateway.p99 - direct.p99)}`, ''],
+    [`calls/s, ${IN_FLIGHT} in flight`, f(direct.parRate), f(gateway.parRate), `${f(gateway.parRate / direct.parRate, 2)}×`, '≥ 0.75×'],
+    ['cold start (median)', `${f(median(bare), 1)} ms (node -e '')`, `${f(median(shim), 1)} ms (shim)`, `${f(median(shim) / median(bare), 2)}×`, '≤ 1.5×'],
+    ['gateway RSS', `idle ${f(idleRss, 1)} MB`, `${SESSIONS} sessions ${f(busyRss, 1)} MB`, '', 'idle ≤ 80 MB'],
+  ]
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '))
+  const summary = {
+    p50OverheadUs: (gateway.p50 - direct.p50) * 1000,
+    throughputRatio: gateway.parRate / direct.parRate,
+    coldStartRatio: median(shim) / median(bare),
+    idleRssMb: idleRss,
+    busyRssMb: busyRss,
+    direct,
+    gateway,
+  }
+  if (typeof globalThis.__airlockBenchExtras === 'function') await globalThis.__airlockBenchExtras(summary)
+  console.log(`\n${JSON.stringify(summary)}`)
+  cleanup()
+  await sleep(500)
+  fs.rmSync(home, { recursive: true, force: true })
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err)
+    process.exit(1)
+  },
+)
