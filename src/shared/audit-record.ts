@@ -52,7 +52,7 @@ export interface AuditQuery {
   /** ISO time or epoch ms: records at or after. */
   since?: string | number
   until?: string | number
-  /** Case-insensitive substring over tool, server, client, reason, args. */
+  /** Case-insensitive substring over tool, server, client, reason, detail, rule, callId, session, args. */
   text?: string
   kind?: 'call' | 'outcome'
   limit?: number

@@ -10,8 +10,10 @@ import path from 'node:path'
 import { createRequire } from 'node:module'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js'
 import type { ServerConfig } from '../../src/shared/config'
 import { ControlClient } from '../../src/cli/control-client'
+import type { ApprovalAnswer, ApprovalOutcome, PendingApproval } from '../../src/gateway/approvals'
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..')
 export const CLI = path.join(ROOT, 'bin', 'airlock.js')
@@ -40,7 +42,11 @@ export class Env {
   private readonly procs = new Set<ChildProcess>()
   private readonly clients = new Set<Client>()
   private readonly controls = new Set<ControlClient>()
+  /** Processes started outside the harness (an autostarted gateway) to end in cleanup. */
+  private readonly adopted = new Set<number>()
   gatewayOutput = ''
+  /** The `airlock serve` process started by startGateway. */
+  gateway?: ChildProcess
 
   constructor() {
     this.home = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-it-'))
@@ -72,16 +78,59 @@ export class Env {
     proc.stderr!.on('data', (c: Buffer) => (this.gatewayOutput += c.toString()))
     await waitFor(() => this.gatewayOutput.includes('Airlock gateway running') || proc.exitCode !== null, 10_000)
     if (proc.exitCode !== null) throw new Error(`gateway exited: ${this.gatewayOutput}`)
+    this.gateway = proc
     return proc
   }
 
-  /** The SDK Client through `airlock connect <server>`. */
-  async connect(server: string, opts: { capabilities?: Record<string, unknown>; name?: string } = {}): Promise<{ client: Client; transport: StdioClientTransport }> {
-    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'connect', server], env: this.env as Record<string, string>, stderr: 'pipe' })
+  /**
+   * The SDK Client through `airlock connect <server>`. `setup` runs before the connection
+   * (request and notification handlers that must be in place when the server first speaks).
+   */
+  async connect(
+    server: string,
+    opts: { capabilities?: ClientCapabilities; name?: string; setup?: (client: Client) => void; env?: NodeJS.ProcessEnv } = {},
+  ): Promise<{ client: Client; transport: StdioClientTransport }> {
+    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'connect', server], env: (opts.env ?? this.env) as Record<string, string>, stderr: 'pipe' })
+    // Drain the shim's stderr so that it can never block on a full pipe.
+    transport.stderr?.on('data', () => undefined)
     const client = new Client({ name: opts.name ?? 'test-agent', version: '1.0.0' }, { capabilities: opts.capabilities ?? {} })
-    await client.connect(transport)
+    opts.setup?.(client)
     this.clients.add(client)
+    await client.connect(transport)
     return { client, transport }
+  }
+
+  /** A raw `airlock connect <server>` process, for writing lines the SDK would never send. */
+  shim(server: string, env: NodeJS.ProcessEnv = this.env): RawShim {
+    const proc = spawn(process.execPath, [CLI, 'connect', server], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+    this.procs.add(proc)
+    return new RawShim(proc)
+  }
+
+  /** A scripted approver: a control connection subscribed to approvals that answers with `answer`. */
+  async approver(answer: (req: PendingApproval) => ApprovalAnswer | undefined = () => undefined): Promise<Approver> {
+    const control = await this.control()
+    const a: Approver = { control, requested: [], resolved: [] }
+    control.on('approval.requested', (req: PendingApproval) => {
+      a.requested.push(req)
+      const ans = answer(req)
+      if (ans) void control.request('approvals.decide', { id: req.id, answer: ans, by: 'test' }).catch(() => undefined)
+    })
+    control.on('approval.resolved', (res: { id: string; outcome: ApprovalOutcome }) => a.resolved.push(res))
+    await control.request('approvals.subscribe')
+    return a
+  }
+
+  /** Writes a script into the home (for tiny fixture MCP servers) and returns its path. */
+  writeScript(name: string, source: string): string {
+    const file = path.join(this.home, name)
+    fs.writeFileSync(file, source)
+    return file
+  }
+
+  /** Ends process `pid` (and waits for it) in cleanup: for processes the harness did not spawn. */
+  adopt(pid: number): void {
+    this.adopted.add(pid)
   }
 
   /** A control connection (scripted approver, pause…). */
@@ -132,8 +181,78 @@ export class Env {
         if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL')
       }
     }
+    for (const pid of this.adopted) {
+      if (!alive(pid)) continue
+      process.kill(pid, 'SIGTERM')
+      await waitFor(() => !alive(pid), 5000).catch(() => process.kill(pid, 'SIGKILL'))
+    }
     fs.rmSync(this.home, { recursive: true, force: true })
   }
+}
+
+/** A scripted approver: every request and resolution it saw, in order. */
+export interface Approver {
+  control: ControlClient
+  requested: PendingApproval[]
+  resolved: { id: string; outcome: ApprovalOutcome }[]
+}
+
+/** A raw shim process: lines in, parsed lines out. */
+export class RawShim {
+  /** Every stdout line, parsed (or `{ unparsed: line }`). */
+  readonly messages: Record<string, unknown>[] = []
+  stderr = ''
+  readonly exited: Promise<number | null>
+
+  constructor(readonly proc: ChildProcess) {
+    let buf = ''
+    proc.stdout!.on('data', (c: Buffer) => {
+      buf += c.toString('utf8')
+      let nl: number
+      while ((nl = buf.indexOf('\n')) !== -1) {
+        const line = buf.slice(0, nl)
+        buf = buf.slice(nl + 1)
+        try {
+          this.messages.push(JSON.parse(line) as Record<string, unknown>)
+        } catch {
+          this.messages.push({ unparsed: line })
+        }
+      }
+    })
+    proc.stderr!.on('data', (c: Buffer) => (this.stderr += c.toString('utf8')))
+    this.exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)))
+  }
+
+  /** Writes one line (a newline is added). */
+  send(line: string | Record<string, unknown>): void {
+    this.proc.stdin!.write((typeof line === 'string' ? line : JSON.stringify(line)) + '\n')
+  }
+
+  /** Waits for the first message (from index `from`) that matches. */
+  async next(match: (m: Record<string, unknown>) => boolean, timeoutMs = 5000, from = 0): Promise<Record<string, unknown>> {
+    let found: Record<string, unknown> | undefined
+    await waitFor(() => (found = this.messages.slice(from).find(match)) !== undefined, timeoutMs, 'a matching message from the shim')
+    return found!
+  }
+
+  /** Waits for the response with this id. */
+  response(id: string | number | null, timeoutMs = 5000): Promise<Record<string, unknown>> {
+    return this.next((m) => 'id' in m && m.id === id && ('result' in m || 'error' in m), timeoutMs)
+  }
+
+  /** Sends `initialize` + `notifications/initialized` and waits for the answer. */
+  async initialize(): Promise<Record<string, unknown>> {
+    this.send({ jsonrpc: '2.0', id: 'init', method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw-shim', version: '1' } } })
+    const res = await this.response('init', 10_000)
+    this.send({ jsonrpc: '2.0', method: 'notifications/initialized' })
+    return res
+  }
+}
+
+/** The text of a tool result's first text block. */
+export function textOf(result: unknown): string {
+  const content = (result as { content?: { type: string; text?: string }[] }).content ?? []
+  return content.find((c) => c.type === 'text')?.text ?? ''
 }
 
 /** Resolves after `ms`. */

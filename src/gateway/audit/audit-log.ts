@@ -15,7 +15,7 @@ import { canonicalLine, parseStoredLine, sha256Hex, splitStoredLine, storedLine 
 import { AuditOpenError, AuditWriteError, describeCause } from './errors'
 import type { AuditFile } from './files'
 import { auditFileName, dayStartMs, listAuditFiles, oldestKeptDay, utcDay } from './files'
-import { capArgs, DEFAULT_ARGS_MAX_BYTES, secretKeyMatcher, truncateText } from './redact'
+import { capArgsWithJson, DEFAULT_ARGS_MAX_BYTES, secretKeyMatcher, truncateText } from './redact'
 
 /** The file-system calls the log makes; tests pass a wrapper to inject faults. */
 export interface AuditFs {
@@ -40,7 +40,7 @@ export interface AuditLogOptions {
   dir: string
   /** 'group' (default): one async fdatasync per burst of records; 'strict': one per record. */
   durability?: 'group' | 'strict'
-  /** Files whose UTC day is more than this many days before today are deleted (default 30). */
+  /** Files whose UTC day is more than this many days before today are deleted (default 30; 0 or Infinity keeps all). */
   retentionDays?: number
   /** A file that would grow past this starts a new `.N` file (default 64 MiB). */
   maxFileBytes?: number
@@ -208,6 +208,10 @@ export class AuditLog {
     this.repair()
     const file = this.fileFor(now)
 
+    const capped =
+      input.args === undefined
+        ? undefined
+        : capArgsWithJson(input.args, this.isSecret, { maxBytes: this.argsMaxBytes })
     const unhashed = {
       seq: this.seq + 1,
       ts: new Date(now).toISOString(),
@@ -225,13 +229,10 @@ export class AuditLog {
       latencyMs: finite(input.latencyMs),
       approvalMs: finite(input.approvalMs),
       detail: capText(input.detail),
-      args:
-        input.args === undefined
-          ? undefined
-          : capArgs(input.args, this.isSecret, { maxBytes: this.argsMaxBytes }),
+      args: capped?.value,
       prev: this.prev,
     }
-    const canonical = canonicalLine(unhashed)
+    const canonical = canonicalLine(unhashed, capped?.json)
     const hash = sha256Hex(canonical)
     const bytes = Buffer.from(storedLine(canonical, hash), 'utf8')
 

@@ -40,10 +40,15 @@ export const CANONICAL_KEYS = [
 /** A record before its hash is known. */
 export type UnhashedRecord = Omit<AuditRecord, 'hash'>
 
-/** The canonical line (no trailing newline) of a record, per the header of this file. */
-export function canonicalLine(r: UnhashedRecord): string {
-  // An object literal keeps insertion order; JSON.stringify drops undefined members.
-  return JSON.stringify({
+/**
+ * The canonical line (no trailing newline) of a record, per the header of this file.
+ * `argsJson`, when given, must be `JSON.stringify(r.args)`: the writer has it already.
+ */
+export function canonicalLine(r: UnhashedRecord, argsJson?: string): string {
+  // An object literal keeps insertion order; JSON.stringify drops undefined members. `args`
+  // and `prev` are appended by hand so args are not serialized twice; the result is exactly
+  // JSON.stringify of the whole record in CANONICAL_KEYS order.
+  const head = JSON.stringify({
     seq: r.seq,
     ts: r.ts,
     kind: r.kind,
@@ -60,9 +65,10 @@ export function canonicalLine(r: UnhashedRecord): string {
     latencyMs: r.latencyMs,
     approvalMs: r.approvalMs,
     detail: r.detail,
-    args: r.args,
-    prev: r.prev,
   })
+  const args = argsJson ?? (JSON.stringify(r.args) as string | undefined)
+  const argsMember = args === undefined ? '' : `,"args":${args}`
+  return `${head.slice(0, -1)}${argsMember},"prev":${JSON.stringify(r.prev)}}`
 }
 
 /** Lowercase hex SHA-256 of a string's UTF-8 bytes. */

@@ -249,6 +249,15 @@ export function capArgs(
   isSecret: (key: string) => boolean,
   limits: ArgsLimits = {},
 ): unknown {
+  return capArgsWithJson(args, isSecret, limits)?.value
+}
+
+/** {@link capArgs} plus the JSON of its result, so the writer serializes it only once. */
+export function capArgsWithJson(
+  args: unknown,
+  isSecret: (key: string) => boolean,
+  limits: ArgsLimits = {},
+): { value: unknown; json: string } | undefined {
   const maxBytes = limits.maxBytes ?? DEFAULT_ARGS_MAX_BYTES
   const base = {
     isSecret,
@@ -264,14 +273,20 @@ export function capArgs(
   // Pass 1 keeps any string that could fit; pass 2 cuts strings hard. Each pass copies about
   // sizeCap bytes at most, and the common small call finishes after pass 1.
   let json = ''
-  let out: unknown
   for (const strCap of [maxBytes, Math.max(32, Math.floor(maxBytes / 16))]) {
-    out = walk(args, 0, { ...base, strCap, ancestors: new Set() })
-    if (out === undefined) return undefined
-    json = JSON.stringify(out)
-    if (json.length <= maxBytes && Buffer.byteLength(json) <= maxBytes) return out
+    const value = walk(args, 0, { ...base, strCap, ancestors: new Set() })
+    if (value === undefined) return undefined
+    json = JSON.stringify(value)
+    // A UTF-16 unit is at most 3 UTF-8 bytes: short JSON needs no byte count.
+    if (
+      json.length * 3 <= maxBytes ||
+      (json.length <= maxBytes && Buffer.byteLength(json) <= maxBytes)
+    ) {
+      return { value, json }
+    }
   }
-  return excerpt(json, estimateJsonBytes(args), maxBytes)
+  const value = excerpt(json, estimateJsonBytes(args), maxBytes)
+  return { value, json: JSON.stringify(value) }
 }
 
 function excerpt(json: string, bytes: number, maxBytes: number): unknown {

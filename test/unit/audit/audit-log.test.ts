@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   AuditLog,
   AuditWriteError,
+  CANONICAL_KEYS,
   canonicalLine,
   sha256Hex,
   verifyAudit,
@@ -57,6 +58,11 @@ describe('AuditLog.append', () => {
     const unhashed: Partial<typeof rec> = { ...rec }
     delete unhashed.hash
     expect(canonicalLine(unhashed as typeof rec)).toBe(withoutHash)
+    // Exactly JSON.stringify of the defined fields in CANONICAL_KEYS order.
+    const ordered = Object.fromEntries(
+      CANONICAL_KEYS.filter((k) => unhashed[k] !== undefined).map((k) => [k, unhashed[k]]),
+    )
+    expect(JSON.stringify(ordered)).toBe(withoutHash)
     // The documented key order, hash last.
     expect(Object.keys(JSON.parse(line as string))).toEqual([
       'seq',

@@ -171,3 +171,27 @@ describe('exportAudit', () => {
     expect(rows).toHaveLength(4) // header, 2 rows, trailing ''
   })
 })
+
+describe('large files', () => {
+  it('reads lines across read-chunk boundaries, with multibyte text, both directions', async () => {
+    const big = tempDir()
+    try {
+      const log = AuditLog.open({ dir: big.dir })
+      for (let i = 1; i <= 300; i++) {
+        log.append(
+          input(i, { args: { text: `é😀${i}`.repeat(1 + (i % 97) * 7) }, reason: `ünïcödé ${i}` }),
+        )
+      }
+      await log.close()
+      expect(fs.readdirSync(big.dir)).toHaveLength(1)
+      const forward = [...readRecords(big.dir)]
+      expect(forward.map((r) => r.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1))
+      const backward = queryAudit(big.dir, { limit: 1000 })
+      expect(backward.map((r) => r.seq)).toEqual(Array.from({ length: 300 }, (_, i) => 300 - i))
+      expect(backward.slice().reverse()).toEqual(forward)
+      expect(queryAudit(big.dir, { text: 'ÜNÏCÖDÉ 150' }).map((r) => r.seq)).toEqual([150])
+    } finally {
+      big.cleanup()
+    }
+  })
+})

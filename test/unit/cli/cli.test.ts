@@ -2,7 +2,7 @@
  * The `airlock` CLI as users run it: the real bundle (`node bin/airlock.js …`) as a child
  * process, with a fresh AIRLOCK_HOME per test. Covers servers, policy, audit and status.
  */
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -473,6 +473,52 @@ describe('airlock audit', () => {
     expect(rows[1]).toMatch(/timeout \(timeout\)\s+gh\s+merge\s+cursor\s+nobody answered/)
   })
 
+  it('tail -f prints new records as they are appended and stops cleanly on SIGINT', async () => {
+    const dir = await seed()
+    const follower = spawn(process.execPath, [CLI, 'audit', 'tail', '-n', '1', '-f'], {
+      cwd: work,
+      env: { ...process.env, AIRLOCK_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const exited = new Promise<number | null>((resolve) =>
+      follower.once('exit', (code) => resolve(code)),
+    )
+    let out = ''
+    const seen = (text: string): Promise<void> =>
+      new Promise((resolve) => {
+        const check = (): void => {
+          if (out.includes(text)) {
+            follower.stdout.off('data', check)
+            resolve()
+          }
+        }
+        follower.stdout.on('data', check)
+        check()
+      })
+    follower.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    try {
+      await seen('merge')
+      const log = AuditLog.open({ dir })
+      log.append({
+        kind: 'call',
+        callId: 'c4',
+        session: 's3',
+        client: 'claude',
+        server: 'fs',
+        tool: 'list_dir',
+        decision: 'allow',
+        decidedBy: 'policy',
+      })
+      await log.close()
+      await seen('list_dir')
+      follower.kill('SIGINT')
+      expect(await exited).toBe(0)
+      expect(out.trim().split('\n')).toHaveLength(2)
+    } finally {
+      follower.kill('SIGKILL')
+    }
+  })
+
   it('export writes CSV (formula-guarded) to stdout and JSONL byte for byte to --out', async () => {
     const dir = await seed()
     const csv = await airlock('audit', 'export', '--format', 'csv', '--server', 'gh')
@@ -523,6 +569,37 @@ describe('airlock status and usage', () => {
     const r = await airlock('status')
     expect(r.code).toBe(1)
     expect(r.stderr).toContain('airlock serve')
+  })
+
+  it('status reports a running gateway: pid, data dir, paused, sessions, approvals', async () => {
+    const gateway = spawn(process.execPath, [CLI, 'serve', '--background'], {
+      cwd: work,
+      env: { ...process.env, AIRLOCK_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const exited = new Promise<void>((resolve) => gateway.once('exit', () => resolve()))
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = ''
+        gateway.stdout.on('data', (c: Buffer) => {
+          out += c.toString()
+          if (out.includes('Airlock gateway running')) resolve()
+        })
+        gateway.once('exit', (code) =>
+          reject(new Error(`airlock serve exited (${String(code)}) before it ran`)),
+        )
+      })
+      const r = await airlock('status')
+      expect(r.code).toBe(0)
+      expect(r.stdout).toContain(`Airlock gateway running (pid ${String(gateway.pid)})`)
+      expect(r.stdout).toContain(`data:     ${home}`)
+      expect(r.stdout).toMatch(/paused:\s+no/)
+      expect(r.stdout).toMatch(/sessions: 0/)
+      expect(r.stdout).toMatch(/pending approvals: 0/)
+    } finally {
+      gateway.kill('SIGTERM')
+      await exited
+    }
   })
 
   it('unknown subcommands and options are usage errors (exit 2)', async () => {

@@ -1,0 +1,181 @@
+/**
+ * Native approval dialogs: one at a time, the rest queued, each closed through its AbortSignal
+ * when the request is answered elsewhere, times out or is withdrawn. Deny is the default and
+ * the cancel button. The dialog function is injected (Electron's `dialog.showMessageBox` in the
+ * app, a fake in tests), so nothing here imports `electron`.
+ */
+import type { ApprovalAnswer, PendingApproval } from '../gateway/approvals'
+import { escapeUnsafe, excerpt } from '../shared/excerpt'
+
+/** The subset of Electron's MessageBoxOptions the dialog uses. */
+export interface DialogOptions {
+  type: 'warning'
+  title: string
+  message: string
+  detail: string
+  buttons: string[]
+  defaultId: number
+  cancelId: number
+  noLink: boolean
+}
+
+/** Shows a message box; closes it when `signal` aborts. Resolves with the clicked button's index. */
+export type ShowMessageBox = (options: DialogOptions, signal: AbortSignal) => Promise<{ response: number }>
+
+/** Shows a desktop notification. */
+export type Notify = (title: string, body: string) => void
+
+/** The dialog's buttons, in order; the index is the `response`. */
+export const DIALOG_BUTTONS = ['Deny', 'Allow once', 'Allow for this session'] as const
+const RESPONSES: readonly ApprovalAnswer[] = ['deny', 'allow_once', 'allow_session']
+
+/** Bytes of argument text a dialog shows at most. */
+export const ARGS_MAX_BYTES = 1024
+
+/** Maps a dialog response to an answer; anything unknown is a deny. */
+export function answerFor(response: number): ApprovalAnswer {
+  return RESPONSES[response] ?? 'deny'
+}
+
+/** Cuts text to at most `maxBytes` of UTF-8, marking the cut. Never splits a character. */
+export function cutToBytes(text: string, maxBytes: number): string {
+  const enc = new TextEncoder()
+  if (enc.encode(text).length <= maxBytes) return text
+  const marker = '…'
+  let out = ''
+  let used = enc.encode(marker).length
+  for (const ch of text) {
+    const n = enc.encode(ch).length
+    if (used + n > maxBytes) break
+    out += ch
+    used += n
+  }
+  return out + marker
+}
+
+/** A short, escaped one-line label from agent- or server-written text. */
+function label(text: string, max = 120): string {
+  return cutToBytes(escapeUnsafe(text), max)
+}
+
+/** The dialog for a request: who wants what, its risk and rule, and an escaped argument excerpt (≤ 1 KB). */
+export function dialogOptions(req: PendingApproval, now: number): DialogOptions {
+  const secs = Math.max(0, Math.round((req.deadline - now) / 1000))
+  const args = cutToBytes(excerpt(req.argsExcerpt, ARGS_MAX_BYTES), ARGS_MAX_BYTES)
+  const lines = [
+    `Risk: ${req.risk ? label(req.risk, 32) : 'unclassified'}`,
+    `Rule: ${req.rule ? label(req.rule) : '(policy default)'}`,
+    ...(req.reason ? [`Reason: ${label(req.reason, 300)}`] : []),
+    '',
+    'Arguments:',
+    args || '(none)',
+    '',
+    `Without an answer within ${secs} s the call is denied.`,
+  ]
+  return {
+    type: 'warning',
+    title: 'Airlock — approve tool call?',
+    message: `${label(req.client)} wants to run ${label(req.tool)} on ${label(req.server)}`,
+    detail: lines.join('\n'),
+    buttons: [...DIALOG_BUTTONS],
+    defaultId: 0,
+    cancelId: 0,
+    noLink: true,
+  }
+}
+
+interface Item {
+  req: PendingApproval
+  signal: AbortSignal
+  resolve: (answer: ApprovalAnswer | undefined) => void
+  settled: boolean
+}
+
+/**
+ * The dialog queue. `ask` has the gateway's Approver contract: it resolves with the person's
+ * answer, or undefined when the request was withdrawn first (a late click is ignored).
+ */
+export class ApprovalDialogs {
+  private readonly queue: Item[] = []
+  private current?: { item: Item; close: AbortController }
+  /** Requests seen recently, to name them in a timeout notification. */
+  private readonly known = new Map<string, PendingApproval>()
+
+  constructor(
+    private readonly show: ShowMessageBox,
+    private readonly notify: Notify,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** How many requests are showing or waiting. */
+  get size(): number {
+    return this.queue.length + (this.current ? 1 : 0)
+  }
+
+  /** Shows a dialog for `req` once earlier ones are done; closes it when `signal` aborts. */
+  ask(req: PendingApproval, signal: AbortSignal): Promise<ApprovalAnswer | undefined> {
+    if (signal.aborted) return Promise.resolve(undefined)
+    this.known.set(req.id, req)
+    return new Promise((resolve) => {
+      const item: Item = { req, signal, resolve, settled: false }
+      signal.addEventListener('abort', () => this.withdraw(item), { once: true })
+      this.queue.push(item)
+      this.next()
+    })
+  }
+
+  /**
+   * Learns how a request ended (the `approval.resolved` event). A timeout gets a notification:
+   * the call was denied because nobody answered.
+   */
+  resolved(id: string, outcome: { answer: string; by?: string }): void {
+    const req = this.known.get(id)
+    this.known.delete(id)
+    if (req && outcome.answer === 'timeout') {
+      this.notify('Airlock denied a tool call', `${label(req.tool)} on ${label(req.server)} (from ${label(req.client)}) was denied: nobody answered in time.`)
+    }
+  }
+
+  /** Closes every dialog, answering nothing (the app is quitting or the gateway went away). */
+  closeAll(): void {
+    for (const item of this.queue.splice(0)) this.settle(item, undefined)
+    if (this.current) this.withdraw(this.current.item)
+  }
+
+  private withdraw(item: Item): void {
+    const i = this.queue.indexOf(item)
+    if (i !== -1) this.queue.splice(i, 1)
+    this.settle(item, undefined)
+    if (this.current?.item === item) this.current.close.abort()
+  }
+
+  private settle(item: Item, answer: ApprovalAnswer | undefined): void {
+    if (item.settled) return
+    item.settled = true
+    item.resolve(answer)
+  }
+
+  private next(): void {
+    if (this.current) return
+    const item = this.queue.shift()
+    if (!item) return
+    const close = new AbortController()
+    this.current = { item, close }
+    let shown: Promise<{ response: number }>
+    try {
+      shown = this.show(dialogOptions(item.req, this.now()), close.signal)
+    } catch (err) {
+      shown = Promise.reject(err)
+    }
+    void shown
+      .then(
+        // A dialog closed by its signal reports the cancel button: that is no answer, not a deny.
+        (r) => this.settle(item, close.signal.aborted ? undefined : answerFor(r.response)),
+        () => this.settle(item, undefined),
+      )
+      .finally(() => {
+        this.current = undefined
+        this.next()
+      })
+  }
+}
