@@ -8,6 +8,7 @@ import { serversCommand } from './servers'
 import { policyCommand } from './policy'
 import { auditCommand } from './audit'
 import { statusCommand } from './status'
+import { clientsCommand } from './clients'
 
 const USAGE = `airlock — an MCP gateway: every tool call passes a policy and lands in an audit log
 
@@ -25,6 +26,9 @@ Usage:
   airlock audit query [--server S] [--tool T] [--decision D] [--client C] [--since TIME] [--text T] [--limit N] [--json]
   airlock audit export --format csv|jsonl [filters as for query] [--out FILE]
   airlock audit verify
+  airlock clients [--project DIR]... [--json]  MCP clients found here, their servers, protected or not
+  airlock clients wrap <client> [--server NAME]... [--dry-run] [--project DIR]...
+  airlock clients restore <client> [--server NAME]... [--dry-run]
 
 AIRLOCK_HOME sets the data directory (default: the platform's app-data directory for "Airlock").
 `
@@ -43,6 +47,8 @@ export async function run(argv: string[]): Promise<number> {
       return auditCommand(rest)
     case 'status':
       return statusCommand(rest)
+    case 'clients':
+      return clientsCommand(rest)
     case undefined:
     case 'help':
     case '--help':

@@ -58,10 +58,13 @@ export class ApprovalCenter extends EventEmitter {
     super()
   }
 
-  /** Registers an approver; returns its removal. */
+  /** Registers an approver; returns its removal (which denies what then nobody can answer). */
   addApprover(a: Approver): () => void {
     this.approvers.add(a)
-    return () => this.approvers.delete(a)
+    return () => {
+      this.approvers.delete(a)
+      this.orphaned()
+    }
   }
 
   /** Counts a connected UI that answers through `decide`; returns its detach. */
@@ -71,6 +74,7 @@ export class ApprovalCenter extends EventEmitter {
     return () => {
       if (!done) this.uiCount--
       done = true
+      this.orphaned()
     }
   }
 
@@ -124,6 +128,12 @@ export class ApprovalCenter extends EventEmitter {
       return 'late'
     }
     return 'unknown'
+  }
+
+  /** The last approver went away (a crashed UI): nobody can answer, so waiting requests end now. */
+  private orphaned(): void {
+    if (this.hasApprover()) return
+    for (const id of [...this.pending.keys()]) this.finish(id, { answer: 'no_approver', by: 'gateway' })
   }
 
   /** Ends every pending request as denied (the UI or gateway is going away). */

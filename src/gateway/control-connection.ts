@@ -2,13 +2,15 @@
  * A control connection on the agent socket (role "control", after the same handshake): the CLI
  * and scripted approvers use it to list and answer approvals, pause, and follow events.
  * Newline-delimited JSON: requests `{id, method, params}` → `{id, result}` or `{id, error}`;
- * events `{event, data}` once subscribed.
+ * events `{event, data}` once subscribed. Methods of the control API (src/shared/control-api.ts)
+ * that are not handled here go to the host's control service (`gateway.controlHandler`).
  */
 import type net from 'node:net'
 import type { ApprovalAnswer } from './approvals'
 import type { Gateway } from './gateway'
 import { LineSplitter } from './line-splitter'
 import { isObject } from './jsonrpc'
+import { isControlMethod } from '../shared/control-api'
 
 const ANSWERS: readonly ApprovalAnswer[] = ['allow_once', 'allow_session', 'allow_always', 'deny']
 
@@ -45,7 +47,15 @@ export class ControlConnection {
     if (!isObject(msg) || typeof msg.method !== 'string') return this.send({ id: null, error: 'expected {id, method, params}' })
     const id = msg.id ?? null
     try {
-      this.send({ id, result: this.handle(msg.method, isObject(msg.params) ? msg.params : {}) })
+      const result = this.handle(msg.method, isObject(msg.params) ? msg.params : {})
+      if (result instanceof Promise) {
+        result.then(
+          (r: unknown) => this.send({ id, result: r }),
+          (err: unknown) => this.send({ id, error: (err as Error).message }),
+        )
+      } else {
+        this.send({ id, result })
+      }
     } catch (err) {
       this.send({ id, error: (err as Error).message })
     }
@@ -91,6 +101,7 @@ export class ControlConnection {
         gw.setPaused(false)
         return true
       default:
+        if (gw.controlHandler && isControlMethod(method)) return gw.controlHandler(method, params)
         throw new Error(`unknown method "${method.slice(0, 64)}"`)
     }
   }

@@ -8,6 +8,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { AuditInput, AuditRecord } from '../shared/audit-record'
+import type { ServerConfig } from '../shared/config'
 import { CounterStore } from '../shared/policy/counters'
 import { ApprovalCenter } from './approvals'
 import { AuditLog } from './audit'
@@ -18,6 +19,7 @@ import { dataPaths, socketPath } from './paths'
 import { spawnServer } from './server-process'
 import { Session, type ClientLink } from './session'
 import { ControlConnection } from './control-connection'
+import { FileSecretStore, type SecretStore } from './secret-store'
 
 /** Options for a gateway. */
 export interface GatewayOptions {
@@ -26,6 +28,8 @@ export interface GatewayOptions {
   now?: () => number
   /** Override the endpoint (tests). Defaults to the per-user socket or a named pipe. */
   endpoint?: string
+  /** Values of the servers' secret env entries. Default: `secrets.json` (0600) in the data directory. */
+  secrets?: SecretStore
 }
 
 /** A summary of a live session, for status displays. */
@@ -46,7 +50,11 @@ export class GatewayRunningError extends Error {
   readonly code = 'GATEWAY_RUNNING'
 }
 
-/** The gateway process core. Events: `audit` (AuditRecord), `sessions` (SessionInfo[]), `paused` (boolean). */
+/**
+ * The gateway process core. Events: `audit` (AuditRecord), `sessions` (SessionInfo[]), `paused`
+ * (boolean), `config` (ReloadResult, after config.json or a policy changed), `tools` (server,
+ * tools[] of a tools/list page), `server-error` (server, message).
+ */
 export class Gateway extends EventEmitter {
   readonly home: string
   readonly paths: ReturnType<typeof dataPaths>
@@ -57,6 +65,9 @@ export class Gateway extends EventEmitter {
   /** Opened by listen(), once this process owns the data directory. */
   audit!: AuditLog
   readonly endpoint: string
+  readonly secrets: SecretStore
+  /** Serves control methods the control connection does not handle itself (set by the host: a ControlService). */
+  controlHandler?: (method: string, params: unknown) => Promise<unknown>
   private readonly sessions = new Set<Session>()
   private readonly sockets = new Set<net.Socket>()
   private server?: net.Server
@@ -75,8 +86,10 @@ export class Gateway extends EventEmitter {
     this.paths = dataPaths(this.home)
     fs.mkdirSync(this.home, { recursive: true, mode: 0o700 })
     this.secret = ensureSecret(this.paths.secret)
+    this.secrets = opts.secrets ?? new FileSecretStore(path.join(this.home, 'secrets.json'), this.log)
     this.live = new LiveConfig(this.home, this.log, (r) => {
       for (const name of r.hideChanged) for (const s of this.sessions) if (s.server === name) s.notifyToolsListChanged()
+      this.emit('config', r)
     })
     this.live.reload()
     this.pausedFlag = this.live.config.settings.paused
@@ -94,6 +107,28 @@ export class Gateway extends EventEmitter {
     const rec = this.audit.append(input)
     if (this.listenerCount('audit')) this.emit('audit', rec)
     return rec
+  }
+
+  /** Re-reads config.json and the policies now (after writing them), notifying sessions and listeners. */
+  reloadConfig(): void {
+    const r = this.live.reload()
+    for (const name of r.hideChanged) for (const s of this.sessions) if (s.server === name) s.notifyToolsListChanged()
+    this.emit('config', r)
+  }
+
+  /** The server config with its secret env values (from the secret store) merged in, for spawning. */
+  withSecrets(server: ServerConfig): ServerConfig {
+    if (server.secretEnv.length === 0) return server
+    const env = { ...server.env }
+    for (const key of server.secretEnv) {
+      try {
+        const v = this.secrets.get(server.name, key)
+        if (v !== undefined) env[key] = v
+      } catch (err) {
+        this.log(`${server.name}: secret ${key} is not available (${(err as Error).message})`)
+      }
+    }
+    return { ...server, env }
   }
 
   /** Whether every call is denied until resumed. */
@@ -254,12 +289,14 @@ export class Gateway extends EventEmitter {
         now: this.now,
         log: this.log,
         isPaused: () => this.pausedFlag,
-        spawn: (s) => spawnServer(s),
+        spawn: (s) => spawnServer(this.withSecrets(s)),
         defaultApprovalTimeoutMs: () => this.live.config.settings.approvalTimeoutSeconds * 1000,
         onClose: (s) => {
           this.sessions.delete(s)
           this.emit('sessions', this.sessionList())
         },
+        onToolsList: (tools) => this.emit('tools', name, tools),
+        onServerGone: (message) => this.emit('server-error', name, message),
       },
       link,
     )

@@ -4,7 +4,12 @@
  * `process.parentPort` in a utilityProcess, a fake in tests.
  */
 import type { ApprovalAnswer, ApprovalCenter, Approver, PendingApproval } from './approvals'
-import { isProtocolMessage, toWireError, type GatewayToHost, type HostToGateway } from './host-protocol'
+import {
+  isProtocolMessage,
+  toWireError,
+  type GatewayToHost,
+  type HostToGateway,
+} from './host-protocol'
 
 /** The message port to main (Electron's `parentPort`: messages arrive as `{ data }`). */
 export interface HostPort {
@@ -21,7 +26,7 @@ export interface ControlHandler {
 
 /** What the bridge does with other messages from main. */
 export interface BridgeHooks {
-  onSecrets?: (values: Record<string, Record<string, string>>) => void
+  onSecrets?: (values: Record<string, Record<string, string>>, refusal?: string) => void
   onShutdown?: () => void
 }
 
@@ -105,7 +110,7 @@ export class HostBridge {
         return
       }
       case 'secrets':
-        this.hooks.onSecrets?.(msg.values)
+        this.hooks.onSecrets?.(msg.values, msg.refusal)
         return
       case 'shutdown':
         this.hooks.onShutdown?.()
@@ -113,12 +118,14 @@ export class HostBridge {
     }
   }
 
-  private post(msg: GatewayToHost): void {
+  /** Posts a message to main (results that cannot be cloned become errors). */
+  post(msg: GatewayToHost): void {
     try {
       this.port.postMessage(msg)
     } catch (err) {
       // A result that cannot be cloned must still answer its call.
-      if (msg.type === 'result') this.port.postMessage({ type: 'result', id: msg.id, ok: false, error: toWireError(err) })
+      if (msg.type === 'result')
+        this.port.postMessage({ type: 'result', id: msg.id, ok: false, error: toWireError(err) })
     }
   }
 }

@@ -18,8 +18,11 @@ export type HostToGateway =
   | { type: 'call'; id: number; method: string; params: unknown }
   /** The native dialog's answer to an approval request; `null` when it gave up. */
   | { type: 'approval.answer'; id: string; answer: ApprovalAnswer | null }
-  /** Server secrets from the OS keychain, kept in memory only: server → env name → value. */
-  | { type: 'secrets'; values: Record<string, Record<string, string>> }
+  /**
+   * Server secrets from the OS keychain, kept in memory only: server → env name → value.
+   * `refusal` is set when main cannot store new secrets safely (no keychain): writes then fail.
+   */
+  | { type: 'secrets'; values: Record<string, Record<string, string>>; refusal?: string }
   /** Close sessions and the audit log, then exit. */
   | { type: 'shutdown' }
 
@@ -37,6 +40,10 @@ export type GatewayToHost =
   | { type: 'approval.ask'; request: PendingApproval }
   /** The request was answered elsewhere, timed out or was withdrawn: close its dialog. */
   | { type: 'approval.withdrawn'; id: string }
+  /** Store a secret in the OS keychain (the gateway keeps it in memory too). */
+  | { type: 'secret.set'; server: string; key: string; value: string }
+  /** Delete one secret, or every secret of a server when `key` is absent. */
+  | { type: 'secret.delete'; server: string; key?: string }
 
 /** An error as a plain object for postMessage. */
 export function toWireError(err: unknown): WireError {

@@ -49,6 +49,10 @@ export interface SessionDeps {
   spawn: (server: ServerConfig) => ChildProcessWithoutNullStreams
   defaultApprovalTimeoutMs: () => number
   onClose: (session: Session) => void
+  /** Sees every tools/list page the server answers, before hidden tools are removed. */
+  onToolsList?: (tools: unknown[]) => void
+  /** Told why the server went away (could not start, exited) when that ends the session. */
+  onServerGone?: (message: string) => void
 }
 
 /** A client request forwarded to the server and not yet answered. */
@@ -58,12 +62,22 @@ interface Pending {
   call?: { callId: string; tool: string; started: number; reservation?: number }
 }
 
+/** A call answered by the server, recorded once the answer is on its way to the client. */
+interface Finished {
+  call: NonNullable<Pending['call']>
+  outcome: AuditOutcome
+  detail?: string
+  success: boolean
+}
+
 /** A tools/call held for a person's answer. */
 interface Held {
   abort: AbortController
 }
 
 const PREFIX = '[Airlock policy]'
+/** How long after a server exits its output may still be drained before the session ends. */
+const EXIT_DRAIN_GRACE_MS = 1000
 const NL = Buffer.from('\n')
 
 /** A live agent session. */
@@ -105,9 +119,19 @@ export class Session {
       this.deps.log(`${this.server}: cannot start "${this.deps.server.command}": ${err.message}`)
       this.serverGone(`could not be started (${err.message}); check "command" with "airlock servers list"`)
     })
-    child.on('exit', (code, signal) => {
+    // 'exit' can come before the last bytes the server wrote are read: wait for its output to
+    // close ('close'), so that an answer written just before exiting still reaches the client.
+    // A grandchild that keeps the pipe open must not keep the session alive: give up after a grace.
+    let exitGrace: NodeJS.Timeout | undefined
+    const gone = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (exitGrace) clearTimeout(exitGrace)
       if (!this.closed) this.serverGone(`exited (${signal ?? `code ${code}`})`)
+    }
+    child.on('exit', (code, signal) => {
+      exitGrace = setTimeout(() => gone(code, signal), EXIT_DRAIN_GRACE_MS)
+      exitGrace.unref()
     })
+    child.on('close', gone)
     this.link.onDrain(() => child.stdout.resume())
     child.stdin.on('drain', () => this.link.resume())
   }
@@ -217,10 +241,20 @@ export class Session {
 
   private cancelled(params: unknown): boolean {
     if (!isObject(params) || !isId(params.requestId)) return true
-    const h = this.held.get(idKey(params.requestId))
-    if (!h) return true
-    h.abort.abort() // The call was never forwarded: the server must not hear of it.
-    return false
+    const key = idKey(params.requestId)
+    const h = this.held.get(key)
+    if (h) {
+      h.abort.abort() // The call was never forwarded: the server must not hear of it.
+      return false
+    }
+    // A forwarded call the client gave up on: its outcome is "cancelled" now (the server may
+    // never answer a cancelled request). It reached the server, so its reservation counts.
+    const p = this.pending.get(key)
+    if (p?.call) {
+      this.pending.delete(key)
+      this.finishCall(p.call, 'cancelled', 'cancelled by the client', true)
+    }
+    return true
   }
 
   private toolsCall(id: string | number, params: unknown, raw: Buffer | undefined): boolean {
@@ -382,23 +416,27 @@ export class Session {
       this.deps.log(`${this.server}: dropped an unparseable server line (${line.length} bytes)`)
       return
     }
+    const finished: Finished[] = []
     if (Array.isArray(msg)) {
       let changed = false
       const out = msg.map((m) => {
-        const r = this.serverMessage(m)
+        const r = this.serverMessage(m, finished)
         if (r !== m) changed = true
         return r
       })
-      this.sendToClient(changed ? JSON.stringify(out) : line, !changed)
-      return
+      this.sendToClient(changed ? JSON.stringify(out) + '\n' : line, !changed)
+    } else {
+      const out = this.serverMessage(msg, finished)
+      if (out === msg) this.sendToClient(line, true)
+      else this.sendToClient(JSON.stringify(out) + '\n')
     }
-    const out = this.serverMessage(msg)
-    if (out === msg) this.sendToClient(line, true)
-    else this.sendToClient(JSON.stringify(out) + '\n')
+    // The outcome record follows the response: the decision was recorded before forwarding,
+    // and the agent need not wait for the bookkeeping.
+    for (const f of finished) this.finishCall(f.call, f.outcome, f.detail, f.success)
   }
 
   /** Handles a server message; returns it (same object when unchanged). */
-  private serverMessage(msg: unknown): unknown {
+  private serverMessage(msg: unknown, finished: Finished[]): unknown {
     if (!isObject(msg) || 'method' in msg || !isId(msg.id)) return msg
     const key = idKey(msg.id)
     const p = this.pending.get(key)
@@ -407,17 +445,18 @@ export class Session {
     if (p.call) {
       const result = msg.result
       if (isObject(msg.error)) {
-        this.finishCall(p.call, 'error', typeof msg.error.message === 'string' ? msg.error.message : 'error', false)
+        finished.push({ call: p.call, outcome: 'error', detail: typeof msg.error.message === 'string' ? msg.error.message : 'error', success: false })
       } else if (isObject(result) && result.isError === true) {
-        this.finishCall(p.call, 'is_error', firstText(result), false)
+        finished.push({ call: p.call, outcome: 'is_error', detail: firstText(result), success: false })
       } else {
-        this.finishCall(p.call, 'ok', undefined, true)
+        finished.push({ call: p.call, outcome: 'ok', success: true })
       }
       return msg
     }
     if (p.method === 'tools/list' && isObject(msg.result) && Array.isArray(msg.result.tools)) {
       const live = this.deps.live.policyFor(this.server)
       const tools = msg.result.tools as unknown[]
+      this.deps.onToolsList?.(tools)
       const kept = 'error' in live ? [] : tools.filter((t) => !(isObject(t) && typeof t.name === 'string' && isHidden(live.policy, t.name)))
       if (kept.length !== tools.length) return { ...msg, result: { ...msg.result, tools: kept } }
     }
@@ -436,6 +475,7 @@ export class Session {
     if (this.closed) return
     const tail = this.stderrTail.trim().split('\n').slice(-3).join(' | ')
     const message = `MCP server "${this.server}" ${what} before answering; the session ends.${tail ? ` Last stderr: ${excerpt(tail, 400)}` : ''}`
+    this.deps.onServerGone?.(`${what}${tail ? `. Last stderr: ${excerpt(tail, 400)}` : ''}`)
     for (const [key, p] of this.pending) {
       const id: JsonRpcId = key[0] === 's' ? key.slice(1) : Number(key.slice(1))
       if (p.call) this.finishCall(p.call, 'server_exit', what, false)

@@ -20,7 +20,10 @@ export interface DialogOptions {
 }
 
 /** Shows a message box; closes it when `signal` aborts. Resolves with the clicked button's index. */
-export type ShowMessageBox = (options: DialogOptions, signal: AbortSignal) => Promise<{ response: number }>
+export type ShowMessageBox = (
+  options: DialogOptions,
+  signal: AbortSignal,
+) => Promise<{ response: number }>
 
 /** Shows a desktop notification. */
 export type Notify = (title: string, body: string) => void
@@ -132,7 +135,10 @@ export class ApprovalDialogs {
     const req = this.known.get(id)
     this.known.delete(id)
     if (req && outcome.answer === 'timeout') {
-      this.notify('Airlock denied a tool call', `${label(req.tool)} on ${label(req.server)} (from ${label(req.client)}) was denied: nobody answered in time.`)
+      this.notify(
+        'Airlock denied a tool call',
+        `${label(req.tool)} on ${label(req.server)} (from ${label(req.client)}) was denied: nobody answered in time.`,
+      )
     }
   }
 

@@ -5,7 +5,12 @@
  * close and the UI gets `approval.resolved` events. Nothing here imports `electron`.
  */
 import type { ApprovalAnswer, PendingApproval } from '../gateway/approvals'
-import { isProtocolMessage, type GatewayToHost, type HostToGateway, type WireError } from '../gateway/host-protocol'
+import {
+  isProtocolMessage,
+  type GatewayToHost,
+  type HostToGateway,
+  type WireError,
+} from '../gateway/host-protocol'
 
 /** The forked gateway process (Electron's UtilityProcess has this shape). */
 export interface GatewayProcess {
@@ -45,6 +50,8 @@ export interface GatewayHostOptions {
   approver: DialogApprover
   /** A control event for the UI (windows, tray). */
   onEvent: (event: string, data: unknown) => void
+  /** The gateway stored or deleted a secret: persist it in the keychain. */
+  onSecret?: (op: Extract<GatewayToHost, { type: 'secret.set' | 'secret.delete' }>) => void
   onState?: (state: GatewayState) => void
   log?: (msg: string) => void
   /** Delays before successive restarts; the last repeats. */
@@ -70,14 +77,21 @@ export class GatewayHost {
   private proc?: GatewayProcess
   private status: GatewayState = { state: 'stopped' }
   private readonly calls = new Map<number, Call>()
-  private readonly waiting: { method: string; params: unknown; call: Call; timer: ReturnType<typeof setTimeout> }[] = []
+  private readonly waiting: {
+    method: string
+    params: unknown
+    call: Call
+    timer: ReturnType<typeof setTimeout>
+  }[] = []
   private readonly approvals = new Map<string, { req: PendingApproval; close: AbortController }>()
   private seq = 0
   private attempt = 0
   private startedAt = 0
   private restartTimer?: ReturnType<typeof setTimeout>
   private stopping?: Promise<void>
-  private secrets: Record<string, Record<string, string>> = {}
+  private secrets: { values: Record<string, Record<string, string>>; refusal?: string } = {
+    values: {},
+  }
   private lastError?: string
   private readonly log: (msg: string) => void
   private readonly now: () => number
@@ -110,19 +124,24 @@ export class GatewayHost {
     proc.on('exit', (code) => {
       if (this.proc === proc) this.onExit(code)
     })
-    this.post({ type: 'secrets', values: this.secrets })
+    this.post({ type: 'secrets', ...this.secrets })
   }
 
-  /** Sets the server secrets the gateway adds to its servers' environments (kept in memory only). */
-  setSecrets(values: Record<string, Record<string, string>>): void {
-    this.secrets = values
-    if (this.proc) this.post({ type: 'secrets', values })
+  /**
+   * Sets the secrets each (re)started gateway gets, in memory only; `refusal` says why new ones
+   * cannot be stored (no keychain). A running gateway is the source of truth: its writes come
+   * back through `onSecret`.
+   */
+  setSecrets(values: Record<string, Record<string, string>>, refusal?: string): void {
+    this.secrets = { values, ...(refusal ? { refusal } : {}) }
   }
 
   /** Sends a control call; waits while the gateway (re)starts; rejects if it dies meanwhile. */
   call(method: string, params: unknown): Promise<unknown> {
     if (this.stopping || this.status.state === 'stopped') {
-      return Promise.reject(new GatewayCallError('the gateway is not running (Airlock is quitting)', 'GATEWAY_STOPPED'))
+      return Promise.reject(
+        new GatewayCallError('the gateway is not running (Airlock is quitting)', 'GATEWAY_STOPPED'),
+      )
     }
     return new Promise((resolve, reject) => {
       const call = { resolve, reject }
@@ -130,8 +149,16 @@ export class GatewayHost {
       const timer = setTimeout(() => {
         const i = this.waiting.findIndex((w) => w.call === call)
         if (i !== -1) this.waiting.splice(i, 1)
-        const why = this.status.state === 'restarting' && this.status.lastError ? ` (${this.status.lastError})` : ''
-        reject(new GatewayCallError(`the gateway is not running${why}; Airlock keeps restarting it`, 'GATEWAY_UNAVAILABLE'))
+        const why =
+          this.status.state === 'restarting' && this.status.lastError
+            ? ` (${this.status.lastError})`
+            : ''
+        reject(
+          new GatewayCallError(
+            `the gateway is not running${why}; Airlock keeps restarting it`,
+            'GATEWAY_UNAVAILABLE',
+          ),
+        )
       }, this.opts.callWaitMs ?? 15_000)
       this.waiting.push({ method, params, call, timer })
     })
@@ -207,6 +234,10 @@ export class GatewayHost {
       case 'approval.withdrawn':
         this.closeDialog(msg.id)
         return
+      case 'secret.set':
+      case 'secret.delete':
+        this.opts.onSecret?.(msg)
+        return
     }
   }
 
@@ -241,7 +272,10 @@ export class GatewayHost {
     for (const [id, a] of [...this.approvals]) {
       this.approvals.delete(id)
       a.close.abort()
-      this.opts.onEvent('approval.resolved', { id, outcome: { answer: 'deny', by: 'gateway exited' } })
+      this.opts.onEvent('approval.resolved', {
+        id,
+        outcome: { answer: 'deny', by: 'gateway exited' },
+      })
     }
     this.opts.onEvent('sessions.changed', [])
     this.failAll(`${reason}; it is restarting, try again`, 'GATEWAY_EXITED')

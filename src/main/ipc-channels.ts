@@ -9,4 +9,6 @@ export const CALL_CHANNEL = 'airlock:control-call'
 export const EVENT_CHANNEL = 'airlock:control-event'
 
 /** What a call resolves to over IPC: errors travel as data so their name and code survive. */
-export type CallReply = { ok: true; result: unknown } | { ok: false; error: { name: string; message: string; code?: string } }
+export type CallReply =
+  | { ok: true; result: unknown }
+  | { ok: false; error: { name: string; message: string; code?: string } }

@@ -15,7 +15,10 @@ export interface IpcSender {
 
 /** The bits of `ipcMain` used. */
 export interface IpcMainLike {
-  handle(channel: string, listener: (event: IpcSender, ...args: unknown[]) => Promise<unknown>): void
+  handle(
+    channel: string,
+    listener: (event: IpcSender, ...args: unknown[]) => Promise<unknown>,
+  ): void
   removeHandler(channel: string): void
 }
 
@@ -52,19 +55,29 @@ export function checkSender(event: IpcSender, policy: SenderPolicy): string | un
   const frame = event.senderFrame
   if (!frame) return 'the sending frame is gone'
   if (frame.parent) return 'calls from subframes are refused'
-  if (![...policy.windowIds()].includes(event.sender.id)) return 'the sender is not an Airlock window'
-  if (!policy.isAppUrl(frame.url)) return `the sending page (${frame.url.slice(0, 100)}) is not the Airlock UI`
+  if (![...policy.windowIds()].includes(event.sender.id))
+    return 'the sender is not an Airlock window'
+  if (!policy.isAppUrl(frame.url))
+    return `the sending page (${frame.url.slice(0, 100)}) is not the Airlock UI`
   return undefined
 }
 
 /** Parses a call's method and params against the contract; throws ControlRefusedError. */
-export function parseCall(method: unknown, params: unknown): { method: ControlMethod; params: unknown } {
+export function parseCall(
+  method: unknown,
+  params: unknown,
+): { method: ControlMethod; params: unknown } {
   if (!isControlMethod(method)) {
-    throw new ControlRefusedError(`unknown control method ${JSON.stringify(String(method).slice(0, 64))}`, 'UNKNOWN_METHOD')
+    throw new ControlRefusedError(
+      `unknown control method ${JSON.stringify(String(method).slice(0, 64))}`,
+      'UNKNOWN_METHOD',
+    )
   }
   const parsed = controlRequests[method].params.safeParse(params ?? {})
   if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(params)'}: ${i.message}`).join('; ')
+    const detail = parsed.error.issues
+      .map((i) => `${i.path.length ? i.path.join('.') : '(params)'}: ${i.message}`)
+      .join('; ')
     throw new ControlRefusedError(`${method}: ${detail}`, 'INVALID_PARAMS')
   }
   return { method, params: parsed.data }
@@ -78,7 +91,10 @@ export interface CallTarget {
 function reply(err: unknown): CallReply {
   const e = err instanceof Error ? err : new Error(String(err))
   const code = (e as { code?: unknown }).code
-  return { ok: false, error: { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) } }
+  return {
+    ok: false,
+    error: { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) },
+  }
 }
 
 /** The control API's IPC endpoint in main. */

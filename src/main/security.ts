@@ -31,10 +31,16 @@ function parse(url: string): URL | undefined {
 export function isAppUrl(url: string, origins: UiOrigins = {}): boolean {
   const u = parse(url)
   if (!u) return false
-  if (u.protocol === `${APP_SCHEME}:` && u.host === APP_HOST && !u.username && !u.password) return true
+  if (u.protocol === `${APP_SCHEME}:` && u.host === APP_HOST && !u.username && !u.password)
+    return true
   if (origins.devServer) {
     const dev = parse(origins.devServer)
-    if (dev && (dev.hostname === 'localhost' || dev.hostname === '127.0.0.1' || dev.hostname === '[::1]') && u.origin === dev.origin) return true
+    if (
+      dev &&
+      (dev.hostname === 'localhost' || dev.hostname === '127.0.0.1' || dev.hostname === '[::1]') &&
+      u.origin === dev.origin
+    )
+      return true
   }
   return false
 }
@@ -74,7 +80,8 @@ export function resolveAppFile(root: string, url: string): string | undefined {
   if (pathname.includes('\0') || pathname.includes('\\')) return undefined
   const segments = pathname.split('/').filter(Boolean)
   if (segments.some((s) => s === '..' || s === '.' || s.includes(':'))) return undefined
-  if (segments.length === 0 || !path.posix.extname(segments[segments.length - 1] as string)) segments.splice(0, segments.length, 'index.html')
+  if (segments.length === 0 || !path.posix.extname(segments[segments.length - 1] as string))
+    segments.splice(0, segments.length, 'index.html')
   const base = path.resolve(root)
   const file = path.resolve(base, ...segments)
   const rel = path.relative(base, file)
@@ -134,10 +141,17 @@ export function contentSecurityPolicy(origins: UiOrigins = {}): string {
 }
 
 /** Adds the CSP (and friends) to a response's headers, replacing any the response had. */
-export function withSecurityHeaders(headers: Record<string, string[] | string> | undefined, csp: string): Record<string, string[]> {
+export function withSecurityHeaders(
+  headers: Record<string, string[] | string> | undefined,
+  csp: string,
+): Record<string, string[]> {
   const out: Record<string, string[]> = {}
   for (const [k, v] of Object.entries(headers ?? {})) {
-    if (k.toLowerCase() === 'content-security-policy' || k.toLowerCase() === 'x-content-type-options') continue
+    if (
+      k.toLowerCase() === 'content-security-policy' ||
+      k.toLowerCase() === 'x-content-type-options'
+    )
+      continue
     out[k] = Array.isArray(v) ? v : [v]
   }
   out['Content-Security-Policy'] = [csp]

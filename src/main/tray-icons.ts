@@ -21,7 +21,10 @@ export function trayIconPng(variant: TrayIconVariant, size = 16): Buffer {
   const ss = 4 // supersampling per axis, for smooth edges
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      let r = 0, g = 0, b = 0, a = 0
+      let r = 0,
+        g = 0,
+        b = 0,
+        a = 0
       for (let sy = 0; sy < ss; sy++) {
         for (let sx = 0; sx < ss; sx++) {
           // Unit coordinates, centre (0,0), edge ±1.
@@ -47,7 +50,13 @@ export function trayIconPng(variant: TrayIconVariant, size = 16): Buffer {
   return encodePng(size, size, px)
 }
 
-function shade(variant: TrayIconVariant, u: number, v: number, ring: Rgba, mark: Rgba): Rgba | undefined {
+function shade(
+  variant: TrayIconVariant,
+  u: number,
+  v: number,
+  ring: Rgba,
+  mark: Rgba,
+): Rgba | undefined {
   const d = Math.hypot(u, v)
   if (variant === 'pending') {
     // A badge dot in the top right corner.
@@ -98,7 +107,10 @@ export function encodePng(width: number, height: number, rgba: Uint8Array): Buff
   const raw = Buffer.alloc((width * 4 + 1) * height)
   for (let y = 0; y < height; y++) {
     raw[y * (width * 4 + 1)] = 0
-    Buffer.from(rgba.buffer, rgba.byteOffset + y * width * 4, width * 4).copy(raw, y * (width * 4 + 1) + 1)
+    Buffer.from(rgba.buffer, rgba.byteOffset + y * width * 4, width * 4).copy(
+      raw,
+      y * (width * 4 + 1) + 1,
+    )
   }
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),

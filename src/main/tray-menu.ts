@@ -13,7 +13,8 @@ export interface TrayState {
 }
 
 /** What a menu item does when clicked. */
-export type TrayAction = 'open' | 'open-approvals' | 'toggle-pause' | 'toggle-start-at-login' | 'quit'
+export type TrayAction =
+  'open' | 'open-approvals' | 'toggle-pause' | 'toggle-start-at-login' | 'quit'
 
 /** One menu item (mapped 1:1 to Electron's MenuItemConstructorOptions by the adapter). */
 export type TrayItem =
@@ -39,11 +40,26 @@ export function trayView(s: TrayState): TrayView {
   const pending = Math.max(0, Math.floor(s.pending))
   const items: TrayItem[] = [
     { type: 'normal', id: 'open', label: 'Open Airlock', enabled: true },
-    { type: 'normal', id: 'open-approvals', label: `Pending approvals (${pending})`, enabled: pending > 0 },
+    {
+      type: 'normal',
+      id: 'open-approvals',
+      label: `Pending approvals (${pending})`,
+      enabled: pending > 0,
+    },
     { type: 'separator' },
     { type: 'checkbox', id: 'toggle-pause', label: 'Pause all tool calls', checked: s.paused },
-    { type: 'checkbox', id: 'toggle-start-at-login', label: 'Start at login', checked: s.startAtLogin },
-    ...(s.gatewayProblem ? ([{ type: 'separator' }, { type: 'label', label: `Gateway: ${s.gatewayProblem.slice(0, 80)}` }] as TrayItem[]) : []),
+    {
+      type: 'checkbox',
+      id: 'toggle-start-at-login',
+      label: 'Start at login',
+      checked: s.startAtLogin,
+    },
+    ...(s.gatewayProblem
+      ? ([
+          { type: 'separator' },
+          { type: 'label', label: `Gateway: ${s.gatewayProblem.slice(0, 80)}` },
+        ] as TrayItem[])
+      : []),
     { type: 'separator' },
     { type: 'normal', id: 'quit', label: 'Quit', enabled: true },
   ]

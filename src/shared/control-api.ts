@@ -141,6 +141,27 @@ export const statusSchema = z.object({
   errors: z.array(z.string()),
 })
 
+const auditSettings = settingsSchema.shape.audit.unwrap().shape
+
+/**
+ * A change to the settings: only the fields given change (`audit` merges field by field). Built
+ * from the settings schema without its defaults, so that a partial change never resets the rest.
+ */
+export const settingsPatchSchema = z.strictObject({
+  approvalTimeoutSeconds: settingsSchema.shape.approvalTimeoutSeconds.unwrap().optional(),
+  audit: z
+    .strictObject({
+      retentionDays: auditSettings.retentionDays.unwrap().optional(),
+      maxFileBytes: auditSettings.maxFileBytes.unwrap().optional(),
+      durability: auditSettings.durability.unwrap().optional(),
+      argsMaxBytes: auditSettings.argsMaxBytes.unwrap().optional(),
+      redactKeys: auditSettings.redactKeys.unwrap().optional(),
+    })
+    .optional(),
+  defaultPosture: settingsSchema.shape.defaultPosture.unwrap().optional(),
+  paused: settingsSchema.shape.paused.unwrap().optional(),
+})
+
 const empty = z.strictObject({})
 const serverRef = z.strictObject({ server: z.string().max(64) })
 
@@ -170,7 +191,7 @@ export const controlRequests = {
     result: z.object({ start: z.number(), bucketMs: z.number(), series: z.array(z.object({ server: z.string(), allowed: z.array(z.number()), approved: z.array(z.number()), denied: z.array(z.number()) })) }),
   },
   'settings.get': { params: empty, result: settingsSchema },
-  'settings.set': { params: z.strictObject({ settings: settingsSchema.partial() }), result: settingsSchema },
+  'settings.set': { params: z.strictObject({ settings: settingsPatchSchema }), result: settingsSchema },
   'pause.set': { params: z.strictObject({ paused: z.boolean() }), result: z.boolean() },
 } as const
 
@@ -215,7 +236,9 @@ type Member<M extends string, G extends string> = M extends `${G}.${infer N}` ? 
 export type AirlockApi = {
   [G in Group<ControlMethod>]: {
     [N in Member<ControlMethod, G>]: `${G}.${N}` extends infer M extends ControlMethod
-      ? {} extends ParamsOf<M>
+      ? // Params with no required field may be omitted.
+        // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+        {} extends ParamsOf<M>
         ? (params?: ParamsOf<M>) => Promise<ResultOf<M>>
         : (params: ParamsOf<M>) => Promise<ResultOf<M>>
       : never

@@ -13,6 +13,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js'
 import type { ServerConfig } from '../../src/shared/config'
 import { ControlClient } from '../../src/cli/control-client'
+import { socketDir } from '../../src/gateway/paths'
 import type { ApprovalAnswer, ApprovalOutcome, PendingApproval } from '../../src/gateway/approvals'
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..')
@@ -70,14 +71,29 @@ export class Env {
     return file
   }
 
-  /** Starts `airlock serve --background` and waits until it listens. */
-  async startGateway(): Promise<ChildProcess> {
-    const proc = spawn(process.execPath, [CLI, 'serve', '--background'], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  /** The web UI's URL (token in the fragment) that the last startGateway printed, if any. */
+  uiUrl?: string
+
+  /**
+   * Starts `airlock serve --background` and waits until it listens. With `port` the web UI runs
+   * on it (`--port`; 0: any free port) and its printed URL is kept in `uiUrl`; without, the
+   * gateway runs with `--no-ui` and binds nothing but its Unix socket.
+   */
+  async startGateway(opts: { port?: number } = {}): Promise<ChildProcess> {
+    const args = [CLI, 'serve', '--background', ...(opts.port === undefined ? ['--no-ui'] : ['--port', String(opts.port)])]
+    const proc = spawn(process.execPath, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] })
     this.procs.add(proc)
-    proc.stdout!.on('data', (c: Buffer) => (this.gatewayOutput += c.toString()))
-    proc.stderr!.on('data', (c: Buffer) => (this.gatewayOutput += c.toString()))
-    await waitFor(() => this.gatewayOutput.includes('Airlock gateway running') || proc.exitCode !== null, 10_000)
-    if (proc.exitCode !== null) throw new Error(`gateway exited: ${this.gatewayOutput}`)
+    // This start's own output: gatewayOutput also holds what earlier gateways of this env said.
+    let out = ''
+    const take = (c: Buffer): void => {
+      out += c.toString()
+      this.gatewayOutput += c.toString()
+    }
+    proc.stdout!.on('data', take)
+    proc.stderr!.on('data', take)
+    await waitFor(() => out.includes('Airlock gateway running') || proc.exitCode !== null, 10_000, 'the gateway to start')
+    if (proc.exitCode !== null) throw new Error(`gateway exited: ${out}`)
+    this.uiUrl = /web UI:\s+(\S+)/.exec(out)?.[1]
     this.gateway = proc
     return proc
   }
@@ -170,7 +186,7 @@ export class Env {
       .map((l) => JSON.parse(l) as Record<string, unknown>)
   }
 
-  /** Ends clients, control connections and processes; removes the home. */
+  /** Ends clients, control connections and processes; removes the home and its socket directory. */
   async cleanup(): Promise<void> {
     for (const c of this.controls) c.close()
     await Promise.all([...this.clients].map((c) => c.close().catch(() => undefined)))
@@ -187,6 +203,8 @@ export class Env {
       await waitFor(() => !alive(pid), 5000).catch(() => process.kill(pid, 'SIGKILL'))
     }
     fs.rmSync(this.home, { recursive: true, force: true })
+    // The gateway removes its socket, not the per-home socket directory.
+    fs.rmSync(socketDir(this.home), { recursive: true, force: true })
   }
 }
 
@@ -223,8 +241,8 @@ export class RawShim {
     this.exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)))
   }
 
-  /** Writes one line (a newline is added). */
-  send(line: string | Record<string, unknown>): void {
+  /** Writes one line (a newline is added): a string as is, anything else as JSON. */
+  send(line: unknown): void {
     this.proc.stdin!.write((typeof line === 'string' ? line : JSON.stringify(line)) + '\n')
   }
 
@@ -270,13 +288,18 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
 }
 
-/** Whether a process id is alive. */
+/** Whether a process id is alive (a zombie waiting to be reaped counts as gone). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch {
     return false
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return process.platform !== 'linux'
   }
 }
 

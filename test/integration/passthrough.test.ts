@@ -5,6 +5,9 @@
  * server-everything through the real shim and gateway; every assertion depends on the server's
  * own answer reaching the client.
  */
+import fs from 'node:fs'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
@@ -19,7 +22,7 @@ import {
   type LoggingMessageNotification,
   type Progress,
 } from '@modelcontextprotocol/sdk/types.js'
-import { Env, everything, textOf, waitFor } from '../helpers/harness'
+import { Env, everything, filesystem, textOf, waitFor } from '../helpers/harness'
 
 // No reference server paginates, so a tiny paginating MCP server stands in for one.
 const PAGER = `
@@ -53,7 +56,9 @@ beforeEach(async () => {
   env = new Env()
   const script = env.writeScript('pager.cjs', PAGER)
   const policy = env.writePolicy('pager', { version: '1', default: 'allow', hide: ['secret-*'] })
-  env.writeConfig([everything(), { name: 'pager', command: process.execPath, args: [script], policy }])
+  const fsDir = path.join(env.home, 'fs-cli-dir')
+  fs.mkdirSync(fsDir)
+  env.writeConfig([everything(), { name: 'pager', command: process.execPath, args: [script], policy }, filesystem(fsDir)])
   await env.startGateway()
 })
 
@@ -202,6 +207,34 @@ describe('server → client requests', () => {
     expect(asked).toBeGreaterThanOrEqual(1)
     expect(textOf(res)).toContain('Airlock test root')
     expect(textOf(res)).toContain('file:///srv/airlock-root')
+  })
+})
+
+describe('roots with server-filesystem', () => {
+  it('the client roots replace the allowed directories; roots/list_changed makes the server ask again', async () => {
+    const first = fs.realpathSync(fs.mkdtempSync(path.join(env.home, 'root-a-')))
+    const second = fs.realpathSync(fs.mkdtempSync(path.join(env.home, 'root-b-')))
+    const started = fs.realpathSync(path.join(env.home, 'fs-cli-dir')) // the directory in the server's command line
+    let roots = [{ uri: pathToFileURL(first).href, name: 'first' }]
+    let asked = 0
+    const { client } = await env.connect('filesystem', {
+      capabilities: { roots: { listChanged: true } },
+      setup: (c) =>
+        c.setRequestHandler(ListRootsRequestSchema, () => {
+          asked++
+          return { roots }
+        }),
+    })
+    const allowed = async () => textOf(await client.callTool({ name: 'list_allowed_directories', arguments: {} }))
+    await waitFor(async () => (await allowed()).includes(first), 5000, 'the server to adopt the first root')
+    expect(await allowed()).not.toContain(started)
+
+    roots = [{ uri: pathToFileURL(second).href, name: 'second' }]
+    const before = asked
+    await client.sendRootsListChanged()
+    await waitFor(async () => (await allowed()).includes(second), 5000, 'the server to adopt the second root')
+    expect(asked).toBe(before + 1)
+    expect(await allowed()).not.toContain(first)
   })
 })
 

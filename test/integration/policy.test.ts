@@ -8,7 +8,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { Env, everything, memory, sleep, textOf, waitFor } from '../helpers/harness'
+import { Env, everything, filesystem, memory, sleep, textOf, waitFor } from '../helpers/harness'
 
 let env: Env
 
@@ -66,6 +66,33 @@ describe('deny', () => {
     expect(graph.isError).toBeFalsy()
     expect(graph.structuredContent).toEqual({ entities: [{ name: 'Seed', entityType: 'test', observations: ['was here first'] }], relations: [] })
     expect(fs.readFileSync(file, 'utf8')).toBe(seeded)
+  })
+})
+
+describe('conditions on arguments', () => {
+  it('server-filesystem: write_file is allowed only under notes/; elsewhere the file is never written', async () => {
+    const root = fs.realpathSync(fs.mkdtempSync(path.join(env.home, 'files-')))
+    fs.mkdirSync(path.join(root, 'notes'))
+    const escaped = root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    const policy = env.writePolicy('filesystem', {
+      version: '1',
+      default: 'allow',
+      tools: { write_file: { rules: [{ name: 'notes only', conditions: [{ path: 'args.path', op: 'regex', value: `^${escaped}/notes/[^/]+$` }], on_deny: 'only notes/ is writable' }] } },
+    })
+    env.writeConfig([filesystem(root, 'filesystem', { policy })])
+    await env.startGateway()
+    const { client } = await env.connect('filesystem')
+
+    const ok = await client.callTool({ name: 'write_file', arguments: { path: path.join(root, 'notes', 'a.txt'), content: 'kept' } })
+    expect(ok.isError).toBeFalsy()
+    expect(fs.readFileSync(path.join(root, 'notes', 'a.txt'), 'utf8')).toBe('kept')
+
+    const denied = await client.callTool({ name: 'write_file', arguments: { path: path.join(root, 'b.txt'), content: 'nope' } })
+    expect(denied.content).toEqual([{ type: 'text', text: '[Airlock policy] only notes/ is writable' }])
+    expect(fs.existsSync(path.join(root, 'b.txt'))).toBe(false)
+
+    const read = await client.callTool({ name: 'read_text_file', arguments: { path: path.join(root, 'notes', 'a.txt') } })
+    expect(textOf(read)).toBe('kept')
   })
 })
 

@@ -4,17 +4,24 @@
  */
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
-import { createApi } from '../../shared/control-api'
-import { App } from './App'
+import { createApi, type AirlockApi } from '../../shared/control-api'
+import { App, type Connection } from './App'
 import { createWsTransport } from './ws-transport'
 import './styles.css'
 
-const desktop = window.airlock !== undefined
-const api = window.airlock ?? createApi(createWsTransport())
+let api: AirlockApi
+let connection: Connection | undefined
+if (window.airlock) {
+  api = window.airlock
+} else {
+  const transport = createWsTransport()
+  api = createApi(transport)
+  connection = transport
+}
 const root = document.getElementById('root')
 if (!root) throw new Error('index.html has no #root element')
 createRoot(root).render(
   <StrictMode>
-    <App api={api} desktop={desktop} />
+    <App api={api} desktop={window.airlock !== undefined} connection={connection} />
   </StrictMode>,
 )

@@ -92,7 +92,10 @@ tools:
 `
 
 beforeAll(() => {
-  // The binary loads out/cli/airlock.mjs: build it from the current sources.
+  // vitest.config.ts's globalSetup (test/integration/setup.ts) builds out/ once per run from the
+  // current sources. Rebuilding here would rewrite the bundle while other test files spawn it,
+  // so only build when it is missing (e.g. a config without that setup).
+  if (fs.existsSync(path.join(ROOT, 'out', 'cli', 'airlock.mjs'))) return
   return new Promise<void>((resolve, reject) => {
     execFile(
       process.execPath,

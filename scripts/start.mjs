@@ -1,0 +1,49 @@
+// `npm start`: builds Airlock (the CLI/shim bundles and the Electron app) and starts the app.
+// Where the Electron runtime is missing it says so in one line and points to `airlock serve`.
+// `--no-build` skips the build; other arguments go to the app.
+import { spawn, spawnSync } from 'node:child_process'
+import path from 'node:path'
+import { createRequire } from 'node:module'
+import { findElectron, MISSING_RUNTIME_MESSAGE } from './electron-runtime.mjs'
+
+const root = path.resolve(import.meta.dirname, '..')
+const require = createRequire(import.meta.url)
+const args = process.argv.slice(2)
+const build = !args.includes('--no-build')
+const appArgs = args.filter((a) => a !== '--no-build')
+
+function run(what, argv) {
+  const r = spawnSync(process.execPath, argv, { cwd: root, stdio: 'inherit' })
+  if (r.status !== 0) {
+    console.error(
+      `Airlock: ${what} failed (exit ${r.status ?? r.signal}); fix the errors above and run npm start again.`,
+    )
+    process.exit(r.status || 1)
+  }
+}
+
+if (build) {
+  run('building the CLI and shim', [path.join(root, 'scripts', 'build-node.mjs')])
+  run('building the app (electron-vite build)', [
+    require.resolve('electron-vite/bin/electron-vite.js'),
+    'build',
+  ])
+}
+
+const electron = findElectron(root)
+if (!electron.ok) {
+  console.error(MISSING_RUNTIME_MESSAGE)
+  process.exit(1)
+}
+
+const child = spawn(electron.path, [root, ...appArgs], {
+  cwd: root,
+  stdio: 'inherit',
+  windowsHide: false,
+})
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig))
+child.on('error', (err) => {
+  console.error(`Airlock: cannot start ${electron.path}: ${err.message}`)
+  process.exit(1)
+})
+child.on('close', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))

@@ -1,0 +1,706 @@
+/**
+ * An in-memory index of the audit log for the Activity view: one compact row per `call` record,
+ * joined with its `outcome` record (same callId). Per row it keeps only numbers — seq, time,
+ * interned server/tool/client ids, decision and outcome codes, latency, and where both records
+ * sit in their files — in growable typed arrays (~70 bytes a row). Full records (arguments,
+ * reasons, details) are read lazily from the files, for the rows of a page only.
+ *
+ * Built once at start by streaming the files (asynchronously, yielding between chunks so tool
+ * calls keep flowing), then kept current by `add` as the gateway writes records. Filtered pages
+ * of 100 over a million records take milliseconds: filters compare integers, the text filter
+ * scans the raw lines in large sequential chunks.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { AuditDecision, AuditOutcome, AuditRecord } from '../shared/audit-record'
+import type { CallRow } from '../shared/control-api'
+import { AuditLog, queryAudit } from './audit'
+import { canonicalLine, parseStoredLine, storedLine } from './audit/canonical'
+import { listAuditFiles } from './audit/files'
+
+/** Decision kinds, by code. */
+export const DECISIONS: readonly AuditDecision[] = ['allow', 'deny', 'hidden', 'rate_limited', 'approved', 'denied_by_user', 'timeout', 'cancelled', 'paused', 'error']
+/** Outcome kinds, by code (code 0 = no outcome yet). */
+export const OUTCOMES: readonly AuditOutcome[] = ['ok', 'is_error', 'error', 'server_exit', 'cancelled']
+
+/** A filter on call rows; every field optional, ANDed. */
+export interface IndexFilter {
+  server?: string
+  tool?: string
+  decision?: AuditDecision
+  client?: string
+  /** Case-insensitive substring of tool, server, client, reason, detail, rule, callId, session or args. */
+  text?: string
+  sinceMs?: number
+  untilMs?: number
+}
+
+/** A call with its outcome, read back in full. */
+export interface IndexedCall {
+  call: AuditRecord
+  outcome?: AuditRecord
+}
+
+/** What `add` did with a record. */
+export type AddResult = { kind: 'call'; row: number } | { kind: 'outcome'; row: number } | { kind: 'ignored' }
+
+/** Histogram buckets of one server. */
+export interface HistogramSeries {
+  server: string
+  allowed: number[]
+  approved: number[]
+  denied: number[]
+}
+
+const LOAD_CHUNK = 1024 * 1024
+const SCAN_CHUNK = 1024 * 1024
+const NL = 0x0a
+const DECISION_CODE = new Map(DECISIONS.map((d, i) => [d, i]))
+const OUTCOME_CODE = new Map(OUTCOMES.map((o, i) => [o, i + 1]))
+const ALLOW = DECISION_CODE.get('allow') as number
+const APPROVED = DECISION_CODE.get('approved') as number
+
+class Interner {
+  readonly ids = new Map<string, number>()
+  readonly names: string[] = []
+  id(name: string): number {
+    let id = this.ids.get(name)
+    if (id === undefined) {
+      id = this.names.length
+      this.names.push(name)
+      this.ids.set(name, id)
+    }
+    return id
+  }
+}
+
+/** The compact fields of a record, as read at load time (everything before `args`). */
+interface Head {
+  seq: number
+  ts: string
+  kind: string
+  callId: string
+  server: string
+  tool: string
+  client?: string
+  decision?: AuditDecision
+  outcome?: AuditOutcome
+  latencyMs?: number
+  detail?: string
+}
+
+/**
+ * The fields before `args`/`prev` of a stored line, parsed without the (possibly large)
+ * arguments. Inside a JSON string every `"` is escaped, so the first `,"args":` (or, without
+ * arguments, `,"prev":`) is the top-level member.
+ */
+function parseHead(line: string): Head | null {
+  let cut = line.indexOf(',"args":')
+  if (cut === -1) cut = line.indexOf(',"prev":')
+  try {
+    const v = JSON.parse(cut === -1 ? line : `${line.slice(0, cut)}}`) as Head
+    if (typeof v.seq === 'number' && typeof v.ts === 'string' && typeof v.kind === 'string') return v
+  } catch {
+    // Fall back to the whole line below.
+  }
+  return parseStoredLine(line)
+}
+
+/** The byte length of a record's stored line (with "\n"), as the writer produced it. */
+export function storedLength(rec: AuditRecord): number {
+  return Buffer.byteLength(storedLine(canonicalLine(rec), rec.hash), 'utf8')
+}
+
+/** A sequential reader of lines by offset, reading large chunks backwards (for text scans). */
+class ChunkReader {
+  private fileId = -1
+  private start = 0
+  private buf: Buffer = Buffer.alloc(0)
+  /** Start offsets (in the chunk) of the needle's case-insensitive matches, ascending. */
+  private hits: number[] = []
+  private needle = ''
+
+  constructor(private readonly index: AuditIndex) {}
+
+  /** Whether the line at (file, off, len) contains the lowercase ASCII needle; undefined when the file is gone. */
+  contains(fileId: number, off: number, len: number, needle: string): boolean | undefined {
+    if (!this.load(fileId, off, len, needle)) return undefined
+    const s = off - this.start
+    const last = s + len - needle.length
+    // First hit at or after the line's start.
+    let lo = 0
+    let hi = this.hits.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if ((this.hits[mid] as number) < s) lo = mid + 1
+      else hi = mid
+    }
+    return lo < this.hits.length && (this.hits[lo] as number) <= last
+  }
+
+  /** The line's text (utf8), or undefined when its file is gone. */
+  text(fileId: number, off: number, len: number): string | undefined {
+    if (!this.load(fileId, off, len, this.needle)) return undefined
+    const s = off - this.start
+    return this.buf.toString('utf8', s, s + len)
+  }
+
+  private load(fileId: number, off: number, len: number, needle: string): boolean {
+    const cached = fileId === this.fileId && off >= this.start && off + len <= this.start + this.buf.length
+    if (!cached) {
+      const end = off + len
+      const start = Math.max(0, end - Math.max(SCAN_CHUNK, len))
+      const buf = this.index.readBytes(fileId, start, end - start)
+      if (!buf) return false
+      this.fileId = fileId
+      this.start = start
+      this.buf = buf
+      this.needle = ''
+    }
+    if (needle !== this.needle) {
+      this.needle = needle
+      this.hits = []
+      if (needle !== '') {
+        // latin1: one char per byte, so positions are byte offsets, and an ASCII needle never
+        // matches inside a multi-byte UTF-8 sequence.
+        const re = new RegExp(needle.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'), 'gi')
+        const text = this.buf.toString('latin1')
+        for (let m = re.exec(text); m; m = re.exec(text)) {
+          this.hits.push(m.index)
+          re.lastIndex = m.index + 1
+        }
+      }
+    }
+    return true
+  }
+}
+
+/** The audit index. Create, `load()` once, then `add` every record the gateway writes. */
+export class AuditIndex {
+  private n = 0
+  private cap = 0
+  private seq = new Float64Array(0)
+  private ts = new Float64Array(0)
+  private server = new Int32Array(0)
+  private tool = new Int32Array(0)
+  private client = new Int32Array(0)
+  private decision = new Uint8Array(0)
+  private file = new Int32Array(0)
+  private off = new Float64Array(0)
+  private len = new Int32Array(0)
+  private outcome = new Uint8Array(0)
+  private latency = new Float64Array(0)
+  private ofile = new Int32Array(0)
+  private ooff = new Float64Array(0)
+  private olen = new Int32Array(0)
+  /** 1 when the outcome record has a `detail` (the only text of an outcome a search can hit). */
+  private odetail = new Uint8Array(0)
+  private sorted = true
+  private readonly servers = new Interner()
+  private readonly tools = new Interner()
+  private readonly clients = new Interner()
+  private readonly files = new Interner()
+  private readonly deadFiles = new Set<number>()
+  /** Forwarded calls whose outcome has not arrived: callId → row. */
+  private readonly open = new Map<string, number>()
+  private loadedSeq = 0
+  private loading: Promise<void> | undefined
+  private ready = false
+  private pendingAdds: { rec: AuditRecord; file: string; offset: number; length: number }[] = []
+  private fds = new Map<number, number>()
+
+  constructor(
+    readonly dir: string,
+    private readonly log: (msg: string) => void = () => {},
+  ) {
+    this.grow(1024)
+  }
+
+  /** Number of call rows. */
+  get size(): number {
+    return this.n
+  }
+
+  /** Whether `load` finished. */
+  get isReady(): boolean {
+    return this.ready
+  }
+
+  /**
+   * Reads every audit file once (oldest first), indexing complete lines. Records `add`ed while
+   * loading are applied afterwards, skipping those the files already held. Idempotent.
+   */
+  load(): Promise<void> {
+    this.loading ??= this.loadFiles().then(
+      () => this.finishLoad(),
+      (err: unknown) => {
+        this.log(`audit index: loading failed (${(err as Error).message}); the Activity view shows only new calls`)
+        this.finishLoad()
+      },
+    )
+    return this.loading
+  }
+
+  private finishLoad(): void {
+    this.ready = true
+    const pending = this.pendingAdds
+    this.pendingAdds = []
+    for (const p of pending) if (p.rec.seq > this.loadedSeq) this.index(p.rec, p.file, p.offset, p.length)
+  }
+
+  private async loadFiles(): Promise<void> {
+    const files = listAuditFiles(this.dir, (d) => fs.readdirSync(d))
+    for (const f of files) {
+      let handle: fs.promises.FileHandle
+      try {
+        handle = await fs.promises.open(f.path, 'r')
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
+        throw err
+      }
+      try {
+        const fileId = this.files.id(f.path)
+        let pos = 0
+        let carry: Buffer | null = null
+        const buf = Buffer.alloc(LOAD_CHUNK)
+        for (;;) {
+          const { bytesRead } = await handle.read(buf, 0, LOAD_CHUNK, pos)
+          if (bytesRead <= 0) break
+          const data: Buffer = carry ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead)
+          const base = pos - (carry ? carry.length : 0)
+          pos += bytesRead
+          let start = 0
+          for (let nl = data.indexOf(NL, start); nl !== -1; nl = data.indexOf(NL, start)) {
+            if (nl > start) {
+              const head = parseHead(data.toString('utf8', start, nl))
+              if (head) {
+                this.indexHead(head, fileId, base + start, nl + 1 - start)
+                if (head.seq > this.loadedSeq) this.loadedSeq = head.seq
+              }
+            }
+            start = nl + 1
+          }
+          // An unterminated tail is a write in progress: its record arrives through `add`.
+          carry = start < data.length ? Buffer.from(data.subarray(start)) : null
+        }
+      } finally {
+        await handle.close()
+      }
+    }
+  }
+
+  /**
+   * Indexes a record the gateway just wrote at `offset` (its stored line is `length` bytes,
+   * "\n" included) of `file`. Before `load` finishes, the record is held and applied after.
+   */
+  add(rec: AuditRecord, file: string, offset: number, length: number): AddResult {
+    if (!this.ready) {
+      this.pendingAdds.push({ rec, file, offset, length })
+      return { kind: 'ignored' }
+    }
+    return this.index(rec, file, offset, length)
+  }
+
+  private index(rec: AuditRecord, file: string, offset: number, length: number): AddResult {
+    return this.indexHead(rec, this.files.id(file), offset, length)
+  }
+
+  private indexHead(h: Head, fileId: number, offset: number, length: number): AddResult {
+    if (h.kind === 'call') {
+      if (this.n === this.cap) this.grow(this.cap * 2)
+      const i = this.n++
+      if (i > 0 && h.seq <= (this.seq[i - 1] as number)) this.sorted = false
+      this.seq[i] = h.seq
+      this.ts[i] = Date.parse(h.ts)
+      this.server[i] = this.servers.id(h.server)
+      this.tool[i] = this.tools.id(h.tool)
+      this.client[i] = h.client === undefined ? -1 : this.clients.id(h.client)
+      this.decision[i] = DECISION_CODE.get(h.decision as AuditDecision) ?? (DECISION_CODE.get('error') as number)
+      this.file[i] = fileId
+      this.off[i] = offset
+      this.len[i] = length
+      this.outcome[i] = 0
+      this.latency[i] = NaN
+      this.ofile[i] = -1
+      this.odetail[i] = 0
+      if (h.decision === 'allow' || h.decision === 'approved') this.open.set(h.callId, i)
+      return { kind: 'call', row: i }
+    }
+    if (h.kind === 'outcome') {
+      const i = this.open.get(h.callId)
+      if (i === undefined) return { kind: 'ignored' }
+      this.open.delete(h.callId)
+      this.outcome[i] = OUTCOME_CODE.get(h.outcome as AuditOutcome) ?? OUTCOME_CODE.get('error') ?? 0
+      this.latency[i] = typeof h.latencyMs === 'number' ? h.latencyMs : NaN
+      this.ofile[i] = fileId
+      this.ooff[i] = offset
+      this.olen[i] = length
+      this.odetail[i] = h.detail === undefined ? 0 : 1
+      return { kind: 'outcome', row: i }
+    }
+    return { kind: 'ignored' }
+  }
+
+  private grow(cap: number): void {
+    const g = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap)
+      b.set(a.subarray(0, this.n) as never)
+      return b
+    }
+    this.seq = g(this.seq, (n) => new Float64Array(n))
+    this.ts = g(this.ts, (n) => new Float64Array(n))
+    this.server = g(this.server, (n) => new Int32Array(n))
+    this.tool = g(this.tool, (n) => new Int32Array(n))
+    this.client = g(this.client, (n) => new Int32Array(n))
+    this.decision = g(this.decision, (n) => new Uint8Array(n))
+    this.file = g(this.file, (n) => new Int32Array(n))
+    this.off = g(this.off, (n) => new Float64Array(n))
+    this.len = g(this.len, (n) => new Int32Array(n))
+    this.outcome = g(this.outcome, (n) => new Uint8Array(n))
+    this.latency = g(this.latency, (n) => new Float64Array(n))
+    this.ofile = g(this.ofile, (n) => new Int32Array(n))
+    this.ooff = g(this.ooff, (n) => new Float64Array(n))
+    this.olen = g(this.olen, (n) => new Int32Array(n))
+    this.odetail = g(this.odetail, (n) => new Uint8Array(n))
+    this.cap = cap
+  }
+
+  /** Bytes the typed arrays take (for the benchmark's memory figure). */
+  bytes(): number {
+    return this.cap * (8 + 8 + 4 + 4 + 4 + 1 + 4 + 8 + 4 + 1 + 8 + 4 + 8 + 4 + 1)
+  }
+
+  /**
+   * A page of calls matching `filter`, newest first: at most `limit`, with seq below
+   * `beforeSeq` when given. `hasMore` says whether an older match exists.
+   */
+  query(filter: IndexFilter, limit: number, beforeSeq?: number): { rows: IndexedCall[]; hasMore: boolean } {
+    const want = (name: string | undefined, interner: Interner): number | undefined | null =>
+      name === undefined ? undefined : (interner.ids.get(name) ?? null)
+    const server = want(filter.server, this.servers)
+    const tool = want(filter.tool, this.tools)
+    const client = want(filter.client, this.clients)
+    if (server === null || tool === null || client === null) return { rows: [], hasMore: false }
+    const decision = filter.decision === undefined ? undefined : DECISION_CODE.get(filter.decision)
+    const since = filter.sinceMs
+    const until = filter.untilMs
+    const text = filter.text?.trim() ? filter.text.toLowerCase() : undefined
+    const textMatch = text === undefined ? undefined : this.textMatcher(text)
+
+    let i = this.n - 1
+    if (beforeSeq !== undefined) i = this.sorted ? this.lowerBound(beforeSeq) - 1 : i
+    const hits: number[] = []
+    let hasMore = false
+    try {
+      for (; i >= 0; i--) {
+        if (beforeSeq !== undefined && !((this.seq[i] as number) < beforeSeq)) continue
+        if (server !== undefined && this.server[i] !== server) continue
+        if (tool !== undefined && this.tool[i] !== tool) continue
+        if (client !== undefined && this.client[i] !== client) continue
+        if (decision !== undefined && this.decision[i] !== decision) continue
+        if (since !== undefined && !((this.ts[i] as number) >= since)) continue
+        if (until !== undefined && !((this.ts[i] as number) <= until)) continue
+        if (textMatch && !textMatch(i)) continue
+        if (hits.length === limit) {
+          hasMore = true
+          break
+        }
+        hits.push(i)
+      }
+      const rows: IndexedCall[] = []
+      for (const r of hits) {
+        const full = this.readRow(r)
+        if (full) rows.push(full)
+      }
+      return { rows, hasMore }
+    } finally {
+      this.closeFds()
+      this.pruneDead()
+    }
+  }
+
+  /** Calls per server per time bucket: allowed (allow), approved, denied (everything else). */
+  histogram(sinceMs: number, untilMs: number, buckets: number): { start: number; bucketMs: number; series: HistogramSeries[] } {
+    const bucketMs = Math.max(1, Math.ceil((untilMs - sinceMs) / buckets))
+    const by = new Map<number, HistogramSeries>()
+    for (let i = 0; i < this.n; i++) {
+      const t = this.ts[i] as number
+      if (!(t >= sinceMs && t < untilMs)) continue
+      const b = Math.min(buckets - 1, Math.floor((t - sinceMs) / bucketMs))
+      const sid = this.server[i] as number
+      let s = by.get(sid)
+      if (!s) {
+        s = { server: this.servers.names[sid] as string, allowed: new Array<number>(buckets).fill(0), approved: new Array<number>(buckets).fill(0), denied: new Array<number>(buckets).fill(0) }
+        by.set(sid, s)
+      }
+      const d = this.decision[i]
+      const arr = d === ALLOW ? s.allowed : d === APPROVED ? s.approved : s.denied
+      arr[b] = (arr[b] as number) + 1
+    }
+    return { start: sinceMs, bucketMs, series: [...by.values()].sort((a, b) => a.server.localeCompare(b.server)) }
+  }
+
+  /** The full call (and outcome) of row `i`, read from the files; undefined when gone. */
+  readRow(i: number): IndexedCall | undefined {
+    const call = this.readRecord(this.file[i] as number, this.off[i] as number, this.len[i] as number, this.seq[i] as number)
+    if (!call) return undefined
+    const ofile = this.ofile[i] as number
+    const outcome = ofile === -1 ? undefined : this.readRecord(ofile, this.ooff[i] as number, this.olen[i] as number, undefined, call.callId)
+    return outcome ? { call, outcome } : { call }
+  }
+
+  /** Row `i`'s full call and outcome, closing any file it opened (for single lookups). */
+  row(i: number): IndexedCall | undefined {
+    try {
+      return this.readRow(i)
+    } finally {
+      this.closeFds()
+    }
+  }
+
+  /** Converts a call and its outcome to the row the Activity view shows. */
+  static toCallRow(c: IndexedCall): CallRow {
+    const r = c.call
+    const o = c.outcome
+    const row: CallRow = {
+      seq: r.seq,
+      ts: r.ts,
+      callId: r.callId,
+      session: r.session,
+      server: r.server,
+      tool: r.tool,
+      decision: r.decision ?? 'error',
+    }
+    if (r.client !== undefined) row.client = r.client
+    if (r.args !== undefined) row.args = r.args
+    if (r.decidedBy !== undefined) row.decidedBy = r.decidedBy
+    if (r.rule !== undefined) row.rule = r.rule
+    if (r.reason !== undefined) row.reason = r.reason
+    if (o?.outcome !== undefined) row.outcome = o.outcome
+    if (o?.detail !== undefined) row.detail = o.detail
+    if (o?.latencyMs !== undefined) row.latencyMs = o.latencyMs
+    return row
+  }
+
+  /** Reads `length` bytes at `offset` of file `fileId`; undefined (and the file marked gone) on ENOENT. */
+  readBytes(fileId: number, offset: number, length: number): Buffer | undefined {
+    if (this.deadFiles.has(fileId)) return undefined
+    let fd = this.fds.get(fileId)
+    try {
+      if (fd === undefined) {
+        fd = fs.openSync(this.files.names[fileId] as string, 'r')
+        this.fds.set(fileId, fd)
+      }
+      const buf = Buffer.alloc(length)
+      let got = 0
+      while (got < length) {
+        const k = fs.readSync(fd, buf, got, length - got, offset + got)
+        if (k <= 0) break
+        got += k
+      }
+      return buf.subarray(0, got)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.deadFiles.add(fileId) // deleted by retention
+        return undefined
+      }
+      throw err
+    }
+  }
+
+  private readRecord(fileId: number, off: number, len: number, seq?: number, callId?: string): AuditRecord | undefined {
+    const buf = this.readBytes(fileId, off, len)
+    if (!buf) return undefined
+    const text = buf.toString('utf8').replace(/\n$/, '')
+    const rec = parseStoredLine(text)
+    if (rec && (seq === undefined || rec.seq === seq) && (callId === undefined || rec.callId === callId)) return rec
+    // The offset is not where we thought (should not happen): find the record by scanning.
+    if (seq === undefined) return undefined
+    this.log(`audit index: record ${seq} was not at ${this.files.names[fileId] ?? '?'}:${off}; scanning for it`)
+    return queryAudit(this.dir, { beforeSeq: seq + 1, limit: 1 }).find((r) => r.seq === seq)
+  }
+
+  private textMatcher(text: string): (i: number) => boolean {
+    const hitIn = (interner: Interner): boolean[] => interner.names.map((n) => n.toLowerCase().includes(text))
+    const serverHit = hitIn(this.servers)
+    const toolHit = hitIn(this.tools)
+    const clientHit = hitIn(this.clients)
+    const ascii = /^[\x20-\x7e]*$/.test(text) && !/["\\]/.test(text)
+    const calls = new ChunkReader(this)
+    const outcomes = new ChunkReader(this)
+    const fieldsMatch = (r: AuditRecord | null): boolean => {
+      if (!r) return false
+      const has = (v: string | undefined): boolean => v !== undefined && v.toLowerCase().includes(text)
+      return has(r.tool) || has(r.server) || has(r.client) || has(r.reason) || has(r.detail) || has(r.rule) || has(r.callId) || has(r.session) || (r.args !== undefined && has(JSON.stringify(r.args)))
+    }
+    const lineMatches = (reader: ChunkReader, fileId: number, off: number, len: number): boolean => {
+      if (ascii) {
+        // A necessary condition on the raw bytes first; parse only the lines that pass.
+        if (reader.contains(fileId, off, len, text) !== true) return false
+      }
+      const line = reader.text(fileId, off, len)
+      return line !== undefined && fieldsMatch(parseStoredLine(line.replace(/\n$/, '')))
+    }
+    return (i) => {
+      if (serverHit[this.server[i] as number] || toolHit[this.tool[i] as number]) return true
+      const c = this.client[i] as number
+      if (c !== -1 && clientHit[c]) return true
+      if (lineMatches(calls, this.file[i] as number, this.off[i] as number, this.len[i] as number)) return true
+      const of = this.ofile[i] as number
+      return of !== -1 && this.odetail[i] === 1 && lineMatches(outcomes, of, this.ooff[i] as number, this.olen[i] as number)
+    }
+  }
+
+  /** First row with seq >= `seq` (rows sorted by seq). */
+  private lowerBound(seq: number): number {
+    let lo = 0
+    let hi = this.n
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if ((this.seq[mid] as number) < seq) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
+  private closeFds(): void {
+    for (const fd of this.fds.values()) {
+      try {
+        fs.closeSync(fd)
+      } catch {
+        // Already closed.
+      }
+    }
+    this.fds.clear()
+  }
+
+  /** Drops the oldest rows whose call record's file was deleted by retention. */
+  private pruneDead(): void {
+    if (this.deadFiles.size === 0) return
+    let k = 0
+    while (k < this.n && this.deadFiles.has(this.file[k] as number)) k++
+    if (k === 0) return
+    for (const a of [this.seq, this.ts, this.server, this.tool, this.client, this.decision, this.file, this.off, this.len, this.outcome, this.latency, this.ofile, this.ooff, this.olen, this.odetail]) {
+      a.copyWithin(0, k, this.n)
+    }
+    this.n -= k
+    for (const [callId, row] of this.open) {
+      if (row < k) this.open.delete(callId)
+      else this.open.set(callId, row - k)
+    }
+  }
+}
+
+/** Figures measured by {@link benchAuditQuery}, in milliseconds and bytes. */
+export interface AuditQueryBench {
+  records: number
+  callRows: number
+  fileBytes: number
+  writeMs: number
+  loadMs: number
+  indexBytes: number
+  heapDeltaBytes: number
+  queries: { name: string; firstMs: number; medianMs: number; rows: number }[]
+}
+
+/**
+ * Writes `n` synthetic audit records with the real AuditLog into `dir` (created; must be empty),
+ * builds the index, and times pages of 100 — unfiltered, by server, by server and decision, by
+ * tool, the tool's second page, by client and time, no match at all, a rare text and a text
+ * found nowhere (the worst case: every line read). For `npm run bench`.
+ */
+export async function benchAuditQuery(dir: string, n: number): Promise<AuditQueryBench> {
+  fs.mkdirSync(dir, { recursive: true })
+  const servers = ['github', 'filesystem', 'memory', 'slack', 'postgres', 'everything', 'stripe', 'linear', 'notion', 'browser']
+  const clients = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'windsurf']
+  const span = 7 * 86_400_000
+  let t = Date.now() - span
+  const step = span / n
+  const log = AuditLog.open({ dir, now: () => t, retentionDays: 0, durability: 'group' })
+  const t0 = performance.now()
+  let written = 0
+  let call = 0
+  let rand = 42
+  const next = (): number => {
+    rand = (rand * 1103515245 + 12345) & 0x7fffffff
+    return rand / 0x7fffffff
+  }
+  while (written < n) {
+    call++
+    const server = servers[call % servers.length] as string
+    const tool = `tool_${Math.floor(next() * 50)}`
+    const r = next()
+    const decision: AuditDecision = r < 0.8 ? 'allow' : r < 0.85 ? 'approved' : r < 0.93 ? 'deny' : r < 0.97 ? 'rate_limited' : 'denied_by_user'
+    const session = `s${Math.floor(call / 20)}`
+    const callId = `${session}.${call}`
+    const args = { path: `/home/user/project/src/file-${call % 5000}.ts`, query: call % 1000 === 7 ? 'needle-rare-marker' : 'select * from items where id = ?', limit: call % 100 }
+    log.append({ kind: 'call', callId, session, client: clients[call % clients.length], server, tool, args, decision, decidedBy: decision === 'approved' || decision === 'denied_by_user' ? 'user' : 'policy', rule: decision === 'allow' ? undefined : 'rule-1', reason: decision === 'deny' ? 'denied by policy rule-1' : undefined })
+    written++
+    t += step
+    if ((decision === 'allow' || decision === 'approved') && written < n) {
+      const ok = next() < 0.95
+      log.append({ kind: 'outcome', callId, session, client: clients[call % clients.length], server, tool, outcome: ok ? 'ok' : 'is_error', detail: ok ? undefined : 'tool failed: something went wrong', latencyMs: Math.floor(next() * 400) })
+      written++
+      t += step
+    }
+  }
+  await log.close()
+  const writeMs = performance.now() - t0
+  const fileBytes = listAuditFiles(dir, (d) => fs.readdirSync(d)).reduce((s, f) => s + fs.statSync(f.path).size, 0)
+
+  globalThis.gc?.()
+  const heap0 = process.memoryUsage()
+  const index = new AuditIndex(dir)
+  const l0 = performance.now()
+  await index.load()
+  const loadMs = performance.now() - l0
+  globalThis.gc?.()
+  const heap1 = process.memoryUsage()
+
+  const time = (name: string, run: () => { rows: IndexedCall[] }): { name: string; firstMs: number; medianMs: number; rows: number } => {
+    const a = performance.now()
+    const first = run()
+    const firstMs = performance.now() - a
+    const times: number[] = []
+    for (let k = 0; k < 7; k++) {
+      const b = performance.now()
+      run()
+      times.push(performance.now() - b)
+    }
+    times.sort((x, y) => x - y)
+    return { name, firstMs: round(firstMs), medianMs: round(times[3] as number), rows: first.rows.length }
+  }
+  const page1 = index.query({ tool: 'tool_7' }, 100)
+  const last = page1.rows.at(-1)?.call.seq
+  const queries = [
+    time('newest 100, no filter', () => index.query({}, 100)),
+    time('server=github', () => index.query({ server: 'github' }, 100)),
+    time('server=stripe decision=denied_by_user', () => index.query({ server: 'stripe', decision: 'denied_by_user' }, 100)),
+    time('tool=tool_7', () => index.query({ tool: 'tool_7' }, 100)),
+    time('tool=tool_7, 2nd page (beforeSeq)', () => index.query({ tool: 'tool_7' }, 100, last)),
+    time('since 1 day ago, client=cursor', () => index.query({ client: 'cursor', sinceMs: Date.now() - 86_400_000 }, 100)),
+    time('server=stripe decision=hidden (no match: every row checked)', () => index.query({ server: 'stripe', decision: 'hidden' }, 100)),
+    time('text="needle-rare-marker" (0.1% of calls)', () => index.query({ text: 'needle-rare-marker' }, 100)),
+    time('text="no-such-text" (no match: every line scanned)', () => index.query({ text: 'no-such-text' }, 100)),
+  ]
+  return {
+    records: written,
+    callRows: index.size,
+    fileBytes,
+    writeMs: round(writeMs),
+    loadMs: round(loadMs),
+    indexBytes: index.bytes(),
+    heapDeltaBytes: heap1.heapUsed + heap1.arrayBuffers - (heap0.heapUsed + heap0.arrayBuffers),
+    queries,
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10
+}
+
+/** A temp directory for {@link benchAuditQuery}. */
+export function benchDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-bench-audit-'))
+}

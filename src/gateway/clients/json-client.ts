@@ -1,0 +1,168 @@
+/**
+ * The JSON family of clients (Claude Desktop, Claude Code, Cursor, VS Code, Windsurf, Gemini
+ * CLI, Cline, Zed): server maps keyed by name, each entry `{ command, args, env, cwd }` or a
+ * URL. One builder; each adapter says where its files are, its JSON dialect, and where the
+ * server maps sit in the document.
+ */
+import type { ClientAdapter, ClientEnv, ClientServerEntry, ConfigLocation, DirLister, Transport } from './adapter'
+import { defineClient, type WrappedCommand } from './define-client'
+import { ClientConfigError, lineColumn } from './errors'
+import { objectAt, removeMember, renderJson, setMember } from './json-edit'
+import { isStrictJson, JsonSyntaxError, parseJsonTree, type JsonDialect, type JsonNode } from './jsonc'
+import { shimServer } from './shim-command'
+import { detectEol, lineStartOf, type TextEdit } from './text-edit'
+
+/** A server map in a document and the scope of its entries. */
+export interface ServerMap {
+  path: string[]
+  scope?: 'user' | 'project' | 'local'
+  project?: string
+}
+
+/** What a JSON-family adapter declares. */
+export interface JsonClientOptions {
+  id: string
+  displayName: string
+  dialect: JsonDialect
+  configFiles(env: ClientEnv, dirs: DirLister): ConfigLocation[]
+  /** The server maps in a document (default: `mcpServers`). */
+  serverMaps?(root: JsonNode, location: ConfigLocation): ServerMap[]
+  /** The transport of a URL entry, by the key holding the URL. */
+  urlTransport?(key: string, url: string): Transport
+  /** Why an entry (a parsed object) cannot be wrapped, beyond the common reasons. */
+  unsupported?(value: Record<string, unknown>): string | undefined
+}
+
+const URL_KEYS = ['url', 'serverUrl', 'httpUrl'] as const
+
+/** Builds the adapter of a JSON-family client. */
+export function jsonClient(o: JsonClientOptions): ClientAdapter {
+  const parseTree = (text: string, file: string): JsonNode | undefined => {
+    if (text.trim() === '' || text === '\ufeff') return undefined
+    let tree: JsonNode
+    try {
+      tree = parseJsonTree(text, o.dialect)
+    } catch (err) {
+      if (!(err instanceof JsonSyntaxError)) throw err
+      const { line, column } = lineColumn(text, err.offset)
+      throw new ClientConfigError(
+        `${file}:${line}:${column}: ${err.message}. ${o.displayName} cannot read the file like this either: fix it (or put back a backup) and run again; nothing was changed.`,
+        'MALFORMED',
+        file,
+        { cause: err },
+      )
+    }
+    if (tree.type !== 'object') {
+      throw new ClientConfigError(`${file}: expected a JSON object at the top, found ${tree.type}; fix the file and run again; nothing was changed.`, 'MALFORMED', file)
+    }
+    return tree
+  }
+
+  const entries = (text: string, location: ConfigLocation): ClientServerEntry[] => {
+    const tree = parseTree(text, location.file)
+    if (!tree) return []
+    const out: ClientServerEntry[] = []
+    for (const map of o.serverMaps?.(tree, location) ?? [{ path: ['mcpServers'] }]) {
+      const obj = objectAt(tree, map.path)
+      if (!obj) continue
+      obj.props.forEach((prop, i) => {
+        if (obj.props.slice(i + 1).some((q) => q.key === prop.key)) return // a later duplicate wins
+        if (prop.node.type !== 'object') return
+        out.push({
+          key: [...map.path, prop.key],
+          path: [...map.path, prop.key],
+          name: prop.key,
+          scope: map.scope ?? location.scope,
+          ...(map.project ?? location.project ? { project: map.project ?? location.project } : {}),
+          range: { start: prop.node.start, end: prop.node.end },
+          value: prop.node.value,
+          ...describe(prop.node.value, o),
+        })
+      })
+    }
+    return out
+  }
+
+  return defineClient({
+    id: o.id,
+    displayName: o.displayName,
+    format: 'json',
+    configFiles: o.configFiles,
+    parse: (text, file) => parseTree(text, file)?.value ?? {},
+    entries,
+    movedKeys: ['command', 'args', 'env', 'cwd'],
+    wrapEdits: (text, entry, wrapped) => wrapEntry(text, entry, wrapped),
+    refuse: (before, after) =>
+      o.dialect !== 'json' && isStrictJson(before) && !isStrictJson(after) ? 'would no longer be plain JSON' : undefined,
+  })
+}
+
+type Described = Pick<ClientServerEntry, 'transport' | 'command' | 'args' | 'env' | 'cwd' | 'url' | 'wrapped' | 'wrappedServer' | 'unsupported' | 'notes'>
+
+function describe(value: Record<string, unknown>, o: JsonClientOptions): Described {
+  const notes: string[] = []
+  const nested = isRecord(value.command) ? value.command : undefined
+  const source = nested ?? value
+  const command = typeof (nested ? nested.path : value.command) === 'string' ? ((nested ? nested.path : value.command) as string) : undefined
+  const argsRaw = source.args
+  const envRaw = source.env
+  const args = Array.isArray(argsRaw) ? argsRaw.filter((a): a is string => typeof a === 'string') : []
+  const env: Record<string, string> = {}
+  if (isRecord(envRaw)) for (const [k, v] of Object.entries(envRaw)) if (typeof v === 'string') env[k] = v
+  const cwd = typeof value.cwd === 'string' ? value.cwd : undefined
+
+  const declared = [value.type, value.transport, value.transportType].find((t): t is string => typeof t === 'string')
+  const urlKey = URL_KEYS.find((k) => typeof value[k] === 'string')
+  const url = urlKey ? (value[urlKey] as string) : undefined
+  let transport: Transport = 'stdio'
+  const kind = declared?.toLowerCase().replace(/[-_]/g, '')
+  if (kind === 'sse') transport = 'sse'
+  else if (kind === 'http' || kind === 'streamablehttp') transport = 'http'
+  else if (kind !== 'stdio' && urlKey && url !== undefined) transport = o.urlTransport?.(urlKey, url) ?? (urlKey === 'httpUrl' ? 'http' : /\/sse\/?(\?.*)?$/.test(url) ? 'sse' : 'http')
+
+  let unsupported = o.unsupported?.(value)
+  if (!unsupported && transport === 'stdio') {
+    if (command === undefined) unsupported = 'it has no command (it is managed elsewhere)'
+    else if (argsRaw !== undefined && (!Array.isArray(argsRaw) || args.length !== argsRaw.length)) unsupported = '"args" is not a list of strings'
+    else if (envRaw !== undefined && (!isRecord(envRaw) || Object.keys(env).length !== Object.keys(envRaw).length)) unsupported = '"env" is not a map of strings'
+  }
+  if (typeof value.envFile === 'string') notes.push(`its envFile ${value.envFile} is not imported: add those variables to the Airlock server (airlock servers add --env)`)
+  const wrappedServer = transport === 'stdio' ? shimServer(command, args) : undefined
+  return {
+    transport,
+    ...(command !== undefined ? { command } : {}),
+    args,
+    env,
+    ...(cwd !== undefined ? { cwd } : {}),
+    ...(url !== undefined ? { url } : {}),
+    wrapped: wrappedServer !== undefined,
+    ...(wrappedServer !== undefined ? { wrappedServer } : {}),
+    ...(unsupported ? { unsupported } : {}),
+    notes,
+  }
+}
+
+/**
+ * Rewrites one entry object. The edits run on the entry's own text (a JSON value parses on its
+ * own), padded to its column so that new lines are indented like their neighbours.
+ */
+function wrapEntry(text: string, entry: ClientServerEntry, wrapped: WrappedCommand): TextEdit[] {
+  const { start, end } = entry.range
+  const pad = text.slice(lineStartOf(text, start), start).replace(/[^\t]/g, ' ')
+  const eol = detectEol(text)
+  const nested = isRecord(entry.value) && isRecord(entry.value.command)
+  const at = nested ? ['command'] : []
+  const cmdKey = nested ? 'path' : 'command'
+  let sub = pad + text.slice(start, end)
+  sub = setMember(sub, at, cmdKey, () => JSON.stringify(wrapped.command), [], eol)
+  sub = setMember(sub, at, 'args', (like, t) => renderJson(t, wrapped.args, eol, like), [cmdKey], eol)
+  const env = wrapped.env
+  sub = env ? setMember(sub, at, 'env', (like, t) => renderJson(t, env, eol, like), ['args', cmdKey], eol) : removeMember(sub, at, 'env')
+  if (nested) sub = removeMember(sub, [], 'env')
+  sub = removeMember(sub, [], 'cwd')
+  return [{ start, end, text: sub.slice(pad.length) }]
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}

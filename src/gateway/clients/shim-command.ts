@@ -1,0 +1,40 @@
+/**
+ * Recognising and building the shim command line: `node /abs/bin/airlock.js connect <server>`
+ * (what wrap writes), and the other spellings a person may have used (`airlock connect x`,
+ * `npx airlock connect x`).
+ */
+import type { ShimCommand } from './adapter'
+
+function base(p: string): string {
+  const name = p.split(/[\\/]/).pop() ?? p
+  return name.toLowerCase().replace(/\.(exe|cmd|bat|ps1)$/, '')
+}
+
+/** The Airlock server an entry's command line connects to, or undefined when it is not the shim. */
+export function shimServer(command: string | undefined, args: readonly string[]): string | undefined {
+  if (!command) return undefined
+  const cmd = base(command)
+  const at = (i: number): string | undefined => (args[i] === 'connect' && args[i + 1] ? args[i + 1] : undefined)
+  if (cmd === 'airlock') return at(0)
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? ''
+    const b = base(a)
+    const isAirlock = b === 'airlock.js' || b === 'airlock.mjs' || b === 'airlock' || /^(@[^/]+\/)?airlock(@.*)?$/.test(a)
+    if (isAirlock && at(i + 1)) return at(i + 1)
+  }
+  return undefined
+}
+
+/** The args of a wrapped entry. */
+export function shimArgs(shim: ShimCommand, server: string): string[] {
+  return [shim.script, 'connect', server]
+}
+
+const PLACEHOLDER = /\$\{\{[^}]*\}\}|\$\{[^}]+\}/g
+
+/** Placeholders (`${VAR}`, `${input:id}`, `${{ secrets.X }}`) in the given strings, deduplicated. */
+export function placeholders(values: readonly (string | undefined)[]): string[] {
+  const found = new Set<string>()
+  for (const v of values) for (const m of v?.match(PLACEHOLDER) ?? []) found.add(m)
+  return [...found]
+}

@@ -1,0 +1,49 @@
+/**
+ * Routes checked control calls from the windows (and the tray) to the gateway. A call that
+ * carries secret values is refused up front when the OS keychain cannot keep them — before the
+ * gateway changes anything — since secrets are never written in plain text. (The gateway's
+ * SecretStore forwards the values to main, which encrypts them: see host-secret-store.ts.)
+ */
+import type { ControlMethod, ParamsOf } from '../shared/control-api'
+import type { KeychainSecretStore } from './secrets'
+
+/** Where calls go (the GatewayHost). */
+export interface GatewayCalls {
+  call(method: string, params: unknown): Promise<unknown>
+}
+
+/** A masked value the UI shows for a stored secret: sending it back means "unchanged". */
+export function isMasked(value: string): boolean {
+  return /^\*{3,}$/.test(value)
+}
+
+/** The secret keys a servers.add/servers.update call would store. */
+export function secretKeysOf(params: ParamsOf<'servers.add'>): string[] {
+  const secret = new Set(params.server.secretEnv ?? [])
+  const keys = new Set<string>()
+  for (const [k, v] of Object.entries(params.server.env ?? {}))
+    if (secret.has(k) && !isMasked(v)) keys.add(k)
+  for (const [k, v] of Object.entries(params.secretValues ?? {})) if (!isMasked(v)) keys.add(k)
+  return [...keys]
+}
+
+/** The control API as main serves it. */
+export class ControlRouter {
+  constructor(
+    private readonly gateway: GatewayCalls,
+    private readonly secrets: Pick<KeychainSecretStore, 'assertAvailable'>,
+  ) {}
+
+  /** Relays a parsed call; refuses secrets that could not be kept encrypted. */
+  call(method: ControlMethod, params: unknown): Promise<unknown> {
+    if (method === 'servers.add' || method === 'servers.update') {
+      const p = params as ParamsOf<'servers.add'>
+      try {
+        for (const key of secretKeysOf(p)) this.secrets.assertAvailable(p.server.name, key)
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    }
+    return this.gateway.call(method, params)
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Start at login. macOS and Windows use Electron's `app.setLoginItemSettings`; Linux has no
+ * such API, so an XDG autostart entry (~/.config/autostart/airlock.desktop) is written.
+ * The app starts hidden, in the tray. Dependencies are injected.
+ */
+import path from 'node:path'
+
+/** What applying the setting needs. */
+export interface LoginItemDeps {
+  platform: NodeJS.Platform
+  /** Electron's app.setLoginItemSettings. */
+  setLoginItemSettings(settings: {
+    openAtLogin: boolean
+    openAsHidden?: boolean
+    args?: string[]
+  }): void
+  /** The executable and the arguments that start this app (the app path in development). */
+  execPath: string
+  appArgs: string[]
+  /** $XDG_CONFIG_HOME/autostart. */
+  autostartDir: string
+  writeFile(file: string, text: string): void
+  removeFile(file: string): void
+}
+
+/** The argument that starts Airlock in the tray without opening its window. */
+export const HIDDEN_ARG = '--hidden'
+
+/** Quotes an argument for a desktop entry's Exec key. */
+export function quoteExecArg(arg: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg
+  return `"${arg.replace(/[\\"`$]/g, (c) => `\\${c}`)}"`
+}
+
+/** The XDG autostart entry that starts Airlock hidden. */
+export function autostartEntry(execPath: string, appArgs: string[]): string {
+  const exec = [execPath, ...appArgs, HIDDEN_ARG].map(quoteExecArg).join(' ')
+  return [
+    '[Desktop Entry]',
+    'Type=Application',
+    'Name=Airlock',
+    "Comment=MCP gateway: policy, approvals and audit for AI agents' tool calls",
+    `Exec=${exec}`,
+    'Terminal=false',
+    'X-GNOME-Autostart-enabled=true',
+    '',
+  ].join('\n')
+}
+
+/** Turns start-at-login on or off for this platform. */
+export function applyStartAtLogin(enabled: boolean, deps: LoginItemDeps): void {
+  if (deps.platform === 'linux') {
+    const file = path.join(deps.autostartDir, 'airlock.desktop')
+    if (enabled) deps.writeFile(file, autostartEntry(deps.execPath, deps.appArgs))
+    else deps.removeFile(file)
+    return
+  }
+  deps.setLoginItemSettings({
+    openAtLogin: enabled,
+    openAsHidden: true,
+    args: [...deps.appArgs, HIDDEN_ARG],
+  })
+}

@@ -1,0 +1,135 @@
+/**
+ * The window: header, the screen chosen, and — on every screen but Approvals — the pending
+ * approval cards, so a request is visible the moment it arrives wherever the user is.
+ */
+import { useCallback, useEffect, useState } from 'react'
+import type { AirlockApi } from '../../shared/control-api'
+import { ActivityScreen } from './ActivityScreen'
+import { EMPTY_FILTER, type FilterDraft } from './ActivityFilters'
+import { ApprovalList } from './ApprovalList'
+import { ApprovalsScreen } from './ApprovalsScreen'
+import { ErrorNotice } from './ErrorNotice'
+import { Header, type ScreenId } from './Header'
+import { PolicyScreen } from './PolicyScreen'
+import { ServersScreen } from './ServersScreen'
+import { SettingsScreen } from './SettingsScreen'
+import { ApiContext } from './api-context'
+import { errorMessage } from './format'
+import { useApprovals } from './use-approvals'
+import type { ConnectionState } from './ws-transport'
+
+/** The WebSocket connection's state, when the API goes over one (a browser). */
+export interface Connection {
+  state(): ConnectionState
+  onState(listener: (state: ConnectionState, detail?: string) => void): () => void
+}
+
+/**
+ * The whole UI over `api`; `desktop` is true inside the Electron app; `connection` (a browser's
+ * WebSocket) drives a status banner, and everything shown is reloaded after a reconnection.
+ */
+export function App({ api, desktop, connection }: { api: AirlockApi; desktop: boolean; connection?: Connection }) {
+  const [screen, setScreen] = useState<ScreenId>('activity')
+  const [draft, setDraft] = useState<FilterDraft>(EMPTY_FILTER)
+  const [paused, setPaused] = useState(false)
+  const [problem, setProblem] = useState<string | undefined>(undefined)
+  const [announce, setAnnounce] = useState('')
+  const [link, setLink] = useState<{ state: ConnectionState; detail?: string } | undefined>(() => (connection ? { state: connection.state() } : undefined))
+  const [generation, setGeneration] = useState(0)
+  const approvals = useApprovals(api)
+  const { reload: reloadApprovals } = approvals
+
+  useEffect(() => {
+    if (!connection) return
+    let wasDown = false
+    return connection.onState((state, detail) => {
+      setLink({ state, detail })
+      if (state === 'reconnecting' || state === 'unauthorized') wasDown = true
+      if (state === 'open' && wasDown) {
+        // Events were missed while disconnected: reload everything shown.
+        wasDown = false
+        setGeneration((g) => g + 1)
+      }
+    })
+  }, [connection])
+
+  const loadStatus = useCallback(() => {
+    api.status.get().then(
+      (s) => {
+        setPaused(s.paused)
+        setProblem(undefined)
+      },
+      (err: unknown) => setProblem(errorMessage(err)),
+    )
+  }, [api])
+  useEffect(() => {
+    if (generation > 0) reloadApprovals()
+  }, [generation, reloadApprovals])
+
+  useEffect(() => {
+    loadStatus()
+    const offPaused = api.on('paused', (p) => setPaused(p.paused))
+    const offRequested = api.on('approval.requested', (req) => setAnnounce(`Approval needed: ${req.client} wants to run ${req.tool} on ${req.server}.`))
+    return () => {
+      offPaused()
+      offRequested()
+    }
+  }, [api, loadStatus, generation])
+
+  const onPause = useCallback(
+    (next: boolean) => {
+      setPaused(next)
+      api.pause.set({ paused: next }).then(setPaused, (err: unknown) => {
+        setProblem(`Could not ${next ? 'pause' : 'resume'}: ${errorMessage(err)}`)
+        loadStatus()
+      })
+    },
+    [api, loadStatus],
+  )
+
+  useEffect(() => {
+    document.title = approvals.pending.length > 0 ? `(${approvals.pending.length}) Airlock` : 'Airlock'
+  }, [approvals.pending.length])
+
+  return (
+    <ApiContext.Provider value={api}>
+      <div className="app">
+        <Header screen={screen} onNavigate={setScreen} pending={approvals.pending.length} paused={paused} onPause={onPause} />
+        <div className="sr-only" aria-live="assertive">
+          {announce}
+        </div>
+        {link && link.state !== 'open' ? (
+          <div className={`banner ${link.state === 'unauthorized' ? 'banner-error' : 'banner-paused'}`} role="status" data-testid="connection-banner">
+            {link.state === 'connecting'
+              ? 'Connecting to the Airlock gateway…'
+              : link.state === 'reconnecting'
+                ? 'The connection to the Airlock gateway was lost; reconnecting…'
+                : (link.detail ?? 'Not connected: open the URL that "airlock serve" printed.')}
+          </div>
+        ) : null}
+        {paused ? (
+          <div className="banner banner-paused" role="status">
+            Paused: every tool call is denied until you resume.
+          </div>
+        ) : null}
+        {problem ? (
+          <div className="banner-wrap">
+            <ErrorNotice message={problem} onRetry={loadStatus} />
+          </div>
+        ) : null}
+        <main className="main" key={generation}>
+          {screen !== 'approvals' && approvals.pending.length > 0 ? (
+            <section className="pending-dock" aria-label="Pending approvals" data-testid="pending-dock">
+              <ApprovalList pending={approvals.pending} onDismiss={approvals.dismiss} compact />
+            </section>
+          ) : null}
+          {screen === 'activity' ? <ActivityScreen draft={draft} onDraftChange={setDraft} /> : null}
+          {screen === 'approvals' ? <ApprovalsScreen approvals={approvals} /> : null}
+          {screen === 'servers' ? <ServersScreen /> : null}
+          {screen === 'policy' ? <PolicyScreen /> : null}
+          {screen === 'settings' ? <SettingsScreen desktop={desktop} paused={paused} onPause={onPause} /> : null}
+        </main>
+      </div>
+    </ApiContext.Provider>
+  )
+}

@@ -1,0 +1,73 @@
+/** The header: the app's name, the screens, the pending-approvals count and the paused state. */
+
+/** The screens, in tab order. */
+export const SCREENS = [
+  { id: 'activity', label: 'Activity' },
+  { id: 'approvals', label: 'Approvals' },
+  { id: 'servers', label: 'Servers' },
+  { id: 'policy', label: 'Tools & policy' },
+  { id: 'settings', label: 'Settings' },
+] as const
+
+/** A screen's id. */
+export type ScreenId = (typeof SCREENS)[number]['id']
+
+/** Props of the header. */
+export interface HeaderProps {
+  screen: ScreenId
+  onNavigate: (screen: ScreenId) => void
+  pending: number
+  paused: boolean
+  onPause: (paused: boolean) => void
+}
+
+/** The header bar with navigation. */
+export function Header({ screen, onNavigate, pending, paused, onPause }: HeaderProps) {
+  return (
+    <header className="app-header">
+      <div className="brand" aria-label="Airlock">
+        <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+          <path d="M12 2 4 5v6c0 5 3.4 9.4 8 11 4.6-1.6 8-6 8-11V5l-8-3Z" fill="none" stroke="currentColor" strokeWidth="2" strokeLinejoin="round" />
+          <path d="M9 12h6M12 9v6" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+        </svg>
+        <span>Airlock</span>
+      </div>
+      <nav aria-label="Screens">
+        <ul>
+          {SCREENS.map((s) => (
+            <li key={s.id}>
+              <button type="button" className="nav-link" aria-current={screen === s.id ? 'page' : undefined} onClick={() => onNavigate(s.id)}>
+                {s.label}
+                {s.id === 'approvals' && pending > 0 ? (
+                  <span className="count" aria-hidden="true">
+                    {pending}
+                  </span>
+                ) : null}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <div className="header-status">
+        <button
+          type="button"
+          className={`pill${pending > 0 ? ' pill-alert' : ''}`}
+          onClick={() => onNavigate('approvals')}
+          data-testid="pending-count"
+          data-count={pending}
+          aria-label={`${pending} pending ${pending === 1 ? 'approval' : 'approvals'}`}
+        >
+          {pending} pending
+        </button>
+        {paused ? (
+          <span className="pill pill-paused" data-testid="paused-indicator" role="status">
+            ⏸ Paused
+          </span>
+        ) : null}
+        <button type="button" className="btn btn-small" onClick={() => onPause(!paused)} aria-pressed={paused}>
+          {paused ? 'Resume' : 'Pause'}
+        </button>
+      </div>
+    </header>
+  )
+}

@@ -1,0 +1,226 @@
+/**
+ * Calls that need a person's approval, answered by a scripted approver on the control
+ * connection (approvals.subscribe + approvals.decide): allow, deny, timeout with a late allow,
+ * cancellation by the client, other traffic while a call waits, session grants, no approver.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import type { ApprovalAnswer, PendingApproval } from '../../src/gateway/approvals'
+import { Env, everything, memory, sleep, textOf, waitFor, type Approver } from '../helpers/harness'
+
+let env: Env
+
+beforeEach(() => {
+  env = new Env()
+})
+
+afterEach(async () => {
+  await env.cleanup()
+})
+
+/** everything with `echo` behind require_approval (the policy's approval_timeout in seconds, when given). */
+async function askForEcho(timeout?: number): Promise<void> {
+  const rule = { name: 'ask before echo', action: 'require_approval' }
+  const policy = env.writePolicy('everything', { version: '1', default: 'allow', ...(timeout ? { approval_timeout: timeout } : {}), tools: { echo: { rules: [rule] } } })
+  env.writeConfig([everything('everything', { policy })])
+  await env.startGateway()
+}
+
+const echo = (client: Client, message: string) => client.callTool({ name: 'echo', arguments: { message } })
+
+/** Waits for the n-th approval request (1-based). */
+async function nthRequest(a: Approver, n: number): Promise<PendingApproval> {
+  await waitFor(() => a.requested.length >= n, 5000, `approval request #${n}`)
+  return a.requested[n - 1]
+}
+
+describe('a person answers', () => {
+  it('allow: the call reaches the server and its result comes back', async () => {
+    await askForEcho()
+    const approver = await env.approver(() => 'allow_once')
+    const { client } = await env.connect('everything', { name: 'approval-agent' })
+    expect(textOf(await echo(client, 'may I?'))).toBe('Echo: may I?')
+    expect(approver.requested).toHaveLength(1)
+    expect(approver.requested[0]).toMatchObject({ server: 'everything', tool: 'echo', client: 'approval-agent', rule: 'ask before echo' })
+    expect(approver.requested[0].argsExcerpt).toContain('may I?')
+    expect(approver.resolved).toEqual([{ id: approver.requested[0].id, outcome: { answer: 'allow_once', by: 'test' } }])
+    // allow_once: the next call asks again.
+    expect(textOf(await echo(client, 'again?'))).toBe('Echo: again?')
+    expect(approver.requested).toHaveLength(2)
+  })
+
+  it('deny: the agent gets an error result and the server never sees the call', async () => {
+    const file = path.join(env.home, 'memory.jsonl')
+    const policy = env.writePolicy('memory', { version: '1', default: 'allow', tools: { create_entities: { rules: [{ name: 'ask', action: 'require_approval' }] } } })
+    env.writeConfig([memory(file, 'memory', { policy })])
+    await env.startGateway()
+    const approver = await env.approver(() => 'deny')
+    const { client } = await env.connect('memory')
+    const res = await client.callTool({ name: 'create_entities', arguments: { entities: [{ name: 'X', entityType: 't', observations: [] }] } })
+    expect(res.isError).toBe(true)
+    expect(textOf(res)).toBe('[Airlock policy] the user denied "create_entities" on "memory".')
+    expect(approver.requested).toHaveLength(1)
+    expect(fs.existsSync(file)).toBe(false)
+  })
+
+  it('allow_session: later calls of that tool in this session pass without asking; a new session asks', async () => {
+    await askForEcho()
+    const approver = await env.approver(() => 'allow_session')
+    const a = (await env.connect('everything')).client
+    expect(textOf(await echo(a, 'first'))).toBe('Echo: first')
+    expect(textOf(await echo(a, 'second, other args'))).toBe('Echo: second, other args')
+    expect(approver.requested).toHaveLength(1)
+
+    const b = (await env.connect('everything')).client
+    expect(textOf(await echo(b, 'from b'))).toBe('Echo: from b')
+    expect(approver.requested).toHaveLength(2)
+    expect(approver.requested[1].session).not.toBe(approver.requested[0].session)
+  })
+})
+
+describe('remembered answers', () => {
+  it('allow_always survives a gateway restart, until the grant is revoked', async () => {
+    await askForEcho()
+    const approver = await env.approver(() => 'allow_always')
+    const { client } = await env.connect('everything')
+    expect(textOf(await echo(client, 'always'))).toBe('Echo: always')
+    expect(approver.requested).toHaveLength(1)
+    await client.close()
+
+    env.gateway!.kill('SIGTERM')
+    await waitFor(() => env.gateway!.exitCode !== null, 10_000, 'the gateway to stop')
+    await env.startGateway()
+    const after = (await env.connect('everything')).client
+    const approver2 = await env.approver(() => 'deny')
+    expect(textOf(await echo(after, 'after restart'))).toBe('Echo: after restart')
+    expect(approver2.requested).toHaveLength(0)
+
+    const grants = await approver2.control.request<{ id: string; scope: string; tool: string }[]>('grants.list')
+    expect(grants).toMatchObject([{ scope: 'always', tool: 'echo' }])
+    expect(await approver2.control.request('grants.revoke', { id: grants[0].id })).toBe(true)
+    expect(textOf(await echo(after, 'revoked'))).toMatch(/the user denied "echo"/)
+    expect(approver2.requested).toHaveLength(1)
+  })
+})
+
+describe('nobody answers', () => {
+  it('timeout: denied with a retry hint; a late allow lets only an identical retry through without asking', async () => {
+    await askForEcho(1)
+    const approver = await env.approver() // listens, never answers by itself
+    const { client } = await env.connect('everything')
+
+    const started = Date.now()
+    const res = await echo(client, 'slow person')
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900)
+    expect(res.isError).toBe(true)
+    expect(textOf(res)).toMatch(/^\[Airlock policy\] "echo" needs the user's approval and nobody answered within 1 s/)
+    expect(textOf(res)).toMatch(/identical retry/)
+    const first = approver.requested[0]
+    expect(approver.resolved).toEqual([{ id: first.id, outcome: { answer: 'timeout', by: 'gateway' } }])
+
+    // The person answers after the deadline.
+    expect(await approver.control.request('approvals.decide', { id: first.id, answer: 'allow_once' })).toBe('late')
+
+    // Different arguments: asked again (and denied this time).
+    const other = echo(client, 'something else')
+    const second = await nthRequest(approver, 2)
+    expect(second.argsExcerpt).toContain('something else')
+    await approver.control.request('approvals.decide', { id: second.id, answer: 'deny' })
+    expect(textOf(await other)).toMatch(/the user denied "echo"/)
+
+    // The identical retry passes at once, without a new request.
+    expect(textOf(await echo(client, 'slow person'))).toBe('Echo: slow person')
+    expect(approver.requested).toHaveLength(2)
+
+    // The late grant was single use.
+    const again = echo(client, 'slow person')
+    await nthRequest(approver, 3)
+    expect((await again).isError).toBe(true)
+  })
+
+  it('the only approver goes away while a call waits: denied at once, not at the timeout', async () => {
+    await askForEcho(30)
+    const approver = await env.approver()
+    const { client } = await env.connect('everything')
+    const held = echo(client, 'hello?')
+    await nthRequest(approver, 1)
+    const gone = Date.now()
+    approver.control.close() // the UI crashed
+    const res = await held
+    expect(Date.now() - gone).toBeLessThan(3000)
+    expect(res.isError).toBe(true)
+    expect(textOf(res)).toMatch(/no approver is available/)
+  })
+
+  it('no approver connected: denied at once, saying so', async () => {
+    await askForEcho()
+    const { client } = await env.connect('everything')
+    const started = Date.now()
+    const res = await echo(client, 'anyone?')
+    expect(Date.now() - started).toBeLessThan(2000)
+    expect(res.isError).toBe(true)
+    expect(textOf(res)).toMatch(/^\[Airlock policy\] "echo" needs the user's approval and no approver is available/)
+  })
+})
+
+describe('while a call waits', () => {
+  it('the client cancels: the approval is withdrawn and the server never gets the call', async () => {
+    const file = path.join(env.home, 'memory.jsonl')
+    const policy = env.writePolicy('memory', { version: '1', default: 'allow', tools: { create_entities: { rules: [{ name: 'ask', action: 'require_approval' }] } } })
+    env.writeConfig([memory(file, 'memory', { policy })])
+    await env.startGateway()
+    const approver = await env.approver()
+    const { client } = await env.connect('memory')
+
+    const abort = new AbortController()
+    const call = client
+      .callTool({ name: 'create_entities', arguments: { entities: [{ name: 'Ghost', entityType: 't', observations: [] }] } }, undefined, { signal: abort.signal })
+      .then(
+        () => 'resolved',
+        () => 'rejected',
+      )
+    const req = await nthRequest(approver, 1)
+    abort.abort('the agent gave up') // the SDK sends notifications/cancelled for the request
+    expect(await call).toBe('rejected')
+    await waitFor(() => approver.resolved.length === 1, 3000, 'approval.resolved')
+    expect(approver.resolved[0]).toEqual({ id: req.id, outcome: { answer: 'cancelled', by: 'gateway' } })
+    expect((await approver.control.request<PendingApproval[]>('approvals.list')).length).toBe(0)
+    // An answer now is too late to do anything.
+    expect(await approver.control.request('approvals.decide', { id: req.id, answer: 'allow_once' })).toBe('unknown')
+
+    await sleep(200)
+    const graph = await client.callTool({ name: 'read_graph', arguments: {} })
+    expect(graph.structuredContent).toEqual({ entities: [], relations: [] })
+    expect(fs.existsSync(file)).toBe(false)
+  })
+
+  it('ping, tools/list and other calls keep flowing', async () => {
+    await askForEcho()
+    const approver = await env.approver()
+    const { client } = await env.connect('everything')
+    const held = echo(client, 'wait for me')
+    const req = await nthRequest(approver, 1)
+
+    expect(await client.ping()).toEqual({})
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('echo')
+    expect(textOf(await client.callTool({ name: 'get-sum', arguments: { a: 20, b: 22 } }))).toContain('42')
+    expect((await client.listPrompts()).prompts.length).toBeGreaterThan(0)
+
+    const answer: ApprovalAnswer = 'allow_once'
+    expect(await approver.control.request('approvals.decide', { id: req.id, answer })).toBe('ok')
+    expect(textOf(await held)).toBe('Echo: wait for me')
+  })
+
+  it('the client disconnects: the approval is withdrawn', async () => {
+    await askForEcho()
+    const approver = await env.approver()
+    const { client } = await env.connect('everything')
+    void echo(client, 'gone soon').catch(() => undefined)
+    const req = await nthRequest(approver, 1)
+    await client.close()
+    await waitFor(() => approver.resolved.length === 1, 5000, 'approval.resolved')
+    expect(approver.resolved[0]).toEqual({ id: req.id, outcome: { answer: 'cancelled', by: 'gateway' } })
+  })
+})

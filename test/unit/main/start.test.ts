@@ -1,0 +1,83 @@
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { findElectron, MISSING_RUNTIME_MESSAGE } from '../../../scripts/electron-runtime.mjs'
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..', '..')
+let dir: string | undefined
+afterEach(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true })
+  dir = undefined
+})
+
+/** A project with a fake electron package. */
+function project(opts: { pathTxt?: string; binary?: boolean }): string {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-start-'))
+  fs.writeFileSync(path.join(dir, 'package.json'), '{}')
+  const pkg = path.join(dir, 'node_modules', 'electron')
+  fs.mkdirSync(path.join(pkg, 'dist'), { recursive: true })
+  fs.writeFileSync(
+    path.join(pkg, 'package.json'),
+    JSON.stringify({ name: 'electron', version: '45.0.0' }),
+  )
+  // Requiring this would try to download the binary: findElectron must never run it.
+  fs.writeFileSync(path.join(pkg, 'index.js'), 'throw new Error("downloading")')
+  if (opts.pathTxt) fs.writeFileSync(path.join(pkg, 'path.txt'), opts.pathTxt)
+  if (opts.binary) fs.writeFileSync(path.join(pkg, 'dist', opts.pathTxt ?? 'electron'), '')
+  return dir
+}
+
+describe('finding the Electron runtime without downloading it', () => {
+  it('reports a missing package, a never-downloaded binary and a deleted one', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-start-'))
+    fs.writeFileSync(path.join(dir, 'package.json'), '{}')
+    expect(findElectron(dir, {})).toEqual({
+      ok: false,
+      reason: 'the electron package is not installed',
+    })
+    fs.rmSync(dir, { recursive: true })
+    expect(findElectron(project({}), {})).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/no Electron binary was downloaded/),
+    })
+    fs.rmSync(dir!, { recursive: true })
+    expect(findElectron(project({ pathTxt: 'electron' }), {})).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/does not exist/),
+    })
+  })
+
+  it('finds a downloaded binary, or the override', () => {
+    const root = project({ pathTxt: 'electron', binary: true })
+    expect(findElectron(root, {})).toEqual({
+      ok: true,
+      path: path.join(root, 'node_modules', 'electron', 'dist', 'electron'),
+    })
+    const override = path.join(root, 'custom')
+    fs.mkdirSync(override)
+    fs.writeFileSync(path.join(override, 'electron'), '')
+    expect(findElectron(root, { ELECTRON_OVERRIDE_DIST_PATH: override })).toEqual({
+      ok: true,
+      path: path.join(override, 'electron'),
+    })
+  })
+})
+
+describe('npm start without the runtime', () => {
+  it.skipIf(findElectron(ROOT).ok)(
+    'prints one clear line naming `npx airlock serve` and exits 1',
+    () => {
+      const r = spawnSync(
+        process.execPath,
+        [path.join(ROOT, 'scripts', 'start.mjs'), '--no-build'],
+        { cwd: ROOT, encoding: 'utf8' },
+      )
+      expect(r.status).toBe(1)
+      expect(r.stdout).toBe('')
+      expect(r.stderr.trim().split('\n')).toEqual([MISSING_RUNTIME_MESSAGE])
+      expect(MISSING_RUNTIME_MESSAGE).toContain('npx airlock serve')
+    },
+  )
+})
