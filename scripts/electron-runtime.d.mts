@@ -4,3 +4,4 @@ export declare function findElectron(
   root?: string,
   env?: NodeJS.ProcessEnv,
 ): { ok: true; path: string } | { ok: false; reason: string }
+export declare function electronViteBin(root?: string): string

@@ -40,3 +40,12 @@ export function findElectron(root = process.cwd(), env = process.env) {
   if (!fs.existsSync(binary)) return { ok: false, reason: `${binary} does not exist` }
   return { ok: true, path: binary }
 }
+
+/** The electron-vite CLI script (its package exports do not expose the bin path). */
+export function electronViteBin(root = process.cwd()) {
+  const pkgJson = createRequire(path.join(root, 'package.json')).resolve(
+    'electron-vite/package.json',
+  )
+  const bin = JSON.parse(fs.readFileSync(pkgJson, 'utf8')).bin
+  return path.join(path.dirname(pkgJson), typeof bin === 'string' ? bin : bin['electron-vite'])
+}

@@ -3,11 +3,9 @@
 // `--no-build` skips the build; other arguments go to the app.
 import { spawn, spawnSync } from 'node:child_process'
 import path from 'node:path'
-import { createRequire } from 'node:module'
-import { findElectron, MISSING_RUNTIME_MESSAGE } from './electron-runtime.mjs'
+import { electronViteBin, findElectron, MISSING_RUNTIME_MESSAGE } from './electron-runtime.mjs'
 
 const root = path.resolve(import.meta.dirname, '..')
-const require = createRequire(import.meta.url)
 const args = process.argv.slice(2)
 const build = !args.includes('--no-build')
 const appArgs = args.filter((a) => a !== '--no-build')
@@ -24,10 +22,7 @@ function run(what, argv) {
 
 if (build) {
   run('building the CLI and shim', [path.join(root, 'scripts', 'build-node.mjs')])
-  run('building the app (electron-vite build)', [
-    require.resolve('electron-vite/bin/electron-vite.js'),
-    'build',
-  ])
+  run('building the app (electron-vite build)', [electronViteBin(root), 'build'])
 }
 
 const electron = findElectron(root)

@@ -10,14 +10,24 @@ import { fileURLToPath } from 'node:url'
 import type { ShimCommand } from '../gateway/clients/adapter'
 import { ClientConfigError } from '../gateway/clients/errors'
 import { nodeClientFs } from '../gateway/clients/fs-port'
-import { applyRestore, applyWrap, newServers, planRestore, planWrap, scanClients, type ClientsContext, type FileReport } from '../gateway/clients/protect'
+import {
+  applyRestore,
+  applyWrap,
+  newServers,
+  planRestore,
+  planWrap,
+  scanClients,
+  type ClientsContext,
+  type FileReport,
+} from '../gateway/clients/protect'
 import { clientAdapters, clientEnvFromProcess } from '../gateway/clients/registry'
 import { ConfigError } from '../gateway/config-store'
 import { dataDir, dataPaths } from '../gateway/paths'
 import { configFailure, loadConfig, noExtraPositionals, parseCommandArgs, positional } from './args'
 import { CliError } from './cli-error'
 
-const USAGE = 'airlock clients [list] [--project DIR]... [--json] | wrap <client> [--server NAME]... [--dry-run] [--project DIR]... | restore <client> [--server NAME]... [--dry-run]'
+const USAGE =
+  'airlock clients [list] [--project DIR]... [--json] | wrap <client> [--server NAME]... [--dry-run] [--project DIR]... | restore <client> [--server NAME]... [--dry-run]'
 const WRAP_USAGE = 'airlock clients wrap <client> [--server NAME]... [--dry-run] [--project DIR]...'
 const RESTORE_USAGE = 'airlock clients restore <client> [--server NAME]... [--dry-run]'
 
@@ -40,12 +50,20 @@ export async function clientsCommand(argv: string[]): Promise<number> {
 }
 
 function context(projects: readonly string[]): ClientsContext {
-  return { adapters: clientAdapters, env: clientEnvFromProcess(projects.length ? projects : [process.cwd()]), fs: nodeClientFs(), home: dataDir() }
+  return {
+    adapters: clientAdapters,
+    env: clientEnvFromProcess(projects.length ? projects : [process.cwd()]),
+    fs: nodeClientFs(),
+    home: dataDir(),
+  }
 }
 
 /** The shim the wrapped entries run: this node and this checkout's bin/airlock.js (absolute). */
 export function shimCommand(home: string, env: NodeJS.ProcessEnv = process.env): ShimCommand {
-  const candidates = [process.argv[1], fileURLToPath(new URL('../../bin/airlock.js', import.meta.url))]
+  const candidates = [
+    process.argv[1],
+    fileURLToPath(new URL('../../bin/airlock.js', import.meta.url)),
+  ]
   let script: string | undefined
   for (const c of candidates) {
     if (!c) continue
@@ -59,8 +77,16 @@ export function shimCommand(home: string, env: NodeJS.ProcessEnv = process.env):
       // not there
     }
   }
-  if (!script) throw new CliError('cannot find bin/airlock.js of this Airlock install; run airlock from its checkout (node bin/airlock.js …)', 1)
-  return { node: process.execPath, script, ...(env.AIRLOCK_HOME ? { env: { AIRLOCK_HOME: home } } : {}) }
+  if (!script)
+    throw new CliError(
+      'cannot find bin/airlock.js of this Airlock install; run airlock from its checkout (node bin/airlock.js …)',
+      1,
+    )
+  return {
+    node: process.execPath,
+    script,
+    ...(env.AIRLOCK_HOME ? { env: { AIRLOCK_HOME: home } } : {}),
+  }
 }
 
 function tilde(file: string): string {
@@ -69,7 +95,12 @@ function tilde(file: string): string {
 }
 
 function clientError(err: unknown): never {
-  if (err instanceof ClientConfigError) throw new CliError(err.message, err.code === 'NOT_FOUND' && err.file === '' ? 2 : err.code === 'MALFORMED' ? 3 : 1, { cause: err })
+  if (err instanceof ClientConfigError)
+    throw new CliError(
+      err.message,
+      err.code === 'NOT_FOUND' && err.file === '' ? 2 : err.code === 'MALFORMED' ? 3 : 1,
+      { cause: err },
+    )
   if (err instanceof ConfigError) configFailure(err)
   throw err
 }
@@ -108,22 +139,48 @@ function list(argv: string[]): number {
     return 0
   }
   if (reports.length === 0) {
-    process.stdout.write(`no MCP client config files found (looked for ${clientAdapters.map((a) => a.displayName).join(', ')}); add --project DIR for a project's files\n`)
+    process.stdout.write(
+      `no MCP client config files found (looked for ${clientAdapters.map((a) => a.displayName).join(', ')}); add --project DIR for a project's files\n`,
+    )
     return 0
   }
   const rows: string[][] = []
   for (const r of reports) {
-    if (r.error) rows.push([r.client.id, tilde(r.location.file), '-', '-', '?', 'unreadable (see below)'])
-    else if (r.entries.length === 0) rows.push([r.client.id, tilde(r.location.file), '-', '-', '-', 'no servers'])
+    if (r.error)
+      rows.push([r.client.id, tilde(r.location.file), '-', '-', '?', 'unreadable (see below)'])
+    else if (r.entries.length === 0)
+      rows.push([r.client.id, tilde(r.location.file), '-', '-', '-', 'no servers'])
     for (const s of r.entries) {
-      const name = s.entry.scope === 'local' && s.entry.project ? `${s.entry.name} (${tilde(s.entry.project)})` : s.entry.name
-      rows.push([r.client.id, tilde(r.location.file), name, s.entry.transport, s.protected ? 'yes' : 'no', s.problem ?? (s.entry.wrappedServer && s.entry.wrappedServer !== s.entry.name ? `as ${s.entry.wrappedServer}` : '')])
+      const name =
+        s.entry.scope === 'local' && s.entry.project
+          ? `${s.entry.name} (${tilde(s.entry.project)})`
+          : s.entry.name
+      rows.push([
+        r.client.id,
+        tilde(r.location.file),
+        name,
+        s.entry.transport,
+        s.protected ? 'yes' : 'no',
+        s.problem ??
+          (s.entry.wrappedServer && s.entry.wrappedServer !== s.entry.name
+            ? `as ${s.entry.wrappedServer}`
+            : ''),
+      ])
     }
   }
-  process.stdout.write(table(['CLIENT', 'CONFIG FILE', 'SERVER', 'ROUTE', 'PROTECTED', 'NOTE'], rows))
+  process.stdout.write(
+    table(['CLIENT', 'CONFIG FILE', 'SERVER', 'ROUTE', 'PROTECTED', 'NOTE'], rows),
+  )
   for (const r of reports) if (r.error) process.stderr.write(`airlock: ${r.error.message}\n`)
-  const open = reports.flatMap((r) => r.entries.filter((s) => !s.protected && s.entry.transport === 'stdio' && !s.entry.unsupported).map(() => r.client.id))
-  if (open.length) process.stdout.write(`\nprotect them with: ${[...new Set(open)].map((c) => `airlock clients wrap ${c}`).join(' ; ')}\n`)
+  const open = reports.flatMap((r) =>
+    r.entries
+      .filter((s) => !s.protected && s.entry.transport === 'stdio' && !s.entry.unsupported)
+      .map(() => r.client.id),
+  )
+  if (open.length)
+    process.stdout.write(
+      `\nprotect them with: ${[...new Set(open)].map((c) => `airlock clients wrap ${c}`).join(' ; ')}\n`,
+    )
   return reports.some((r) => r.error) ? 1 : 0
 }
 
@@ -140,11 +197,18 @@ function wrap(argv: string[]): number {
   const config = loadConfig(configFile)
   const dry = values['dry-run']
   try {
-    const plan = planWrap(ctx, clientId, { ...(values.server ? { servers: values.server } : {}), shim: shimCommand(ctx.home), existing: config.servers })
+    const plan = planWrap(ctx, clientId, {
+      ...(values.server ? { servers: values.server } : {}),
+      shim: shimCommand(ctx.home),
+      existing: config.servers,
+    })
     const out = process.stdout
     if (plan.files.length === 0 && plan.skipped.length === 0 && plan.errors.length === 0) {
       const looked = plan.client.configFiles(ctx.env, ctx.fs).map((l) => `  ${tilde(l.file)}`)
-      throw new CliError(`no ${plan.client.displayName} config file found; looked in:\n${looked.join('\n')}`, 1)
+      throw new CliError(
+        `no ${plan.client.displayName} config file found; looked in:\n${looked.join('\n')}`,
+        1,
+      )
     }
     for (const f of plan.files) if (dry) out.write(f.diff)
     const add = newServers(plan)
@@ -155,17 +219,31 @@ function wrap(argv: string[]): number {
       written = result.written
       errors = [...errors, ...result.errors]
     }
-    if (add.length) out.write(`${dry ? 'would add' : 'added'} to Airlock: ${add.map((s) => `${s.name} (${[s.command, ...s.args].join(' ')})`).join(', ')}\n`)
+    if (add.length)
+      out.write(
+        `${dry ? 'would add' : 'added'} to Airlock: ${add.map((s) => `${s.name} (${[s.command, ...s.args].join(' ')})`).join(', ')}\n`,
+      )
     for (const f of plan.files) {
-      const names = f.targets.map((t) => (t.server === t.entry.name ? t.entry.name : `${t.entry.name} → ${t.server}`))
+      const names = f.targets.map((t) =>
+        t.server === t.entry.name ? t.entry.name : `${t.entry.name} → ${t.server}`,
+      )
       const ok = dry || written.includes(f.location.file)
-      if (ok) out.write(`${dry ? 'would wrap' : 'wrapped'} in ${tilde(f.location.file)}: ${names.join(', ')}\n`)
+      if (ok)
+        out.write(
+          `${dry ? 'would wrap' : 'wrapped'} in ${tilde(f.location.file)}: ${names.join(', ')}\n`,
+        )
     }
-    for (const s of plan.skipped) out.write(`left alone: ${s.name} in ${tilde(s.location.file)}: ${s.reason}\n`)
-    for (const w of plan.imports.flatMap((i) => i.warnings.map((m) => `${i.entry.name}: ${m}`))) out.write(`note: ${w}\n`)
+    for (const s of plan.skipped)
+      out.write(`left alone: ${s.name} in ${tilde(s.location.file)}: ${s.reason}\n`)
+    for (const w of plan.imports.flatMap((i) => i.warnings.map((m) => `${i.entry.name}: ${m}`)))
+      out.write(`note: ${w}\n`)
     if (dry) out.write('dry run: nothing was written\n')
-    else if (written.length) out.write(`restart ${plan.client.displayName} to apply; "airlock clients restore ${plan.client.id}" undoes this (backups in ${tilde(ctx.home)}/backups/${plan.client.id})\n`)
-    else if (plan.files.length === 0 && errors.length === 0) out.write(`nothing to wrap in ${plan.client.displayName}\n`)
+    else if (written.length)
+      out.write(
+        `restart ${plan.client.displayName} to apply; "airlock clients restore ${plan.client.id}" undoes this (backups in ${tilde(ctx.home)}/backups/${plan.client.id})\n`,
+      )
+    else if (plan.files.length === 0 && errors.length === 0)
+      out.write(`nothing to wrap in ${plan.client.displayName}\n`)
     for (const e of errors) process.stderr.write(`airlock: ${e.message}\n`)
     return errors.length ? (errors.some((e) => e.code === 'MALFORMED') ? 3 : 1) : 0
   } catch (err) {
@@ -186,7 +264,9 @@ function restore(argv: string[]): number {
     const plan = planRestore(ctx, clientId, values.server ? { servers: values.server } : {})
     const out = process.stdout
     if (plan.files.length === 0 && plan.errors.length === 0) {
-      out.write(`nothing to restore: Airlock has not wrapped ${values.server ? `${values.server.join(', ')} of ` : ''}${plan.client.displayName}${plan.gone.length ? ` (its wrapped files are gone: ${plan.gone.map((g) => tilde(g.file)).join(', ')})` : ''}\n`)
+      out.write(
+        `nothing to restore: Airlock has not wrapped ${values.server ? `${values.server.join(', ')} of ` : ''}${plan.client.displayName}${plan.gone.length ? ` (its wrapped files are gone: ${plan.gone.map((g) => tilde(g.file)).join(', ')})` : ''}\n`,
+      )
       if (!dry && plan.gone.length) applyRestore(ctx, plan)
       return 0
     }
@@ -201,12 +281,18 @@ function restore(argv: string[]): number {
     for (const f of plan.files) {
       if (!dry && !written.includes(f.location.file)) continue
       const how = f.method === 'backup' ? 'the backup, byte for byte' : 'the original entries'
-      out.write(`${dry ? 'would restore' : 'restored'} ${tilde(f.location.file)} from ${how}: ${f.restored.join(', ') || '(nothing)'}\n`)
+      out.write(
+        `${dry ? 'would restore' : 'restored'} ${tilde(f.location.file)} from ${how}: ${f.restored.join(', ') || '(nothing)'}\n`,
+      )
       if (f.note) out.write(`note: ${f.note}\n`)
-      if (f.missing.length) out.write(`note: no longer in the file, left out: ${f.missing.join(', ')}\n`)
+      if (f.missing.length)
+        out.write(`note: no longer in the file, left out: ${f.missing.join(', ')}\n`)
     }
     if (dry) out.write('dry run: nothing was written\n')
-    else if (written.length) out.write(`restart ${plan.client.displayName} to apply; the servers stay in Airlock's config ("airlock servers remove <name>" removes one)\n`)
+    else if (written.length)
+      out.write(
+        `restart ${plan.client.displayName} to apply; the servers stay in Airlock's config ("airlock servers remove <name>" removes one)\n`,
+      )
     for (const e of errors) process.stderr.write(`airlock: ${e.message}\n`)
     return errors.length ? 1 : 0
   } catch (err) {

@@ -243,6 +243,8 @@ export class AuditIndex {
   }
 
   private finishLoad(): void {
+    // Doubling may have left up to half the arrays empty: keep a quarter of headroom.
+    if (this.cap > this.n * 1.5 && this.n > 1024) this.grow(Math.ceil(this.n * 1.25))
     this.ready = true
     const pending = this.pendingAdds
     this.pendingAdds = []

@@ -35,13 +35,16 @@ export function dataPaths(home: string) {
 
 /**
  * The per-user socket directory (0700) for a data directory. Unix socket paths are limited to
- * ~104 bytes, so it sits under the runtime/temp dir with a hash of the data directory.
+ * ~104 bytes, so it sits under /tmp with the uid and a hash of the data directory. It depends on
+ * nothing else in the environment: MCP clients start `airlock connect` with a minimal one
+ * (no TMPDIR, no XDG_RUNTIME_DIR), and the shim must find the same socket as the gateway.
+ * `AIRLOCK_SOCKET_DIR` overrides it (both sides must see it).
  */
 export function socketDir(home: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.AIRLOCK_SOCKET_DIR) return path.resolve(env.AIRLOCK_SOCKET_DIR)
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0
   const tag = createHash('sha256').update(home).digest('hex').slice(0, 12)
-  const base = env.XDG_RUNTIME_DIR && env.XDG_RUNTIME_DIR.length < 60 ? env.XDG_RUNTIME_DIR : os.tmpdir()
-  return path.join(base, `airlock-${uid}-${tag}`)
+  return path.join('/tmp', `airlock-${uid}-${tag}`)
 }
 
 /** The agent socket path on POSIX. (On Windows the pipe name is random and kept in `pipe-name`.) */

@@ -18,29 +18,6 @@ export interface SecretStore {
   delete(server: string, key?: string): void
 }
 
-/** A secret store that keeps values in memory only (tests, or hosts that must not persist secrets). */
-export class MemorySecretStore implements SecretStore {
-  private readonly values = new Map<string, Map<string, string>>()
-
-  /** Stores one value in memory. */
-  set(server: string, key: string, value: string): void {
-    const m = this.values.get(server) ?? new Map<string, string>()
-    m.set(key, value)
-    this.values.set(server, m)
-  }
-
-  /** One value, or undefined. */
-  get(server: string, key: string): string | undefined {
-    return this.values.get(server)?.get(key)
-  }
-
-  /** Deletes one value or a server's values. */
-  delete(server: string, key?: string): void {
-    if (key === undefined) this.values.delete(server)
-    else this.values.get(server)?.delete(key)
-  }
-}
-
 type SecretFile = Record<string, Record<string, string>>
 
 /**

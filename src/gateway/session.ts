@@ -297,8 +297,7 @@ export class Session {
         return false
       case 'hidden':
         this.record({ ...base, decision: 'hidden', decidedBy: 'policy' })
-        // What an MCP SDK server answers for a tool it does not have.
-        this.sendToClient(toolErrorLine(id, `MCP error -32602: Tool ${tool} not found`))
+        this.sendToClient(unknownToolLine(id, tool))
         return false
       case 'needs_approval': {
         const digest = argsDigest(args)
@@ -512,6 +511,14 @@ export class Session {
     const ok = this.link.write(addNewline ? [data, NL] : [data])
     if (!ok && this.child) this.child.stdout.pause()
   }
+}
+
+/**
+ * What an MCP TypeScript SDK server answers for a tool it does not have, byte for byte (its key
+ * order included), so that a hidden tool cannot be told from a missing one on the wire.
+ */
+function unknownToolLine(id: JsonRpcId, tool: string): string {
+  return JSON.stringify({ result: { content: [{ type: 'text', text: `MCP error -32602: Tool ${tool} not found` }], isError: true }, jsonrpc: '2.0', id }) + '\n'
 }
 
 function firstText(result: Record<string, unknown>): string | undefined {

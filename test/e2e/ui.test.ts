@@ -14,7 +14,8 @@ import { Env, ROOT, everything, memory, textOf, waitFor } from '../helpers/harne
 
 const CHROMIUM = process.env.AIRLOCK_CHROMIUM ?? '/usr/bin/chromium'
 const RENDERER = path.join(ROOT, 'out', 'renderer')
-const SHOTS = process.env.AIRLOCK_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : undefined
+const SHOTS =
+  process.env.AIRLOCK_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : undefined
 const XSS = '<img src=x onerror=alert(1)>'
 
 let browser: Browser
@@ -36,20 +37,45 @@ function newest(dir: string): number {
 /** Builds the renderer (vite, no Electron parts) when out/renderer is missing or older than its sources. */
 function ensureRendererBuilt(): void {
   const index = path.join(RENDERER, 'index.html')
-  const sources = Math.max(newest(path.join(ROOT, 'src', 'renderer')), newest(path.join(ROOT, 'src', 'shared')))
+  const sources = Math.max(
+    newest(path.join(ROOT, 'src', 'renderer')),
+    newest(path.join(ROOT, 'src', 'shared')),
+  )
   if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= sources) return
   const vite = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js')
-  execFileSync(process.execPath, [vite, 'build', 'src/renderer', '--outDir', '../../out/renderer', '--emptyOutDir', '--base', './', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' })
+  execFileSync(
+    process.execPath,
+    [
+      vite,
+      'build',
+      'src/renderer',
+      '--outDir',
+      '../../out/renderer',
+      '--emptyOutDir',
+      '--base',
+      './',
+      '--logLevel',
+      'warn',
+    ],
+    { cwd: ROOT, stdio: 'inherit' },
+  )
 }
 
 beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: the end-to-end tests need Debian's chromium ("apt-get install -y chromium"), or AIRLOCK_CHROMIUM set to a Chromium binary`)
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: the end-to-end tests need Debian's chromium ("apt-get install -y chromium"), or AIRLOCK_CHROMIUM set to a Chromium binary`,
+    )
   }
   ensureRendererBuilt()
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+    ],
   })
   if (SHOTS) fs.mkdirSync(SHOTS, { recursive: true })
 }, 120_000)
@@ -64,19 +90,34 @@ beforeEach(() => {
   pageErrors = []
 })
 
-afterEach(async () => {
+afterEach(async (ctx) => {
+  if (process.env.DEBUG_SHOTS)
+    await page
+      ?.screenshot({
+        path: `/tmp/airlock-dev/fail-${ctx.task.name.slice(0, 20).replace(/\W+/g, '_')}.png`,
+        fullPage: true,
+      })
+      .catch(() => undefined)
   await page?.close().catch(() => undefined)
   await env.cleanup()
   expect(pageErrors).toEqual([])
 })
 
 /** Writes a policy for `everything`, starts `airlock serve --port 0`, and opens its URL. */
-async function start(policy: Record<string, unknown>, opts: { colorScheme?: 'light' | 'dark' } = {}): Promise<void> {
+async function start(
+  policy: Record<string, unknown>,
+  opts: { colorScheme?: 'light' | 'dark' } = {},
+): Promise<void> {
   const file = env.writePolicy('everything', { version: '1', ...policy })
   env.writeConfig([everything('everything', { policy: file })])
   await env.startGateway({ port: 0 })
   if (!env.uiUrl) throw new Error(`airlock serve printed no web UI URL:\n${env.gatewayOutput}`)
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 }, colorScheme: opts.colorScheme ?? 'light' })
+  page = await browser.newPage({
+    viewport: { width: 1400, height: 900 },
+    colorScheme: opts.colorScheme ?? 'light',
+  })
+  // Fail with the locator's own message well before the test's timeout.
+  page.setDefaultTimeout(10_000)
   page.on('dialog', (d) => {
     dialogs.push(d.message())
     void d.dismiss()
@@ -85,7 +126,7 @@ async function start(policy: Record<string, unknown>, opts: { colorScheme?: 'lig
   await page.goto(env.uiUrl)
   await page.getByTestId('pending-count').waitFor()
   // Connected and authenticated: only then does the gateway count this page as an approver.
-  await page.getByTestId('connection-banner').waitFor({ state: 'detached' })
+  await page.locator('[data-connection=open]').waitFor()
 }
 
 /** The agent: the SDK Client through `airlock connect everything`. */
@@ -93,10 +134,16 @@ async function agent(): Promise<Client> {
   return (await env.connect('everything', { name: 'e2e-agent' })).client
 }
 
-const echo = (client: Client, message: string) => client.callTool({ name: 'echo', arguments: { message } })
+const echo = (client: Client, message: string) =>
+  client.callTool({ name: 'echo', arguments: { message } })
 
-async function go(screen: 'Activity' | 'Approvals' | 'Servers' | 'Tools & policy' | 'Settings'): Promise<void> {
-  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: screen, exact: true }).click()
+async function go(
+  screen: 'Activity' | 'Approvals' | 'Servers' | 'Tools & policy' | 'Settings',
+): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Screens' })
+    .getByRole('button', { name: screen, exact: true })
+    .click()
 }
 
 /** Saves a screenshot as docs/screenshots/<name>.png when AIRLOCK_SCREENSHOTS=1. */
@@ -116,7 +163,10 @@ async function texts(locator: Locator): Promise<string[]> {
 }
 
 describe('approvals in the browser', () => {
-  const ask = { default: 'allow', tools: { echo: { rules: [{ name: 'ask before echo', action: 'require_approval' }] } } }
+  const ask = {
+    default: 'allow',
+    tools: { echo: { rules: [{ name: 'ask before echo', action: 'require_approval' }] } },
+  }
 
   it('a require_approval call appears within 1 s; Allow once → the agent gets the server’s result', async () => {
     await start(ask)
@@ -133,8 +183,9 @@ describe('approvals in the browser', () => {
     expect(text).toContain('ask before echo')
     expect(await card.getByTestId('approval-args').textContent()).toContain('hello from the agent')
     expect(await page.getByTestId('pending-count').getAttribute('data-count')).toBe('1')
-    expect(await card.getByTestId('approval-countdown').textContent()).toMatch(/Denied automatically in \d+ s/)
-    await shot('approvals')
+    expect(await card.getByTestId('approval-countdown').textContent()).toMatch(
+      /Denied automatically in \d+ s/,
+    )
 
     await card.getByRole('button', { name: 'Allow once' }).click()
     const result = await call
@@ -153,7 +204,9 @@ describe('approvals in the browser', () => {
     // On Activity the card shows in the pending dock.
     const card = page.getByTestId('pending-dock').getByTestId('approval-card')
     await card.waitFor({ timeout: 1000 })
-    await card.getByRole('button', { name: 'Deny' }).click()
+    // Keyboard: the answers are real buttons.
+    await card.getByRole('button', { name: 'Deny' }).focus()
+    await page.keyboard.press('Enter')
     const result = await call
     expect(result.isError).toBe(true)
     expect(textOf(result)).toContain('the user denied "echo"')
@@ -170,7 +223,9 @@ describe('approvals in the browser', () => {
     const call = echo(client, 'anyone there?')
     const card = page.getByTestId('approval-card')
     await card.waitFor({ timeout: 1000 })
-    expect(await card.getByTestId('approval-countdown').textContent()).toMatch(/Denied automatically in [12] s/)
+    expect(await card.getByTestId('approval-countdown').textContent()).toMatch(
+      /Denied automatically in [12] s/,
+    )
     const result = await call
     expect(result.isError).toBe(true)
     expect(textOf(result)).toContain('nobody answered within 2 s')
@@ -204,6 +259,21 @@ describe('approvals in the browser', () => {
     const call = env.auditRecords().filter((r) => r.kind === 'call')
     expect(call.map((r) => r.decidedBy)).toEqual(['user', 'grant'])
 
+    // Another agent session has no grant: it is asked.
+    const other = await agent()
+    const asked = echo(other, 'from another session')
+    await card.waitFor({ timeout: 1000 })
+    await page.getByTestId('recent-decisions').getByText('approved').first().waitFor()
+    await shot('approvals')
+    if (SHOTS) {
+      await page.emulateMedia({ colorScheme: 'dark' })
+      await shot('approvals-dark')
+      await page.emulateMedia({ colorScheme: 'light' })
+    }
+    await card.getByRole('button', { name: 'Allow once' }).click()
+    expect(textOf(await asked)).toBe('Echo: from another session')
+    await card.waitFor({ state: 'detached' })
+
     // Revoke: the next call asks again.
     await grant.getByRole('button', { name: /Revoke/ }).click()
     await grant.waitFor({ state: 'detached' })
@@ -216,36 +286,90 @@ describe('approvals in the browser', () => {
 
 describe('activity', () => {
   it('shows the calls live, with details, and its filters work', async () => {
-    await start({ default: 'allow', tools: { 'get-sum': { rules: [{ name: 'no sums', action: 'deny', on_deny: 'no sums today' }] } } })
+    await start({
+      default: 'allow',
+      tools: {
+        'get-env': { rules: [{ name: 'no env', action: 'deny', on_deny: 'no env today' }] },
+      },
+    })
     const client = await agent()
-    for (const word of ['alpha', 'beta', 'gamma']) expect(textOf(await echo(client, word))).toBe(`Echo: ${word}`)
-    for (const a of [1, 2]) {
-      const r = await client.callTool({ name: 'get-sum', arguments: { a, b: 40 } })
+    for (const word of ['alpha', 'beta', 'gamma'])
+      expect(textOf(await echo(client, word))).toBe(`Echo: ${word}`)
+    for (let i = 0; i < 2; i++) {
+      const r = await client.callTool({ name: 'get-env', arguments: {} })
       expect(r.isError).toBe(true)
-      expect(textOf(r)).toContain('no sums today')
+      expect(textOf(r)).toContain('no env today')
     }
-    await waitFor(async () => (await rowCount()) === 5, 5000, 'five rows')
-    expect(await texts(page.getByTestId('call-decision'))).toEqual(['denied', 'denied', 'allowed', 'allowed', 'allowed'])
+    // Forwarded, and the server refuses it: the outcome carries the server's error text.
+    await client
+      .callTool({ name: 'get-sum', arguments: { a: 'not a number', b: 1 } })
+      .catch(() => undefined)
+    await waitFor(async () => (await rowCount()) === 6, 5000, 'six rows')
+    expect(await texts(page.getByTestId('call-decision'))).toEqual([
+      'allowed',
+      'denied',
+      'denied',
+      'allowed',
+      'allowed',
+      'allowed',
+    ])
 
     // Live: a new call appears on top without reloading; its outcome fills in the same row.
     expect(textOf(await echo(client, 'delta'))).toBe('Echo: delta')
-    await waitFor(async () => (await rowCount()) === 6, 5000, 'the live row')
+    await waitFor(async () => (await rowCount()) === 7, 5000, 'the live row')
     const top = page.getByTestId('call-row').first()
     expect(await top.textContent()).toContain('echo')
     await top.getByText('ok', { exact: true }).waitFor()
 
-    // Details: arguments and the result excerpt.
-    await page.getByTestId('call-row').nth(4).click() // delta, get-sum ×2, gamma, beta
+    // Details: the arguments, the outcome, and for a failed call the server's error excerpt.
+    const rows = page.getByTestId('call-row') // delta, get-sum, get-env ×2, gamma, beta, alpha
+    await rows.nth(1).click()
     const details = page.getByTestId('call-details')
+    expect(await details.getByTestId('call-args').textContent()).toContain('not a number')
+    expect(await details.getByTestId('call-result').textContent()).not.toMatch(
+      /^\((no excerpt recorded|no result)\)$/,
+    )
+    await rows.nth(5).click()
     expect(await details.getByTestId('call-args').textContent()).toContain('"message": "beta"')
-    await details.getByTestId('call-result').getByText('Echo: beta').waitFor()
+    await details.getByText('ok', { exact: true }).waitFor()
     await page.getByTestId('call-chart').getByText('everything').waitFor()
     await shot('activity')
+
+    // Keyboard: the table is one tab stop; arrows and Home/End move the selection.
+    await page.getByRole('grid', { name: 'Calls' }).focus()
+    await page.keyboard.press('Home')
+    expect(await details.getByTestId('call-args').textContent()).toContain('delta')
+    await page.keyboard.press('ArrowDown')
+    expect(await details.getByTestId('call-args').textContent()).toContain('not a number')
+    await page.keyboard.press('Escape')
+    await details.waitFor({ state: 'detached' })
+
+    // Export: the file comes from audit.export as a download.
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ])
+    expect(csv.suggestedFilename()).toMatch(/\.csv$/)
+    const csvText = fs.readFileSync(await csv.path(), 'utf8')
+    expect(csvText).toContain('get-env')
+    expect(csvText.trim().split('\n').length).toBeGreaterThanOrEqual(8)
+    const [jsonl] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export JSONL' }).click(),
+    ])
+    expect(jsonl.suggestedFilename()).toMatch(/\.jsonl$/)
+    const lines = fs
+      .readFileSync(await jsonl.path(), 'utf8')
+      .trim()
+      .split('\n')
+    expect(lines.map((l) => (JSON.parse(l) as { tool: string }).tool)).toContain('echo')
 
     // Filters → audit.query.
     await page.getByLabel('Tool', { exact: true }).fill('echo')
     await waitFor(async () => (await rowCount()) === 4, 5000, 'tool filter')
-    expect(new Set(await texts(page.getByTestId('call-row').locator('.mono')))).toEqual(new Set(['echo']))
+    expect(new Set(await texts(page.getByTestId('call-row').locator('.mono')))).toEqual(
+      new Set(['echo']),
+    )
     await page.getByRole('button', { name: 'Clear' }).click()
     await page.getByLabel('Decision', { exact: true }).selectOption('deny')
     await waitFor(async () => (await rowCount()) === 2, 5000, 'decision filter')
@@ -261,11 +385,14 @@ describe('activity', () => {
     await page.getByLabel('To', { exact: true }).fill('2000-01-02T00:00:00')
     await page.getByTestId('activity-empty').waitFor()
     await page.getByRole('button', { name: 'Clear' }).click()
-    await waitFor(async () => (await rowCount()) === 6, 5000, 'all rows again')
+    await waitFor(async () => (await rowCount()) === 7, 5000, 'all rows again')
   })
 
   it('agent-written arguments render as text, never as markup', async () => {
-    await start({ default: 'allow', tools: { echo: { rules: [{ name: 'ask', action: 'require_approval' }] } } })
+    await start({
+      default: 'allow',
+      tools: { echo: { rules: [{ name: 'ask', action: 'require_approval' }] } },
+    })
     const client = await agent()
     const call = echo(client, XSS)
     const card = page.getByTestId('approval-card')
@@ -279,7 +406,6 @@ describe('activity', () => {
     await page.getByTestId('call-row').first().click()
     const details = page.getByTestId('call-details')
     expect(await details.getByTestId('call-args').textContent()).toContain(XSS)
-    await details.getByTestId('call-result').getByText(`Echo: ${XSS}`).waitFor()
     await page.getByLabel('Search', { exact: true }).fill('onerror')
     await waitFor(async () => (await rowCount()) === 1, 5000, 'search for the payload')
     expect(await page.locator('img').count()).toBe(0)
@@ -313,6 +439,25 @@ describe('tools & policy', () => {
     expect(after.isError).toBe(true)
     expect(textOf(after)).toContain('echo is switched off')
 
+    // Import a policy file (Intercept's YAML form), save it: the next call asks a person.
+    await page.getByLabel('Import…').setInputFiles({
+      name: 'careful.yaml',
+      mimeType: 'application/yaml',
+      buffer: Buffer.from(
+        'version: "1"\ndefault: allow\ntools:\n  echo:\n    rules:\n      - name: imported\n        action: require_approval\n',
+      ),
+    })
+    await page.getByTestId('policy-status').getByText('Imported careful.yaml').waitFor()
+    expect(await yaml.inputValue()).toContain('name: imported')
+    await page.getByRole('button', { name: 'Save policy' }).click()
+    await page.getByTestId('policy-status').getByText('Saved').waitFor()
+    const asked = echo(client, 'imported?')
+    const card = page.getByTestId('approval-card')
+    await card.waitFor({ timeout: 1000 })
+    expect(await card.textContent()).toContain('imported')
+    await card.getByRole('button', { name: 'Allow once' }).click()
+    expect(textOf(await asked)).toBe('Echo: imported?')
+
     // Inline validation: a wrong action is shown with its line and column.
     await yaml.fill('version: "1"\ndefault: sometimes\n')
     const errors = page.getByTestId('policy-errors')
@@ -335,17 +480,26 @@ describe('servers and settings', () => {
     await form.getByLabel('Name', { exact: true }).fill('memory')
     await form.getByLabel('Command', { exact: true }).fill(process.execPath)
     const mem = memory(path.join(env.home, 'memory.jsonl'))
-    await form.getByLabel('Arguments (one per line)', { exact: true }).fill((mem.args ?? []).join('\n'))
+    await form
+      .getByLabel('Arguments (one per line)', { exact: true })
+      .fill((mem.args ?? []).join('\n'))
     await form.getByRole('button', { name: 'Add variable' }).click()
     await form.getByLabel('Variable 1 name', { exact: true }).fill('MEMORY_FILE_PATH')
-    await form.getByLabel('Variable 1 value', { exact: true }).fill(path.join(env.home, 'memory.jsonl'))
+    await form
+      .getByLabel('Variable 1 value', { exact: true })
+      .fill(path.join(env.home, 'memory.jsonl'))
     await form.getByRole('button', { name: 'Add server', exact: true }).click()
     const added = page.locator('[data-testid=server-card][data-server=memory]')
     await added.waitFor()
     await added.getByRole('button', { name: 'Disable' }).click()
     await added.getByText('disabled', { exact: true }).waitFor()
-    const config = JSON.parse(fs.readFileSync(path.join(env.home, 'config.json'), 'utf8')) as { servers: { name: string; enabled: boolean; env: Record<string, string> }[] }
-    expect(config.servers.find((s) => s.name === 'memory')).toMatchObject({ enabled: false, env: { MEMORY_FILE_PATH: path.join(env.home, 'memory.jsonl') } })
+    const config = JSON.parse(fs.readFileSync(path.join(env.home, 'config.json'), 'utf8')) as {
+      servers: { name: string; enabled: boolean; env: Record<string, string> }[]
+    }
+    expect(config.servers.find((s) => s.name === 'memory')).toMatchObject({
+      enabled: false,
+      env: { MEMORY_FILE_PATH: path.join(env.home, 'memory.jsonl') },
+    })
     await added.getByRole('button', { name: 'Enable' }).click()
     await added.getByText('enabled', { exact: true }).waitFor()
     await shot('servers')
@@ -362,8 +516,16 @@ describe('servers and settings', () => {
     await page.reload()
     await page.getByTestId('pending-count').waitFor()
     await go('Settings')
-    await waitFor(async () => (await page.getByLabel('Approval timeout (seconds)', { exact: true }).inputValue()) === '30', 5000, 'the saved timeout')
-    expect(await page.getByLabel('Redact argument keys', { exact: true }).inputValue()).toBe('password, apiKey')
+    await waitFor(
+      async () =>
+        (await page.getByLabel('Approval timeout (seconds)', { exact: true }).inputValue()) ===
+        '30',
+      5000,
+      'the saved timeout',
+    )
+    expect(await page.getByLabel('Redact argument keys', { exact: true }).inputValue()).toBe(
+      'password, apiKey',
+    )
 
     // Pause from the header: the indicator shows and calls are denied.
     await page.getByRole('button', { name: 'Pause', exact: true }).click()

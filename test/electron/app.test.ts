@@ -7,10 +7,9 @@
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { createRequire } from 'node:module'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { _electron, type ElectronApplication, type Page } from 'playwright-core'
-import { findElectron } from '../../scripts/electron-runtime.mjs'
+import { electronViteBin, findElectron } from '../../scripts/electron-runtime.mjs'
 import { Env, everything, textOf, waitFor } from '../helpers/harness'
 import type { TrayView } from '../../src/main/tray-menu'
 import type { GatewayState } from '../../src/main/gateway-host'
@@ -63,8 +62,7 @@ let app: ElectronApplication | undefined
 beforeAll(() => {
   if (!hasElectron) return
   // Build the app as npm start does (the node bundles come from the vitest global setup).
-  const require = createRequire(import.meta.url)
-  execFileSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], {
+  execFileSync(process.execPath, [electronViteBin(ROOT), 'build'], {
     cwd: ROOT,
     stdio: 'inherit',
   })

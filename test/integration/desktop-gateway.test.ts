@@ -30,7 +30,9 @@ beforeAll(async () => {
     format: 'esm',
     target: 'node20',
     logLevel: 'warning',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
   })
   // Electron's parentPort, emulated over fork IPC (structured clone). Like Electron's, it queues
   // messages until the first 'message' listener is added.
@@ -72,8 +74,16 @@ interface Shown {
   answer(response: number): void
 }
 
-function start(): { host: GatewayHost; shown: Shown[]; events: [string, unknown][] } {
+function start(
+  secrets: { values?: Record<string, Record<string, string>>; refusal?: string } = {},
+): {
+  host: GatewayHost
+  shown: Shown[]
+  events: [string, unknown][]
+  secretOps: unknown[]
+} {
   const shown: Shown[] = []
+  const secretOps: unknown[] = []
   const events: [string, unknown][] = []
   const dialogs = new ApprovalDialogs(
     (options, signal) =>
@@ -95,20 +105,24 @@ function start(): { host: GatewayHost; shown: Shown[]; events: [string, unknown]
       children.push(child)
       return {
         postMessage: (m) => child.connected && child.send(m),
-        on: (event: string, l: (...a: never[]) => void) => child.on(event, l as (...a: unknown[]) => void),
+        on: (event: string, l: (...a: never[]) => void) =>
+          child.on(event, l as (...a: unknown[]) => void),
         kill: () => child.kill('SIGKILL'),
       } as GatewayProcess
     },
     approver: dialogs,
     onEvent: (e, d) => {
       events.push([e, d])
-      if (e === 'approval.resolved') dialogs.resolved((d as { id: string }).id, (d as { outcome: { answer: string } }).outcome)
+      if (e === 'approval.resolved')
+        dialogs.resolved((d as { id: string }).id, (d as { outcome: { answer: string } }).outcome)
     },
+    onSecret: (op) => secretOps.push(op),
     log: () => undefined,
     backoffMs: [100],
   })
+  host.setSecrets(secrets.values ?? {}, secrets.refusal)
   host.start()
-  return { host, shown, events }
+  return { host, shown, events, secretOps }
 }
 
 function askForEcho(timeout?: number): void {
@@ -121,8 +135,10 @@ function askForEcho(timeout?: number): void {
   env.writeConfig([everything('everything', { policy })])
 }
 
-const running = (h: GatewayHost) => waitFor(() => h.state.state === 'running', 15_000, 'the gateway to run')
-const echo = (client: Client, message: string) => client.callTool({ name: 'echo', arguments: { message } })
+const running = (h: GatewayHost) =>
+  waitFor(() => h.state.state === 'running', 15_000, 'the gateway to run')
+const echo = (client: Client, message: string) =>
+  client.callTool({ name: 'echo', arguments: { message } })
 
 describe('the desktop gateway process', () => {
   it('serves the control API to main once it listens', async () => {
@@ -148,7 +164,9 @@ describe('the desktop gateway process', () => {
     shown[0]!.answer(1)
     expect(textOf(await call)).toBe('Echo: hello <b>there</b>')
     await waitFor(() => events.some(([e]) => e === 'approval.resolved'), 5000, 'the resolved event')
-    expect(events.find(([e]) => e === 'approval.resolved')![1]).toMatchObject({ outcome: { answer: 'allow_once', by: 'dialog' } })
+    expect(events.find(([e]) => e === 'approval.resolved')![1]).toMatchObject({
+      outcome: { answer: 'allow_once', by: 'dialog' },
+    })
   })
 
   it('closes the dialog when the window answers first', async () => {
@@ -159,7 +177,9 @@ describe('the desktop gateway process', () => {
     const call = echo(client, 'from the window')
     await waitFor(() => shown.length === 1, 5000, 'the dialog')
     const [req] = (await host.call('approvals.list', {})) as { id: string }[]
-    await expect(host.call('approvals.decide', { id: req!.id, answer: 'allow_once' })).resolves.toBe('ok')
+    await expect(
+      host.call('approvals.decide', { id: req!.id, answer: 'allow_once' }),
+    ).resolves.toBe('ok')
     expect(textOf(await call)).toBe('Echo: from the window')
     await waitFor(() => shown[0]!.signal.aborted, 5000, 'the dialog to close')
   })
@@ -173,11 +193,46 @@ describe('the desktop gateway process', () => {
     await waitFor(() => shown.length === 1, 5000, 'the dialog')
     children[0]!.kill('SIGKILL')
     await waitFor(() => shown[0]!.signal.aborted, 5000, 'the dialog to close')
-    expect(events).toContainEqual(['approval.resolved', { id: expect.any(String), outcome: { answer: 'deny', by: 'gateway exited' } }])
+    expect(events).toContainEqual([
+      'approval.resolved',
+      { id: expect.any(String), outcome: { answer: 'deny', by: 'gateway exited' } },
+    ])
     const outcome = await call
-    expect(outcome instanceof Error || (outcome as { isError?: boolean }).isError === true).toBe(true)
-    await waitFor(() => children.length === 2 && host.state.state === 'running', 15_000, 'the restarted gateway')
+    expect(outcome instanceof Error || (outcome as { isError?: boolean }).isError === true).toBe(
+      true,
+    )
+    await waitFor(
+      () => children.length === 2 && host.state.state === 'running',
+      15_000,
+      'the restarted gateway',
+    )
     await expect(host.call('status.get', {})).resolves.toMatchObject({ paused: false })
+  })
+
+  it('sends new secrets to main for the keychain, never to config.json', async () => {
+    const { host, secretOps } = start({ values: { other: { OLD: 'kept' } } })
+    await running(host)
+    const server = { ...everything('gh'), secretEnv: ['TOKEN'] }
+    await host.call('servers.add', { server, secretValues: { TOKEN: 'ghp_secret' } })
+    expect(secretOps).toContainEqual({
+      type: 'secret.set',
+      server: 'gh',
+      key: 'TOKEN',
+      value: 'ghp_secret',
+    })
+    expect(fs.readFileSync(path.join(env.home, 'config.json'), 'utf8')).not.toContain('ghp_secret')
+    expect(fs.existsSync(path.join(env.home, 'secrets.json'))).toBe(false)
+  })
+
+  it('refuses new secrets when main has no keychain', async () => {
+    const { host, secretOps } = start({ refusal: 'the OS keychain is not available' })
+    await running(host)
+    const server = { ...everything('gh'), secretEnv: ['TOKEN'] }
+    await expect(
+      host.call('servers.add', { server, secretValues: { TOKEN: 'ghp_secret' } }),
+    ).rejects.toThrow(/the OS keychain is not available/)
+    expect(secretOps.filter((o) => (o as { type: string }).type === 'secret.set')).toEqual([])
+    expect(fs.existsSync(path.join(env.home, 'secrets.json'))).toBe(false)
   })
 
   it('shuts down cleanly when main stops it', async () => {

@@ -23,10 +23,12 @@ afterEach(async () => {
 /**
  * A minimal stdio MCP server with one tool, `work`. MODE (env) says what `work` does:
  * "crash" writes to stderr and exits 3 without answering; "answer-then-exit" answers, then
- * exits at once. `exit-after-ms` in env ends the process after that delay regardless.
+ * exits at once. EXIT_AFTER_MS ends the process after that delay regardless. KEEP_CHILD starts
+ * a child that inherits (and so keeps open) the server's stdio.
  */
 const FRAGILE = `
 const send = (m) => process.stdout.write(JSON.stringify(m) + '\\n')
+if (process.env.KEEP_CHILD) require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'inherit' })
 if (process.env.EXIT_AFTER_MS) setTimeout(() => { process.stderr.write('leaving on a timer\\n'); process.exit(4) }, Number(process.env.EXIT_AFTER_MS))
 let buf = ''
 process.stdin.on('data', (c) => {
@@ -93,6 +95,20 @@ describe('a server that crashes', () => {
     expect(textOf(await other.callTool({ name: 'echo', arguments: { message: 'still here' } }))).toBe('Echo: still here')
     const again = (await env.connect('crashy')).client
     expect((await again.listTools()).tools).toHaveLength(1)
+  })
+
+  it('a crash whose child keeps the output pipe open still ends the session, and the child', async () => {
+    env.writeConfig([fragile('crashy', { MODE: 'crash', KEEP_CHILD: '1' })])
+    await env.startGateway()
+    const { client } = await env.connect('crashy')
+    await client.listTools()
+    const tree = serverTree()
+    expect(tree.length).toBe(2)
+    const started = Date.now()
+    const err = await client.callTool({ name: 'work', arguments: {} }).catch((e: unknown) => e)
+    expect((err as McpError).message).toContain('MCP server "crashy" exited (code 3)')
+    expect(Date.now() - started).toBeLessThan(4000)
+    await waitFor(() => tree.every((p) => !alive(p)), 5000, 'the orphaned child to be ended')
   })
 
   it('a server that exits on its own ends the session cleanly', async () => {

@@ -42,6 +42,24 @@ describe('hide', () => {
     // The environment was not leaked by a call that slipped through.
     expect(JSON.stringify(hidden)).not.toContain('AIRLOCK_HOME')
   })
+
+  it('on the wire too: the answer for a hidden tool is byte for byte that for an unknown one, names aside', async () => {
+    const policy = env.writePolicy('everything', { version: '1', default: 'allow', hide: ['get-env'] })
+    env.writeConfig([everything('everything', { policy })])
+    await env.startGateway()
+    const shim = env.shim('everything')
+    await shim.initialize()
+    const raw: string[] = []
+    shim.proc.stdout!.on('data', (c: Buffer) => raw.push(c.toString('utf8')))
+    shim.send({ jsonrpc: '2.0', id: 41, method: 'tools/call', params: { name: 'get-env', arguments: {} } })
+    await shim.response(41)
+    shim.send({ jsonrpc: '2.0', id: 42, method: 'tools/call', params: { name: 'no-such-tool', arguments: {} } })
+    await shim.response(42)
+    const lines = raw.join('').split('\n')
+    const hidden = lines.find((l) => l.includes('"id":41'))!
+    const unknown = lines.find((l) => l.includes('"id":42'))!
+    expect(hidden.replace('get-env', 'no-such-tool').replace('"id":41', '"id":42')).toBe(unknown)
+  })
 })
 
 describe('deny', () => {

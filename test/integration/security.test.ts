@@ -84,6 +84,25 @@ describe('the gateway refuses peers without the secret', () => {
   })
 })
 
+describe('the shim names a server', () => {
+  it('an unknown or disabled server: a JSON-RPC error that says so, and a non-zero exit', async () => {
+    env.writeConfig([everything(), everything('off', { enabled: false })])
+    const gw = await env.startGateway()
+    for (const [name, text] of [
+      ['nosuch', 'no server named "nosuch" is configured'],
+      ['off', 'server "off" is disabled'],
+    ]) {
+      const shim = env.shim(name)
+      shim.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } })
+      const res = await shim.response(1)
+      expect((res.error as { message: string }).message).toContain(text)
+      shim.proc.stdin!.end()
+      expect(await shim.exited).not.toBe(0)
+    }
+    expect(descendants(gw.pid!).filter(alive)).toEqual([])
+  })
+})
+
 describe('the shim refuses a process posing as the gateway', () => {
   it('a listener on the socket that cannot prove the secret gets no client data', async () => {
     env.writeConfig([everything()])

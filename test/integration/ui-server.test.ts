@@ -120,6 +120,12 @@ describe('airlock serve: web UI server', () => {
     // DNS rebinding: a page of evil.example resolved to 127.0.0.1 sends its own Host.
     expect((await get(ui.port, '/', { host: `evil.example:${ui.port}` })).status).toBe(421)
     expect((await get(ui.port, '/', { host: '127.0.0.1' })).status).toBe(421)
+
+    // The control connection on the agent socket reaches the same control service.
+    const control = await env.control()
+    expect(await control.request('servers.list')).toEqual([])
+    expect(await control.request('audit.query', { limit: 5 })).toEqual({ rows: [], hasMore: false })
+    await expect(control.request('servers.remove', { bogus: true })).rejects.toThrow(/invalid params/)
   })
 
   it('refuses WebSockets with a foreign Origin or Host, and without the right token', async () => {

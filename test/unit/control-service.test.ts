@@ -457,9 +457,13 @@ describe('events', () => {
     c.svc.subscribe((e) => all.push(e))
     // The poller's first stat must see the file missing, or it never sees a change.
     await new Promise((r) => setTimeout(r, 500))
+    const before = changed.length
     fs.writeFileSync(path.join(c.home, 'config.json'), JSON.stringify({ version: 1, servers: [memoryServer(c.home)] }))
-    await until(() => changed.length > 0)
+    await until(() => changed.length > before && c.gw.live.server('memory') !== undefined)
     expect(all).toContain('servers.changed')
     expect(c.gw.live.server('memory')).toBeDefined()
+    const sessions = events(c.svc, 'sessions.changed')
+    c.gw.emit('sessions', [{ id: 's1', server: 'memory', client: 'agent', startedAt: 1, held: 0 }])
+    expect(sessions).toEqual([[{ id: 's1', server: 'memory', client: 'agent', startedAt: 1, held: 0 }]])
   })
 })

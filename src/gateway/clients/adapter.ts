@@ -113,12 +113,19 @@ export interface ClientAdapter {
   readonly format: 'json' | 'toml' | 'yaml'
   /** Every file this client may read, user and project scopes (existing or not). */
   configFiles(env: ClientEnv, dirs: DirLister): ConfigLocation[]
+  /** The config files of this client that exist (no duplicates): the client is set up here. */
+  detect(env: ClientEnv, dirs: DirLister): ConfigLocation[]
   /** Parses a file's text; throws ClientConfigError (MALFORMED) naming the line and column. */
   parse(text: string, file: string): unknown
   /** The MCP server entries in a file's text. */
   read(text: string, location: ConfigLocation): ClientServerEntry[]
   /** The text with each target rewritten to run the shim; checked to parse and to change nothing else. */
-  wrap(text: string, targets: readonly WrapTarget[], shim: ShimCommand, location: ConfigLocation): string
+  wrap(
+    text: string,
+    targets: readonly WrapTarget[],
+    shim: ShimCommand,
+    location: ConfigLocation,
+  ): string
   /** The text with the recorded entries put back as they were; checked like wrap. */
   restore(text: string, records: readonly EntryRecord[], location: ConfigLocation): RestoreResult
 }

@@ -16,14 +16,21 @@ export const claudeCode: ClientAdapter = jsonClient({
   configFiles(env) {
     const p = pathFor(env)
     const dir = env.vars.CLAUDE_CONFIG_DIR || env.home
-    return [userFile('claude-code', p.join(dir, '.claude.json')), ...projectFiles('claude-code', env, '.mcp.json')]
+    return [
+      userFile('claude-code', p.join(dir, '.claude.json')),
+      ...projectFiles('claude-code', env, '.mcp.json'),
+    ]
   },
   serverMaps(root, location) {
     if (location.scope === 'project') return [{ path: ['mcpServers'], scope: 'project' }]
     const projects = member(root, 'projects')?.node
     const local =
       projects?.type === 'object'
-        ? projects.props.map((p) => ({ path: ['projects', p.key, 'mcpServers'], scope: 'local' as const, project: p.key }))
+        ? projects.props.map((p) => ({
+            path: ['projects', p.key, 'mcpServers'],
+            scope: 'local' as const,
+            project: p.key,
+          }))
         : []
     return [{ path: ['mcpServers'], scope: 'user' }, ...local]
   },

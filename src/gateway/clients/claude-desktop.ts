@@ -17,7 +17,13 @@ export const claudeDesktop: ClientAdapter = jsonClient({
   dialect: 'json',
   configFiles(env, dirs) {
     const p = pathFor(env)
-    if (env.platform === 'darwin') return [userFile('claude-desktop', p.join(env.home, 'Library', 'Application Support', 'Claude', FILE))]
+    if (env.platform === 'darwin')
+      return [
+        userFile(
+          'claude-desktop',
+          p.join(env.home, 'Library', 'Application Support', 'Claude', FILE),
+        ),
+      ]
     if (env.platform === 'win32') {
       // The MSIX package reads a virtualised copy; the package id suffix varies, so glob it.
       const packages = p.join(env.localAppData, 'Packages')
@@ -25,7 +31,9 @@ export const claudeDesktop: ClientAdapter = jsonClient({
         .list(packages)
         .filter((d) => d.startsWith('Claude_'))
         .sort()
-        .map((d) => userFile('claude-desktop', p.join(packages, d, 'LocalCache', 'Roaming', 'Claude', FILE)))
+        .map((d) =>
+          userFile('claude-desktop', p.join(packages, d, 'LocalCache', 'Roaming', 'Claude', FILE)),
+        )
       return [...msix, userFile('claude-desktop', p.join(env.appData, 'Claude', FILE))]
     }
     return [userFile('claude-desktop', p.join(env.xdgConfig, 'Claude', FILE))]

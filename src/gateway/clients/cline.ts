@@ -17,7 +17,18 @@ export const cline: ClientAdapter = jsonClient({
   configFiles(env) {
     const p = pathFor(env)
     return EDITORS.map((editor) =>
-      userFile('cline', p.join(appSupportDir(env), editor, 'User', 'globalStorage', 'saoudrizwan.claude-dev', 'settings', 'cline_mcp_settings.json')),
+      userFile(
+        'cline',
+        p.join(
+          appSupportDir(env),
+          editor,
+          'User',
+          'globalStorage',
+          'saoudrizwan.claude-dev',
+          'settings',
+          'cline_mcp_settings.json',
+        ),
+      ),
     )
   },
 })

@@ -10,8 +10,23 @@ import { defineClient, type WrappedCommand } from './define-client'
 import { ClientConfigError } from './errors'
 import { pathFor, projectFiles, userFile } from './locations'
 import { shimServer } from './shim-command'
-import { applyEdits, detectEol, entryEdit, indentOf, previousBreak, type TextEdit } from './text-edit'
-import { hasPrefix, samePath, scanToml, tomlKey, tomlString, type TomlPair, type TomlScan } from './toml-scan'
+import {
+  applyEdits,
+  detectEol,
+  entryEdit,
+  indentOf,
+  previousBreak,
+  type TextEdit,
+} from './text-edit'
+import {
+  hasPrefix,
+  samePath,
+  scanToml,
+  tomlKey,
+  tomlString,
+  type TomlPair,
+  type TomlScan,
+} from './toml-scan'
 
 const ROOT = 'mcp_servers'
 
@@ -20,7 +35,10 @@ function parse(text: string, file: string): Record<string, unknown> {
     return parseToml(text) as Record<string, unknown>
   } catch (err) {
     const where = err instanceof TomlError ? `:${err.line}:${err.column}` : ''
-    const why = ((err as Error).message.split('\n')[0] ?? '').replace(/^Invalid TOML document: /, '')
+    const why = ((err as Error).message.split('\n')[0] ?? '').replace(
+      /^Invalid TOML document: /,
+      '',
+    )
     throw new ClientConfigError(
       `${file}${where}: ${why}. Codex cannot read the file like this either: fix it (or put back a backup) and run again; nothing was changed.`,
       'MALFORMED',
@@ -35,23 +53,47 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** The entry's layout in the text and its range, or why it cannot be edited. */
-function layout(scan: TomlScan, name: string): { range: { start: number; end: number }; unsupported?: string } {
+function layout(
+  scan: TomlScan,
+  name: string,
+): { range: { start: number; end: number }; unsupported?: string } {
   const base = [ROOT, name]
   const headers = scan.headers.filter((h) => hasPrefix(h.path, base))
   const own = scan.pairs.filter((p) => p.parent === -1 && hasPrefix(p.path, base))
   const inline = own.find((p) => samePath(p.path, base))
   if (inline) return { range: { start: inline.keyStart, end: inline.lineEnd } }
-  const items = [...headers.map((h) => ({ start: h.start, end: h.lineEnd })), ...own.map((p) => ({ start: p.keyStart, end: p.lineEnd }))]
-  if (items.length === 0) return { range: { start: 0, end: 0 }, unsupported: 'it is not written as a [mcp_servers.<name>] table' }
+  const items = [
+    ...headers.map((h) => ({ start: h.start, end: h.lineEnd })),
+    ...own.map((p) => ({ start: p.keyStart, end: p.lineEnd })),
+  ]
+  if (items.length === 0)
+    return {
+      range: { start: 0, end: 0 },
+      unsupported: 'it is not written as a [mcp_servers.<name>] table',
+    }
   const start = Math.min(...items.map((x) => x.start))
   const end = Math.max(...items.map((x) => x.end))
   const foreign =
     scan.headers.some((h) => !hasPrefix(h.path, base) && h.start > start && h.start < end) ||
-    scan.pairs.some((p) => p.parent === -1 && !hasPrefix(p.path, base) && p.keyStart > start && p.keyStart < end)
-  if (foreign) return { range: { start, end }, unsupported: 'its keys are spread between other tables; move them into one [mcp_servers.<name>] table' }
+    scan.pairs.some(
+      (p) => p.parent === -1 && !hasPrefix(p.path, base) && p.keyStart > start && p.keyStart < end,
+    )
+  if (foreign)
+    return {
+      range: { start, end },
+      unsupported:
+        'its keys are spread between other tables; move them into one [mcp_servers.<name>] table',
+    }
   const first = headers.find((h) => h.start === start)
-  if (headers.length > 0 && (!first || !samePath(first.path, base)) && !own.some((p) => p.keyStart === start)) {
-    return { range: { start, end }, unsupported: `its [${ROOT}.${name}.…] tables come before [${ROOT}.${name}]; put that table first` }
+  if (
+    headers.length > 0 &&
+    (!first || !samePath(first.path, base)) &&
+    !own.some((p) => p.keyStart === start)
+  ) {
+    return {
+      range: { start, end },
+      unsupported: `its [${ROOT}.${name}.…] tables come before [${ROOT}.${name}]; put that table first`,
+    }
   }
   return { range: { start, end } }
 }
@@ -65,18 +107,29 @@ function entries(text: string, location: ConfigLocation): ClientServerEntry[] {
   for (const [name, value] of Object.entries(servers)) {
     if (!isRecord(value)) continue
     const command = typeof value.command === 'string' ? value.command : undefined
-    const args = Array.isArray(value.args) ? value.args.filter((a): a is string => typeof a === 'string') : []
+    const args = Array.isArray(value.args)
+      ? value.args.filter((a): a is string => typeof a === 'string')
+      : []
     const env: Record<string, string> = {}
-    if (isRecord(value.env)) for (const [k, v] of Object.entries(value.env)) if (typeof v === 'string') env[k] = v
+    if (isRecord(value.env))
+      for (const [k, v] of Object.entries(value.env)) if (typeof v === 'string') env[k] = v
     const url = typeof value.url === 'string' ? value.url : undefined
     const transport = url !== undefined && command === undefined ? 'http' : 'stdio'
     const { range, unsupported: layoutProblem } = layout(scan, name)
     let unsupported = layoutProblem
-    if (!unsupported && transport === 'stdio' && command === undefined) unsupported = 'it has no command'
-    if (!unsupported && value.args !== undefined && (!Array.isArray(value.args) || args.length !== value.args.length)) unsupported = '"args" is not a list of strings'
+    if (!unsupported && transport === 'stdio' && command === undefined)
+      unsupported = 'it has no command'
+    if (
+      !unsupported &&
+      value.args !== undefined &&
+      (!Array.isArray(value.args) || args.length !== value.args.length)
+    )
+      unsupported = '"args" is not a list of strings'
     const notes: string[] = []
     if (Array.isArray(value.env_vars) && value.env_vars.length) {
-      notes.push(`env_vars (${value.env_vars.join(', ')}) are passed from Codex's environment: once wrapped they reach the shim, not the server; add them to the Airlock server (airlock servers add --env)`)
+      notes.push(
+        `env_vars (${value.env_vars.join(', ')}) are passed from Codex's environment: once wrapped they reach the shim, not the server; add them to the Airlock server (airlock servers add --env)`,
+      )
     }
     const wrappedServer = transport === 'stdio' ? shimServer(command, args) : undefined
     out.push({
@@ -102,7 +155,10 @@ function entries(text: string, location: ConfigLocation): ClientServerEntry[] {
   return out
 }
 
-function findPair(text: string, path: readonly string[]): { scan: TomlScan; pair: TomlPair | undefined } {
+function findPair(
+  text: string,
+  path: readonly string[],
+): { scan: TomlScan; pair: TomlPair | undefined } {
   const scan = scanToml(text)
   return { scan, pair: scan.pairs.find((p) => samePath(p.path, path)) }
 }
@@ -113,22 +169,47 @@ function removePair(text: string, scan: TomlScan, pair: TomlPair): string {
     const brk = previousBreak(text, pair.keyStart)
     return applyEdits(text, [{ start: brk < 0 ? pair.keyStart : brk, end: pair.lineEnd, text: '' }])
   }
-  const siblings = scan.pairs.filter((p) => p.parent === pair.parent && p.path.length === pair.path.length).sort((a, b) => a.keyStart - b.keyStart)
+  const siblings = scan.pairs
+    .filter((p) => p.parent === pair.parent && p.path.length === pair.path.length)
+    .sort((a, b) => a.keyStart - b.keyStart)
   const k = siblings.indexOf(pair)
   const next = siblings[k + 1]
   const prev = siblings[k - 1]
   if (next) return applyEdits(text, [{ start: pair.keyStart, end: next.keyStart, text: '' }])
   if (prev) return applyEdits(text, [{ start: prev.valueEnd, end: pair.valueEnd, text: '' }])
-  return applyEdits(text, [{ start: pair.keyStart, end: pair.comma !== undefined ? pair.comma + 1 : pair.valueEnd, text: '' }])
+  return applyEdits(text, [
+    {
+      start: pair.keyStart,
+      end: pair.comma !== undefined ? pair.comma + 1 : pair.valueEnd,
+      text: '',
+    },
+  ])
 }
 
 /** Inserts `key = value` after `anchor`: a new line at the top level, `, key = value` in an inline table. */
-function insertAfter(text: string, anchor: TomlPair, key: string, value: string, eol: string): string {
-  if (anchor.parent !== -1) return applyEdits(text, [{ start: anchor.valueEnd, end: anchor.valueEnd, text: `, ${key} = ${value}` }])
+function insertAfter(
+  text: string,
+  anchor: TomlPair,
+  key: string,
+  value: string,
+  eol: string,
+): string {
+  if (anchor.parent !== -1)
+    return applyEdits(text, [
+      { start: anchor.valueEnd, end: anchor.valueEnd, text: `, ${key} = ${value}` },
+    ])
   const written = text.slice(anchor.keyStart, anchor.keyEnd)
   const last = anchor.path[anchor.path.length - 1] ?? ''
-  const prefix = written.endsWith(last) ? written.slice(0, written.length - last.length) : written.replace(/("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)$/, '')
-  return applyEdits(text, [{ start: anchor.lineEnd, end: anchor.lineEnd, text: `${eol}${indentOf(text, anchor.keyStart)}${prefix}${key} = ${value}` }])
+  const prefix = written.endsWith(last)
+    ? written.slice(0, written.length - last.length)
+    : written.replace(/("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)$/, '')
+  return applyEdits(text, [
+    {
+      start: anchor.lineEnd,
+      end: anchor.lineEnd,
+      text: `${eol}${indentOf(text, anchor.keyStart)}${prefix}${key} = ${value}`,
+    },
+  ])
 }
 
 function wrapEdits(text: string, entry: ClientServerEntry, wrapped: WrappedCommand): TextEdit[] {
@@ -152,14 +233,20 @@ function wrapEdits(text: string, entry: ClientServerEntry, wrapped: WrappedComma
       const header = scan.headers.find((h) => hasPrefix(h.path, [...base, key]))
       if (header) {
         // A [mcp_servers.<name>.env] table: from the end of the content above it to its last pair.
-        const inside = scan.pairs.filter((p) => p.parent === -1 && hasPrefix(p.path, header.path) && p.keyStart > header.start)
+        const inside = scan.pairs.filter(
+          (p) => p.parent === -1 && hasPrefix(p.path, header.path) && p.keyStart > header.start,
+        )
         const end = Math.max(header.lineEnd, ...inside.map((p) => p.lineEnd))
         let start = header.start
         while (start > 0 && /\s/.test(t[start - 1] ?? '')) start--
         t = applyEdits(t, [{ start, end, text: '' }])
         continue
       }
-      const pair = scan.pairs.find((p) => hasPrefix(p.path, [...base, key]) && (p.parent === -1 || samePath(p.path, [...base, key])))
+      const pair = scan.pairs.find(
+        (p) =>
+          hasPrefix(p.path, [...base, key]) &&
+          (p.parent === -1 || samePath(p.path, [...base, key])),
+      )
       if (!pair) return
       t = removePair(t, scan, pair)
     }
@@ -168,7 +255,9 @@ function wrapEdits(text: string, entry: ClientServerEntry, wrapped: WrappedComma
   set('args', array, 'command')
   remove('env')
   if (wrapped.env) {
-    const inline = `{ ${Object.entries(wrapped.env).map(([k, v]) => `${tomlKey(k)} = ${tomlString(v)}`).join(', ')} }`
+    const inline = `{ ${Object.entries(wrapped.env)
+      .map(([k, v]) => `${tomlKey(k)} = ${tomlString(v)}`)
+      .join(', ')} }`
     set('env', inline, 'args')
   }
   remove('cwd')
@@ -183,7 +272,10 @@ export const codex: ClientAdapter = defineClient({
   configFiles(env) {
     const p = pathFor(env)
     const home = env.vars.CODEX_HOME || p.join(env.home, '.codex')
-    return [userFile('codex', p.join(home, 'config.toml')), ...projectFiles('codex', env, '.codex', 'config.toml')]
+    return [
+      userFile('codex', p.join(home, 'config.toml')),
+      ...projectFiles('codex', env, '.codex', 'config.toml'),
+    ]
   },
   parse,
   entries,

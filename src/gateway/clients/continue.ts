@@ -4,13 +4,41 @@
  * `{ name, type, command, args, env, cwd, url }`. Edited in place through the `yaml` package's
  * source ranges, so comments, quoting and layout stay; `${{ secrets.X }}` stays as written.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml'
-import type { ClientAdapter, ClientEnv, ClientServerEntry, ConfigLocation, DirLister, Transport } from './adapter'
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  parseDocument,
+  visit,
+  type Document,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml'
+import type {
+  ClientAdapter,
+  ClientEnv,
+  ClientServerEntry,
+  ConfigLocation,
+  DirLister,
+  Transport,
+} from './adapter'
 import { defineClient, type WrappedCommand } from './define-client'
 import { ClientConfigError } from './errors'
 import { pathFor, userFile } from './locations'
 import { shimServer } from './shim-command'
-import { applyEdits, detectEol, entryEdit, lineStartOf, previousBreak, startsLine, trimEnd, type TextEdit } from './text-edit'
+import {
+  applyEdits,
+  detectEol,
+  entryEdit,
+  lineStartOf,
+  previousBreak,
+  startsLine,
+  trimEnd,
+  type TextEdit,
+} from './text-edit'
 
 const LIST = 'mcpServers'
 
@@ -71,17 +99,31 @@ function entries(text: string, location: ConfigLocation): ClientServerEntry[] {
     if (!isMap(node) || !isRecord(value) || !node.range) return
     const name = typeof value.name === 'string' ? value.name : `#${i + 1}`
     const command = typeof value.command === 'string' ? value.command : undefined
-    const args = Array.isArray(value.args) ? value.args.filter((a): a is string => typeof a === 'string') : []
+    const args = Array.isArray(value.args)
+      ? value.args.filter((a): a is string => typeof a === 'string')
+      : []
     const env: Record<string, string> = {}
-    if (isRecord(value.env)) for (const [k, v] of Object.entries(value.env)) if (typeof v === 'string') env[k] = v
+    if (isRecord(value.env))
+      for (const [k, v] of Object.entries(value.env)) if (typeof v === 'string') env[k] = v
     const url = typeof value.url === 'string' ? value.url : undefined
     const type = typeof value.type === 'string' ? value.type : undefined
-    const transport: Transport = type === 'sse' ? 'sse' : type === 'streamable-http' || type === 'http' ? 'http' : type === undefined && url !== undefined ? 'http' : 'stdio'
+    const transport: Transport =
+      type === 'sse'
+        ? 'sse'
+        : type === 'streamable-http' || type === 'http'
+          ? 'http'
+          : type === undefined && url !== undefined
+            ? 'http'
+            : 'stdio'
     let unsupported: string | undefined
     if (value.uses !== undefined) unsupported = 'it refers to a Continue Hub block (uses:)'
     else if (usesAliases(node)) unsupported = 'it uses YAML anchors or aliases'
     else if (transport === 'stdio' && command === undefined) unsupported = 'it has no command'
-    else if (value.args !== undefined && (!Array.isArray(value.args) || args.length !== value.args.length)) unsupported = '"args" is not a list of strings'
+    else if (
+      value.args !== undefined &&
+      (!Array.isArray(value.args) || args.length !== value.args.length)
+    )
+      unsupported = '"args" is not a list of strings'
     const wrappedServer = transport === 'stdio' ? shimServer(command, args) : undefined
     out.push({
       key: [LIST, name],
@@ -141,19 +183,29 @@ function wrapEdits(text: string, entry: ClientServerEntry, wrapped: WrappedComma
   let t = text
   const flowArray = `[${wrapped.args.map((a) => JSON.stringify(a)).join(', ')}]`
 
-  const replaceValue = (pair: Pair<Node, Node | null>, render: (v: Node | null) => string): void => {
+  const replaceValue = (
+    pair: Pair<Node, Node | null>,
+    render: (v: Node | null) => string,
+  ): void => {
     const v = pair.value
     const start = v?.range ? v.range[0] : pairEnd(t, pair)
     const lead = v?.range ? '' : ' '
     t = applyEdits(t, [{ start, end: pairEnd(t, pair), text: lead + render(v) }])
   }
-  const set = (key: string, render: (v: Node | null) => string, flowText: string, after: string): void => {
+  const set = (
+    key: string,
+    render: (v: Node | null) => string,
+    flowText: string,
+    after: string,
+  ): void => {
     const found = find(t, item, key)
     if (found.pair) return replaceValue(found.pair, render)
     const anchor = find(t, item, after).pair
     if (!anchor?.key.range) throw new Error(`internal: no "${after}" to insert "${key}" after`)
     const at = pairEnd(t, anchor)
-    const text = found.map.flow ? `, ${key}: ${flowText}` : `${eol}${columnPad(t, anchor.key.range[0])}${key}: ${flowText}`
+    const text = found.map.flow
+      ? `, ${key}: ${flowText}`
+      : `${eol}${columnPad(t, anchor.key.range[0])}${key}: ${flowText}`
     t = applyEdits(t, [{ start: at, end: at, text }])
   }
   const remove = (key: string): void => {
@@ -165,7 +217,8 @@ function wrapEdits(text: string, entry: ClientServerEntry, wrapped: WrappedComma
     if (map.flow) {
       const next = pairs[index + 1]
       const prev = pairs[index - 1]
-      if (next?.key.range) t = applyEdits(t, [{ start: keyStart, end: next.key.range[0], text: '' }])
+      if (next?.key.range)
+        t = applyEdits(t, [{ start: keyStart, end: next.key.range[0], text: '' }])
       else if (prev) t = applyEdits(t, [{ start: pairEnd(t, prev), end, text: '' }])
       else t = applyEdits(t, [{ start: keyStart, end, text: '' }])
     } else if (startsLine(t, keyStart)) {
@@ -192,20 +245,33 @@ function wrapEdits(text: string, entry: ClientServerEntry, wrapped: WrappedComma
   remove('env')
   const env = wrapped.env
   if (env) {
-    const flow = `{ ${Object.entries(env).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', ')} }`
+    const flow = `{ ${Object.entries(env)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`)
+      .join(', ')} }`
     set('env', () => flow, flow, 'args')
   }
   remove('cwd')
   return [entryEdit(text, t, entry.range)]
 }
 
-function blockFiles(dirs: DirLister, dir: string, env: ClientEnv, scope: 'user' | 'project', project?: string): ConfigLocation[] {
+function blockFiles(
+  dirs: DirLister,
+  dir: string,
+  env: ClientEnv,
+  scope: 'user' | 'project',
+  project?: string,
+): ConfigLocation[] {
   const p = pathFor(env)
   return dirs
     .list(dir)
     .filter((f) => /\.ya?ml$/i.test(f))
     .sort()
-    .map((f) => ({ client: 'continue', file: p.join(dir, f), scope, ...(project ? { project } : {}) }))
+    .map((f) => ({
+      client: 'continue',
+      file: p.join(dir, f),
+      scope,
+      ...(project ? { project } : {}),
+    }))
 }
 
 /** The Continue adapter. */
@@ -219,7 +285,9 @@ export const continueDev: ClientAdapter = defineClient({
     return [
       userFile('continue', p.join(home, 'config.yaml')),
       ...blockFiles(dirs, p.join(home, 'mcpServers'), env, 'user'),
-      ...env.projects.flatMap((project) => blockFiles(dirs, p.join(project, '.continue', 'mcpServers'), env, 'project', project)),
+      ...env.projects.flatMap((project) =>
+        blockFiles(dirs, p.join(project, '.continue', 'mcpServers'), env, 'project', project),
+      ),
     ]
   },
   parse,

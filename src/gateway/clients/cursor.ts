@@ -11,5 +11,8 @@ export const cursor: ClientAdapter = jsonClient({
   id: 'cursor',
   displayName: 'Cursor',
   dialect: 'jsonc',
-  configFiles: (env) => [userFile('cursor', pathFor(env).join(env.home, '.cursor', 'mcp.json')), ...projectFiles('cursor', env, '.cursor', 'mcp.json')],
+  configFiles: (env) => [
+    userFile('cursor', pathFor(env).join(env.home, '.cursor', 'mcp.json')),
+    ...projectFiles('cursor', env, '.cursor', 'mcp.json'),
+  ],
 })

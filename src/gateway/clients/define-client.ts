@@ -50,6 +50,7 @@ export function defineClient(spec: ClientSpec): ClientAdapter {
     displayName: spec.displayName,
     format: spec.format,
     configFiles: (env, dirs) => spec.configFiles(env, dirs),
+    detect: (env, dirs) => detect(spec.configFiles(env, dirs), dirs),
     parse: (text, file) => spec.parse(text, file),
     read: (text, location) => spec.entries(text, location),
     wrap: (text, targets, shim, location) => wrapChecked(spec, text, targets, shim, location),
@@ -57,15 +58,37 @@ export function defineClient(spec: ClientSpec): ClientAdapter {
   }
 }
 
-function wrapChecked(spec: ClientSpec, text: string, targets: readonly WrapTarget[], shim: ShimCommand, location: ConfigLocation): string {
+function detect(locations: readonly ConfigLocation[], dirs: DirLister): ConfigLocation[] {
+  const seen = new Set<string>()
+  return locations.filter((l) => {
+    if (seen.has(l.file)) return false
+    seen.add(l.file)
+    const sep = Math.max(l.file.lastIndexOf('/'), l.file.lastIndexOf('\\'))
+    return dirs.list(l.file.slice(0, Math.max(sep, 1))).includes(l.file.slice(sep + 1))
+  })
+}
+
+function wrapChecked(
+  spec: ClientSpec,
+  text: string,
+  targets: readonly WrapTarget[],
+  shim: ShimCommand,
+  location: ConfigLocation,
+): string {
   const file = location.file
   const before = spec.parse(text, file)
   const edits: TextEdit[] = []
   for (const { entry, server } of targets) {
     if (entry.transport !== 'stdio' || entry.wrapped || entry.unsupported) {
-      throw new Error(`internal: entry "${entry.name}" of ${file} cannot be wrapped (${entry.unsupported ?? entry.transport})`)
+      throw new Error(
+        `internal: entry "${entry.name}" of ${file} cannot be wrapped (${entry.unsupported ?? entry.transport})`,
+      )
     }
-    const wrapped: WrappedCommand = { command: shim.node, args: shimArgs(shim, server), ...(shim.env && Object.keys(shim.env).length ? { env: shim.env } : {}) }
+    const wrapped: WrappedCommand = {
+      command: shim.node,
+      args: shimArgs(shim, server),
+      ...(shim.env && Object.keys(shim.env).length ? { env: shim.env } : {}),
+    }
     for (const e of spec.wrapEdits(text, entry, wrapped)) {
       if (e.start < entry.range.start || e.end > entry.range.end) {
         throw new Error(`internal: an edit of "${entry.name}" in ${file} reaches outside the entry`)
@@ -75,20 +98,40 @@ function wrapChecked(spec: ClientSpec, text: string, targets: readonly WrapTarge
   }
   const after = applyEdits(text, edits)
   const afterDoc = accept(spec, text, after, file, 'wrapping')
-  mustOnlyChange(before, afterDoc, targets.map((t) => t.entry.path), file, 'wrapping')
+  mustOnlyChange(
+    before,
+    afterDoc,
+    targets.map((t) => t.entry.path),
+    file,
+    'wrapping',
+  )
   const now = new Map(spec.entries(after, location).map((e) => [e.key.join('\u0000'), e]))
   for (const { entry, server } of targets) {
     const got = now.get(entry.key.join('\u0000'))
     if (!got || !got.wrapped || got.wrappedServer !== server || got.command !== shim.node) {
-      refuseWrite(file, 'wrapping', `entry "${entry.name}" would not run "airlock connect ${server}"`)
+      refuseWrite(
+        file,
+        'wrapping',
+        `entry "${entry.name}" would not run "airlock connect ${server}"`,
+      )
     }
     const lost = changedKeys(entry.value, got.value, spec.movedKeys)
-    if (lost.length) refuseWrite(file, 'wrapping', `entry "${entry.name}" would change its ${lost.map((k) => `"${k}"`).join(', ')}`)
+    if (lost.length)
+      refuseWrite(
+        file,
+        'wrapping',
+        `entry "${entry.name}" would change its ${lost.map((k) => `"${k}"`).join(', ')}`,
+      )
   }
   return after
 }
 
-function restoreChecked(spec: ClientSpec, text: string, records: readonly EntryRecord[], location: ConfigLocation): RestoreResult {
+function restoreChecked(
+  spec: ClientSpec,
+  text: string,
+  records: readonly EntryRecord[],
+  location: ConfigLocation,
+): RestoreResult {
   const file = location.file
   const before = spec.parse(text, file)
   const current = new Map(spec.entries(text, location).map((e) => [e.key.join('\u0000'), e]))
@@ -112,7 +155,13 @@ function restoreChecked(spec: ClientSpec, text: string, records: readonly EntryR
   return { text: after, restored, missing }
 }
 
-function accept(spec: ClientSpec, before: string, after: string, file: string, doing: string): unknown {
+function accept(
+  spec: ClientSpec,
+  before: string,
+  after: string,
+  file: string,
+  doing: string,
+): unknown {
   let doc: unknown
   try {
     doc = spec.parse(after, file)
@@ -132,10 +181,17 @@ function refuseWrite(file: string, doing: string, why: string): never {
   )
 }
 
-function mustOnlyChange(before: unknown, after: unknown, paths: readonly (string | number)[][], file: string, doing: string): void {
+function mustOnlyChange(
+  before: unknown,
+  after: unknown,
+  paths: readonly (string | number)[][],
+  file: string,
+  doing: string,
+): void {
   let expected = clone(before)
   for (const p of paths) expected = setAt(expected, p, getAt(after, p))
-  if (!sameValue(expected, after)) refuseWrite(file, doing, 'would change something outside the server entries it touches')
+  if (!sameValue(expected, after))
+    refuseWrite(file, doing, 'would change something outside the server entries it touches')
 }
 
 /** Keys (other than `moved`) whose values differ between two entry objects. */
@@ -153,15 +209,24 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true
   if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]))
+    return (
+      Array.isArray(a) &&
+      Array.isArray(b) &&
+      a.length === b.length &&
+      a.every((x, i) => sameValue(x, b[i]))
+    )
   }
   if (isPlain(a) && isPlain(b)) {
     const ka = Object.keys(a)
     const kb = Object.keys(b)
-    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameValue(a[k], b[k]))
+    return (
+      ka.length === kb.length &&
+      ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameValue(a[k], b[k]))
+    )
   }
   if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) && Number.isNaN(b)
-  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) return String(a) === String(b)
+  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null)
+    return String(a) === String(b)
   return false
 }
 
@@ -175,7 +240,13 @@ function clone(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(clone)
   if (isPlain(v)) {
     const out: Record<string, unknown> = {}
-    for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: clone(v[k]), enumerable: true, writable: true, configurable: true })
+    for (const k of Object.keys(v))
+      Object.defineProperty(out, k, {
+        value: clone(v[k]),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
     return out
   }
   return v
@@ -196,6 +267,11 @@ function setAt(doc: unknown, path: readonly (string | number)[], value: unknown)
   const [k, ...rest] = path as [string | number, ...(string | number)[]]
   if (typeof doc !== 'object' || doc === null) return doc
   const holder = doc as Record<string | number, unknown>
-  Object.defineProperty(holder, k, { value: setAt(holder[k], rest, value), enumerable: true, writable: true, configurable: true })
+  Object.defineProperty(holder, k, {
+    value: setAt(holder[k], rest, value),
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  })
   return doc
 }

@@ -24,7 +24,10 @@ function editScript(a: string[], b: string[]): Op[] {
   for (let d = 0; d <= max && !done; d++) {
     trace.push(v.slice())
     for (let k = -d; k <= d; k += 2) {
-      let x = k === -d || (k !== d && (v[offset + k - 1] ?? 0) < (v[offset + k + 1] ?? 0)) ? (v[offset + k + 1] ?? 0) : (v[offset + k - 1] ?? 0) + 1
+      let x =
+        k === -d || (k !== d && (v[offset + k - 1] ?? 0) < (v[offset + k + 1] ?? 0))
+          ? (v[offset + k + 1] ?? 0)
+          : (v[offset + k - 1] ?? 0) + 1
       let y = x - k
       while (x < n && y < m && a[x] === b[y]) {
         x++
@@ -43,7 +46,8 @@ function editScript(a: string[], b: string[]): Op[] {
   for (let d = trace.length - 1; d >= 0; d--) {
     const vd = trace[d] as Int32Array
     const k = x - y
-    const prevK = k === -d || (k !== d && (vd[offset + k - 1] ?? 0) < (vd[offset + k + 1] ?? 0)) ? k + 1 : k - 1
+    const prevK =
+      k === -d || (k !== d && (vd[offset + k - 1] ?? 0) < (vd[offset + k + 1] ?? 0)) ? k + 1 : k - 1
     const prevX = vd[offset + prevK] ?? 0
     const prevY = prevX - prevK
     while (x > prevX && y > prevY) {
@@ -60,7 +64,13 @@ function editScript(a: string[], b: string[]): Op[] {
 }
 
 /** The unified diff of two texts with `context` lines around changes; '' when they are equal. */
-export function unifiedDiff(before: string, after: string, fromLabel: string, toLabel: string, context = 3): string {
+export function unifiedDiff(
+  before: string,
+  after: string,
+  fromLabel: string,
+  toLabel: string,
+  context = 3,
+): string {
   if (before === after) return ''
   const ops = editScript(splitLines(before), splitLines(after))
   const out: string[] = [`--- ${fromLabel}`, `+++ ${toLabel}`]
@@ -85,7 +95,8 @@ export function unifiedDiff(before: string, after: string, fromLabel: string, to
     const hunk = ops.slice(start, stop)
     const aLen = hunk.filter((o) => o.kind !== '+').length
     const bLen = hunk.filter((o) => o.kind !== '-').length
-    const span = (line: number, len: number): string => (len === 1 ? `${line}` : `${len ? line : line - 1},${len}`)
+    const span = (line: number, len: number): string =>
+      len === 1 ? `${line}` : `${len ? line : line - 1},${len}`
     out.push(`@@ -${span(aLine, aLen)} +${span(bLine, bLen)} @@`)
     for (const o of hunk) out.push(o.kind + o.line)
     i = stop

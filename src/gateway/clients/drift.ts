@@ -38,7 +38,8 @@ export function nodeWatchPort(): WatchPort {
   return {
     watch(file, intervalMs, onChange) {
       const listener = (curr: fs.Stats, prev: fs.Stats): void => {
-        if (curr.mtimeMs !== prev.mtimeMs || curr.size !== prev.size || curr.ino !== prev.ino) onChange()
+        if (curr.mtimeMs !== prev.mtimeMs || curr.size !== prev.size || curr.ino !== prev.ino)
+          onChange()
       }
       fs.watchFile(file, { interval: intervalMs, persistent: false }, listener)
       return () => fs.unwatchFile(file, listener)
@@ -54,7 +55,11 @@ export function nodeWatchPort(): WatchPort {
 }
 
 /** The wrapped files of every client, from the manifests in `<home>/backups/`. Damaged manifests are skipped. */
-export function wrappedFiles(clientFs: ClientFs, home: string, adapters: readonly ClientAdapter[]): WrappedFile[] {
+export function wrappedFiles(
+  clientFs: ClientFs,
+  home: string,
+  adapters: readonly ClientAdapter[],
+): WrappedFile[] {
   const out: WrappedFile[] = []
   for (const a of adapters) {
     let manifest
@@ -65,7 +70,12 @@ export function wrappedFiles(clientFs: ClientFs, home: string, adapters: readonl
     }
     for (const f of manifest.files) {
       out.push({
-        location: { client: a.id, file: f.file, scope: f.scope, ...(f.project ? { project: f.project } : {}) },
+        location: {
+          client: a.id,
+          file: f.file,
+          scope: f.scope,
+          ...(f.project ? { project: f.project } : {}),
+        },
         entries: f.entries.map((e) => ({ key: e.key, name: e.name, server: e.server })),
       })
     }
@@ -74,7 +84,11 @@ export function wrappedFiles(clientFs: ClientFs, home: string, adapters: readonl
 }
 
 /** The protection of each wrapped entry of `file` given its current text (undefined: the file is gone). */
-export function checkWrappedFile(adapter: ClientAdapter, file: WrappedFile, text: string | undefined): DriftEvent[] {
+export function checkWrappedFile(
+  adapter: ClientAdapter,
+  file: WrappedFile,
+  text: string | undefined,
+): DriftEvent[] {
   let current: Map<string, { wrapped: boolean; wrappedServer?: string }> = new Map()
   if (text !== undefined) {
     try {
@@ -127,7 +141,9 @@ export class DriftWatcher {
 
   /** Re-checks one file (or all) now; reports changes; returns the current status. */
   check(file?: string): DriftEvent[] {
-    return this.files.filter((f) => file === undefined || f.location.file === file).flatMap((f) => this.checkOne(f))
+    return this.files
+      .filter((f) => file === undefined || f.location.file === file)
+      .flatMap((f) => this.checkOne(f))
   }
 
   /** Replaces the watched set (after a wrap or a restore); new entries are checked as on start. */
@@ -158,7 +174,11 @@ export class DriftWatcher {
       }
     }
     for (const file of wanted) {
-      if (!this.stops.has(file)) this.stops.set(file, this.port.watch(file, this.opts.intervalMs ?? 2000, () => void this.check(file)))
+      if (!this.stops.has(file))
+        this.stops.set(
+          file,
+          this.port.watch(file, this.opts.intervalMs ?? 2000, () => void this.check(file)),
+        )
     }
   }
 

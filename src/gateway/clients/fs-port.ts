@@ -39,7 +39,12 @@ export function nodeClientFs(): ClientFs {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code
         if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
-        throw new ClientConfigError(`${file}: cannot read (${code ?? (err as Error).message}); check its permissions and run again`, 'UNREADABLE', file, { cause: err })
+        throw new ClientConfigError(
+          `${file}: cannot read (${code ?? (err as Error).message}); check its permissions and run again`,
+          'UNREADABLE',
+          file,
+          { cause: err },
+        )
       }
     },
     stat(file) {
@@ -68,7 +73,10 @@ export function nodeClientFs(): ClientFs {
         // a new file: write where it was named
       }
       const dir = path.dirname(target)
-      const tmp = path.join(dir, `.${path.basename(target)}.airlock-${process.pid}-${randomBytes(4).toString('hex')}.tmp`)
+      const tmp = path.join(
+        dir,
+        `.${path.basename(target)}.airlock-${process.pid}-${randomBytes(4).toString('hex')}.tmp`,
+      )
       let owner: fs.Stats | undefined
       try {
         owner = fs.statSync(target)
@@ -84,7 +92,12 @@ export function nodeClientFs(): ClientFs {
           fs.closeSync(fd)
         }
         fs.chmodSync(tmp, mode)
-        if (owner && typeof process.getuid === 'function' && process.getuid() === 0 && (owner.uid !== 0 || owner.gid !== 0)) {
+        if (
+          owner &&
+          typeof process.getuid === 'function' &&
+          process.getuid() === 0 &&
+          (owner.uid !== 0 || owner.gid !== 0)
+        ) {
           // Run with sudo: keep the file the user's.
           fs.chownSync(tmp, owner.uid, owner.gid)
         }
@@ -96,7 +109,12 @@ export function nodeClientFs(): ClientFs {
           // never created
         }
         const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message
-        throw new ClientConfigError(`${file}: cannot write (${code}); check that you may write to ${dir}, then run again; the file is unchanged`, 'UNWRITABLE', file, { cause: err })
+        throw new ClientConfigError(
+          `${file}: cannot write (${code}); check that you may write to ${dir}, then run again; the file is unchanged`,
+          'UNWRITABLE',
+          file,
+          { cause: err },
+        )
       }
     },
     mkdirp(dir, mode) {

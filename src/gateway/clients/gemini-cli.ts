@@ -12,6 +12,9 @@ export const geminiCli: ClientAdapter = jsonClient({
   id: 'gemini-cli',
   displayName: 'Gemini CLI',
   dialect: 'json-comments',
-  configFiles: (env) => [userFile('gemini-cli', pathFor(env).join(env.home, '.gemini', 'settings.json')), ...projectFiles('gemini-cli', env, '.gemini', 'settings.json')],
+  configFiles: (env) => [
+    userFile('gemini-cli', pathFor(env).join(env.home, '.gemini', 'settings.json')),
+    ...projectFiles('gemini-cli', env, '.gemini', 'settings.json'),
+  ],
   urlTransport: (key) => (key === 'httpUrl' ? 'http' : 'sse'),
 })

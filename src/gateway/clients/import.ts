@@ -32,15 +32,22 @@ export function airlockName(name: string): string {
 
 /** Whether two servers start the same process (command, args, env, cwd). */
 export function sameServer(a: ServerConfig, b: ServerConfig): boolean {
-  const env = (s: ServerConfig): string => JSON.stringify(Object.entries(s.env).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
-  return a.command === b.command && JSON.stringify(a.args) === JSON.stringify(b.args) && env(a) === env(b) && (a.cwd ?? '') === (b.cwd ?? '')
+  const env = (s: ServerConfig): string =>
+    JSON.stringify(Object.entries(s.env).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+  return (
+    a.command === b.command &&
+    JSON.stringify(a.args) === JSON.stringify(b.args) &&
+    env(a) === env(b) &&
+    (a.cwd ?? '') === (b.cwd ?? '')
+  )
 }
 
 /** The Airlock server config for a stdio entry (not yet named uniquely). */
 export function serverFromEntry(entry: ClientServerEntry, name: string): ServerConfig {
   let cwd = entry.cwd
   // Project-scoped entries run in their project directory; a relative cwd is relative to it.
-  if (entry.project && (cwd === undefined || (!path.isAbsolute(cwd) && !cwd.startsWith('$')))) cwd = cwd ? path.resolve(entry.project, cwd) : entry.project
+  if (entry.project && (cwd === undefined || (!path.isAbsolute(cwd) && !cwd.startsWith('$'))))
+    cwd = cwd ? path.resolve(entry.project, cwd) : entry.project
   return {
     name,
     command: entry.command ?? '',
@@ -56,7 +63,11 @@ export function serverFromEntry(entry: ClientServerEntry, name: string): ServerC
  * Names and configs for the entries of `client`, given the servers already configured. Entries
  * are named in order; later entries see the names earlier ones took.
  */
-export function importServers(entries: readonly ClientServerEntry[], client: string, existing: readonly ServerConfig[]): ImportedServer[] {
+export function importServers(
+  entries: readonly ClientServerEntry[],
+  client: string,
+  existing: readonly ServerConfig[],
+): ImportedServer[] {
   const taken = [...existing]
   const out: ImportedServer[] = []
   for (const entry of entries) {
@@ -65,7 +76,10 @@ export function importServers(entries: readonly ClientServerEntry[], client: str
     let chosen: ServerConfig | undefined
     let reuse = false
     for (let n = 0; n < 1000 && !chosen; n++) {
-      const name = n === 0 ? base : airlockName(`${client}-${base}`.slice(0, n === 1 ? 64 : 60) + (n === 1 ? '' : `-${n}`))
+      const name =
+        n === 0
+          ? base
+          : airlockName(`${client}-${base}`.slice(0, n === 1 ? 64 : 60) + (n === 1 ? '' : `-${n}`))
       const other = taken.find((s) => s.name === name)
       if (!other) chosen = { ...candidate, name }
       else if (sameServer(other, { ...candidate, name })) {
@@ -76,7 +90,12 @@ export function importServers(entries: readonly ClientServerEntry[], client: str
     if (!chosen) throw new Error(`internal: no free Airlock name for "${entry.name}"`)
     if (!reuse) taken.push(chosen)
     const warnings = [...entry.notes]
-    const marks = placeholders([entry.command, ...entry.args, ...Object.values(entry.env), entry.cwd])
+    const marks = placeholders([
+      entry.command,
+      ...entry.args,
+      ...Object.values(entry.env),
+      entry.cwd,
+    ])
     if (marks.length) {
       warnings.push(
         `${marks.join(', ')} ${marks.length === 1 ? 'is' : 'are'} filled in by the client when it starts a server; Airlock passes ${marks.length === 1 ? 'it' : 'them'} to "${chosen.name}" as written. Put the real value in Airlock's config if the server needs it (airlock servers remove ${chosen.name}, then airlock servers add ${chosen.name} --env K=V … -- <command>).`,

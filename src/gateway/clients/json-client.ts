@@ -4,11 +4,24 @@
  * URL. One builder; each adapter says where its files are, its JSON dialect, and where the
  * server maps sit in the document.
  */
-import type { ClientAdapter, ClientEnv, ClientServerEntry, ConfigLocation, DirLister, Transport } from './adapter'
+import type {
+  ClientAdapter,
+  ClientEnv,
+  ClientServerEntry,
+  ConfigLocation,
+  DirLister,
+  Transport,
+} from './adapter'
 import { defineClient, type WrappedCommand } from './define-client'
 import { ClientConfigError, lineColumn } from './errors'
 import { objectAt, removeMember, renderJson, setMember } from './json-edit'
-import { isStrictJson, JsonSyntaxError, parseJsonTree, type JsonDialect, type JsonNode } from './jsonc'
+import {
+  isStrictJson,
+  JsonSyntaxError,
+  parseJsonTree,
+  type JsonDialect,
+  type JsonNode,
+} from './jsonc'
 import { shimServer } from './shim-command'
 import { detectEol, lineStartOf, type TextEdit } from './text-edit'
 
@@ -53,7 +66,11 @@ export function jsonClient(o: JsonClientOptions): ClientAdapter {
       )
     }
     if (tree.type !== 'object') {
-      throw new ClientConfigError(`${file}: expected a JSON object at the top, found ${tree.type}; fix the file and run again; nothing was changed.`, 'MALFORMED', file)
+      throw new ClientConfigError(
+        `${file}: expected a JSON object at the top, found ${tree.type}; fix the file and run again; nothing was changed.`,
+        'MALFORMED',
+        file,
+      )
     }
     return tree
   }
@@ -73,7 +90,9 @@ export function jsonClient(o: JsonClientOptions): ClientAdapter {
           path: [...map.path, prop.key],
           name: prop.key,
           scope: map.scope ?? location.scope,
-          ...(map.project ?? location.project ? { project: map.project ?? location.project } : {}),
+          ...((map.project ?? location.project)
+            ? { project: map.project ?? location.project }
+            : {}),
           range: { start: prop.node.start, end: prop.node.end },
           value: prop.node.value,
           ...describe(prop.node.value, o),
@@ -93,40 +112,73 @@ export function jsonClient(o: JsonClientOptions): ClientAdapter {
     movedKeys: ['command', 'args', 'env', 'cwd'],
     wrapEdits: (text, entry, wrapped) => wrapEntry(text, entry, wrapped),
     refuse: (before, after) =>
-      o.dialect !== 'json' && isStrictJson(before) && !isStrictJson(after) ? 'would no longer be plain JSON' : undefined,
+      o.dialect !== 'json' && isStrictJson(before) && !isStrictJson(after)
+        ? 'would no longer be plain JSON'
+        : undefined,
   })
 }
 
-type Described = Pick<ClientServerEntry, 'transport' | 'command' | 'args' | 'env' | 'cwd' | 'url' | 'wrapped' | 'wrappedServer' | 'unsupported' | 'notes'>
+type Described = Pick<
+  ClientServerEntry,
+  | 'transport'
+  | 'command'
+  | 'args'
+  | 'env'
+  | 'cwd'
+  | 'url'
+  | 'wrapped'
+  | 'wrappedServer'
+  | 'unsupported'
+  | 'notes'
+>
 
 function describe(value: Record<string, unknown>, o: JsonClientOptions): Described {
   const notes: string[] = []
   const nested = isRecord(value.command) ? value.command : undefined
   const source = nested ?? value
-  const command = typeof (nested ? nested.path : value.command) === 'string' ? ((nested ? nested.path : value.command) as string) : undefined
+  const command =
+    typeof (nested ? nested.path : value.command) === 'string'
+      ? ((nested ? nested.path : value.command) as string)
+      : undefined
   const argsRaw = source.args
   const envRaw = source.env
-  const args = Array.isArray(argsRaw) ? argsRaw.filter((a): a is string => typeof a === 'string') : []
+  const args = Array.isArray(argsRaw)
+    ? argsRaw.filter((a): a is string => typeof a === 'string')
+    : []
   const env: Record<string, string> = {}
-  if (isRecord(envRaw)) for (const [k, v] of Object.entries(envRaw)) if (typeof v === 'string') env[k] = v
+  if (isRecord(envRaw))
+    for (const [k, v] of Object.entries(envRaw)) if (typeof v === 'string') env[k] = v
   const cwd = typeof value.cwd === 'string' ? value.cwd : undefined
 
-  const declared = [value.type, value.transport, value.transportType].find((t): t is string => typeof t === 'string')
+  const declared = [value.type, value.transport, value.transportType].find(
+    (t): t is string => typeof t === 'string',
+  )
   const urlKey = URL_KEYS.find((k) => typeof value[k] === 'string')
   const url = urlKey ? (value[urlKey] as string) : undefined
   let transport: Transport = 'stdio'
   const kind = declared?.toLowerCase().replace(/[-_]/g, '')
   if (kind === 'sse') transport = 'sse'
   else if (kind === 'http' || kind === 'streamablehttp') transport = 'http'
-  else if (kind !== 'stdio' && urlKey && url !== undefined) transport = o.urlTransport?.(urlKey, url) ?? (urlKey === 'httpUrl' ? 'http' : /\/sse\/?(\?.*)?$/.test(url) ? 'sse' : 'http')
+  else if (kind !== 'stdio' && urlKey && url !== undefined)
+    transport =
+      o.urlTransport?.(urlKey, url) ??
+      (urlKey === 'httpUrl' ? 'http' : /\/sse\/?(\?.*)?$/.test(url) ? 'sse' : 'http')
 
   let unsupported = o.unsupported?.(value)
   if (!unsupported && transport === 'stdio') {
     if (command === undefined) unsupported = 'it has no command (it is managed elsewhere)'
-    else if (argsRaw !== undefined && (!Array.isArray(argsRaw) || args.length !== argsRaw.length)) unsupported = '"args" is not a list of strings'
-    else if (envRaw !== undefined && (!isRecord(envRaw) || Object.keys(env).length !== Object.keys(envRaw).length)) unsupported = '"env" is not a map of strings'
+    else if (argsRaw !== undefined && (!Array.isArray(argsRaw) || args.length !== argsRaw.length))
+      unsupported = '"args" is not a list of strings'
+    else if (
+      envRaw !== undefined &&
+      (!isRecord(envRaw) || Object.keys(env).length !== Object.keys(envRaw).length)
+    )
+      unsupported = '"env" is not a map of strings'
   }
-  if (typeof value.envFile === 'string') notes.push(`its envFile ${value.envFile} is not imported: add those variables to the Airlock server (airlock servers add --env)`)
+  if (typeof value.envFile === 'string')
+    notes.push(
+      `its envFile ${value.envFile} is not imported: add those variables to the Airlock server (airlock servers add --env)`,
+    )
   const wrappedServer = transport === 'stdio' ? shimServer(command, args) : undefined
   return {
     transport,
@@ -155,9 +207,18 @@ function wrapEntry(text: string, entry: ClientServerEntry, wrapped: WrappedComma
   const cmdKey = nested ? 'path' : 'command'
   let sub = pad + text.slice(start, end)
   sub = setMember(sub, at, cmdKey, () => JSON.stringify(wrapped.command), [], eol)
-  sub = setMember(sub, at, 'args', (like, t) => renderJson(t, wrapped.args, eol, like), [cmdKey], eol)
+  sub = setMember(
+    sub,
+    at,
+    'args',
+    (like, t) => renderJson(t, wrapped.args, eol, like),
+    [cmdKey],
+    eol,
+  )
   const env = wrapped.env
-  sub = env ? setMember(sub, at, 'env', (like, t) => renderJson(t, env, eol, like), ['args', cmdKey], eol) : removeMember(sub, at, 'env')
+  sub = env
+    ? setMember(sub, at, 'env', (like, t) => renderJson(t, env, eol, like), ['args', cmdKey], eol)
+    : removeMember(sub, at, 'env')
   if (nested) sub = removeMember(sub, [], 'env')
   sub = removeMember(sub, [], 'cwd')
   return [{ start, end, text: sub.slice(pad.length) }]

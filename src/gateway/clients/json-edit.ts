@@ -5,7 +5,14 @@
  * the file did not already use). Each operation re-parses, so operations compose.
  */
 import { member, parseJsonTree, type JsonNode, type JsonObjectNode } from './jsonc'
-import { applyEdits, indentOf, lineEndOf, previousBreak, startsLine, type TextEdit } from './text-edit'
+import {
+  applyEdits,
+  indentOf,
+  lineEndOf,
+  previousBreak,
+  startsLine,
+  type TextEdit,
+} from './text-edit'
 
 /** The object node at `path` (member keys from the root). */
 export function objectAt(root: JsonNode, path: readonly string[]): JsonObjectNode | undefined {
@@ -29,7 +36,12 @@ export function isMultiline(text: string, node: { start: number; end: number }):
  * Renders a string array or string record as JSON text shaped like `like`: one item per line
  * when `like` spans lines (indented as its first item, closed as its last line), else inline.
  */
-export function renderJson(text: string, value: readonly string[] | Record<string, string>, eol: string, like?: JsonNode): string {
+export function renderJson(
+  text: string,
+  value: readonly string[] | Record<string, string>,
+  eol: string,
+  like?: JsonNode,
+): string {
   const parts = Array.isArray(value)
     ? value.map((v) => JSON.stringify(v))
     : Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`)
@@ -37,10 +49,14 @@ export function renderJson(text: string, value: readonly string[] | Record<strin
   if (like && isMultiline(text, like) && (like.type === 'array' || like.type === 'object')) {
     const first = like.type === 'array' ? like.items[0]?.node.start : like.props[0]?.keyStart
     const closeIndent = indentOf(text, like.end - 1)
-    const itemIndent = first !== undefined && startsLine(text, first) ? indentOf(text, first) : `${closeIndent}  `
+    const itemIndent =
+      first !== undefined && startsLine(text, first) ? indentOf(text, first) : `${closeIndent}  `
     if (parts.length === 0) return `${open}${close}`
     // Keep a trailing comma where the file used one (JSONC).
-    const trailing = (like.type === 'array' ? like.items.at(-1)?.comma : like.props.at(-1)?.comma) !== undefined ? ',' : ''
+    const trailing =
+      (like.type === 'array' ? like.items.at(-1)?.comma : like.props.at(-1)?.comma) !== undefined
+        ? ','
+        : ''
     return `${open}${eol}${parts.map((p) => itemIndent + p).join(`,${eol}`)}${trailing}${eol}${closeIndent}${close}`
   }
   if (Array.isArray(value)) return `[${parts.join(', ')}]`
@@ -58,18 +74,26 @@ export function setMember(
 ): string {
   const obj = mustObject(text, path)
   const existing = member(obj, key)
-  if (existing) return applyEdits(text, [{ start: existing.node.start, end: existing.node.end, text: render(existing.node, text) }])
-  const anchor = after.map((k) => member(obj, k)).find((p) => p !== undefined) ?? obj.props[obj.props.length - 1]
+  if (existing)
+    return applyEdits(text, [
+      { start: existing.node.start, end: existing.node.end, text: render(existing.node, text) },
+    ])
+  const anchor =
+    after.map((k) => member(obj, k)).find((p) => p !== undefined) ?? obj.props[obj.props.length - 1]
   const newMember = `${JSON.stringify(key)}: ${render(undefined, text)}`
   if (!anchor) {
     return applyEdits(text, [{ start: obj.start + 1, end: obj.end - 1, text: ` ${newMember} ` }])
   }
   if (!startsLine(text, anchor.keyStart) || !isMultiline(text, obj)) {
-    return applyEdits(text, [{ start: anchor.node.end, end: anchor.node.end, text: `, ${newMember}` }])
+    return applyEdits(text, [
+      { start: anchor.node.end, end: anchor.node.end, text: `, ${newMember}` },
+    ])
   }
   const indent = indentOf(text, anchor.keyStart)
   if (anchor.comma !== undefined) {
-    const at = restIsBlank(text, anchor.comma + 1) ? lineEndOf(text, anchor.comma + 1) : anchor.comma + 1
+    const at = restIsBlank(text, anchor.comma + 1)
+      ? lineEndOf(text, anchor.comma + 1)
+      : anchor.comma + 1
     return applyEdits(text, [{ start: at, end: at, text: `${eol}${indent}${newMember},` }])
   }
   const edits: TextEdit[] = [{ start: anchor.node.end, end: anchor.node.end, text: ',' }]
@@ -98,8 +122,13 @@ function removeAt(text: string, obj: JsonObjectNode, i: number): string {
   if (startsLine(text, p.keyStart) && restIsBlank(text, contentEnd)) {
     // The member has its own line(s): remove them with the line break before them.
     const brk = previousBreak(text, p.keyStart)
-    edits.push({ start: brk < obj.start ? p.keyStart : brk, end: lineEndOf(text, contentEnd), text: '' })
-    if (p.comma === undefined && prev?.comma !== undefined) edits.push({ start: prev.comma, end: prev.comma + 1, text: '' })
+    edits.push({
+      start: brk < obj.start ? p.keyStart : brk,
+      end: lineEndOf(text, contentEnd),
+      text: '',
+    })
+    if (p.comma === undefined && prev?.comma !== undefined)
+      edits.push({ start: prev.comma, end: prev.comma + 1, text: '' })
   } else if (next) {
     edits.push({ start: p.keyStart, end: next.keyStart, text: '' })
   } else if (prev) {

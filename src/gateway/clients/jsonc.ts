@@ -111,7 +111,8 @@ class Parser {
     if (this.pos >= this.text.length) this.fail('the file is empty; expected a JSON object')
     const node = this.value(0)
     this.skip()
-    if (this.pos < this.text.length) this.fail(`unexpected ${this.describe()} after the end of the document`)
+    if (this.pos < this.text.length)
+      this.fail(`unexpected ${this.describe()} after the end of the document`)
     return node
   }
 
@@ -133,7 +134,8 @@ class Parser {
       if (c === 32 || c === 9 || c === 10 || c === 13) {
         this.pos++
       } else if (c === 47 /* / */ && (t[this.pos + 1] === '/' || t[this.pos + 1] === '*')) {
-        if (!this.comments) this.fail('comments are not allowed in this file (the client reads it as strict JSON)')
+        if (!this.comments)
+          this.fail('comments are not allowed in this file (the client reads it as strict JSON)')
         if (t[this.pos + 1] === '/') {
           const nl = t.indexOf('\n', this.pos)
           this.pos = nl < 0 ? t.length : nl
@@ -180,25 +182,33 @@ class Parser {
     const value: Record<string, unknown> = {}
     this.skip()
     while (this.text[this.pos] !== '}') {
-      if (this.text[this.pos] !== '"') this.fail(`expected a "quoted" property name or "}", found ${this.describe()}`)
+      if (this.text[this.pos] !== '"')
+        this.fail(`expected a "quoted" property name or "}", found ${this.describe()}`)
       const keyStart = this.pos
       const key = this.string()
       const keyEnd = this.pos
       this.skip()
-      if (this.text[this.pos] !== ':') this.fail(`expected ":" after "${key}", found ${this.describe()}`)
+      if (this.text[this.pos] !== ':')
+        this.fail(`expected ":" after "${key}", found ${this.describe()}`)
       this.pos++
       this.skip()
       const node = this.value(depth + 1)
       const prop: JsonProperty = { key, keyStart, keyEnd, node }
       props.push(prop)
       // defineProperty: a "__proto__" key is an own property, as with JSON.parse.
-      Object.defineProperty(value, key, { value: node.value, enumerable: true, writable: true, configurable: true })
+      Object.defineProperty(value, key, {
+        value: node.value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
       this.skip()
       if (this.text[this.pos] === ',') {
         prop.comma = this.pos
         this.pos++
         this.skip()
-        if (this.text[this.pos] === '}' && !this.trailingCommas) this.fail('trailing comma before "}" (the client does not allow it)', prop.comma)
+        if (this.text[this.pos] === '}' && !this.trailingCommas)
+          this.fail('trailing comma before "}" (the client does not allow it)', prop.comma)
       } else if (this.text[this.pos] !== '}') {
         this.fail(`expected "," or "}" after the value of "${key}", found ${this.describe()}`)
       }
@@ -221,7 +231,8 @@ class Parser {
         item.comma = this.pos
         this.pos++
         this.skip()
-        if (this.text[this.pos] === ']' && !this.trailingCommas) this.fail('trailing comma before "]" (the client does not allow it)', item.comma)
+        if (this.text[this.pos] === ']' && !this.trailingCommas)
+          this.fail('trailing comma before "]" (the client does not allow it)', item.comma)
       } else if (this.text[this.pos] !== ']') {
         this.fail(`expected "," or "]" in the array, found ${this.describe()}`)
       }
@@ -244,11 +255,23 @@ class Parser {
         this.pos++
         return out
       }
-      if (c < 0x20) this.fail('a control character (such as a raw newline or tab) inside a string; write it as \\n or \\t')
+      if (c < 0x20)
+        this.fail(
+          'a control character (such as a raw newline or tab) inside a string; write it as \\n or \\t',
+        )
       if (c === 92 /* \ */) {
         out += t.slice(chunk, this.pos)
         const e = t[this.pos + 1]
-        const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }
+        const simple: Record<string, string> = {
+          '"': '"',
+          '\\': '\\',
+          '/': '/',
+          b: '\b',
+          f: '\f',
+          n: '\n',
+          r: '\r',
+          t: '\t',
+        }
         if (e !== undefined && e in simple) {
           out += simple[e]
           this.pos += 2
@@ -266,7 +289,9 @@ class Parser {
   }
 
   private number(): JsonScalarNode {
-    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(this.text.slice(this.pos, this.pos + 400))
+    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(
+      this.text.slice(this.pos, this.pos + 400),
+    )
     if (!m) return this.fail(`expected a number, found ${this.describe()}`)
     const start = this.pos
     this.pos += m[0].length

@@ -22,7 +22,9 @@ export function appSupportDir(env: ClientEnv): string {
 /** VS Code's `User` directories: Code, Code - Insiders, VSCodium. */
 export function vscodeUserDirs(env: ClientEnv): string[] {
   const p = pathFor(env)
-  return ['Code', 'Code - Insiders', 'VSCodium'].map((name) => p.join(appSupportDir(env), name, 'User'))
+  return ['Code', 'Code - Insiders', 'VSCodium'].map((name) =>
+    p.join(appSupportDir(env), name, 'User'),
+  )
 }
 
 /** A user-scope location. */
@@ -31,7 +33,16 @@ export function userFile(client: string, file: string): ConfigLocation {
 }
 
 /** The project-scope locations `<project>/<relative>` for each project directory. */
-export function projectFiles(client: string, env: ClientEnv, ...relative: string[]): ConfigLocation[] {
+export function projectFiles(
+  client: string,
+  env: ClientEnv,
+  ...relative: string[]
+): ConfigLocation[] {
   const p = pathFor(env)
-  return env.projects.map((project) => ({ client, file: p.join(project, ...relative), scope: 'project' as const, project }))
+  return env.projects.map((project) => ({
+    client,
+    file: p.join(project, ...relative),
+    scope: 'project' as const,
+    project,
+  }))
 }

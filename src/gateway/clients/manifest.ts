@@ -87,13 +87,21 @@ export function writeManifest(fs: ClientFs, home: string, manifest: ClientManife
 }
 
 /** Copies `bytes` of `file` into the client's backup directory under a timestamped name; returns its path. */
-export function writeBackup(fs: ClientFs, home: string, client: string, file: string, bytes: Buffer, now: Date): string {
+export function writeBackup(
+  fs: ClientFs,
+  home: string,
+  client: string,
+  file: string,
+  bytes: Buffer,
+  now: Date,
+): string {
   const dir = backupDir(home, client)
   fs.mkdirp(dir, 0o700)
   const stamp = now.toISOString().replace(/[:.]/g, '-')
   const tag = sha256(file).slice(0, 8)
   let name = `${stamp}-${tag}-${path.basename(file)}`
-  for (let n = 2; fs.read(path.join(dir, name)) !== undefined; n++) name = `${stamp}-${tag}-${n}-${path.basename(file)}`
+  for (let n = 2; fs.read(path.join(dir, name)) !== undefined; n++)
+    name = `${stamp}-${tag}-${n}-${path.basename(file)}`
   const backup = path.join(dir, name)
   fs.writeAtomic(backup, bytes, 0o600)
   return backup

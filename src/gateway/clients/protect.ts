@@ -7,12 +7,27 @@
  */
 import type { Config, ServerConfig } from '../../shared/config'
 import { ConfigError, updateConfig } from '../config-store'
-import type { ClientAdapter, ClientEnv, ClientServerEntry, ConfigLocation, EntryRecord, ShimCommand, WrapTarget } from './adapter'
+import type {
+  ClientAdapter,
+  ClientEnv,
+  ClientServerEntry,
+  ConfigLocation,
+  EntryRecord,
+  ShimCommand,
+  WrapTarget,
+} from './adapter'
 import { unifiedDiff } from './diff'
 import { ClientConfigError } from './errors'
 import type { ClientFs } from './fs-port'
 import { importServers, sameServer, type ImportedServer } from './import'
-import { readManifest, sha256, writeBackup, writeManifest, type ClientManifest, type FileRecord } from './manifest'
+import {
+  readManifest,
+  sha256,
+  writeBackup,
+  writeManifest,
+  type ClientManifest,
+  type FileRecord,
+} from './manifest'
 
 /** What the client tools work with. */
 export interface ClientsContext {
@@ -95,7 +110,11 @@ export interface RestorePlan {
 export function adapterFor(ctx: ClientsContext, id: string): ClientAdapter {
   const adapter = ctx.adapters.find((a) => a.id === id.toLowerCase())
   if (!adapter) {
-    throw new ClientConfigError(`unknown client "${id}"; known clients: ${ctx.adapters.map((a) => a.id).join(', ')}`, 'NOT_FOUND', '')
+    throw new ClientConfigError(
+      `unknown client "${id}"; known clients: ${ctx.adapters.map((a) => a.id).join(', ')}`,
+      'NOT_FOUND',
+      '',
+    )
   }
   return adapter
 }
@@ -103,26 +122,50 @@ export function adapterFor(ctx: ClientsContext, id: string): ClientAdapter {
 function decode(file: string, bytes: Buffer): string {
   const text = bytes.toString('utf8')
   if (!Buffer.from(text, 'utf8').equals(bytes)) {
-    throw new ClientConfigError(`${file}: not UTF-8 text; Airlock only edits UTF-8 files. Save it as UTF-8 and run again; nothing was changed.`, 'MALFORMED', file)
+    throw new ClientConfigError(
+      `${file}: not UTF-8 text; Airlock only edits UTF-8 files. Save it as UTF-8 and run again; nothing was changed.`,
+      'MALFORMED',
+      file,
+    )
   }
   return text
 }
 
 function asConfigError(err: unknown, file: string): ClientConfigError {
   if (err instanceof ClientConfigError) return err
-  return new ClientConfigError(`${file}: ${(err as Error).message}`, 'UNREADABLE', file, { cause: err })
+  return new ClientConfigError(`${file}: ${(err as Error).message}`, 'UNREADABLE', file, {
+    cause: err,
+  })
 }
 
-function status(entry: ClientServerEntry, drifted: boolean, config: Config | undefined): EntryStatus {
+function status(
+  entry: ClientServerEntry,
+  drifted: boolean,
+  config: Config | undefined,
+): EntryStatus {
   if (entry.wrapped) {
     const known = config === undefined || config.servers.some((s) => s.name === entry.wrappedServer)
     return known
       ? { entry, protected: true }
-      : { entry, protected: true, problem: `runs "airlock connect ${entry.wrappedServer ?? ''}", which is not configured in Airlock` }
+      : {
+          entry,
+          protected: true,
+          problem: `runs "airlock connect ${entry.wrappedServer ?? ''}", which is not configured in Airlock`,
+        }
   }
-  if (entry.transport !== 'stdio') return { entry, protected: false, problem: `${entry.transport.toUpperCase()} endpoint: the client connects to it directly` }
-  if (entry.unsupported) return { entry, protected: false, problem: `cannot wrap: ${entry.unsupported}` }
-  return { entry, protected: false, problem: drifted ? 'rewritten since it was wrapped (drift): wrap it again' : 'not wrapped' }
+  if (entry.transport !== 'stdio')
+    return {
+      entry,
+      protected: false,
+      problem: `${entry.transport.toUpperCase()} endpoint: the client connects to it directly`,
+    }
+  if (entry.unsupported)
+    return { entry, protected: false, problem: `cannot wrap: ${entry.unsupported}` }
+  return {
+    entry,
+    protected: false,
+    problem: drifted ? 'rewritten since it was wrapped (drift): wrap it again' : 'not wrapped',
+  }
 }
 
 /** The existing config files of the clients (all, or `clientId`) with their entries and protection. */
@@ -136,7 +179,7 @@ export function scanClients(ctx: ClientsContext, clientId?: string, config?: Con
     } catch {
       manifest = undefined
     }
-    for (const location of client.configFiles(ctx.env, ctx.fs)) {
+    for (const location of client.detect(ctx.env, ctx.fs)) {
       let bytes: Buffer | undefined
       try {
         bytes = ctx.fs.read(location.file)
@@ -144,7 +187,11 @@ export function scanClients(ctx: ClientsContext, clientId?: string, config?: Con
         const entries = client.read(decode(location.file, bytes), location)
         const record = manifest?.files.find((f) => f.file === location.file)
         const wrappedKeys = new Set(record?.entries.map((e) => e.key.join('\u0000')))
-        out.push({ client, location, entries: entries.map((e) => status(e, wrappedKeys.has(e.key.join('\u0000')), config)) })
+        out.push({
+          client,
+          location,
+          entries: entries.map((e) => status(e, wrappedKeys.has(e.key.join('\u0000')), config)),
+        })
       } catch (err) {
         if (bytes === undefined && !(err instanceof ClientConfigError)) throw err
         out.push({ client, location, entries: [], error: asConfigError(err, location.file) })
@@ -164,7 +211,7 @@ export function planWrap(
   const plan: WrapPlan = { client, files: [], imports: [], skipped: [], errors: [] }
   const wanted = opts.servers && opts.servers.length ? new Set(opts.servers) : undefined
   const seen = new Set<string>()
-  for (const location of client.configFiles(ctx.env, ctx.fs)) {
+  for (const location of client.detect(ctx.env, ctx.fs)) {
     try {
       const before = ctx.fs.read(location.file)
       if (!before) continue
@@ -173,9 +220,13 @@ export function planWrap(
       const candidates: ClientServerEntry[] = []
       for (const entry of entries) {
         seen.add(entry.name)
-        const skip = (reason: string): void => void plan.skipped.push({ location, name: entry.name, reason })
+        const skip = (reason: string): void =>
+          void plan.skipped.push({ location, name: entry.name, reason })
         if (entry.wrapped) skip(`already protected (airlock connect ${entry.wrappedServer ?? ''})`)
-        else if (entry.transport !== 'stdio') skip(`${entry.transport.toUpperCase()} endpoint: not protected (Airlock wraps stdio servers)`)
+        else if (entry.transport !== 'stdio')
+          skip(
+            `${entry.transport.toUpperCase()} endpoint: not protected (Airlock wraps stdio servers)`,
+          )
         else if (entry.unsupported) skip(`cannot wrap: ${entry.unsupported}`)
         else candidates.push(entry)
       }
@@ -205,7 +256,14 @@ export function planWrap(
     }
   }
   for (const name of wanted ?? []) {
-    if (!seen.has(name)) plan.errors.push(new ClientConfigError(`no server named "${name}" in ${client.displayName}'s config files; "airlock clients" lists them`, 'NOT_FOUND', ''))
+    if (!seen.has(name))
+      plan.errors.push(
+        new ClientConfigError(
+          `no server named "${name}" in ${client.displayName}'s config files; "airlock clients" lists them`,
+          'NOT_FOUND',
+          '',
+        ),
+      )
   }
   return plan
 }
@@ -220,7 +278,11 @@ export function newServers(plan: WrapPlan): ServerConfig[] {
  * backup, records it in the manifest, and writes the new text atomically with the same mode.
  * A file that changed since the plan is left alone (reported in the result's errors).
  */
-export function applyWrap(ctx: ClientsContext, plan: WrapPlan, configFile: string): { written: string[]; errors: ClientConfigError[] } {
+export function applyWrap(
+  ctx: ClientsContext,
+  plan: WrapPlan,
+  configFile: string,
+): { written: string[]; errors: ClientConfigError[] } {
   const now = ctx.now?.() ?? new Date()
   const add = newServers(plan)
   if (add.length && plan.files.length) {
@@ -230,7 +292,10 @@ export function applyWrap(ctx: ClientsContext, plan: WrapPlan, configFile: strin
         const other = servers.find((o) => o.name === s.name)
         if (!other) servers.push(s)
         else if (!sameServer(other, s)) {
-          throw new ConfigError(`${configFile}: a server named "${s.name}" was added while wrapping; run the command again`, 'CONFIG_CONFLICT')
+          throw new ConfigError(
+            `${configFile}: a server named "${s.name}" was added while wrapping; run the command again`,
+            'CONFIG_CONFLICT',
+          )
         }
       }
       return { ...config, servers }
@@ -252,11 +317,19 @@ export function applyWrap(ctx: ClientsContext, plan: WrapPlan, configFile: strin
       const backup = writeBackup(ctx.fs, ctx.home, plan.client.id, file, current, now)
       const manifest = readManifest(ctx.fs, ctx.home, plan.client.id)
       const previous = structuredClone(manifest)
-      const afterEntries = new Map(plan.client.read(f.after, f.location).map((e) => [e.key.join('\u0000'), e]))
+      const afterEntries = new Map(
+        plan.client.read(f.after, f.location).map((e) => [e.key.join('\u0000'), e]),
+      )
       const text = f.before.toString('utf8')
       const records: EntryRecord[] = f.targets.map(({ entry, server }) => {
         const now = afterEntries.get(entry.key.join('\u0000'))
-        return { key: entry.key, name: entry.name, server, original: text.slice(entry.range.start, entry.range.end), wrapped: now ? f.after.slice(now.range.start, now.range.end) : '' }
+        return {
+          key: entry.key,
+          name: entry.name,
+          server,
+          original: text.slice(entry.range.start, entry.range.end),
+          wrapped: now ? f.after.slice(now.range.start, now.range.end) : '',
+        }
       })
       const hashBefore = sha256(current)
       const hashAfter = sha256(Buffer.from(f.after, 'utf8'))
@@ -301,11 +374,20 @@ export function applyWrap(ctx: ClientsContext, plan: WrapPlan, configFile: strin
 }
 
 function locationOf(client: ClientAdapter, rec: FileRecord): ConfigLocation {
-  return { client: client.id, file: rec.file, scope: rec.scope, ...(rec.project ? { project: rec.project } : {}) }
+  return {
+    client: client.id,
+    file: rec.file,
+    scope: rec.scope,
+    ...(rec.project ? { project: rec.project } : {}),
+  }
 }
 
 /** Plans restoring a client's wrapped entries (all, or those named in `servers`); writes nothing. */
-export function planRestore(ctx: ClientsContext, clientId: string, opts: { servers?: readonly string[] } = {}): RestorePlan {
+export function planRestore(
+  ctx: ClientsContext,
+  clientId: string,
+  opts: { servers?: readonly string[] } = {},
+): RestorePlan {
   const client = adapterFor(ctx, clientId)
   const plan: RestorePlan = { client, files: [], gone: [], errors: [] }
   const manifest = readManifest(ctx.fs, ctx.home, client.id)
@@ -337,7 +419,8 @@ export function planRestore(ctx: ClientsContext, clientId: string, opts: { serve
           note = `the backup ${record.backup} is missing or changed, so the entries were put back one by one`
         }
       } else if (sha256(before) !== record.wrappedHash) {
-        note = 'the file changed since it was wrapped: only the wrapped entries were put back, its other changes were kept'
+        note =
+          'the file changed since it was wrapped: only the wrapped entries were put back, its other changes were kept'
       }
       if (!after) {
         const result = client.restore(text, records, location)
@@ -346,7 +429,11 @@ export function planRestore(ctx: ClientsContext, clientId: string, opts: { serve
         missing = result.missing
       }
       if (!after.equals(before) && !ctx.fs.writable(file)) {
-        throw new ClientConfigError(`${file}: read-only; Airlock leaves read-only files alone. Make it writable (chmod u+w "${file}") and run the restore again.`, 'READ_ONLY', file)
+        throw new ClientConfigError(
+          `${file}: read-only; Airlock leaves read-only files alone. Make it writable (chmod u+w "${file}") and run the restore again.`,
+          'READ_ONLY',
+          file,
+        )
       }
       plan.files.push({
         record,
@@ -372,7 +459,10 @@ export function planRestore(ctx: ClientsContext, clientId: string, opts: { serve
  * same-mode write, and the manifest updated (restored entries dropped; a file with none left
  * dropped). Airlock's config keeps the imported servers.
  */
-export function applyRestore(ctx: ClientsContext, plan: RestorePlan): { written: string[]; errors: ClientConfigError[] } {
+export function applyRestore(
+  ctx: ClientsContext,
+  plan: RestorePlan,
+): { written: string[]; errors: ClientConfigError[] } {
   const now = ctx.now?.() ?? new Date()
   const written: string[] = []
   const errors: ClientConfigError[] = []
@@ -384,7 +474,11 @@ export function applyRestore(ctx: ClientsContext, plan: RestorePlan): { written:
     try {
       const current = ctx.fs.read(file)
       if (!current || !current.equals(f.before)) {
-        throw new ClientConfigError(`${file}: changed while Airlock was preparing the restore; nothing was written — run the command again`, 'CHANGED_DURING_WRITE', file)
+        throw new ClientConfigError(
+          `${file}: changed while Airlock was preparing the restore; nothing was written — run the command again`,
+          'CHANGED_DURING_WRITE',
+          file,
+        )
       }
       if (!f.after.equals(current)) {
         const safety = writeBackup(ctx.fs, ctx.home, plan.client.id, file, current, now)

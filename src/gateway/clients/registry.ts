@@ -16,15 +16,32 @@ import { windsurf } from './windsurf'
 import { zed } from './zed'
 
 /** All adapters. */
-export const clientAdapters: readonly ClientAdapter[] = [claudeDesktop, claudeCode, cursor, vscode, windsurf, geminiCli, codex, cline, continueDev, zed]
+export const clientAdapters: readonly ClientAdapter[] = [
+  claudeDesktop,
+  claudeCode,
+  cursor,
+  vscode,
+  windsurf,
+  geminiCli,
+  codex,
+  cline,
+  continueDev,
+  zed,
+]
 
 /** The adapter with this id, or undefined. */
-export function findClient(id: string, adapters: readonly ClientAdapter[] = clientAdapters): ClientAdapter | undefined {
+export function findClient(
+  id: string,
+  adapters: readonly ClientAdapter[] = clientAdapters,
+): ClientAdapter | undefined {
   return adapters.find((a) => a.id === id.toLowerCase())
 }
 
 /** The ClientEnv of this process: its home, platform, app-data directories and cwd. */
-export function clientEnvFromProcess(projects: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): ClientEnv {
+export function clientEnvFromProcess(
+  projects: readonly string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): ClientEnv {
   const home = os.homedir()
   const win = process.platform === 'win32'
   const p = win ? path.win32 : path.posix

@@ -11,15 +11,23 @@ function base(p: string): string {
 }
 
 /** The Airlock server an entry's command line connects to, or undefined when it is not the shim. */
-export function shimServer(command: string | undefined, args: readonly string[]): string | undefined {
+export function shimServer(
+  command: string | undefined,
+  args: readonly string[],
+): string | undefined {
   if (!command) return undefined
   const cmd = base(command)
-  const at = (i: number): string | undefined => (args[i] === 'connect' && args[i + 1] ? args[i + 1] : undefined)
+  const at = (i: number): string | undefined =>
+    args[i] === 'connect' && args[i + 1] ? args[i + 1] : undefined
   if (cmd === 'airlock') return at(0)
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? ''
     const b = base(a)
-    const isAirlock = b === 'airlock.js' || b === 'airlock.mjs' || b === 'airlock' || /^(@[^/]+\/)?airlock(@.*)?$/.test(a)
+    const isAirlock =
+      b === 'airlock.js' ||
+      b === 'airlock.mjs' ||
+      b === 'airlock' ||
+      /^(@[^/]+\/)?airlock(@.*)?$/.test(a)
     if (isAirlock && at(i + 1)) return at(i + 1)
   }
   return undefined

@@ -75,16 +75,26 @@ export function trimEnd(text: string, start: number, end: number): number {
 
 /** Indentation unit guess for a nested line: the extra whitespace of `child` over `parent`. */
 export function indentUnit(parent: string, child: string): string {
-  return child.startsWith(parent) && child.length > parent.length ? child.slice(parent.length) : '  '
+  return child.startsWith(parent) && child.length > parent.length
+    ? child.slice(parent.length)
+    : '  '
 }
 
 /**
  * The one edit that turns `before` into `after` when every change lies inside `range` (the
  * entry being rewritten); throws when a change escaped it (a bug in the caller).
  */
-export function entryEdit(before: string, after: string, range: { start: number; end: number }): TextEdit {
+export function entryEdit(
+  before: string,
+  after: string,
+  range: { start: number; end: number },
+): TextEdit {
   const tail = before.length - range.end
-  if (after.slice(0, range.start) !== before.slice(0, range.start) || after.slice(after.length - tail) !== before.slice(range.end) || after.length - tail < range.start) {
+  if (
+    after.slice(0, range.start) !== before.slice(0, range.start) ||
+    after.slice(after.length - tail) !== before.slice(range.end) ||
+    after.length - tail < range.start
+  ) {
     throw new Error('internal: an entry edit reached outside the entry')
   }
   return { start: range.start, end: range.end, text: after.slice(range.start, after.length - tail) }

@@ -77,7 +77,15 @@ export function scanToml(text: string): TomlScan {
     while (i < n && text[i] !== '"') {
       if (text[i] === '\\') {
         const e = text[i + 1] ?? ''
-        const map: Record<string, string> = { b: '\b', t: '\t', n: '\n', f: '\f', r: '\r', '"': '"', '\\': '\\' }
+        const map: Record<string, string> = {
+          b: '\b',
+          t: '\t',
+          n: '\n',
+          f: '\f',
+          r: '\r',
+          '"': '"',
+          '\\': '\\',
+        }
         if (e in map) {
           out += map[e]
           i += 2
@@ -170,7 +178,16 @@ export function scanToml(text: string): TomlScan {
         ws()
         const valueStart = i
         const inner = value([...path, ...key])
-        const pair: TomlPair = { path: [...path, ...key], keyStart, keyEnd, valueStart, valueEnd: i, lineEnd: i, parent: id, ...(inner ? { table: inner } : {}) }
+        const pair: TomlPair = {
+          path: [...path, ...key],
+          keyStart,
+          keyEnd,
+          valueStart,
+          valueEnd: i,
+          lineEnd: i,
+          parent: id,
+          ...(inner ? { table: inner } : {}),
+        }
         pairs.push(pair)
         wsLines()
         if (text[i] === ',') {
@@ -226,7 +243,16 @@ export function scanToml(text: string): TomlScan {
     const path = [...table, ...key]
     const inner = value(path)
     const valueEnd = i
-    pairs.push({ path, keyStart, keyEnd, valueStart, valueEnd, lineEnd: restOfLine(), parent: -1, ...(inner ? { table: inner } : {}) })
+    pairs.push({
+      path,
+      keyStart,
+      keyEnd,
+      valueStart,
+      valueEnd,
+      lineEnd: restOfLine(),
+      parent: -1,
+      ...(inner ? { table: inner } : {}),
+    })
   }
   return { headers, pairs }
 }

@@ -18,7 +18,8 @@ export const vscode: ClientAdapter = jsonClient({
     for (const dir of vscodeUserDirs(env)) {
       user.push(userFile('vscode', p.join(dir, 'mcp.json')))
       const profiles = p.join(dir, 'profiles')
-      for (const id of dirs.list(profiles).sort()) user.push(userFile('vscode', p.join(profiles, id, 'mcp.json')))
+      for (const id of dirs.list(profiles).sort())
+        user.push(userFile('vscode', p.join(profiles, id, 'mcp.json')))
     }
     return [...user, ...projectFiles('vscode', env, '.vscode', 'mcp.json')]
   },

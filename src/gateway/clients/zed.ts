@@ -15,9 +15,13 @@ export const zed: ClientAdapter = jsonClient({
   dialect: 'jsonc',
   configFiles(env) {
     const p = pathFor(env)
-    const user = env.platform === 'win32' ? p.join(env.appData, 'Zed', 'settings.json') : p.join(env.xdgConfig, 'zed', 'settings.json')
+    const user =
+      env.platform === 'win32'
+        ? p.join(env.appData, 'Zed', 'settings.json')
+        : p.join(env.xdgConfig, 'zed', 'settings.json')
     return [userFile('zed', user), ...projectFiles('zed', env, '.zed', 'settings.json')]
   },
   serverMaps: () => [{ path: ['context_servers'] }],
-  unsupported: (value) => (value.source === 'extension' ? 'it is provided by a Zed extension' : undefined),
+  unsupported: (value) =>
+    value.source === 'extension' ? 'it is provided by a Zed extension' : undefined,
 })

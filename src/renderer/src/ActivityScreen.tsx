@@ -15,7 +15,13 @@ import { useDebounced } from './use-debounced'
 import { useResource } from './use-resource'
 
 /** The Activity screen; the filter draft lives in the App so it survives switching screens. */
-export function ActivityScreen({ draft, onDraftChange }: { draft: FilterDraft; onDraftChange: (d: FilterDraft) => void }) {
+export function ActivityScreen({
+  draft,
+  onDraftChange,
+}: {
+  draft: FilterDraft
+  onDraftChange: (d: FilterDraft) => void
+}) {
   const api = useApi()
   const settled = useDebounced(draft, 250)
   const filter = useMemo(() => draftToFilter(settled), [settled])
@@ -23,7 +29,10 @@ export function ActivityScreen({ draft, onDraftChange }: { draft: FilterDraft; o
   const servers = useResource(() => api.servers.list(), [api])
   const serverNames = useMemo(() => (servers.data ?? []).map((s) => s.config.name), [servers.data])
   const [selectedId, setSelectedId] = useState<string | undefined>(undefined)
-  const selected = useMemo(() => (selectedId === undefined ? undefined : log.rows.find((r) => r.callId === selectedId)), [log.rows, selectedId])
+  const selected = useMemo(
+    () => (selectedId === undefined ? undefined : log.rows.find((r) => r.callId === selectedId)),
+    [log.rows, selectedId],
+  )
   const [exporting, setExporting] = useState<string | undefined>(undefined)
   const [exportError, setExportError] = useState<string | undefined>(undefined)
 
@@ -49,10 +58,20 @@ export function ActivityScreen({ draft, onDraftChange }: { draft: FilterDraft; o
       <div className="screen-head">
         <h2>Activity</h2>
         <div className="actions">
-          <button type="button" className="btn" onClick={() => void exportAs('csv')} disabled={exporting !== undefined}>
+          <button
+            type="button"
+            className="btn"
+            onClick={() => void exportAs('csv')}
+            disabled={exporting !== undefined}
+          >
             {exporting === 'csv' ? 'Exporting…' : 'Export CSV'}
           </button>
-          <button type="button" className="btn" onClick={() => void exportAs('jsonl')} disabled={exporting !== undefined}>
+          <button
+            type="button"
+            className="btn"
+            onClick={() => void exportAs('jsonl')}
+            disabled={exporting !== undefined}
+          >
             {exporting === 'jsonl' ? 'Exporting…' : 'Export JSONL'}
           </button>
         </div>
@@ -67,22 +86,42 @@ export function ActivityScreen({ draft, onDraftChange }: { draft: FilterDraft; o
           ) : log.loading && log.rows.length === 0 ? (
             <Loading what="calls" />
           ) : log.rows.length === 0 ? (
-            <EmptyState title={filtered ? 'No calls match these filters.' : 'No calls yet.'} testId="activity-empty">
-              {filtered ? 'Change or clear the filters.' : 'Calls appear here as soon as an agent uses a tool through Airlock (airlock connect <server>).'}
+            <EmptyState
+              title={filtered ? 'No calls match these filters.' : 'No calls yet.'}
+              testId="activity-empty"
+            >
+              {filtered
+                ? 'Change or clear the filters.'
+                : 'Calls appear here as soon as an agent uses a tool through Airlock (airlock connect <server>).'}
             </EmptyState>
           ) : (
-            <CallTable rows={log.rows} selectedId={selectedId} onSelect={setSelectedId} hasMore={log.hasMore} loading={log.loading} onEndReached={log.loadMore} />
+            <CallTable
+              rows={log.rows}
+              selectedId={selectedId}
+              onSelect={setSelectedId}
+              hasMore={log.hasMore}
+              loading={log.loading}
+              onEndReached={log.loadMore}
+            />
           )}
           <div className="list-foot small muted" aria-live="polite">
             <span data-testid="call-count">
-              {log.rows.length} {log.rows.length === 1 ? 'call' : 'calls'} shown{log.hasMore ? ', more available' : ''}
+              {log.rows.length} {log.rows.length === 1 ? 'call' : 'calls'} shown
+              {log.hasMore ? ', more available' : ''}
             </span>
             {log.hasMore ? (
-              <button type="button" className="btn btn-small" onClick={log.loadMore} disabled={log.loading}>
+              <button
+                type="button"
+                className="btn btn-small"
+                onClick={log.loadMore}
+                disabled={log.loading}
+              >
                 {log.loading ? 'Loading…' : 'Load more'}
               </button>
             ) : null}
-            {log.error && log.rows.length > 0 ? <span className="text-bad">{log.error}</span> : null}
+            {log.error && log.rows.length > 0 ? (
+              <span className="text-bad">{log.error}</span>
+            ) : null}
           </div>
         </div>
         {selected ? <CallDetails row={selected} onClose={() => setSelectedId(undefined)} /> : null}

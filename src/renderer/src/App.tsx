@@ -28,14 +28,30 @@ export interface Connection {
  * The whole UI over `api`; `desktop` is true inside the Electron app; `connection` (a browser's
  * WebSocket) drives a status banner, and everything shown is reloaded after a reconnection.
  */
-export function App({ api, desktop, connection }: { api: AirlockApi; desktop: boolean; connection?: Connection }) {
+export function App({
+  api,
+  desktop,
+  connection,
+}: {
+  api: AirlockApi
+  desktop: boolean
+  connection?: Connection
+}) {
   const [screen, setScreen] = useState<ScreenId>('activity')
   const [draft, setDraft] = useState<FilterDraft>(EMPTY_FILTER)
   const [paused, setPaused] = useState(false)
   const [problem, setProblem] = useState<string | undefined>(undefined)
   const [announce, setAnnounce] = useState('')
-  const [link, setLink] = useState<{ state: ConnectionState; detail?: string } | undefined>(() => (connection ? { state: connection.state() } : undefined))
+  const [link, setLink] = useState<{ state: ConnectionState; detail?: string } | undefined>(() =>
+    connection ? { state: connection.state() } : undefined,
+  )
   const [generation, setGeneration] = useState(0)
+  // A first connection is usually instant: say "connecting" only when it is not.
+  const [slowStart, setSlowStart] = useState(false)
+  useEffect(() => {
+    const timer = setTimeout(() => setSlowStart(true), 800)
+    return () => clearTimeout(timer)
+  }, [])
   const approvals = useApprovals(api)
   const { reload: reloadApprovals } = approvals
 
@@ -69,7 +85,9 @@ export function App({ api, desktop, connection }: { api: AirlockApi; desktop: bo
   useEffect(() => {
     loadStatus()
     const offPaused = api.on('paused', (p) => setPaused(p.paused))
-    const offRequested = api.on('approval.requested', (req) => setAnnounce(`Approval needed: ${req.client} wants to run ${req.tool} on ${req.server}.`))
+    const offRequested = api.on('approval.requested', (req) =>
+      setAnnounce(`Approval needed: ${req.client} wants to run ${req.tool} on ${req.server}.`),
+    )
     return () => {
       offPaused()
       offRequested()
@@ -88,18 +106,29 @@ export function App({ api, desktop, connection }: { api: AirlockApi; desktop: bo
   )
 
   useEffect(() => {
-    document.title = approvals.pending.length > 0 ? `(${approvals.pending.length}) Airlock` : 'Airlock'
+    document.title =
+      approvals.pending.length > 0 ? `(${approvals.pending.length}) Airlock` : 'Airlock'
   }, [approvals.pending.length])
 
   return (
     <ApiContext.Provider value={api}>
-      <div className="app">
-        <Header screen={screen} onNavigate={setScreen} pending={approvals.pending.length} paused={paused} onPause={onPause} />
+      <div className="app" data-connection={link?.state ?? 'ipc'}>
+        <Header
+          screen={screen}
+          onNavigate={setScreen}
+          pending={approvals.pending.length}
+          paused={paused}
+          onPause={onPause}
+        />
         <div className="sr-only" aria-live="assertive">
           {announce}
         </div>
-        {link && link.state !== 'open' ? (
-          <div className={`banner ${link.state === 'unauthorized' ? 'banner-error' : 'banner-paused'}`} role="status" data-testid="connection-banner">
+        {link && link.state !== 'open' && (link.state !== 'connecting' || slowStart) ? (
+          <div
+            className={`banner ${link.state === 'unauthorized' ? 'banner-error' : 'banner-paused'}`}
+            role="status"
+            data-testid="connection-banner"
+          >
             {link.state === 'connecting'
               ? 'Connecting to the Airlock gateway…'
               : link.state === 'reconnecting'
@@ -119,7 +148,11 @@ export function App({ api, desktop, connection }: { api: AirlockApi; desktop: bo
         ) : null}
         <main className="main" key={generation}>
           {screen !== 'approvals' && approvals.pending.length > 0 ? (
-            <section className="pending-dock" aria-label="Pending approvals" data-testid="pending-dock">
+            <section
+              className="pending-dock"
+              aria-label="Pending approvals"
+              data-testid="pending-dock"
+            >
               <ApprovalList pending={approvals.pending} onDismiss={approvals.dismiss} compact />
             </section>
           ) : null}
@@ -127,7 +160,9 @@ export function App({ api, desktop, connection }: { api: AirlockApi; desktop: bo
           {screen === 'approvals' ? <ApprovalsScreen approvals={approvals} /> : null}
           {screen === 'servers' ? <ServersScreen /> : null}
           {screen === 'policy' ? <PolicyScreen /> : null}
-          {screen === 'settings' ? <SettingsScreen desktop={desktop} paused={paused} onPause={onPause} /> : null}
+          {screen === 'settings' ? (
+            <SettingsScreen desktop={desktop} paused={paused} onPause={onPause} />
+          ) : null}
         </main>
       </div>
     </ApiContext.Provider>

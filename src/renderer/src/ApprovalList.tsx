@@ -4,7 +4,15 @@ import { ApprovalCard } from './ApprovalCard'
 import { useNow } from './use-now'
 
 /** Cards for `pending` (`compact` for the dock on other screens); the countdowns tick only while there are any. */
-export function ApprovalList({ pending, onDismiss, compact = false }: { pending: readonly PendingApprovalView[]; onDismiss: (id: string) => void; compact?: boolean }) {
+export function ApprovalList({
+  pending,
+  onDismiss,
+  compact = false,
+}: {
+  pending: readonly PendingApprovalView[]
+  onDismiss: (id: string) => void
+  compact?: boolean
+}) {
   const now = useNow(250, pending.length > 0)
   return (
     <div className="approval-list">

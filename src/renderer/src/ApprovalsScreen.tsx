@@ -24,7 +24,8 @@ export function ApprovalsScreen({ approvals }: { approvals: Approvals }) {
           <Loading what="pending approvals" />
         ) : (
           <EmptyState title="Nothing is waiting for you." testId="approvals-empty">
-            When a policy says a tool call needs approval, it appears here at once, with a countdown.
+            When a policy says a tool call needs approval, it appears here at once, with a
+            countdown.
           </EmptyState>
         )}
       </section>

@@ -4,6 +4,7 @@
  */
 import { memo, useEffect, useRef, useState } from 'react'
 import type { ResultOf } from '../../shared/control-api'
+import { Field } from './Field'
 import { useApi } from './api-context'
 import { useApiEvent } from './use-api-event'
 import { useResource } from './use-resource'
@@ -35,7 +36,10 @@ export function CallChart({ since, until, server }: CallChartProps) {
   const fixed = since !== undefined || until !== undefined
   const end = until ?? stamp
   const start = since ?? end - rangeMs
-  const hist = useResource(() => api.audit.histogram({ since: start, until: end, buckets: BUCKETS }), [api, start, end])
+  const hist = useResource(
+    () => api.audit.histogram({ since: start, until: end, buckets: BUCKETS }),
+    [api, start, end],
+  )
 
   // Follow new calls: move the window to now, at most every 2 s.
   const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
@@ -49,7 +53,12 @@ export function CallChart({ since, until, server }: CallChartProps) {
   useEffect(() => () => clearTimeout(pending.current), [])
 
   const series = (hist.data?.series ?? []).filter((s) => !server || s.server === server)
-  const max = Math.max(1, ...series.flatMap((s) => s.allowed.map((a, i) => a + (s.approved[i] ?? 0) + (s.denied[i] ?? 0))))
+  const max = Math.max(
+    1,
+    ...series.flatMap((s) =>
+      s.allowed.map((a, i) => a + (s.approved[i] ?? 0) + (s.denied[i] ?? 0)),
+    ),
+  )
   const sorted = [...series].sort((a, b) => total(b) - total(a))
 
   return (
@@ -70,16 +79,21 @@ export function CallChart({ since, until, server }: CallChartProps) {
         {fixed ? (
           <span className="muted small">range from the filters</span>
         ) : (
-          <label className="inline">
-            <span className="sr-only">Chart range</span>
-            <select value={rangeMs} onChange={(e) => setRangeMs(Number(e.currentTarget.value))}>
-              {RANGES.map((r) => (
-                <option key={r.ms} value={r.ms}>
-                  {r.label}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Field label="Chart range" hiddenLabel>
+            {(p) => (
+              <select
+                {...p}
+                value={rangeMs}
+                onChange={(e) => setRangeMs(Number(e.currentTarget.value))}
+              >
+                {RANGES.map((r) => (
+                  <option key={r.ms} value={r.ms}>
+                    {r.label}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
         )}
       </div>
       {hist.error ? (
@@ -94,7 +108,13 @@ export function CallChart({ since, until, server }: CallChartProps) {
         <>
           <div className="chart-rows">
             {sorted.map((s) => (
-              <ServerBars key={s.server} series={s} max={max} start={hist.data!.start} bucketMs={hist.data!.bucketMs} />
+              <ServerBars
+                key={s.server}
+                series={s}
+                max={max}
+                start={hist.data!.start}
+                bucketMs={hist.data!.bucketMs}
+              />
             ))}
           </div>
           <div className="chart-axis small muted" aria-hidden="true">
@@ -109,13 +129,24 @@ export function CallChart({ since, until, server }: CallChartProps) {
 
 function total(s: Series): number {
   let n = 0
-  for (let i = 0; i < s.allowed.length; i++) n += (s.allowed[i] ?? 0) + (s.approved[i] ?? 0) + (s.denied[i] ?? 0)
+  for (let i = 0; i < s.allowed.length; i++)
+    n += (s.allowed[i] ?? 0) + (s.approved[i] ?? 0) + (s.denied[i] ?? 0)
   return n
 }
 
 const HEIGHT = 100
 
-const ServerBars = memo(function ServerBars({ series, max, start, bucketMs }: { series: Series; max: number; start: number; bucketMs: number }) {
+const ServerBars = memo(function ServerBars({
+  series,
+  max,
+  start,
+  bucketMs,
+}: {
+  series: Series
+  max: number
+  start: number
+  bucketMs: number
+}) {
   const n = series.allowed.length
   const sum = total(series)
   const denied = series.denied.reduce((a, b) => a + b, 0)
@@ -124,7 +155,12 @@ const ServerBars = memo(function ServerBars({ series, max, start, bucketMs }: { 
       <span className="chart-label ellipsis" title={series.server}>
         {series.server} <span className="muted small">{sum}</span>
       </span>
-      <svg viewBox={`0 0 ${n} ${HEIGHT}`} preserveAspectRatio="none" role="img" aria-label={`${series.server}: ${sum} calls, ${denied} denied`}>
+      <svg
+        viewBox={`0 0 ${n} ${HEIGHT}`}
+        preserveAspectRatio="none"
+        role="img"
+        aria-label={`${series.server}: ${sum} calls, ${denied} denied`}
+      >
         {series.allowed.map((allowed, i) => {
           const approved = series.approved[i] ?? 0
           const deniedHere = series.denied[i] ?? 0

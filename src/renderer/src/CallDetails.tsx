@@ -14,7 +14,12 @@ export function CallDetails({ row, onClose }: { row: CallRow; onClose: () => voi
     <aside className="details" aria-label="Call details" data-testid="call-details">
       <div className="details-head">
         <h3 className="mono">{row.tool}</h3>
-        <button type="button" className="btn btn-small" onClick={onClose} aria-label="Close details">
+        <button
+          type="button"
+          className="btn btn-small"
+          onClick={onClose}
+          aria-label="Close details"
+        >
           ✕
         </button>
       </div>
@@ -31,7 +36,8 @@ export function CallDetails({ row, onClose }: { row: CallRow; onClose: () => voi
         </dd>
         <dt>Decision</dt>
         <dd>
-          <DecisionBadge decision={row.decision} /> {row.decidedBy ? <span className="muted">by {row.decidedBy}</span> : null}
+          <DecisionBadge decision={row.decision} />{' '}
+          {row.decidedBy ? <span className="muted">by {row.decidedBy}</span> : null}
         </dd>
         {row.rule ? (
           <>
@@ -62,7 +68,11 @@ export function CallDetails({ row, onClose }: { row: CallRow; onClose: () => voi
       </pre>
       <h4>Result excerpt</h4>
       <pre className="code" data-testid="call-result">
-        {row.detail ? visibleText(row.detail) : row.outcome ? '(no excerpt recorded)' : '(no result)'}
+        {row.detail
+          ? visibleText(row.detail)
+          : row.outcome
+            ? '(no excerpt recorded)'
+            : '(no result)'}
       </pre>
     </aside>
   )

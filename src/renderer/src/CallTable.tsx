@@ -3,7 +3,15 @@
  * are rendered, so 100 000 calls scroll as smoothly as 100. The grid is one tab stop; arrow keys,
  * Page Up/Down, Home and End move the selection, which opens the details panel.
  */
-import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react'
+import {
+  memo,
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useRef,
+  useState,
+  type KeyboardEvent,
+} from 'react'
 import type { CallRow } from '../../shared/control-api'
 import { DecisionBadge, OutcomeBadge } from './DecisionBadge'
 import { RiskBadge } from './RiskBadge'
@@ -15,7 +23,17 @@ const OVERSCAN = 8
 /** Rows from the end at which the next page is asked for. */
 const END_MARGIN = 40
 
-const COLUMNS = ['Time', 'Client', 'Server', 'Tool', 'Risk', 'Decision', 'Decided by', 'Latency', 'Outcome'] as const
+const COLUMNS = [
+  'Time',
+  'Client',
+  'Server',
+  'Tool',
+  'Risk',
+  'Decision',
+  'Decided by',
+  'Latency',
+  'Outcome',
+] as const
 
 interface RowProps {
   row: CallRow
@@ -79,7 +97,14 @@ export interface CallTableProps {
 }
 
 /** A windowed, keyboard-operable table of calls, newest first. */
-export function CallTable({ rows, selectedId, onSelect, hasMore, loading, onEndReached }: CallTableProps) {
+export function CallTable({
+  rows,
+  selectedId,
+  onSelect,
+  hasMore,
+  loading,
+  onEndReached,
+}: CallTableProps) {
   const viewport = useRef<HTMLDivElement>(null)
   const [scrollTop, setScrollTop] = useState(0)
   const [height, setHeight] = useState(480)
@@ -99,7 +124,8 @@ export function CallTable({ rows, selectedId, onSelect, hasMore, loading, onEndR
     const el = viewport.current
     const prevFirst = firstKey.current
     firstKey.current = rows[0]?.callId
-    if (!el || prevFirst === undefined || el.scrollTop === 0 || rows[0]?.callId === prevFirst) return
+    if (!el || prevFirst === undefined || el.scrollTop === 0 || rows[0]?.callId === prevFirst)
+      return
     // Rows above the old first one are new; they come only from the top.
     let added = 0
     while (added < rows.length && added < 10_000 && rows[added]!.callId !== prevFirst) added++
@@ -125,7 +151,8 @@ export function CallTable({ rows, selectedId, onSelect, hasMore, loading, onEndR
     if (!el) return
     const top = i * ROW_HEIGHT
     if (top < el.scrollTop) el.scrollTop = top
-    else if (top + ROW_HEIGHT > el.scrollTop + el.clientHeight) el.scrollTop = top + ROW_HEIGHT - el.clientHeight
+    else if (top + ROW_HEIGHT > el.scrollTop + el.clientHeight)
+      el.scrollTop = top + ROW_HEIGHT - el.clientHeight
   }
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>): void => {
@@ -169,10 +196,21 @@ export function CallTable({ rows, selectedId, onSelect, hasMore, loading, onEndR
           ))}
         </div>
       </div>
-      <div role="rowgroup" className="call-viewport" ref={viewport} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
+      <div
+        role="rowgroup"
+        className="call-viewport"
+        ref={viewport}
+        onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+      >
         <div className="call-canvas" style={{ height: rows.length * ROW_HEIGHT }}>
           {visible.map((row, k) => (
-            <CallTableRow key={row.callId} row={row} index={first + k} selected={row.callId === selectedId} onSelect={select} />
+            <CallTableRow
+              key={row.callId}
+              row={row}
+              index={first + k}
+              selected={row.callId === selectedId}
+              onSelect={select}
+            />
           ))}
         </div>
       </div>

@@ -31,16 +31,28 @@ export function decisionLabel(decision: CallRow['decision']): string {
 }
 
 /** Shows a decision kind. */
-export const DecisionBadge = memo(function DecisionBadge({ decision }: { decision: CallRow['decision'] }) {
+export const DecisionBadge = memo(function DecisionBadge({
+  decision,
+}: {
+  decision: CallRow['decision']
+}) {
   const [label, tone] = DECISIONS[decision] ?? [decision, 'muted']
   return <span className={`badge tone-${tone}`}>{label}</span>
 })
 
 /** Shows a forwarded call's outcome; "running" while a forwarded call has none yet. */
-export const OutcomeBadge = memo(function OutcomeBadge({ row }: { row: Pick<CallRow, 'outcome' | 'decision'> }) {
+export const OutcomeBadge = memo(function OutcomeBadge({
+  row,
+}: {
+  row: Pick<CallRow, 'outcome' | 'decision'>
+}) {
   if (!row.outcome) {
     const forwarded = row.decision === 'allow' || row.decision === 'approved'
-    return forwarded ? <span className="badge tone-muted">running…</span> : <span className="muted">—</span>
+    return forwarded ? (
+      <span className="badge tone-muted">running…</span>
+    ) : (
+      <span className="muted">—</span>
+    )
   }
   const [label, tone] = OUTCOMES[row.outcome] ?? [row.outcome, 'muted']
   return <span className={`badge tone-${tone}`}>{label}</span>

@@ -9,8 +9,15 @@ export interface EnvRow {
 }
 
 /** The editable rows; `onChange` gets the whole new list. */
-export function EnvRows({ rows, onChange }: { rows: readonly EnvRow[]; onChange: (rows: EnvRow[]) => void }) {
-  const update = (i: number, patch: Partial<EnvRow>): void => onChange(rows.map((r, k) => (k === i ? { ...r, ...patch } : r)))
+export function EnvRows({
+  rows,
+  onChange,
+}: {
+  rows: readonly EnvRow[]
+  onChange: (rows: EnvRow[]) => void
+}) {
+  const update = (i: number, patch: Partial<EnvRow>): void =>
+    onChange(rows.map((r, k) => (k === i ? { ...r, ...patch } : r)))
   return (
     <fieldset className="env-rows">
       <legend>Environment</legend>
@@ -19,7 +26,14 @@ export function EnvRows({ rows, onChange }: { rows: readonly EnvRow[]; onChange:
         <div className="env-row" key={i} data-testid="env-row">
           <label>
             <span className="sr-only">Variable {i + 1} name</span>
-            <input type="text" value={r.key} placeholder="NAME" spellCheck={false} autoComplete="off" onChange={(e) => update(i, { key: e.currentTarget.value })} />
+            <input
+              type="text"
+              value={r.key}
+              placeholder="NAME"
+              spellCheck={false}
+              autoComplete="off"
+              onChange={(e) => update(i, { key: e.currentTarget.value })}
+            />
           </label>
           <label className="grow">
             <span className="sr-only">Variable {i + 1} value</span>
@@ -33,18 +47,33 @@ export function EnvRows({ rows, onChange }: { rows: readonly EnvRow[]; onChange:
             />
           </label>
           <label className="checkbox">
-            <input type="checkbox" checked={r.secret} onChange={(e) => update(i, { secret: e.currentTarget.checked })} />
+            <input
+              type="checkbox"
+              checked={r.secret}
+              onChange={(e) => update(i, { secret: e.currentTarget.checked })}
+            />
             secret
           </label>
-          <button type="button" className="btn btn-small" aria-label={`Remove variable ${r.key || i + 1}`} onClick={() => onChange(rows.filter((_, k) => k !== i))}>
+          <button
+            type="button"
+            className="btn btn-small"
+            aria-label={`Remove variable ${r.key || i + 1}`}
+            onClick={() => onChange(rows.filter((_, k) => k !== i))}
+          >
             Remove
           </button>
         </div>
       ))}
-      <button type="button" className="btn btn-small" onClick={() => onChange([...rows, { key: '', value: '', secret: false, stored: false }])}>
+      <button
+        type="button"
+        className="btn btn-small"
+        onClick={() => onChange([...rows, { key: '', value: '', secret: false, stored: false }])}
+      >
         Add variable
       </button>
-      <p className="muted small">Secret values are never shown again; the desktop app keeps them in the OS keychain.</p>
+      <p className="muted small">
+        Secret values are never shown again; the desktop app keeps them in the OS keychain.
+      </p>
     </fieldset>
   )
 }

@@ -48,7 +48,9 @@ export function GrantList() {
       ) : grants.loading && !grants.data ? (
         <Loading what="grants" />
       ) : list.length === 0 ? (
-        <EmptyState title="No grants.">“Allow for session” and “Always” answers are remembered here until you revoke them.</EmptyState>
+        <EmptyState title="No grants.">
+          “Allow for session” and “Always” answers are remembered here until you revoke them.
+        </EmptyState>
       ) : (
         <ul className="plain-list">
           {list.map((g) => (
@@ -61,7 +63,12 @@ export function GrantList() {
                 {g.session ? ` (${shortId(g.session)})` : ''}
                 {g.until ? ` · until ${formatDateTime(g.until)}` : ''}
               </span>
-              <button type="button" className="btn btn-small" onClick={() => void revoke(g.id)} aria-label={`Revoke grant for ${g.tool} on ${g.server}`}>
+              <button
+                type="button"
+                className="btn btn-small"
+                onClick={() => void revoke(g.id)}
+                aria-label={`Revoke grant for ${g.tool} on ${g.server}`}
+              >
                 Revoke
               </button>
             </li>

@@ -27,7 +27,13 @@ export function Header({ screen, onNavigate, pending, paused, onPause }: HeaderP
     <header className="app-header">
       <div className="brand" aria-label="Airlock">
         <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
-          <path d="M12 2 4 5v6c0 5 3.4 9.4 8 11 4.6-1.6 8-6 8-11V5l-8-3Z" fill="none" stroke="currentColor" strokeWidth="2" strokeLinejoin="round" />
+          <path
+            d="M12 2 4 5v6c0 5 3.4 9.4 8 11 4.6-1.6 8-6 8-11V5l-8-3Z"
+            fill="none"
+            stroke="currentColor"
+            strokeWidth="2"
+            strokeLinejoin="round"
+          />
           <path d="M9 12h6M12 9v6" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
         </svg>
         <span>Airlock</span>
@@ -36,7 +42,12 @@ export function Header({ screen, onNavigate, pending, paused, onPause }: HeaderP
         <ul>
           {SCREENS.map((s) => (
             <li key={s.id}>
-              <button type="button" className="nav-link" aria-current={screen === s.id ? 'page' : undefined} onClick={() => onNavigate(s.id)}>
+              <button
+                type="button"
+                className="nav-link"
+                aria-current={screen === s.id ? 'page' : undefined}
+                onClick={() => onNavigate(s.id)}
+              >
                 {s.label}
                 {s.id === 'approvals' && pending > 0 ? (
                   <span className="count" aria-hidden="true">
@@ -64,7 +75,12 @@ export function Header({ screen, onNavigate, pending, paused, onPause }: HeaderP
             ⏸ Paused
           </span>
         ) : null}
-        <button type="button" className="btn btn-small" onClick={() => onPause(!paused)} aria-pressed={paused}>
+        <button
+          type="button"
+          className="btn btn-small"
+          onClick={() => onPause(!paused)}
+          aria-pressed={paused}
+        >
           {paused ? 'Resume' : 'Pause'}
         </button>
       </div>

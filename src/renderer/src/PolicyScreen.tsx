@@ -7,13 +7,22 @@ import { useCallback, useEffect, useMemo, useState, type ChangeEvent, type React
 import type { ResultOf, ToolView } from '../../shared/control-api'
 import { EmptyState } from './EmptyState'
 import { ErrorNotice } from './ErrorNotice'
+import { Field } from './Field'
 import { Loading } from './Loading'
 import { PolicyYamlEditor } from './PolicyYamlEditor'
 import { ToolPolicyRow } from './ToolPolicyRow'
 import { useApi } from './api-context'
 import { downloadText } from './download'
 import { errorMessage } from './format'
-import { parsePolicyText, readDefault, readToolSetting, writeDefault, writeToolSetting, type Posture, type ToolSetting } from './policy-edit'
+import {
+  parsePolicyText,
+  readDefault,
+  readToolSetting,
+  writeDefault,
+  writeToolSetting,
+  type Posture,
+  type ToolSetting,
+} from './policy-edit'
 import { useApiEvent } from './use-api-event'
 import { useDebounced } from './use-debounced'
 import { useResource } from './use-resource'
@@ -29,12 +38,29 @@ export function PolicyScreen() {
   useApiEvent('servers.changed', servers.reload)
   const names = useMemo(() => (servers.data ?? []).map((s) => s.config.name), [servers.data])
   const [server, setServer] = useState<string | undefined>(undefined)
+  const [dirty, setDirty] = useState(false)
+  const pick = (next: string): void => {
+    if (next === server) return
+    if (dirty && !window.confirm(`Discard the unsaved changes to the policy of ${server}?`)) return
+    setDirty(false)
+    setServer(next)
+  }
   useEffect(() => {
     if (names.length > 0 && (server === undefined || !names.includes(server))) setServer(names[0])
   }, [names, server])
 
-  if (servers.error) return <Shell><ErrorNotice message={servers.error} onRetry={servers.reload} /></Shell>
-  if (!servers.data) return <Shell><Loading what="servers" /></Shell>
+  if (servers.error)
+    return (
+      <Shell>
+        <ErrorNotice message={servers.error} onRetry={servers.reload} />
+      </Shell>
+    )
+  if (!servers.data)
+    return (
+      <Shell>
+        <Loading what="servers" />
+      </Shell>
+    )
   if (names.length === 0 || server === undefined)
     return (
       <Shell>
@@ -46,19 +72,20 @@ export function PolicyScreen() {
   return (
     <Shell
       picker={
-        <label className="inline">
-          Server
-          <select value={server} onChange={(e) => setServer(e.currentTarget.value)}>
-            {names.map((n) => (
-              <option key={n} value={n}>
-                {n}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Field label="Server" className="inline">
+          {(p) => (
+            <select {...p} value={server} onChange={(e) => pick(e.currentTarget.value)}>
+              {names.map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
       }
     >
-      <ServerPolicy key={server} server={server} />
+      <ServerPolicy key={server} server={server} onDirty={setDirty} />
     </Shell>
   )
 }
@@ -75,14 +102,16 @@ function Shell({ picker, children }: { picker?: ReactNode; children: ReactNode }
   )
 }
 
-function ServerPolicy({ server }: { server: string }) {
+function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: boolean) => void }) {
   const api = useApi()
   const policy = useResource(() => api.policy.get({ server }), [api, server])
   const tools = useResource(() => api.tools.list({ server }), [api, server])
   const [text, setText] = useState<string | undefined>(undefined)
   const [saved, setSaved] = useState<string | undefined>(undefined)
   const [issues, setIssues] = useState<readonly Issue[] | undefined>(undefined)
-  const [status, setStatus] = useState<{ kind: 'ok' | 'error'; message: string } | undefined>(undefined)
+  const [status, setStatus] = useState<{ kind: 'ok' | 'error'; message: string } | undefined>(
+    undefined,
+  )
   const [busy, setBusy] = useState<string | undefined>(undefined)
 
   // The loaded text becomes the editor's text (only the first time: later loads are refreshes).
@@ -101,7 +130,11 @@ function ServerPolicy({ server }: { server: string }) {
     setIssues(undefined)
     api.policy.validate({ text: settled }).then(
       (r) => live && setIssues(r.errors),
-      (err: unknown) => live && setIssues([{ file: '', path: '', expected: errorMessage(err), message: errorMessage(err) }]),
+      (err: unknown) =>
+        live &&
+        setIssues([
+          { file: '', path: '', expected: errorMessage(err), message: errorMessage(err) },
+        ]),
     )
     return () => {
       live = false
@@ -109,6 +142,8 @@ function ServerPolicy({ server }: { server: string }) {
   }, [api, settled])
 
   const parsed = useMemo(() => (text === undefined ? undefined : parsePolicyText(text)), [text])
+  const isDirty = text !== undefined && text !== saved
+  useEffect(() => onDirty(isDirty), [isDirty, onDirty])
   const posture = parsed?.ok ? readDefault(parsed.doc) : undefined
 
   const rows = useMemo(() => {
@@ -118,10 +153,22 @@ function ServerPolicy({ server }: { server: string }) {
     if (parsed?.ok) {
       // Tools the policy names exactly but no session has shown (yet).
       const js = parsed.doc.toJS() as { tools?: Record<string, unknown>; hide?: unknown }
-      const extra = [...Object.keys(js.tools ?? {}), ...(Array.isArray(js.hide) ? js.hide.filter((h): h is string => typeof h === 'string') : [])]
-      for (const n of extra) if (!GLOB.test(n) && !byName.has(n) && !names.includes(n)) names.push(n)
+      const extra = [
+        ...Object.keys(js.tools ?? {}),
+        ...(Array.isArray(js.hide)
+          ? js.hide.filter((h): h is string => typeof h === 'string')
+          : []),
+      ]
+      for (const n of extra)
+        if (!GLOB.test(n) && !byName.has(n) && !names.includes(n)) names.push(n)
     }
-    return names.map((name) => ({ name, tool: byName.get(name), setting: parsed?.ok ? readToolSetting(parsed.doc, name) : { action: 'default' as const, rateLimit: '', reason: '' } }))
+    return names.map((name) => ({
+      name,
+      tool: byName.get(name),
+      setting: parsed?.ok
+        ? readToolSetting(parsed.doc, name)
+        : { action: 'default' as const, rateLimit: '', reason: '' },
+    }))
   }, [tools.data, parsed])
 
   const onToolChange = useCallback((name: string, setting: ToolSetting): string | undefined => {
@@ -154,7 +201,10 @@ function ServerPolicy({ server }: { server: string }) {
         tools.reload()
       } else {
         setIssues(r.errors)
-        setStatus({ kind: 'error', message: `Not saved: ${r.errors.length} ${r.errors.length === 1 ? 'error' : 'errors'} in the policy.` })
+        setStatus({
+          kind: 'error',
+          message: `Not saved: ${r.errors.length} ${r.errors.length === 1 ? 'error' : 'errors'} in the policy.`,
+        })
       }
     } catch (err) {
       setStatus({ kind: 'error', message: `Not saved: ${errorMessage(err)}` })
@@ -179,7 +229,10 @@ function ServerPolicy({ server }: { server: string }) {
     e.currentTarget.value = ''
     if (!file) return
     if (file.size > 1024 * 1024) {
-      setStatus({ kind: 'error', message: `${file.name} is larger than 1 MB; a policy file is much smaller.` })
+      setStatus({
+        kind: 'error',
+        message: `${file.name} is larger than 1 MB; a policy file is much smaller.`,
+      })
       return
     }
     setText(await file.text())
@@ -189,39 +242,59 @@ function ServerPolicy({ server }: { server: string }) {
   const exportFile = (): void => {
     if (text === undefined) return
     const json = parsed?.ok ? parsed.json : false
-    downloadText(`${server}.policy.${json ? 'json' : 'yaml'}`, text, json ? 'application/json' : 'application/yaml')
+    downloadText(
+      `${server}.policy.${json ? 'json' : 'yaml'}`,
+      text,
+      json ? 'application/json' : 'application/yaml',
+    )
   }
 
   if (policy.error) return <ErrorNotice message={policy.error} onRetry={policy.reload} />
   if (text === undefined) return <Loading what={`the policy of ${server}`} />
-  const dirty = text !== saved
+  const dirty = isDirty
 
   return (
     <div className="policy-layout">
       <section className="panel" aria-labelledby="tools-title">
         <div className="panel-head">
           <h3 id="tools-title">Tools</h3>
-          <label className="inline">
-            Default posture
-            <select value={posture ?? ''} onChange={(e) => onPosture(e.currentTarget.value as Posture)} disabled={!parsed?.ok}>
-              {posture === undefined ? <option value="">(not set: allow)</option> : null}
-              <option value="allow">allow</option>
-              <option value="require_approval">require approval</option>
-              <option value="deny">deny</option>
-            </select>
-          </label>
-          <button type="button" className="btn" onClick={() => void discover()} disabled={busy !== undefined}>
+          <Field label="Default posture" className="inline">
+            {(p) => (
+              <select
+                {...p}
+                value={posture ?? ''}
+                onChange={(e) => onPosture(e.currentTarget.value as Posture)}
+                disabled={!parsed?.ok}
+              >
+                {posture === undefined ? <option value="">(not set: allow)</option> : null}
+                <option value="allow">allow</option>
+                <option value="require_approval">require approval</option>
+                <option value="deny">deny</option>
+              </select>
+            )}
+          </Field>
+          <button
+            type="button"
+            className="btn"
+            onClick={() => void discover()}
+            disabled={busy !== undefined}
+          >
             {busy === 'discover' ? 'Discovering…' : 'Discover tools'}
           </button>
         </div>
-        {parsed && !parsed.ok ? <p className="state-error small">The form is read-only until the text parses: {parsed.message}</p> : null}
+        {parsed && !parsed.ok ? (
+          <p className="state-error small">
+            The form is read-only until the text parses: {parsed.message}
+          </p>
+        ) : null}
         {tools.error ? (
           <ErrorNotice message={tools.error} onRetry={tools.reload} />
         ) : tools.loading && !tools.data ? (
           <Loading what="tools" />
         ) : rows.length === 0 ? (
           <EmptyState title="No tools known yet." testId="tools-empty">
-            Tools are listed once an agent connects, or now with “Discover tools” (starts the server briefly).
+            Tools are listed once an agent connects, or now with “Discover tools” (starts the server
+            briefly).
           </EmptyState>
         ) : (
           <div className="tool-table" role="grid" aria-label={`Tools of ${server}`}>
@@ -234,7 +307,15 @@ function ServerPolicy({ server }: { server: string }) {
               <div role="columnheader">Reason</div>
             </div>
             {rows.map((r) => (
-              <ToolPolicyRow key={r.name} name={r.name} tool={r.tool} setting={r.setting} posture={posture} disabled={!parsed?.ok} onChange={onToolChange} />
+              <ToolPolicyRow
+                key={r.name}
+                name={r.name}
+                tool={r.tool}
+                setting={r.setting}
+                posture={posture}
+                disabled={!parsed?.ok}
+                onChange={onToolChange}
+              />
             ))}
           </div>
         )}
@@ -249,22 +330,40 @@ function ServerPolicy({ server }: { server: string }) {
         </div>
         <PolicyYamlEditor text={text} issues={issues} onChange={setText} />
         <div className="actions">
-          <button type="button" className="btn btn-primary" onClick={() => void save()} disabled={busy !== undefined || !dirty}>
+          <button
+            type="button"
+            className="btn btn-primary"
+            onClick={() => void save()}
+            disabled={busy !== undefined || !dirty}
+          >
             {busy === 'save' ? 'Saving…' : 'Save policy'}
           </button>
-          <button type="button" className="btn" onClick={() => setText(saved || policy.data?.text || '')} disabled={!dirty}>
+          <button
+            type="button"
+            className="btn"
+            onClick={() => setText(saved || policy.data?.text || '')}
+            disabled={!dirty}
+          >
             Revert
           </button>
           <label className="btn file-button">
             Import…
-            <input type="file" accept=".yaml,.yml,.json,application/json,application/yaml,text/yaml" onChange={(e) => void importFile(e)} />
+            <input
+              type="file"
+              accept=".yaml,.yml,.json,application/json,application/yaml,text/yaml"
+              onChange={(e) => void importFile(e)}
+            />
           </label>
           <button type="button" className="btn" onClick={exportFile}>
             Export
           </button>
         </div>
         {status ? (
-          <p className={status.kind === 'ok' ? 'small text-good' : 'state-error small'} role={status.kind === 'ok' ? 'status' : 'alert'} data-testid="policy-status">
+          <p
+            className={status.kind === 'ok' ? 'small text-good' : 'state-error small'}
+            role={status.kind === 'ok' ? 'status' : 'alert'}
+            data-testid="policy-status"
+          >
             {status.message}
           </p>
         ) : null}

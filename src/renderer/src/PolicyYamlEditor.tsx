@@ -19,7 +19,10 @@ export function PolicyYamlEditor({ text, issues, onChange }: PolicyYamlEditorPro
   const area = useRef<HTMLTextAreaElement>(null)
   const [scroll, setScroll] = useState(0)
   const lineCount = useMemo(() => text.split('\n').length, [text])
-  const badLines = useMemo(() => new Set((issues ?? []).map((i) => i.line).filter((l): l is number => l !== undefined)), [issues])
+  const badLines = useMemo(
+    () => new Set((issues ?? []).map((i) => i.line).filter((l): l is number => l !== undefined)),
+    [issues],
+  )
 
   const goTo = (line: number | undefined, column: number | undefined): void => {
     const el = area.current
@@ -71,8 +74,15 @@ export function PolicyYamlEditor({ text, issues, onChange }: PolicyYamlEditorPro
           <ul className="issues">
             {issues.map((i, k) => (
               <li key={k}>
-                <button type="button" className="link" onClick={() => goTo(i.line, i.column)} disabled={i.line === undefined}>
-                  {i.line !== undefined ? `Line ${i.line}${i.column !== undefined ? `, column ${i.column}` : ''}` : 'Policy'}
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() => goTo(i.line, i.column)}
+                  disabled={i.line === undefined}
+                >
+                  {i.line !== undefined
+                    ? `Line ${i.line}${i.column !== undefined ? `, column ${i.column}` : ''}`
+                    : 'Policy'}
                 </button>
                 : {i.path ? <span className="mono">{i.path}: </span> : null}expected {i.expected}
               </li>

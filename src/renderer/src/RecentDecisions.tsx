@@ -18,16 +18,21 @@ const SHOW = 15
 export function RecentDecisions() {
   const api = useApi()
   const loaded = useResource(async () => {
-    const pages = await Promise.all(KINDS.map((decision) => api.audit.query({ filter: { decision }, limit: SHOW })))
+    const pages = await Promise.all(
+      KINDS.map((decision) => api.audit.query({ filter: { decision }, limit: SHOW })),
+    )
     return pages.flatMap((p) => p.rows).sort((a, b) => b.seq - a.seq)
   }, [api])
   const [live, setLive] = useState<readonly CallRow[]>([])
   useApiEvent('audit.appended', (row) => {
-    if ((KINDS as readonly string[]).includes(row.decision)) setLive((prev) => applyLive(prev, [row], {}).slice(0, SHOW))
+    if ((KINDS as readonly string[]).includes(row.decision))
+      setLive((prev) => applyLive(prev, [row], {}).slice(0, SHOW))
   })
   const rows = useMemo(() => {
     const seen = new Set<string>()
-    return [...live, ...(loaded.data ?? [])].filter((r) => !seen.has(r.callId) && seen.add(r.callId)).slice(0, SHOW)
+    return [...live, ...(loaded.data ?? [])]
+      .filter((r) => !seen.has(r.callId) && seen.add(r.callId))
+      .slice(0, SHOW)
   }, [live, loaded.data])
 
   return (
@@ -38,7 +43,9 @@ export function RecentDecisions() {
       ) : loaded.loading && rows.length === 0 ? (
         <Loading what="recent decisions" />
       ) : rows.length === 0 ? (
-        <EmptyState title="No decisions yet.">Calls that needed your answer will be listed here.</EmptyState>
+        <EmptyState title="No decisions yet.">
+          Calls that needed your answer will be listed here.
+        </EmptyState>
       ) : (
         <ul className="plain-list">
           {rows.map((r) => (
@@ -50,6 +57,9 @@ export function RecentDecisions() {
                 <span className="mono">{r.tool}</span> <span className="muted">on</span> {r.server}
                 {r.client ? <span className="muted"> · {r.client}</span> : null}
               </span>
+              {r.decidedBy && r.decidedBy !== 'user' ? (
+                <span className="small muted">by {r.decidedBy}</span>
+              ) : null}
               <DecisionBadge decision={r.decision} />
             </li>
           ))}

@@ -6,11 +6,21 @@ import { useApi } from './api-context'
 import { errorMessage } from './format'
 
 function commandLine(view: ServerView): string {
-  return [view.config.command, ...view.config.args].map((w) => (/^[\w@%+=:,./~-]+$/.test(w) ? w : JSON.stringify(w))).join(' ')
+  return [view.config.command, ...view.config.args]
+    .map((w) => (/^[\w@%+=:,./~-]+$/.test(w) ? w : JSON.stringify(w)))
+    .join(' ')
 }
 
 /** The card; `onEdit` opens the form, `onChanged` asks the list to refresh. */
-export function ServerCard({ view, onEdit, onChanged }: { view: ServerView; onEdit: () => void; onChanged: () => void }) {
+export function ServerCard({
+  view,
+  onEdit,
+  onChanged,
+}: {
+  view: ServerView
+  onEdit: () => void
+  onChanged: () => void
+}) {
   const api = useApi()
   const { config } = view
   const [busy, setBusy] = useState<string | undefined>(undefined)
@@ -31,10 +41,17 @@ export function ServerCard({ view, onEdit, onChanged }: { view: ServerView; onEd
   }
 
   return (
-    <article className={`card server${config.enabled ? '' : ' disabled'}`} aria-labelledby={`server-${config.name}`} data-testid="server-card" data-server={config.name}>
+    <article
+      className={`card server${config.enabled ? '' : ' disabled'}`}
+      aria-labelledby={`server-${config.name}`}
+      data-testid="server-card"
+      data-server={config.name}
+    >
       <header className="server-head">
         <h3 id={`server-${config.name}`}>{config.name}</h3>
-        <span className={`badge ${config.enabled ? 'tone-good' : 'tone-muted'}`}>{config.enabled ? 'enabled' : 'disabled'}</span>
+        <span className={`badge ${config.enabled ? 'tone-good' : 'tone-muted'}`}>
+          {config.enabled ? 'enabled' : 'disabled'}
+        </span>
         <span className="small muted" data-testid="server-sessions">
           {view.sessions} {view.sessions === 1 ? 'session' : 'sessions'}
         </span>
@@ -43,7 +60,9 @@ export function ServerCard({ view, onEdit, onChanged }: { view: ServerView; onEd
         {commandLine(view)}
       </p>
       {config.cwd ? <p className="small muted">in {config.cwd}</p> : null}
-      {config.secretEnv.length > 0 ? <p className="small muted">secret env: {config.secretEnv.join(', ')}</p> : null}
+      {config.secretEnv.length > 0 ? (
+        <p className="small muted">secret env: {config.secretEnv.join(', ')}</p>
+      ) : null}
       {view.lastError ? (
         <p className="state-error small" role="alert">
           Last error: {view.lastError}
@@ -64,17 +83,28 @@ export function ServerCard({ view, onEdit, onChanged }: { view: ServerView; onEd
           type="button"
           className="btn"
           disabled={busy !== undefined}
-          onClick={() => void run('enable', async () => {
-            await api.servers.setEnabled({ name: config.name, enabled: !config.enabled })
-            onChanged()
-          })}
+          onClick={() =>
+            void run('enable', async () => {
+              await api.servers.setEnabled({ name: config.name, enabled: !config.enabled })
+              onChanged()
+            })
+          }
         >
           {config.enabled ? 'Disable' : 'Enable'}
         </button>
         <button type="button" className="btn" onClick={onEdit} disabled={busy !== undefined}>
           Edit
         </button>
-        <button type="button" className="btn" disabled={busy !== undefined} onClick={() => void run('discover', async () => setTools(await api.tools.list({ server: config.name, discover: true })))}>
+        <button
+          type="button"
+          className="btn"
+          disabled={busy !== undefined}
+          onClick={() =>
+            void run('discover', async () =>
+              setTools(await api.tools.list({ server: config.name, discover: true })),
+            )
+          }
+        >
           {busy === 'discover' ? 'Discovering…' : 'Discover tools'}
         </button>
         {confirmRemove ? (
@@ -83,10 +113,12 @@ export function ServerCard({ view, onEdit, onChanged }: { view: ServerView; onEd
               type="button"
               className="btn btn-danger"
               disabled={busy !== undefined}
-              onClick={() => void run('remove', async () => {
-                await api.servers.remove({ name: config.name })
-                onChanged()
-              })}
+              onClick={() =>
+                void run('remove', async () => {
+                  await api.servers.remove({ name: config.name })
+                  onChanged()
+                })
+              }
             >
               Confirm remove
             </button>
@@ -95,14 +127,21 @@ export function ServerCard({ view, onEdit, onChanged }: { view: ServerView; onEd
             </button>
           </>
         ) : (
-          <button type="button" className="btn" onClick={() => setConfirmRemove(true)} disabled={busy !== undefined}>
+          <button
+            type="button"
+            className="btn"
+            onClick={() => setConfirmRemove(true)}
+            disabled={busy !== undefined}
+          >
             Remove…
           </button>
         )}
       </div>
       {tools ? (
         <div className="discovered" data-testid="discovered-tools">
-          <p className="small muted">{tools.length === 0 ? 'The server offers no tools.' : `${tools.length} tools:`}</p>
+          <p className="small muted">
+            {tools.length === 0 ? 'The server offers no tools.' : `${tools.length} tools:`}
+          </p>
           <ul className="tool-chips">
             {tools.map((t) => (
               <li key={t.name} title={t.description}>

@@ -19,7 +19,15 @@ function rowsOf(config: ServerConfig | undefined): EnvRow[] {
  * The form; `initial` edits that server (its name is kept as the one to update). Secret values
  * go as `secretValues`, never in `env`; a stored secret left blank keeps its value.
  */
-export function ServerForm({ initial, onDone, onCancel }: { initial?: ServerConfig; onDone: (view: ServerView) => void; onCancel: () => void }) {
+export function ServerForm({
+  initial,
+  onDone,
+  onCancel,
+}: {
+  initial?: ServerConfig
+  onDone: (view: ServerView) => void
+  onCancel: () => void
+}) {
   const api = useApi()
   const [name, setName] = useState(initial?.name ?? '')
   const [command, setCommand] = useState(initial?.command ?? '')
@@ -54,7 +62,10 @@ export function ServerForm({ initial, onDone, onCancel }: { initial?: ServerConf
     const candidate = {
       name: name.trim(),
       command: command.trim(),
-      args: args.split('\n').map((a) => a.trim()).filter((a) => a !== ''),
+      args: args
+        .split('\n')
+        .map((a) => a.trim())
+        .filter((a) => a !== ''),
       env: envOut,
       secretEnv,
       ...(cwd.trim() ? { cwd: cwd.trim() } : {}),
@@ -62,7 +73,10 @@ export function ServerForm({ initial, onDone, onCancel }: { initial?: ServerConf
       ...(initial?.policy !== undefined ? { policy: initial.policy } : {}),
     }
     const parsed = serverConfigSchema.safeParse(candidate)
-    if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join('.') || 'server'}: ${i.message}`))
+    if (!parsed.success)
+      problems.push(
+        ...parsed.error.issues.map((i) => `${i.path.join('.') || 'server'}: ${i.message}`),
+      )
     setErrors(problems)
     if (problems.length > 0 || !parsed.success) return
     setSaving(true)
@@ -81,28 +95,72 @@ export function ServerForm({ initial, onDone, onCancel }: { initial?: ServerConf
 
   const title = initial ? `Edit ${initial.name}` : 'Add a server'
   return (
-    <form className="card form" onSubmit={(e) => void submit(e)} aria-label={title} data-testid="server-form">
+    <form
+      className="card form"
+      onSubmit={(e) => void submit(e)}
+      aria-label={title}
+      data-testid="server-form"
+    >
       <h3>{title}</h3>
       <div className="form-grid">
-        <Field label="Name" hint={`What MCP clients connect to: airlock connect ${name.trim() || '<name>'}`}>
-          {(p) => <input {...p} type="text" value={name} onChange={(e) => setName(e.currentTarget.value)} required spellCheck={false} placeholder="github" autoComplete="off" />}
+        <Field
+          label="Name"
+          hint={`What MCP clients connect to: airlock connect ${name.trim() || '<name>'}`}
+        >
+          {(p) => (
+            <input
+              {...p}
+              type="text"
+              value={name}
+              onChange={(e) => setName(e.currentTarget.value)}
+              required
+              spellCheck={false}
+              placeholder="github"
+              autoComplete="off"
+            />
+          )}
         </Field>
         <label>
           Command
-          <input type="text" value={command} onChange={(e) => setCommand(e.currentTarget.value)} required spellCheck={false} placeholder="npx" autoComplete="off" />
+          <input
+            type="text"
+            value={command}
+            onChange={(e) => setCommand(e.currentTarget.value)}
+            required
+            spellCheck={false}
+            placeholder="npx"
+            autoComplete="off"
+          />
         </label>
         <label>
           Arguments (one per line)
-          <textarea value={args} onChange={(e) => setArgs(e.currentTarget.value)} rows={3} spellCheck={false} placeholder={'-y\n@modelcontextprotocol/server-github'} />
+          <textarea
+            value={args}
+            onChange={(e) => setArgs(e.currentTarget.value)}
+            rows={3}
+            spellCheck={false}
+            placeholder={'-y\n@modelcontextprotocol/server-github'}
+          />
         </label>
         <label>
           Working directory
-          <input type="text" value={cwd} onChange={(e) => setCwd(e.currentTarget.value)} spellCheck={false} placeholder="(optional)" autoComplete="off" />
+          <input
+            type="text"
+            value={cwd}
+            onChange={(e) => setCwd(e.currentTarget.value)}
+            spellCheck={false}
+            placeholder="(optional)"
+            autoComplete="off"
+          />
         </label>
       </div>
       <EnvRows rows={env} onChange={setEnv} />
       <label className="checkbox">
-        <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.currentTarget.checked)} />
+        <input
+          type="checkbox"
+          checked={enabled}
+          onChange={(e) => setEnabled(e.currentTarget.checked)}
+        />
         Enabled
       </label>
       {errors.length > 0 ? (

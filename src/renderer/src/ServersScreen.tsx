@@ -24,7 +24,12 @@ export function ServersScreen() {
       <div className="screen-head">
         <h2>Servers</h2>
         <div className="actions">
-          <button type="button" className="btn btn-primary" onClick={() => setAdding(true)} disabled={adding}>
+          <button
+            type="button"
+            className="btn btn-primary"
+            onClick={() => setAdding(true)}
+            disabled={adding}
+          >
             Add server
           </button>
         </div>
@@ -44,7 +49,8 @@ export function ServersScreen() {
         <Loading what="servers" />
       ) : list.length === 0 && !adding ? (
         <EmptyState title="No servers yet." testId="servers-empty">
-          Add the MCP servers your agents use; agents then reach them through <span className="mono">airlock connect &lt;name&gt;</span>.
+          Add the MCP servers your agents use; agents then reach them through{' '}
+          <span className="mono">airlock connect &lt;name&gt;</span>.
         </EmptyState>
       ) : (
         <div className="card-list">
@@ -60,7 +66,12 @@ export function ServersScreen() {
                 onCancel={() => setEditing(undefined)}
               />
             ) : (
-              <ServerCard key={view.config.name} view={view} onEdit={() => setEditing(view.config.name)} onChanged={servers.reload} />
+              <ServerCard
+                key={view.config.name}
+                view={view}
+                onEdit={() => setEditing(view.config.name)}
+                onChanged={servers.reload}
+              />
             ),
           )}
         </div>

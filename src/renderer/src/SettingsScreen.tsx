@@ -28,23 +28,44 @@ function draftOf(s: Settings): Draft {
 
 function intIn(text: string, min: number, max: number, what: string): number {
   const n = Number(text)
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${what}: expected a whole number from ${min} to ${max}`)
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`${what}: expected a whole number from ${min} to ${max}`)
   return n
 }
 
 /** The Settings screen; `desktop` tells whether the Electron host (start at login) is there. */
-export function SettingsScreen({ desktop, paused, onPause }: { desktop: boolean; paused: boolean; onPause: (paused: boolean) => void }) {
+export function SettingsScreen({
+  desktop,
+  paused,
+  onPause,
+}: {
+  desktop: boolean
+  paused: boolean
+  onPause: (paused: boolean) => void
+}) {
   const api = useApi()
   const settings = useResource(() => api.settings.get(), [api])
   const [draft, setDraft] = useState<Draft | undefined>(undefined)
-  const [status, setStatus] = useState<{ kind: 'ok' | 'error'; message: string } | undefined>(undefined)
+  const [status, setStatus] = useState<{ kind: 'ok' | 'error'; message: string } | undefined>(
+    undefined,
+  )
   const [saving, setSaving] = useState(false)
   useEffect(() => {
     if (settings.data && !draft) setDraft(draftOf(settings.data))
   }, [settings.data, draft])
 
-  if (settings.error) return <Frame><ErrorNotice message={settings.error} onRetry={settings.reload} /></Frame>
-  if (!settings.data || !draft) return <Frame><Loading what="settings" /></Frame>
+  if (settings.error)
+    return (
+      <Frame>
+        <ErrorNotice message={settings.error} onRetry={settings.reload} />
+      </Frame>
+    )
+  if (!settings.data || !draft)
+    return (
+      <Frame>
+        <Loading what="settings" />
+      </Frame>
+    )
   const current = settings.data
 
   const save = async (e: FormEvent): Promise<void> => {
@@ -59,7 +80,10 @@ export function SettingsScreen({ desktop, paused, onPause }: { desktop: boolean;
         audit: {
           ...current.audit,
           retentionDays: intIn(draft.retentionDays, 1, 3650, 'Audit retention'),
-          redactKeys: draft.redactKeys.split(/[\n,]/).map((k) => k.trim()).filter((k) => k !== ''),
+          redactKeys: draft.redactKeys
+            .split(/[\n,]/)
+            .map((k) => k.trim())
+            .filter((k) => k !== ''),
           durability: draft.durability,
         },
       }
@@ -71,7 +95,11 @@ export function SettingsScreen({ desktop, paused, onPause }: { desktop: boolean;
     try {
       // The whole audit block is sent: a partial one would reset the fields left out.
       const saved = await api.settings.set({
-        settings: { approvalTimeoutSeconds: next.approvalTimeoutSeconds, defaultPosture: next.defaultPosture, audit: next.audit },
+        settings: {
+          approvalTimeoutSeconds: next.approvalTimeoutSeconds,
+          defaultPosture: next.defaultPosture,
+          audit: next.audit,
+        },
       })
       settings.set(saved)
       setDraft(draftOf(saved))
@@ -83,68 +111,128 @@ export function SettingsScreen({ desktop, paused, onPause }: { desktop: boolean;
     }
   }
 
-  const set = <K extends keyof Draft>(key: K) => (e: { currentTarget: { value: string } }) => setDraft({ ...draft, [key]: e.currentTarget.value as Draft[K] })
+  const set =
+    <K extends keyof Draft>(key: K) =>
+    (e: { currentTarget: { value: string } }) =>
+      setDraft({ ...draft, [key]: e.currentTarget.value as Draft[K] })
 
   return (
     <Frame>
       <form className="card form settings" onSubmit={(e) => void save(e)} aria-label="Settings">
-        <fieldset>
-          <legend>Approvals</legend>
-          <Field label="Approval timeout (seconds)" hint="Unanswered requests are denied after this. Keep it under about 60 s: clients stop waiting then.">
-            {(p) => <input {...p} type="number" min={1} max={3600} value={draft.approvalTimeoutSeconds} onChange={set('approvalTimeoutSeconds')} />}
-          </Field>
-          <Field label="Default posture for new servers" hint="Used in the policy proposed for a server added without one (critical tools always ask).">
-            {(p) => (
-              <select {...p} value={draft.defaultPosture} onChange={set('defaultPosture')}>
-                <option value="allow">allow</option>
-                <option value="require_approval">require approval</option>
-                <option value="deny">deny</option>
-              </select>
-            )}
-          </Field>
-        </fieldset>
-        <fieldset>
-          <legend>Audit log</legend>
-          <label>
-            Keep records for (days)
-            <input type="number" min={1} max={3650} value={draft.retentionDays} onChange={set('retentionDays')} />
-          </label>
-          <Field label="Redact argument keys" hint="Comma-separated. Values under these keys are never written to the log.">
-            {(p) => <input {...p} type="text" value={draft.redactKeys} onChange={set('redactKeys')} placeholder="password, token, apiKey" spellCheck={false} />}
-          </Field>
-          <label>
-            Durability
-            <select value={draft.durability} onChange={set('durability')}>
-              <option value="group">group commit (fast)</option>
-              <option value="strict">strict: fsync every record</option>
-            </select>
-          </label>
-        </fieldset>
-        <fieldset>
-          <legend>App</legend>
-          <label className="checkbox">
-            <input type="checkbox" disabled checked={false} readOnly aria-describedby="login-note" />
-            Start at login
-          </label>
-          <p className="hint" id="login-note">
-            {desktop ? 'Set “Start at login” from the tray menu.' : 'Only in the desktop app: this page is served by airlock serve.'}
-          </p>
-        </fieldset>
+        <div className="settings-grid">
+          <fieldset>
+            <legend>Approvals</legend>
+            <Field
+              label="Approval timeout (seconds)"
+              hint="Unanswered requests are denied after this. Keep it under about 60 s: clients stop waiting then."
+            >
+              {(p) => (
+                <input
+                  {...p}
+                  type="number"
+                  min={1}
+                  max={3600}
+                  value={draft.approvalTimeoutSeconds}
+                  onChange={set('approvalTimeoutSeconds')}
+                />
+              )}
+            </Field>
+            <Field
+              label="Default posture for new servers"
+              hint="Used in the policy proposed for a server added without one (critical tools always ask)."
+            >
+              {(p) => (
+                <select {...p} value={draft.defaultPosture} onChange={set('defaultPosture')}>
+                  <option value="allow">allow</option>
+                  <option value="require_approval">require approval</option>
+                  <option value="deny">deny</option>
+                </select>
+              )}
+            </Field>
+          </fieldset>
+          <fieldset>
+            <legend>Audit log</legend>
+            <Field label="Keep records for (days)">
+              {(p) => (
+                <input
+                  {...p}
+                  type="number"
+                  min={1}
+                  max={3650}
+                  value={draft.retentionDays}
+                  onChange={set('retentionDays')}
+                />
+              )}
+            </Field>
+            <Field
+              label="Redact argument keys"
+              hint="Comma-separated. Values under these keys are never written to the log."
+            >
+              {(p) => (
+                <input
+                  {...p}
+                  type="text"
+                  value={draft.redactKeys}
+                  onChange={set('redactKeys')}
+                  placeholder="password, token, apiKey"
+                  spellCheck={false}
+                />
+              )}
+            </Field>
+            <Field label="Durability">
+              {(p) => (
+                <select {...p} value={draft.durability} onChange={set('durability')}>
+                  <option value="group">group commit (fast)</option>
+                  <option value="strict">strict: fsync every record</option>
+                </select>
+              )}
+            </Field>
+          </fieldset>
+          <fieldset>
+            <legend>App</legend>
+            <label className="checkbox">
+              <input
+                type="checkbox"
+                disabled
+                checked={false}
+                readOnly
+                aria-describedby="login-note"
+              />
+              Start at login
+            </label>
+            <p className="hint" id="login-note">
+              {desktop
+                ? 'Set “Start at login” from the tray menu.'
+                : 'Only in the desktop app: this page is served by airlock serve.'}
+            </p>
+          </fieldset>
+        </div>
         <div className="actions">
           <button type="submit" className="btn btn-primary" disabled={saving}>
             {saving ? 'Saving…' : 'Save settings'}
           </button>
         </div>
         {status ? (
-          <p className={status.kind === 'ok' ? 'small text-good' : 'state-error small'} role={status.kind === 'ok' ? 'status' : 'alert'}>
+          <p
+            className={status.kind === 'ok' ? 'small text-good' : 'state-error small'}
+            role={status.kind === 'ok' ? 'status' : 'alert'}
+          >
             {status.message}
           </p>
         ) : null}
       </form>
       <section className="card" aria-labelledby="pause-title">
         <h3 id="pause-title">Pause</h3>
-        <p className="small">{paused ? 'Paused: every tool call is denied until you resume.' : 'While paused, every tool call is denied (other MCP traffic still flows).'}</p>
-        <button type="button" className={paused ? 'btn btn-primary' : 'btn btn-danger'} onClick={() => onPause(!paused)}>
+        <p className="small">
+          {paused
+            ? 'Paused: every tool call is denied until you resume.'
+            : 'While paused, every tool call is denied (other MCP traffic still flows).'}
+        </p>
+        <button
+          type="button"
+          className={paused ? 'btn btn-primary' : 'btn btn-danger'}
+          onClick={() => onPause(!paused)}
+        >
           {paused ? 'Resume tool calls' : 'Pause all tool calls'}
         </button>
       </section>

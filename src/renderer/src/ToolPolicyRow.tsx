@@ -1,6 +1,7 @@
 /** One tool in the Tools & policy table: its risk, what the saved policy does, and the editors. */
 import { memo, useEffect, useState, type KeyboardEvent } from 'react'
 import type { ToolView } from '../../shared/control-api'
+import { Field } from './Field'
 import { RiskBadge } from './RiskBadge'
 import type { Posture, ToolAction, ToolSetting } from './policy-edit'
 
@@ -12,12 +13,12 @@ const ACTION_LABELS: Record<ToolAction, string> = {
   deny: 'deny',
   hide: 'hide',
 }
-const EFFECTIVE: Record<ToolView['action'], string> = {
-  allow: 'allowed',
-  deny: 'denied',
-  hide: 'hidden',
-  require_approval: 'asks',
-  rate_limited: 'rate limited',
+const EFFECTIVE: Record<ToolView['action'], [string, string]> = {
+  allow: ['allowed', 'tone-good'],
+  deny: ['denied', 'tone-bad'],
+  hide: ['hidden', 'tone-muted'],
+  require_approval: ['asks', 'tone-info'],
+  rate_limited: ['rate limited', 'tone-warn'],
 }
 
 /** Props: `tool` may be a bare name known only from the policy; `onChange` returns an error or undefined. */
@@ -31,7 +32,14 @@ export interface ToolPolicyRowProps {
 }
 
 /** The row; text fields apply on Enter or when they lose focus. */
-export const ToolPolicyRow = memo(function ToolPolicyRow({ name, tool, setting, posture, disabled, onChange }: ToolPolicyRowProps) {
+export const ToolPolicyRow = memo(function ToolPolicyRow({
+  name,
+  tool,
+  setting,
+  posture,
+  disabled,
+  onChange,
+}: ToolPolicyRowProps) {
   const [rate, setRate] = useState(setting.rateLimit)
   const [reason, setReason] = useState(setting.reason)
   const [error, setError] = useState<string | undefined>(undefined)
@@ -40,7 +48,8 @@ export const ToolPolicyRow = memo(function ToolPolicyRow({ name, tool, setting, 
 
   const apply = (next: ToolSetting): void => setError(onChange(name, next))
   const commitText = (): void => {
-    if (rate !== setting.rateLimit || reason !== setting.reason) apply({ ...setting, rateLimit: rate, reason })
+    if (rate !== setting.rateLimit || reason !== setting.reason)
+      apply({ ...setting, rateLimit: rate, reason })
   }
   const onEnter = (e: KeyboardEvent<HTMLInputElement>): void => {
     if (e.key === 'Enter') {
@@ -64,50 +73,73 @@ export const ToolPolicyRow = memo(function ToolPolicyRow({ name, tool, setting, 
         {tool ? <span className="small muted"> {tool.category}</span> : null}
       </div>
       <div role="gridcell" className="small" data-testid="tool-effective">
-        {tool ? EFFECTIVE[tool.action] : <span className="muted">not seen</span>}
+        {tool ? (
+          <span className={`badge ${EFFECTIVE[tool.action][1]}`}>{EFFECTIVE[tool.action][0]}</span>
+        ) : (
+          <span className="muted">not seen</span>
+        )}
       </div>
       <div role="gridcell">
-        <label>
-          <span className="sr-only">Action for {name}</span>
-          <select value={setting.action} disabled={disabled} onChange={(e) => apply({ ...setting, action: e.currentTarget.value as ToolAction, rateLimit: rate, reason })}>
-            {ACTIONS.map((a) => (
-              <option key={a} value={a}>
-                {a === 'default' && posture ? `default (${ACTION_LABELS[posture]})` : ACTION_LABELS[a]}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Field label={`Action for ${name}`} hiddenLabel>
+          {(p) => (
+            <select
+              {...p}
+              value={setting.action}
+              disabled={disabled}
+              onChange={(e) =>
+                apply({
+                  ...setting,
+                  action: e.currentTarget.value as ToolAction,
+                  rateLimit: rate,
+                  reason,
+                })
+              }
+            >
+              {ACTIONS.map((a) => (
+                <option key={a} value={a}>
+                  {a === 'default' && posture
+                    ? `default (${ACTION_LABELS[posture]})`
+                    : ACTION_LABELS[a]}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
       </div>
       <div role="gridcell">
-        <label>
-          <span className="sr-only">Rate limit for {name}</span>
-          <input
-            type="text"
-            value={rate}
-            placeholder="10/minute"
-            disabled={disabled || setting.action === 'hide'}
-            spellCheck={false}
-            aria-invalid={error !== undefined}
-            aria-describedby={error ? errorId : undefined}
-            onChange={(e) => setRate(e.currentTarget.value)}
-            onBlur={commitText}
-            onKeyDown={onEnter}
-          />
-        </label>
+        <Field label={`Rate limit for ${name}`} hiddenLabel>
+          {(p) => (
+            <input
+              {...p}
+              type="text"
+              value={rate}
+              placeholder="10/minute"
+              disabled={disabled || setting.action === 'hide'}
+              spellCheck={false}
+              aria-invalid={error !== undefined}
+              aria-errormessage={error ? errorId : undefined}
+              onChange={(e) => setRate(e.currentTarget.value)}
+              onBlur={commitText}
+              onKeyDown={onEnter}
+            />
+          )}
+        </Field>
       </div>
       <div role="gridcell">
-        <label>
-          <span className="sr-only">Reason for {name}</span>
-          <input
-            type="text"
-            value={reason}
-            placeholder="shown when denied"
-            disabled={disabled || setting.action === 'hide'}
-            onChange={(e) => setReason(e.currentTarget.value)}
-            onBlur={commitText}
-            onKeyDown={onEnter}
-          />
-        </label>
+        <Field label={`Reason for ${name}`} hiddenLabel>
+          {(p) => (
+            <input
+              {...p}
+              type="text"
+              value={reason}
+              placeholder="shown when denied"
+              disabled={disabled || setting.action === 'hide'}
+              onChange={(e) => setReason(e.currentTarget.value)}
+              onBlur={commitText}
+              onKeyDown={onEnter}
+            />
+          )}
+        </Field>
       </div>
       {error ? (
         <p className="tool-error state-error small" id={errorId} role="alert">

@@ -62,7 +62,11 @@ export function mergeRow(base: CallRow, update: CallRow): CallRow {
  * itself when nothing changed. Updates are looked for from the top, where recent calls are, and
  * the scan stops once all are found, so a long list costs little.
  */
-export function applyLive(rows: readonly CallRow[], incoming: readonly CallRow[], filter: AuditFilter): readonly CallRow[] {
+export function applyLive(
+  rows: readonly CallRow[],
+  incoming: readonly CallRow[],
+  filter: AuditFilter,
+): readonly CallRow[] {
   if (incoming.length === 0) return rows
   // Collapse the batch by callId (a call and its outcome may arrive together).
   const batch = new Map<string, CallRow>()

@@ -9,7 +9,10 @@ export function formatTime(ts: string | number, now = Date.now()): string {
   if (Number.isNaN(d.getTime())) return String(ts)
   const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
   const today = new Date(now)
-  const sameDay = d.getFullYear() === today.getFullYear() && d.getMonth() === today.getMonth() && d.getDate() === today.getDate()
+  const sameDay =
+    d.getFullYear() === today.getFullYear() &&
+    d.getMonth() === today.getMonth() &&
+    d.getDate() === today.getDate()
   return sameDay ? time : `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`
 }
 
@@ -40,7 +43,12 @@ export function shortId(id: string): string {
 /** The message of an error thrown by the API or anything else. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message
-  if (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string') return (err as { message: string }).message
+  if (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { message?: unknown }).message === 'string'
+  )
+    return (err as { message: string }).message
   return String(err)
 }
 

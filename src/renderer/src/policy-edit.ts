@@ -4,7 +4,15 @@
  * `tools.<name>.rules` (found, or added at the end so conditional rules before it still apply),
  * "hide" is the `hide` list, and the default posture is `default`. JSON files stay JSON.
  */
-import { isMap, isScalar, isSeq, parseDocument, type Document, type YAMLMap, type YAMLSeq } from 'yaml'
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  type Document,
+  type YAMLMap,
+  type YAMLSeq,
+} from 'yaml'
 
 /** What the Tools & policy table edits per tool. */
 export type ToolAction = 'default' | 'allow' | 'require_approval' | 'deny' | 'hide'
@@ -23,7 +31,8 @@ export type Posture = 'allow' | 'deny' | 'require_approval'
 export const UI_RULE_NAME = 'set in Airlock'
 
 /** A parsed policy text, or why it cannot be edited by form. */
-export type ParsedPolicy = { ok: true; doc: Document; json: boolean } | { ok: false; message: string }
+export type ParsedPolicy =
+  { ok: true; doc: Document; json: boolean } | { ok: false; message: string }
 
 /** Parses policy text for editing; an empty text is an empty policy. */
 export function parsePolicyText(text: string): ParsedPolicy {
@@ -33,7 +42,8 @@ export function parsePolicyText(text: string): ParsedPolicy {
     const where = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}: ` : ''
     return { ok: false, message: `${where}${e.message.split('\n')[0]}` }
   }
-  if (doc.contents !== null && !isMap(doc.contents)) return { ok: false, message: 'the policy must be a mapping (version, default, hide, tools…)' }
+  if (doc.contents !== null && !isMap(doc.contents))
+    return { ok: false, message: 'the policy must be a mapping (version, default, hide, tools…)' }
   return { ok: true, doc, json: text.trimStart().startsWith('{') }
 }
 
@@ -45,7 +55,10 @@ function stringify(parsed: { doc: Document; json: boolean }): string {
 function isPlainRule(node: unknown): node is YAMLMap {
   if (!isMap(node)) return false
   const conditions = node.get('conditions')
-  const noConditions = conditions === undefined || conditions === null || (isSeq(conditions) && conditions.items.length === 0)
+  const noConditions =
+    conditions === undefined ||
+    conditions === null ||
+    (isSeq(conditions) && conditions.items.length === 0)
   return noConditions && !node.has('state')
 }
 
@@ -75,13 +88,20 @@ function rateLimitText(node: unknown): string {
 }
 
 /** Parses rate limit text: "" (none), "N/minute|hour|day", or "N/Ss" (a sliding window of S seconds). */
-export function parseRateLimit(text: string): { ok: true; value: string | { max: number; window: number } | undefined } | { ok: false; message: string } {
+export function parseRateLimit(
+  text: string,
+):
+  | { ok: true; value: string | { max: number; window: number } | undefined }
+  | { ok: false; message: string } {
   const t = text.trim()
   if (t === '') return { ok: true, value: undefined }
   if (/^\d+\/(minute|hour|day)$/.test(t)) return { ok: true, value: t }
   const sliding = /^(\d+)\/(\d+)s$/.exec(t)
   if (sliding) return { ok: true, value: { max: Number(sliding[1]), window: Number(sliding[2]) } }
-  return { ok: false, message: 'expected "N/minute", "N/hour", "N/day" or "N/Ss" (N calls per S seconds)' }
+  return {
+    ok: false,
+    message: 'expected "N/minute", "N/hour", "N/day" or "N/Ss" (N calls per S seconds)',
+  }
 }
 
 /** The tool's setting as the text has it. */
@@ -89,7 +109,8 @@ export function readToolSetting(doc: Document, tool: string): ToolSetting {
   const hidden = hideList(doc)?.items.some((i) => scalarText(i) === tool) ?? false
   const rule = rulesOf(doc, tool)?.items.find(isPlainRule)
   const action = scalarText(rule?.get('action'))
-  const ruleAction: ToolAction = action === 'allow' || action === 'deny' || action === 'require_approval' ? action : 'default'
+  const ruleAction: ToolAction =
+    action === 'allow' || action === 'deny' || action === 'require_approval' ? action : 'default'
   return {
     action: hidden ? 'hide' : ruleAction,
     rateLimit: rateLimitText(rule?.get('rate_limit')),
@@ -99,7 +120,11 @@ export function readToolSetting(doc: Document, tool: string): ToolSetting {
 
 /** The tool's rule action when it is not hidden (a rule with "default" only limits or explains). */
 function ruleActionOf(setting: ToolSetting): 'allow' | 'deny' | 'require_approval' | 'evaluate' {
-  return setting.action === 'allow' || setting.action === 'deny' || setting.action === 'require_approval' ? setting.action : 'evaluate'
+  return setting.action === 'allow' ||
+    setting.action === 'deny' ||
+    setting.action === 'require_approval'
+    ? setting.action
+    : 'evaluate'
 }
 
 /** The text with the tool's setting applied; throws on an unparseable text or rate limit. */
@@ -125,7 +150,8 @@ export function writeToolSetting(text: string, tool: string, setting: ToolSettin
   if (hide && hiddenAt >= 0) hide.items.splice(hiddenAt, 1)
 
   // the tool's unconditional rule
-  const needRule = setting.action !== 'default' || rate.value !== undefined || setting.reason.trim() !== ''
+  const needRule =
+    setting.action !== 'default' || rate.value !== undefined || setting.reason.trim() !== ''
   const rules = rulesOf(doc, tool)
   const index = rules ? rules.items.findIndex(isPlainRule) : -1
   if (!needRule) {
@@ -166,7 +192,8 @@ export function readDefault(doc: Document): Posture | undefined {
 export function writeDefault(text: string, posture: Posture): string {
   const parsed = parsePolicyText(text)
   if (!parsed.ok) throw new Error(`the policy text has an error, fix it first: ${parsed.message}`)
-  if (parsed.doc.contents === null) parsed.doc.contents = parsed.doc.createNode({}) as unknown as typeof parsed.doc.contents
+  if (parsed.doc.contents === null)
+    parsed.doc.contents = parsed.doc.createNode({}) as unknown as typeof parsed.doc.contents
   parsed.doc.set('default', posture)
   if (!parsed.doc.has('version')) parsed.doc.set('version', '1')
   return stringify(parsed)

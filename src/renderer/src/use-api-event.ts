@@ -4,7 +4,10 @@ import type { ControlEvent, EventOf } from '../../shared/control-api'
 import { useApi } from './api-context'
 
 /** Calls the latest `listener` on every `event`; unsubscribes on unmount. */
-export function useApiEvent<E extends ControlEvent>(event: E, listener: (data: EventOf<E>) => void): void {
+export function useApiEvent<E extends ControlEvent>(
+  event: E,
+  listener: (data: EventOf<E>) => void,
+): void {
   const api = useApi()
   const latest = useRef(listener)
   latest.current = listener

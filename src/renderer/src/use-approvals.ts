@@ -62,7 +62,10 @@ export function useApprovals(api: AirlockApi): Approvals {
     }
   }, [api, tick])
 
-  const dismiss = useCallback((id: string) => setPending((prev) => prev.filter((p) => p.id !== id)), [])
+  const dismiss = useCallback(
+    (id: string) => setPending((prev) => prev.filter((p) => p.id !== id)),
+    [],
+  )
   const reload = useCallback(() => setTick((t) => t + 1), [])
   return { pending, error, loading, dismiss, reload }
 }

@@ -80,7 +80,8 @@ export function useCallLog(filter: AuditFilter): CallLog {
         setRows((prev) => {
           const seen = new Set<string>()
           // Only the tail can overlap with the next page.
-          for (let i = Math.max(0, prev.length - PAGE_SIZE); i < prev.length; i++) seen.add(prev[i]!.callId)
+          for (let i = Math.max(0, prev.length - PAGE_SIZE); i < prev.length; i++)
+            seen.add(prev[i]!.callId)
           return [...prev, ...page.rows.filter((r) => !seen.has(r.callId))]
         })
         setHasMore(page.hasMore)

@@ -38,14 +38,41 @@ export interface WsTransport extends ControlTransport {
   close(): void
 }
 
+/** The members of the browser's WebSocket this transport uses (typed here so that it also compiles outside the DOM). */
+export interface WebSocketLike {
+  readonly readyState: number
+  onopen: ((ev: unknown) => void) | null
+  onmessage: ((ev: { data: unknown }) => void) | null
+  onclose: ((ev: { code: number; reason?: string }) => void) | null
+  onerror: ((ev: unknown) => void) | null
+  send(data: string): void
+  close(code?: number, reason?: string): void
+}
+
+/** A WebSocket class: the browser's, or a stand-in in tests. */
+export interface WebSocketConstructor {
+  new (url: string): WebSocketLike
+  readonly OPEN: number
+}
+
+/** The browser globals this transport reads. */
+interface BrowserGlobals {
+  location: { protocol: string; host: string; hash: string; pathname: string; search: string }
+  sessionStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void }
+  history: { state: unknown; replaceState(state: unknown, unused: string, url: string): void }
+  WebSocket: WebSocketConstructor
+}
+
+const browser = (): BrowserGlobals => globalThis as unknown as BrowserGlobals
+
 /** Options (all have browser defaults). */
 export interface WsTransportOptions {
   /** Default: `ws://<location.host>/api`. */
   url?: string
   /** Default: from `#token=…`, else sessionStorage. */
   token?: string
-  /** Default: the global WebSocket (a fake in tests). */
-  WebSocket?: typeof WebSocket
+  /** Default: the global WebSocket (a stand-in in tests). */
+  WebSocket?: WebSocketConstructor
   /** How long a call may wait for its answer, connection time included (default 120 s). */
   callTimeoutMs?: number
 }
@@ -60,23 +87,24 @@ const BACKOFF_MAX_MS = 10_000
  * address bar; returns it, or the one stored earlier in this tab.
  */
 export function takeTokenFromLocation(): string | undefined {
+  const w = browser()
   let token: string | undefined
   try {
-    const hash = new URLSearchParams(window.location.hash.replace(/^#/, ''))
+    const hash = new URLSearchParams(w.location.hash.replace(/^#/, ''))
     const fromHash = hash.get('token')
     if (fromHash) {
       token = fromHash
-      window.sessionStorage.setItem(TOKEN_KEY, fromHash)
+      w.sessionStorage.setItem(TOKEN_KEY, fromHash)
       hash.delete('token')
       const rest = hash.toString()
-      window.history.replaceState(window.history.state, '', `${window.location.pathname}${window.location.search}${rest ? `#${rest}` : ''}`)
+      w.history.replaceState(w.history.state, '', `${w.location.pathname}${w.location.search}${rest ? `#${rest}` : ''}`)
     }
   } catch {
     // No sessionStorage (privacy mode): the token lives in memory only.
   }
   if (token) return token
   try {
-    return window.sessionStorage.getItem(TOKEN_KEY) ?? undefined
+    return w.sessionStorage.getItem(TOKEN_KEY) ?? undefined
   } catch {
     return undefined
   }
@@ -90,8 +118,8 @@ interface Waiting {
 
 /** Creates the transport and starts connecting. */
 export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
-  const Ws = opts.WebSocket ?? WebSocket
-  const url = opts.url ?? `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}/api`
+  const Ws = opts.WebSocket ?? browser().WebSocket
+  const url = opts.url ?? `${browser().location.protocol === 'https:' ? 'wss' : 'ws'}://${browser().location.host}/api`
   const token = opts.token ?? takeTokenFromLocation()
   const callTimeoutMs = opts.callTimeoutMs ?? 120_000
   const listeners = new Map<string, Set<(data: unknown) => void>>()
@@ -99,7 +127,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
   const inFlight = new Map<number, Waiting>()
   const queue: { id: number; text: string }[] = []
   let nextId = 1
-  let ws: WebSocket | undefined
+  let ws: WebSocketLike | undefined
   let authed = false
   let current: ConnectionState = 'connecting'
   let attempt = 0
@@ -130,7 +158,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
       return
     }
     authed = false
-    let socket: WebSocket
+    let socket: WebSocketLike
     try {
       socket = new Ws(url)
     } catch (err) {
@@ -139,7 +167,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
     }
     ws = socket
     socket.onopen = () => socket.send(JSON.stringify({ type: 'auth', token }))
-    socket.onmessage = (e: MessageEvent) => {
+    socket.onmessage = (e) => {
       let msg: Record<string, unknown>
       try {
         msg = JSON.parse(String(e.data)) as Record<string, unknown>
@@ -172,7 +200,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
         }
       }
     }
-    socket.onclose = (e: CloseEvent) => {
+    socket.onclose = (e) => {
       if (ws !== socket) return
       ws = undefined
       authed = false

@@ -9,7 +9,13 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ClientServerEntry } from '../../../src/gateway/clients/adapter'
 import { readManifest } from '../../../src/gateway/clients/manifest'
-import { applyRestore, applyWrap, planRestore, planWrap, scanClients } from '../../../src/gateway/clients/protect'
+import {
+  applyRestore,
+  applyWrap,
+  planRestore,
+  planWrap,
+  scanClients,
+} from '../../../src/gateway/clients/protect'
 import { CASES, fixture, locationOf, sandbox, SHIM, type Sandbox } from './helpers'
 
 let box: Sandbox
@@ -30,24 +36,31 @@ describe.each(CASES.map((c) => [label(c), c] as const))('%s', (_, c) => {
   }
 
   it('is found among the client config files and read', () => {
+    expect(c.adapter.detect(box.env, box.ctx.fs)).toEqual([])
     const file = place()
+    expect(c.adapter.detect(box.env, box.ctx.fs).map((l) => l.file)).toEqual([file])
     const reports = scanClients(box.ctx, c.adapter.id)
     const report = reports.find((r) => r.location.file === file)
     expect(report?.error).toBeUndefined()
     const entries = report?.entries.map((s) => s.entry) ?? []
-    expect(entries.filter((e) => e.transport === 'stdio' && !e.unsupported).map((e) => e.name)).toEqual(c.stdio)
+    expect(
+      entries.filter((e) => e.transport === 'stdio' && !e.unsupported).map((e) => e.name),
+    ).toEqual(c.stdio)
     expect(entries.filter((e) => e.transport !== 'stdio').map((e) => e.name)).toEqual(c.remote)
     expect(entries.filter((e) => e.unsupported).map((e) => e.name)).toEqual(c.unsupported ?? [])
     expect(report?.entries.every((s) => !s.protected)).toBe(true)
     // The entry text range is exactly the entry.
-    for (const e of entries) expect(text.slice(e.range.start, e.range.end).length).toBeGreaterThan(0)
+    for (const e of entries)
+      expect(text.slice(e.range.start, e.range.end).length).toBeGreaterThan(0)
   })
 
   it('wraps every stdio entry to run the shim, keeps the rest, and restores byte for byte', () => {
     const file = place()
     const loc = locationOf(c.adapter, box.env, file)
     const entries = c.adapter.read(text, loc)
-    const targets = entries.filter((e) => c.stdio.includes(e.name)).map((entry) => ({ entry, server: serverName(entry) }))
+    const targets = entries
+      .filter((e) => c.stdio.includes(e.name))
+      .map((entry) => ({ entry, server: serverName(entry) }))
     const wrapped = c.adapter.wrap(text, targets, SHIM, loc)
 
     expect(() => c.adapter.parse(wrapped, file)).not.toThrow()
@@ -61,7 +74,8 @@ describe.each(CASES.map((c) => [label(c), c] as const))('%s', (_, c) => {
       expect(e?.cwd).toBeUndefined()
     }
     // Untouched entries are the same text.
-    for (const e of entries.filter((x) => !c.stdio.includes(x.name))) expect(wrapped).toContain(text.slice(e.range.start, e.range.end))
+    for (const e of entries.filter((x) => !c.stdio.includes(x.name)))
+      expect(wrapped).toContain(text.slice(e.range.start, e.range.end))
     for (const keep of c.keeps) expect(wrapped).toContain(keep)
     // Line endings and the indentation style of the file are kept.
     if (text.includes('\r\n')) expect(wrapped.replace(/\r\n/g, '')).not.toContain('\n')
@@ -71,7 +85,13 @@ describe.each(CASES.map((c) => [label(c), c] as const))('%s', (_, c) => {
 
     const records = targets.map(({ entry, server }) => {
       const now = after.find((x) => x.key.join('/') === entry.key.join('/')) as ClientServerEntry
-      return { key: entry.key, name: entry.name, server, original: text.slice(entry.range.start, entry.range.end), wrapped: wrapped.slice(now.range.start, now.range.end) }
+      return {
+        key: entry.key,
+        name: entry.name,
+        server,
+        original: text.slice(entry.range.start, entry.range.end),
+        wrapped: wrapped.slice(now.range.start, now.range.end),
+      }
     })
     const back = c.adapter.restore(wrapped, records, loc)
     expect(back.text).toBe(text)
@@ -85,7 +105,12 @@ describe.each(CASES.map((c) => [label(c), c] as const))('%s', (_, c) => {
       .read(text, loc)
       .filter((e) => c.stdio.includes(e.name))
       .map((entry) => ({ entry, server: serverName(entry) }))
-    const wrapped = c.adapter.wrap(text, targets, { ...SHIM, env: { AIRLOCK_HOME: '/data/airlock home' } }, loc)
+    const wrapped = c.adapter.wrap(
+      text,
+      targets,
+      { ...SHIM, env: { AIRLOCK_HOME: '/data/airlock home' } },
+      loc,
+    )
     for (const e of c.adapter.read(wrapped, loc).filter((x) => c.stdio.includes(x.name))) {
       expect(e.env).toEqual({ AIRLOCK_HOME: '/data/airlock home' })
     }
@@ -103,12 +128,21 @@ describe.each(CASES.map((c) => [label(c), c] as const))('%s', (_, c) => {
     expect(fs.readFileSync(file, 'utf8')).toBe(filePlan?.after)
     expect(fs.statSync(file).mode & 0o777).toBe(0o640)
 
-    const config = JSON.parse(fs.readFileSync(path.join(box.airlock, 'config.json'), 'utf8')) as { servers: { name: string; command: string }[] }
-    expect(config.servers.map((s) => s.name).sort()).toEqual(filePlan?.targets.map((t) => t.server).sort())
+    const config = JSON.parse(fs.readFileSync(path.join(box.airlock, 'config.json'), 'utf8')) as {
+      servers: { name: string; command: string }[]
+    }
+    expect(config.servers.map((s) => s.name).sort()).toEqual(
+      filePlan?.targets.map((t) => t.server).sort(),
+    )
     const manifest = readManifest(box.ctx.fs, box.airlock, c.adapter.id)
     expect(manifest.files[0]?.entries.map((e) => e.name)).toEqual(c.stdio)
     expect(fs.readFileSync(manifest.files[0]?.backup ?? '')).toEqual(bytes)
-    expect(scanClients(box.ctx, c.adapter.id).flatMap((r) => r.entries).filter((s) => s.protected).map((s) => s.entry.name)).toEqual(c.stdio)
+    expect(
+      scanClients(box.ctx, c.adapter.id)
+        .flatMap((r) => r.entries)
+        .filter((s) => s.protected)
+        .map((s) => s.entry.name),
+    ).toEqual(c.stdio)
 
     const restore = planRestore(box.ctx, c.adapter.id)
     expect(restore.files.map((f) => f.method)).toEqual(['backup'])

@@ -25,9 +25,14 @@ function airlock(...args: string[]): Promise<{ code: number; stdout: string; std
   delete env.CODEX_HOME
   delete env.CLAUDE_CONFIG_DIR
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: box.project, env, timeout: 15_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: box.project, env, timeout: 15_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr })
+      },
+    )
   })
 }
 
@@ -39,13 +44,22 @@ describe('airlock clients', () => {
     expect(r.code).toBe(0)
     const lines = r.stdout.split('\n')
     expect(lines[0]).toMatch(/^CLIENT\s+CONFIG FILE\s+SERVER\s+ROUTE\s+PROTECTED\s+NOTE$/)
-    expect(lines.find((l) => l.includes(' github ') && l.startsWith('claude-desktop'))).toMatch(/~\/\.config\/Claude\/claude_desktop_config\.json\s+github\s+stdio\s+no\s+not wrapped/)
+    expect(lines.find((l) => l.includes(' github ') && l.startsWith('claude-desktop'))).toMatch(
+      /~\/\.config\/Claude\/claude_desktop_config\.json\s+github\s+stdio\s+no\s+not wrapped/,
+    )
     expect(lines.find((l) => l.includes(' linear '))).toMatch(/linear\s+sse\s+no\s+SSE endpoint/)
-    expect(lines.find((l) => l.startsWith('vscode') && l.includes(' copilot '))).toMatch(/copilot\s+http\s+no/)
-    expect(r.stdout).toContain('protect them with: airlock clients wrap claude-desktop ; airlock clients wrap vscode')
+    expect(lines.find((l) => l.startsWith('vscode') && l.includes(' copilot '))).toMatch(
+      /copilot\s+http\s+no/,
+    )
+    expect(r.stdout).toContain(
+      'protect them with: airlock clients wrap claude-desktop ; airlock clients wrap vscode',
+    )
 
     const json = await airlock('clients', '--json')
-    const parsed = JSON.parse(json.stdout) as { client: string; servers: { name: string; route: string; protected: boolean }[] }[]
+    const parsed = JSON.parse(json.stdout) as {
+      client: string
+      servers: { name: string; route: string; protected: boolean }[]
+    }[]
     expect(parsed.map((f) => f.client)).toEqual(['claude-desktop', 'vscode'])
     expect(parsed[0]?.servers.map((s) => [s.name, s.route, s.protected])).toEqual([
       ['filesystem', 'stdio', false],
@@ -62,7 +76,9 @@ describe('airlock clients', () => {
     expect(r.stdout).toContain(`--- ${file}\n+++ ${file} (wrapped)\n@@ `)
     expect(r.stdout).toContain('-      "command": "docker",')
     expect(r.stdout).toContain(`+      "command": ${JSON.stringify(process.execPath)},`)
-    expect(r.stdout).toContain('would add to Airlock: filesystem (npx -y @modelcontextprotocol/server-filesystem /Users/alex/Desktop /Users/alex/Downloads), github')
+    expect(r.stdout).toContain(
+      'would add to Airlock: filesystem (npx -y @modelcontextprotocol/server-filesystem /Users/alex/Desktop /Users/alex/Downloads), github',
+    )
     expect(r.stdout).toContain('left alone: linear')
     expect(r.stdout).toContain('dry run: nothing was written')
     expect(fs.readFileSync(file)).toEqual(fixture('claude_desktop_config.json'))
@@ -74,11 +90,24 @@ describe('airlock clients', () => {
     const w = await airlock('clients', 'wrap', 'claude-desktop')
     expect(w.stderr).toBe('')
     expect(w.code).toBe(0)
-    expect(w.stdout).toContain('wrapped in ~/.config/Claude/claude_desktop_config.json: filesystem, github, sqlite')
+    expect(w.stdout).toContain(
+      'wrapped in ~/.config/Claude/claude_desktop_config.json: filesystem, github, sqlite',
+    )
     expect(w.stdout).toMatch(/note: github: \$\{GITHUB_TOKEN\} is filled in by the client/)
-    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { mcpServers: Record<string, { command?: string; args?: string[]; env?: Record<string, string> }> }
-    expect(doc.mcpServers.github).toEqual({ command: process.execPath, args: [CLI, 'connect', 'github'], env: { AIRLOCK_HOME: box.airlock } })
-    const config = JSON.parse(fs.readFileSync(path.join(box.airlock, 'config.json'), 'utf8')) as { servers: { name: string; env: Record<string, string>; cwd?: string }[] }
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      mcpServers: Record<
+        string,
+        { command?: string; args?: string[]; env?: Record<string, string> }
+      >
+    }
+    expect(doc.mcpServers.github).toEqual({
+      command: process.execPath,
+      args: [CLI, 'connect', 'github'],
+      env: { AIRLOCK_HOME: box.airlock },
+    })
+    const config = JSON.parse(fs.readFileSync(path.join(box.airlock, 'config.json'), 'utf8')) as {
+      servers: { name: string; env: Record<string, string>; cwd?: string }[]
+    }
     expect(config.servers.map((s) => s.name)).toEqual(['filesystem', 'github', 'sqlite'])
     expect(config.servers[1]?.env).toEqual({ GITHUB_PERSONAL_ACCESS_TOKEN: '${GITHUB_TOKEN}' })
     expect(config.servers[2]?.cwd).toBe('/Users/alex/projects/db')
@@ -88,7 +117,9 @@ describe('airlock clients', () => {
 
     const r = await airlock('clients', 'restore', 'claude-desktop')
     expect(r.code).toBe(0)
-    expect(r.stdout).toContain('restored ~/.config/Claude/claude_desktop_config.json from the backup, byte for byte: filesystem, github, sqlite')
+    expect(r.stdout).toContain(
+      'restored ~/.config/Claude/claude_desktop_config.json from the backup, byte for byte: filesystem, github, sqlite',
+    )
     expect(fs.readFileSync(file)).toEqual(fixture('claude_desktop_config.json'))
     const again = await airlock('clients', 'restore', 'claude-desktop')
     expect(again.stdout).toContain('nothing to restore')
@@ -96,11 +127,21 @@ describe('airlock clients', () => {
 
   it('wrap --server and --project choose the entries of one project file', async () => {
     const file = box.put('elsewhere/.vscode/mcp.json', fixture('vscode-mcp.json'))
-    const r = await airlock('clients', 'wrap', 'vscode', '--server', 'fetch', '--project', path.join(box.root, 'elsewhere'))
+    const r = await airlock(
+      'clients',
+      'wrap',
+      'vscode',
+      '--server',
+      'fetch',
+      '--project',
+      path.join(box.root, 'elsewhere'),
+    )
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('wrapped in')
     expect(r.stdout).toContain(': fetch\n')
-    const config = JSON.parse(fs.readFileSync(path.join(box.airlock, 'config.json'), 'utf8')) as { servers: { name: string; cwd?: string }[] }
+    const config = JSON.parse(fs.readFileSync(path.join(box.airlock, 'config.json'), 'utf8')) as {
+      servers: { name: string; cwd?: string }[]
+    }
     // "${workspaceFolder}" is kept as written (VS Code fills it in; Airlock says so).
     expect(config.servers).toMatchObject([{ name: 'fetch', cwd: '${workspaceFolder}' }])
     expect(r.stdout).toMatch(/\$\{workspaceFolder\} is filled in by the client/)
@@ -111,7 +152,11 @@ describe('airlock clients', () => {
     [['clients', 'wrap', 'notepad'], 2, /unknown client "notepad"; known clients: claude-desktop/],
     [['clients', 'wrap'], 2, /missing the client/],
     [['clients', 'frobnicate'], 2, /unknown subcommand "clients frobnicate"/],
-    [['clients', 'wrap', 'cursor'], 1, /no Cursor config file found; looked in:\n\s+~\/\.cursor\/mcp\.json/],
+    [
+      ['clients', 'wrap', 'cursor'],
+      1,
+      /no Cursor config file found; looked in:\n\s+~\/\.cursor\/mcp\.json/,
+    ],
     [['clients', 'wrap', 'claude-desktop', '--server', 'nope'], 1, /no server named "nope"/],
   ])('%j exits %i', async (args, code, message) => {
     box.put(DESKTOP, fixture('claude_desktop_config.json'))
@@ -125,17 +170,23 @@ describe('airlock clients', () => {
     fs.chmodSync(file, 0o444)
     const ro = await airlock('clients', 'wrap', 'claude-desktop')
     expect(ro.code).toBe(1)
-    expect(ro.stderr).toContain(`airlock: ${file}: read-only; Airlock leaves read-only files alone.`)
+    expect(ro.stderr).toContain(
+      `airlock: ${file}: read-only; Airlock leaves read-only files alone.`,
+    )
     expect(fs.readFileSync(file)).toEqual(fixture('claude_desktop_config.json'))
 
     fs.chmodSync(file, 0o644)
     fs.writeFileSync(file, '{ "mcpServers": { "a": { "command": "x" }, } }')
     const bad = await airlock('clients', 'wrap', 'claude-desktop')
     expect(bad.code).toBe(3)
-    expect(bad.stderr).toContain(`${file}:1:42: trailing comma before "}" (the client does not allow it). Claude Desktop cannot read the file like this either`)
+    expect(bad.stderr).toContain(
+      `${file}:1:42: trailing comma before "}" (the client does not allow it). Claude Desktop cannot read the file like this either`,
+    )
     expect(fs.readFileSync(file, 'utf8')).toBe('{ "mcpServers": { "a": { "command": "x" }, } }')
     const list = await airlock('clients')
     expect(list.code).toBe(1)
-    expect(list.stdout).toMatch(/claude-desktop\s+~\/\.config\/Claude\/claude_desktop_config\.json\s+-\s+-\s+\?\s+unreadable/)
+    expect(list.stdout).toMatch(
+      /claude-desktop\s+~\/\.config\/Claude\/claude_desktop_config\.json\s+-\s+-\s+\?\s+unreadable/,
+    )
   })
 })

@@ -6,7 +6,13 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DriftWatcher, nodeWatchPort, wrappedFiles, type DriftEvent, type WatchPort } from '../../../src/gateway/clients/drift'
+import {
+  DriftWatcher,
+  nodeWatchPort,
+  wrappedFiles,
+  type DriftEvent,
+  type WatchPort,
+} from '../../../src/gateway/clients/drift'
 import { applyWrap, planWrap } from '../../../src/gateway/clients/protect'
 import { clientAdapters } from '../../../src/gateway/clients/registry'
 import { waitFor } from '../../helpers/harness'
@@ -20,7 +26,11 @@ beforeEach(() => {
   box = sandbox()
   file = box.put('home/.cursor/mcp.json', fixture('cursor-mcp.json'))
   original = fs.readFileSync(file, 'utf8')
-  applyWrap(box.ctx, planWrap(box.ctx, 'cursor', { shim: SHIM, existing: [] }), path.join(box.airlock, 'config.json'))
+  applyWrap(
+    box.ctx,
+    planWrap(box.ctx, 'cursor', { shim: SHIM, existing: [] }),
+    path.join(box.airlock, 'config.json'),
+  )
 })
 afterEach(() => box.cleanup())
 
@@ -32,7 +42,12 @@ function unwrap(name: string): void {
   const now = cursor?.read(wrapped, loc).find((e) => e.name === name)
   const was = cursor?.read(original, loc).find((e) => e.name === name)
   if (!now || !was) throw new Error(`no entry ${name}`)
-  fs.writeFileSync(file, wrapped.slice(0, now.range.start) + original.slice(was.range.start, was.range.end) + wrapped.slice(now.range.end))
+  fs.writeFileSync(
+    file,
+    wrapped.slice(0, now.range.start) +
+      original.slice(was.range.start, was.range.end) +
+      wrapped.slice(now.range.end),
+  )
 }
 
 /** A poll the test drives by hand. */
@@ -60,7 +75,12 @@ describe('DriftWatcher', () => {
   it('reports a rewrite back, a re-wrap and a deleted file', () => {
     const port = manualPort()
     const events: DriftEvent[] = []
-    const watcher = new DriftWatcher({ adapters: clientAdapters, files: wrappedFiles(box.ctx.fs, box.airlock, clientAdapters), port, onChange: (e) => events.push(e) })
+    const watcher = new DriftWatcher({
+      adapters: clientAdapters,
+      files: wrappedFiles(box.ctx.fs, box.airlock, clientAdapters),
+      port,
+      onChange: (e) => events.push(e),
+    })
     const status = watcher.start()
     expect(status.map((s) => [s.server, s.protected])).toEqual([
       ['brave-search', true],
@@ -71,12 +91,18 @@ describe('DriftWatcher', () => {
 
     unwrap('time')
     port.fire()
-    expect(events).toEqual([{ client: 'cursor', file, server: 'time', airlockServer: 'time', protected: false }])
+    expect(events).toEqual([
+      { client: 'cursor', file, server: 'time', airlockServer: 'time', protected: false },
+    ])
 
     port.fire() // no change, no event
     expect(events).toHaveLength(1)
 
-    applyWrap(box.ctx, planWrap(box.ctx, 'cursor', { shim: SHIM, existing: [] }), path.join(box.airlock, 'config.json'))
+    applyWrap(
+      box.ctx,
+      planWrap(box.ctx, 'cursor', { shim: SHIM, existing: [] }),
+      path.join(box.airlock, 'config.json'),
+    )
     port.fire()
     expect(events.map((e) => [e.server, e.protected])).toEqual([
       ['time', false],
@@ -97,7 +123,12 @@ describe('DriftWatcher', () => {
     unwrap('brave-search')
     const port = manualPort()
     const events: DriftEvent[] = []
-    const watcher = new DriftWatcher({ adapters: clientAdapters, files: wrappedFiles(box.ctx.fs, box.airlock, clientAdapters), port, onChange: (e) => events.push(e) })
+    const watcher = new DriftWatcher({
+      adapters: clientAdapters,
+      files: wrappedFiles(box.ctx.fs, box.airlock, clientAdapters),
+      port,
+      onChange: (e) => events.push(e),
+    })
     watcher.start()
     expect(events.map((e) => [e.server, e.protected])).toEqual([['brave-search', false]])
     watcher.setFiles([])
@@ -107,14 +138,24 @@ describe('DriftWatcher', () => {
 
   it('notices a rewrite through fs.watchFile', async () => {
     const events: DriftEvent[] = []
-    const watcher = new DriftWatcher({ adapters: clientAdapters, files: wrappedFiles(box.ctx.fs, box.airlock, clientAdapters), port: nodeWatchPort(), intervalMs: 20, onChange: (e) => events.push(e) })
+    const watcher = new DriftWatcher({
+      adapters: clientAdapters,
+      files: wrappedFiles(box.ctx.fs, box.airlock, clientAdapters),
+      port: nodeWatchPort(),
+      intervalMs: 20,
+      onChange: (e) => events.push(e),
+    })
     watcher.start()
     try {
       // Different size and mtime, so the stat poll sees it.
       await new Promise((r) => setTimeout(r, 30))
       unwrap('brave-search')
       await waitFor(() => events.length > 0, 5000, 'a drift event')
-      expect(events[0]).toMatchObject({ client: 'cursor', server: 'brave-search', protected: false })
+      expect(events[0]).toMatchObject({
+        client: 'cursor',
+        server: 'brave-search',
+        protected: false,
+      })
     } finally {
       watcher.stop()
     }

@@ -29,28 +29,51 @@ function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr:
   const vars: NodeJS.ProcessEnv = { ...env.env, HOME: home }
   delete vars.XDG_CONFIG_HOME
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: vars, cwd: home, timeout: 15_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: vars, cwd: home, timeout: 15_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr })
+      },
+    )
   })
 }
 
 it('the rewritten entry, run as the client runs it, reaches the server only through Airlock', async () => {
   const file = path.join(home, '.config', 'Claude', 'claude_desktop_config.json')
   fs.mkdirSync(path.dirname(file), { recursive: true })
-  const original = JSON.stringify({ mcpServers: { everything: { command: process.execPath, args: [serverScript('everything'), 'stdio'] } } }, null, 2) + '\n'
+  const original =
+    JSON.stringify(
+      {
+        mcpServers: {
+          everything: { command: process.execPath, args: [serverScript('everything'), 'stdio'] },
+        },
+      },
+      null,
+      2,
+    ) + '\n'
   fs.writeFileSync(file, original)
 
   const wrap = await cli('clients', 'wrap', 'claude-desktop')
   expect(wrap.stderr).toBe('')
   expect(wrap.code).toBe(0)
-  const entry = (JSON.parse(fs.readFileSync(file, 'utf8')) as { mcpServers: Record<string, { command: string; args: string[]; env?: Record<string, string> }> }).mcpServers.everything
+  const entry = (
+    JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      mcpServers: Record<string, { command: string; args: string[]; env?: Record<string, string> }>
+    }
+  ).mcpServers.everything
   if (!entry) throw new Error('the entry is gone')
   expect(entry.args.slice(1)).toEqual(['connect', 'everything'])
 
   await env.startGateway()
   // Exactly what the client would spawn: the entry's command, args and env over the SDK's default env.
-  const transport = new StdioClientTransport({ command: entry.command, args: entry.args, ...(entry.env ? { env: entry.env } : {}), stderr: 'pipe' })
+  const transport = new StdioClientTransport({
+    command: entry.command,
+    args: entry.args,
+    ...(entry.env ? { env: entry.env } : {}),
+    stderr: 'pipe',
+  })
   transport.stderr?.on('data', () => undefined)
   client = new Client({ name: 'claude-desktop-stand-in', version: '1.0.0' }, { capabilities: {} })
   await client.connect(transport)

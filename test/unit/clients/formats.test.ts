@@ -5,13 +5,19 @@
 import { describe, expect, it } from 'vitest'
 import { unifiedDiff } from '../../../src/gateway/clients/diff'
 import { removeMember, renderJson, setMember } from '../../../src/gateway/clients/json-edit'
-import { isStrictJson, JsonSyntaxError, parseJsonTree, type JsonDialect } from '../../../src/gateway/clients/jsonc'
+import {
+  isStrictJson,
+  JsonSyntaxError,
+  parseJsonTree,
+  type JsonDialect,
+} from '../../../src/gateway/clients/jsonc'
 import { placeholders, shimServer } from '../../../src/gateway/clients/shim-command'
 import { scanToml } from '../../../src/gateway/clients/toml-scan'
 
 describe('JSON(C) parser', () => {
   it('gives the same value as JSON.parse, with ranges', () => {
-    const text = '\ufeff{"a": [1, -2.5e3, true, null, "x\\u00e9\\n"], "b": {"__proto__": 1}, "a": 2}'
+    const text =
+      '\ufeff{"a": [1, -2.5e3, true, null, "x\\u00e9\\n"], "b": {"__proto__": 1}, "a": 2}'
     const tree = parseJsonTree(text, 'json')
     expect(tree.value).toEqual(JSON.parse(text.slice(1)))
     expect(Object.keys(tree.value as object)).toEqual(['a', 'b'])
@@ -53,12 +59,24 @@ describe('JSON(C) parser', () => {
 describe('JSON member edits', () => {
   const eol = '\n'
   it.each([
-    ['the last member, multi-line', '{\n  "a": 1,\n  "env": {\n    "X": "1"\n  }\n}', '{\n  "a": 1\n}'],
-    ['a middle member with a trailing comment', '{\n  "a": 1,\n  "env": {}, // secret\n  "b": 2\n}', '{\n  "a": 1,\n  "b": 2\n}'],
+    [
+      'the last member, multi-line',
+      '{\n  "a": 1,\n  "env": {\n    "X": "1"\n  }\n}',
+      '{\n  "a": 1\n}',
+    ],
+    [
+      'a middle member with a trailing comment',
+      '{\n  "a": 1,\n  "env": {}, // secret\n  "b": 2\n}',
+      '{\n  "a": 1,\n  "b": 2\n}',
+    ],
     ['the first member', '{\n  "env": {},\n  "a": 1\n}', '{\n  "a": 1\n}'],
     ['inline, in the middle', '{"a": 1, "env": {}, "b": 2}', '{"a": 1, "b": 2}'],
     ['inline, last', '{"a": 1, "env": {}}', '{"a": 1}'],
-    ['the last member with a JSONC trailing comma', '{\n\t"a": 1,\n\t"env": {},\n}', '{\n\t"a": 1,\n}'],
+    [
+      'the last member with a JSONC trailing comma',
+      '{\n\t"a": 1,\n\t"env": {},\n}',
+      '{\n\t"a": 1,\n}',
+    ],
     ['duplicates too', '{"env": 1, "a": 1, "env": 2}', '{"a": 1}'],
     ['nothing when absent', '{"a": 1}', '{"a": 1}'],
   ])('removes %s', (_, before, after) => {
@@ -66,18 +84,41 @@ describe('JSON member edits', () => {
   })
 
   it.each([
-    ['after its anchor, indented like it', '{\n    "command": "x",\n    "env": {}\n}', '{\n    "command": "x",\n    "args": ["a"],\n    "env": {}\n}'],
-    ['after a last anchor, adding the comma', '{\r\n  "command": "x"\r\n}', '{\r\n  "command": "x",\r\n  "args": ["a"]\r\n}'],
-    ['after a comment on the anchor line', '{\n  "command": "x", // run\n  "b": 1\n}', '{\n  "command": "x", // run\n  "args": ["a"],\n  "b": 1\n}'],
+    [
+      'after its anchor, indented like it',
+      '{\n    "command": "x",\n    "env": {}\n}',
+      '{\n    "command": "x",\n    "args": ["a"],\n    "env": {}\n}',
+    ],
+    [
+      'after a last anchor, adding the comma',
+      '{\r\n  "command": "x"\r\n}',
+      '{\r\n  "command": "x",\r\n  "args": ["a"]\r\n}',
+    ],
+    [
+      'after a comment on the anchor line',
+      '{\n  "command": "x", // run\n  "b": 1\n}',
+      '{\n  "command": "x", // run\n  "args": ["a"],\n  "b": 1\n}',
+    ],
     ['inline', '{"command": "x", "b": 1}', '{"command": "x", "args": ["a"], "b": 1}'],
   ])('inserts %s', (_, before, after) => {
     const eolOf = before.includes('\r\n') ? '\r\n' : eol
-    expect(setMember(before, [], 'args', (like, t) => renderJson(t, ['a'], eolOf, like), ['command'], eolOf)).toBe(after)
+    expect(
+      setMember(
+        before,
+        [],
+        'args',
+        (like, t) => renderJson(t, ['a'], eolOf, like),
+        ['command'],
+        eolOf,
+      ),
+    ).toBe(after)
   })
 
   it('replaces a multi-line array keeping its shape', () => {
     const text = '{\n  "args": [\n    "-y",\n    "pkg",\n  ]\n}'
-    expect(setMember(text, [], 'args', (like, t) => renderJson(t, ['a', 'b'], eol, like), [], eol)).toBe('{\n  "args": [\n    "a",\n    "b",\n  ]\n}')
+    expect(
+      setMember(text, [], 'args', (like, t) => renderJson(t, ['a', 'b'], eol, like), [], eol),
+    ).toBe('{\n  "args": [\n    "a",\n    "b",\n  ]\n}')
   })
 })
 
@@ -88,7 +129,7 @@ describe('TOML locator', () => {
       '[mcp_servers.a]',
       'command = """multi',
       'line"""',
-      "args = ['x', \"y\", [1, 2]] # t",
+      'args = [\'x\', "y", [1, 2]] # t',
       'when = 1979-05-27 07:32:00Z',
       '[mcp_servers."b.c"]',
       'x = { k = 1, "n" = { z = true } }',
@@ -102,12 +143,27 @@ describe('TOML locator', () => {
       ['arr', true],
     ])
     const byPath = new Map(scan.pairs.map((p) => [p.path.join('/'), p]))
-    expect([...byPath.keys()]).toEqual(['top', 'mcp_servers/a/command', 'mcp_servers/a/args', 'mcp_servers/a/when', 'mcp_servers/b.c/x/k', 'mcp_servers/b.c/x/n/z', 'mcp_servers/b.c/x/n', 'mcp_servers/b.c/x', 'arr/q'])
+    expect([...byPath.keys()]).toEqual([
+      'top',
+      'mcp_servers/a/command',
+      'mcp_servers/a/args',
+      'mcp_servers/a/when',
+      'mcp_servers/b.c/x/k',
+      'mcp_servers/b.c/x/n/z',
+      'mcp_servers/b.c/x/n',
+      'mcp_servers/b.c/x',
+      'arr/q',
+    ])
     const cmd = byPath.get('mcp_servers/a/command')
     expect(text.slice(cmd?.valueStart, cmd?.valueEnd)).toBe('"""multi\nline"""')
     const args = byPath.get('mcp_servers/a/args')
-    expect(text.slice(args?.valueStart, args?.lineEnd)).toBe("['x', \"y\", [1, 2]] # t")
-    expect(text.slice(byPath.get('mcp_servers/a/when')?.valueStart, byPath.get('mcp_servers/a/when')?.valueEnd)).toBe('1979-05-27 07:32:00Z')
+    expect(text.slice(args?.valueStart, args?.lineEnd)).toBe('[\'x\', "y", [1, 2]] # t')
+    expect(
+      text.slice(
+        byPath.get('mcp_servers/a/when')?.valueStart,
+        byPath.get('mcp_servers/a/when')?.valueEnd,
+      ),
+    ).toBe('1979-05-27 07:32:00Z')
     expect(byPath.get('mcp_servers/b.c/x/k')?.comma).toBeDefined()
   })
 })
@@ -116,16 +172,24 @@ describe('unified diff', () => {
   it('prints hunks like diff -u', () => {
     const a = 'a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n'
     const b = 'a\nB\nc\nd\ne\nf\ng\nh\ni\nj\nk\n'
-    expect(unifiedDiff(a, b, 'x', 'y', 1)).toBe('--- x\n+++ y\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n@@ -10 +10,2 @@\n j\n+k\n')
+    expect(unifiedDiff(a, b, 'x', 'y', 1)).toBe(
+      '--- x\n+++ y\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n@@ -10 +10,2 @@\n j\n+k\n',
+    )
     expect(unifiedDiff(a, a, 'x', 'y')).toBe('')
-    expect(unifiedDiff('x', 'y\n', 'a', 'b')).toBe('--- a\n+++ b\n@@ -1 +1 @@\n-x\n\\ No newline at end of file\n+y\n')
+    expect(unifiedDiff('x', 'y\n', 'a', 'b')).toBe(
+      '--- a\n+++ b\n@@ -1 +1 @@\n-x\n\\ No newline at end of file\n+y\n',
+    )
   })
 })
 
 describe('shim detection and placeholders', () => {
   it.each<[string, string[], string | undefined]>([
     ['/usr/bin/node', ['/opt/airlock/bin/airlock.js', 'connect', 'github'], 'github'],
-    ['C:\\Program Files\\nodejs\\node.exe', ['C:\\airlock\\bin\\airlock.js', 'connect', 'fs'], 'fs'],
+    [
+      'C:\\Program Files\\nodejs\\node.exe',
+      ['C:\\airlock\\bin\\airlock.js', 'connect', 'fs'],
+      'fs',
+    ],
     ['airlock', ['connect', 'mem'], 'mem'],
     ['/usr/local/bin/airlock.cmd', ['connect', 'mem'], 'mem'],
     ['npx', ['-y', 'airlock@latest', 'connect', 'x'], 'x'],
@@ -137,6 +201,8 @@ describe('shim detection and placeholders', () => {
   })
 
   it('finds ${VAR}, ${input:id} and ${{ secrets.X }}', () => {
-    expect(placeholders(['${HOME}/x', 'a ${input:tok} b', '${{ secrets.K }}', undefined, '${HOME}'])).toEqual(['${HOME}', '${input:tok}', '${{ secrets.K }}'])
+    expect(
+      placeholders(['${HOME}/x', 'a ${input:tok} b', '${{ secrets.K }}', undefined, '${HOME}']),
+    ).toEqual(['${HOME}', '${input:tok}', '${{ secrets.K }}'])
   })
 })

@@ -5,7 +5,12 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { ClientAdapter, ClientEnv, ConfigLocation, ShimCommand } from '../../../src/gateway/clients/adapter'
+import type {
+  ClientAdapter,
+  ClientEnv,
+  ConfigLocation,
+  ShimCommand,
+} from '../../../src/gateway/clients/adapter'
 import { nodeClientFs } from '../../../src/gateway/clients/fs-port'
 import type { ClientsContext } from '../../../src/gateway/clients/protect'
 import { clientAdapters } from '../../../src/gateway/clients/registry'
@@ -13,7 +18,10 @@ import { clientAdapters } from '../../../src/gateway/clients/registry'
 export const FIXTURES = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'clients')
 
 /** The shim every wrap in these tests writes. */
-export const SHIM: ShimCommand = { node: '/opt/node/bin/node', script: '/opt/airlock/bin/airlock.js' }
+export const SHIM: ShimCommand = {
+  node: '/opt/node/bin/node',
+  script: '/opt/airlock/bin/airlock.js',
+}
 
 /** A fixture file's bytes. */
 export function fixture(name: string): Buffer {
@@ -49,7 +57,11 @@ export const CASES: AdapterCase[] = [
     place: 'home/.config/Claude/claude_desktop_config.json',
     stdio: ['filesystem', 'github', 'sqlite'],
     remote: ['linear'],
-    keeps: ['"globalShortcut": "Alt+Space"', '"quickEntryDictationShortcut": "capslock"', '"url": "https://mcp.linear.app/sse"'],
+    keeps: [
+      '"globalShortcut": "Alt+Space"',
+      '"quickEntryDictationShortcut": "capslock"',
+      '"url": "https://mcp.linear.app/sse"',
+    ],
     edit: ['"Alt+Space"', '"Ctrl+Space"'],
   },
   {
@@ -85,7 +97,13 @@ export const CASES: AdapterCase[] = [
     place: 'project/.vscode/mcp.json',
     stdio: ['github', 'fetch'],
     remote: ['copilot', 'legacy-events'],
-    keeps: ['// MCP servers for this workspace.', '// The GitHub server, through Docker', '/* remote ones */', '"id": "github-token"', '"dev": { "watch": "src/**/*.py" }'],
+    keeps: [
+      '// MCP servers for this workspace.',
+      '// The GitHub server, through Docker',
+      '/* remote ones */',
+      '"id": "github-token"',
+      '"dev": { "watch": "src/**/*.py" }',
+    ],
     edit: ['"description": "GitHub personal access token"', '"description": "A GitHub token"'],
   },
   {
@@ -94,7 +112,11 @@ export const CASES: AdapterCase[] = [
     place: 'home/.codeium/windsurf/mcp_config.json',
     stdio: ['git', 'puppeteer'],
     remote: ['github-remote'],
-    keeps: ['"disabledTools": ["git_reset"]', '"serverUrl": "https://api.githubcopilot.com/mcp/"', '"disabled": true'],
+    keeps: [
+      '"disabledTools": ["git_reset"]',
+      '"serverUrl": "https://api.githubcopilot.com/mcp/"',
+      '"disabled": true',
+    ],
     edit: ['"Bearer ${env:GITHUB_PAT}"', '"Bearer ${env:GH_PAT}"'],
   },
   {
@@ -103,7 +125,12 @@ export const CASES: AdapterCase[] = [
     place: 'home/.gemini/settings.json',
     stdio: ['pythonTools', 'nodeServer'],
     remote: ['httpServer', 'sseServer'],
-    keeps: ['// Gemini CLI user settings', '/* remote servers */', '"includeTools": ["safe_tool", "file_reader"]', '"allowed": ["pythonTools", "nodeServer"]'],
+    keeps: [
+      '// Gemini CLI user settings',
+      '/* remote servers */',
+      '"includeTools": ["safe_tool", "file_reader"]',
+      '"allowed": ["pythonTools", "nodeServer"]',
+    ],
     edit: ['"Dracula"', '"GitHub"'],
   },
   {
@@ -112,13 +139,21 @@ export const CASES: AdapterCase[] = [
     place: 'home/.codex/config.toml',
     stdio: ['docs', 'sqlite', 'shell'],
     remote: ['figma'],
-    keeps: ['# Codex configuration', '# Local documentation search', 'startup_timeout_sec = 20', 'bearer_token_env_var = "FIGMA_OAUTH_TOKEN"', 'enabled = true', '[profiles.fast]'],
+    keeps: [
+      '# Codex configuration',
+      '# Local documentation search',
+      'startup_timeout_sec = 20',
+      'bearer_token_env_var = "FIGMA_OAUTH_TOKEN"',
+      'enabled = true',
+      '[profiles.fast]',
+    ],
     edit: ['model = "gpt-5-mini"', 'model = "gpt-5"'],
   },
   {
     adapter: adapter('cline'),
     fixture: 'cline_mcp_settings.json',
-    place: 'home/.config/Code/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json',
+    place:
+      'home/.config/Code/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json',
     stdio: ['git', 'weather'],
     remote: ['remote-search'],
     keeps: ['"networkTimeout": 60000', '"get_forecast"', '"type": "streamableHttp"'],
@@ -130,7 +165,12 @@ export const CASES: AdapterCase[] = [
     place: 'home/.continue/config.yaml',
     stdio: ['SQLite MCP', 'Browser search'],
     remote: ['Remote docs', 'Linear'],
-    keeps: ['# MCP servers available in agent mode', 'apiKey: ${{ secrets.ANTHROPIC_API_KEY }}', 'type: streamable-http', '  - provider: docs'],
+    keeps: [
+      '# MCP servers available in agent mode',
+      'apiKey: ${{ secrets.ANTHROPIC_API_KEY }}',
+      'type: streamable-http',
+      '  - provider: docs',
+    ],
     edit: ['model: claude-sonnet-4', 'model: claude-opus-4'],
   },
   {
@@ -140,7 +180,12 @@ export const CASES: AdapterCase[] = [
     stdio: ['fetch', 'sequential-thinking'],
     remote: ['remote-mcp-server'],
     unsupported: ['postgres-context-server'],
-    keeps: ['// The older form: command is an object', '"source": "custom"', '"database_url": "postgresql://localhost/db"', '"settings": {},'],
+    keeps: [
+      '// The older form: command is an object',
+      '"source": "custom"',
+      '"database_url": "postgresql://localhost/db"',
+      '"settings": {},',
+    ],
     edit: ['"ui_font_size": 16', '"ui_font_size": 14'],
   },
 ]
@@ -181,7 +226,13 @@ export function sandbox(): Sandbox {
     project,
     airlock,
     env,
-    ctx: { adapters: clientAdapters, env, fs: nodeClientFs(), home: airlock, now: () => new Date('2026-01-02T03:04:05.678Z') },
+    ctx: {
+      adapters: clientAdapters,
+      env,
+      fs: nodeClientFs(),
+      home: airlock,
+      now: () => new Date('2026-01-02T03:04:05.678Z'),
+    },
     put(place, bytes) {
       const file = path.join(root, place)
       fs.mkdirSync(path.dirname(file), { recursive: true })

@@ -17,7 +17,11 @@ const row = (seq: number, extra: Partial<CallRow> = {}): CallRow => ({
 describe('call-log', () => {
   it('puts new calls on top and updates a listed call in place when its outcome arrives', () => {
     const rows = [row(3), row(2), row(1)]
-    const next = applyLive(rows, [row(4), { ...row(2), seq: 99, outcome: 'ok', latencyMs: 12, args: undefined }], {})
+    const next = applyLive(
+      rows,
+      [row(4), { ...row(2), seq: 99, outcome: 'ok', latencyMs: 12, args: undefined }],
+      {},
+    )
     expect(next.map((r) => r.callId)).toEqual(['c4', 'c3', 'c2', 'c1'])
     expect(next[2]).toMatchObject({ seq: 2, outcome: 'ok', latencyMs: 12 })
     expect(rows[1]!.outcome).toBeUndefined() // not mutated
@@ -30,7 +34,11 @@ describe('call-log', () => {
   })
 
   it('merges a call and its outcome arriving in one batch', () => {
-    const next = applyLive([], [row(5, { args: { a: 1 } }), { ...row(5), seq: 6, outcome: 'is_error' }], {})
+    const next = applyLive(
+      [],
+      [row(5, { args: { a: 1 } }), { ...row(5), seq: 6, outcome: 'is_error' }],
+      {},
+    )
     expect(next).toHaveLength(1)
     expect(next[0]).toMatchObject({ seq: 5, outcome: 'is_error', args: { a: 1 } })
   })
@@ -47,6 +55,8 @@ describe('call-log', () => {
   })
 
   it('keeps the listed seq and time on merge', () => {
-    expect(mergeRow(row(1), { ...row(1), seq: 7, ts: 'later', decision: 'approved' })).toMatchObject({ seq: 1, decision: 'approved' })
+    expect(
+      mergeRow(row(1), { ...row(1), seq: 7, ts: 'later', decision: 'approved' }),
+    ).toMatchObject({ seq: 1, decision: 'approved' })
   })
 })

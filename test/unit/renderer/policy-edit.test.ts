@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { validatePolicy } from '../../../src/shared/policy'
-import { parseRateLimit, readDefault, readToolSetting, parsePolicyText, writeDefault, writeToolSetting, UI_RULE_NAME } from '../../../src/renderer/src/policy-edit'
+import {
+  parseRateLimit,
+  readDefault,
+  readToolSetting,
+  parsePolicyText,
+  writeDefault,
+  writeToolSetting,
+  UI_RULE_NAME,
+} from '../../../src/renderer/src/policy-edit'
 
 const BASE = `version: "1"
 # keep this comment
@@ -31,7 +39,11 @@ function setting(text: string, tool: string) {
 
 describe('policy-edit', () => {
   it('reads the unconditional rule, hide and default', () => {
-    expect(setting(BASE, 'send_email')).toEqual({ action: 'default', rateLimit: '5/hour', reason: 'too many emails' })
+    expect(setting(BASE, 'send_email')).toEqual({
+      action: 'default',
+      rateLimit: '5/hour',
+      reason: 'too many emails',
+    })
     expect(setting(BASE, 'logout').action).toBe('hide')
     expect(setting(BASE, 'other')).toEqual({ action: 'default', rateLimit: '', reason: '' })
     const p = parsePolicyText(BASE)
@@ -39,19 +51,30 @@ describe('policy-edit', () => {
   })
 
   it('sets an action on the existing unconditional rule, keeping comments and conditional rules', () => {
-    const out = writeToolSetting(BASE, 'send_email', { action: 'require_approval', rateLimit: '5/hour', reason: 'too many emails' })
+    const out = writeToolSetting(BASE, 'send_email', {
+      action: 'require_approval',
+      rateLimit: '5/hour',
+      reason: 'too many emails',
+    })
     expect(out).toContain('# keep this comment')
     const js = parse(out) as { tools: Record<string, { rules: Record<string, unknown>[] }> }
     expect(js.tools.send_email!.rules).toHaveLength(2)
     expect(js.tools.send_email!.rules[0]!.name).toBe('only-internal')
-    expect(js.tools.send_email!.rules[1]).toMatchObject({ name: 'limit', action: 'require_approval', rate_limit: '5/hour', on_deny: 'too many emails' })
+    expect(js.tools.send_email!.rules[1]).toMatchObject({
+      name: 'limit',
+      action: 'require_approval',
+      rate_limit: '5/hour',
+      on_deny: 'too many emails',
+    })
     expect(validatePolicy(out, 'p.yaml').ok).toBe(true)
   })
 
   it('adds a rule for a tool without one, and removes it again on "default"', () => {
     const out = writeToolSetting(BASE, 'echo', { action: 'deny', rateLimit: '', reason: 'no echo' })
     const js = parse(out) as { tools: Record<string, { rules: Record<string, unknown>[] }> }
-    expect(js.tools.echo!.rules).toEqual([{ name: UI_RULE_NAME, action: 'deny', on_deny: 'no echo' }])
+    expect(js.tools.echo!.rules).toEqual([
+      { name: UI_RULE_NAME, action: 'deny', on_deny: 'no echo' },
+    ])
     expect(validatePolicy(out, 'p.yaml').ok).toBe(true)
     const back = writeToolSetting(out, 'echo', { action: 'default', rateLimit: '', reason: '' })
     expect((parse(back) as { tools: Record<string, unknown> }).tools.echo).toBeUndefined()
@@ -67,7 +90,11 @@ describe('policy-edit', () => {
   })
 
   it('creates hide in a policy without one', () => {
-    const out = writeToolSetting('version: "1"\n', 'x', { action: 'hide', rateLimit: '', reason: '' })
+    const out = writeToolSetting('version: "1"\n', 'x', {
+      action: 'hide',
+      rateLimit: '',
+      reason: '',
+    })
     expect(parse(out)).toEqual({ version: '1', hide: ['x'] })
   })
 
@@ -75,16 +102,24 @@ describe('policy-edit', () => {
     const seed = '{"version":"1","default":"deny","hide":["logout"]}'
     const out = writeToolSetting(seed, 'echo', { action: 'allow', rateLimit: '3/10s', reason: '' })
     const js = JSON.parse(out) as { tools: Record<string, { rules: unknown[] }> }
-    expect(js.tools.echo!.rules).toEqual([{ name: UI_RULE_NAME, action: 'allow', rate_limit: { max: 3, window: 10 } }])
+    expect(js.tools.echo!.rules).toEqual([
+      { name: UI_RULE_NAME, action: 'allow', rate_limit: { max: 3, window: 10 } },
+    ])
     expect(validatePolicy(out, 'p.json').ok).toBe(true)
-    expect(JSON.parse(writeDefault(seed, 'require_approval'))).toMatchObject({ default: 'require_approval' })
+    expect(JSON.parse(writeDefault(seed, 'require_approval'))).toMatchObject({
+      default: 'require_approval',
+    })
   })
 
   it('validates rate limits and refuses to edit unparseable text', () => {
     expect(parseRateLimit('10/minute')).toEqual({ ok: true, value: '10/minute' })
     expect(parseRateLimit('5/60s')).toEqual({ ok: true, value: { max: 5, window: 60 } })
     expect(parseRateLimit('ten').ok).toBe(false)
-    expect(() => writeToolSetting(BASE, 'x', { action: 'allow', rateLimit: 'lots', reason: '' })).toThrow(/rate limit/)
-    expect(() => writeToolSetting('tools: [', 'x', { action: 'allow', rateLimit: '', reason: '' })).toThrow(/line 1/)
+    expect(() =>
+      writeToolSetting(BASE, 'x', { action: 'allow', rateLimit: 'lots', reason: '' }),
+    ).toThrow(/rate limit/)
+    expect(() =>
+      writeToolSetting('tools: [', 'x', { action: 'allow', rateLimit: '', reason: '' }),
+    ).toThrow(/line 1/)
   })
 })

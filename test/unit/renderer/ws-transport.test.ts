@@ -11,7 +11,7 @@ import { createApi } from '../../../src/shared/control-api'
 import { ControlService } from '../../../src/gateway/control-service'
 import { Gateway } from '../../../src/gateway/gateway'
 import { startUiServer, type UiServer } from '../../../src/gateway/ui-server'
-import { createWsTransport, type ConnectionState, type WsTransport } from '../../../src/renderer/src/ws-transport'
+import { createWsTransport, type ConnectionState, type WebSocketConstructor, type WsTransport } from '../../../src/renderer/src/ws-transport'
 
 const TOKEN = 'c'.repeat(64)
 const cleanups: (() => Promise<void> | void)[] = []
@@ -45,7 +45,7 @@ async function setup(): Promise<{ gw: Gateway; ui: UiServer; restart(): Promise<
       box.ui = await startUiServer({ ...opts, port })
     },
     transport(token = TOKEN) {
-      const t = createWsTransport({ url: `ws://127.0.0.1:${box.ui.port}/api`, token, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, callTimeoutMs: 5000 })
+      const t = createWsTransport({ url: `ws://127.0.0.1:${box.ui.port}/api`, token, WebSocket: WebSocket as unknown as WebSocketConstructor, callTimeoutMs: 5000 })
       cleanups.push(() => t.close())
       return t
     },
