@@ -39,6 +39,7 @@ export function promptText(req: PendingApproval, now: number): string {
 
 /** A terminal approver over an input and output stream. */
 export class TerminalApprover implements Approver {
+  readonly name = 'terminal'
   private queue: Promise<unknown> = Promise.resolve()
 
   constructor(

@@ -33,6 +33,8 @@ export interface PendingApproval {
 
 /** Something that can ask a person (the terminal prompt, a native dialog). */
 export interface Approver {
+  /** Who answers, as recorded in the audit log (e.g. "terminal", "dialog"). */
+  readonly name?: string
   /** Asks about `req`; resolves with an answer, or undefined when it gave up. Must stop asking when `signal` aborts. */
   ask(req: PendingApproval, signal: AbortSignal): Promise<ApprovalAnswer | undefined>
 }
@@ -105,7 +107,7 @@ export class ApprovalCenter extends EventEmitter {
       this.emit('requested', req)
       for (const a of this.approvers) {
         a.ask(req, abort.signal).then(
-          (answer) => answer && this.decide(req.id, answer, 'terminal'),
+          (answer) => answer && this.decide(req.id, answer, a.name ?? 'approver'),
           () => undefined,
         )
       }

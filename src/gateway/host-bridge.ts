@@ -43,12 +43,12 @@ export class HostBridge {
   constructor(
     private readonly port: HostPort,
     private readonly control: ControlHandler,
-    private readonly approvals: Pick<ApprovalCenter, 'addApprover' | 'decide'>,
+    approvals: Pick<ApprovalCenter, 'addApprover' | 'decide'>,
     private readonly hooks: BridgeHooks = {},
   ) {
     port.on('message', (e) => this.onMessage(e.data))
     this.detach.push(control.subscribe((event, data) => this.post({ type: 'event', event, data })))
-    const approver: Approver = { ask: (req, signal) => this.ask(req, signal) }
+    const approver: Approver = { name: 'dialog', ask: (req, signal) => this.ask(req, signal) }
     this.detach.push(approvals.addApprover(approver))
   }
 
@@ -75,9 +75,6 @@ export class HostBridge {
       const done = (answer: ApprovalAnswer | undefined): void => {
         if (!this.asks.delete(req.id)) return
         signal.removeEventListener('abort', onAbort)
-        // Decide here so that the audit log says the dialog answered; the approval center
-        // ignores the repeated answer that resolving with it then gives.
-        if (answer) this.approvals.decide(req.id, answer, 'dialog')
         resolve(answer)
       }
       const onAbort = (): void => {
