@@ -9,6 +9,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { approvalLatency } from './ui-latency.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const CLI = path.join(ROOT, 'bin', 'airlock.js')
@@ -21,6 +22,8 @@ const IN_FLIGHT = 64
 const WARMUP = 300
 const COLD_RUNS = Number(process.env.BENCH_COLD ?? 20)
 const SESSIONS = 20
+const AUDIT_N = Number(process.env.BENCH_AUDIT_N ?? 1_000_000)
+const APPROVAL_RUNS = 20
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
@@ -71,12 +74,12 @@ async function main() {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-bench-'))
   const env = { ...process.env, AIRLOCK_HOME: home, AIRLOCK_NO_AUTOSTART: '1' }
   const policy = path.join(home, 'allow.yaml')
-  fs.writeFileSync(policy, 'version: "1"\ndefault: allow\ntools:\n  echo:\n    rules: []\n')
+  fs.writeFileSync(policy, 'version: "1"\ndefault: allow\ntools:\n  echo:\n    rules: []\n  get-sum:\n    rules:\n      - name: ask\n        action: require_approval\n')
   fs.writeFileSync(
     path.join(home, 'config.json'),
     JSON.stringify({ version: 1, servers: [{ name: 'everything', command: process.execPath, args: [EVERYTHING, 'stdio'], policy }] }),
   )
-  const gw = spawn(process.execPath, [CLI, 'serve', '--background', ...(process.env.BENCH_UI ? [] : ['--no-ui'])], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  const gw = spawn(process.execPath, [CLI, 'serve', '--background', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
   const cleanup = () => {
     try {
       gw.kill('SIGTERM')
@@ -129,6 +132,19 @@ async function main() {
   const busyRss = rssMb(gw.pid)
   await Promise.all(clients.map((c) => c.close()))
 
+  // Approval visibility: a tools/call that needs approval → the UI shows it.
+  const url = /web UI:\s+(\S+)/.exec(out)?.[1]
+  if (!url) throw new Error(`no web UI URL in the gateway's output: ${out}`)
+  const agent = await connect(process.execPath, [CLI, 'connect', 'everything'], env)
+  const approval = await approvalLatency(url, (i) => agent.callTool({ name: 'get-sum', arguments: { a: i, b: 1 } }), APPROVAL_RUNS)
+  await agent.close()
+
+  // Activity queries over a large audit log (synthetic records written with the real AuditLog).
+  const { benchAuditQuery, benchDir } = await import('../src/gateway/audit-index.ts')
+  const auditDir = benchDir()
+  const audit = await benchAuditQuery(auditDir, AUDIT_N)
+  fs.rmSync(auditDir, { recursive: true, force: true })
+
   const f = (n, d = 0) => n.toFixed(d)
   const us = (ms) => `${f(ms * 1000)} µs`
   const rows = [
@@ -139,15 +155,22 @@ async function main() {
     [`calls/s, ${IN_FLIGHT} in flight`, f(direct.parRate), f(gateway.parRate), `${f(gateway.parRate / direct.parRate, 2)}×`, '≥ 0.75×'],
     ['cold start (median)', `${f(median(bare), 1)} ms (node -e '')`, `${f(median(shim), 1)} ms (shim)`, `${f(median(shim) / median(bare), 2)}×`, '≤ 1.5×'],
     ['gateway RSS', `idle ${f(idleRss, 1)} MB`, `${SESSIONS} sessions ${f(busyRss, 1)} MB`, '', 'idle ≤ 80 MB'],
+    ['approval visible (WS event)', `median ${f(median(approval.wsTimes), 1)} ms`, `max ${f(Math.max(...approval.wsTimes), 1)} ms`, '', '≤ 100 ms'],
+    ['approval visible (card in UI)', approval.uiTimes ? `median ${f(median(approval.uiTimes), 1)} ms` : '(no /usr/bin/chromium)', approval.uiTimes ? `max ${f(Math.max(...approval.uiTimes), 1)} ms` : '', '', '≤ 100 ms'],
   ]
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '))
+  console.log(`\nActivity query over ${audit.records.toLocaleString('en')} audit records (${audit.callRows.toLocaleString('en')} calls, ${f(audit.fileBytes / 1048576)} MiB; index load ${f(audit.loadMs)} ms, ${f(audit.indexBytes / 1048576, 1)} MiB) — target ≤ 200 ms for a filtered page of 100`)
+  for (const q of audit.queries) console.log(`  ${q.name.padEnd(62)} median ${f(q.medianMs, 1).padStart(7)} ms   first ${f(q.firstMs, 1).padStart(7)} ms   ${q.rows} rows`)
   const summary = {
     p50OverheadUs: (gateway.p50 - direct.p50) * 1000,
     throughputRatio: gateway.parRate / direct.parRate,
     coldStartRatio: median(shim) / median(bare),
     idleRssMb: idleRss,
     busyRssMb: busyRss,
+    approvalWsMedianMs: median(approval.wsTimes),
+    approvalUiMedianMs: approval.uiTimes ? median(approval.uiTimes) : null,
+    auditQueryWorstMedianMs: Math.max(...audit.queries.map((q) => q.medianMs)),
     direct,
     gateway,
   }

@@ -8,8 +8,10 @@ import { useApi } from './api-context'
 import { applyLive } from './call-log'
 import { errorMessage } from './format'
 
-/** Rows per `audit.query` page. */
+/** Rows in the first `audit.query` page (quick to show). */
 export const PAGE_SIZE = 200
+/** Rows per further page, as the user scrolls (the API's maximum is 1000). */
+export const MORE_SIZE = 500
 
 /** What the Activity screen gets. */
 export interface CallLog {
@@ -73,14 +75,14 @@ export function useCallLog(filter: AuditFilter): CallLog {
     setLoading(true)
     let beforeSeq = Infinity
     for (const r of current) if (r.seq < beforeSeq) beforeSeq = r.seq
-    api.audit.query({ filter: filterRef.current, limit: PAGE_SIZE, beforeSeq }).then(
+    api.audit.query({ filter: filterRef.current, limit: MORE_SIZE, beforeSeq }).then(
       (page) => {
         if (mine !== generation.current) return
         busy.current = false
         setRows((prev) => {
           const seen = new Set<string>()
           // Only the tail can overlap with the next page.
-          for (let i = Math.max(0, prev.length - PAGE_SIZE); i < prev.length; i++)
+          for (let i = Math.max(0, prev.length - MORE_SIZE); i < prev.length; i++)
             seen.add(prev[i]!.callId)
           return [...prev, ...page.rows.filter((r) => !seen.has(r.callId))]
         })
