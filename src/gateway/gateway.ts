@@ -44,6 +44,17 @@ export interface SessionInfo {
 const HANDSHAKE_TIMEOUT_MS = 10_000
 const HANDSHAKE_MAX_BYTES = 16 * 1024
 
+/** Thrown by Gateway.openSession when the server is not configured (`NO_SERVER`) or disabled (`SERVER_DISABLED`). */
+export class SessionRefusedError extends Error {
+  override name = 'SessionRefusedError'
+  constructor(
+    message: string,
+    readonly code: 'NO_SERVER' | 'SERVER_DISABLED',
+  ) {
+    super(message)
+  }
+}
+
 /** Thrown when another gateway already serves this data directory. */
 export class GatewayRunningError extends Error {
   override name = 'GatewayRunningError'
@@ -261,8 +272,6 @@ export class Gateway extends EventEmitter {
   }
 
   private startSession(name: string, socket: net.Socket, rest: Buffer): void {
-    const server = this.live.server(name)
-    if (!server) return
     const link: ClientLink = {
       write: (chunks) => {
         if (chunks.length === 1) return socket.write(chunks[0])
@@ -277,6 +286,29 @@ export class Gateway extends EventEmitter {
       resume: () => socket.resume(),
       end: () => socket.end(),
     }
+    let session: Session
+    try {
+      session = this.openSession(name, link)
+    } catch {
+      socket.destroy() // Removed or disabled since the handshake checked it.
+      return
+    }
+    socket.on('data', (chunk: Buffer) => session.clientData(chunk))
+    socket.on('close', () => void session.clientClosed())
+    if (rest.length) session.clientData(rest)
+    socket.resume()
+  }
+
+  /**
+   * Starts a session of server `name` for an agent reached through `link` (the shim's socket,
+   * or an MCP HTTP session): its own server process, the policy, approvals and audit. The
+   * caller feeds it with `clientData` and ends it with `clientClosed`. Throws
+   * SessionRefusedError when no enabled server has that name.
+   */
+  openSession(name: string, link: ClientLink): Session {
+    const server = this.live.server(name)
+    if (!server) throw new SessionRefusedError(`no server named ${JSON.stringify(name.slice(0, 64))} is configured; see "airlock servers list"`, 'NO_SERVER')
+    if (!server.enabled) throw new SessionRefusedError(`server "${server.name}" is disabled; enable it in Airlock first`, 'SERVER_DISABLED')
     const session = new Session(
       {
         id: `${this.now().toString(36)}-${(++this.sessionSeq).toString(36)}-${randomBytes(3).toString('hex')}`,
@@ -295,18 +327,15 @@ export class Gateway extends EventEmitter {
           this.sessions.delete(s)
           this.emit('sessions', this.sessionList())
         },
-        onToolsList: (tools) => this.emit('tools', name, tools),
-        onServerGone: (message) => this.emit('server-error', name, message),
+        onToolsList: (tools) => this.emit('tools', server.name, tools),
+        onServerGone: (message) => this.emit('server-error', server.name, message),
       },
       link,
     )
     this.sessions.add(session)
     session.start()
-    socket.on('data', (chunk: Buffer) => session.clientData(chunk))
-    socket.on('close', () => void session.clientClosed())
-    if (rest.length) session.clientData(rest)
-    socket.resume()
     this.emit('sessions', this.sessionList())
+    return session
   }
 }
 

@@ -30,6 +30,10 @@ export function dataPaths(home: string) {
     grants: path.join(home, 'grants.json'),
     policies: path.join(home, 'policies'),
     uiToken: path.join(home, 'ui-token'),
+    /** The bearer token of the loopback MCP endpoint (`/mcp/<server>`). */
+    httpToken: path.join(home, 'http-token'),
+    /** The port `airlock serve` serves HTTP on, while it runs (for `clients wrap --http` and `doctor`). */
+    httpPort: path.join(home, 'http-port'),
   }
 }
 

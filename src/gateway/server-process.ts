@@ -17,11 +17,24 @@ export interface ResolvedCommand {
   windowsVerbatimArguments?: boolean
 }
 
-/** Quotes one argument for cmd.exe /c (and the CRT parser behind it). */
-export function quoteWindowsArg(arg: string): string {
-  if (arg !== '' && !/[\s"&|<>^%!()]/.test(arg)) return arg
-  const escaped = arg.replace(/(\\*)"/g, '$1$1\\"').replace(/(\\+)$/, '$1$1')
-  return `"${escaped}"`.replace(/[&|<>^%!()]/g, '^$&')
+// cmd.exe metacharacters; escaped with ^ outside quotes (the same rules as cross-spawn).
+const CMD_META = /([()\][%!^"`<>&|;, *?])/g
+
+/**
+ * Escapes one argument for `cmd.exe /d /s /c "…"`: CRT quoting (backslashes before quotes
+ * doubled), wrapped in quotes, then every metacharacter — the quotes included — caret-escaped so
+ * cmd never enters a quoted state. `doubleEscape` for npm's `.cmd` shims, which pass `%*`
+ * through cmd a second time.
+ */
+export function quoteWindowsArg(arg: string, doubleEscape = false): string {
+  let a = arg.replace(/(\\*)"/g, '$1$1\\"').replace(/(\\*)$/, '$1$1')
+  a = `"${a}"`.replace(CMD_META, '^$1')
+  return doubleEscape ? a.replace(CMD_META, '^$1') : a
+}
+
+/** Escapes the command (a path) itself for cmd.exe. */
+export function escapeWindowsCommand(file: string): string {
+  return file.replace(CMD_META, '^$1')
 }
 
 /**
@@ -48,7 +61,8 @@ export function resolveCommand(
   }
   const file = found ?? command
   if (/\.(cmd|bat)$/i.test(file)) {
-    const line = [file, ...args].map(quoteWindowsArg).join(' ')
+    const shim = /node_modules[\\/]\.bin[\\/][^\\/]+\.cmd$/i.test(file)
+    const line = [escapeWindowsCommand(win.normalize(file)), ...args.map((a) => quoteWindowsArg(a, shim))].join(' ')
     return { file: env.ComSpec ?? 'cmd.exe', args: ['/d', '/s', '/c', `"${line}"`], windowsVerbatimArguments: true }
   }
   return { file, args }

@@ -149,7 +149,8 @@ async function go(
 /** Saves a screenshot as docs/screenshots/<name>.png when AIRLOCK_SCREENSHOTS=1. */
 async function shot(name: string): Promise<void> {
   if (!SHOTS) return
-  // Let countdowns, charts and fonts settle.
+  // No hover state in the picture; let countdowns, charts and fonts settle.
+  await page.mouse.move(1399, 899)
   await page.waitForTimeout(300)
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`) })
 }

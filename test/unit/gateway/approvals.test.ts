@@ -1,0 +1,118 @@
+import { describe, expect, it, vi } from 'vitest'
+import { ApprovalCenter, type ApprovalAnswer, type Approver, type PendingApproval } from '../../../src/gateway/approvals'
+
+const fields = { session: 's', client: 'agent', server: 'mail', tool: 'send', argsExcerpt: '{}', argsDigest: 'd' }
+
+/** An approver that answers when told to. */
+function manual(name = 'manual'): Approver & { asked: PendingApproval[]; answer: (a: ApprovalAnswer | undefined) => void; aborted: boolean[] } {
+  const resolvers: ((a: ApprovalAnswer | undefined) => void)[] = []
+  const self = {
+    name,
+    asked: [] as PendingApproval[],
+    aborted: [] as boolean[],
+    ask(req: PendingApproval, signal: AbortSignal) {
+      self.asked.push(req)
+      const i = self.aborted.push(false) - 1
+      signal.addEventListener('abort', () => (self.aborted[i] = true))
+      return new Promise<ApprovalAnswer | undefined>((r) => resolvers.push(r))
+    },
+    answer(a: ApprovalAnswer | undefined) {
+      resolvers.shift()?.(a)
+    },
+  }
+  return self
+}
+
+describe('ApprovalCenter', () => {
+  it('with no approver, denies at once', async () => {
+    const c = new ApprovalCenter()
+    await expect(c.request(fields, 1000, new AbortController().signal)).resolves.toEqual({ answer: 'no_approver', by: 'gateway' })
+  })
+
+  it('the first answer wins and names who gave it; later answers are ignored', async () => {
+    const c = new ApprovalCenter()
+    const a = manual('terminal')
+    c.addApprover(a)
+    c.attachUi()
+    const resolved = vi.fn()
+    c.on('resolved', resolved)
+    const p = c.request(fields, 10_000, new AbortController().signal)
+    expect(c.list()).toHaveLength(1)
+    const id = c.list()[0]!.id
+    expect(c.decide(id, 'allow_session', 'web UI')).toBe('ok')
+    await expect(p).resolves.toEqual({ answer: 'allow_session', by: 'web UI' })
+    expect(a.aborted[0]).toBe(true) // the terminal prompt is withdrawn
+    a.answer('deny')
+    expect(c.decide(id, 'deny', 'web UI')).toBe('unknown')
+    expect(resolved).toHaveBeenCalledTimes(1)
+    expect(c.list()).toHaveLength(0)
+  })
+
+  it('an approver answer is recorded with its name', async () => {
+    const c = new ApprovalCenter()
+    const a = manual('dialog')
+    c.addApprover(a)
+    const p = c.request(fields, 10_000, new AbortController().signal)
+    a.answer('allow_once')
+    await expect(p).resolves.toEqual({ answer: 'allow_once', by: 'dialog' })
+  })
+
+  it('times out, and a late allow is reported once for a single-use grant', async () => {
+    vi.useFakeTimers()
+    try {
+      let now = 0
+      const c = new ApprovalCenter(() => now)
+      c.attachUi()
+      const late = vi.fn()
+      c.on('late', late)
+      const p = c.request(fields, 45_000, new AbortController().signal)
+      const id = c.list()[0]!.id
+      now = 45_000
+      vi.advanceTimersByTime(45_000)
+      await expect(p).resolves.toEqual({ answer: 'timeout', by: 'gateway' })
+      expect(c.decide(id, 'allow_once', 'web UI')).toBe('late')
+      expect(late).toHaveBeenCalledWith(expect.objectContaining({ answer: 'allow_once', req: expect.objectContaining({ tool: 'send', argsDigest: 'd' }) }))
+      expect(c.decide(id, 'allow_once', 'web UI')).toBe('unknown')
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('a late answer after the late window is unknown', async () => {
+    vi.useFakeTimers()
+    try {
+      let now = 0
+      const c = new ApprovalCenter(() => now, 60_000)
+      c.attachUi()
+      const p = c.request(fields, 1000, new AbortController().signal)
+      const id = c.list()[0]!.id
+      now = 1000
+      vi.advanceTimersByTime(1000)
+      await p
+      now = 61_001
+      expect(c.decide(id, 'allow_once', 'web UI')).toBe('unknown')
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('an aborted call withdraws the request', async () => {
+    const c = new ApprovalCenter()
+    const a = manual()
+    c.addApprover(a)
+    const ctl = new AbortController()
+    const p = c.request(fields, 10_000, ctl.signal)
+    ctl.abort()
+    await expect(p).resolves.toEqual({ answer: 'cancelled', by: 'gateway' })
+    expect(a.aborted[0]).toBe(true)
+    expect(c.list()).toHaveLength(0)
+  })
+
+  it('when the last approver goes away, waiting requests end as no_approver', async () => {
+    const c = new ApprovalCenter()
+    const detach = c.attachUi()
+    const p = c.request(fields, 10_000, new AbortController().signal)
+    detach()
+    await expect(p).resolves.toEqual({ answer: 'no_approver', by: 'gateway' })
+  })
+})
