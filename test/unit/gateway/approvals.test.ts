@@ -1,10 +1,28 @@
 import { describe, expect, it, vi } from 'vitest'
-import { ApprovalCenter, type ApprovalAnswer, type Approver, type PendingApproval } from '../../../src/gateway/approvals'
+import {
+  ApprovalCenter,
+  type ApprovalAnswer,
+  type Approver,
+  type PendingApproval,
+} from '../../../src/gateway/approvals'
 
-const fields = { session: 's', client: 'agent', server: 'mail', tool: 'send', argsExcerpt: '{}', argsDigest: 'd' }
+const fields = {
+  session: 's',
+  client: 'agent',
+  server: 'mail',
+  tool: 'send',
+  argsExcerpt: '{}',
+  argsDigest: 'd',
+}
 
 /** An approver that answers when told to. */
-function manual(name = 'manual'): Approver & { asked: PendingApproval[]; answer: (a: ApprovalAnswer | undefined) => void; aborted: boolean[] } {
+function manual(
+  name = 'manual',
+): Approver & {
+  asked: PendingApproval[]
+  answer: (a: ApprovalAnswer | undefined) => void
+  aborted: boolean[]
+} {
   const resolvers: ((a: ApprovalAnswer | undefined) => void)[] = []
   const self = {
     name,
@@ -26,7 +44,10 @@ function manual(name = 'manual'): Approver & { asked: PendingApproval[]; answer:
 describe('ApprovalCenter', () => {
   it('with no approver, denies at once', async () => {
     const c = new ApprovalCenter()
-    await expect(c.request(fields, 1000, new AbortController().signal)).resolves.toEqual({ answer: 'no_approver', by: 'gateway' })
+    await expect(c.request(fields, 1000, new AbortController().signal)).resolves.toEqual({
+      answer: 'no_approver',
+      by: 'gateway',
+    })
   })
 
   it('the first answer wins and names who gave it; later answers are ignored', async () => {
@@ -71,7 +92,12 @@ describe('ApprovalCenter', () => {
       vi.advanceTimersByTime(45_000)
       await expect(p).resolves.toEqual({ answer: 'timeout', by: 'gateway' })
       expect(c.decide(id, 'allow_once', 'web UI')).toBe('late')
-      expect(late).toHaveBeenCalledWith(expect.objectContaining({ answer: 'allow_once', req: expect.objectContaining({ tool: 'send', argsDigest: 'd' }) }))
+      expect(late).toHaveBeenCalledWith(
+        expect.objectContaining({
+          answer: 'allow_once',
+          req: expect.objectContaining({ tool: 'send', argsDigest: 'd' }),
+        }),
+      )
       expect(c.decide(id, 'allow_once', 'web UI')).toBe('unknown')
     } finally {
       vi.useRealTimers()

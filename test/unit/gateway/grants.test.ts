@@ -13,7 +13,9 @@ const tmp = (): string => {
   dirs.push(d)
   return d
 }
-const q = (over: Partial<{ server: string; tool: string; session: string; digest: string }> = {}) => ({
+const q = (
+  over: Partial<{ server: string; tool: string; session: string; digest: string }> = {},
+) => ({
   server: 'mail',
   tool: 'send',
   session: 's1',
@@ -23,7 +25,9 @@ const q = (over: Partial<{ server: string; tool: string; session: string; digest
 
 describe('argsDigest', () => {
   it('ignores key order and distinguishes values', () => {
-    expect(argsDigest({ a: 1, b: [1, { c: 2, d: 3 }] })).toBe(argsDigest({ b: [1, { d: 3, c: 2 }], a: 1 }))
+    expect(argsDigest({ a: 1, b: [1, { c: 2, d: 3 }] })).toBe(
+      argsDigest({ b: [1, { d: 3, c: 2 }], a: 1 }),
+    )
     expect(argsDigest({ a: 1 })).not.toBe(argsDigest({ a: 2 }))
     expect(argsDigest(undefined)).toBe(argsDigest({}))
   })

@@ -4,14 +4,22 @@ import { LineSplitter } from '../../../src/gateway/line-splitter'
 function split(chunks: string[], max?: number): { lines: string[]; overflows: number[] } {
   const lines: string[] = []
   const overflows: number[] = []
-  const s = new LineSplitter((l) => lines.push(l.toString()), (n) => overflows.push(n), max)
+  const s = new LineSplitter(
+    (l) => lines.push(l.toString()),
+    (n) => overflows.push(n),
+    max,
+  )
   for (const c of chunks) s.push(Buffer.from(c))
   return { lines, overflows }
 }
 
 describe('LineSplitter', () => {
   it('splits lines across and within chunks, skipping empty lines', () => {
-    expect(split(['{"a":1}\n{"b"', ':2}\n\n{"c":3}\n{"d"']).lines).toEqual(['{"a":1}', '{"b":2}', '{"c":3}'])
+    expect(split(['{"a":1}\n{"b"', ':2}\n\n{"c":3}\n{"d"']).lines).toEqual([
+      '{"a":1}',
+      '{"b":2}',
+      '{"c":3}',
+    ])
   })
 
   it('joins a line spread over many chunks, byte for byte', () => {
@@ -29,7 +37,10 @@ describe('LineSplitter', () => {
   })
 
   it('drops a line over the cap, reports it once, and resumes after its newline', () => {
-    const { lines, overflows } = split(['{"ok":1}\n', 'y'.repeat(30), 'y'.repeat(30), 'y\n{"ok":2}\n'], 50)
+    const { lines, overflows } = split(
+      ['{"ok":1}\n', 'y'.repeat(30), 'y'.repeat(30), 'y\n{"ok":2}\n'],
+      50,
+    )
     expect(lines).toEqual(['{"ok":1}', '{"ok":2}'])
     expect(overflows).toHaveLength(1)
     expect(overflows[0]).toBeGreaterThan(50)

@@ -3,24 +3,47 @@ import { quoteWindowsArg, resolveCommand } from '../../../src/gateway/server-pro
 
 describe('resolveCommand', () => {
   it('uses the command as is on POSIX', () => {
-    expect(resolveCommand('npx', ['-y', 'pkg'], {}, 'linux', () => false)).toEqual({ file: 'npx', args: ['-y', 'pkg'] })
+    expect(resolveCommand('npx', ['-y', 'pkg'], {}, 'linux', () => false)).toEqual({
+      file: 'npx',
+      args: ['-y', 'pkg'],
+    })
   })
 
   it('finds npx.cmd through PATH and PATHEXT on Windows and runs it via cmd.exe', () => {
     const exists = (p: string): boolean => p === 'C:\\node\\npx.cmd'
-    const r = resolveCommand('npx', ['-y', '@scope/server', 'a b'], { PATH: 'C:\\Windows;C:\\node', PATHEXT: '.COM;.EXE;.BAT;.CMD', ComSpec: 'C:\\Windows\\system32\\cmd.exe' }, 'win32', exists)
+    const r = resolveCommand(
+      'npx',
+      ['-y', '@scope/server', 'a b'],
+      {
+        PATH: 'C:\\Windows;C:\\node',
+        PATHEXT: '.COM;.EXE;.BAT;.CMD',
+        ComSpec: 'C:\\Windows\\system32\\cmd.exe',
+      },
+      'win32',
+      exists,
+    )
     expect(r.file).toBe('C:\\Windows\\system32\\cmd.exe')
     expect(r.windowsVerbatimArguments).toBe(true)
-    expect(r.args).toEqual(['/d', '/s', '/c', '"C:\\node\\npx.cmd ^"-y^" ^"@scope/server^" ^"a^ b^""'])
+    expect(r.args).toEqual([
+      '/d',
+      '/s',
+      '/c',
+      '"C:\\node\\npx.cmd ^"-y^" ^"@scope/server^" ^"a^ b^""',
+    ])
   })
 
   it('prefers an .exe found earlier in PATH and runs it directly', () => {
     const exists = (p: string): boolean => p === 'C:\\tools\\uvx.exe'
-    expect(resolveCommand('uvx', ['srv'], { PATH: 'C:\\tools', PATHEXT: '.EXE;.CMD' }, 'win32', exists)).toEqual({ file: 'C:\\tools\\uvx.exe', args: ['srv'] })
+    expect(
+      resolveCommand('uvx', ['srv'], { PATH: 'C:\\tools', PATHEXT: '.EXE;.CMD' }, 'win32', exists),
+    ).toEqual({ file: 'C:\\tools\\uvx.exe', args: ['srv'] })
   })
 
   it('leaves an unknown command for spawn to report', () => {
-    expect(resolveCommand('nope', [], { PATH: 'C:\\x' }, 'win32', () => false)).toEqual({ file: 'nope', args: [] })
+    expect(resolveCommand('nope', [], { PATH: 'C:\\x' }, 'win32', () => false)).toEqual({
+      file: 'nope',
+      args: [],
+    })
   })
 })
 

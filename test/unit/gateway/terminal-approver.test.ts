@@ -28,10 +28,13 @@ describe('terminal approvals', () => {
   })
 
   it('shows client, server, tool, the seconds left and escaped args', () => {
-    const text = promptText(req({ client: 'evil\u001b[2J', argsExcerpt: excerpt({ x: 'a\u001b]0;pwned\u0007b\u202e' }) }), 15_000)
+    const text = promptText(
+      req({ client: 'evil\u001b[2J', argsExcerpt: excerpt({ x: 'a\u001b]0;pwned\u0007b\u202e' }) }),
+      15_000,
+    )
     expect(text).toContain('wants to run "logout" on "whatsapp"')
     expect(text).toContain('(30 s)')
-    expect(text).not.toMatch(/[\u001b\u0007\u202e]/)
+    for (const c of ['\u001b', '\u0007', '\u202e']) expect(text).not.toContain(c)
     expect(text).toContain('\\u001b')
   })
 
