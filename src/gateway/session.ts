@@ -448,7 +448,7 @@ export class Session {
       } else if (isObject(result) && result.isError === true) {
         finished.push({ call: p.call, outcome: 'is_error', detail: firstText(result), success: false })
       } else {
-        finished.push({ call: p.call, outcome: 'ok', success: true })
+        finished.push({ call: p.call, outcome: 'ok', detail: isObject(result) ? firstText(result) : undefined, success: true })
       }
       return msg
     }
