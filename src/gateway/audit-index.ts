@@ -5,10 +5,14 @@
  * sit in their files — in growable typed arrays (~70 bytes a row). Full records (arguments,
  * reasons, details) are read lazily from the files, for the rows of a page only.
  *
+ * For the text filter it also keeps a search corpus: the lowercased searchable text of the
+ * newest rows (up to a byte cap), searched with native `Buffer.indexOf`. Rows older than the
+ * corpus are searched on disk, in large sequential chunks.
+ *
  * Built once at start by streaming the files (asynchronously, yielding between chunks so tool
  * calls keep flowing), then kept current by `add` as the gateway writes records. Filtered pages
- * of 100 over a million records take milliseconds: filters compare integers, the text filter
- * scans the raw lines in large sequential chunks.
+ * of 100 over a million records take milliseconds: filters compare integers, text is found in
+ * the corpus.
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -53,6 +57,18 @@ export interface HistogramSeries {
   denied: number[]
 }
 
+/** Options of an {@link AuditIndex}. */
+export interface AuditIndexOptions {
+  /**
+   * Most bytes of lowercased text the search corpus holds (default {@link DEFAULT_CORPUS_BYTES});
+   * rows that do not fit (the oldest) are searched on disk. 0 disables the corpus.
+   */
+  corpusBytes?: number
+}
+
+/** Default cap of the search corpus: 128 MiB. */
+export const DEFAULT_CORPUS_BYTES = 128 * 1024 * 1024
+
 const LOAD_CHUNK = 1024 * 1024
 const SCAN_CHUNK = 1024 * 1024
 const NL = 0x0a
@@ -60,6 +76,14 @@ const DECISION_CODE = new Map(DECISIONS.map((d, i) => [d, i]))
 const OUTCOME_CODE = new Map(OUTCOMES.map((o, i) => [o, i + 1]))
 const ALLOW = DECISION_CODE.get('allow') as number
 const APPROVED = DECISION_CODE.get('approved') as number
+/**
+ * Ends every field in the corpus. JSON text never holds a raw NUL and a needle without one
+ * cannot match across it, so a hit never spans two fields or two rows.
+ */
+const SEP = '\u0000'
+/** First and largest stretch of corpus searched in one `indexOf` pass (it doubles in between). */
+const MIN_WINDOW = 64 * 1024
+const MAX_WINDOW = 4 * 1024 * 1024
 
 class Interner {
   readonly ids = new Map<string, number>()
@@ -81,35 +105,418 @@ interface Head {
   ts: string
   kind: string
   callId: string
+  session?: string
   server: string
   tool: string
   client?: string
   decision?: AuditDecision
+  rule?: string
+  reason?: string
   outcome?: AuditOutcome
   latencyMs?: number
   detail?: string
 }
 
+/** A stored line's head and its `args` as JSON text (`JSON.stringify` of the parsed args). */
+interface ParsedLine {
+  head: Head
+  argsJson: string | undefined
+}
+
 /**
  * The fields before `args`/`prev` of a stored line, parsed without the (possibly large)
- * arguments. Inside a JSON string every `"` is escaped, so the first `,"args":` (or, without
- * arguments, `,"prev":`) is the top-level member.
+ * arguments, which are sliced out as text. Inside a JSON string every `"` is escaped and the
+ * members before `args` are scalars, so the first `,"args":` (or, without arguments,
+ * `,"prev":`) is the top-level member; `prev` follows `args`, so the last `,"prev":` is too.
+ * The writer produced the slice with `JSON.stringify`, which re-serializes parsed JSON unchanged.
  */
-function parseHead(line: string): Head | null {
-  let cut = line.indexOf(',"args":')
-  if (cut === -1) cut = line.indexOf(',"prev":')
+function parseHead(line: string): ParsedLine | null {
+  const argsAt = line.indexOf(',"args":')
+  const cut = argsAt === -1 ? line.indexOf(',"prev":') : argsAt
   try {
     const v = JSON.parse(cut === -1 ? line : `${line.slice(0, cut)}}`) as Head
-    if (typeof v.seq === 'number' && typeof v.ts === 'string' && typeof v.kind === 'string') return v
+    if (typeof v.seq === 'number' && typeof v.ts === 'string' && typeof v.kind === 'string') {
+      if (argsAt === -1) return { head: v, argsJson: undefined }
+      const prevAt = line.lastIndexOf(',"prev":')
+      if (prevAt > argsAt) return { head: v, argsJson: line.slice(argsAt + ',"args":'.length, prevAt) }
+    }
   } catch {
     // Fall back to the whole line below.
   }
-  return parseStoredLine(line)
+  const rec = parseStoredLine(line)
+  return rec && { head: rec, argsJson: rec.args === undefined ? undefined : JSON.stringify(rec.args) }
+}
+
+/**
+ * A call's searchable text for the corpus, lowercased: callId, session, reason, rule, detail and
+ * args, each followed by {@link SEP}. Server, tool and client are matched through their interned
+ * names instead. The session is left out when the callId starts with it (the gateway's ids do):
+ * whatever matches inside it matches inside the callId.
+ */
+function callText(h: Head, argsJson: string | undefined): string {
+  const callId = typeof h.callId === 'string' ? h.callId.toLowerCase() : ''
+  let text = callId + SEP
+  if (typeof h.session === 'string') {
+    const session = h.session.toLowerCase()
+    if (!callId.startsWith(session)) text += session + SEP
+  }
+  if (typeof h.reason === 'string') text += h.reason.toLowerCase() + SEP
+  if (typeof h.rule === 'string') text += h.rule.toLowerCase() + SEP
+  if (typeof h.detail === 'string') text += h.detail.toLowerCase() + SEP
+  if (argsJson !== undefined) text += argsJson.toLowerCase() + SEP
+  return text
+}
+
+/**
+ * An outcome's searchable text, lowercased: detail, reason and rule. Its callId, session, server,
+ * tool and client are its call's.
+ */
+function outcomeText(h: Head): string {
+  let text = ''
+  for (const v of [h.detail, h.reason, h.rule]) if (typeof v === 'string') text += v.toLowerCase() + SEP
+  return text
+}
+
+/**
+ * Whether the corpus can answer a search for `needle` (lowercased). UTF-8 encoding turns lone
+ * surrogates into U+FFFD, and SEP ends fields: needles holding any of these go to the disk.
+ */
+function corpusCanSearch(needle: string): boolean {
+  return !needle.includes(SEP) && !needle.includes('\ufffd') && !/\p{Cs}/u.test(needle)
 }
 
 /** The byte length of a record's stored line (with "\n"), as the writer produced it. */
 export function storedLength(rec: AuditRecord): number {
   return Buffer.byteLength(storedLine(canonicalLine(rec), rec.hash), 'utf8')
+}
+
+/** `buf` with room for `needed` bytes: doubled, but past `cap` only as far as needed. */
+function ensureBytes(buf: Buffer, used: number, needed: number, cap: number): Buffer {
+  if (buf.length >= needed) return buf
+  const next = Buffer.allocUnsafe(Math.max(needed, Math.min(buf.length * 2, cap)))
+  buf.copy(next, 0, 0, used)
+  return next
+}
+
+function resized<T extends Uint32Array | Int32Array>(a: T, size: number, used: number, make: (n: number) => T): T {
+  const b = make(size)
+  b.set(a.subarray(0, used) as never)
+  return b
+}
+
+/**
+ * The lowercased searchable text of the newest call rows, `from` to the last. Each row's call
+ * text is one segment of `buf` (row order, so a hit maps to its row by binary search over
+ * `starts`); an outcome's text, which arrives later, is a segment of `dbuf` that names its row.
+ * Holds at most `cap` bytes: past that, the oldest rows are dropped (a quarter of the cap at a
+ * time, so the copying stays linear) and their text is searched on disk.
+ */
+class TextCorpus {
+  /** First row covered; rows `from` .. `from + count - 1` are, and the last is the index's newest. */
+  from = 0
+  private count = 0
+  private buf: Buffer = Buffer.alloc(0)
+  private len = 0
+  /** Offset in `buf` of row `from + j`'s text. */
+  private starts = new Uint32Array(1024)
+  private dbuf: Buffer = Buffer.alloc(0)
+  private dlen = 0
+  private dcount = 0
+  private dstart = new Uint32Array(64)
+  /** The row of each outcome segment. */
+  private drow = new Int32Array(64)
+  /** The newest row when the segment was added: no earlier segment names a later row. */
+  private dbound = new Int32Array(64)
+
+  constructor(readonly cap: number) {}
+
+  /** Bytes of text held. */
+  get size(): number {
+    return this.len + this.dlen
+  }
+
+  /** Rows covered. */
+  get rows(): number {
+    return this.count
+  }
+
+  /** Bytes allocated. */
+  get allocated(): number {
+    return this.buf.length + this.dbuf.length + this.starts.byteLength + this.dstart.byteLength + this.drow.byteLength + this.dbound.byteLength
+  }
+
+  /** Appends the text of `row`, the index's new newest row. */
+  addRow(row: number, text: string): void {
+    if (row !== this.from + this.count) this.reset(row)
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const max = text.length * 3
+    if (!this.reserve(max)) {
+      this.reset(row + 1)
+      return
+    }
+    if (this.count === this.starts.length) this.starts = resized(this.starts, this.count * 2, this.count, (n) => new Uint32Array(n))
+    this.buf = ensureBytes(this.buf, this.len, this.len + max, this.cap)
+    this.starts[this.count++] = this.len
+    this.len += this.buf.write(text, this.len)
+  }
+
+  /** Adds outcome text of `row`, if the corpus still covers it. */
+  addOutcome(row: number, text: string): void {
+    if (row < this.from || text === '') return
+    const max = text.length * 3
+    if (!this.reserve(max)) {
+      this.dropTo(row + 1)
+      return
+    }
+    if (row < this.from) return
+    if (this.dcount === this.dstart.length) {
+      const size = this.dcount * 2
+      this.dstart = resized(this.dstart, size, this.dcount, (n) => new Uint32Array(n))
+      this.drow = resized(this.drow, size, this.dcount, (n) => new Int32Array(n))
+      this.dbound = resized(this.dbound, size, this.dcount, (n) => new Int32Array(n))
+    }
+    this.dbuf = ensureBytes(this.dbuf, this.dlen, this.dlen + max, this.cap)
+    this.dstart[this.dcount] = this.dlen
+    this.drow[this.dcount] = row
+    this.dbound[this.dcount] = this.from + this.count - 1
+    this.dcount++
+    this.dlen += this.dbuf.write(text, this.dlen)
+  }
+
+  /** The index dropped its oldest `k` rows: forget their text, renumber the rest. */
+  shiftRows(k: number): void {
+    if (k > this.from) this.dropTo(k)
+    this.from -= k
+    for (let s = 0; s < this.dcount; s++) {
+      this.drow[s] = (this.drow[s] as number) - k
+      this.dbound[s] = (this.dbound[s] as number) - k
+    }
+  }
+
+  /** Gives back the growth headroom (after loading). */
+  trim(): void {
+    const fit = (size: number): number => Math.ceil(size * 1.25) + 1024
+    if (this.buf.length > fit(this.len)) this.buf = this.copied(this.buf, this.len, fit(this.len))
+    if (this.dbuf.length > fit(this.dlen)) this.dbuf = this.copied(this.dbuf, this.dlen, fit(this.dlen))
+    if (this.starts.length > fit(this.count)) this.starts = resized(this.starts, fit(this.count), this.count, (n) => new Uint32Array(n))
+  }
+
+  /**
+   * Searches the text of rows up to `hi`, in one forward pass over about `window` bytes ending
+   * with row `hi`. Returns the first row searched and the rows that hold `needle`, ascending.
+   */
+  callWindow(needle: Buffer, hi: number, window: number): { first: number; hits: number[] } {
+    const end = this.rowEnd(hi - this.from)
+    const j = this.segmentAt(this.starts, this.count, Math.max(0, end - window))
+    const hits: number[] = []
+    const hay = this.buf.subarray(0, end)
+    let p = hay.indexOf(needle, this.starts[j] as number)
+    while (p !== -1) {
+      const k = this.segmentAt(this.starts, this.count, p)
+      hits.push(this.from + k)
+      const next = this.rowEnd(k)
+      p = next < end ? hay.indexOf(needle, next) : -1
+    }
+    return { first: this.from + j, hits }
+  }
+
+  /** Outcome segments not yet searched by a cursor start at 0 and end before this one. */
+  get outcomeSegments(): number {
+    return this.dcount
+  }
+
+  /** The newest row any outcome segment before `seg` can name (-1 when there is none). */
+  boundBefore(seg: number): number {
+    return seg > 0 ? (this.dbound[seg - 1] as number) : -1
+  }
+
+  /**
+   * Searches outcome segments before `end`, in one forward pass over about `window` bytes.
+   * Returns the first segment searched and the rows of those that hold `needle`.
+   */
+  outcomeWindow(needle: Buffer, end: number, window: number): { first: number; hits: number[] } {
+    const stop = end < this.dcount ? (this.dstart[end] as number) : this.dlen
+    const first = this.segmentAt(this.dstart, end, Math.max(0, stop - window))
+    const hits: number[] = []
+    const hay = this.dbuf.subarray(0, stop)
+    let p = hay.indexOf(needle, this.dstart[first] as number)
+    while (p !== -1) {
+      const s = this.segmentAt(this.dstart, end, p)
+      hits.push(this.drow[s] as number)
+      const next = s + 1 < this.dcount ? (this.dstart[s + 1] as number) : this.dlen
+      p = next < stop ? hay.indexOf(needle, next) : -1
+    }
+    return { first, hits }
+  }
+
+  private copied(buf: Buffer, used: number, size: number): Buffer {
+    const next = Buffer.allocUnsafe(size)
+    buf.copy(next, 0, 0, used)
+    return next
+  }
+
+  /** End offset of the text of row `from + j`. */
+  private rowEnd(j: number): number {
+    return j + 1 < this.count ? (this.starts[j + 1] as number) : this.len
+  }
+
+  /** The last of the first `count` segments starting at or before `offset`. */
+  private segmentAt(starts: Uint32Array, count: number, offset: number): number {
+    let lo = 0
+    let hi = count - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1
+      if ((starts[mid] as number) <= offset) lo = mid
+      else hi = mid - 1
+    }
+    return lo
+  }
+
+  /** Makes room for `max` more bytes within the cap, dropping the oldest rows; false when `max` exceeds the cap. */
+  private reserve(max: number): boolean {
+    if (max > this.cap) return false
+    if (this.len + this.dlen + max <= this.cap) return true
+    const keep = Math.floor(this.cap * 0.75) - max - this.dlen
+    let lo = 0
+    let hi = this.count
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.len - (this.starts[mid] as number) <= keep) hi = mid
+      else lo = mid + 1
+    }
+    this.dropTo(this.from + lo)
+    return this.len + this.dlen + max <= this.cap
+  }
+
+  /** Forgets the text of the rows before `row`. */
+  private dropTo(row: number): void {
+    const k = Math.min(row - this.from, this.count)
+    if (k <= 0) return
+    const shift = k < this.count ? (this.starts[k] as number) : this.len
+    this.buf.copyWithin(0, shift, this.len)
+    this.len -= shift
+    this.starts.copyWithin(0, k, this.count)
+    this.count -= k
+    for (let j = 0; j < this.count; j++) this.starts[j] = (this.starts[j] as number) - shift
+    this.from += k
+    let kept = 0
+    let at = 0
+    for (let s = 0; s < this.dcount; s++) {
+      if ((this.drow[s] as number) < this.from) continue
+      const a = this.dstart[s] as number
+      const b = s + 1 < this.dcount ? (this.dstart[s + 1] as number) : this.dlen
+      this.dbuf.copyWithin(at, a, b)
+      this.dstart[kept] = at
+      this.drow[kept] = this.drow[s] as number
+      this.dbound[kept] = this.dbound[s] as number
+      kept++
+      at += b - a
+    }
+    this.dcount = kept
+    this.dlen = at
+  }
+
+  private reset(from: number): void {
+    this.from = from
+    this.count = 0
+    this.len = 0
+    this.dcount = 0
+    this.dlen = 0
+  }
+}
+
+/**
+ * Finds, for descending rows, the newest corpus row at or below each that holds the needle in
+ * its call or outcome text. Searches forward (native `indexOf`, far faster than `lastIndexOf`)
+ * over windows that step back from the newest row, doubling from {@link MIN_WINDOW} so that a
+ * frequent needle costs little and a rare one few passes.
+ */
+class CorpusCursor {
+  /** Rows of the current call window holding the needle, ascending; rows `first`..`last` were searched. */
+  private hits: number[] = []
+  private first = 0
+  private last = -1
+  private window = MIN_WINDOW
+  /** Rows found in outcome text not yet passed, as a max-heap. */
+  private readonly outcomeHits: number[] = []
+  /** Outcome segments before this one are not searched yet. */
+  private outcomeEnd: number
+  /** The newest row an unsearched outcome segment can name. */
+  private outcomeBound: number
+  private outcomeWindowBytes = MIN_WINDOW
+
+  constructor(
+    private readonly corpus: TextCorpus,
+    private readonly needle: Buffer,
+  ) {
+    this.outcomeEnd = corpus.outcomeSegments
+    this.outcomeBound = corpus.boundBefore(this.outcomeEnd)
+  }
+
+  /** The newest row at or below `i` (and not below `corpus.from`) holding the needle, or -1. Calls must not ascend. */
+  atOrBelow(i: number): number {
+    return Math.max(this.callAtOrBelow(i), this.outcomeAtOrBelow(i))
+  }
+
+  private callAtOrBelow(i: number): number {
+    i = Math.min(i, this.corpus.from + this.corpus.rows - 1)
+    for (;;) {
+      if (i < this.corpus.from) return -1
+      if (i < this.first || i > this.last) {
+        const w = this.corpus.callWindow(this.needle, i, this.window)
+        this.window = Math.min(MAX_WINDOW, this.window * 2)
+        this.first = w.first
+        this.last = i
+        this.hits = w.hits
+      }
+      while (this.hits.length > 0 && (this.hits.at(-1) as number) > i) this.hits.pop()
+      const hit = this.hits.at(-1)
+      if (hit !== undefined) return hit
+      i = this.first - 1
+    }
+  }
+
+  private outcomeAtOrBelow(i: number): number {
+    const heap = this.outcomeHits
+    while (heap.length > 0 && (heap[0] as number) > i) heapPop(heap)
+    // Search on while an unsearched segment could name a newer row than the best found.
+    while (this.outcomeBound >= this.corpus.from && (heap[0] ?? -1) < Math.min(this.outcomeBound, i)) {
+      const w = this.corpus.outcomeWindow(this.needle, this.outcomeEnd, this.outcomeWindowBytes)
+      this.outcomeWindowBytes = Math.min(MAX_WINDOW, this.outcomeWindowBytes * 2)
+      for (const row of w.hits) if (row <= i && row >= this.corpus.from) heapPush(heap, row)
+      this.outcomeEnd = w.first
+      this.outcomeBound = this.corpus.boundBefore(w.first)
+    }
+    return heap[0] ?? -1
+  }
+}
+
+function heapPush(heap: number[], v: number): void {
+  let k = heap.length
+  heap.push(v)
+  while (k > 0) {
+    const parent = (k - 1) >>> 1
+    if ((heap[parent] as number) >= v) break
+    heap[k] = heap[parent] as number
+    k = parent
+  }
+  heap[k] = v
+}
+
+function heapPop(heap: number[]): void {
+  const v = heap.pop() as number
+  const n = heap.length
+  if (n === 0) return
+  let k = 0
+  for (;;) {
+    let c = 2 * k + 1
+    if (c >= n) break
+    if (c + 1 < n && (heap[c + 1] as number) > (heap[c] as number)) c++
+    if ((heap[c] as number) <= v) break
+    heap[k] = heap[c] as number
+    k = c
+  }
+  heap[k] = v
 }
 
 /** A sequential reader of lines by offset, reading large chunks backwards (for text scans). */
@@ -209,12 +616,15 @@ export class AuditIndex {
   private ready = false
   private pendingAdds: { rec: AuditRecord; file: string; offset: number; length: number }[] = []
   private fds = new Map<number, number>()
+  private readonly corpus: TextCorpus
 
   constructor(
     readonly dir: string,
     private readonly log: (msg: string) => void = () => {},
+    options: AuditIndexOptions = {},
   ) {
     this.grow(1024)
+    this.corpus = new TextCorpus(Math.max(0, Math.min(options.corpusBytes ?? DEFAULT_CORPUS_BYTES, 0xffff_ffff)))
   }
 
   /** Number of call rows. */
@@ -245,6 +655,7 @@ export class AuditIndex {
   private finishLoad(): void {
     // Doubling may have left up to half the arrays empty: keep a quarter of headroom.
     if (this.cap > this.n * 1.5 && this.n > 1024) this.grow(Math.ceil(this.n * 1.25))
+    this.corpus.trim()
     this.ready = true
     const pending = this.pendingAdds
     this.pendingAdds = []
@@ -275,10 +686,10 @@ export class AuditIndex {
           let start = 0
           for (let nl = data.indexOf(NL, start); nl !== -1; nl = data.indexOf(NL, start)) {
             if (nl > start) {
-              const head = parseHead(data.toString('utf8', start, nl))
-              if (head) {
-                this.indexHead(head, fileId, base + start, nl + 1 - start)
-                if (head.seq > this.loadedSeq) this.loadedSeq = head.seq
+              const parsed = parseHead(data.toString('utf8', start, nl))
+              if (parsed) {
+                this.indexHead(parsed.head, fileId, base + start, nl + 1 - start, parsed.argsJson)
+                if (parsed.head.seq > this.loadedSeq) this.loadedSeq = parsed.head.seq
               }
             }
             start = nl + 1
@@ -305,10 +716,11 @@ export class AuditIndex {
   }
 
   private index(rec: AuditRecord, file: string, offset: number, length: number): AddResult {
-    return this.indexHead(rec, this.files.id(file), offset, length)
+    const argsJson = rec.kind === 'call' && rec.args !== undefined && this.corpus.cap > 0 ? JSON.stringify(rec.args) : undefined
+    return this.indexHead(rec, this.files.id(file), offset, length, argsJson)
   }
 
-  private indexHead(h: Head, fileId: number, offset: number, length: number): AddResult {
+  private indexHead(h: Head, fileId: number, offset: number, length: number, argsJson: string | undefined): AddResult {
     if (h.kind === 'call') {
       if (this.n === this.cap) this.grow(this.cap * 2)
       const i = this.n++
@@ -327,6 +739,7 @@ export class AuditIndex {
       this.ofile[i] = -1
       this.odetail[i] = 0
       if (h.decision === 'allow' || h.decision === 'approved') this.open.set(h.callId, i)
+      if (this.corpus.cap > 0) this.corpus.addRow(i, callText(h, argsJson))
       return { kind: 'call', row: i }
     }
     if (h.kind === 'outcome') {
@@ -339,6 +752,7 @@ export class AuditIndex {
       this.ooff[i] = offset
       this.olen[i] = length
       this.odetail[i] = h.detail === undefined ? 0 : 1
+      if (h.detail !== undefined && i >= this.corpus.from) this.corpus.addOutcome(i, outcomeText(h))
       return { kind: 'outcome', row: i }
     }
     return { kind: 'ignored' }
@@ -368,9 +782,14 @@ export class AuditIndex {
     this.cap = cap
   }
 
-  /** Bytes the typed arrays take (for the benchmark's memory figure). */
+  /** Bytes the typed arrays and the search corpus take (for the benchmark's memory figure). */
   bytes(): number {
-    return this.cap * (8 + 8 + 4 + 4 + 4 + 1 + 4 + 8 + 4 + 1 + 8 + 4 + 8 + 4 + 1)
+    return this.cap * (8 + 8 + 4 + 4 + 4 + 1 + 4 + 8 + 4 + 1 + 8 + 4 + 8 + 4 + 1) + this.corpus.allocated
+  }
+
+  /** The search corpus: bytes of text held, bytes allocated, rows covered (the newest). */
+  corpusStats(): { bytes: number; allocated: number; rows: number } {
+    return { bytes: this.corpus.size, allocated: this.corpus.allocated, rows: this.corpus.rows }
   }
 
   /**
@@ -388,7 +807,11 @@ export class AuditIndex {
     const since = filter.sinceMs
     const until = filter.untilMs
     const text = filter.text?.trim() ? filter.text.toLowerCase() : undefined
-    const textMatch = text === undefined ? undefined : this.textMatcher(text)
+    // Rows from `fast` on are searched in the corpus, older ones on disk.
+    const search = text === undefined || !corpusCanSearch(text) ? undefined : new CorpusCursor(this.corpus, Buffer.from(text, 'utf8'))
+    const fast = search ? this.corpus.from : this.n
+    const nameHit = text === undefined ? undefined : this.nameMatcher(text)
+    let slowMatch: ((i: number) => boolean) | undefined
 
     let i = this.n - 1
     if (beforeSeq !== undefined) i = this.sorted ? this.lowerBound(beforeSeq) - 1 : i
@@ -396,6 +819,14 @@ export class AuditIndex {
     let hasMore = false
     try {
       for (; i >= 0; i--) {
+        if (search && !nameHit && i >= fast) {
+          // Skip straight to the next row holding the text.
+          const h = search.atOrBelow(i)
+          if (h !== i) {
+            i = Math.max(h, fast - 1) + 1
+            continue
+          }
+        }
         if (beforeSeq !== undefined && !((this.seq[i] as number) < beforeSeq)) continue
         if (server !== undefined && this.server[i] !== server) continue
         if (tool !== undefined && this.tool[i] !== tool) continue
@@ -403,7 +834,14 @@ export class AuditIndex {
         if (decision !== undefined && this.decision[i] !== decision) continue
         if (since !== undefined && !((this.ts[i] as number) >= since)) continue
         if (until !== undefined && !((this.ts[i] as number) <= until)) continue
-        if (textMatch && !textMatch(i)) continue
+        if (text !== undefined) {
+          if (search && i >= fast) {
+            if (!nameHit?.(i) && search.atOrBelow(i) !== i) continue
+          } else {
+            slowMatch ??= this.textMatcher(text)
+            if (!slowMatch(i)) continue
+          }
+        }
         if (hits.length === limit) {
           hasMore = true
           break
@@ -523,11 +961,23 @@ export class AuditIndex {
     return queryAudit(this.dir, { beforeSeq: seq + 1, limit: 1 }).find((r) => r.seq === seq)
   }
 
-  private textMatcher(text: string): (i: number) => boolean {
+  /** Whether a row's server, tool or client holds `text`; undefined when no name does. */
+  private nameMatcher(text: string): ((i: number) => boolean) | undefined {
     const hitIn = (interner: Interner): boolean[] => interner.names.map((n) => n.toLowerCase().includes(text))
     const serverHit = hitIn(this.servers)
     const toolHit = hitIn(this.tools)
     const clientHit = hitIn(this.clients)
+    if (!serverHit.includes(true) && !toolHit.includes(true) && !clientHit.includes(true)) return undefined
+    return (i) => {
+      if (serverHit[this.server[i] as number] || toolHit[this.tool[i] as number]) return true
+      const c = this.client[i] as number
+      return c !== -1 && clientHit[c] === true
+    }
+  }
+
+  /** Matches rows on disk: their call and outcome lines, read in large chunks. */
+  private textMatcher(text: string): (i: number) => boolean {
+    const nameHit = this.nameMatcher(text)
     const ascii = /^[\x20-\x7e]*$/.test(text) && !/["\\]/.test(text)
     const calls = new ChunkReader(this)
     const outcomes = new ChunkReader(this)
@@ -545,9 +995,7 @@ export class AuditIndex {
       return line !== undefined && fieldsMatch(parseStoredLine(line.replace(/\n$/, '')))
     }
     return (i) => {
-      if (serverHit[this.server[i] as number] || toolHit[this.tool[i] as number]) return true
-      const c = this.client[i] as number
-      if (c !== -1 && clientHit[c]) return true
+      if (nameHit?.(i)) return true
       if (lineMatches(calls, this.file[i] as number, this.off[i] as number, this.len[i] as number)) return true
       const of = this.ofile[i] as number
       return of !== -1 && this.odetail[i] === 1 && lineMatches(outcomes, of, this.ooff[i] as number, this.olen[i] as number)
@@ -587,6 +1035,7 @@ export class AuditIndex {
       a.copyWithin(0, k, this.n)
     }
     this.n -= k
+    this.corpus.shiftRows(k)
     for (const [callId, row] of this.open) {
       if (row < k) this.open.delete(callId)
       else this.open.set(callId, row - k)
@@ -602,33 +1051,40 @@ export interface AuditQueryBench {
   writeMs: number
   loadMs: number
   indexBytes: number
+  /** Bytes of text in the search corpus, and the rows it covers. */
+  corpusBytes: number
+  corpusRows: number
   heapDeltaBytes: number
+  rssBytes: number
   queries: { name: string; firstMs: number; medianMs: number; rows: number }[]
 }
 
 /**
- * Writes `n` synthetic audit records with the real AuditLog into `dir` (created; must be empty),
- * builds the index, and times pages of 100 — unfiltered, by server, by server and decision, by
- * tool, the tool's second page, by client and time, no match at all, a rare text and a text
- * found nowhere (the worst case: every line read). For `npm run bench`.
+ * Writes `n` synthetic audit records with the real AuditLog into `dir` (created), builds the
+ * index, and times pages of 100 — unfiltered, by server, by server and decision, by tool, the
+ * tool's second page, by client and time, no match at all, a rare text (also with a second page
+ * and with a server), a text only in outcome details, and a text found nowhere (the worst case:
+ * all text searched). A `dir` that already holds audit files (an earlier run with the same `n`)
+ * is reused as it is. `options` go to the index. For `npm run bench`.
  */
-export async function benchAuditQuery(dir: string, n: number): Promise<AuditQueryBench> {
+export async function benchAuditQuery(dir: string, n: number, options: AuditIndexOptions = {}): Promise<AuditQueryBench> {
   fs.mkdirSync(dir, { recursive: true })
+  const reuse = listAuditFiles(dir, (d) => fs.readdirSync(d)).length > 0
   const servers = ['github', 'filesystem', 'memory', 'slack', 'postgres', 'everything', 'stripe', 'linear', 'notion', 'browser']
   const clients = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'windsurf']
   const span = 7 * 86_400_000
   let t = Date.now() - span
   const step = span / n
-  const log = AuditLog.open({ dir, now: () => t, retentionDays: 0, durability: 'group' })
   const t0 = performance.now()
-  let written = 0
+  let written = reuse ? n : 0
+  const log = reuse ? undefined : AuditLog.open({ dir, now: () => t, retentionDays: 0, durability: 'group' })
   let call = 0
   let rand = 42
   const next = (): number => {
     rand = (rand * 1103515245 + 12345) & 0x7fffffff
     return rand / 0x7fffffff
   }
-  while (written < n) {
+  while (log && written < n) {
     call++
     const server = servers[call % servers.length] as string
     const tool = `tool_${Math.floor(next() * 50)}`
@@ -647,13 +1103,13 @@ export async function benchAuditQuery(dir: string, n: number): Promise<AuditQuer
       t += step
     }
   }
-  await log.close()
+  await log?.close()
   const writeMs = performance.now() - t0
   const fileBytes = listAuditFiles(dir, (d) => fs.readdirSync(d)).reduce((s, f) => s + fs.statSync(f.path).size, 0)
 
   globalThis.gc?.()
   const heap0 = process.memoryUsage()
-  const index = new AuditIndex(dir)
+  const index = new AuditIndex(dir, undefined, options)
   const l0 = performance.now()
   await index.load()
   const loadMs = performance.now() - l0
@@ -675,6 +1131,8 @@ export async function benchAuditQuery(dir: string, n: number): Promise<AuditQuer
   }
   const page1 = index.query({ tool: 'tool_7' }, 100)
   const last = page1.rows.at(-1)?.call.seq
+  const rare1 = index.query({ text: 'needle-rare-marker' }, 100)
+  const rareLast = rare1.rows.at(-1)?.call.seq
   const queries = [
     time('newest 100, no filter', () => index.query({}, 100)),
     time('server=github', () => index.query({ server: 'github' }, 100)),
@@ -684,8 +1142,13 @@ export async function benchAuditQuery(dir: string, n: number): Promise<AuditQuer
     time('since 1 day ago, client=cursor', () => index.query({ client: 'cursor', sinceMs: Date.now() - 86_400_000 }, 100)),
     time('server=stripe decision=hidden (no match: every row checked)', () => index.query({ server: 'stripe', decision: 'hidden' }, 100)),
     time('text="needle-rare-marker" (0.1% of calls)', () => index.query({ text: 'needle-rare-marker' }, 100)),
-    time('text="no-such-text" (no match: every line scanned)', () => index.query({ text: 'no-such-text' }, 100)),
+    time('text="needle-rare-marker", 2nd page (beforeSeq)', () => index.query({ text: 'needle-rare-marker' }, 100, rareLast)),
+    time('text="NEEDLE-rare-marker" server=stripe', () => index.query({ text: 'NEEDLE-rare-marker', server: 'stripe' }, 100)),
+    time('text="went wrong" (outcome details)', () => index.query({ text: 'went wrong' }, 100)),
+    time('text="select" server=stripe decision=hidden (every row holds the text)', () => index.query({ text: 'select', server: 'stripe', decision: 'hidden' }, 100)),
+    time('text="no-such-text" (no match: all text searched)', () => index.query({ text: 'no-such-text' }, 100)),
   ]
+  const corpus = index.corpusStats()
   return {
     records: written,
     callRows: index.size,
@@ -693,7 +1156,10 @@ export async function benchAuditQuery(dir: string, n: number): Promise<AuditQuer
     writeMs: round(writeMs),
     loadMs: round(loadMs),
     indexBytes: index.bytes(),
+    corpusBytes: corpus.bytes,
+    corpusRows: corpus.rows,
     heapDeltaBytes: heap1.heapUsed + heap1.arrayBuffers - (heap0.heapUsed + heap0.arrayBuffers),
+    rssBytes: process.memoryUsage().rss,
     queries,
   }
 }

@@ -36,27 +36,24 @@ import { classifyTool, proposePolicy } from '../shared/risk'
 import type { ApprovalOutcome, PendingApproval } from './approvals'
 import { exportAudit } from './audit'
 import { AuditIndex, storedLength, type IndexFilter } from './audit-index'
+import { ClientsService, clientEnvFromHost, resolveShim, type ClientsServiceOptions } from './clients-service'
+import { ControlError } from './control-error'
 import { ConfigError, loadServerPolicy, policyPath, readConfig, updateConfig } from './config-store'
 import type { Gateway, SessionInfo } from './gateway'
 import type { ReloadResult } from './live-config'
 import { spawnServer } from './server-process'
 import { inspectTools, INSPECT_TIMEOUT_MS, toListedTool, type ListedTool } from './tool-inspector'
 
-/** A refused control request. `code` says why; the message says what to do. */
-export class ControlError extends Error {
-  override name = 'ControlError'
-  constructor(
-    message: string,
-    readonly code: 'UNKNOWN_METHOD' | 'INVALID_PARAMS' | 'NOT_FOUND' | 'CONFLICT' | 'INVALID' | 'TOO_LARGE',
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-  }
-}
+export { ControlError }
 
 /** Options of a control service. */
 export interface ControlServiceOptions {
   log?: (msg: string) => void
+  /**
+   * The Clients screen's service: where client configs are (default: this process's home, or
+   * `AIRLOCK_CLIENTS_HOME`), the shim command, the watch port and intervals (tests set these).
+   */
+  clients?: Partial<Pick<ClientsServiceOptions, 'env' | 'shim' | 'watch' | 'intervalMs' | 'planTtlMs' | 'adapters' | 'fs' | 'now'>>
   /** Cap of a tool-discovery session (default 15 s). */
   inspectTimeoutMs?: number
   /** Largest export returned in one answer (default 64 MiB); larger ones are refused with advice. */
@@ -98,6 +95,8 @@ export class ControlService {
   private readonly recentCalls = new Map<string, CallRow>()
   private readonly detach: (() => void)[] = []
   private readonly handlers: Handlers
+  /** The MCP clients on this machine and their protection (the Clients screen). */
+  readonly clients: ClientsService
 
   constructor(
     private readonly gw: Gateway,
@@ -107,6 +106,17 @@ export class ControlService {
     this.inspectTimeoutMs = opts.inspectTimeoutMs ?? INSPECT_TIMEOUT_MS
     this.maxExportBytes = opts.maxExportBytes ?? 64 * 1024 * 1024
     this.index = new AuditIndex(gw.paths.audit, this.log)
+    this.clients = new ClientsService({
+      home: gw.home,
+      configFile: gw.paths.config,
+      env: opts.clients?.env ?? clientEnvFromHost(),
+      shim: opts.clients?.shim ?? (() => resolveShim({ home: gw.home })),
+      config: () => gw.live.config,
+      onConfigWritten: () => gw.reloadConfig(),
+      onChange: (status) => this.emit('clients.changed', status),
+      log: this.log,
+      ...dropUndefined({ ...opts.clients, env: undefined, shim: undefined }),
+    })
     this.events.setMaxListeners(0)
     this.handlers = this.makeHandlers()
   }
@@ -131,10 +141,12 @@ export class ControlService {
     on(gw.approvals, 'requested', (req: PendingApproval) => this.emit('approval.requested', this.approvalView(req)))
     on(gw.approvals, 'resolved', (res: { id: string; outcome: ApprovalOutcome }) => this.emit('approval.resolved', { id: res.id, outcome: { answer: res.outcome.answer, by: res.outcome.by } }))
     void this.index.load()
+    this.clients.start()
   }
 
   /** Stops listening to the gateway. */
   close(): void {
+    this.clients.close()
     for (const d of this.detach.splice(0)) d()
     this.events.removeAllListeners()
   }
@@ -207,6 +219,10 @@ export class ControlService {
       },
       'settings.get': () => gw.live.config.settings,
       'settings.set': (p) => this.settingsSet(p.settings),
+      'clients.list': () => this.clients.list(),
+      'clients.status': () => this.clients.status(),
+      'clients.plan': (p) => this.clients.plan(p.client, p.action, p.server),
+      'clients.apply': (p) => this.clients.apply(p.planId),
       'pause.set': (p) => {
         gw.setPaused(p.paused)
         try {

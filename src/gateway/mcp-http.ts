@@ -14,7 +14,7 @@
  * all and OPTIONS refused, so a browser page cannot use it; request bodies capped (413).
  * Sessions idle for 30 minutes (no request in flight, no open stream) are ended.
  */
-import { randomUUID } from 'node:crypto'
+import { randomUUID, timingSafeEqual } from 'node:crypto'
 import type http from 'node:http'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
@@ -22,7 +22,6 @@ import { SessionRefusedError } from './gateway'
 import { ErrorCode, errorLine, idKey, isId, isObject, type JsonRpcId } from './jsonrpc'
 import { LineSplitter } from './line-splitter'
 import type { ClientLink } from './session'
-import { tokenMatches } from './ui-server'
 
 /** The gateway session an MCP HTTP session drives (a Session). */
 export interface HttpGatewaySession {
@@ -75,8 +74,11 @@ export function mcpServerFromPath(urlPath: string): string | undefined {
 
 /** Whether an Authorization header carries `Bearer <token>` (constant-time compare). */
 export function bearerMatches(token: string, header: string | undefined): boolean {
-  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '')
-  return tokenMatches(token, m?.[1])
+  const given = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '')?.[1]
+  if (given === undefined) return false
+  const a = Buffer.from(token)
+  const b = Buffer.from(given)
+  return a.length === b.length && timingSafeEqual(a, b)
 }
 
 interface HttpSession {

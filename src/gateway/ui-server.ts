@@ -18,6 +18,7 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { ControlEvent } from '../shared/control-api'
+import { mcpServerFromPath, MCP_PATH_PREFIX, type McpHttpEndpoint } from './mcp-http'
 
 /** The control API as the UI server needs it (a ControlService). */
 export interface UiControl {
@@ -39,6 +40,8 @@ export interface UiServerOptions {
   log?: (msg: string) => void
   /** How long a new WebSocket may take to authenticate (default 5 s). */
   authTimeoutMs?: number
+  /** The loopback MCP endpoint, served at `/mcp/<server>` (see mcp-http.ts). */
+  mcp?: McpHttpEndpoint
 }
 
 /** A running UI server. */
@@ -46,6 +49,8 @@ export interface UiServer {
   port: number
   /** The URL to open, token in the fragment. */
   url: string
+  /** `http://127.0.0.1:<port>/mcp/` when the MCP endpoint is served (append the server name). */
+  mcpBase?: string
   /** Number of authenticated WebSocket clients. */
   clients(): number
   close(): Promise<void>
@@ -80,8 +85,8 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 }
 
-/** Reads the UI token from `file`, creating it (32 random bytes, hex, mode 0600) when missing or malformed. */
-export function ensureUiToken(file: string): string {
+/** Reads the token (UI, or `what`) from `file`, creating it (32 random bytes, hex, mode 0600) when missing or malformed. */
+export function ensureUiToken(file: string, what = 'UI token'): string {
   try {
     const text = fs.readFileSync(file, 'utf8').trim()
     if (/^[0-9a-f]{64}$/.test(text)) {
@@ -89,7 +94,7 @@ export function ensureUiToken(file: string): string {
       return text
     }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${file}: cannot read the UI token (${(err as Error).message}); check its permissions or delete it`, { cause: err })
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${file}: cannot read the ${what} (${(err as Error).message}); check its permissions or delete it`, { cause: err })
   }
   const token = randomBytes(32).toString('hex')
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
@@ -197,6 +202,16 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
 
   const server = http.createServer((req, res) => {
     if (!isAllowedHost(req.headers.host, port)) return refuse(res, 421, `Airlock only answers as 127.0.0.1:${port} or localhost:${port}`)
+    const reqPath = (req.url ?? '/').split(/[?#]/, 1)[0] as string
+    if (reqPath.startsWith(MCP_PATH_PREFIX) || reqPath === '/mcp') {
+      if (!isAllowedOrigin(req.headers.origin, port)) {
+        log(`refused an MCP request from origin ${JSON.stringify(String(req.headers.origin).slice(0, 100))}`)
+        return refuse(res, 403, 'forbidden origin: the MCP endpoint does not serve web pages')
+      }
+      const name = mcpServerFromPath(reqPath)
+      if (!opts.mcp || name === undefined) return refuse(res, 404, `not found: the MCP endpoint is ${MCP_PATH_PREFIX}<server>`)
+      return opts.mcp.handle(req, res, name)
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD')
       return refuse(res, 405, 'method not allowed')
@@ -329,8 +344,10 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   return {
     port,
     url: `http://127.0.0.1:${port}/#token=${opts.token}`,
+    ...(opts.mcp ? { mcpBase: `http://127.0.0.1:${port}${MCP_PATH_PREFIX}` } : {}),
     clients: () => authed.size,
     close: async () => {
+      await opts.mcp?.close()
       for (const ws of wss.clients) ws.terminate()
       wss.close()
       server.closeAllConnections()

@@ -162,6 +162,98 @@ export const settingsPatchSchema = z.strictObject({
   paused: settingsSchema.shape.paused.unwrap().optional(),
 })
 
+// ── MCP clients (Claude Desktop, Cursor…) and their protection ─────────────
+
+/** How a client reaches a server. */
+export const clientRouteSchema = z.enum(['stdio', 'http', 'sse'])
+
+/** One MCP server entry in a client's config file, and whether it goes through Airlock. */
+export const clientEntrySchema = z.object({
+  /** The client's name for the server. */
+  name: z.string(),
+  /** `local`: Claude Code's per-project entries inside `~/.claude.json`. */
+  scope: z.enum(['user', 'project', 'local']),
+  project: z.string().optional(),
+  route: clientRouteSchema,
+  /** The command line (stdio) or URL the client runs, for display. */
+  target: z.string(),
+  protected: z.boolean(),
+  /** The Airlock server a protected entry connects to. */
+  airlockServer: z.string().optional(),
+  /** Airlock wrapped this entry and the client (or a person) rewrote it back: not protected. */
+  drifted: z.boolean(),
+  /** Airlock can wrap it now (an unprotected stdio entry it knows how to edit). */
+  canProtect: z.boolean(),
+  /** Airlock wrapped it and can put the original back. */
+  canRestore: z.boolean(),
+  /** Why it is not protected, or what is wrong with its protection. */
+  problem: z.string().optional(),
+})
+
+/** One config file of a client. */
+export const clientFileSchema = z.object({
+  file: z.string(),
+  scope: z.enum(['user', 'project']),
+  project: z.string().optional(),
+  /** The file could not be read or parsed (nothing else is known about it). */
+  error: z.string().optional(),
+  entries: z.array(clientEntrySchema),
+})
+
+/** A detected MCP client: its config files and their servers. */
+export const clientViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  files: z.array(clientFileSchema),
+})
+
+/** A wrapped entry that is no longer protected (drift). */
+export const driftedEntrySchema = z.object({
+  client: z.string(),
+  clientName: z.string(),
+  file: z.string(),
+  /** The client's name for the server. */
+  server: z.string(),
+  /** The Airlock server it was wrapped onto. */
+  airlockServer: z.string(),
+})
+
+/** The protection summary: what drifted, and how many entries Airlock watches. */
+export const clientsStatusSchema = z.object({
+  /** Entries Airlock wrapped that a client rewrote back: not protected. */
+  drifted: z.array(driftedEntrySchema),
+  /** Entries Airlock wrapped (protected or drifted). */
+  watched: z.number(),
+})
+
+/** What a wrap or a restore would do, shown before anything is written. */
+export const clientPlanSchema = z.object({
+  /** Pass to clients.apply to write exactly this (valid until `expiresAt`, once). */
+  planId: z.string(),
+  client: z.string(),
+  clientName: z.string(),
+  action: z.enum(['wrap', 'restore']),
+  server: z.string().optional(),
+  /** The unified diff of every file it changes (empty: nothing to change). */
+  diff: z.string(),
+  files: z.array(z.object({ file: z.string(), servers: z.array(z.string()) })),
+  /** What else happens or is left alone (servers added to Airlock, entries skipped, how a restore works). */
+  notes: z.array(z.string()),
+  /** Files it cannot change, and why (they are left alone). */
+  errors: z.array(z.string()),
+  expiresAt: z.number(),
+})
+
+/** What clients.apply did. `applied: false`: a file changed since the plan; `plan` is the new one to review. */
+export const clientApplyResultSchema = z.object({
+  applied: z.boolean(),
+  written: z.array(z.string()),
+  backups: z.array(z.string()),
+  notes: z.array(z.string()),
+  errors: z.array(z.string()),
+  plan: clientPlanSchema.optional(),
+})
+
 const empty = z.strictObject({})
 const serverRef = z.strictObject({ server: z.string().max(64) })
 
@@ -193,6 +285,13 @@ export const controlRequests = {
   'settings.get': { params: empty, result: settingsSchema },
   'settings.set': { params: z.strictObject({ settings: settingsPatchSchema }), result: settingsSchema },
   'pause.set': { params: z.strictObject({ paused: z.boolean() }), result: z.boolean() },
+  'clients.list': { params: empty, result: z.array(clientViewSchema) },
+  'clients.status': { params: empty, result: clientsStatusSchema },
+  'clients.plan': {
+    params: z.strictObject({ client: z.string().max(64), server: z.string().max(200).optional(), action: z.enum(['wrap', 'restore']) }),
+    result: clientPlanSchema,
+  },
+  'clients.apply': { params: z.strictObject({ planId: z.string().max(64) }), result: clientApplyResultSchema },
 } as const
 
 /** Every event: name → payload schema. */
@@ -203,6 +302,10 @@ export const controlEvents = {
   'sessions.changed': z.array(sessionInfoSchema),
   'servers.changed': empty,
   paused: z.object({ paused: z.boolean() }),
+  /** A wrapped entry's protection changed (drift, re-wrap), or a wrap or restore was applied. */
+  'clients.changed': clientsStatusSchema,
+  /** The desktop host asks the window to show a screen (the tray's "Re-protect…"); never from the gateway. */
+  'ui.show': z.object({ screen: z.enum(['clients', 'approvals']) }),
 } as const
 
 export type ControlMethod = keyof typeof controlRequests
@@ -219,6 +322,13 @@ export type GrantView = z.infer<typeof grantSchema>
 export type AuditFilter = z.infer<typeof auditFilterSchema>
 export type Risk = z.infer<typeof riskSchema>
 export type Category = z.infer<typeof categorySchema>
+export type ClientView = z.infer<typeof clientViewSchema>
+export type ClientFileView = z.infer<typeof clientFileSchema>
+export type ClientEntryView = z.infer<typeof clientEntrySchema>
+export type ClientPlan = z.infer<typeof clientPlanSchema>
+export type ClientApplyResult = z.infer<typeof clientApplyResultSchema>
+export type ClientsStatus = z.infer<typeof clientsStatusSchema>
+export type DriftedEntry = z.infer<typeof driftedEntrySchema>
 
 /** The two halves a transport supplies: a request/response call and an event subscription. */
 export interface ControlTransport {

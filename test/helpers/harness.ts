@@ -73,6 +73,13 @@ export class Env {
 
   /** The web UI's URL (token in the fragment) that the last startGateway printed, if any. */
   uiUrl?: string
+  /** The MCP endpoint's base (`http://127.0.0.1:<port>/mcp/`) that the last startGateway printed, if any. */
+  mcpBase?: string
+
+  /** The MCP endpoint's bearer token (`<home>/http-token`, written by the gateway on start). */
+  httpToken(): string {
+    return fs.readFileSync(path.join(this.home, 'http-token'), 'utf8').trim()
+  }
 
   /**
    * Starts `airlock serve --background` and waits until it listens. With `port` the web UI runs
@@ -94,6 +101,7 @@ export class Env {
     await waitFor(() => out.includes('Airlock gateway running') || proc.exitCode !== null, 10_000, 'the gateway to start')
     if (proc.exitCode !== null) throw new Error(`gateway exited: ${out}`)
     this.uiUrl = /web UI:\s+(\S+)/.exec(out)?.[1]
+    this.mcpBase = /MCP over HTTP:\s+(\S+)<server>/.exec(out)?.[1]
     this.gateway = proc
     return proc
   }

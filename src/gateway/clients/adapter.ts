@@ -1,7 +1,8 @@
 /**
  * The client-adapter port: one adapter per MCP client (Claude Desktop, Cursor, VS Code…) knows
  * where that client keeps its MCP servers, reads them, and rewrites stdio entries to run
- * `airlock connect <server>` — splicing text so that comments, key order and formatting stay.
+ * `airlock connect <server>` — or, for clients that speak HTTP, to reach the gateway's loopback
+ * endpoint `/mcp/<server>` — splicing text so that comments, key order and formatting stay.
  * Adapters are pure text-in, text-out; the file system comes in through `ClientFs`.
  */
 
@@ -57,9 +58,11 @@ export interface ClientServerEntry {
   env: Record<string, string>
   cwd?: string
   url?: string
+  /** The headers a URL entry sends (string values only). */
+  headers?: Record<string, string>
   /** The entry's text: `text.slice(range.start, range.end)`. */
   range: { start: number; end: number }
-  /** Whether the entry already runs `airlock connect`. */
+  /** Whether the entry already runs `airlock connect`, or points at Airlock's HTTP endpoint with its token. */
   wrapped: boolean
   /** The Airlock server a wrapped entry names. */
   wrappedServer?: string
@@ -79,6 +82,14 @@ export interface ShimCommand {
   script: string
   /** Variables the shim needs (AIRLOCK_HOME when it is not the default). */
   env?: Record<string, string>
+}
+
+/** The gateway's loopback Streamable HTTP endpoint, for wrapping entries of clients that speak HTTP. */
+export interface HttpEndpoint {
+  /** `http://127.0.0.1:<port>/mcp/`; the server name is appended. */
+  base: string
+  /** The bearer token (`<home>/http-token`), sent as `Authorization: Bearer <token>`. */
+  token: string
 }
 
 /** An entry to wrap and the Airlock server it is to name. */
@@ -111,6 +122,8 @@ export interface ClientAdapter {
   readonly id: string
   readonly displayName: string
   readonly format: 'json' | 'toml' | 'yaml'
+  /** Whether wrap can point this client's entries at the HTTP endpoint (the client speaks Streamable HTTP). */
+  readonly supportsHttp: boolean
   /** Every file this client may read, user and project scopes (existing or not). */
   configFiles(env: ClientEnv, dirs: DirLister): ConfigLocation[]
   /** The config files of this client that exist (no duplicates): the client is set up here. */
@@ -119,12 +132,17 @@ export interface ClientAdapter {
   parse(text: string, file: string): unknown
   /** The MCP server entries in a file's text. */
   read(text: string, location: ConfigLocation): ClientServerEntry[]
-  /** The text with each target rewritten to run the shim; checked to parse and to change nothing else. */
+  /**
+   * The text with each target rewritten to run the shim — or, given `http`, to reach the HTTP
+   * endpoint (ClientConfigError UNSUPPORTED_LAYOUT when the client cannot); checked to parse and
+   * to change nothing else.
+   */
   wrap(
     text: string,
     targets: readonly WrapTarget[],
     shim: ShimCommand,
     location: ConfigLocation,
+    http?: HttpEndpoint,
   ): string
   /** The text with the recorded entries put back as they were; checked like wrap. */
   restore(text: string, records: readonly EntryRecord[], location: ConfigLocation): RestoreResult

@@ -13,6 +13,7 @@ export const claudeCode: ClientAdapter = jsonClient({
   id: 'claude-code',
   displayName: 'Claude Code',
   dialect: 'json',
+  httpEntry: { urlKey: 'url', type: 'http' },
   configFiles(env) {
     const p = pathFor(env)
     const dir = env.vars.CLAUDE_CONFIG_DIR || env.home

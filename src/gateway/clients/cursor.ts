@@ -11,6 +11,7 @@ export const cursor: ClientAdapter = jsonClient({
   id: 'cursor',
   displayName: 'Cursor',
   dialect: 'jsonc',
+  httpEntry: { urlKey: 'url' },
   configFiles: (env) => [
     userFile('cursor', pathFor(env).join(env.home, '.cursor', 'mcp.json')),
     ...projectFiles('cursor', env, '.cursor', 'mcp.json'),

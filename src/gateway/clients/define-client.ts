@@ -11,12 +11,13 @@ import type {
   ConfigLocation,
   DirLister,
   EntryRecord,
+  HttpEndpoint,
   RestoreResult,
   ShimCommand,
   WrapTarget,
 } from './adapter'
 import { ClientConfigError } from './errors'
-import { shimArgs } from './shim-command'
+import { httpTarget, shimArgs } from './shim-command'
 import { applyEdits, type TextEdit } from './text-edit'
 
 /** The command line a wrapped entry gets. */
@@ -25,6 +26,12 @@ export interface WrappedCommand {
   args: string[]
   /** Env for the shim (AIRLOCK_HOME); undefined removes the entry's env. */
   env?: Record<string, string>
+}
+
+/** What an entry wrapped onto the HTTP endpoint gets. */
+export interface WrappedHttp {
+  url: string
+  headers: Record<string, string>
 }
 
 /** What a format module provides; defineClient adds the checks. */
@@ -39,6 +46,11 @@ export interface ClientSpec {
   wrapEdits(text: string, entry: ClientServerEntry, wrapped: WrappedCommand): TextEdit[]
   /** Entry keys a wrap replaces or removes; every other key must come through unchanged. */
   movedKeys: readonly string[]
+  /** For clients that speak Streamable HTTP: the edits that point an entry at the endpoint, and the keys they move. */
+  http?: {
+    edits(text: string, entry: ClientServerEntry, target: WrappedHttp): TextEdit[]
+    movedKeys: readonly string[]
+  }
   /** An extra acceptance rule for a rewritten text; returns why it is refused. */
   refuse?(before: string, after: string): string | undefined
 }
@@ -49,11 +61,13 @@ export function defineClient(spec: ClientSpec): ClientAdapter {
     id: spec.id,
     displayName: spec.displayName,
     format: spec.format,
+    supportsHttp: spec.http !== undefined,
     configFiles: (env, dirs) => spec.configFiles(env, dirs),
     detect: (env, dirs) => detect(spec.configFiles(env, dirs), dirs),
     parse: (text, file) => spec.parse(text, file),
     read: (text, location) => spec.entries(text, location),
-    wrap: (text, targets, shim, location) => wrapChecked(spec, text, targets, shim, location),
+    wrap: (text, targets, shim, location, http) =>
+      wrapChecked(spec, text, targets, shim, location, http),
     restore: (text, records, location) => restoreChecked(spec, text, records, location),
   }
 }
@@ -74,8 +88,17 @@ function wrapChecked(
   targets: readonly WrapTarget[],
   shim: ShimCommand,
   location: ConfigLocation,
+  http?: HttpEndpoint,
 ): string {
   const file = location.file
+  const viaHttp = http ? spec.http : undefined
+  if (http && !viaHttp) {
+    throw new ClientConfigError(
+      `${file}: ${spec.displayName} cannot reach MCP servers over Streamable HTTP with headers, so Airlock cannot wrap its entries onto the HTTP endpoint; wrap without --http (its entries then run "airlock connect").`,
+      'UNSUPPORTED_LAYOUT',
+      file,
+    )
+  }
   const before = spec.parse(text, file)
   const edits: TextEdit[] = []
   for (const { entry, server } of targets) {
@@ -89,7 +112,11 @@ function wrapChecked(
       args: shimArgs(shim, server),
       ...(shim.env && Object.keys(shim.env).length ? { env: shim.env } : {}),
     }
-    for (const e of spec.wrapEdits(text, entry, wrapped)) {
+    const entryEdits =
+      viaHttp && http
+        ? viaHttp.edits(text, entry, httpTarget(http, server))
+        : spec.wrapEdits(text, entry, wrapped)
+    for (const e of entryEdits) {
       if (e.start < entry.range.start || e.end > entry.range.end) {
         throw new Error(`internal: an edit of "${entry.name}" in ${file} reaches outside the entry`)
       }
@@ -108,14 +135,19 @@ function wrapChecked(
   const now = new Map(spec.entries(after, location).map((e) => [e.key.join('\u0000'), e]))
   for (const { entry, server } of targets) {
     const got = now.get(entry.key.join('\u0000'))
-    if (!got || !got.wrapped || got.wrappedServer !== server || got.command !== shim.node) {
+    const ok = http
+      ? got?.transport === 'http' && got.url === httpTarget(http, server).url
+      : got?.command === shim.node
+    if (!got || !got.wrapped || got.wrappedServer !== server || !ok) {
       refuseWrite(
         file,
         'wrapping',
-        `entry "${entry.name}" would not run "airlock connect ${server}"`,
+        http
+          ? `entry "${entry.name}" would not reach ${httpTarget(http, server).url}`
+          : `entry "${entry.name}" would not run "airlock connect ${server}"`,
       )
     }
-    const lost = changedKeys(entry.value, got.value, spec.movedKeys)
+    const lost = changedKeys(entry.value, got.value, viaHttp?.movedKeys ?? spec.movedKeys)
     if (lost.length)
       refuseWrite(
         file,

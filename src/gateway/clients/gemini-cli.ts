@@ -12,6 +12,7 @@ export const geminiCli: ClientAdapter = jsonClient({
   id: 'gemini-cli',
   displayName: 'Gemini CLI',
   dialect: 'json-comments',
+  httpEntry: { urlKey: 'httpUrl' },
   configFiles: (env) => [
     userFile('gemini-cli', pathFor(env).join(env.home, '.gemini', 'settings.json')),
     ...projectFiles('gemini-cli', env, '.gemini', 'settings.json'),

@@ -12,7 +12,7 @@ import type {
   DirLister,
   Transport,
 } from './adapter'
-import { defineClient, type WrappedCommand } from './define-client'
+import { defineClient, type WrappedCommand, type WrappedHttp } from './define-client'
 import { ClientConfigError, lineColumn } from './errors'
 import { objectAt, removeMember, renderJson, setMember } from './json-edit'
 import {
@@ -22,7 +22,7 @@ import {
   type JsonDialect,
   type JsonNode,
 } from './jsonc'
-import { shimServer } from './shim-command'
+import { httpServer, shimServer } from './shim-command'
 import { detectEol, lineStartOf, type TextEdit } from './text-edit'
 
 /** A server map in a document and the scope of its entries. */
@@ -44,9 +44,16 @@ export interface JsonClientOptions {
   urlTransport?(key: string, url: string): Transport
   /** Why an entry (a parsed object) cannot be wrapped, beyond the common reasons. */
   unsupported?(value: Record<string, unknown>): string | undefined
+  /**
+   * How the client writes a Streamable HTTP entry with headers, when it can: the key of the
+   * URL and the `type` it needs (if any). Absent: wrap refuses to route it over HTTP.
+   */
+  httpEntry?: { urlKey: UrlKey; type?: string }
 }
 
 const URL_KEYS = ['url', 'serverUrl', 'httpUrl'] as const
+type UrlKey = (typeof URL_KEYS)[number]
+const STDIO_KEYS = ['command', 'args', 'env', 'cwd'] as const
 
 /** Builds the adapter of a JSON-family client. */
 export function jsonClient(o: JsonClientOptions): ClientAdapter {
@@ -102,6 +109,7 @@ export function jsonClient(o: JsonClientOptions): ClientAdapter {
     return out
   }
 
+  const httpEntry = o.httpEntry
   return defineClient({
     id: o.id,
     displayName: o.displayName,
@@ -109,8 +117,17 @@ export function jsonClient(o: JsonClientOptions): ClientAdapter {
     configFiles: o.configFiles,
     parse: (text, file) => parseTree(text, file)?.value ?? {},
     entries,
-    movedKeys: ['command', 'args', 'env', 'cwd'],
+    movedKeys: STDIO_KEYS,
     wrapEdits: (text, entry, wrapped) => wrapEntry(text, entry, wrapped),
+    ...(httpEntry
+      ? {
+          http: {
+            edits: (text: string, entry: ClientServerEntry, target: WrappedHttp) =>
+              wrapEntryHttp(text, entry, target, httpEntry),
+            movedKeys: [...STDIO_KEYS, 'type', httpEntry.urlKey, 'headers'],
+          },
+        }
+      : {}),
     refuse: (before, after) =>
       o.dialect !== 'json' && isStrictJson(before) && !isStrictJson(after)
         ? 'would no longer be plain JSON'
@@ -126,6 +143,7 @@ type Described = Pick<
   | 'env'
   | 'cwd'
   | 'url'
+  | 'headers'
   | 'wrapped'
   | 'wrappedServer'
   | 'unsupported'
@@ -153,6 +171,11 @@ function describe(value: Record<string, unknown>, o: JsonClientOptions): Describ
   const declared = [value.type, value.transport, value.transportType].find(
     (t): t is string => typeof t === 'string',
   )
+  let headers: Record<string, string> | undefined
+  if (isRecord(value.headers)) {
+    headers = {}
+    for (const [k, v] of Object.entries(value.headers)) if (typeof v === 'string') headers[k] = v
+  }
   const urlKey = URL_KEYS.find((k) => typeof value[k] === 'string')
   const url = urlKey ? (value[urlKey] as string) : undefined
   let transport: Transport = 'stdio'
@@ -160,9 +183,10 @@ function describe(value: Record<string, unknown>, o: JsonClientOptions): Describ
   if (kind === 'sse') transport = 'sse'
   else if (kind === 'http' || kind === 'streamablehttp') transport = 'http'
   else if (kind !== 'stdio' && urlKey && url !== undefined)
-    transport =
-      o.urlTransport?.(urlKey, url) ??
-      (urlKey === 'httpUrl' ? 'http' : /\/sse\/?(\?.*)?$/.test(url) ? 'sse' : 'http')
+    transport = httpServer(url, headers)
+      ? 'http' // Airlock's own endpoint is Streamable HTTP, whatever its server is called.
+      : (o.urlTransport?.(urlKey, url) ??
+        (urlKey === 'httpUrl' ? 'http' : /\/sse\/?(\?.*)?$/.test(url) ? 'sse' : 'http'))
 
   let unsupported = o.unsupported?.(value)
   if (!unsupported && transport === 'stdio') {
@@ -179,7 +203,12 @@ function describe(value: Record<string, unknown>, o: JsonClientOptions): Describ
     notes.push(
       `its envFile ${value.envFile} is not imported: add those variables to the Airlock server (airlock servers add --env)`,
     )
-  const wrappedServer = transport === 'stdio' ? shimServer(command, args) : undefined
+  const wrappedServer =
+    transport === 'stdio'
+      ? shimServer(command, args)
+      : transport === 'http'
+        ? httpServer(url, headers)
+        : undefined
   return {
     transport,
     ...(command !== undefined ? { command } : {}),
@@ -187,6 +216,7 @@ function describe(value: Record<string, unknown>, o: JsonClientOptions): Describ
     env,
     ...(cwd !== undefined ? { cwd } : {}),
     ...(url !== undefined ? { url } : {}),
+    ...(headers !== undefined ? { headers } : {}),
     wrapped: wrappedServer !== undefined,
     ...(wrappedServer !== undefined ? { wrappedServer } : {}),
     ...(unsupported ? { unsupported } : {}),
@@ -221,6 +251,37 @@ function wrapEntry(text: string, entry: ClientServerEntry, wrapped: WrappedComma
     : removeMember(sub, at, 'env')
   if (nested) sub = removeMember(sub, [], 'env')
   sub = removeMember(sub, [], 'cwd')
+  return [{ start, end, text: sub.slice(pad.length) }]
+}
+
+/**
+ * Points one stdio entry at the HTTP endpoint: `type` (when the client needs one), the URL and
+ * the Authorization header, in place of `command`; `args`, `env` and `cwd` go (they live in
+ * Airlock's server config now). Every other key stays.
+ */
+function wrapEntryHttp(
+  text: string,
+  entry: ClientServerEntry,
+  target: WrappedHttp,
+  how: { urlKey: UrlKey; type?: string },
+): TextEdit[] {
+  const { start, end } = entry.range
+  const pad = text.slice(lineStartOf(text, start), start).replace(/[^\t]/g, ' ')
+  const eol = detectEol(text)
+  let sub = pad + text.slice(start, end)
+  const type = how.type
+  if (type !== undefined)
+    sub = setMember(sub, [], 'type', () => JSON.stringify(type), ['command'], eol)
+  sub = setMember(sub, [], how.urlKey, () => JSON.stringify(target.url), ['type', 'command'], eol)
+  sub = setMember(
+    sub,
+    [],
+    'headers',
+    (like, t) => renderJson(t, target.headers, eol, like),
+    [how.urlKey],
+    eol,
+  )
+  for (const k of STDIO_KEYS) sub = removeMember(sub, [], k)
   return [{ start, end, text: sub.slice(pad.length) }]
 }
 

@@ -13,6 +13,7 @@ import type {
   ClientServerEntry,
   ConfigLocation,
   EntryRecord,
+  HttpEndpoint,
   ShimCommand,
   WrapTarget,
 } from './adapter'
@@ -201,14 +202,34 @@ export function scanClients(ctx: ClientsContext, clientId?: string, config?: Con
   return out
 }
 
-/** Plans a wrap of a client's stdio entries (all, or those named in `servers`); writes nothing. */
+/**
+ * Plans a wrap of a client's stdio entries (all, or those named in `servers`); writes nothing.
+ * With `http` the entries are pointed at the gateway's HTTP endpoint instead of running the
+ * shim (route "http"); a client that cannot speak HTTP gets one UNSUPPORTED_LAYOUT error.
+ */
 export function planWrap(
   ctx: ClientsContext,
   clientId: string,
-  opts: { servers?: readonly string[]; shim: ShimCommand; existing: readonly ServerConfig[] },
+  opts: {
+    servers?: readonly string[]
+    shim: ShimCommand
+    existing: readonly ServerConfig[]
+    http?: HttpEndpoint
+  },
 ): WrapPlan {
   const client = adapterFor(ctx, clientId)
   const plan: WrapPlan = { client, files: [], imports: [], skipped: [], errors: [] }
+  if (opts.http && !client.supportsHttp) {
+    const able = ctx.adapters.filter((a) => a.supportsHttp).map((a) => a.id)
+    plan.errors.push(
+      new ClientConfigError(
+        `${client.displayName} cannot reach MCP servers over Streamable HTTP with an Authorization header, so --http is not available for it; wrap it without --http (its entries then run "airlock connect"). --http works for: ${able.join(', ')}.`,
+        'UNSUPPORTED_LAYOUT',
+        '',
+      ),
+    )
+    return plan
+  }
   const wanted = opts.servers && opts.servers.length ? new Set(opts.servers) : undefined
   const seen = new Set<string>()
   for (const location of client.detect(ctx.env, ctx.fs)) {
@@ -241,7 +262,7 @@ export function planWrap(
       const taken = [...opts.existing, ...plan.imports.filter((i) => !i.reuse).map((i) => i.server)]
       const imports = importServers(candidates, client.id, taken)
       const targets = imports.map((i) => ({ entry: i.entry, server: i.server.name }))
-      const after = client.wrap(text, targets, opts.shim, location)
+      const after = client.wrap(text, targets, opts.shim, location, opts.http)
       plan.imports.push(...imports)
       plan.files.push({
         location,

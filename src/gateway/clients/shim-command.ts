@@ -1,9 +1,10 @@
 /**
  * Recognising and building the shim command line: `node /abs/bin/airlock.js connect <server>`
  * (what wrap writes), and the other spellings a person may have used (`airlock connect x`,
- * `npx airlock connect x`).
+ * `npx airlock connect x`); and the HTTP form: `http://127.0.0.1:<port>/mcp/<server>` with
+ * `Authorization: Bearer <token>`.
  */
-import type { ShimCommand } from './adapter'
+import type { HttpEndpoint, ShimCommand } from './adapter'
 
 function base(p: string): string {
   const name = p.split(/[\\/]/).pop() ?? p
@@ -45,4 +46,36 @@ export function placeholders(values: readonly (string | undefined)[]): string[] 
   const found = new Set<string>()
   for (const v of values) for (const m of v?.match(PLACEHOLDER) ?? []) found.add(m)
   return [...found]
+}
+
+const ENDPOINT = /^http:\/\/(?:127\.0\.0\.1|localhost):\d{1,5}\/mcp\/([^/?#]+)\/?$/
+const BEARER = /^Bearer [0-9a-f]{64}$/
+
+/**
+ * The Airlock server a URL entry reaches through the gateway's HTTP endpoint, or undefined: a
+ * loopback `/mcp/<server>` URL sent with an Airlock-shaped bearer token (64 hex digits).
+ */
+export function httpServer(
+  url: string | undefined,
+  headers: Readonly<Record<string, string>> | undefined,
+): string | undefined {
+  const m = ENDPOINT.exec(url ?? '')
+  const auth = Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === 'authorization')?.[1]
+  if (!m?.[1] || !auth || !BEARER.test(auth)) return undefined
+  try {
+    return decodeURIComponent(m[1])
+  } catch {
+    return undefined
+  }
+}
+
+/** The URL and headers of an entry wrapped onto the HTTP endpoint. */
+export function httpTarget(
+  http: HttpEndpoint,
+  server: string,
+): { url: string; headers: Record<string, string> } {
+  return {
+    url: `${http.base}${encodeURIComponent(server)}`,
+    headers: { Authorization: `Bearer ${http.token}` },
+  }
 }

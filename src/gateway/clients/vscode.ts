@@ -24,4 +24,5 @@ export const vscode: ClientAdapter = jsonClient({
     return [...user, ...projectFiles('vscode', env, '.vscode', 'mcp.json')]
   },
   serverMaps: () => [{ path: ['servers'] }],
+  httpEntry: { urlKey: 'url', type: 'http' },
 })

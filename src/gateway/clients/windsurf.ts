@@ -11,6 +11,7 @@ export const windsurf: ClientAdapter = jsonClient({
   id: 'windsurf',
   displayName: 'Windsurf',
   dialect: 'jsonc',
+  httpEntry: { urlKey: 'serverUrl' },
   configFiles: (env) => [
     userFile('windsurf', pathFor(env).join(env.home, '.codeium', 'windsurf', 'mcp_config.json')),
   ],
