@@ -1,13 +1,14 @@
 /**
  * `airlock clients …`: the MCP clients on this machine (Claude Desktop, Cursor, VS Code…), their
  * servers and whether each is protected; `wrap` rewrites a client's stdio entries to run
- * `airlock connect <server>` (importing the servers into Airlock), `restore` puts them back.
- * `--dry-run` prints the exact diff and writes nothing.
+ * `airlock connect <server>` (importing the servers into Airlock) — or, with `--http`, to reach
+ * the gateway's loopback HTTP endpoint — and `restore` puts them back. `--dry-run` prints the
+ * exact diff and writes nothing.
  */
 import fs from 'node:fs'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
-import type { ShimCommand } from '../gateway/clients/adapter'
+import type { HttpEndpoint, ShimCommand } from '../gateway/clients/adapter'
 import { ClientConfigError } from '../gateway/clients/errors'
 import { nodeClientFs } from '../gateway/clients/fs-port'
 import {
@@ -23,12 +24,14 @@ import {
 import { clientAdapters, clientEnvFromProcess } from '../gateway/clients/registry'
 import { ConfigError } from '../gateway/config-store'
 import { dataDir, dataPaths } from '../gateway/paths'
+import { DEFAULT_UI_PORT, ensureUiToken } from '../gateway/ui-server'
 import { configFailure, loadConfig, noExtraPositionals, parseCommandArgs, positional } from './args'
 import { CliError } from './cli-error'
 
 const USAGE =
-  'airlock clients [list] [--project DIR]... [--json] | wrap <client> [--server NAME]... [--dry-run] [--project DIR]... | restore <client> [--server NAME]... [--dry-run]'
-const WRAP_USAGE = 'airlock clients wrap <client> [--server NAME]... [--dry-run] [--project DIR]...'
+  'airlock clients [list] [--project DIR]... [--json] | wrap <client> [--server NAME]... [--http [--port N]] [--dry-run] [--project DIR]... | restore <client> [--server NAME]... [--dry-run]'
+const WRAP_USAGE =
+  'airlock clients wrap <client> [--server NAME]... [--http [--port N]] [--dry-run] [--project DIR]...'
 const RESTORE_USAGE = 'airlock clients restore <client> [--server NAME]... [--dry-run]'
 
 /** Runs `airlock clients <sub> …`; returns the exit code. */
@@ -49,7 +52,8 @@ export async function clientsCommand(argv: string[]): Promise<number> {
   }
 }
 
-function context(projects: readonly string[]): ClientsContext {
+/** The client tools' context for this process: its user's files, `projects`' files, this data directory. */
+export function context(projects: readonly string[]): ClientsContext {
   return {
     adapters: clientAdapters,
     env: clientEnvFromProcess(projects.length ? projects : [process.cwd()]),
@@ -89,7 +93,31 @@ export function shimCommand(home: string, env: NodeJS.ProcessEnv = process.env):
   }
 }
 
-function tilde(file: string): string {
+/**
+ * The HTTP endpoint wrapped entries reach: `--port`, else the port the running `airlock serve`
+ * recorded, else the default; the token from `<home>/http-token` (created when missing).
+ */
+export function httpEndpoint(home: string, port?: string): HttpEndpoint {
+  let n = port === undefined ? undefined : Number(port)
+  if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 65535))
+    throw new CliError(
+      `--port ${port}: expected the TCP port "airlock serve" listens on (1-65535); usage: ${WRAP_USAGE}`,
+      2,
+    )
+  if (n === undefined) {
+    try {
+      const recorded = Number(fs.readFileSync(dataPaths(home).httpPort, 'utf8').trim())
+      if (Number.isInteger(recorded) && recorded > 0 && recorded < 65536) n = recorded
+    } catch {
+      // No gateway with an HTTP server recorded its port: the default.
+    }
+  }
+  const token = ensureUiToken(dataPaths(home).httpToken, 'MCP endpoint token')
+  return { base: `http://127.0.0.1:${n ?? DEFAULT_UI_PORT}/mcp/`, token }
+}
+
+/** `file` with the home directory shown as `~`. */
+export function tilde(file: string): string {
   const home = os.homedir()
   return home && file.startsWith(home + '/') ? `~${file.slice(home.length)}` : file
 }
@@ -189,18 +217,24 @@ function wrap(argv: string[]): number {
     server: { type: 'string', multiple: true },
     'dry-run': { type: 'boolean', default: false },
     project: { type: 'string', multiple: true },
+    http: { type: 'boolean', default: false },
+    port: { type: 'string' },
   })
   const clientId = positional(positionals, 0, 'the client (e.g. claude-desktop)', WRAP_USAGE)
   noExtraPositionals(positionals, 1, WRAP_USAGE)
+  if (values.port !== undefined && !values.http)
+    throw new CliError(`--port only goes with --http; usage: ${WRAP_USAGE}`, 2)
   const ctx = context(values.project ?? [])
   const configFile = dataPaths(ctx.home).config
   const config = loadConfig(configFile)
   const dry = values['dry-run']
   try {
+    const http = values.http ? httpEndpoint(ctx.home, values.port) : undefined
     const plan = planWrap(ctx, clientId, {
       ...(values.server ? { servers: values.server } : {}),
       shim: shimCommand(ctx.home),
       existing: config.servers,
+      ...(http ? { http } : {}),
     })
     const out = process.stdout
     if (plan.files.length === 0 && plan.skipped.length === 0 && plan.errors.length === 0) {
@@ -238,11 +272,15 @@ function wrap(argv: string[]): number {
     for (const w of plan.imports.flatMap((i) => i.warnings.map((m) => `${i.entry.name}: ${m}`)))
       out.write(`note: ${w}\n`)
     if (dry) out.write('dry run: nothing was written\n')
-    else if (written.length)
+    else if (written.length) {
+      if (http)
+        out.write(
+          `the entries reach ${http.base}<server> with the token of ${tilde(dataPaths(ctx.home).httpToken)}: keep "airlock serve" running on that port (airlock serve --port ${new URL(http.base).port})\n`,
+        )
       out.write(
         `restart ${plan.client.displayName} to apply; "airlock clients restore ${plan.client.id}" undoes this (backups in ${tilde(ctx.home)}/backups/${plan.client.id})\n`,
       )
-    else if (plan.files.length === 0 && errors.length === 0)
+    } else if (plan.files.length === 0 && errors.length === 0)
       out.write(`nothing to wrap in ${plan.client.displayName}\n`)
     for (const e of errors) process.stderr.write(`airlock: ${e.message}\n`)
     return errors.length ? (errors.some((e) => e.code === 'MALFORMED') ? 3 : 1) : 0
@@ -300,7 +338,8 @@ function restore(argv: string[]): number {
   }
 }
 
-function table(header: string[], rows: string[][]): string {
+/** Rows under a header, in columns padded to their widest cell (the last column unpadded). */
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: string[]): string =>
     cells

@@ -9,6 +9,7 @@ import { policyCommand } from './policy'
 import { auditCommand } from './audit'
 import { statusCommand } from './status'
 import { clientsCommand } from './clients'
+import { doctorCommand } from './doctor'
 
 const USAGE = `airlock — an MCP gateway: every tool call passes a policy and lands in an audit log
 
@@ -27,8 +28,9 @@ Usage:
   airlock audit export --format csv|jsonl [filters as for query] [--out FILE]
   airlock audit verify
   airlock clients [--project DIR]... [--json]  MCP clients found here, their servers, protected or not
-  airlock clients wrap <client> [--server NAME]... [--dry-run] [--project DIR]...
+  airlock clients wrap <client> [--server NAME]... [--http [--port N]] [--dry-run] [--project DIR]...
   airlock clients restore <client> [--server NAME]... [--dry-run]
+  airlock doctor [--client ID] [--project DIR]... [--json]   run each client entry as its client would: protected? working?
 
 AIRLOCK_HOME sets the data directory (default: the platform's app-data directory for "Airlock").
 `
@@ -49,6 +51,8 @@ export async function run(argv: string[]): Promise<number> {
       return statusCommand(rest)
     case 'clients':
       return clientsCommand(rest)
+    case 'doctor':
+      return doctorCommand(rest)
     case undefined:
     case 'help':
     case '--help':

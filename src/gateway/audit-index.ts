@@ -84,6 +84,8 @@ const SEP = '\u0000'
 /** First and largest stretch of corpus searched in one `indexOf` pass (it doubles in between). */
 const MIN_WINDOW = 64 * 1024
 const MAX_WINDOW = 4 * 1024 * 1024
+/** A window with this many hits does not grow: a frequent needle costs a call per hit. */
+const DENSE_HITS = 256
 
 class Interner {
   readonly ids = new Map<string, number>()
@@ -123,22 +125,36 @@ interface ParsedLine {
   argsJson: string | undefined
 }
 
+const PREV = ',"prev":'
+/** Length of a stored line's tail after `,"prev":""` (no previous record) up to its end. */
+const TAIL = ',"hash":"'.length + 64 + '"}'.length
+
+/**
+ * Where the top-level `,"prev":` of a stored line starts: its value is "" or 64 hex digits, and
+ * only `hash` follows. -1 when neither fits.
+ */
+function prevAt(line: string): number {
+  const empty = line.length - TAIL - PREV.length - 2
+  if (line.startsWith(PREV, empty)) return empty
+  return line.startsWith(PREV, empty - 64) ? empty - 64 : -1
+}
+
 /**
  * The fields before `args`/`prev` of a stored line, parsed without the (possibly large)
  * arguments, which are sliced out as text. Inside a JSON string every `"` is escaped and the
  * members before `args` are scalars, so the first `,"args":` (or, without arguments,
- * `,"prev":`) is the top-level member; `prev` follows `args`, so the last `,"prev":` is too.
- * The writer produced the slice with `JSON.stringify`, which re-serializes parsed JSON unchanged.
+ * `,"prev":`) is the top-level member. The writer produced the args text with `JSON.stringify`,
+ * which re-serializes parsed JSON unchanged.
  */
 function parseHead(line: string): ParsedLine | null {
   const argsAt = line.indexOf(',"args":')
-  const cut = argsAt === -1 ? line.indexOf(',"prev":') : argsAt
+  const cut = argsAt === -1 ? line.indexOf(PREV) : argsAt
   try {
     const v = JSON.parse(cut === -1 ? line : `${line.slice(0, cut)}}`) as Head
     if (typeof v.seq === 'number' && typeof v.ts === 'string' && typeof v.kind === 'string') {
-      if (argsAt === -1) return { head: v, argsJson: undefined }
-      const prevAt = line.lastIndexOf(',"prev":')
-      if (prevAt > argsAt) return { head: v, argsJson: line.slice(argsAt + ',"args":'.length, prevAt) }
+      if (argsAt === -1 || v.kind !== 'call') return { head: v, argsJson: undefined }
+      const end = prevAt(line)
+      if (end > argsAt) return { head: v, argsJson: line.slice(argsAt + ',"args":'.length, end) }
     }
   } catch {
     // Fall back to the whole line below.
@@ -149,22 +165,22 @@ function parseHead(line: string): ParsedLine | null {
 
 /**
  * A call's searchable text for the corpus, lowercased: callId, session, reason, rule, detail and
- * args, each followed by {@link SEP}. Server, tool and client are matched through their interned
- * names instead. The session is left out when the callId starts with it (the gateway's ids do):
- * whatever matches inside it matches inside the callId.
+ * args, each followed by {@link SEP}. Lowercasing the joined text equals lowercasing each field:
+ * the only context-dependent mapping (final sigma) treats SEP as the end of a word. Server, tool
+ * and client are matched through their interned names instead. The session is left out when the
+ * callId starts with it (the gateway's ids do): whatever matches inside it matches inside the
+ * callId — unless a sigma lowercases differently at the session's end.
  */
 function callText(h: Head, argsJson: string | undefined): string {
-  const callId = typeof h.callId === 'string' ? h.callId.toLowerCase() : ''
+  const callId = typeof h.callId === 'string' ? h.callId : ''
   let text = callId + SEP
-  if (typeof h.session === 'string') {
-    const session = h.session.toLowerCase()
-    if (!callId.startsWith(session)) text += session + SEP
-  }
-  if (typeof h.reason === 'string') text += h.reason.toLowerCase() + SEP
-  if (typeof h.rule === 'string') text += h.rule.toLowerCase() + SEP
-  if (typeof h.detail === 'string') text += h.detail.toLowerCase() + SEP
-  if (argsJson !== undefined) text += argsJson.toLowerCase() + SEP
-  return text
+  const session = h.session
+  if (typeof session === 'string' && !(callId.startsWith(session) && !session.includes('Σ'))) text += session + SEP
+  if (typeof h.reason === 'string') text += h.reason + SEP
+  if (typeof h.rule === 'string') text += h.rule + SEP
+  if (typeof h.detail === 'string') text += h.detail + SEP
+  if (argsJson !== undefined) text += argsJson + SEP
+  return text.toLowerCase()
 }
 
 /**
@@ -173,8 +189,8 @@ function callText(h: Head, argsJson: string | undefined): string {
  */
 function outcomeText(h: Head): string {
   let text = ''
-  for (const v of [h.detail, h.reason, h.rule]) if (typeof v === 'string') text += v.toLowerCase() + SEP
-  return text
+  for (const v of [h.detail, h.reason, h.rule]) if (typeof v === 'string') text += v + SEP
+  return text.toLowerCase()
 }
 
 /**
@@ -245,12 +261,12 @@ class TextCorpus {
     return this.buf.length + this.dbuf.length + this.starts.byteLength + this.dstart.byteLength + this.drow.byteLength + this.dbound.byteLength
   }
 
-  /** Appends the text of `row`, the index's new newest row. */
-  addRow(row: number, text: string): void {
+  /** Appends the text of `row`, the index's new newest row; without text, the row is left to the disk. */
+  addRow(row: number, text: string | undefined): void {
     if (row !== this.from + this.count) this.reset(row)
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    const max = text.length * 3
-    if (!this.reserve(max)) {
+    const max = text === undefined ? Infinity : text.length * 3
+    if (text === undefined || !this.reserve(max)) {
       this.reset(row + 1)
       return
     }
@@ -293,12 +309,17 @@ class TextCorpus {
     }
   }
 
-  /** Gives back the growth headroom (after loading). */
+  /** Allocates room for about `bytes` of call text at once (before loading). */
+  expect(bytes: number): void {
+    this.buf = ensureBytes(this.buf, this.len, Math.min(Math.ceil(bytes), this.cap), this.cap)
+  }
+
+  /** Gives back much of the growth headroom (after loading). */
   trim(): void {
     const fit = (size: number): number => Math.ceil(size * 1.25) + 1024
-    if (this.buf.length > fit(this.len)) this.buf = this.copied(this.buf, this.len, fit(this.len))
-    if (this.dbuf.length > fit(this.dlen)) this.dbuf = this.copied(this.dbuf, this.dlen, fit(this.dlen))
-    if (this.starts.length > fit(this.count)) this.starts = resized(this.starts, fit(this.count), this.count, (n) => new Uint32Array(n))
+    if (this.buf.length > fit(this.len) * 1.2) this.buf = this.copied(this.buf, this.len, fit(this.len))
+    if (this.dbuf.length > fit(this.dlen) * 1.2) this.dbuf = this.copied(this.dbuf, this.dlen, fit(this.dlen))
+    if (this.starts.length > fit(this.count) * 1.2) this.starts = resized(this.starts, fit(this.count), this.count, (n) => new Uint32Array(n))
   }
 
   /**
@@ -428,11 +449,11 @@ class TextCorpus {
 /**
  * Finds, for descending rows, the newest corpus row at or below each that holds the needle in
  * its call or outcome text. Searches forward (native `indexOf`, far faster than `lastIndexOf`)
- * over windows that step back from the newest row, doubling from {@link MIN_WINDOW} so that a
- * frequent needle costs little and a rare one few passes.
+ * over windows that end at the row asked for, growing from {@link MIN_WINDOW} while hits are
+ * rare, so that a rare needle takes few passes and rows skipped by other filters are not searched.
  */
 class CorpusCursor {
-  /** Rows of the current call window holding the needle, ascending; rows `first`..`last` were searched. */
+  /** Rows `first`..`last` were searched; these of them hold the needle and were not passed yet, ascending. */
   private hits: number[] = []
   private first = 0
   private last = -1
@@ -464,9 +485,10 @@ class CorpusCursor {
       if (i < this.corpus.from) return -1
       if (i < this.first || i > this.last) {
         const w = this.corpus.callWindow(this.needle, i, this.window)
-        this.window = Math.min(MAX_WINDOW, this.window * 2)
+        if (w.hits.length < DENSE_HITS) this.window = Math.min(MAX_WINDOW, this.window * 2)
+        // Right below the searched rows, the searched stretch grows; elsewhere it starts anew.
+        if (i !== this.first - 1) this.last = i
         this.first = w.first
-        this.last = i
         this.hits = w.hits
       }
       while (this.hits.length > 0 && (this.hits.at(-1) as number) > i) this.hits.pop()
@@ -664,6 +686,18 @@ export class AuditIndex {
 
   private async loadFiles(): Promise<void> {
     const files = listAuditFiles(this.dir, (d) => fs.readdirSync(d))
+    if (this.corpus.cap > 0) {
+      // Call text is about a sixth of the log: room for it at once spares copying as it doubles.
+      let total = 0
+      for (const f of files) {
+        try {
+          total += fs.statSync(f.path).size
+        } catch {
+          // Gone: skipped below.
+        }
+      }
+      this.corpus.expect(total / 5)
+    }
     for (const f of files) {
       let handle: fs.promises.FileHandle
       try {
@@ -739,7 +773,7 @@ export class AuditIndex {
       this.ofile[i] = -1
       this.odetail[i] = 0
       if (h.decision === 'allow' || h.decision === 'approved') this.open.set(h.callId, i)
-      if (this.corpus.cap > 0) this.corpus.addRow(i, callText(h, argsJson))
+      this.corpus.addRow(i, this.corpus.cap > 0 ? callText(h, argsJson) : undefined)
       return { kind: 'call', row: i }
     }
     if (h.kind === 'outcome') {
@@ -811,6 +845,8 @@ export class AuditIndex {
     const search = text === undefined || !corpusCanSearch(text) ? undefined : new CorpusCursor(this.corpus, Buffer.from(text, 'utf8'))
     const fast = search ? this.corpus.from : this.n
     const nameHit = text === undefined ? undefined : this.nameMatcher(text)
+    // Without other filters, jump from hit to hit; with them, search only the rows they pass.
+    const jump = search !== undefined && !nameHit && server === undefined && tool === undefined && client === undefined && decision === undefined && since === undefined && until === undefined
     let slowMatch: ((i: number) => boolean) | undefined
 
     let i = this.n - 1
@@ -819,8 +855,7 @@ export class AuditIndex {
     let hasMore = false
     try {
       for (; i >= 0; i--) {
-        if (search && !nameHit && i >= fast) {
-          // Skip straight to the next row holding the text.
+        if (jump && i >= fast) {
           const h = search.atOrBelow(i)
           if (h !== i) {
             i = Math.max(h, fast - 1) + 1

@@ -74,8 +74,7 @@ export interface ClientsServiceOptions {
 }
 
 type StoredPlan = { view: ClientPlan; server?: string } & (
-  | { action: 'wrap'; plan: WrapPlan }
-  | { action: 'restore'; plan: RestorePlan }
+  { action: 'wrap'; plan: WrapPlan } | { action: 'restore'; plan: RestorePlan }
 )
 
 const DEFAULT_PLAN_TTL_MS = 5 * 60_000
@@ -142,7 +141,8 @@ export class ClientsService {
   status(): ClientsStatus {
     const drifted: DriftedEntry[] = []
     for (const ev of this.protection.values()) {
-      if (ev.protected) continue
+      // A config file that is gone protects nothing, but reaches nothing directly either.
+      if (ev.protected || !fs.existsSync(ev.file)) continue
       drifted.push({
         client: ev.client,
         clientName: this.adapters.find((a) => a.id === ev.client)?.displayName ?? ev.client,
@@ -207,7 +207,8 @@ export class ClientsService {
   /** Plans a wrap or a restore of `client` (all its servers, or the entries named `server`); writes nothing. */
   plan(client: string, action: 'wrap' | 'restore', server?: string): ClientPlan {
     this.prune()
-    const stored = action === 'wrap' ? this.planWrap(client, server) : this.planRestore(client, server)
+    const stored =
+      action === 'wrap' ? this.planWrap(client, server) : this.planRestore(client, server)
     this.plans.set(stored.view.planId, stored)
     while (this.plans.size > MAX_PLANS) this.plans.delete(this.plans.keys().next().value as string)
     return stored.view
@@ -263,7 +264,8 @@ export class ClientsService {
           `Restart ${stored.view.clientName} so that it starts these servers through Airlock.`,
         )
     } else {
-      result = applyRestore(this.ctx, stored.plan)
+      const plan = stored.plan
+      result = this.run(() => applyRestore(this.ctx, plan))
       if (result.written.length)
         notes.push(
           `Restart ${stored.view.clientName} to apply. The servers stay in Airlock's config (remove them on the Servers screen).`,
@@ -345,8 +347,7 @@ export class ClientsService {
           : `The original entries go back into ${f.location.file}: ${f.restored.join(', ') || '(none)'}.`,
       )
       if (f.note) notes.push(f.note)
-      if (f.missing.length)
-        notes.push(`No longer in the file, left out: ${f.missing.join(', ')}`)
+      if (f.missing.length) notes.push(`No longer in the file, left out: ${f.missing.join(', ')}`)
     }
     for (const g of plan.gone) notes.push(`${g.file} no longer exists; Airlock forgets it.`)
     if (plan.files.length === 0 && plan.gone.length === 0 && plan.errors.length === 0)

@@ -5,7 +5,8 @@ export class ControlError extends Error {
   override name = 'ControlError'
   constructor(
     message: string,
-    readonly code: 'UNKNOWN_METHOD' | 'INVALID_PARAMS' | 'NOT_FOUND' | 'CONFLICT' | 'INVALID' | 'TOO_LARGE',
+    readonly code:
+      'UNKNOWN_METHOD' | 'INVALID_PARAMS' | 'NOT_FOUND' | 'CONFLICT' | 'INVALID' | 'TOO_LARGE',
     options?: { cause?: unknown },
   ) {
     super(message, options)

@@ -160,19 +160,20 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
   const idleMs = opts.idleTimeoutMs ?? MCP_IDLE_TIMEOUT_MS
   const sessions = new Map<string, HttpSession>()
 
-  const end = (s: HttpSession, why: string): void => {
+  /** Ends a session once: its streams, then its gateway session (the server's process tree). */
+  const end = async (s: HttpSession, why: string): Promise<void> => {
     if (s.closed) return
     s.closed = true
     if (s.idle) clearTimeout(s.idle)
     sessions.delete(s.id)
     log(`MCP HTTP session of "${s.server}" ended (${why})`)
-    void s.transport.close().catch(() => undefined)
-    void s.gateway?.clientClosed()
+    await s.transport.close().catch(() => undefined)
+    await s.gateway?.clientClosed()
   }
 
   const armIdle = (s: HttpSession): void => {
     if (s.idle) clearTimeout(s.idle)
-    s.idle = setTimeout(() => end(s, `idle for ${Math.round(idleMs / 60_000)} min`), idleMs)
+    s.idle = setTimeout(() => void end(s, `idle for ${Math.round(idleMs / 1000)} s`), idleMs)
     s.idle.unref()
   }
 
@@ -264,7 +265,7 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
       onDrain: () => undefined,
       pause: () => undefined,
       resume: () => undefined,
-      end: () => end(s, 'the gateway ended it'),
+      end: () => void end(s, 'the gateway ended it'),
     }
     try {
       s.gateway = opts.openSession(server, link)
@@ -273,7 +274,7 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
       throw err
     }
     transport.onmessage = (msg) => fromClient(s, msg)
-    transport.onclose = () => end(s, 'closed by the client')
+    transport.onclose = () => void end(s, 'closed by the client')
     transport.onerror = (err) => log(`${server}: MCP HTTP: ${err.message}`)
     return s
   }
@@ -314,7 +315,7 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
       if (!('transport' in started)) return sendError(res, started.status, -32001, started.message)
       track(started, res, false)
       await started.transport.handleRequest(req, res, body)
-      if (!started.id) end(started, 'its initialize request was refused')
+      if (!started.id) await end(started, 'its initialize request was refused')
       return
     }
     track(s, res, req.method === 'GET')
@@ -330,7 +331,7 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
     },
     sessions: () => sessions.size,
     close: async () => {
-      for (const s of [...sessions.values()]) end(s, 'Airlock is stopping')
+      await Promise.all([...sessions.values()].map((s) => end(s, 'Airlock is stopping')))
     },
   }
 }

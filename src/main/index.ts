@@ -25,6 +25,7 @@ import {
 } from 'electron'
 import Store from 'electron-store'
 import { dataDir, dataPaths } from '../gateway/paths'
+import type { EventOf } from '../shared/control-api'
 import { ApprovalDialogs } from './approval-dialogs'
 import { serveAppFile } from './app-files'
 import { ControlRouter } from './control-router'
@@ -49,6 +50,9 @@ import { restoreBounds, SettingsStore, type KeyValueStore } from './settings-sto
 import { trayIconPng } from './tray-icons'
 import { trayView, type TrayAction, type TrayIconVariant, type TrayState } from './tray-menu'
 import { TrayModel } from './tray-model'
+
+/** The screens the host may ask the window to show (the `ui.show` event). */
+type UiScreen = EventOf<'ui.show'>['screen']
 
 const here = import.meta.dirname
 const RENDERER_ROOT = path.join(here, '..', 'renderer')
@@ -181,6 +185,7 @@ function start(): void {
         (pending as { id: string }[]).map((p) => p.id),
         (status as { paused: boolean }).paused,
       )
+      model.clients(await host.call('clients.status', {}))
     } catch (err) {
       log(`cannot read the gateway's status: ${(err as Error).message}`)
     }
@@ -221,8 +226,11 @@ function start(): void {
   async function act(action: TrayAction): Promise<void> {
     switch (action) {
       case 'open':
-      case 'open-approvals':
         return showWindow()
+      case 'open-approvals':
+        return showWindow('approvals')
+      case 'open-clients':
+        return showWindow('clients')
       case 'toggle-pause': {
         const paused = !model.state.paused
         try {
@@ -264,7 +272,7 @@ function start(): void {
     }
   }
 
-  function createWindow(): BrowserWindow {
+  function createWindow(initial?: UiScreen): BrowserWindow {
     const saved = settings.windowState()
     const w = new BrowserWindow({
       ...restoreBounds(
@@ -305,12 +313,15 @@ function start(): void {
       removeTarget()
       if (win === w) win = undefined
     })
-    void w.loadURL(origins.devServer ?? APP_ENTRY)
+    // A new window opens on `initial` (the renderer reads `#screen=` once at start).
+    void w.loadURL(`${origins.devServer ?? APP_ENTRY}${initial ? `#screen=${initial}` : ''}`)
     return w
   }
 
-  function showWindow(): void {
-    if (!win || win.isDestroyed()) win = createWindow()
+  /** Shows the window (creating it), on the screen `show` when given. */
+  function showWindow(show?: UiScreen): void {
+    if (!win || win.isDestroyed()) win = createWindow(show)
+    else if (show) ipc.broadcast('ui.show', { screen: show })
     const w = win
     if (w.webContents.isLoading()) w.once('ready-to-show', () => w.show())
     else w.show()

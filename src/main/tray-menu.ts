@@ -10,11 +10,13 @@ export interface TrayState {
   startAtLogin: boolean
   /** Set while the gateway is down (restarting); shown in the tooltip and the menu. */
   gatewayProblem?: string
+  /** Clients with a wrapped entry they rewrote back (drift): not protected. Absent when none. */
+  unprotectedClients?: number
 }
 
 /** What a menu item does when clicked. */
 export type TrayAction =
-  'open' | 'open-approvals' | 'toggle-pause' | 'toggle-start-at-login' | 'quit'
+  'open' | 'open-approvals' | 'open-clients' | 'toggle-pause' | 'toggle-start-at-login' | 'quit'
 
 /** One menu item (mapped 1:1 to Electron's MenuItemConstructorOptions by the adapter). */
 export type TrayItem =
@@ -38,6 +40,8 @@ export interface TrayView {
 /** Builds the tray's items, tooltip and icon from its state. */
 export function trayView(s: TrayState): TrayView {
   const pending = Math.max(0, Math.floor(s.pending))
+  const unprotected = Math.max(0, Math.floor(s.unprotectedClients ?? 0))
+  const notProtected = `${unprotected} client${unprotected === 1 ? '' : 's'} not protected`
   const items: TrayItem[] = [
     { type: 'normal', id: 'open', label: 'Open Airlock', enabled: true },
     {
@@ -46,6 +50,16 @@ export function trayView(s: TrayState): TrayView {
       label: `Pending approvals (${pending})`,
       enabled: pending > 0,
     },
+    ...(unprotected > 0
+      ? ([
+          {
+            type: 'normal',
+            id: 'open-clients',
+            label: `${notProtected} — Re-protect…`,
+            enabled: true,
+          },
+        ] as TrayItem[])
+      : []),
     { type: 'separator' },
     { type: 'checkbox', id: 'toggle-pause', label: 'Pause all tool calls', checked: s.paused },
     {
@@ -65,6 +79,7 @@ export function trayView(s: TrayState): TrayView {
   ]
   const parts = ['Airlock']
   if (pending > 0) parts.push(`${pending} approval${pending === 1 ? '' : 's'} waiting`)
+  if (unprotected > 0) parts.push(notProtected)
   if (s.paused) parts.push('paused: every tool call is denied')
   if (s.gatewayProblem) parts.push(`gateway: ${s.gatewayProblem.slice(0, 80)}`)
   return {

@@ -1,6 +1,7 @@
 /**
  * The tray's state, kept from control events: pending approvals (requested − resolved), the
- * paused flag and the gateway's health. Pure; the adapter redraws the tray on each change.
+ * paused flag, the clients no longer protected (drift) and the gateway's health. Pure; the
+ * adapter redraws the tray on each change.
  */
 import type { GatewayState } from './gateway-host'
 import type { TrayState } from './tray-menu'
@@ -10,6 +11,7 @@ export class TrayModel {
   private readonly pending = new Set<string>()
   private paused = false
   private problem?: string
+  private unprotected = 0
 
   constructor(
     private startAtLogin: boolean,
@@ -23,6 +25,7 @@ export class TrayModel {
       paused: this.paused,
       startAtLogin: this.startAtLogin,
       ...(this.problem ? { gatewayProblem: this.problem } : {}),
+      ...(this.unprotected > 0 ? { unprotectedClients: this.unprotected } : {}),
     }
   }
 
@@ -32,7 +35,18 @@ export class TrayModel {
     if (event === 'approval.requested' && typeof d.id === 'string') this.pending.add(d.id)
     else if (event === 'approval.resolved' && typeof d.id === 'string') this.pending.delete(d.id)
     else if (event === 'paused' && typeof d.paused === 'boolean') this.paused = d.paused
+    else if (event === 'clients.changed') return this.clients(data)
     else return
+    this.onChange(this.state)
+  }
+
+  /** Applies a protection summary (`clients.changed`, or `clients.status` on a (re)start): counts the clients that drifted. */
+  clients(status: unknown): void {
+    const drifted = (status as { drifted?: unknown } | undefined)?.drifted
+    if (!Array.isArray(drifted)) return
+    const clients = new Set(drifted.map((d) => (d as { client?: unknown }).client))
+    if (clients.size === this.unprotected) return
+    this.unprotected = clients.size
     this.onChange(this.state)
   }
 

@@ -9,14 +9,22 @@ import { EMPTY_FILTER, type FilterDraft } from './ActivityFilters'
 import { ApprovalList } from './ApprovalList'
 import { ApprovalsScreen } from './ApprovalsScreen'
 import { ErrorNotice } from './ErrorNotice'
-import { Header, type ScreenId } from './Header'
+import { ClientsScreen } from './ClientsScreen'
+import { Header, isScreenId, type ScreenId } from './Header'
 import { PolicyScreen } from './PolicyScreen'
 import { ServersScreen } from './ServersScreen'
 import { SettingsScreen } from './SettingsScreen'
 import { ApiContext } from './api-context'
 import { errorMessage } from './format'
 import { useApprovals } from './use-approvals'
+import { useClientsStatus } from './use-clients-status'
 import type { ConnectionState } from './ws-transport'
+
+/** The screen a new window opens on: `#screen=<id>` in the URL (the tray's "Re-protect…"), else Activity. */
+function initialScreen(): ScreenId {
+  const asked = new URLSearchParams(window.location.hash.replace(/^#/, '')).get('screen')
+  return isScreenId(asked) ? asked : 'activity'
+}
 
 /** The WebSocket connection's state, when the API goes over one (a browser). */
 export interface Connection {
@@ -37,7 +45,7 @@ export function App({
   desktop: boolean
   connection?: Connection
 }) {
-  const [screen, setScreen] = useState<ScreenId>('activity')
+  const [screen, setScreen] = useState<ScreenId>(initialScreen)
   const [draft, setDraft] = useState<FilterDraft>(EMPTY_FILTER)
   const [paused, setPaused] = useState(false)
   const [problem, setProblem] = useState<string | undefined>(undefined)
@@ -54,6 +62,8 @@ export function App({
   }, [])
   const approvals = useApprovals(api)
   const { reload: reloadApprovals } = approvals
+  const clientsStatus = useClientsStatus(api, generation)
+  const unprotected = clientsStatus?.drifted.length ?? 0
 
   useEffect(() => {
     if (!connection) return
@@ -88,9 +98,12 @@ export function App({
     const offRequested = api.on('approval.requested', (req) =>
       setAnnounce(`Approval needed: ${req.client} wants to run ${req.tool} on ${req.server}.`),
     )
+    // The desktop host's tray asks for a screen ("Re-protect…").
+    const offShow = api.on('ui.show', (s) => setScreen(s.screen))
     return () => {
       offPaused()
       offRequested()
+      offShow()
     }
   }, [api, loadStatus, generation])
 
@@ -117,6 +130,7 @@ export function App({
           screen={screen}
           onNavigate={setScreen}
           pending={approvals.pending.length}
+          unprotected={unprotected}
           paused={paused}
           onPause={onPause}
         />
@@ -159,6 +173,7 @@ export function App({
           {screen === 'activity' ? <ActivityScreen draft={draft} onDraftChange={setDraft} /> : null}
           {screen === 'approvals' ? <ApprovalsScreen approvals={approvals} /> : null}
           {screen === 'servers' ? <ServersScreen /> : null}
+          {screen === 'clients' ? <ClientsScreen /> : null}
           {screen === 'policy' ? <PolicyScreen /> : null}
           {screen === 'settings' ? (
             <SettingsScreen desktop={desktop} paused={paused} onPause={onPause} />

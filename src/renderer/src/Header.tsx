@@ -1,10 +1,14 @@
-/** The header: the app's name, the screens, the pending-approvals count and the paused state. */
+/**
+ * The header: the app's name, the screens, the pending-approvals count, the clients no longer
+ * protected (drift) and the paused state.
+ */
 
 /** The screens, in tab order. */
 export const SCREENS = [
   { id: 'activity', label: 'Activity' },
   { id: 'approvals', label: 'Approvals' },
   { id: 'servers', label: 'Servers' },
+  { id: 'clients', label: 'Clients' },
   { id: 'policy', label: 'Tools & policy' },
   { id: 'settings', label: 'Settings' },
 ] as const
@@ -17,12 +21,19 @@ export interface HeaderProps {
   screen: ScreenId
   onNavigate: (screen: ScreenId) => void
   pending: number
+  /** Wrapped client entries that drifted (rewritten back by their client). */
+  unprotected: number
   paused: boolean
   onPause: (paused: boolean) => void
 }
 
+/** Screen ids, for values from outside (the URL, the desktop host). */
+export function isScreenId(value: unknown): value is ScreenId {
+  return SCREENS.some((s) => s.id === value)
+}
+
 /** The header bar with navigation. */
-export function Header({ screen, onNavigate, pending, paused, onPause }: HeaderProps) {
+export function Header({ screen, onNavigate, pending, unprotected, paused, onPause }: HeaderProps) {
   return (
     <header className="app-header">
       <div className="brand" aria-label="Airlock">
@@ -54,6 +65,11 @@ export function Header({ screen, onNavigate, pending, paused, onPause }: HeaderP
                     {pending}
                   </span>
                 ) : null}
+                {s.id === 'clients' && unprotected > 0 ? (
+                  <span className="count" aria-hidden="true">
+                    !
+                  </span>
+                ) : null}
               </button>
             </li>
           ))}
@@ -70,6 +86,17 @@ export function Header({ screen, onNavigate, pending, paused, onPause }: HeaderP
         >
           {pending} pending
         </button>
+        {unprotected > 0 ? (
+          <button
+            type="button"
+            className="pill pill-alert"
+            onClick={() => onNavigate('clients')}
+            data-testid="drift-indicator"
+            data-count={unprotected}
+          >
+            ⚠ {unprotected} not protected
+          </button>
+        ) : null}
         {paused ? (
           <span className="pill pill-paused" data-testid="paused-indicator" role="status">
             ⏸ Paused

@@ -235,7 +235,10 @@ describe('clients.plan and clients.apply', () => {
     const c = await setup()
     await expect(
       c.svc.call('clients.plan', { client: 'nope', action: 'wrap' }),
-    ).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('known clients') })
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('known clients'),
+    })
     await expect(
       c.svc.call('clients.plan', { client: 'claude-desktop', action: 'wrap', server: 'missing' }),
     ).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('"missing"') })
@@ -337,7 +340,10 @@ describe('the wrapped command', () => {
 })
 
 describe('resolveShim', () => {
-  const files = (...present: string[]) => (f: string) => present.includes(f)
+  const files =
+    (...present: string[]) =>
+    (f: string) =>
+      present.includes(f)
 
   it('uses this node and finds bin/airlock.js above the module', () => {
     const shim = resolveShim({

@@ -58,6 +58,24 @@ describe('tray menu', () => {
     })
   })
 
+  it('offers "Re-protect…" when clients are no longer protected (drift)', () => {
+    const none = trayView({ pending: 0, paused: false, startAtLogin: false })
+    expect(item(none.items, 'open-clients')).toBeUndefined()
+    const one = trayView({ pending: 0, paused: false, startAtLogin: false, unprotectedClients: 1 })
+    expect(labels(one.items).slice(0, 3)).toEqual([
+      'Open Airlock',
+      'Pending approvals (0)',
+      '1 client not protected — Re-protect…',
+    ])
+    expect(item(one.items, 'open-clients')).toMatchObject({ type: 'normal', enabled: true })
+    expect(one.tooltip).toBe('Airlock — 1 client not protected')
+    const two = trayView({ pending: 1, paused: false, startAtLogin: false, unprotectedClients: 2 })
+    expect(item(two.items, 'open-clients')).toMatchObject({
+      label: '2 clients not protected — Re-protect…',
+    })
+    expect(two.tooltip).toBe('Airlock — 1 approval waiting — 2 clients not protected')
+  })
+
   it('shows a gateway problem in the tooltip and as a disabled line', () => {
     const v = trayView({
       pending: 0,
@@ -86,6 +104,31 @@ describe('tray model', () => {
     expect(states).toHaveLength(5)
     m.reset([], false)
     expect(m.state).toEqual({ pending: 0, paused: false, startAtLogin: false })
+  })
+
+  it('counts the clients with drifted entries from clients.changed and clients.status', () => {
+    const states: unknown[] = []
+    const m = new TrayModel(false, (s) => states.push(s))
+    const drift = (client: string, server: string) => ({
+      client,
+      clientName: client,
+      file: `/home/u/${client}.json`,
+      server,
+      airlockServer: server,
+    })
+    m.event('clients.changed', {
+      drifted: [drift('cursor', 'a'), drift('cursor', 'b'), drift('claude-desktop', 'c')],
+      watched: 5,
+    })
+    expect(m.state.unprotectedClients).toBe(2)
+    expect(states).toHaveLength(1)
+    m.event('clients.changed', { drifted: [drift('cursor', 'a'), drift('zed', 'z')], watched: 5 })
+    expect(states).toHaveLength(1) // still two clients: no redraw
+    m.clients({ drifted: [], watched: 5 })
+    expect(m.state.unprotectedClients).toBeUndefined()
+    expect(states).toHaveLength(2)
+    m.event('clients.changed', { nonsense: true })
+    expect(states).toHaveLength(2)
   })
 
   it('shows a restarting gateway until it runs again', () => {

@@ -1,0 +1,257 @@
+import * as fs from 'node:fs'
+import { afterEach, describe, expect, it } from 'vitest'
+import { AuditLog } from '../../src/gateway/audit'
+import { AuditIndex, storedLength, type IndexFilter } from '../../src/gateway/audit-index'
+import type { AuditInput, AuditRecord } from '../../src/shared/audit-record'
+import { clock, input, tempDir } from './audit/helpers'
+
+const cleanups: (() => void)[] = []
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c()
+})
+
+/** Search corpus caps every fixture is indexed with: disk only, tiny, small, the default. */
+const CAPS = [0, 1500, 20_000, undefined]
+
+interface Fixture {
+  dir: string
+  /** Indexes that followed the log through `add` (one per cap), then indexes `load`ed from it. */
+  live: AuditIndex[]
+  loaded: () => Promise<AuditIndex[]>
+  calls: AuditRecord[]
+  outcomes: Map<string, AuditRecord>
+  append: (rec: AuditInput) => AuditRecord
+}
+
+/** A log in a temp dir, followed live by an index per cap, as the control service follows it. */
+async function fixture(opts: { maxFileBytes?: number } = {}): Promise<Fixture> {
+  const { dir, cleanup } = tempDir()
+  cleanups.push(cleanup)
+  const c = clock('2026-11-20T12:00:00.000Z')
+  const log = AuditLog.open({ dir, now: c.now, maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024 })
+  cleanups.unshift(() => void log.close())
+  const live = CAPS.map((cap) => new AuditIndex(dir, () => {}, { corpusBytes: cap }))
+  for (const ix of live) await ix.load()
+  const calls: AuditRecord[] = []
+  const outcomes = new Map<string, AuditRecord>()
+  const append = (inp: AuditInput): AuditRecord => {
+    const rec = log.append(inp)
+    c.add(1000)
+    const file = log.currentFile as string
+    const length = storedLength(rec)
+    const offset = fs.statSync(file).size - length
+    for (const ix of live) ix.add(rec, file, offset, length)
+    if (rec.kind === 'call') calls.push(rec)
+    else if (!outcomes.has(rec.callId)) outcomes.set(rec.callId, rec)
+    return rec
+  }
+  const loaded = async (): Promise<AuditIndex[]> => {
+    const out = CAPS.map((cap) => new AuditIndex(dir, () => {}, { corpusBytes: cap }))
+    for (const ix of out) await ix.load()
+    return out
+  }
+  return { dir, live, loaded, calls, outcomes, append }
+}
+
+/** The text filter as documented, over the records themselves: the rows a query must return. */
+function reference(f: Fixture, filter: IndexFilter): string[] {
+  const text = filter.text?.trim() ? filter.text.toLowerCase() : undefined
+  const fields = (r: AuditRecord): (string | undefined)[] => [r.tool, r.server, r.client, r.reason, r.rule, r.detail, r.callId, r.session, r.args === undefined ? undefined : JSON.stringify(r.args)]
+  const has = (r: AuditRecord): boolean => text !== undefined && fields(r).some((v) => v !== undefined && v.toLowerCase().includes(text))
+  return f.calls
+    .filter((c) => {
+      if (filter.server !== undefined && c.server !== filter.server) return false
+      if (filter.tool !== undefined && c.tool !== filter.tool) return false
+      if (filter.client !== undefined && c.client !== filter.client) return false
+      if (filter.decision !== undefined && c.decision !== filter.decision) return false
+      if (text === undefined) return true
+      const o = c.decision === 'allow' || c.decision === 'approved' ? f.outcomes.get(c.callId) : undefined
+      return has(c) || (o !== undefined && o.detail !== undefined && has(o))
+    })
+    .map((c) => c.callId)
+    .reverse()
+}
+
+function ids(ix: AuditIndex, filter: IndexFilter, limit = 100, beforeSeq?: number): string[] {
+  return ix.query(filter, limit, beforeSeq).rows.map((r) => r.call.callId)
+}
+
+/** Every page of `limit`, following `beforeSeq`; checks `hasMore` on the way. */
+function allPages(ix: AuditIndex, filter: IndexFilter, limit: number): string[] {
+  const out: string[] = []
+  let before: number | undefined
+  for (;;) {
+    const page = ix.query(filter, limit, before)
+    out.push(...page.rows.map((r) => r.call.callId))
+    if (!page.hasMore) return out
+    expect(page.rows).toHaveLength(limit)
+    before = page.rows.at(-1)?.call.seq
+  }
+}
+
+/** Asserts every index of the fixture (live and loaded, every cap) answers `filter` like the reference. */
+async function expectAll(f: Fixture, filters: IndexFilter[], pageSize?: number): Promise<void> {
+  const indexes = [...f.live, ...(await f.loaded())]
+  for (const filter of filters) {
+    const want = reference(f, filter)
+    for (const [k, ix] of indexes.entries()) {
+      const got = pageSize === undefined ? ids(ix, filter, 10_000) : allPages(ix, filter, pageSize)
+      expect(got, `index ${k} (cap ${String(CAPS[k % CAPS.length])}), filter ${JSON.stringify(filter)}`).toEqual(want)
+    }
+  }
+}
+
+describe('AuditIndex text search', () => {
+  it('finds text in args, reason, rule, callId, session and details arriving after the call, case-insensitively', async () => {
+    const f = await fixture()
+    f.append(input(1, { args: { path: '/tmp/Alpha-Report.txt' } }))
+    f.append(input(2, { decision: 'deny', rule: 'no-writes', reason: 'Blocked by rule NO-WRITES', args: { path: '/etc/passwd' } }))
+    f.append(input(3, { callId: 'Call-XYZ-3', session: 'Sess-Blue', args: { q: 'Über café' } }))
+    f.append(input(4, { args: { path: '/srv/data' } }))
+    f.append(input(5, { args: { s: 'say "hi" \\ there' } }))
+    f.append({ ...input(4), kind: 'outcome', outcome: 'is_error', detail: 'ENOENT: Missing Thing', latencyMs: 5 })
+    f.append({ ...input(1), kind: 'outcome', outcome: 'ok', latencyMs: 5 })
+
+    for (const ix of [...f.live, ...(await f.loaded())]) {
+      expect(ids(ix, { text: 'alpha-report' })).toEqual(['c1'])
+      expect(ids(ix, { text: 'ALPHA-REPORT' })).toEqual(['c1'])
+      expect(ids(ix, { text: 'blocked BY' })).toEqual(['c2'])
+      expect(ids(ix, { text: 'no-writes' })).toEqual(['c2'])
+      expect(ids(ix, { text: 'call-xyz' })).toEqual(['Call-XYZ-3'])
+      expect(ids(ix, { text: 'sess-BLUE' })).toEqual(['Call-XYZ-3'])
+      expect(ids(ix, { text: 'ÜBER CAFÉ' })).toEqual(['Call-XYZ-3'])
+      expect(ids(ix, { text: 'missing thing' })).toEqual(['c4'])
+      expect(ids(ix, { text: '"hi\\" \\\\' })).toEqual(['c5'])
+      expect(ids(ix, { text: 'READ_FILE' })).toHaveLength(5)
+      expect(ids(ix, { text: 'nowhere at all' })).toEqual([])
+    }
+    await expectAll(f, ['alpha', 'no-writes', 'call-xyz', 'über', 'missing', '"hi', 'read_file', '/', 'C', 's1'].map((text) => ({ text })))
+  })
+
+  it('does not match a needle that only spans two fields or two rows', async () => {
+    const f = await fixture()
+    f.append(input(1, { decision: 'deny', reason: 'left-half', rule: 'right-half', args: { a: 'tail-end' } }))
+    f.append(input(2, { callId: 'head-start', decision: 'deny', reason: 'x' }))
+    for (const ix of [...f.live, ...(await f.loaded())]) {
+      expect(ids(ix, { text: 'left-half' })).toEqual(['c1'])
+      expect(ids(ix, { text: 'halfright' })).toEqual([])
+      expect(ids(ix, { text: 'half right' })).toEqual([])
+      expect(ids(ix, { text: 'end"}head' })).toEqual([])
+      expect(ids(ix, { text: 'end"}' })).toEqual(['c1'])
+      expect(ids(ix, { text: 'c1s1' })).toEqual([])
+    }
+  })
+
+  it('pages newest first with beforeSeq and text, with other filters and with matching names', async () => {
+    const f = await fixture()
+    for (let i = 1; i <= 240; i++) {
+      f.append(input(i, { server: i % 4 === 0 ? 'github' : 'files', decision: i % 5 === 0 ? 'deny' : 'allow', args: { path: i % 3 === 0 ? `/marked/File-${i}` : `/plain/${i}` } }))
+      if (i % 7 === 0) f.append({ ...input(i), kind: 'outcome', outcome: 'is_error', detail: `Marked failure ${i}`, latencyMs: 1 })
+    }
+    const marked = reference(f, { text: 'marked' })
+    expect(marked.length).toBeGreaterThan(90)
+    for (const ix of f.live) {
+      const first = ix.query({ text: 'MARKED' }, 10)
+      expect(first.rows.map((r) => r.call.callId)).toEqual(marked.slice(0, 10))
+      expect(first.hasMore).toBe(true)
+      const second = ids(ix, { text: 'MARKED' }, 10, first.rows.at(-1)?.call.seq)
+      expect(second).toEqual(marked.slice(10, 20))
+    }
+    await expectAll(f, [{ text: 'marked' }, { text: 'marked', server: 'github' }, { text: 'file-', decision: 'deny' }, { text: 'failure', server: 'files' }, { text: 'GIT' }, { text: 'git', decision: 'deny' }, { text: 'hub' }], 7)
+  })
+
+  it('searches rows beyond the corpus cap on disk, including details arriving for them', async () => {
+    const f = await fixture()
+    f.append(input(1, { args: { path: '/oldest/Needle-Zero' } }))
+    for (let i = 2; i <= 120; i++) f.append(input(i, { args: { path: `/p/${i}`, pad: 'x'.repeat(i % 40) } }))
+    f.append({ ...input(1), kind: 'outcome', outcome: 'error', detail: 'Late Detail of the oldest', latencyMs: 1 })
+    f.append({ ...input(119), kind: 'outcome', outcome: 'error', detail: 'Late Detail of a new one', latencyMs: 1 })
+    const tiny = f.live[1] as AuditIndex
+    expect(tiny.corpusStats().rows).toBeGreaterThan(0)
+    expect(tiny.corpusStats().rows).toBeLessThan(tiny.size / 4)
+    expect(tiny.corpusStats().bytes).toBeLessThanOrEqual(1500)
+    expect((f.live[3] as AuditIndex).corpusStats().rows).toBe(120)
+    expect(ids(tiny, { text: 'needle-zero' })).toEqual(['c1'])
+    expect(ids(tiny, { text: 'late detail' })).toEqual(['c119', 'c1'])
+    await expectAll(f, ['needle', 'late detail', 'of the oldest', '/p/1', 'xxxxxxxxxx', 'c11', 's1', 'read'].map((text) => ({ text })), 9)
+  })
+
+  it('leaves needles the corpus cannot hold (NUL, U+FFFD, lone surrogates) to the disk', async () => {
+    const f = await fixture()
+    f.append(input(1, { decision: 'deny', reason: 'bad \ud800 surrogate' }))
+    f.append(input(2, { decision: 'deny', reason: 'real \ufffd replacement' }))
+    f.append(input(3, { decision: 'deny', reason: 'nul \u0000 inside' }))
+    for (const ix of [...f.live, ...(await f.loaded())]) {
+      expect(ids(ix, { text: '\ud800' })).toEqual(['c1'])
+      expect(ids(ix, { text: '\ufffd' })).toEqual(['c2'])
+      expect(ids(ix, { text: 'nul \u0000 in' })).toEqual(['c3'])
+      expect(ids(ix, { text: 'surrogate' })).toEqual(['c1'])
+    }
+  })
+
+  it('answers like the documented filter over random records, details arriving late, across many windows', async () => {
+    const f = await fixture({ maxFileBytes: 256 * 1024 })
+    let seed = 7
+    const rand = (): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff
+      return seed / 0x7fffffff
+    }
+    const alphabet = ['a', 'B', 'ç', 'Σ', 'é', 'Ü', 'x', '-', '"', '\\', ' ', '1', '/', 'İ', 'ß', 'K']
+    const word = (n: number): string => Array.from({ length: Math.floor(rand() * n) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('')
+    const open: string[] = []
+    for (let i = 1; i <= 3000; i++) {
+      const decision = rand() < 0.7 ? 'allow' : 'deny'
+      f.append(
+        input(i, {
+          server: rand() < 0.5 ? 'files' : 'Web',
+          decision,
+          reason: decision === 'deny' ? word(8) : undefined,
+          rule: rand() < 0.2 ? word(5) : undefined,
+          args: { q: word(12), pad: 'p'.repeat(Math.floor(rand() * 200)), rare: i % 97 === 0 ? 'Rare-Marker' : undefined },
+        }),
+      )
+      if (decision === 'allow') open.push(`c${i}`)
+      while (open.length > 0 && rand() < 0.5) {
+        const k = Math.floor(rand() * Math.min(open.length, 40))
+        const callId = open.splice(k, 1)[0] as string
+        const failed = rand() < 0.3
+        f.append({ ...input(0), callId, kind: 'outcome', outcome: failed ? 'is_error' : 'ok', detail: failed ? `${word(10)} failed` : undefined, latencyMs: 1 })
+      }
+    }
+    expect((f.live[3] as AuditIndex).corpusStats().bytes).toBeGreaterThan(4 * 64 * 1024)
+    const needles = ['rare-marker', 'FAILED', 'pppppppppppp', 'σ', 'ß', 'i̇', '"', '\\', 'é-', 'web', 'c29', 'zzz']
+    for (let k = 0; k < 25; k++) needles.push(word(3))
+    for (let k = 0; k < 15; k++) {
+      const c = f.calls[Math.floor(rand() * f.calls.length)] as AuditRecord
+      const q = JSON.stringify(c.args)
+      const at = Math.floor(rand() * q.length)
+      const sub = q.slice(at, at + 1 + Math.floor(rand() * 6))
+      needles.push(rand() < 0.5 ? sub.toUpperCase() : sub)
+    }
+    const filters = needles.filter((t) => t.trim() !== '').map((text) => ({ text }))
+    await expectAll(f, [...filters, { text: 'failed', server: 'Web' }, { text: 'rare-marker', decision: 'allow' }], 50)
+  }, 60_000)
+
+  it('drops rows of files deleted by retention, and still finds text in the rest', async () => {
+    const f = await fixture({ maxFileBytes: 4096 })
+    for (let i = 1; i <= 80; i++) {
+      f.append(input(i, { args: { path: `/doc/${i % 2 === 0 ? 'Even' : 'odd'}-${i}` } }))
+      if (i % 5 === 0) f.append({ ...input(i), kind: 'outcome', outcome: 'is_error', detail: `boom ${i % 2 === 0 ? 'even' : 'odd'}`, latencyMs: 1 })
+    }
+    const files = fs.readdirSync(f.dir).sort()
+    expect(files.length).toBeGreaterThan(3)
+    const indexes = [...f.live, ...(await f.loaded())]
+    for (const name of files.slice(0, 2)) fs.rmSync(`${f.dir}/${name}`)
+    const gone = new Set<string>()
+    for (const c of f.calls) if (!fs.existsSync(`${f.dir}/${files.find((n) => fs.readFileSync(`${f.dir}/${n}`, 'utf8').includes(`"callId":"${c.callId}"`)) ?? ''}`)) gone.add(c.callId)
+    const survivors = { ...f, calls: f.calls.filter((c) => !gone.has(c.callId)) }
+    expect(gone.size).toBeGreaterThan(0)
+    for (const ix of indexes) {
+      // The first queries find the files gone (and prune); the rest run on the renumbered rows.
+      for (let round = 0; round < 3; round++) {
+        for (const text of ['even', 'ODD', 'boom', '/doc/', 'c7']) expect(allPages(ix, { text }, 6)).toEqual(reference(survivors, { text }))
+        ix.query({}, 1000)
+      }
+    }
+  })
+})
