@@ -20,6 +20,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport as McpTransport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import type { Config } from '../shared/config'
 import type { ClientServerEntry, Transport } from '../gateway/clients/adapter'
+import { ClientConfigError } from '../gateway/clients/errors'
 import { scanClients, type EntryStatus, type FileReport } from '../gateway/clients/protect'
 import { ConfigError, readConfig } from '../gateway/config-store'
 import type { SessionInfo } from '../gateway/gateway'
@@ -77,7 +78,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   } catch (err) {
     throw new CliError(
       (err as Error).message,
-      err instanceof Error && 'code' in err && err.code === 'NOT_FOUND' ? 2 : 1,
+      err instanceof ClientConfigError && err.code === 'NOT_FOUND' ? 2 : 1,
       { cause: err },
     )
   }
@@ -273,7 +274,14 @@ class Doctor {
     const transport = new StreamableHTTPClientTransport(url, {
       requestInit: { headers: { ...e.headers } },
     })
-    return this.verdict(await this.probe(transport, control, server, () => ''), server)
+    try {
+      return this.verdict(await this.probe(transport, control, server, () => ''), server)
+    } catch (err) {
+      if (!/fetch failed|ECONNREFUSED/.test((err as Error).message)) throw err
+      return {
+        problem: `nothing answers at ${url.href}: the gateway's HTTP endpoint is not up on port ${url.port}; run "airlock serve --port ${url.port}"`,
+      }
+    }
   }
 
   /** Why the entry's Airlock server cannot serve it, from that data directory's config. */

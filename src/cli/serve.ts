@@ -47,6 +47,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   service.start()
 
   let ui: UiServer | undefined
+  fs.rmSync(gw.paths.httpPort, { force: true }) // a previous gateway's, if it did not stop cleanly
   if (!values['no-ui']) {
     const uiOptions = {
       control: service,

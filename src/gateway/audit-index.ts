@@ -851,7 +851,7 @@ export class AuditIndex {
 
     let i = this.n - 1
     if (beforeSeq !== undefined) i = this.sorted ? this.lowerBound(beforeSeq) - 1 : i
-    const hits: number[] = []
+    const rows: IndexedCall[] = []
     let hasMore = false
     try {
       for (; i >= 0; i--) {
@@ -877,15 +877,12 @@ export class AuditIndex {
             if (!slowMatch(i)) continue
           }
         }
-        if (hits.length === limit) {
+        if (rows.length === limit) {
           hasMore = true
           break
         }
-        hits.push(i)
-      }
-      const rows: IndexedCall[] = []
-      for (const r of hits) {
-        const full = this.readRow(r)
+        // Read as found, so that a row whose file retention deleted is not counted.
+        const full = this.readRow(i)
         if (full) rows.push(full)
       }
       return { rows, hasMore }

@@ -98,9 +98,19 @@ interface HttpSession {
   closed: boolean
 }
 
-const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' }
+const JSON_HEADERS = {
+  'Content-Type': 'application/json',
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+}
 
-function sendError(res: http.ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
+function sendError(
+  res: http.ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.destroy()
     return
@@ -110,10 +120,20 @@ function sendError(res: http.ServerResponse, status: number, code: number, messa
 }
 
 /** Reads a body up to `max` bytes; undefined (after answering 413) when it is larger. */
-function readBody(req: http.IncomingMessage, res: http.ServerResponse, max: number): Promise<Buffer | undefined> {
+function readBody(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  max: number,
+): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const tooLarge = (): void => {
-      sendError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: an MCP request body must not exceed ${max} bytes`, { Connection: 'close' })
+      sendError(
+        res,
+        413,
+        ErrorCode.InvalidRequest,
+        `Payload Too Large: an MCP request body must not exceed ${max} bytes`,
+        { Connection: 'close' },
+      )
       req.resume() // discard the rest; the connection closes after the answer
       resolve(undefined)
     }
@@ -145,11 +165,25 @@ function isInitialize(body: unknown): boolean {
 function responseOf(msg: Record<string, unknown>, id: string | number): JSONRPCMessage {
   if ('error' in msg) {
     const e = isObject(msg.error) ? msg.error : {}
-    const code = typeof e.code === 'number' && Number.isInteger(e.code) ? e.code : ErrorCode.InternalError
-    const message = typeof e.message === 'string' ? e.message : 'the server answered with a malformed error'
-    return { jsonrpc: '2.0', id, error: { code, message, ...(e.data !== undefined ? { data: e.data } : {}) } }
+    const code =
+      typeof e.code === 'number' && Number.isInteger(e.code) ? e.code : ErrorCode.InternalError
+    const message =
+      typeof e.message === 'string' ? e.message : 'the server answered with a malformed error'
+    return {
+      jsonrpc: '2.0',
+      id,
+      error: { code, message, ...(e.data !== undefined ? { data: e.data } : {}) },
+    }
   }
-  if (!isObject(msg.result)) return { jsonrpc: '2.0', id, error: { code: ErrorCode.InternalError, message: 'the server answered with a result that is not an object' } }
+  if (!isObject(msg.result))
+    return {
+      jsonrpc: '2.0',
+      id,
+      error: {
+        code: ErrorCode.InternalError,
+        message: 'the server answered with a result that is not an object',
+      },
+    }
   return { jsonrpc: '2.0', id, result: msg.result }
 }
 
@@ -195,8 +229,13 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
     if (typeof m.method === 'string' && isId(m.id) && m.id !== null) {
       s.open.set(idKey(m.id), m.id)
       const meta = isObject(m.params) && isObject(m.params._meta) ? m.params._meta : undefined
-      if (meta && isId(meta.progressToken) && meta.progressToken !== null) s.progress.set(idKey(meta.progressToken), m.id)
-    } else if (m.method === 'notifications/cancelled' && isObject(m.params) && isId(m.params.requestId)) {
+      if (meta && isId(meta.progressToken) && meta.progressToken !== null)
+        s.progress.set(idKey(meta.progressToken), m.id)
+    } else if (
+      m.method === 'notifications/cancelled' &&
+      isObject(m.params) &&
+      isId(m.params.requestId)
+    ) {
       forget(s, idKey(m.params.requestId))
     }
     s.gateway?.clientData(Buffer.from(JSON.stringify(msg) + '\n'))
@@ -213,25 +252,46 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
   const toClient = (s: HttpSession, msg: unknown): void => {
     if (!isObject(msg)) return log(`${s.server}: dropped a non-object message to an HTTP client`)
     const send = (out: JSONRPCMessage, related?: string | number): void => {
-      s.transport.send(out, related === undefined ? undefined : { relatedRequestId: related }).catch((err: unknown) => log(`${s.server}: could not deliver a message to the HTTP client (${(err as Error).message})`))
+      s.transport
+        .send(out, related === undefined ? undefined : { relatedRequestId: related })
+        .catch((err: unknown) =>
+          log(
+            `${s.server}: could not deliver a message to the HTTP client (${(err as Error).message})`,
+          ),
+        )
     }
     if (typeof msg.method !== 'string') {
       const id: JsonRpcId | undefined = isId(msg.id) ? msg.id : undefined
       const key = id === undefined || id === null ? undefined : idKey(id)
       if (key === undefined || id === undefined || id === null || !s.open.has(key)) {
-        return log(`${s.server}: dropped a response the HTTP client is not waiting for (id ${JSON.stringify(msg.id ?? null).slice(0, 40)})`)
+        return log(
+          `${s.server}: dropped a response the HTTP client is not waiting for (id ${JSON.stringify(msg.id ?? null).slice(0, 40)})`,
+        )
       }
       forget(s, key)
       return send(responseOf(msg, id))
     }
     let related: string | number | undefined
-    if (msg.method === 'notifications/progress' && isObject(msg.params) && isId(msg.params.progressToken) && msg.params.progressToken !== null) {
+    if (
+      msg.method === 'notifications/progress' &&
+      isObject(msg.params) &&
+      isId(msg.params.progressToken) &&
+      msg.params.progressToken !== null
+    ) {
       related = s.progress.get(idKey(msg.params.progressToken))
     }
     if (related === undefined && s.gets === 0) related = [...s.open.values()].at(-1)
     if (related === undefined && s.gets === 0 && 'id' in msg && isId(msg.id) && msg.id !== null) {
       // A server request nobody can receive: answer it, so that the server does not wait forever.
-      s.gateway?.clientData(Buffer.from(errorLine(msg.id, ErrorCode.InternalError, 'the HTTP client has no open stream to receive server requests')))
+      s.gateway?.clientData(
+        Buffer.from(
+          errorLine(
+            msg.id,
+            ErrorCode.InternalError,
+            'the HTTP client has no open stream to receive server requests',
+          ),
+        ),
+      )
       return
     }
     send(msg as JSONRPCMessage, related)
@@ -246,7 +306,16 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
         if (!s.closed) sessions.set(id, s)
       },
     })
-    const s: HttpSession = { id: '', server, transport, open: new Map(), progress: new Map(), inflight: 0, gets: 0, closed: false }
+    const s: HttpSession = {
+      id: '',
+      server,
+      transport,
+      open: new Map(),
+      progress: new Map(),
+      inflight: 0,
+      gets: 0,
+      closed: false,
+    }
     const lines = new LineSplitter((line) => {
       let msg: unknown
       try {
@@ -270,7 +339,8 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
     try {
       s.gateway = opts.openSession(server, link)
     } catch (err) {
-      if (err instanceof SessionRefusedError) return { status: err.code === 'NO_SERVER' ? 404 : 403, message: err.message }
+      if (err instanceof SessionRefusedError)
+        return { status: err.code === 'NO_SERVER' ? 404 : 403, message: err.message }
       throw err
     }
     transport.onmessage = (msg) => fromClient(s, msg)
@@ -279,23 +349,51 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
     return s
   }
 
-  const serve = async (req: http.IncomingMessage, res: http.ServerResponse, server: string): Promise<void> => {
+  const serve = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    server: string,
+  ): Promise<void> => {
     if (req.method === 'OPTIONS') {
       // No CORS: a preflight is refused, so a browser never sends the request itself.
-      return sendError(res, 405, ErrorCode.InvalidRequest, 'Method not allowed: the Airlock MCP endpoint does not serve browsers', { Allow: 'GET, POST, DELETE' })
+      return sendError(
+        res,
+        405,
+        ErrorCode.InvalidRequest,
+        'Method not allowed: the Airlock MCP endpoint does not serve browsers',
+        { Allow: 'GET, POST, DELETE' },
+      )
     }
     if (!bearerMatches(opts.token, req.headers.authorization)) {
       log(`refused an MCP HTTP request for "${server.slice(0, 64)}" without the right bearer token`)
-      return sendError(res, 401, -32001, 'Unauthorized: send "Authorization: Bearer <token>" with the token from the http-token file in the Airlock data directory ("airlock clients wrap <client> --http" writes it for you)', { 'WWW-Authenticate': 'Bearer realm="airlock"' })
+      return sendError(
+        res,
+        401,
+        -32001,
+        'Unauthorized: send "Authorization: Bearer <token>" with the token from the http-token file in the Airlock data directory ("airlock clients wrap <client> --http" writes it for you)',
+        { 'WWW-Authenticate': 'Bearer realm="airlock"' },
+      )
     }
     if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'DELETE') {
-      return sendError(res, 405, ErrorCode.InvalidRequest, 'Method not allowed: use POST, GET or DELETE', { Allow: 'GET, POST, DELETE' })
+      return sendError(
+        res,
+        405,
+        ErrorCode.InvalidRequest,
+        'Method not allowed: use POST, GET or DELETE',
+        { Allow: 'GET, POST, DELETE' },
+      )
     }
     const sid = req.headers['mcp-session-id']
     let s: HttpSession | undefined
     if (typeof sid === 'string') {
       s = sessions.get(sid)
-      if (!s || s.server !== server) return sendError(res, 404, -32001, 'Session not found: it ended (DELETE, idle timeout, or the server exited); send initialize again')
+      if (!s || s.server !== server)
+        return sendError(
+          res,
+          404,
+          -32001,
+          'Session not found: it ended (DELETE, idle timeout, or the server exited); send initialize again',
+        )
     }
     let body: unknown
     if (req.method === 'POST') {
@@ -309,7 +407,12 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
     }
     if (!s) {
       if (req.method !== 'POST' || !isInitialize(body)) {
-        return sendError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required; start a session with an initialize request')
+        return sendError(
+          res,
+          400,
+          -32000,
+          'Bad Request: Mcp-Session-Id header is required; start a session with an initialize request',
+        )
       }
       const started = startSession(server)
       if (!('transport' in started)) return sendError(res, started.status, -32001, started.message)

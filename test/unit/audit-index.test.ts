@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AuditLog } from '../../src/gateway/audit'
 import { AuditIndex, storedLength, type IndexFilter } from '../../src/gateway/audit-index'
+import { listAuditFiles } from '../../src/gateway/audit/files'
 import type { AuditInput, AuditRecord } from '../../src/shared/audit-record'
 import { clock, input, tempDir } from './audit/helpers'
 
@@ -72,6 +73,11 @@ function reference(f: Fixture, filter: IndexFilter): string[] {
     .reverse()
 }
 
+/** The outcome the gateway writes for a call: same ids and names, no args. */
+function outcomeOf(call: AuditRecord, outcome: 'ok' | 'is_error' | 'error', detail?: string): AuditInput {
+  return { kind: 'outcome', callId: call.callId, session: call.session, client: call.client, server: call.server, tool: call.tool, outcome, detail, latencyMs: 1 }
+}
+
 function ids(ix: AuditIndex, filter: IndexFilter, limit = 100, beforeSeq?: number): string[] {
   return ix.query(filter, limit, beforeSeq).rows.map((r) => r.call.callId)
 }
@@ -104,13 +110,13 @@ async function expectAll(f: Fixture, filters: IndexFilter[], pageSize?: number):
 describe('AuditIndex text search', () => {
   it('finds text in args, reason, rule, callId, session and details arriving after the call, case-insensitively', async () => {
     const f = await fixture()
-    f.append(input(1, { args: { path: '/tmp/Alpha-Report.txt' } }))
+    const c1 = f.append(input(1, { args: { path: '/tmp/Alpha-Report.txt' } }))
     f.append(input(2, { decision: 'deny', rule: 'no-writes', reason: 'Blocked by rule NO-WRITES', args: { path: '/etc/passwd' } }))
     f.append(input(3, { callId: 'Call-XYZ-3', session: 'Sess-Blue', args: { q: 'Über café' } }))
-    f.append(input(4, { args: { path: '/srv/data' } }))
+    const c4 = f.append(input(4, { args: { path: '/srv/data' } }))
     f.append(input(5, { args: { s: 'say "hi" \\ there' } }))
-    f.append({ ...input(4), kind: 'outcome', outcome: 'is_error', detail: 'ENOENT: Missing Thing', latencyMs: 5 })
-    f.append({ ...input(1), kind: 'outcome', outcome: 'ok', latencyMs: 5 })
+    f.append(outcomeOf(c4, 'is_error', 'ENOENT: Missing Thing'))
+    f.append(outcomeOf(c1, 'ok'))
 
     for (const ix of [...f.live, ...(await f.loaded())]) {
       expect(ids(ix, { text: 'alpha-report' })).toEqual(['c1'])
@@ -145,8 +151,8 @@ describe('AuditIndex text search', () => {
   it('pages newest first with beforeSeq and text, with other filters and with matching names', async () => {
     const f = await fixture()
     for (let i = 1; i <= 240; i++) {
-      f.append(input(i, { server: i % 4 === 0 ? 'github' : 'files', decision: i % 5 === 0 ? 'deny' : 'allow', args: { path: i % 3 === 0 ? `/marked/File-${i}` : `/plain/${i}` } }))
-      if (i % 7 === 0) f.append({ ...input(i), kind: 'outcome', outcome: 'is_error', detail: `Marked failure ${i}`, latencyMs: 1 })
+      const call = f.append(input(i, { server: i % 4 === 0 ? 'github' : 'files', decision: i % 5 === 0 ? 'deny' : 'allow', args: { path: i % 3 === 0 ? `/marked/File-${i}` : `/plain/${i}` } }))
+      if (i % 7 === 0) f.append(outcomeOf(call, 'is_error', `Marked failure ${i}`))
     }
     const marked = reference(f, { text: 'marked' })
     expect(marked.length).toBeGreaterThan(90)
@@ -162,10 +168,10 @@ describe('AuditIndex text search', () => {
 
   it('searches rows beyond the corpus cap on disk, including details arriving for them', async () => {
     const f = await fixture()
-    f.append(input(1, { args: { path: '/oldest/Needle-Zero' } }))
-    for (let i = 2; i <= 120; i++) f.append(input(i, { args: { path: `/p/${i}`, pad: 'x'.repeat(i % 40) } }))
-    f.append({ ...input(1), kind: 'outcome', outcome: 'error', detail: 'Late Detail of the oldest', latencyMs: 1 })
-    f.append({ ...input(119), kind: 'outcome', outcome: 'error', detail: 'Late Detail of a new one', latencyMs: 1 })
+    const calls = [f.append(input(1, { args: { path: '/oldest/Needle-Zero' } }))]
+    for (let i = 2; i <= 120; i++) calls.push(f.append(input(i, { args: { path: `/p/${i}`, pad: 'x'.repeat(i % 40) } })))
+    f.append(outcomeOf(calls[0] as AuditRecord, 'error', 'Late Detail of the oldest'))
+    f.append(outcomeOf(calls[118] as AuditRecord, 'error', 'Late Detail of a new one'))
     const tiny = f.live[1] as AuditIndex
     expect(tiny.corpusStats().rows).toBeGreaterThan(0)
     expect(tiny.corpusStats().rows).toBeLessThan(tiny.size / 4)
@@ -198,30 +204,29 @@ describe('AuditIndex text search', () => {
     }
     const alphabet = ['a', 'B', 'ç', 'Σ', 'é', 'Ü', 'x', '-', '"', '\\', ' ', '1', '/', 'İ', 'ß', 'K']
     const word = (n: number): string => Array.from({ length: Math.floor(rand() * n) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('')
-    const open: string[] = []
-    for (let i = 1; i <= 3000; i++) {
+    const open: AuditRecord[] = []
+    for (let i = 1; i <= 1200; i++) {
       const decision = rand() < 0.7 ? 'allow' : 'deny'
-      f.append(
+      const call = f.append(
         input(i, {
           server: rand() < 0.5 ? 'files' : 'Web',
           decision,
           reason: decision === 'deny' ? word(8) : undefined,
           rule: rand() < 0.2 ? word(5) : undefined,
-          args: { q: word(12), pad: 'p'.repeat(Math.floor(rand() * 200)), rare: i % 97 === 0 ? 'Rare-Marker' : undefined },
+          args: { q: word(12), pad: 'p'.repeat(Math.floor(rand() * 500)), rare: i % 97 === 0 ? 'Rare-Marker' : undefined },
         }),
       )
-      if (decision === 'allow') open.push(`c${i}`)
+      if (decision === 'allow') open.push(call)
       while (open.length > 0 && rand() < 0.5) {
         const k = Math.floor(rand() * Math.min(open.length, 40))
-        const callId = open.splice(k, 1)[0] as string
         const failed = rand() < 0.3
-        f.append({ ...input(0), callId, kind: 'outcome', outcome: failed ? 'is_error' : 'ok', detail: failed ? `${word(10)} failed` : undefined, latencyMs: 1 })
+        f.append(outcomeOf(open.splice(k, 1)[0] as AuditRecord, failed ? 'is_error' : 'ok', failed ? `${word(10)} failed` : undefined))
       }
     }
     expect((f.live[3] as AuditIndex).corpusStats().bytes).toBeGreaterThan(4 * 64 * 1024)
     const needles = ['rare-marker', 'FAILED', 'pppppppppppp', 'σ', 'ß', 'i̇', '"', '\\', 'é-', 'web', 'c29', 'zzz']
-    for (let k = 0; k < 25; k++) needles.push(word(3))
-    for (let k = 0; k < 15; k++) {
+    for (let k = 0; k < 10; k++) needles.push(word(3))
+    for (let k = 0; k < 8; k++) {
       const c = f.calls[Math.floor(rand() * f.calls.length)] as AuditRecord
       const q = JSON.stringify(c.args)
       const at = Math.floor(rand() * q.length)
@@ -229,23 +234,29 @@ describe('AuditIndex text search', () => {
       needles.push(rand() < 0.5 ? sub.toUpperCase() : sub)
     }
     const filters = needles.filter((t) => t.trim() !== '').map((text) => ({ text }))
-    await expectAll(f, [...filters, { text: 'failed', server: 'Web' }, { text: 'rare-marker', decision: 'allow' }], 50)
+    await expectAll(f, [...filters, { text: 'failed', server: 'Web' }, { text: 'rare-marker', decision: 'allow' }], 150)
   }, 60_000)
 
   it('drops rows of files deleted by retention, and still finds text in the rest', async () => {
     const f = await fixture({ maxFileBytes: 4096 })
     for (let i = 1; i <= 80; i++) {
-      f.append(input(i, { args: { path: `/doc/${i % 2 === 0 ? 'Even' : 'odd'}-${i}` } }))
-      if (i % 5 === 0) f.append({ ...input(i), kind: 'outcome', outcome: 'is_error', detail: `boom ${i % 2 === 0 ? 'even' : 'odd'}`, latencyMs: 1 })
+      const call = f.append(input(i, { args: { path: `/doc/${i % 2 === 0 ? 'Even' : 'odd'}-${i}` } }))
+      if (i % 5 === 0) f.append(outcomeOf(call, 'is_error', `boom ${i % 2 === 0 ? 'even' : 'odd'}`))
     }
-    const files = fs.readdirSync(f.dir).sort()
+    const files = listAuditFiles(f.dir, (d) => fs.readdirSync(d)).map((a) => a.name)
     expect(files.length).toBeGreaterThan(3)
+    const fileOf = new Map<string, string>()
+    for (const name of files) {
+      for (const line of fs.readFileSync(`${f.dir}/${name}`, 'utf8').split('\n')) {
+        const r = line === '' ? undefined : (JSON.parse(line) as AuditRecord)
+        if (r?.kind === 'call') fileOf.set(r.callId, name)
+      }
+    }
     const indexes = [...f.live, ...(await f.loaded())]
-    for (const name of files.slice(0, 2)) fs.rmSync(`${f.dir}/${name}`)
-    const gone = new Set<string>()
-    for (const c of f.calls) if (!fs.existsSync(`${f.dir}/${files.find((n) => fs.readFileSync(`${f.dir}/${n}`, 'utf8').includes(`"callId":"${c.callId}"`)) ?? ''}`)) gone.add(c.callId)
-    const survivors = { ...f, calls: f.calls.filter((c) => !gone.has(c.callId)) }
-    expect(gone.size).toBeGreaterThan(0)
+    const deleted = files.slice(0, 2)
+    for (const name of deleted) fs.rmSync(`${f.dir}/${name}`)
+    const survivors = { ...f, calls: f.calls.filter((c) => !deleted.includes(fileOf.get(c.callId) ?? '')) }
+    expect(survivors.calls.length).toBeLessThan(f.calls.length)
     for (const ix of indexes) {
       // The first queries find the files gone (and prune); the rest run on the renumbered rows.
       for (let round = 0; round < 3; round++) {
