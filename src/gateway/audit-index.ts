@@ -446,14 +446,23 @@ class TextCorpus {
   }
 }
 
+/** Where the answer of one side of a {@link CorpusCursor} lies: found `lo` (-1: none yet), at most `hi`. */
+interface Bounds {
+  lo: number
+  hi: number
+}
+const NONE: Bounds = { lo: -1, hi: -1 }
+
 /**
  * Finds, for descending rows, the newest corpus row at or below each that holds the needle in
  * its call or outcome text. Searches forward (native `indexOf`, far faster than `lastIndexOf`)
  * over windows that end at the row asked for, growing from {@link MIN_WINDOW} while hits are
- * rare, so that a rare needle takes few passes and rows skipped by other filters are not searched.
+ * rare, so that a rare needle takes few passes and rows skipped by other filters are not
+ * searched. Call and outcome text are searched a window at a time, whichever may hold the newer
+ * row first, so neither is searched past the other's hit.
  */
 class CorpusCursor {
-  /** Rows `first`..`last` were searched; these of them hold the needle and were not passed yet, ascending. */
+  /** Rows `first`..`last` of the call text were searched; these of them hold the needle and were not passed yet, ascending. */
   private hits: number[] = []
   private first = 0
   private last = -1
@@ -476,40 +485,53 @@ class CorpusCursor {
 
   /** The newest row at or below `i` (and not below `corpus.from`) holding the needle, or -1. Calls must not ascend. */
   atOrBelow(i: number): number {
-    return Math.max(this.callAtOrBelow(i), this.outcomeAtOrBelow(i))
-  }
-
-  private callAtOrBelow(i: number): number {
-    i = Math.min(i, this.corpus.from + this.corpus.rows - 1)
     for (;;) {
-      if (i < this.corpus.from) return -1
-      if (i < this.first || i > this.last) {
-        const w = this.corpus.callWindow(this.needle, i, this.window)
-        if (w.hits.length < DENSE_HITS) this.window = Math.min(MAX_WINDOW, this.window * 2)
-        // Right below the searched rows, the searched stretch grows; elsewhere it starts anew.
-        if (i !== this.first - 1) this.last = i
-        this.first = w.first
-        this.hits = w.hits
-      }
-      while (this.hits.length > 0 && (this.hits.at(-1) as number) > i) this.hits.pop()
-      const hit = this.hits.at(-1)
-      if (hit !== undefined) return hit
-      i = this.first - 1
+      const c = this.callBounds(i)
+      const o = this.outcomeBounds(i)
+      const found = Math.max(c.lo, o.lo)
+      if (found >= c.hi && found >= o.hi) return found
+      if (c.hi >= o.hi) this.searchCalls(i)
+      else this.searchOutcomes(i)
     }
   }
 
-  private outcomeAtOrBelow(i: number): number {
+  private callBounds(i: number): Bounds {
+    i = Math.min(i, this.corpus.from + this.corpus.rows - 1)
+    if (i < this.corpus.from) return NONE
+    if (i < this.first || i > this.last) return { lo: -1, hi: i }
+    while (this.hits.length > 0 && (this.hits.at(-1) as number) > i) this.hits.pop()
+    const hit = this.hits.at(-1)
+    if (hit !== undefined) return { lo: hit, hi: hit }
+    return this.first <= this.corpus.from ? NONE : { lo: -1, hi: this.first - 1 }
+  }
+
+  /** Searches the next window of call text, below the rows searched when `i` is among them. */
+  private searchCalls(i: number): void {
+    i = Math.min(i, this.corpus.from + this.corpus.rows - 1)
+    const below = i >= this.first && i <= this.last
+    const end = below ? this.first - 1 : i
+    const w = this.corpus.callWindow(this.needle, end, this.window)
+    if (w.hits.length < DENSE_HITS) this.window = Math.min(MAX_WINDOW, this.window * 2)
+    // Right below the searched rows, the searched stretch grows; elsewhere it starts anew.
+    if (end !== this.first - 1) this.last = end
+    this.first = w.first
+    this.hits = w.hits
+  }
+
+  private outcomeBounds(i: number): Bounds {
     const heap = this.outcomeHits
     while (heap.length > 0 && (heap[0] as number) > i) heapPop(heap)
-    // Search on while an unsearched segment could name a newer row than the best found.
-    while (this.outcomeBound >= this.corpus.from && (heap[0] ?? -1) < Math.min(this.outcomeBound, i)) {
-      const w = this.corpus.outcomeWindow(this.needle, this.outcomeEnd, this.outcomeWindowBytes)
-      this.outcomeWindowBytes = Math.min(MAX_WINDOW, this.outcomeWindowBytes * 2)
-      for (const row of w.hits) if (row <= i && row >= this.corpus.from) heapPush(heap, row)
-      this.outcomeEnd = w.first
-      this.outcomeBound = this.corpus.boundBefore(w.first)
-    }
-    return heap[0] ?? -1
+    const top = heap[0] ?? -1
+    const open = this.outcomeBound >= this.corpus.from ? Math.min(this.outcomeBound, i) : -1
+    return { lo: top, hi: Math.max(top, open) }
+  }
+
+  private searchOutcomes(i: number): void {
+    const w = this.corpus.outcomeWindow(this.needle, this.outcomeEnd, this.outcomeWindowBytes)
+    if (w.hits.length < DENSE_HITS) this.outcomeWindowBytes = Math.min(MAX_WINDOW, this.outcomeWindowBytes * 2)
+    for (const row of w.hits) if (row <= i && row >= this.corpus.from) heapPush(this.outcomeHits, row)
+    this.outcomeEnd = w.first
+    this.outcomeBound = this.corpus.boundBefore(w.first)
   }
 }
 
