@@ -420,19 +420,29 @@ class TextCorpus {
     this.count -= k
     for (let j = 0; j < this.count; j++) this.starts[j] = (this.starts[j] as number) - shift
     this.from += k
+    // Outcome segments of the dropped rows go too; the kept ones move in runs, one copy a run.
     let kept = 0
     let at = 0
+    let run = -1
+    const flush = (end: number): void => {
+      if (run === -1) return
+      this.dbuf.copyWithin(at, run, end)
+      at += end - run
+      run = -1
+    }
     for (let s = 0; s < this.dcount; s++) {
-      if ((this.drow[s] as number) < this.from) continue
       const a = this.dstart[s] as number
-      const b = s + 1 < this.dcount ? (this.dstart[s + 1] as number) : this.dlen
-      this.dbuf.copyWithin(at, a, b)
-      this.dstart[kept] = at
+      if ((this.drow[s] as number) < this.from) {
+        flush(a)
+        continue
+      }
+      if (run === -1) run = a
+      this.dstart[kept] = at + a - run
       this.drow[kept] = this.drow[s] as number
       this.dbound[kept] = this.dbound[s] as number
       kept++
-      at += b - a
     }
+    flush(this.dlen)
     this.dcount = kept
     this.dlen = at
   }

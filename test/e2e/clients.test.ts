@@ -8,11 +8,11 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core'
+import type { Browser, Locator, Page } from 'playwright-core'
+import { launchChromium } from '../helpers/browser'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Env, ROOT, serverScript } from '../helpers/harness'
 
-const CHROMIUM = process.env.AIRLOCK_CHROMIUM ?? '/usr/bin/chromium'
 const SHOTS =
   process.env.AIRLOCK_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : undefined
 
@@ -59,22 +59,9 @@ let page: Page | undefined
 let pageErrors: string[]
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: the end-to-end tests need Debian's chromium ("apt-get install -y chromium"), or AIRLOCK_CHROMIUM set to a Chromium binary`,
-    )
-  }
   if (!fs.existsSync(path.join(ROOT, 'out', 'renderer', 'index.html')))
     throw new Error('out/renderer is missing: run "npx electron-vite build" first')
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-    ],
-  })
+  browser = await launchChromium()
   if (SHOTS) fs.mkdirSync(SHOTS, { recursive: true })
 }, 120_000)
 

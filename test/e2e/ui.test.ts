@@ -7,12 +7,12 @@
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core'
+import type { Browser, Locator, Page } from 'playwright-core'
+import { launchChromium } from '../helpers/browser'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { Env, ROOT, everything, memory, textOf, waitFor } from '../helpers/harness'
 
-const CHROMIUM = process.env.AIRLOCK_CHROMIUM ?? '/usr/bin/chromium'
 const RENDERER = path.join(ROOT, 'out', 'renderer')
 const SHOTS =
   process.env.AIRLOCK_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : undefined
@@ -62,21 +62,8 @@ function ensureRendererBuilt(): void {
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: the end-to-end tests need Debian's chromium ("apt-get install -y chromium"), or AIRLOCK_CHROMIUM set to a Chromium binary`,
-    )
-  }
   ensureRendererBuilt()
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-    ],
-  })
+  browser = await launchChromium()
   if (SHOTS) fs.mkdirSync(SHOTS, { recursive: true })
 }, 120_000)
 

@@ -4,29 +4,10 @@
  * run them. Text cells starting with = + - @ TAB or CR get a leading apostrophe.
  */
 import type { AuditRecord } from '../../shared/audit-record'
+import { CANONICAL_KEYS } from './canonical'
 
 /** Export columns, in order; `args` is the arguments as JSON. */
-export const CSV_COLUMNS = [
-  'seq',
-  'ts',
-  'kind',
-  'callId',
-  'session',
-  'client',
-  'server',
-  'tool',
-  'decision',
-  'decidedBy',
-  'rule',
-  'reason',
-  'outcome',
-  'latencyMs',
-  'approvalMs',
-  'detail',
-  'args',
-  'prev',
-  'hash',
-] as const
+export const CSV_COLUMNS = [...CANONICAL_KEYS, 'hash'] as const
 
 const FORMULA_START = /^[=+\-@\t\r]/
 const NEEDS_QUOTES = /[",\r\n]/
