@@ -35,7 +35,7 @@ import { validatePolicy } from '../shared/policy/parse'
 import { classifyTool, proposePolicy } from '../shared/risk'
 import type { ApprovalOutcome, PendingApproval } from './approvals'
 import { exportAudit } from './audit'
-import { AuditIndex, storedLength, type IndexFilter } from './audit-index'
+import { AuditIndex, type IndexFilter } from './audit-index'
 import { ClientsService, clientEnvFromHost, resolveShim, type ClientsServiceOptions } from './clients-service'
 import { ControlError } from './control-error'
 import { ConfigError, loadServerPolicy, policyPath, readConfig, updateConfig } from './config-store'
@@ -89,8 +89,6 @@ export class ControlService {
   private readonly lastErrors = new Map<string, string>()
   private readonly riskCache = new Map<string, Risk>()
   private readonly discovering = new Map<string, Promise<ListedTool[]>>()
-  /** End offset of each audit file as far as this process wrote it (for the index). */
-  private readonly fileEnds = new Map<string, number>()
   /** Rows of forwarded calls awaiting their outcome, to announce the joined row. */
   private readonly recentCalls = new Map<string, CallRow>()
   private readonly detach: (() => void)[] = []
@@ -563,17 +561,12 @@ export class ControlService {
   // ── audit ────────────────────────────────────────────────────────────────
 
   private onAudit(rec: AuditRecord): void {
-    // Where the record went: the writer appends to its current file, and only this process
-    // writes; the first record seen in a file learns its offset from the file's size.
-    const file = this.gw.audit.currentFile
+    // Where the record went, as the writer reports it (it is the only writer of these files).
+    const at = this.gw.audit.lastWrite
     let added: ReturnType<AuditIndex['add']> = { kind: 'ignored' }
-    if (file !== undefined) {
+    if (at !== undefined) {
       try {
-        const length = storedLength(rec)
-        let offset = this.fileEnds.get(file)
-        if (offset === undefined) offset = fs.statSync(file).size - length
-        this.fileEnds.set(file, offset + length)
-        added = this.index.add(rec, file, offset, length)
+        added = this.index.add(rec, at.file, at.offset, at.length)
       } catch (err) {
         this.log(`audit index: could not index record ${rec.seq} (${(err as Error).message})`)
       }

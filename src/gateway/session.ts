@@ -167,6 +167,7 @@ export class Session {
   /** Ends the session: pending calls get an outcome record, the server tree is ended. */
   async close(why: string): Promise<void> {
     if (this.closed) return
+    this.flush() // what was already answered (e.g. errors for pending requests) still goes out
     this.closed = true
     for (const h of this.held.values()) h.abort.abort()
     this.held.clear()
@@ -496,20 +497,44 @@ export class Session {
     }
   }
 
+  // Output is coalesced: everything produced while handling one chunk (or one event) goes out
+  // in one write per direction at the end of the task — one syscall instead of one per message,
+  // which matters when many calls are in flight.
+  private toServer: Buffer[] = []
+  private toClient: Buffer[] = []
+  private flushQueued = false
+
   private sendToServer(data: Buffer | string): void {
     if (this.closed || !this.child) return
-    const stdin = this.child.stdin
-    stdin.cork()
-    stdin.write(data)
-    const ok = stdin.write(NL)
-    stdin.uncork()
-    if (!ok) this.link.pause()
+    this.toServer.push(typeof data === 'string' ? Buffer.from(data) : data, NL)
+    this.queueFlush()
   }
 
   private sendToClient(data: Buffer | string, addNewline = false): void {
     if (this.closed) return
-    const ok = this.link.write(addNewline ? [data, NL] : [data])
-    if (!ok && this.child) this.child.stdout.pause()
+    this.toClient.push(typeof data === 'string' ? Buffer.from(data) : data)
+    if (addNewline) this.toClient.push(NL)
+    this.queueFlush()
+  }
+
+  private queueFlush(): void {
+    if (this.flushQueued) return
+    this.flushQueued = true
+    queueMicrotask(() => this.flush())
+  }
+
+  private flush(): void {
+    this.flushQueued = false
+    if (this.toServer.length) {
+      const out = Buffer.concat(this.toServer)
+      this.toServer = []
+      if (!this.closed && this.child && !this.child.stdin.destroyed && !this.child.stdin.write(out)) this.link.pause()
+    }
+    if (this.toClient.length) {
+      const out = Buffer.concat(this.toClient)
+      this.toClient = []
+      if (!this.link.write([out]) && this.child) this.child.stdout.pause()
+    }
   }
 }
 

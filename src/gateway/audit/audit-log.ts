@@ -189,6 +189,9 @@ export class AuditLog {
     return this.prev
   }
 
+  /** Where the last record went: its file, byte offset and stored length (for indexes). */
+  lastWrite: { file: string; offset: number; length: number } | undefined = undefined
+
   /** Path of the file the next record goes to (unless the day or size rotates it). */
   get currentFile(): string | undefined {
     return this.file?.path
@@ -342,6 +345,7 @@ export class AuditLog {
       )
     }
     file.size = before + bytes.length
+    this.lastWrite = { file: file.path, offset: before, length: bytes.length }
   }
 
   private truncateBack(file: OpenFile, size: number): void {
