@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { FileSecretStore } from '../gateway/secret-store'
 import { dataDir, dataPaths } from '../gateway/paths'
 import { serverConfigSchema, type Config, type ServerConfig } from '../shared/config'
 import {
@@ -96,7 +97,7 @@ function add(file: string, argv: string[]): number {
     name,
     command,
     args,
-    env: { ...env, ...secrets },
+    env,
     secretEnv: Object.keys(secrets),
     ...(cwd === undefined ? {} : { cwd }),
     enabled: !values.disabled,
@@ -120,13 +121,17 @@ function add(file: string, argv: string[]): number {
     }
     return { ...config, servers: [...config.servers, server] }
   })
+  // Secret values stay out of config.json: the headless store is secrets.json (0600); the
+  // desktop app moves them into the OS keychain.
+  const store = new FileSecretStore(path.join(path.dirname(file), 'secrets.json'))
+  for (const [key, value] of Object.entries(secrets)) store.set(server.name, key, value)
   process.stdout.write(
     `added server "${server.name}": ${commandText(server)}${server.enabled ? '' : ' (disabled)'}\n`,
   )
   process.stdout.write(`  policy: ${policyText(server, undefined)}\n`)
   if (server.secretEnv.length > 0) {
     process.stdout.write(
-      `  secret env ${server.secretEnv.join(', ')}: stored in ${file} (mode 0600); the desktop app moves them to the OS keychain\n`,
+      `  secret env ${server.secretEnv.join(', ')}: stored in ${path.join(path.dirname(file), 'secrets.json')} (mode 0600), not in config.json; the desktop app moves them to the OS keychain\n`,
     )
   }
   process.stdout.write(`  MCP clients connect with: airlock connect ${server.name}\n`)
@@ -169,6 +174,7 @@ function remove(file: string, argv: string[]): number {
     findServer(config, name)
     return { ...config, servers: config.servers.filter((s) => s.name !== name) }
   })
+  new FileSecretStore(path.join(path.dirname(file), 'secrets.json')).delete(name)
   process.stdout.write(`removed server "${name}" (its policy file, if any, was left in place)\n`)
   return 0
 }
@@ -202,7 +208,7 @@ function isDirectory(dir: string): boolean {
 function maskSecrets(server: ServerConfig): ServerConfig {
   if (server.secretEnv.length === 0) return server
   const env = { ...server.env }
-  for (const key of server.secretEnv) if (key in env) env[key] = '********'
+  for (const key of server.secretEnv) env[key] = '********'
   return { ...server, env }
 }
 

@@ -217,6 +217,11 @@ describe('airlock servers', () => {
     expect(servers[0]?.env).toEqual({ A: '1', GITHUB_TOKEN: '********' })
     expect(servers[0]?.secretEnv).toEqual(['GITHUB_TOKEN'])
     expect(list.stdout).not.toContain('ghp_secret')
+    // The value lives in secrets.json (0600), never in config.json.
+    expect(fs.readFileSync(path.join(home, 'config.json'), 'utf8')).not.toContain('ghp_secret')
+    const secrets = path.join(home, 'secrets.json')
+    expect(JSON.parse(fs.readFileSync(secrets, 'utf8'))).toEqual({ gh: { GITHUB_TOKEN: 'ghp_secret' } })
+    expect(fs.statSync(secrets).mode & 0o777).toBe(0o600)
   })
 
   it('--policy stores the absolute path of a valid policy and refuses an invalid one', async () => {
