@@ -3,15 +3,14 @@
  * (the built renderer and the control API over a token-authenticated WebSocket), and approvals
  * answered in this terminal and in the browser — whichever answers first.
  */
-import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { ControlService } from '../gateway/control-service'
 import { Gateway, GatewayRunningError } from '../gateway/gateway'
-import { createMcpHttpEndpoint } from '../gateway/mcp-http'
+import { startHttpFront, stopHttpFront } from '../gateway/http-front'
 import { dataDir } from '../gateway/paths'
-import { DEFAULT_UI_PORT, defaultRendererDir, ensureUiToken, startUiServer, type UiServer } from '../gateway/ui-server'
+import { DEFAULT_UI_PORT, defaultRendererDir, type UiServer } from '../gateway/ui-server'
 import { CliError } from './cli-error'
 import { TerminalApprover } from './terminal-approver'
 
@@ -47,32 +46,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
   service.start()
 
   let ui: UiServer | undefined
-  fs.rmSync(gw.paths.httpPort, { force: true }) // a previous gateway's, if it did not stop cleanly
   if (!values['no-ui']) {
-    const uiOptions = {
-      control: service,
-      attachUi: () => gw.approvals.attachUi(),
-      token: ensureUiToken(gw.paths.uiToken),
-      port,
-      rendererDir: defaultRendererDir(path.dirname(fileURLToPath(import.meta.url))),
-      log,
-      // MCP clients that speak HTTP reach the same sessions, policy and audit at /mcp/<server>.
-      mcp: createMcpHttpEndpoint({
-        openSession: (server, link) => gw.openSession(server, link),
-        token: ensureUiToken(gw.paths.httpToken, 'MCP endpoint token'),
-        log,
-      }),
-    }
     try {
-      try {
-        ui = await startUiServer(uiOptions)
-      } catch (err) {
-        // The default port is only a preference: another gateway (another data directory) may hold it.
-        if (values.port !== undefined || (err as { cause?: { code?: string } }).cause?.code !== 'EADDRINUSE') throw err
-        ui = await startUiServer({ ...uiOptions, port: 0 })
-        log(`port ${port} is in use; the web UI took port ${ui.port} instead (choose one with --port N); clients wrapped with --http for port ${port} will not reach this gateway`)
-      }
-      fs.writeFileSync(gw.paths.httpPort, `${ui.port}\n`, { mode: 0o600 })
+      ui = await startHttpFront(gw, service, {
+        port,
+        portExplicit: values.port !== undefined,
+        rendererDir: defaultRendererDir(path.dirname(fileURLToPath(import.meta.url))),
+        log,
+      })
     } catch (err) {
       service.close()
       await gw.close()
@@ -97,8 +78,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const stop = (): void => {
     if (stopping) return
     stopping = true
-    if (ui) fs.rmSync(gw.paths.httpPort, { force: true })
-    const closeUi = ui ? ui.close() : Promise.resolve()
+    const closeUi = ui ? stopHttpFront(gw, ui) : Promise.resolve()
     closeUi
       .catch(() => undefined)
       .then(() => {

@@ -8,7 +8,11 @@ import { ControlService } from './control-service'
 import { Gateway } from './gateway'
 import { HostBridge, type HostPort } from './host-bridge'
 import { HostSecretStore } from './host-secret-store'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startHttpFront, stopHttpFront } from './http-front'
 import { dataDir } from './paths'
+import { DEFAULT_UI_PORT, defaultRendererDir, type UiServer } from './ui-server'
 
 /** Electron adds `parentPort` to `process` in a utilityProcess. */
 const port = (process as NodeJS.Process & { parentPort?: HostPort }).parentPort
@@ -23,9 +27,11 @@ async function main(parent: HostPort): Promise<void> {
   const gw = new Gateway({ home, log, secrets })
   const service = new ControlService(gw, { log })
   let closing: Promise<void> | undefined
+  const onClose: (() => Promise<void>)[] = []
   const shutdown = (code: number): void => {
     closing ??= (async () => {
       bridge.close()
+      for (const f of onClose) await f().catch(() => undefined)
       service.close()
       await gw.close().catch((err: unknown) => log(`close: ${(err as Error).message}`))
       process.exit(code)
@@ -58,6 +64,21 @@ async function main(parent: HostPort): Promise<void> {
   }
   gw.controlHandler = (method, params) => service.call(method, params, { by: 'control' })
   service.start()
+  // The same loopback front as `airlock serve`: MCP over HTTP at /mcp/<server> for clients that
+  // speak it, and the web UI. The desktop app works without it, so a failure is only logged.
+  let front: UiServer | undefined
+  try {
+    front = await startHttpFront(gw, service, {
+      port: Number(process.env.AIRLOCK_PORT ?? DEFAULT_UI_PORT),
+      portExplicit: process.env.AIRLOCK_PORT !== undefined,
+      rendererDir: defaultRendererDir(path.dirname(fileURLToPath(import.meta.url))),
+      log,
+    })
+    log(`MCP over HTTP: ${front.mcpBase ?? ''}<server>; web UI on port ${front.port}`)
+  } catch (err) {
+    log(`the loopback HTTP endpoint is off: ${(err as Error).message}`)
+  }
+  onClose.push(() => (front ? stopHttpFront(gw, front) : Promise.resolve()))
   for (const e of gw.live.errors()) log(e)
   bridge.ready(home, gw.endpoint)
   process.on('SIGTERM', () => shutdown(0))

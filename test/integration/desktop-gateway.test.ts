@@ -10,7 +10,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { build } from 'esbuild'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { ApprovalDialogs, type DialogOptions } from '../../src/main/approval-dialogs'
 import { GatewayHost, type GatewayProcess } from '../../src/main/gateway-host'
 import { Env, everything, textOf, waitFor } from '../helpers/harness'
@@ -141,6 +142,32 @@ const echo = (client: Client, message: string) =>
   client.callTool({ name: 'echo', arguments: { message } })
 
 describe('the desktop gateway process', () => {
+  it('serves MCP over HTTP at /mcp/<server> as airlock serve does, through the same policy', async () => {
+    env.writeConfig([everything('everything', { policy: env.writePolicy('everything', { version: '1', default: 'allow', hide: ['get-env'] }) })])
+    const { host } = start()
+    await running(host)
+    const portFile = path.join(env.home, 'http-port')
+    await waitFor(() => fs.existsSync(portFile), 5000, 'the http-port file')
+    const port = Number(fs.readFileSync(portFile, 'utf8').trim())
+    const token = fs.readFileSync(path.join(env.home, 'http-token'), 'utf8').trim()
+    const client = new Client({ name: 'http-agent', version: '1.0.0' })
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp/everything`), {
+        requestInit: { headers: { Authorization: `Bearer ${token}` } },
+      }),
+    )
+    try {
+      const tools = (await client.listTools()).tools.map((t) => t.name)
+      expect(tools).toContain('echo')
+      expect(tools).not.toContain('get-env')
+      expect(textOf(await echo(client, 'over http'))).toBe('Echo: over http')
+    } finally {
+      await client.close()
+    }
+    await host.stop()
+    expect(fs.existsSync(portFile)).toBe(false)
+  })
+
   it('serves the control API to main once it listens', async () => {
     askForEcho()
     const { host } = start()

@@ -259,6 +259,8 @@ export function capArgsWithJson(
   limits: ArgsLimits = {},
 ): { value: unknown; json: string } | undefined {
   const maxBytes = limits.maxBytes ?? DEFAULT_ARGS_MAX_BYTES
+  const fast = fastCopy(args, isSecret, maxBytes, limits)
+  if (fast !== undefined) return fast
   const base = {
     isSecret,
     maxDepth: limits.maxDepth ?? 16,
@@ -287,6 +289,94 @@ export function capArgsWithJson(
   }
   const value = excerpt(json, estimateJsonBytes(args), maxBytes)
   return { value, json: JSON.stringify(value) }
+}
+
+/** Returned by {@link copyPlain} when a value needs the full walk. */
+const SLOW: unique symbol = Symbol('slow')
+
+interface FastState {
+  isSecret: (key: string) => boolean
+  strCap: number
+  maxDepth: number
+  maxItems: number
+  maxKeys: number
+  nodes: number
+  maxNodes: number
+}
+
+/**
+ * The common case of {@link capArgsWithJson}: small plain JSON data (plain objects, arrays,
+ * strings, finite numbers, booleans, null) where no key at any depth is secret-looking or long,
+ * no string, array or object is over its cap, nothing is too deep and the JSON is far under
+ * `maxBytes`. For such data the walk would return an exact copy, so this returns the same copy
+ * without the walk's bookkeeping. Anything else (undefined is `SLOW`) goes the general way.
+ */
+function fastCopy(
+  args: unknown,
+  isSecret: (key: string) => boolean,
+  maxBytes: number,
+  limits: ArgsLimits,
+): { value: unknown; json: string } | undefined {
+  if (typeof args !== 'object' || args === null) return undefined
+  const st: FastState = {
+    isSecret,
+    strCap: maxBytes,
+    maxDepth: limits.maxDepth ?? 16,
+    maxItems: limits.maxItems ?? 100,
+    maxKeys: limits.maxKeys ?? 100,
+    nodes: 0,
+    maxNodes: limits.maxNodes ?? 5000,
+  }
+  const value = copyPlain(args, 0, st)
+  if (value === SLOW) return undefined
+  const json = JSON.stringify(value)
+  // Same bound as the general path's first test: short JSON fits whatever its UTF-8 size.
+  return json.length * 3 <= maxBytes ? { value, json } : undefined
+}
+
+function copyPlain(value: unknown, depth: number, st: FastState): unknown {
+  switch (typeof value) {
+    case 'string':
+      return value.length <= st.strCap ? value : SLOW
+    case 'number':
+      return Number.isFinite(value) ? value : SLOW
+    case 'boolean':
+      return value
+    case 'object':
+      break
+    default:
+      return SLOW
+  }
+  if (value === null) return null
+  // Counted as the walk counts: fall back well before its node limit could matter.
+  if (++st.nodes >= st.maxNodes || depth + 1 >= st.maxDepth) return SLOW
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return SLOW
+    const n = value.length
+    if (n > st.maxItems || st.nodes + n >= st.maxNodes) return SLOW
+    const out: unknown[] = new Array<unknown>(n)
+    for (let i = 0; i < n; i++) {
+      if (++st.nodes >= st.maxNodes) return SLOW
+      const v = copyPlain(value[i], depth + 1, st)
+      if (v === SLOW) return SLOW
+      out[i] = v
+    }
+    return out
+  }
+  const proto: unknown = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return SLOW
+  const out: Record<string, unknown> = {}
+  let keys = 0
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue
+    if (++keys > st.maxKeys || ++st.nodes >= st.maxNodes) return SLOW
+    // Every key at every depth is checked: a secret-looking one needs the walk's redaction.
+    if (key.length > 256 || st.isSecret(key)) return SLOW
+    const v = copyPlain((value as Record<string, unknown>)[key], depth + 1, st)
+    if (v === SLOW) return SLOW
+    out[key] = v
+  }
+  return out
 }
 
 function excerpt(json: string, bytes: number, maxBytes: number): unknown {
