@@ -66,6 +66,15 @@ export interface AuditIndexOptions {
   corpusBytes?: number
 }
 
+/**
+ * What the writer of a record already knows about it, so {@link AuditIndex.add} need not work it
+ * out again: `argsJson` must be `JSON.stringify(rec.args)`, `tsMs` must be `Date.parse(rec.ts)`.
+ */
+export interface KnownText {
+  argsJson?: string | undefined
+  tsMs?: number | undefined
+}
+
 /** Default cap of the search corpus: 128 MiB. */
 export const DEFAULT_CORPUS_BYTES = 128 * 1024 * 1024
 
@@ -668,7 +677,7 @@ export class AuditIndex {
   private loadedSeq = 0
   private loading: Promise<void> | undefined
   private ready = false
-  private pendingAdds: { rec: AuditRecord; file: string; offset: number; length: number }[] = []
+  private pendingAdds: { rec: AuditRecord; file: string; offset: number; length: number; known: KnownText | undefined }[] = []
   private fds = new Map<number, number>()
   private readonly corpus: TextCorpus
 
@@ -713,7 +722,7 @@ export class AuditIndex {
     this.ready = true
     const pending = this.pendingAdds
     this.pendingAdds = []
-    for (const p of pending) if (p.rec.seq > this.loadedSeq) this.index(p.rec, p.file, p.offset, p.length)
+    for (const p of pending) if (p.rec.seq > this.loadedSeq) this.index(p.rec, p.file, p.offset, p.length, p.known)
   }
 
   private async loadFiles(): Promise<void> {
@@ -754,7 +763,7 @@ export class AuditIndex {
             if (nl > start) {
               const parsed = parseHead(data.toString('utf8', start, nl))
               if (parsed) {
-                this.indexHead(parsed.head, fileId, base + start, nl + 1 - start, parsed.argsJson)
+                this.indexHead(parsed.head, fileId, base + start, nl + 1 - start, parsed.argsJson, NaN)
                 if (parsed.head.seq > this.loadedSeq) this.loadedSeq = parsed.head.seq
               }
             }
@@ -773,26 +782,28 @@ export class AuditIndex {
    * Indexes a record the gateway just wrote at `offset` (its stored line is `length` bytes,
    * "\n" included) of `file`. Before `load` finishes, the record is held and applied after.
    */
-  add(rec: AuditRecord, file: string, offset: number, length: number): AddResult {
+  add(rec: AuditRecord, file: string, offset: number, length: number, known?: KnownText): AddResult {
     if (!this.ready) {
-      this.pendingAdds.push({ rec, file, offset, length })
+      this.pendingAdds.push({ rec, file, offset, length, known })
       return { kind: 'ignored' }
     }
-    return this.index(rec, file, offset, length)
+    return this.index(rec, file, offset, length, known)
   }
 
-  private index(rec: AuditRecord, file: string, offset: number, length: number): AddResult {
-    const argsJson = rec.kind === 'call' && rec.args !== undefined && this.corpus.cap > 0 ? JSON.stringify(rec.args) : undefined
-    return this.indexHead(rec, this.files.id(file), offset, length, argsJson)
+  private index(rec: AuditRecord, file: string, offset: number, length: number, known: KnownText | undefined): AddResult {
+    const argsJson =
+      rec.kind === 'call' && rec.args !== undefined && this.corpus.cap > 0 ? (known?.argsJson ?? JSON.stringify(rec.args)) : undefined
+    return this.indexHead(rec, this.files.id(file), offset, length, argsJson, known?.tsMs ?? NaN)
   }
 
-  private indexHead(h: Head, fileId: number, offset: number, length: number, argsJson: string | undefined): AddResult {
+  /** `tsMs`: `Date.parse(h.ts)` when the caller knows it, else NaN. */
+  private indexHead(h: Head, fileId: number, offset: number, length: number, argsJson: string | undefined, tsMs: number): AddResult {
     if (h.kind === 'call') {
       if (this.n === this.cap) this.grow(this.cap * 2)
       const i = this.n++
       if (i > 0 && h.seq <= (this.seq[i - 1] as number)) this.sorted = false
       this.seq[i] = h.seq
-      this.ts[i] = Date.parse(h.ts)
+      this.ts[i] = Number.isNaN(tsMs) ? Date.parse(h.ts) : tsMs
       this.server[i] = this.servers.id(h.server)
       this.tool[i] = this.tools.id(h.tool)
       this.client[i] = h.client === undefined ? -1 : this.clients.id(h.client)

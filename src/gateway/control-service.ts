@@ -566,7 +566,9 @@ export class ControlService {
     let added: ReturnType<AuditIndex['add']> = { kind: 'ignored' }
     if (at !== undefined) {
       try {
-        added = this.index.add(rec, at.file, at.offset, at.length)
+        // The writer made the args JSON and the ts ms of this record already (it is the last one).
+        const audit = this.gw.audit
+        added = this.index.add(rec, at.file, at.offset, at.length, { argsJson: audit.lastArgsJson, tsMs: audit.lastTsMs })
       } catch (err) {
         this.log(`audit index: could not index record ${rec.seq} (${(err as Error).message})`)
       }

@@ -16,7 +16,10 @@ const CAPS = [0, 1500, 20_000, undefined]
 
 interface Fixture {
   dir: string
-  /** Indexes that followed the log through `add` (one per cap), then indexes `load`ed from it. */
+  /**
+   * Indexes that followed the log through `add` (one per cap; then one per cap given the
+   * writer's args JSON and ts ms, as the control service adds), then indexes `load`ed from it.
+   */
   live: AuditIndex[]
   loaded: () => Promise<AuditIndex[]>
   calls: AuditRecord[]
@@ -31,7 +34,7 @@ async function fixture(opts: { maxFileBytes?: number } = {}): Promise<Fixture> {
   const c = clock('2026-11-20T12:00:00.000Z')
   const log = AuditLog.open({ dir, now: c.now, maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024 })
   cleanups.unshift(() => void log.close())
-  const live = CAPS.map((cap) => new AuditIndex(dir, () => {}, { corpusBytes: cap }))
+  const live = [...CAPS, ...CAPS].map((cap) => new AuditIndex(dir, () => {}, { corpusBytes: cap }))
   for (const ix of live) await ix.load()
   const calls: AuditRecord[] = []
   const outcomes = new Map<string, AuditRecord>()
@@ -41,7 +44,8 @@ async function fixture(opts: { maxFileBytes?: number } = {}): Promise<Fixture> {
     const file = log.currentFile as string
     const length = storedLength(rec)
     const offset = fs.statSync(file).size - length
-    for (const ix of live) ix.add(rec, file, offset, length)
+    const known = { argsJson: log.lastArgsJson, tsMs: log.lastTsMs }
+    live.forEach((ix, k) => ix.add(rec, file, offset, length, k < CAPS.length ? undefined : known))
     if (rec.kind === 'call') calls.push(rec)
     else if (!outcomes.has(rec.callId)) outcomes.set(rec.callId, rec)
     return rec

@@ -11,6 +11,7 @@
 import * as nodeFs from 'node:fs'
 import { join } from 'node:path'
 import type { AuditInput, AuditRecord } from '../../shared/audit-record'
+import type { UnhashedRecord } from './canonical'
 import { canonicalLine, parseStoredLine, sha256Hex, splitStoredLine, storedLine } from './canonical'
 import { AuditOpenError, AuditWriteError, describeCause } from './errors'
 import type { AuditFile } from './files'
@@ -108,6 +109,11 @@ export class AuditLog {
   // Current day window, so most appends skip formatting a date.
   private dayStart = 0
   private dayEnd = 0
+  /** `YYYY-MM-DD` of the current day window ('' before the first append). */
+  private dayPrefix = ''
+  /** The last timestamp formatted, and its epoch ms (NaN: none). */
+  private tsMs = NaN
+  private tsText = ''
   private closed = false
   /** Set when a group fsync failed; the next append must sync successfully first. */
   private syncFailure: unknown = null
@@ -215,42 +221,71 @@ export class AuditLog {
       input.args === undefined
         ? undefined
         : capArgsWithJson(input.args, this.isSecret, { maxBytes: this.argsMaxBytes })
-    const unhashed = {
-      seq: this.seq + 1,
-      ts: new Date(now).toISOString(),
-      kind: input.kind,
-      callId: capId(input.callId),
-      session: capId(input.session),
-      client: capId(input.client),
-      server: capId(input.server),
-      tool: capId(input.tool),
-      decision: input.decision,
-      decidedBy: input.decidedBy,
-      rule: capId(input.rule),
-      reason: capText(input.reason),
-      outcome: input.outcome,
-      latencyMs: finite(input.latencyMs),
-      approvalMs: finite(input.approvalMs),
-      detail: capText(input.detail),
-      args: capped?.value,
-      prev: this.prev,
-    }
-    const canonical = canonicalLine(unhashed, capped?.json)
+    const seq = this.seq + 1
+    const ts = this.isoTime(now)
+    // Built once, in CANONICAL_KEYS order with `undefined` members left out: it is both what
+    // canonicalLine reads and the record returned (the same keys as JSON.parse of the line).
+    const record: Record<string, unknown> = { seq, ts }
+    put(record, 'kind', input.kind)
+    put(record, 'callId', capId(input.callId))
+    put(record, 'session', capId(input.session))
+    put(record, 'client', capId(input.client))
+    put(record, 'server', capId(input.server))
+    put(record, 'tool', capId(input.tool))
+    put(record, 'decision', input.decision)
+    put(record, 'decidedBy', input.decidedBy)
+    put(record, 'rule', capId(input.rule))
+    put(record, 'reason', capText(input.reason))
+    put(record, 'outcome', input.outcome)
+    put(record, 'latencyMs', finite(input.latencyMs))
+    put(record, 'approvalMs', finite(input.approvalMs))
+    put(record, 'detail', capText(input.detail))
+    put(record, 'args', capped?.value)
+    record['prev'] = this.prev
+    const canonical = canonicalLine(record as unknown as UnhashedRecord, capped?.json)
     const hash = sha256Hex(canonical)
     const bytes = Buffer.from(storedLine(canonical, hash), 'utf8')
 
     this.write(file, bytes)
-    this.seq = unhashed.seq
+    this.seq = seq
     this.prev = hash
     this.writtenGen++
     if (this.strict) this.syncedGen = this.writtenGen
     else this.scheduleSync()
+    this.lastArgsJson = capped?.json
+    this.lastTsMs = this.tsMs
 
-    // The returned object has the same keys as JSON.parse of the stored line.
-    const record: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(unhashed)) if (v !== undefined) record[k] = v
     record['hash'] = hash
     return record as unknown as AuditRecord
+  }
+
+  /**
+   * `JSON.stringify(args)` of the last record written (undefined when it has none): what the
+   * line holds after `"args":`, so readers of the record need not serialize the args again.
+   */
+  lastArgsJson: string | undefined = undefined
+
+  /** `Date.parse(ts)` of the last record written (NaN if not known without parsing). */
+  lastTsMs = NaN
+
+  /** `new Date(now).toISOString()`, from the current day's prefix when `now` is inside it. */
+  private isoTime(now: number): string {
+    if (now >= this.dayStart && now < this.dayEnd && this.dayStart >= 0 && this.dayPrefix !== '') {
+      // new Date(now) drops the fraction (toward zero, and now >= 0 here).
+      const ms = Math.floor(now)
+      if (ms === this.tsMs) return this.tsText
+      const t = ms - this.dayStart
+      const h = Math.floor(t / 3_600_000)
+      const m = Math.floor(t / 60_000) % 60
+      const s = Math.floor(t / 1000) % 60
+      const f = t % 1000
+      const text = `${this.dayPrefix}T${h < 10 ? '0' : ''}${h}:${m < 10 ? '0' : ''}${m}:${s < 10 ? '0' : ''}${s}.${f < 10 ? '00' : f < 100 ? '0' : ''}${f}Z`
+      this.tsMs = ms
+      this.tsText = text
+      return text
+    }
+    this.tsMs = NaN
+    return new Date(now).toISOString()
   }
 
   /** Resolves once every record appended so far is fdatasync'ed; rejects if a sync failed. */
@@ -294,6 +329,8 @@ export class AuditLog {
     // Only now: a failed rotation must be retried by the next append.
     this.dayStart = dayStartMs(day)
     this.dayEnd = this.dayStart + DAY_MS
+    this.dayPrefix = day
+    this.tsMs = NaN
     return next as OpenFile
   }
 
@@ -662,6 +699,10 @@ function capId(value: string | undefined): string | undefined {
 
 function capText(value: string | undefined): string | undefined {
   return typeof value === 'string' ? truncateText(value, DETAIL_MAX_CHARS) : value
+}
+
+function put(record: Record<string, unknown>, key: string, value: unknown): void {
+  if (value !== undefined) record[key] = value
 }
 
 function finite(value: number | undefined): number | undefined {

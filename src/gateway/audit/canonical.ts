@@ -12,7 +12,7 @@
  * `,"hash":"<64 hex>"` member, hash what remains, compare. `prev` is the previous record's
  * `hash` ('' for the first record ever written), which chains every record to all before it.
  */
-import { createHash } from 'node:crypto'
+import * as crypto from 'node:crypto'
 import type { AuditRecord } from '../../shared/audit-record'
 
 /** Field order of the canonical line (`hash` is always last and outside the hashed bytes). */
@@ -45,6 +45,55 @@ export type UnhashedRecord = Omit<AuditRecord, 'hash'>
  * `argsJson`, when given, must be `JSON.stringify(r.args)`: the writer has it already.
  */
 export function canonicalLine(r: UnhashedRecord, argsJson?: string): string {
+  const fast = canonicalHead(r)
+  if (fast !== undefined) {
+    const args = argsJson ?? (JSON.stringify(r.args) as string | undefined)
+    const argsMember = args === undefined ? '' : `,"args":${args}`
+    return `{${fast}${argsMember},"prev":${JSON.stringify(r.prev)}}`
+  }
+  return canonicalLineSlow(r, argsJson)
+}
+
+// Keys of the head members (all before `args`), each with its `,"key":` prefix.
+const HEAD_KEYS = CANONICAL_KEYS.slice(0, CANONICAL_KEYS.indexOf('args'))
+const HEAD_PREFIXES = HEAD_KEYS.map((k) => `,"${k}":`)
+const HEAD_PREFIXES_NO_COMMA = HEAD_KEYS.map((k) => `"${k}":`)
+// Strings JSON.stringify copies as they are: no quote, backslash, control or surrogate unit.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/
+
+/**
+ * The head members (seq … detail) as `JSON.stringify` writes them inside an object, built from
+ * the values directly; undefined when a value is not a plain string, number or boolean (the
+ * caller then uses JSON.stringify of the whole object, which also covers every other case).
+ */
+function canonicalHead(r: UnhashedRecord): string | undefined {
+  const rec = r as unknown as Record<string, unknown>
+  let out = ''
+  for (let i = 0; i < HEAD_KEYS.length; i++) {
+    const v = rec[HEAD_KEYS[i] as string]
+    let text: string
+    switch (typeof v) {
+      case 'undefined':
+        continue
+      case 'string':
+        text = NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`
+        break
+      case 'number':
+        text = Number.isFinite(v) ? String(v) : 'null'
+        break
+      case 'boolean':
+        text = v ? 'true' : 'false'
+        break
+      default:
+        return undefined
+    }
+    out += (out === '' ? HEAD_PREFIXES_NO_COMMA[i] : HEAD_PREFIXES[i]) + text
+  }
+  return out
+}
+
+function canonicalLineSlow(r: UnhashedRecord, argsJson?: string): string {
   // An object literal keeps insertion order; JSON.stringify drops undefined members. `args`
   // and `prev` are appended by hand so args are not serialized twice; the result is exactly
   // JSON.stringify of the whole record in CANONICAL_KEYS order.
@@ -73,8 +122,11 @@ export function canonicalLine(r: UnhashedRecord, argsJson?: string): string {
 
 /** Lowercase hex SHA-256 of a string's UTF-8 bytes. */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex')
+  return oneShotHash ? oneShotHash('sha256', text, 'hex') : crypto.createHash('sha256').update(text, 'utf8').digest('hex')
 }
+
+// `crypto.hash` (Node >= 20.12): the same digest as createHash, without the Hash object.
+const oneShotHash = typeof crypto.hash === 'function' ? crypto.hash : undefined
 
 /** The stored line (with "\n") for a canonical line and its hash. */
 export function storedLine(canonical: string, hash: string): string {
