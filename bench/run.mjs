@@ -97,8 +97,14 @@ async function main() {
 
   console.log(`Airlock benchmark — ${os.cpus().length} cores, Node ${process.version}; ${SEQ} sequential calls, ${PAR_TOTAL} calls with ${IN_FLIGHT} in flight (echo on server-everything)\n`)
 
-  // Alternate direct / gateway twice and keep each side's better run, to damp machine noise.
-  const results = { direct: [], gateway: [] }
+  // The floor: the same process chain with pure byte relays (no parsing, policy or audit).
+  const RELAY = path.join(ROOT, 'bench', 'relay-floor.mjs')
+  const relaySock = path.join(home, 'relay.sock')
+  const relay = spawn(process.execPath, [RELAY, 'gateway', relaySock, EVERYTHING], { stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise((resolve) => relay.stdout.once('data', resolve))
+
+  // Alternate the three sides twice and keep each side's better run, to damp machine noise.
+  const results = { direct: [], gateway: [], relay: [] }
   for (let round = 0; round < 2; round++) {
     const d = await connect(process.execPath, [EVERYTHING, 'stdio'], env)
     results.direct.push(await measure(d))
@@ -106,7 +112,11 @@ async function main() {
     const g = await connect(process.execPath, [CLI, 'connect', 'everything'], env)
     results.gateway.push(await measure(g))
     await g.close()
+    const r = await connect(process.execPath, [RELAY, 'shim', relaySock], env)
+    results.relay.push(await measure(r))
+    await r.close()
   }
+  relay.kill()
   const best = (rs) => ({
     seqRate: Math.max(...rs.map((r) => r.seqRate)),
     p50: Math.min(...rs.map((r) => r.p50)),
@@ -115,6 +125,7 @@ async function main() {
   })
   const direct = best(results.direct)
   const gateway = best(results.gateway)
+  const floor = best(results.relay)
 
   // Shim cold start: spawn → connected, authenticated, stdin closed → exit; against `node -e ''`.
   const bare = []
@@ -158,6 +169,9 @@ async function main() {
     ['approval visible (WS event)', `median ${f(median(approval.wsTimes), 1)} ms`, `max ${f(Math.max(...approval.wsTimes), 1)} ms`, '', '≤ 100 ms'],
     ['approval visible (card in UI)', approval.uiTimes ? `median ${f(median(approval.uiTimes), 1)} ms` : '(no /usr/bin/chromium)', approval.uiTimes ? `max ${f(Math.max(...approval.uiTimes), 1)} ms` : '', '', '≤ 100 ms'],
   ]
+  rows.push(
+    ['floor: same processes, byte relays', `p50 ${us(floor.p50)}`, `${f(floor.parRate)} calls/s in flight`, `+${us(floor.p50 - direct.p50)}, ${f(floor.parRate / direct.parRate, 2)}×`, '(diagnostic)'],
+  )
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '))
   console.log(`\nActivity query over ${audit.records.toLocaleString('en')} audit records (${audit.callRows.toLocaleString('en')} calls, ${f(audit.fileBytes / 1048576)} MiB; index load ${f(audit.loadMs)} ms, ${f(audit.indexBytes / 1048576, 1)} MiB) — target ≤ 200 ms for a filtered page of 100`)
@@ -173,6 +187,7 @@ async function main() {
     auditQueryWorstMedianMs: Math.max(...audit.queries.map((q) => q.medianMs)),
     direct,
     gateway,
+    floor,
   }
   if (typeof globalThis.__airlockBenchExtras === 'function') await globalThis.__airlockBenchExtras(summary)
   console.log(`\n${JSON.stringify(summary)}`)
