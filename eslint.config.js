@@ -36,6 +36,12 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     languageOptions: { globals: { ...globals.node } },
   },
+  {
+    // bin/ is CommonJS (bin/package.json) for the fastest start of `airlock connect`.
+    files: ['bin/**/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   // Layer rules: src/shared runs anywhere, src/gateway is plain Node, only main/preload see Electron.
   layer('src/shared/**', ['node:*', 'fs', 'path', 'os', 'net', 'child_process', 'crypto', 'electron', 'electron/*', 'ws', '**/gateway/**', '**/main/**', '**/cli/**'], 'src/shared imports neither Node nor Electron nor other layers.'),
   layer('src/gateway/**', ['electron', 'electron/*', '**/main/**', '**/renderer/**', '**/preload/**'], 'src/gateway runs in plain Node: no electron.'),

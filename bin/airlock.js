@@ -1,20 +1,21 @@
 #!/usr/bin/env node
-// Entry point for `airlock`. `connect` goes straight to the small shim bundle so that MCP
-// clients start fast; everything else loads the CLI bundle.
-import { createRequire } from 'node:module'
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+// Entry point for `airlock` (CommonJS — bin/package.json says so — for the fastest start). `connect` goes straight to the small
+// shim bundle so that MCP clients start fast; everything else loads the CLI bundle.
+'use strict'
+const path = require('node:path')
+const fs = require('node:fs')
 
-const out = fileURLToPath(new URL('../out/', import.meta.url))
+const out = path.join(__dirname, '..', 'out')
 const need = (file) => {
-  if (!existsSync(out + file)) {
-    process.stderr.write(`airlock: ${out + file} is missing; run "npm install" (or "npm run build:node") in the Airlock checkout first.\n`)
+  const full = path.join(out, file)
+  if (!fs.existsSync(full)) {
+    process.stderr.write(`airlock: ${full} is missing; run "npm install" (or "npm run build:node") in the Airlock checkout first.\n`)
     process.exit(3)
   }
-  return out + file
+  return full
 }
 if (process.argv[2] === 'connect') {
-  createRequire(import.meta.url)(need('shim/connect.cjs'))
+  require(need('shim/connect.cjs'))
 } else {
-  await import(need('cli/airlock.mjs'))
+  import(require('node:url').pathToFileURL(need('cli/airlock.mjs')).href)
 }

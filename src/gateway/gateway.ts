@@ -161,6 +161,63 @@ export class Gateway extends EventEmitter {
   /** Starts listening on the agent socket (0600, in a 0700 directory). */
   async listen(): Promise<void> {
     if (process.platform !== 'win32') prepareSocketDir(path.dirname(this.endpoint))
+    await this.takeLock()
+    try {
+      await this.listenLocked()
+    } catch (err) {
+      this.releaseLock()
+      throw err
+    }
+  }
+
+  /**
+   * One gateway per data directory: `gateway.pid`, created exclusively, is the lock (several
+   * shims may start a gateway at the same moment; only one may own the socket and the audit log).
+   */
+  private async takeLock(): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        fs.writeFileSync(this.paths.pid, `${process.pid}\n`, { mode: 0o600, flag: 'wx' })
+        this.ownsLock = true
+        return
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      }
+      let holder = NaN
+      try {
+        holder = Number(fs.readFileSync(this.paths.pid, 'utf8').trim())
+      } catch {
+        // Removed meanwhile: try again.
+      }
+      // Our own pid: another Gateway in this process holds it (tests, or a host running two).
+      if (holder > 0 && pidAlive(holder)) {
+        throw new GatewayRunningError(
+          `another Airlock gateway (pid ${holder}) is already running for ${this.home} (socket ${this.endpoint}); stop it first or use it (if pid ${holder} is not Airlock, remove ${this.paths.pid})`,
+        )
+      }
+      // Stale: its process is gone. Remove it only if it still names that process.
+      try {
+        if (Number(fs.readFileSync(this.paths.pid, 'utf8').trim()) === holder || Number.isNaN(holder)) fs.rmSync(this.paths.pid, { force: true })
+      } catch {
+        // Gone already.
+      }
+    }
+    throw new GatewayRunningError(`could not take ${this.paths.pid}: another gateway is starting for ${this.home}`)
+  }
+
+  private ownsLock = false
+
+  private releaseLock(): void {
+    if (!this.ownsLock) return
+    this.ownsLock = false
+    try {
+      if (fs.readFileSync(this.paths.pid, 'utf8').trim() === String(process.pid)) fs.rmSync(this.paths.pid)
+    } catch {
+      // No lock file: nothing to release.
+    }
+  }
+
+  private async listenLocked(): Promise<void> {
     if (await isAnswering(this.endpoint)) {
       throw new GatewayRunningError(`another Airlock gateway is already running for ${this.home} (socket ${this.endpoint}); stop it first or use it`)
     }
@@ -193,7 +250,6 @@ export class Gateway extends EventEmitter {
     this.live.watch()
     this.pruneTimer = setInterval(() => this.counters.prune(this.now()), 60_000)
     this.pruneTimer.unref()
-    fs.writeFileSync(this.paths.pid, `${process.pid}\n`, { mode: 0o600 })
   }
 
   /** Closes every session (ending their server trees), the socket and the audit log. */
@@ -205,11 +261,7 @@ export class Gateway extends EventEmitter {
     for (const s of this.sockets) s.destroy()
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
     if (process.platform !== 'win32') fs.rmSync(this.endpoint, { force: true })
-    try {
-      if (fs.readFileSync(this.paths.pid, 'utf8').trim() === String(process.pid)) fs.rmSync(this.paths.pid)
-    } catch {
-      // No pid file: nothing to clean.
-    }
+    this.releaseLock()
     await this.audit?.close()
   }
 
@@ -363,6 +415,16 @@ function prepareSocketDir(dir: string): void {
     throw new Error(`${dir} is not a directory owned by you; remove it and start Airlock again`)
   }
   if ((st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700)
+}
+
+/** Whether a process with this pid exists (ours to signal). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
 
 /** Whether something answers on the endpoint. */
