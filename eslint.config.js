@@ -9,7 +9,9 @@ const layer = (from, banned, why) => ({
       'error',
       {
         patterns: banned.map((group) =>
-          group instanceof RegExp ? { regex: group.source, message: why } : { group: [group], message: why },
+          group instanceof RegExp
+            ? { regex: group.source, message: why }
+            : { group: [group], message: why },
         ),
       },
     ],
@@ -43,9 +45,43 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   // Layer rules: src/shared runs anywhere, src/gateway is plain Node, only main/preload see Electron.
-  layer('src/shared/**', ['node:*', 'fs', 'path', 'os', 'net', 'child_process', 'crypto', 'electron', 'electron/*', 'ws', '**/gateway/**', '**/main/**', '**/cli/**'], 'src/shared imports neither Node nor Electron nor other layers.'),
-  layer('src/gateway/**', ['electron', 'electron/*', '**/main/**', '**/renderer/**', '**/preload/**'], 'src/gateway runs in plain Node: no electron.'),
-  layer('src/cli/**', ['electron', 'electron/*', '**/main/**', '**/renderer/**'], 'The CLI runs in plain Node: no electron.'),
-  layer('src/shim/**', [new RegExp('^(?!node:|\\.\\./gateway/(handshake|paths)$)')], 'The shim is dependency-free: only node: builtins.'),
-  layer('src/renderer/**', ['node:*', 'electron', 'electron/*', '**/gateway/**', '**/main/**'], 'The renderer only speaks the control API.'),
+  layer(
+    'src/shared/**',
+    [
+      'node:*',
+      'fs',
+      'path',
+      'os',
+      'net',
+      'child_process',
+      'crypto',
+      'electron',
+      'electron/*',
+      'ws',
+      '**/gateway/**',
+      '**/main/**',
+      '**/cli/**',
+    ],
+    'src/shared imports neither Node nor Electron nor other layers.',
+  ),
+  layer(
+    'src/gateway/**',
+    ['electron', 'electron/*', '**/main/**', '**/renderer/**', '**/preload/**'],
+    'src/gateway runs in plain Node: no electron.',
+  ),
+  layer(
+    'src/cli/**',
+    ['electron', 'electron/*', '**/main/**', '**/renderer/**'],
+    'The CLI runs in plain Node: no electron.',
+  ),
+  layer(
+    'src/shim/**',
+    [new RegExp('^(?!node:|\\.\\./gateway/(handshake|paths)$)')],
+    'The shim is dependency-free: only node: builtins.',
+  ),
+  layer(
+    'src/renderer/**',
+    ['node:*', 'electron', 'electron/*', '**/gateway/**', '**/main/**'],
+    'The renderer only speaks the control API.',
+  ),
 )

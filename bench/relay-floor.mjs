@@ -11,7 +11,9 @@ if (role === 'gateway') {
   fs.rmSync(sock, { force: true })
   net
     .createServer((s) => {
-      const child = spawn(process.execPath, [server, 'stdio'], { stdio: ['pipe', 'pipe', 'ignore'] })
+      const child = spawn(process.execPath, [server, 'stdio'], {
+        stdio: ['pipe', 'pipe', 'ignore'],
+      })
       s.pipe(child.stdin)
       child.stdout.pipe(s)
       s.on('close', () => child.kill())

@@ -26,7 +26,8 @@ const AUDIT_N = Number(process.env.BENCH_AUDIT_N ?? 1_000_000)
 const APPROVAL_RUNS = 20
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+const pct = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 async function measure(client) {
@@ -49,7 +50,12 @@ async function measure(client) {
     }),
   )
   const parSecs = (performance.now() - p0) / 1000
-  return { seqRate: SEQ / seqSecs, p50: pct(lat, 50), p99: pct(lat, 99), parRate: PAR_TOTAL / parSecs }
+  return {
+    seqRate: SEQ / seqSecs,
+    p50: pct(lat, 50),
+    p99: pct(lat, 99),
+    parRate: PAR_TOTAL / parSecs,
+  }
 }
 
 async function connect(command, args, env) {
@@ -74,12 +80,23 @@ async function main() {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-bench-'))
   const env = { ...process.env, AIRLOCK_HOME: home, AIRLOCK_NO_AUTOSTART: '1' }
   const policy = path.join(home, 'allow.yaml')
-  fs.writeFileSync(policy, 'version: "1"\ndefault: allow\ntools:\n  echo:\n    rules: []\n  get-sum:\n    rules:\n      - name: ask\n        action: require_approval\n')
+  fs.writeFileSync(
+    policy,
+    'version: "1"\ndefault: allow\ntools:\n  echo:\n    rules: []\n  get-sum:\n    rules:\n      - name: ask\n        action: require_approval\n',
+  )
   fs.writeFileSync(
     path.join(home, 'config.json'),
-    JSON.stringify({ version: 1, servers: [{ name: 'everything', command: process.execPath, args: [EVERYTHING, 'stdio'], policy }] }),
+    JSON.stringify({
+      version: 1,
+      servers: [
+        { name: 'everything', command: process.execPath, args: [EVERYTHING, 'stdio'], policy },
+      ],
+    }),
   )
-  const gw = spawn(process.execPath, [CLI, 'serve', '--background', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  const gw = spawn(process.execPath, [CLI, 'serve', '--background', '--port', '0'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const cleanup = () => {
     try {
       gw.kill('SIGTERM')
@@ -95,12 +112,16 @@ async function main() {
   await sleep(300)
   const idleRss = rssMb(gw.pid)
 
-  console.log(`Airlock benchmark — ${os.cpus().length} cores, Node ${process.version}; ${SEQ} sequential calls, ${PAR_TOTAL} calls with ${IN_FLIGHT} in flight (echo on server-everything)\n`)
+  console.log(
+    `Airlock benchmark — ${os.cpus().length} cores, Node ${process.version}; ${SEQ} sequential calls, ${PAR_TOTAL} calls with ${IN_FLIGHT} in flight (echo on server-everything)\n`,
+  )
 
   // The floor: the same process chain with pure byte relays (no parsing, policy or audit).
   const RELAY = path.join(ROOT, 'bench', 'relay-floor.mjs')
   const relaySock = path.join(home, 'relay.sock')
-  const relay = spawn(process.execPath, [RELAY, 'gateway', relaySock, EVERYTHING], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const relay = spawn(process.execPath, [RELAY, 'gateway', relaySock, EVERYTHING], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   await new Promise((resolve) => relay.stdout.once('data', resolve))
 
   // Alternate the three sides twice and keep each side's better run, to damp machine noise.
@@ -137,7 +158,8 @@ async function main() {
 
   // RSS with 20 sessions.
   const clients = []
-  for (let i = 0; i < SESSIONS; i++) clients.push(await connect(process.execPath, [CLI, 'connect', 'everything'], env))
+  for (let i = 0; i < SESSIONS; i++)
+    clients.push(await connect(process.execPath, [CLI, 'connect', 'everything'], env))
   await Promise.all(clients.map((c) => c.callTool({ name: 'echo', arguments: { message: 'x' } })))
   await sleep(300)
   const busyRss = rssMb(gw.pid)
@@ -147,7 +169,11 @@ async function main() {
   const url = /web UI:\s+(\S+)/.exec(out)?.[1]
   if (!url) throw new Error(`no web UI URL in the gateway's output: ${out}`)
   const agent = await connect(process.execPath, [CLI, 'connect', 'everything'], env)
-  const approval = await approvalLatency(url, (i) => agent.callTool({ name: 'get-sum', arguments: { a: i, b: 1 } }), APPROVAL_RUNS)
+  const approval = await approvalLatency(
+    url,
+    (i) => agent.callTool({ name: 'get-sum', arguments: { a: i, b: 1 } }),
+    APPROVAL_RUNS,
+  )
   await agent.close()
 
   // Activity queries over a large audit log (synthetic records written with the real AuditLog).
@@ -160,22 +186,73 @@ async function main() {
   const us = (ms) => `${f(ms * 1000)} µs`
   const rows = [
     ['', 'direct', 'via Airlock', 'ratio / overhead', 'target'],
-    ['sequential calls/s', f(direct.seqRate), f(gateway.seqRate), `${f(gateway.seqRate / direct.seqRate, 2)}×`, ''],
-    ['p50 latency', us(direct.p50), us(gateway.p50), `+${us(gateway.p50 - direct.p50)}`, '≤ +100 µs'],
+    [
+      'sequential calls/s',
+      f(direct.seqRate),
+      f(gateway.seqRate),
+      `${f(gateway.seqRate / direct.seqRate, 2)}×`,
+      '',
+    ],
+    [
+      'p50 latency',
+      us(direct.p50),
+      us(gateway.p50),
+      `+${us(gateway.p50 - direct.p50)}`,
+      '≤ +100 µs',
+    ],
     ['p99 latency', us(direct.p99), us(gateway.p99), `+${us(gateway.p99 - direct.p99)}`, ''],
-    [`calls/s, ${IN_FLIGHT} in flight`, f(direct.parRate), f(gateway.parRate), `${f(gateway.parRate / direct.parRate, 2)}×`, '≥ 0.75×'],
-    ['cold start (median)', `${f(median(bare), 1)} ms (node -e '')`, `${f(median(shim), 1)} ms (shim)`, `${f(median(shim) / median(bare), 2)}×`, '≤ 1.5×'],
-    ['gateway RSS', `idle ${f(idleRss, 1)} MB`, `${SESSIONS} sessions ${f(busyRss, 1)} MB`, '', 'idle ≤ 80 MB'],
-    ['approval visible (WS event)', `median ${f(median(approval.wsTimes), 1)} ms`, `max ${f(Math.max(...approval.wsTimes), 1)} ms`, '', '≤ 100 ms'],
-    ['approval visible (card in UI)', approval.uiTimes ? `median ${f(median(approval.uiTimes), 1)} ms` : '(no /usr/bin/chromium)', approval.uiTimes ? `max ${f(Math.max(...approval.uiTimes), 1)} ms` : '', '', '≤ 100 ms'],
+    [
+      `calls/s, ${IN_FLIGHT} in flight`,
+      f(direct.parRate),
+      f(gateway.parRate),
+      `${f(gateway.parRate / direct.parRate, 2)}×`,
+      '≥ 0.75×',
+    ],
+    [
+      'cold start (median)',
+      `${f(median(bare), 1)} ms (node -e '')`,
+      `${f(median(shim), 1)} ms (shim)`,
+      `${f(median(shim) / median(bare), 2)}×`,
+      '≤ 1.5×',
+    ],
+    [
+      'gateway RSS',
+      `idle ${f(idleRss, 1)} MB`,
+      `${SESSIONS} sessions ${f(busyRss, 1)} MB`,
+      '',
+      'idle ≤ 80 MB',
+    ],
+    [
+      'approval visible (WS event)',
+      `median ${f(median(approval.wsTimes), 1)} ms`,
+      `max ${f(Math.max(...approval.wsTimes), 1)} ms`,
+      '',
+      '≤ 100 ms',
+    ],
+    [
+      'approval visible (card in UI)',
+      approval.uiTimes ? `median ${f(median(approval.uiTimes), 1)} ms` : '(no /usr/bin/chromium)',
+      approval.uiTimes ? `max ${f(Math.max(...approval.uiTimes), 1)} ms` : '',
+      '',
+      '≤ 100 ms',
+    ],
   ]
-  rows.push(
-    ['floor: same processes, byte relays', `p50 ${us(floor.p50)}`, `${f(floor.parRate)} calls/s in flight`, `+${us(floor.p50 - direct.p50)}, ${f(floor.parRate / direct.parRate, 2)}×`, '(diagnostic)'],
-  )
+  rows.push([
+    'floor: same processes, byte relays',
+    `p50 ${us(floor.p50)}`,
+    `${f(floor.parRate)} calls/s in flight`,
+    `+${us(floor.p50 - direct.p50)}, ${f(floor.parRate / direct.parRate, 2)}×`,
+    '(diagnostic)',
+  ])
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '))
-  console.log(`\nActivity query over ${audit.records.toLocaleString('en')} audit records (${audit.callRows.toLocaleString('en')} calls, ${f(audit.fileBytes / 1048576)} MiB; index load ${f(audit.loadMs)} ms, ${f(audit.indexBytes / 1048576, 1)} MiB) — target ≤ 200 ms for a filtered page of 100`)
-  for (const q of audit.queries) console.log(`  ${q.name.padEnd(62)} median ${f(q.medianMs, 1).padStart(7)} ms   first ${f(q.firstMs, 1).padStart(7)} ms   ${q.rows} rows`)
+  console.log(
+    `\nActivity query over ${audit.records.toLocaleString('en')} audit records (${audit.callRows.toLocaleString('en')} calls, ${f(audit.fileBytes / 1048576)} MiB; index load ${f(audit.loadMs)} ms, ${f(audit.indexBytes / 1048576, 1)} MiB) — target ≤ 200 ms for a filtered page of 100`,
+  )
+  for (const q of audit.queries)
+    console.log(
+      `  ${q.name.padEnd(62)} median ${f(q.medianMs, 1).padStart(7)} ms   first ${f(q.firstMs, 1).padStart(7)} ms   ${q.rows} rows`,
+    )
   const summary = {
     p50OverheadUs: (gateway.p50 - direct.p50) * 1000,
     throughputRatio: gateway.parRate / direct.parRate,
@@ -189,7 +266,8 @@ async function main() {
     gateway,
     floor,
   }
-  if (typeof globalThis.__airlockBenchExtras === 'function') await globalThis.__airlockBenchExtras(summary)
+  if (typeof globalThis.__airlockBenchExtras === 'function')
+    await globalThis.__airlockBenchExtras(summary)
   console.log(`\n${JSON.stringify(summary)}`)
   cleanup()
   await sleep(500)

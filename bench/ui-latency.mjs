@@ -18,7 +18,9 @@ export async function openWs(url) {
   })
   ws.send(JSON.stringify({ type: 'auth', token }))
   await new Promise((resolve, reject) => {
-    ws.once('message', (m) => (JSON.parse(String(m)).ok ? resolve() : reject(new Error('auth refused'))))
+    ws.once('message', (m) =>
+      JSON.parse(String(m)).ok ? resolve() : reject(new Error('auth refused')),
+    )
   })
   return ws
 }
@@ -38,7 +40,14 @@ export async function approvalLatency(url, callTool, runs = 20) {
       waiting?.(msg.data.id)
     }
   })
-  const decide = (id) => ws.send(JSON.stringify({ id: Math.random(), method: 'approvals.decide', params: { id, answer: 'deny' } }))
+  const decide = (id) =>
+    ws.send(
+      JSON.stringify({
+        id: Math.random(),
+        method: 'approvals.decide',
+        params: { id, answer: 'deny' },
+      }),
+    )
   const wsTimes = []
   for (let i = 0; i < runs; i++) {
     const got = new Promise((r) => (waiting = r))
@@ -55,12 +64,21 @@ export async function approvalLatency(url, callTool, runs = 20) {
     const { chromium } = await import('playwright-core')
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+      ],
     })
     try {
       const page = await browser.newPage()
       await page.goto(url)
-      await page.getByRole('link', { name: /approvals/i }).first().click().catch(() => undefined)
+      await page
+        .getByRole('link', { name: /approvals/i })
+        .first()
+        .click()
+        .catch(() => undefined)
       await page.waitForTimeout(500)
       uiTimes = []
       for (let i = 0; i < runs; i++) {

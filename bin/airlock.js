@@ -9,7 +9,9 @@ const out = path.join(__dirname, '..', 'out')
 const need = (file) => {
   const full = path.join(out, file)
   if (!fs.existsSync(full)) {
-    process.stderr.write(`airlock: ${full} is missing; run "npm install" (or "npm run build:node") in the Airlock checkout first.\n`)
+    process.stderr.write(
+      `airlock: ${full} is missing; run "npm install" (or "npm run build:node") in the Airlock checkout first.\n`,
+    )
     process.exit(3)
   }
   return full

@@ -6,7 +6,13 @@ import { build } from 'esbuild'
 import fs from 'node:fs'
 import path from 'node:path'
 
-const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', write: false }
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+  write: false,
+}
 
 const results = await Promise.all([
   build({
@@ -15,10 +21,18 @@ const results = await Promise.all([
     outfile: 'out/cli/airlock.mjs',
     format: 'esm',
     sourcemap: 'linked',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
   }),
   // The shim: one file, node: builtins only, CommonJS for the fastest cold start.
-  build({ ...common, entryPoints: ['src/shim/connect.ts'], outfile: 'out/shim/connect.cjs', format: 'cjs', minify: true }),
+  build({
+    ...common,
+    entryPoints: ['src/shim/connect.ts'],
+    outfile: 'out/shim/connect.cjs',
+    format: 'cjs',
+    minify: true,
+  }),
 ])
 
 for (const { outputFiles } of results) {

@@ -18,7 +18,10 @@ export function endpointFor(home: string): string {
 /** A connected control client. Events: every gateway event name (e.g. `approval.requested`). */
 export class ControlClient extends EventEmitter {
   private nextId = 1
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
+  private readonly waiting = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >()
 
   private constructor(private readonly socket: net.Socket) {
     super()
@@ -31,15 +34,26 @@ export class ControlClient extends EventEmitter {
       try {
         secret = readSecret(dataPaths(home).secret)
       } catch (err) {
-        return reject(new Error(`no Airlock gateway has run for ${home} yet (${(err as Error).message}); start one with "airlock serve"`))
+        return reject(
+          new Error(
+            `no Airlock gateway has run for ${home} yet (${(err as Error).message}); start one with "airlock serve"`,
+          ),
+        )
       }
       const socket = net.connect(endpointFor(home))
       const client = new ControlClient(socket)
       let stage = 0
       const mine = newChallenge()
-      socket.once('error', (err) => reject(new Error(`the Airlock gateway is not running for ${home} (${(err as NodeJS.ErrnoException).code ?? err.message}); start it with "airlock serve"`)))
+      socket.once('error', (err) =>
+        reject(
+          new Error(
+            `the Airlock gateway is not running for ${home} (${(err as NodeJS.ErrnoException).code ?? err.message}); start it with "airlock serve"`,
+          ),
+        ),
+      )
       socket.on('close', () => {
-        for (const w of client.waiting.values()) w.reject(new Error('the gateway closed the connection'))
+        for (const w of client.waiting.values())
+          w.reject(new Error('the gateway closed the connection'))
         client.waiting.clear()
         client.emit('close')
         if (stage < 2) reject(new Error('the gateway closed the connection during the handshake'))
@@ -48,10 +62,19 @@ export class ControlClient extends EventEmitter {
         const msg = JSON.parse(line.toString('utf8')) as Record<string, unknown>
         if (stage === 0) {
           stage = 1
-          socket.write(JSON.stringify({ airlock: 1, role: 'control', proof: proof(secret, 'peer', String(msg.challenge)), challenge: mine }) + '\n')
+          socket.write(
+            JSON.stringify({
+              airlock: 1,
+              role: 'control',
+              proof: proof(secret, 'peer', String(msg.challenge)),
+              challenge: mine,
+            }) + '\n',
+          )
         } else if (stage === 1) {
-          if (msg.ok !== true) return reject(new Error(`the gateway refused the connection: ${String(msg.error)}`))
-          if (!proofMatches(proof(secret, 'gateway', mine), msg.proof)) return reject(new Error('the gateway did not prove the secret'))
+          if (msg.ok !== true)
+            return reject(new Error(`the gateway refused the connection: ${String(msg.error)}`))
+          if (!proofMatches(proof(secret, 'gateway', mine), msg.proof))
+            return reject(new Error('the gateway did not prove the secret'))
           stage = 2
           resolve(client)
         } else if (typeof msg.event === 'string') {

@@ -22,7 +22,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   try {
     values = parseArgs({
       args: argv,
-      options: { background: { type: 'boolean', default: false }, port: { type: 'string' }, 'no-ui': { type: 'boolean', default: false } },
+      options: {
+        background: { type: 'boolean', default: false },
+        port: { type: 'string' },
+        'no-ui': { type: 'boolean', default: false },
+      },
       strict: true,
     }).values
   } catch (err) {
@@ -30,7 +34,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const port = values.port === undefined ? DEFAULT_UI_PORT : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new CliError(`--port ${values.port}: expected a TCP port (0-65535; 0 picks a free one); usage: ${USAGE}`, 2)
+    throw new CliError(
+      `--port ${values.port}: expected a TCP port (0-65535; 0 picks a free one); usage: ${USAGE}`,
+      2,
+    )
   }
   const home = dataDir()
   const log = (msg: string): void => void process.stderr.write(`airlock: ${msg}\n`)
@@ -63,15 +70,22 @@ export async function serveCommand(argv: string[]): Promise<number> {
 
   const interactive = !values.background && process.stdin.isTTY === true
   if (interactive) gw.approvals.addApprover(new TerminalApprover(process.stdin, process.stdout))
-  const approvals = [interactive ? 'asked in this terminal' : undefined, ui ? 'answered in the web UI while it is open' : undefined].filter(Boolean)
+  const approvals = [
+    interactive ? 'asked in this terminal' : undefined,
+    ui ? 'answered in the web UI while it is open' : undefined,
+  ].filter(Boolean)
   process.stdout.write(
     `Airlock gateway running (pid ${process.pid})\n` +
       `  data:        ${home}\n` +
       `  agent socket: ${gw.endpoint}\n` +
       `  servers:     ${gw.live.config.servers.map((s) => s.name).join(', ') || '(none yet: airlock servers add …)'}\n` +
       `  approvals:   ${approvals.length ? approvals.join('; first answer wins; ') : 'denied unless a UI or control client answers (no terminal)'}\n` +
-      (ui ? `  web UI:      ${ui.url}\n               (the link holds this data directory's access token: do not share it)\n` : '') +
-      (ui?.mcpBase ? `  MCP over HTTP: ${ui.mcpBase}<server>  (Authorization: Bearer <token in ${gw.paths.httpToken}>)\n` : ''),
+      (ui
+        ? `  web UI:      ${ui.url}\n               (the link holds this data directory's access token: do not share it)\n`
+        : '') +
+      (ui?.mcpBase
+        ? `  MCP over HTTP: ${ui.mcpBase}<server>  (Authorization: Bearer <token in ${gw.paths.httpToken}>)\n`
+        : ''),
   )
   for (const e of gw.live.errors()) process.stderr.write(`airlock: ${e}\n`)
   let stopping = false

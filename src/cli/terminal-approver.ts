@@ -57,7 +57,11 @@ export class TerminalApprover implements Approver {
 
   private prompt(req: PendingApproval, signal: AbortSignal): Promise<ApprovalAnswer | undefined> {
     return new Promise((resolve) => {
-      const rl = readline.createInterface({ input: this.input, output: this.output, terminal: false })
+      const rl = readline.createInterface({
+        input: this.input,
+        output: this.output,
+        terminal: false,
+      })
       const onAbort = (): void => {
         this.output.write('\n  (answered elsewhere, timed out or withdrawn)\n')
         rl.close()

@@ -94,16 +94,32 @@ export class ApprovalCenter extends EventEmitter {
    * Asks for approval. Resolves once: first answer, timeout, `signal` abort, or at once with
    * `no_approver` when nobody can answer.
    */
-  request(fields: Omit<PendingApproval, 'id' | 'requestedAt' | 'deadline'>, timeoutMs: number, signal: AbortSignal): Promise<ApprovalOutcome> {
+  request(
+    fields: Omit<PendingApproval, 'id' | 'requestedAt' | 'deadline'>,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<ApprovalOutcome> {
     const now = this.now()
-    const req: PendingApproval = { ...fields, id: randomUUID(), requestedAt: now, deadline: now + timeoutMs }
+    const req: PendingApproval = {
+      ...fields,
+      id: randomUUID(),
+      requestedAt: now,
+      deadline: now + timeoutMs,
+    }
     if (!this.hasApprover()) return Promise.resolve({ answer: 'no_approver', by: 'gateway' })
     if (signal.aborted) return Promise.resolve({ answer: 'cancelled', by: 'gateway' })
     return new Promise<ApprovalOutcome>((resolve) => {
       const abort = new AbortController()
-      const timer = setTimeout(() => this.finish(req.id, { answer: 'timeout', by: 'gateway' }), timeoutMs)
+      const timer = setTimeout(
+        () => this.finish(req.id, { answer: 'timeout', by: 'gateway' }),
+        timeoutMs,
+      )
       this.pending.set(req.id, { req, resolve, abort, timer })
-      signal.addEventListener('abort', () => this.finish(req.id, { answer: 'cancelled', by: 'gateway' }), { once: true })
+      signal.addEventListener(
+        'abort',
+        () => this.finish(req.id, { answer: 'cancelled', by: 'gateway' }),
+        { once: true },
+      )
       this.emit('requested', req)
       for (const a of this.approvers) {
         a.ask(req, abort.signal).then(
@@ -135,7 +151,8 @@ export class ApprovalCenter extends EventEmitter {
   /** The last approver went away (a crashed UI): nobody can answer, so waiting requests end now. */
   private orphaned(): void {
     if (this.hasApprover()) return
-    for (const id of [...this.pending.keys()]) this.finish(id, { answer: 'no_approver', by: 'gateway' })
+    for (const id of [...this.pending.keys()])
+      this.finish(id, { answer: 'no_approver', by: 'gateway' })
   }
 
   /** Ends every pending request as denied (the UI or gateway is going away). */

@@ -24,9 +24,26 @@ import { canonicalLine, parseStoredLine, storedLine } from './audit/canonical'
 import { listAuditFiles } from './audit/files'
 
 /** Decision kinds, by code. */
-export const DECISIONS: readonly AuditDecision[] = ['allow', 'deny', 'hidden', 'rate_limited', 'approved', 'denied_by_user', 'timeout', 'cancelled', 'paused', 'error']
+export const DECISIONS: readonly AuditDecision[] = [
+  'allow',
+  'deny',
+  'hidden',
+  'rate_limited',
+  'approved',
+  'denied_by_user',
+  'timeout',
+  'cancelled',
+  'paused',
+  'error',
+]
 /** Outcome kinds, by code (code 0 = no outcome yet). */
-export const OUTCOMES: readonly AuditOutcome[] = ['ok', 'is_error', 'error', 'server_exit', 'cancelled']
+export const OUTCOMES: readonly AuditOutcome[] = [
+  'ok',
+  'is_error',
+  'error',
+  'server_exit',
+  'cancelled',
+]
 
 /** A filter on call rows; every field optional, ANDed. */
 export interface IndexFilter {
@@ -47,7 +64,8 @@ export interface IndexedCall {
 }
 
 /** What `add` did with a record. */
-export type AddResult = { kind: 'call'; row: number } | { kind: 'outcome'; row: number } | { kind: 'ignored' }
+export type AddResult =
+  { kind: 'call'; row: number } | { kind: 'outcome'; row: number } | { kind: 'ignored' }
 
 /** Histogram buckets of one server. */
 export interface HistogramSeries {
@@ -169,7 +187,9 @@ function parseHead(line: string): ParsedLine | null {
     // Fall back to the whole line below.
   }
   const rec = parseStoredLine(line)
-  return rec && { head: rec, argsJson: rec.args === undefined ? undefined : JSON.stringify(rec.args) }
+  return (
+    rec && { head: rec, argsJson: rec.args === undefined ? undefined : JSON.stringify(rec.args) }
+  )
 }
 
 /**
@@ -184,7 +204,8 @@ function callText(h: Head, argsJson: string | undefined): string {
   const callId = typeof h.callId === 'string' ? h.callId : ''
   let text = callId + SEP
   const session = h.session
-  if (typeof session === 'string' && !(callId.startsWith(session) && !session.includes('Σ'))) text += session + SEP
+  if (typeof session === 'string' && !(callId.startsWith(session) && !session.includes('Σ')))
+    text += session + SEP
   if (typeof h.reason === 'string') text += h.reason + SEP
   if (typeof h.rule === 'string') text += h.rule + SEP
   if (typeof h.detail === 'string') text += h.detail + SEP
@@ -223,7 +244,12 @@ function ensureBytes(buf: Buffer, used: number, needed: number, cap: number): Bu
   return next
 }
 
-function resized<T extends Uint32Array | Int32Array>(a: T, size: number, used: number, make: (n: number) => T): T {
+function resized<T extends Uint32Array | Int32Array>(
+  a: T,
+  size: number,
+  used: number,
+  make: (n: number) => T,
+): T {
   const b = make(size)
   b.set(a.subarray(0, used) as never)
   return b
@@ -267,7 +293,14 @@ class TextCorpus {
 
   /** Bytes allocated. */
   get allocated(): number {
-    return this.buf.length + this.dbuf.length + this.starts.byteLength + this.dstart.byteLength + this.drow.byteLength + this.dbound.byteLength
+    return (
+      this.buf.length +
+      this.dbuf.length +
+      this.starts.byteLength +
+      this.dstart.byteLength +
+      this.drow.byteLength +
+      this.dbound.byteLength
+    )
   }
 
   /** Appends the text of `row`, the index's new newest row; without text, the row is left to the disk. */
@@ -279,7 +312,8 @@ class TextCorpus {
       this.reset(row + 1)
       return
     }
-    if (this.count === this.starts.length) this.starts = resized(this.starts, this.count * 2, this.count, (n) => new Uint32Array(n))
+    if (this.count === this.starts.length)
+      this.starts = resized(this.starts, this.count * 2, this.count, (n) => new Uint32Array(n))
     this.buf = ensureBytes(this.buf, this.len, this.len + max, this.cap)
     this.starts[this.count++] = this.len
     this.len += this.buf.write(text, this.len)
@@ -326,9 +360,12 @@ class TextCorpus {
   /** Gives back much of the growth headroom (after loading). */
   trim(): void {
     const fit = (size: number): number => Math.ceil(size * 1.25) + 1024
-    if (this.buf.length > fit(this.len) * 1.2) this.buf = this.copied(this.buf, this.len, fit(this.len))
-    if (this.dbuf.length > fit(this.dlen) * 1.2) this.dbuf = this.copied(this.dbuf, this.dlen, fit(this.dlen))
-    if (this.starts.length > fit(this.count) * 1.2) this.starts = resized(this.starts, fit(this.count), this.count, (n) => new Uint32Array(n))
+    if (this.buf.length > fit(this.len) * 1.2)
+      this.buf = this.copied(this.buf, this.len, fit(this.len))
+    if (this.dbuf.length > fit(this.dlen) * 1.2)
+      this.dbuf = this.copied(this.dbuf, this.dlen, fit(this.dlen))
+    if (this.starts.length > fit(this.count) * 1.2)
+      this.starts = resized(this.starts, fit(this.count), this.count, (n) => new Uint32Array(n))
   }
 
   /**
@@ -547,8 +584,10 @@ class CorpusCursor {
 
   private searchOutcomes(i: number): void {
     const w = this.corpus.outcomeWindow(this.needle, this.outcomeEnd, this.outcomeWindowBytes)
-    if (w.hits.length < DENSE_HITS) this.outcomeWindowBytes = Math.min(MAX_WINDOW, this.outcomeWindowBytes * 2)
-    for (const row of w.hits) if (row <= i && row >= this.corpus.from) heapPush(this.outcomeHits, row)
+    if (w.hits.length < DENSE_HITS)
+      this.outcomeWindowBytes = Math.min(MAX_WINDOW, this.outcomeWindowBytes * 2)
+    for (const row of w.hits)
+      if (row <= i && row >= this.corpus.from) heapPush(this.outcomeHits, row)
     this.outcomeEnd = w.first
     this.outcomeBound = this.corpus.boundBefore(w.first)
   }
@@ -617,7 +656,8 @@ class ChunkReader {
   }
 
   private load(fileId: number, off: number, len: number, needle: string): boolean {
-    const cached = fileId === this.fileId && off >= this.start && off + len <= this.start + this.buf.length
+    const cached =
+      fileId === this.fileId && off >= this.start && off + len <= this.start + this.buf.length
     if (!cached) {
       const end = off + len
       const start = Math.max(0, end - Math.max(SCAN_CHUNK, len))
@@ -677,7 +717,13 @@ export class AuditIndex {
   private loadedSeq = 0
   private loading: Promise<void> | undefined
   private ready = false
-  private pendingAdds: { rec: AuditRecord; file: string; offset: number; length: number; known: KnownText | undefined }[] = []
+  private pendingAdds: {
+    rec: AuditRecord
+    file: string
+    offset: number
+    length: number
+    known: KnownText | undefined
+  }[] = []
   private fds = new Map<number, number>()
   private readonly corpus: TextCorpus
 
@@ -687,7 +733,9 @@ export class AuditIndex {
     options: AuditIndexOptions = {},
   ) {
     this.grow(1024)
-    this.corpus = new TextCorpus(Math.max(0, Math.min(options.corpusBytes ?? DEFAULT_CORPUS_BYTES, 0xffff_ffff)))
+    this.corpus = new TextCorpus(
+      Math.max(0, Math.min(options.corpusBytes ?? DEFAULT_CORPUS_BYTES, 0xffff_ffff)),
+    )
   }
 
   /** Number of call rows. */
@@ -708,7 +756,9 @@ export class AuditIndex {
     this.loading ??= this.loadFiles().then(
       () => this.finishLoad(),
       (err: unknown) => {
-        this.log(`audit index: loading failed (${(err as Error).message}); the Activity view shows only new calls`)
+        this.log(
+          `audit index: loading failed (${(err as Error).message}); the Activity view shows only new calls`,
+        )
         this.finishLoad()
       },
     )
@@ -722,7 +772,8 @@ export class AuditIndex {
     this.ready = true
     const pending = this.pendingAdds
     this.pendingAdds = []
-    for (const p of pending) if (p.rec.seq > this.loadedSeq) this.index(p.rec, p.file, p.offset, p.length, p.known)
+    for (const p of pending)
+      if (p.rec.seq > this.loadedSeq) this.index(p.rec, p.file, p.offset, p.length, p.known)
   }
 
   private async loadFiles(): Promise<void> {
@@ -755,7 +806,9 @@ export class AuditIndex {
         for (;;) {
           const { bytesRead } = await handle.read(buf, 0, LOAD_CHUNK, pos)
           if (bytesRead <= 0) break
-          const data: Buffer = carry ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead)
+          const data: Buffer = carry
+            ? Buffer.concat([carry, buf.subarray(0, bytesRead)])
+            : buf.subarray(0, bytesRead)
           const base = pos - (carry ? carry.length : 0)
           pos += bytesRead
           let start = 0
@@ -763,7 +816,14 @@ export class AuditIndex {
             if (nl > start) {
               const parsed = parseHead(data.toString('utf8', start, nl))
               if (parsed) {
-                this.indexHead(parsed.head, fileId, base + start, nl + 1 - start, parsed.argsJson, NaN)
+                this.indexHead(
+                  parsed.head,
+                  fileId,
+                  base + start,
+                  nl + 1 - start,
+                  parsed.argsJson,
+                  NaN,
+                )
                 if (parsed.head.seq > this.loadedSeq) this.loadedSeq = parsed.head.seq
               }
             }
@@ -782,7 +842,13 @@ export class AuditIndex {
    * Indexes a record the gateway just wrote at `offset` (its stored line is `length` bytes,
    * "\n" included) of `file`. Before `load` finishes, the record is held and applied after.
    */
-  add(rec: AuditRecord, file: string, offset: number, length: number, known?: KnownText): AddResult {
+  add(
+    rec: AuditRecord,
+    file: string,
+    offset: number,
+    length: number,
+    known?: KnownText,
+  ): AddResult {
     if (!this.ready) {
       this.pendingAdds.push({ rec, file, offset, length, known })
       return { kind: 'ignored' }
@@ -790,14 +856,29 @@ export class AuditIndex {
     return this.index(rec, file, offset, length, known)
   }
 
-  private index(rec: AuditRecord, file: string, offset: number, length: number, known: KnownText | undefined): AddResult {
+  private index(
+    rec: AuditRecord,
+    file: string,
+    offset: number,
+    length: number,
+    known: KnownText | undefined,
+  ): AddResult {
     const argsJson =
-      rec.kind === 'call' && rec.args !== undefined && this.corpus.cap > 0 ? (known?.argsJson ?? JSON.stringify(rec.args)) : undefined
+      rec.kind === 'call' && rec.args !== undefined && this.corpus.cap > 0
+        ? (known?.argsJson ?? JSON.stringify(rec.args))
+        : undefined
     return this.indexHead(rec, this.files.id(file), offset, length, argsJson, known?.tsMs ?? NaN)
   }
 
   /** `tsMs`: `Date.parse(h.ts)` when the caller knows it, else NaN. */
-  private indexHead(h: Head, fileId: number, offset: number, length: number, argsJson: string | undefined, tsMs: number): AddResult {
+  private indexHead(
+    h: Head,
+    fileId: number,
+    offset: number,
+    length: number,
+    argsJson: string | undefined,
+    tsMs: number,
+  ): AddResult {
     if (h.kind === 'call') {
       if (this.n === this.cap) this.grow(this.cap * 2)
       const i = this.n++
@@ -807,7 +888,8 @@ export class AuditIndex {
       this.server[i] = this.servers.id(h.server)
       this.tool[i] = this.tools.id(h.tool)
       this.client[i] = h.client === undefined ? -1 : this.clients.id(h.client)
-      this.decision[i] = DECISION_CODE.get(h.decision as AuditDecision) ?? (DECISION_CODE.get('error') as number)
+      this.decision[i] =
+        DECISION_CODE.get(h.decision as AuditDecision) ?? (DECISION_CODE.get('error') as number)
       this.file[i] = fileId
       this.off[i] = offset
       this.len[i] = length
@@ -823,7 +905,8 @@ export class AuditIndex {
       const i = this.open.get(h.callId)
       if (i === undefined) return { kind: 'ignored' }
       this.open.delete(h.callId)
-      this.outcome[i] = OUTCOME_CODE.get(h.outcome as AuditOutcome) ?? OUTCOME_CODE.get('error') ?? 0
+      this.outcome[i] =
+        OUTCOME_CODE.get(h.outcome as AuditOutcome) ?? OUTCOME_CODE.get('error') ?? 0
       this.latency[i] = typeof h.latencyMs === 'number' ? h.latencyMs : NaN
       this.ofile[i] = fileId
       this.ooff[i] = offset
@@ -836,7 +919,10 @@ export class AuditIndex {
   }
 
   private grow(cap: number): void {
-    const g = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+    const g = <T extends Float64Array | Int32Array | Uint8Array>(
+      a: T,
+      make: (n: number) => T,
+    ): T => {
       const b = make(cap)
       b.set(a.subarray(0, this.n) as never)
       return b
@@ -861,7 +947,9 @@ export class AuditIndex {
 
   /** Bytes the typed arrays and the search corpus take (for the benchmark's memory figure). */
   bytes(): number {
-    return this.cap * (8 + 8 + 4 + 4 + 4 + 1 + 4 + 8 + 4 + 1 + 8 + 4 + 8 + 4 + 1) + this.corpus.allocated
+    return (
+      this.cap * (8 + 8 + 4 + 4 + 4 + 1 + 4 + 8 + 4 + 1 + 8 + 4 + 8 + 4 + 1) + this.corpus.allocated
+    )
   }
 
   /** The search corpus: bytes of text held, bytes allocated, rows covered (the newest). */
@@ -873,7 +961,11 @@ export class AuditIndex {
    * A page of calls matching `filter`, newest first: at most `limit`, with seq below
    * `beforeSeq` when given. `hasMore` says whether an older match exists.
    */
-  query(filter: IndexFilter, limit: number, beforeSeq?: number): { rows: IndexedCall[]; hasMore: boolean } {
+  query(
+    filter: IndexFilter,
+    limit: number,
+    beforeSeq?: number,
+  ): { rows: IndexedCall[]; hasMore: boolean } {
     const want = (name: string | undefined, interner: Interner): number | undefined | null =>
       name === undefined ? undefined : (interner.ids.get(name) ?? null)
     const server = want(filter.server, this.servers)
@@ -885,11 +977,22 @@ export class AuditIndex {
     const until = filter.untilMs
     const text = filter.text?.trim() ? filter.text.toLowerCase() : undefined
     // Rows from `fast` on are searched in the corpus, older ones on disk.
-    const search = text === undefined || !corpusCanSearch(text) ? undefined : new CorpusCursor(this.corpus, Buffer.from(text, 'utf8'))
+    const search =
+      text === undefined || !corpusCanSearch(text)
+        ? undefined
+        : new CorpusCursor(this.corpus, Buffer.from(text, 'utf8'))
     const fast = search ? this.corpus.from : this.n
     const nameHit = text === undefined ? undefined : this.nameMatcher(text)
     // Without other filters, jump from hit to hit; with them, search only the rows they pass.
-    const jump = search !== undefined && !nameHit && server === undefined && tool === undefined && client === undefined && decision === undefined && since === undefined && until === undefined
+    const jump =
+      search !== undefined &&
+      !nameHit &&
+      server === undefined &&
+      tool === undefined &&
+      client === undefined &&
+      decision === undefined &&
+      since === undefined &&
+      until === undefined
     let slowMatch: ((i: number) => boolean) | undefined
 
     let i = this.n - 1
@@ -936,7 +1039,11 @@ export class AuditIndex {
   }
 
   /** Calls per server per time bucket: allowed (allow), approved, denied (everything else). */
-  histogram(sinceMs: number, untilMs: number, buckets: number): { start: number; bucketMs: number; series: HistogramSeries[] } {
+  histogram(
+    sinceMs: number,
+    untilMs: number,
+    buckets: number,
+  ): { start: number; bucketMs: number; series: HistogramSeries[] } {
     const bucketMs = Math.max(1, Math.ceil((untilMs - sinceMs) / buckets))
     const by = new Map<number, HistogramSeries>()
     for (let i = 0; i < this.n; i++) {
@@ -946,22 +1053,45 @@ export class AuditIndex {
       const sid = this.server[i] as number
       let s = by.get(sid)
       if (!s) {
-        s = { server: this.servers.names[sid] as string, allowed: new Array<number>(buckets).fill(0), approved: new Array<number>(buckets).fill(0), denied: new Array<number>(buckets).fill(0) }
+        s = {
+          server: this.servers.names[sid] as string,
+          allowed: new Array<number>(buckets).fill(0),
+          approved: new Array<number>(buckets).fill(0),
+          denied: new Array<number>(buckets).fill(0),
+        }
         by.set(sid, s)
       }
       const d = this.decision[i]
       const arr = d === ALLOW ? s.allowed : d === APPROVED ? s.approved : s.denied
       arr[b] = (arr[b] as number) + 1
     }
-    return { start: sinceMs, bucketMs, series: [...by.values()].sort((a, b) => a.server.localeCompare(b.server)) }
+    return {
+      start: sinceMs,
+      bucketMs,
+      series: [...by.values()].sort((a, b) => a.server.localeCompare(b.server)),
+    }
   }
 
   /** The full call (and outcome) of row `i`, read from the files; undefined when gone. */
   readRow(i: number): IndexedCall | undefined {
-    const call = this.readRecord(this.file[i] as number, this.off[i] as number, this.len[i] as number, this.seq[i] as number)
+    const call = this.readRecord(
+      this.file[i] as number,
+      this.off[i] as number,
+      this.len[i] as number,
+      this.seq[i] as number,
+    )
     if (!call) return undefined
     const ofile = this.ofile[i] as number
-    const outcome = ofile === -1 ? undefined : this.readRecord(ofile, this.ooff[i] as number, this.olen[i] as number, undefined, call.callId)
+    const outcome =
+      ofile === -1
+        ? undefined
+        : this.readRecord(
+            ofile,
+            this.ooff[i] as number,
+            this.olen[i] as number,
+            undefined,
+            call.callId,
+          )
     return outcome ? { call, outcome } : { call }
   }
 
@@ -1024,25 +1154,40 @@ export class AuditIndex {
     }
   }
 
-  private readRecord(fileId: number, off: number, len: number, seq?: number, callId?: string): AuditRecord | undefined {
+  private readRecord(
+    fileId: number,
+    off: number,
+    len: number,
+    seq?: number,
+    callId?: string,
+  ): AuditRecord | undefined {
     const buf = this.readBytes(fileId, off, len)
     if (!buf) return undefined
     const text = buf.toString('utf8').replace(/\n$/, '')
     const rec = parseStoredLine(text)
-    if (rec && (seq === undefined || rec.seq === seq) && (callId === undefined || rec.callId === callId)) return rec
+    if (
+      rec &&
+      (seq === undefined || rec.seq === seq) &&
+      (callId === undefined || rec.callId === callId)
+    )
+      return rec
     // The offset is not where we thought (should not happen): find the record by scanning.
     if (seq === undefined) return undefined
-    this.log(`audit index: record ${seq} was not at ${this.files.names[fileId] ?? '?'}:${off}; scanning for it`)
+    this.log(
+      `audit index: record ${seq} was not at ${this.files.names[fileId] ?? '?'}:${off}; scanning for it`,
+    )
     return queryAudit(this.dir, { beforeSeq: seq + 1, limit: 1 }).find((r) => r.seq === seq)
   }
 
   /** Whether a row's server, tool or client holds `text`; undefined when no name does. */
   private nameMatcher(text: string): ((i: number) => boolean) | undefined {
-    const hitIn = (interner: Interner): boolean[] => interner.names.map((n) => n.toLowerCase().includes(text))
+    const hitIn = (interner: Interner): boolean[] =>
+      interner.names.map((n) => n.toLowerCase().includes(text))
     const serverHit = hitIn(this.servers)
     const toolHit = hitIn(this.tools)
     const clientHit = hitIn(this.clients)
-    if (!serverHit.includes(true) && !toolHit.includes(true) && !clientHit.includes(true)) return undefined
+    if (!serverHit.includes(true) && !toolHit.includes(true) && !clientHit.includes(true))
+      return undefined
     return (i) => {
       if (serverHit[this.server[i] as number] || toolHit[this.tool[i] as number]) return true
       const c = this.client[i] as number
@@ -1058,10 +1203,26 @@ export class AuditIndex {
     const outcomes = new ChunkReader(this)
     const fieldsMatch = (r: AuditRecord | null): boolean => {
       if (!r) return false
-      const has = (v: string | undefined): boolean => v !== undefined && v.toLowerCase().includes(text)
-      return has(r.tool) || has(r.server) || has(r.client) || has(r.reason) || has(r.detail) || has(r.rule) || has(r.callId) || has(r.session) || (r.args !== undefined && has(JSON.stringify(r.args)))
+      const has = (v: string | undefined): boolean =>
+        v !== undefined && v.toLowerCase().includes(text)
+      return (
+        has(r.tool) ||
+        has(r.server) ||
+        has(r.client) ||
+        has(r.reason) ||
+        has(r.detail) ||
+        has(r.rule) ||
+        has(r.callId) ||
+        has(r.session) ||
+        (r.args !== undefined && has(JSON.stringify(r.args)))
+      )
     }
-    const lineMatches = (reader: ChunkReader, fileId: number, off: number, len: number): boolean => {
+    const lineMatches = (
+      reader: ChunkReader,
+      fileId: number,
+      off: number,
+      len: number,
+    ): boolean => {
       if (ascii) {
         // A necessary condition on the raw bytes first; parse only the lines that pass.
         if (reader.contains(fileId, off, len, text) !== true) return false
@@ -1071,9 +1232,14 @@ export class AuditIndex {
     }
     return (i) => {
       if (nameHit?.(i)) return true
-      if (lineMatches(calls, this.file[i] as number, this.off[i] as number, this.len[i] as number)) return true
+      if (lineMatches(calls, this.file[i] as number, this.off[i] as number, this.len[i] as number))
+        return true
       const of = this.ofile[i] as number
-      return of !== -1 && this.odetail[i] === 1 && lineMatches(outcomes, of, this.ooff[i] as number, this.olen[i] as number)
+      return (
+        of !== -1 &&
+        this.odetail[i] === 1 &&
+        lineMatches(outcomes, of, this.ooff[i] as number, this.olen[i] as number)
+      )
     }
   }
 
@@ -1106,7 +1272,23 @@ export class AuditIndex {
     let k = 0
     while (k < this.n && this.deadFiles.has(this.file[k] as number)) k++
     if (k === 0) return
-    for (const a of [this.seq, this.ts, this.server, this.tool, this.client, this.decision, this.file, this.off, this.len, this.outcome, this.latency, this.ofile, this.ooff, this.olen, this.odetail]) {
+    for (const a of [
+      this.seq,
+      this.ts,
+      this.server,
+      this.tool,
+      this.client,
+      this.decision,
+      this.file,
+      this.off,
+      this.len,
+      this.outcome,
+      this.latency,
+      this.ofile,
+      this.ooff,
+      this.olen,
+      this.odetail,
+    ]) {
       a.copyWithin(0, k, this.n)
     }
     this.n -= k
@@ -1142,17 +1324,34 @@ export interface AuditQueryBench {
  * all text searched). A `dir` that already holds audit files (an earlier run with the same `n`)
  * is reused as it is. `options` go to the index. For `npm run bench`.
  */
-export async function benchAuditQuery(dir: string, n: number, options: AuditIndexOptions = {}): Promise<AuditQueryBench> {
+export async function benchAuditQuery(
+  dir: string,
+  n: number,
+  options: AuditIndexOptions = {},
+): Promise<AuditQueryBench> {
   fs.mkdirSync(dir, { recursive: true })
   const reuse = listAuditFiles(dir, (d) => fs.readdirSync(d)).length > 0
-  const servers = ['github', 'filesystem', 'memory', 'slack', 'postgres', 'everything', 'stripe', 'linear', 'notion', 'browser']
+  const servers = [
+    'github',
+    'filesystem',
+    'memory',
+    'slack',
+    'postgres',
+    'everything',
+    'stripe',
+    'linear',
+    'notion',
+    'browser',
+  ]
   const clients = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'windsurf']
   const span = 7 * 86_400_000
   let t = Date.now() - span
   const step = span / n
   const t0 = performance.now()
   let written = reuse ? n : 0
-  const log = reuse ? undefined : AuditLog.open({ dir, now: () => t, retentionDays: 0, durability: 'group' })
+  const log = reuse
+    ? undefined
+    : AuditLog.open({ dir, now: () => t, retentionDays: 0, durability: 'group' })
   let call = 0
   let rand = 42
   const next = (): number => {
@@ -1164,23 +1363,61 @@ export async function benchAuditQuery(dir: string, n: number, options: AuditInde
     const server = servers[call % servers.length] as string
     const tool = `tool_${Math.floor(next() * 50)}`
     const r = next()
-    const decision: AuditDecision = r < 0.8 ? 'allow' : r < 0.85 ? 'approved' : r < 0.93 ? 'deny' : r < 0.97 ? 'rate_limited' : 'denied_by_user'
+    const decision: AuditDecision =
+      r < 0.8
+        ? 'allow'
+        : r < 0.85
+          ? 'approved'
+          : r < 0.93
+            ? 'deny'
+            : r < 0.97
+              ? 'rate_limited'
+              : 'denied_by_user'
     const session = `s${Math.floor(call / 20)}`
     const callId = `${session}.${call}`
-    const args = { path: `/home/user/project/src/file-${call % 5000}.ts`, query: call % 1000 === 7 ? 'needle-rare-marker' : 'select * from items where id = ?', limit: call % 100 }
-    log.append({ kind: 'call', callId, session, client: clients[call % clients.length], server, tool, args, decision, decidedBy: decision === 'approved' || decision === 'denied_by_user' ? 'user' : 'policy', rule: decision === 'allow' ? undefined : 'rule-1', reason: decision === 'deny' ? 'denied by policy rule-1' : undefined })
+    const args = {
+      path: `/home/user/project/src/file-${call % 5000}.ts`,
+      query: call % 1000 === 7 ? 'needle-rare-marker' : 'select * from items where id = ?',
+      limit: call % 100,
+    }
+    log.append({
+      kind: 'call',
+      callId,
+      session,
+      client: clients[call % clients.length],
+      server,
+      tool,
+      args,
+      decision,
+      decidedBy: decision === 'approved' || decision === 'denied_by_user' ? 'user' : 'policy',
+      rule: decision === 'allow' ? undefined : 'rule-1',
+      reason: decision === 'deny' ? 'denied by policy rule-1' : undefined,
+    })
     written++
     t += step
     if ((decision === 'allow' || decision === 'approved') && written < n) {
       const ok = next() < 0.95
-      log.append({ kind: 'outcome', callId, session, client: clients[call % clients.length], server, tool, outcome: ok ? 'ok' : 'is_error', detail: ok ? undefined : 'tool failed: something went wrong', latencyMs: Math.floor(next() * 400) })
+      log.append({
+        kind: 'outcome',
+        callId,
+        session,
+        client: clients[call % clients.length],
+        server,
+        tool,
+        outcome: ok ? 'ok' : 'is_error',
+        detail: ok ? undefined : 'tool failed: something went wrong',
+        latencyMs: Math.floor(next() * 400),
+      })
       written++
       t += step
     }
   }
   await log?.close()
   const writeMs = performance.now() - t0
-  const fileBytes = listAuditFiles(dir, (d) => fs.readdirSync(d)).reduce((s, f) => s + fs.statSync(f.path).size, 0)
+  const fileBytes = listAuditFiles(dir, (d) => fs.readdirSync(d)).reduce(
+    (s, f) => s + fs.statSync(f.path).size,
+    0,
+  )
 
   globalThis.gc?.()
   const heap0 = process.memoryUsage()
@@ -1191,7 +1428,10 @@ export async function benchAuditQuery(dir: string, n: number, options: AuditInde
   globalThis.gc?.()
   const heap1 = process.memoryUsage()
 
-  const time = (name: string, run: () => { rows: IndexedCall[] }): { name: string; firstMs: number; medianMs: number; rows: number } => {
+  const time = (
+    name: string,
+    run: () => { rows: IndexedCall[] },
+  ): { name: string; firstMs: number; medianMs: number; rows: number } => {
     const a = performance.now()
     const first = run()
     const firstMs = performance.now() - a
@@ -1202,7 +1442,12 @@ export async function benchAuditQuery(dir: string, n: number, options: AuditInde
       times.push(performance.now() - b)
     }
     times.sort((x, y) => x - y)
-    return { name, firstMs: round(firstMs), medianMs: round(times[3] as number), rows: first.rows.length }
+    return {
+      name,
+      firstMs: round(firstMs),
+      medianMs: round(times[3] as number),
+      rows: first.rows.length,
+    }
   }
   const page1 = index.query({ tool: 'tool_7' }, 100)
   const last = page1.rows.at(-1)?.call.seq
@@ -1211,17 +1456,33 @@ export async function benchAuditQuery(dir: string, n: number, options: AuditInde
   const queries = [
     time('newest 100, no filter', () => index.query({}, 100)),
     time('server=github', () => index.query({ server: 'github' }, 100)),
-    time('server=stripe decision=denied_by_user', () => index.query({ server: 'stripe', decision: 'denied_by_user' }, 100)),
+    time('server=stripe decision=denied_by_user', () =>
+      index.query({ server: 'stripe', decision: 'denied_by_user' }, 100),
+    ),
     time('tool=tool_7', () => index.query({ tool: 'tool_7' }, 100)),
     time('tool=tool_7, 2nd page (beforeSeq)', () => index.query({ tool: 'tool_7' }, 100, last)),
-    time('since 1 day ago, client=cursor', () => index.query({ client: 'cursor', sinceMs: Date.now() - 86_400_000 }, 100)),
-    time('server=stripe decision=hidden (no match: every row checked)', () => index.query({ server: 'stripe', decision: 'hidden' }, 100)),
-    time('text="needle-rare-marker" (0.1% of calls)', () => index.query({ text: 'needle-rare-marker' }, 100)),
-    time('text="needle-rare-marker", 2nd page (beforeSeq)', () => index.query({ text: 'needle-rare-marker' }, 100, rareLast)),
-    time('text="NEEDLE-rare-marker" server=stripe', () => index.query({ text: 'NEEDLE-rare-marker', server: 'stripe' }, 100)),
+    time('since 1 day ago, client=cursor', () =>
+      index.query({ client: 'cursor', sinceMs: Date.now() - 86_400_000 }, 100),
+    ),
+    time('server=stripe decision=hidden (no match: every row checked)', () =>
+      index.query({ server: 'stripe', decision: 'hidden' }, 100),
+    ),
+    time('text="needle-rare-marker" (0.1% of calls)', () =>
+      index.query({ text: 'needle-rare-marker' }, 100),
+    ),
+    time('text="needle-rare-marker", 2nd page (beforeSeq)', () =>
+      index.query({ text: 'needle-rare-marker' }, 100, rareLast),
+    ),
+    time('text="NEEDLE-rare-marker" server=stripe', () =>
+      index.query({ text: 'NEEDLE-rare-marker', server: 'stripe' }, 100),
+    ),
     time('text="went wrong" (outcome details)', () => index.query({ text: 'went wrong' }, 100)),
-    time('text="select" server=stripe decision=hidden (every row holds the text)', () => index.query({ text: 'select', server: 'stripe', decision: 'hidden' }, 100)),
-    time('text="no-such-text" (no match: all text searched)', () => index.query({ text: 'no-such-text' }, 100)),
+    time('text="select" server=stripe decision=hidden (every row holds the text)', () =>
+      index.query({ text: 'select', server: 'stripe', decision: 'hidden' }, 100),
+    ),
+    time('text="no-such-text" (no match: all text searched)', () =>
+      index.query({ text: 'no-such-text' }, 100),
+    ),
   ]
   const corpus = index.corpusStats()
   return {

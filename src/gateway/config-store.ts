@@ -27,19 +27,28 @@ export function readConfig(file: string): Config {
     text = fs.readFileSync(file, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return configSchema.parse({})
-    throw new ConfigError(`${file}: cannot read (${(err as Error).message})`, 'CONFIG_UNREADABLE', { cause: err })
+    throw new ConfigError(`${file}: cannot read (${(err as Error).message})`, 'CONFIG_UNREADABLE', {
+      cause: err,
+    })
   }
   let raw: unknown
   try {
     raw = JSON.parse(text)
   } catch (err) {
-    throw new ConfigError(`${file}: (root): expected JSON (${(err as Error).message}); fix or remove the file`, 'CONFIG_INVALID', { cause: err })
+    throw new ConfigError(
+      `${file}: (root): expected JSON (${(err as Error).message}); fix or remove the file`,
+      'CONFIG_INVALID',
+      { cause: err },
+    )
   }
   const parsed = configSchema.safeParse(raw)
   if (!parsed.success) throw new ConfigError(formatIssues(file, parsed.error))
   const names = new Set<string>()
   parsed.data.servers.forEach((s, i) => {
-    if (names.has(s.name)) throw new ConfigError(`${file}: servers.${i}.name: expected a unique name, "${s.name}" is used twice`)
+    if (names.has(s.name))
+      throw new ConfigError(
+        `${file}: servers.${i}.name: expected a unique name, "${s.name}" is used twice`,
+      )
     names.add(s.name)
   })
   return parsed.data
@@ -69,15 +78,23 @@ export function policyPath(home: string, server: ServerConfig): string | undefin
 /** The policy for a server: its file, its inline object, or `default: <posture>` when none. */
 export function loadServerPolicy(home: string, server: ServerConfig, config: Config): Policy {
   if (server.policy === undefined) {
-    return parsePolicy(JSON.stringify({ version: '1', default: config.settings.defaultPosture }), `(default policy of ${server.name})`)
+    return parsePolicy(
+      JSON.stringify({ version: '1', default: config.settings.defaultPosture }),
+      `(default policy of ${server.name})`,
+    )
   }
-  if (typeof server.policy === 'object') return parsePolicy(JSON.stringify(server.policy), `config.json servers.${server.name}.policy`)
+  if (typeof server.policy === 'object')
+    return parsePolicy(JSON.stringify(server.policy), `config.json servers.${server.name}.policy`)
   const file = policyPath(home, server) as string
   let text: string
   try {
     text = fs.readFileSync(file, 'utf8')
   } catch (err) {
-    throw new ConfigError(`${file}: cannot read the policy of server "${server.name}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); restore it or run "airlock policy set ${server.name} <file>"`, 'CONFIG_UNREADABLE', { cause: err })
+    throw new ConfigError(
+      `${file}: cannot read the policy of server "${server.name}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); restore it or run "airlock policy set ${server.name} <file>"`,
+      'CONFIG_UNREADABLE',
+      { cause: err },
+    )
   }
   return parsePolicy(text, file)
 }

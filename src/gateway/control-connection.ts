@@ -23,7 +23,11 @@ export class ControlConnection {
     private readonly gw: Gateway,
     private readonly socket: net.Socket,
   ) {
-    this.splitter = new LineSplitter((line) => this.onLine(line), () => socket.destroy(), 1024 * 1024)
+    this.splitter = new LineSplitter(
+      (line) => this.onLine(line),
+      () => socket.destroy(),
+      1024 * 1024,
+    )
     socket.on('data', (c: Buffer) => this.splitter.push(c))
     socket.on('close', () => this.cleanups.forEach((f) => f()))
   }
@@ -44,7 +48,8 @@ export class ControlConnection {
     } catch {
       return this.send({ id: null, error: 'expected a JSON line' })
     }
-    if (!isObject(msg) || typeof msg.method !== 'string') return this.send({ id: null, error: 'expected {id, method, params}' })
+    if (!isObject(msg) || typeof msg.method !== 'string')
+      return this.send({ id: null, error: 'expected {id, method, params}' })
     const id = msg.id ?? null
     try {
       const result = this.handle(msg.method, isObject(msg.params) ? msg.params : {})
@@ -65,7 +70,14 @@ export class ControlConnection {
     const gw = this.gw
     switch (method) {
       case 'status':
-        return { pid: process.pid, home: gw.home, paused: gw.paused, sessions: gw.sessionList(), pending: gw.approvals.list(), errors: gw.live.errors() }
+        return {
+          pid: process.pid,
+          home: gw.home,
+          paused: gw.paused,
+          sessions: gw.sessionList(),
+          pending: gw.approvals.list(),
+          errors: gw.live.errors(),
+        }
       case 'approvals.list':
         return gw.approvals.list()
       case 'approvals.subscribe': {
@@ -75,13 +87,21 @@ export class ControlConnection {
         const onRes = (res: unknown): void => this.send({ event: 'approval.resolved', data: res })
         gw.approvals.on('requested', onReq)
         gw.approvals.on('resolved', onRes)
-        this.cleanups.push(() => gw.approvals.off('requested', onReq), () => gw.approvals.off('resolved', onRes))
+        this.cleanups.push(
+          () => gw.approvals.off('requested', onReq),
+          () => gw.approvals.off('resolved', onRes),
+        )
         return { pending: gw.approvals.list() }
       }
       case 'approvals.decide': {
         const answer = params.answer as ApprovalAnswer
-        if (typeof params.id !== 'string' || !ANSWERS.includes(answer)) throw new Error(`expected {id, answer: ${ANSWERS.join('|')}}`)
-        return gw.approvals.decide(params.id, answer, typeof params.by === 'string' ? params.by.slice(0, 64) : 'control')
+        if (typeof params.id !== 'string' || !ANSWERS.includes(answer))
+          throw new Error(`expected {id, answer: ${ANSWERS.join('|')}}`)
+        return gw.approvals.decide(
+          params.id,
+          answer,
+          typeof params.by === 'string' ? params.by.slice(0, 64) : 'control',
+        )
       }
       case 'audit.subscribe': {
         const onAudit = (rec: unknown): void => this.send({ event: 'audit.appended', data: rec })

@@ -13,7 +13,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { z } from 'zod'
 import type { AuditQuery, AuditRecord } from '../shared/audit-record'
-import { serverConfigSchema, settingsSchema, type Config, type ServerConfig, type Settings } from '../shared/config'
+import {
+  serverConfigSchema,
+  settingsSchema,
+  type Config,
+  type ServerConfig,
+  type Settings,
+} from '../shared/config'
 import {
   controlRequests,
   isControlMethod,
@@ -36,7 +42,12 @@ import { classifyTool, proposePolicy } from '../shared/risk'
 import type { ApprovalOutcome, PendingApproval } from './approvals'
 import { exportAudit } from './audit'
 import { AuditIndex, type IndexFilter } from './audit-index'
-import { ClientsService, clientEnvFromHost, resolveShim, type ClientsServiceOptions } from './clients-service'
+import {
+  ClientsService,
+  clientEnvFromHost,
+  resolveShim,
+  type ClientsServiceOptions,
+} from './clients-service'
 import { ControlError } from './control-error'
 import { ConfigError, loadServerPolicy, policyPath, readConfig, updateConfig } from './config-store'
 import type { Gateway, SessionInfo } from './gateway'
@@ -53,7 +64,12 @@ export interface ControlServiceOptions {
    * The Clients screen's service: where client configs are (default: this process's home, or
    * `AIRLOCK_CLIENTS_HOME`), the shim command, the watch port and intervals (tests set these).
    */
-  clients?: Partial<Pick<ClientsServiceOptions, 'env' | 'shim' | 'watch' | 'intervalMs' | 'planTtlMs' | 'adapters' | 'fs' | 'now'>>
+  clients?: Partial<
+    Pick<
+      ClientsServiceOptions,
+      'env' | 'shim' | 'watch' | 'intervalMs' | 'planTtlMs' | 'adapters' | 'fs' | 'now'
+    >
+  >
   /** Cap of a tool-discovery session (default 15 s). */
   inspectTimeoutMs?: number
   /** Largest export returned in one answer (default 64 MiB); larger ones are refused with advice. */
@@ -66,7 +82,9 @@ export interface CallContext {
 }
 
 type Parsed<M extends ControlMethod> = z.output<(typeof controlRequests)[M]['params']>
-type Handlers = { [M in ControlMethod]: (params: Parsed<M>, ctx: CallContext) => ResultOf<M> | Promise<ResultOf<M>> }
+type Handlers = {
+  [M in ControlMethod]: (params: Parsed<M>, ctx: CallContext) => ResultOf<M> | Promise<ResultOf<M>>
+}
 
 const MASK = '********'
 const RECENT_CALLS_MAX = 10_000
@@ -122,7 +140,11 @@ export class ControlService {
   /** Subscribes to the gateway and starts loading the audit index. Needs a listening gateway. */
   start(): void {
     const gw = this.gw
-    const on = <A extends unknown[]>(emitter: EventEmitter, event: string, fn: (...args: A) => void): void => {
+    const on = <A extends unknown[]>(
+      emitter: EventEmitter,
+      event: string,
+      fn: (...args: A) => void,
+    ): void => {
       const listener = fn as (...args: unknown[]) => void
       emitter.on(event, listener)
       this.detach.push(() => emitter.off(event, listener))
@@ -136,8 +158,15 @@ export class ControlService {
       this.lastErrors.set(server, message)
       this.emit('servers.changed', {})
     })
-    on(gw.approvals, 'requested', (req: PendingApproval) => this.emit('approval.requested', this.approvalView(req)))
-    on(gw.approvals, 'resolved', (res: { id: string; outcome: ApprovalOutcome }) => this.emit('approval.resolved', { id: res.id, outcome: { answer: res.outcome.answer, by: res.outcome.by } }))
+    on(gw.approvals, 'requested', (req: PendingApproval) =>
+      this.emit('approval.requested', this.approvalView(req)),
+    )
+    on(gw.approvals, 'resolved', (res: { id: string; outcome: ApprovalOutcome }) =>
+      this.emit('approval.resolved', {
+        id: res.id,
+        outcome: { answer: res.outcome.answer, by: res.outcome.by },
+      }),
+    )
     void this.index.load()
     this.clients.start()
   }
@@ -169,11 +198,16 @@ export class ControlService {
    */
   async call(method: string, params: unknown, ctx: CallContext = {}): Promise<unknown> {
     if (!isControlMethod(method)) {
-      throw new ControlError(`unknown control method "${String(method).slice(0, 64)}"; see src/shared/control-api.ts for the list`, 'UNKNOWN_METHOD')
+      throw new ControlError(
+        `unknown control method "${String(method).slice(0, 64)}"; see src/shared/control-api.ts for the list`,
+        'UNKNOWN_METHOD',
+      )
     }
     const parsed = controlRequests[method].params.safeParse(params ?? {})
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(params)'}: ${i.message}`)
+      const issues = parsed.error.issues.map(
+        (i) => `${i.path.length ? i.path.join('.') : '(params)'}: ${i.message}`,
+      )
       throw new ControlError(`${method}: invalid params: ${issues.join('; ')}`, 'INVALID_PARAMS')
     }
     const handler = this.handlers[method] as (p: unknown, c: CallContext) => unknown
@@ -188,13 +222,26 @@ export class ControlService {
   private makeHandlers(): Handlers {
     const gw = this.gw
     return {
-      'status.get': () => ({ pid: process.pid, home: gw.home, paused: gw.paused, sessions: gw.sessionList(), pending: gw.approvals.list().length, errors: gw.live.errors() }),
+      'status.get': () => ({
+        pid: process.pid,
+        home: gw.home,
+        paused: gw.paused,
+        sessions: gw.sessionList(),
+        pending: gw.approvals.list().length,
+        errors: gw.live.errors(),
+      }),
       'servers.list': () => gw.live.config.servers.map((s) => this.serverView(s)),
       'servers.add': (p) => this.saveServer(undefined, p.server, p.secretValues ?? {}),
       'servers.update': (p) => this.saveServer(p.name, p.server, p.secretValues ?? {}),
       'servers.remove': (p) => this.removeServer(p.name),
       'servers.setEnabled': (p) => {
-        this.changeConfig((c) => ({ ...c, servers: c.servers.map((s) => (s.name === p.name ? { ...s, enabled: p.enabled } : s)) }), p.name)
+        this.changeConfig(
+          (c) => ({
+            ...c,
+            servers: c.servers.map((s) => (s.name === p.name ? { ...s, enabled: p.enabled } : s)),
+          }),
+          p.name,
+        )
         return this.serverView(this.requireServer(p.name))
       },
       'tools.list': (p) => this.toolsList(p.server, p.discover === true),
@@ -205,13 +252,18 @@ export class ControlService {
         return v.ok ? { ok: true, errors: [] } : { ok: false, errors: v.errors }
       },
       'approvals.list': () => gw.approvals.list().map((r) => this.approvalView(r)),
-      'approvals.decide': (p, ctx) => gw.approvals.decide(p.id, p.answer, (ctx.by ?? 'ui').slice(0, 64)),
+      'approvals.decide': (p, ctx) =>
+        gw.approvals.decide(p.id, p.answer, (ctx.by ?? 'ui').slice(0, 64)),
       'grants.list': () => gw.grants.list(),
       'grants.revoke': (p) => gw.grants.revoke(p.id),
       'audit.query': (p) => this.auditQuery(p.filter, p.limit, p.beforeSeq),
       'audit.export': (p) => this.auditExport(p.filter, p.format),
       'audit.histogram': async (p) => {
-        if (!(p.until > p.since)) throw new ControlError(`audit.histogram: until (${p.until}) must be after since (${p.since})`, 'INVALID_PARAMS')
+        if (!(p.until > p.since))
+          throw new ControlError(
+            `audit.histogram: until (${p.until}) must be after since (${p.since})`,
+            'INVALID_PARAMS',
+          )
         await this.index.load()
         return this.index.histogram(p.since, p.until, p.buckets)
       },
@@ -225,10 +277,15 @@ export class ControlService {
         gw.setPaused(p.paused)
         try {
           if (readConfig(gw.paths.config).settings.paused !== p.paused) {
-            updateConfig(gw.paths.config, (c) => ({ ...c, settings: { ...c.settings, paused: p.paused } }))
+            updateConfig(gw.paths.config, (c) => ({
+              ...c,
+              settings: { ...c.settings, paused: p.paused },
+            }))
           }
         } catch (err) {
-          this.log(`pause is in force, but could not be saved to config.json: ${(err as Error).message}`)
+          this.log(
+            `pause is in force, but could not be saved to config.json: ${(err as Error).message}`,
+          )
         }
         return gw.paused
       },
@@ -239,7 +296,11 @@ export class ControlService {
 
   private requireServer(name: string): ServerConfig {
     const s = this.gw.live.server(name)
-    if (!s) throw new ControlError(`no server named "${name}" is configured; list them with servers.list`, 'NOT_FOUND')
+    if (!s)
+      throw new ControlError(
+        `no server named "${name}" is configured; list them with servers.list`,
+        'NOT_FOUND',
+      )
     return s
   }
 
@@ -249,13 +310,21 @@ export class ControlService {
     try {
       next = updateConfig(this.gw.paths.config, (c) => {
         if (mustExist !== undefined && !c.servers.some((s) => s.name === mustExist)) {
-          throw new ControlError(`no server named "${mustExist}" is configured; list them with servers.list`, 'NOT_FOUND')
+          throw new ControlError(
+            `no server named "${mustExist}" is configured; list them with servers.list`,
+            'NOT_FOUND',
+          )
         }
         return change(c)
       })
     } catch (err) {
       if (err instanceof ControlError) throw err
-      if (err instanceof ConfigError) throw new ControlError(`${err.message}\nconfig.json was not changed; fix the file first`, 'INVALID', { cause: err })
+      if (err instanceof ConfigError)
+        throw new ControlError(
+          `${err.message}\nconfig.json was not changed; fix the file first`,
+          'INVALID',
+          { cause: err },
+        )
       throw err
     }
     this.gw.reloadConfig()
@@ -275,7 +344,10 @@ export class ControlService {
       }
       if (stored) env[key] = MASK
     }
-    const view: ServerView = { config: { ...s, env }, sessions: this.gw.sessionList().filter((x) => x.server === s.name).length }
+    const view: ServerView = {
+      config: { ...s, env },
+      sessions: this.gw.sessionList().filter((x) => x.server === s.name).length,
+    }
     const lastError = this.lastErrors.get(s.name)
     if (lastError !== undefined) view.lastError = lastError
     const prefix = `${s.name}: `
@@ -289,10 +361,19 @@ export class ControlService {
    * of `secretEnv` keys typed into `env` — go to the secret store, never to config.json; a masked
    * value means "keep the stored one". An omitted `policy` keeps the server's current policy.
    */
-  private saveServer(oldName: string | undefined, input: ServerConfig, secretValues: Record<string, string>): ServerView {
+  private saveServer(
+    oldName: string | undefined,
+    input: ServerConfig,
+    secretValues: Record<string, string>,
+  ): ServerView {
     const current = this.gw.live.config
-    const existing = oldName === undefined ? undefined : current.servers.find((s) => s.name === oldName)
-    if (oldName !== undefined && !existing) throw new ControlError(`no server named "${oldName}" is configured; list them with servers.list`, 'NOT_FOUND')
+    const existing =
+      oldName === undefined ? undefined : current.servers.find((s) => s.name === oldName)
+    if (oldName !== undefined && !existing)
+      throw new ControlError(
+        `no server named "${oldName}" is configured; list them with servers.list`,
+        'NOT_FOUND',
+      )
     const secretKeys = [...new Set([...input.secretEnv, ...Object.keys(secretValues)])]
     const given: Record<string, string> = {}
     for (const key of secretKeys) {
@@ -301,18 +382,24 @@ export class ControlService {
       const v = secretValues[key]
       if (v !== undefined && !isMasked(v)) given[key] = v
     }
-    const env = Object.fromEntries(Object.entries(input.env).filter(([k]) => !secretKeys.includes(k)))
+    const env = Object.fromEntries(
+      Object.entries(input.env).filter(([k]) => !secretKeys.includes(k)),
+    )
     const server = serverConfigSchema.parse({
       ...input,
       env,
       secretEnv: secretKeys,
-      ...(input.policy === undefined && existing?.policy !== undefined ? { policy: existing.policy } : {}),
+      ...(input.policy === undefined && existing?.policy !== undefined
+        ? { policy: existing.policy }
+        : {}),
     })
     if (typeof server.policy === 'string' && server.policy !== existing?.policy) {
       try {
         loadServerPolicy(this.gw.home, server, current)
       } catch (err) {
-        throw new ControlError(`server "${server.name}": ${(err as Error).message}`, 'INVALID', { cause: err })
+        throw new ControlError(`server "${server.name}": ${(err as Error).message}`, 'INVALID', {
+          cause: err,
+        })
       }
     }
     // The secrets after this change: new values, else the stored ones (a rename carries them), else
@@ -327,10 +414,17 @@ export class ControlService {
     try {
       this.changeConfig((c) => {
         if (c.servers.some((s) => s.name === server.name && s.name !== oldName)) {
-          throw new ControlError(`a server named "${server.name}" already exists; pick another name or edit that one`, 'CONFLICT')
+          throw new ControlError(
+            `a server named "${server.name}" already exists; pick another name or edit that one`,
+            'CONFLICT',
+          )
         }
         if (oldName === undefined) return { ...c, servers: [...c.servers, server] }
-        if (!c.servers.some((s) => s.name === oldName)) throw new ControlError(`no server named "${oldName}" is configured; list them with servers.list`, 'NOT_FOUND')
+        if (!c.servers.some((s) => s.name === oldName))
+          throw new ControlError(
+            `no server named "${oldName}" is configured; list them with servers.list`,
+            'NOT_FOUND',
+          )
         return { ...c, servers: c.servers.map((s) => (s.name === oldName ? server : s)) }
       })
     } catch (err) {
@@ -338,7 +432,9 @@ export class ControlService {
         if (existing) this.writeSecrets(existing.name, previous, server.name)
         else this.gw.secrets.delete(server.name)
       } catch (restoreErr) {
-        this.log(`could not restore the secrets of "${server.name}": ${(restoreErr as Error).message}`)
+        this.log(
+          `could not restore the secrets of "${server.name}": ${(restoreErr as Error).message}`,
+        )
       }
       throw err
     }
@@ -398,13 +494,16 @@ export class ControlService {
   // ── tools ────────────────────────────────────────────────────────────────
 
   private recordTools(server: string, tools: unknown[], replace: boolean): void {
-    const known = replace ? new Map<string, ListedTool>() : (this.catalog.get(server) ?? new Map<string, ListedTool>())
+    const known = replace
+      ? new Map<string, ListedTool>()
+      : (this.catalog.get(server) ?? new Map<string, ListedTool>())
     for (const t of tools) {
       const tool = toListedTool(t)
       if (tool) known.set(tool.name, tool)
     }
     this.catalog.set(server, known)
-    for (const k of [...this.riskCache.keys()]) if (k.startsWith(`${server}\0`)) this.riskCache.delete(k)
+    for (const k of [...this.riskCache.keys()])
+      if (k.startsWith(`${server}\0`)) this.riskCache.delete(k)
   }
 
   /** Starts a short inspection session (one at a time per server) and records what it lists. */
@@ -420,7 +519,9 @@ export class ControlService {
         },
         (err: unknown) => {
           this.lastErrors.set(server.name, (err as Error).message)
-          throw new ControlError(`tool discovery failed: ${(err as Error).message}`, 'INVALID', { cause: err })
+          throw new ControlError(`tool discovery failed: ${(err as Error).message}`, 'INVALID', {
+            cause: err,
+          })
         },
       )
       .finally(() => this.discovering.delete(server.name))
@@ -444,7 +545,12 @@ export class ControlService {
 
   private toolView(server: string, t: ListedTool): ToolView {
     const cls = classifyTool(t)
-    const view: ToolView = { name: t.name, category: cls.category, risk: cls.risk, action: this.actionFor(server, t.name) }
+    const view: ToolView = {
+      name: t.name,
+      category: cls.category,
+      risk: cls.risk,
+      action: this.actionFor(server, t.name),
+    }
     if (t.title !== undefined) view.title = t.title
     if (t.description !== undefined) view.description = t.description
     if (t.annotations !== undefined) view.annotations = t.annotations
@@ -456,9 +562,15 @@ export class ControlService {
     const live = this.gw.live.policyFor(server)
     if ('error' in live) return 'deny' // the session denies every call of a server whose policy never loaded
     if (isHidden(live.policy, tool)) return 'hide'
-    const d = decide(live.policy, { tool, args: {}, sessionId: 'airlock-preview' }, new CounterStore(), Date.now(), {
-      defaultApprovalTimeoutMs: this.gw.live.config.settings.approvalTimeoutSeconds * 1000,
-    })
+    const d = decide(
+      live.policy,
+      { tool, args: {}, sessionId: 'airlock-preview' },
+      new CounterStore(),
+      Date.now(),
+      {
+        defaultApprovalTimeoutMs: this.gw.live.config.settings.approvalTimeoutSeconds * 1000,
+      },
+    )
     switch (d.kind) {
       case 'allow':
         return 'allow'
@@ -502,7 +614,11 @@ export class ControlService {
       try {
         return { text: fs.readFileSync(file, 'utf8'), path: file, proposed: false }
       } catch (err) {
-        throw new ControlError(`${file}: cannot read the policy of "${name}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); restore the file or save a new policy`, 'NOT_FOUND', { cause: err })
+        throw new ControlError(
+          `${file}: cannot read the policy of "${name}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); restore the file or save a new policy`,
+          'NOT_FOUND',
+          { cause: err },
+        )
       }
     }
     if (typeof server.policy === 'object') {
@@ -516,7 +632,10 @@ export class ControlService {
         this.log(`proposing a policy for "${name}" without its tools: ${(err as Error).message}`)
       }
     }
-    return { text: proposePolicy(tools, this.gw.live.config.settings.defaultPosture), proposed: true }
+    return {
+      text: proposePolicy(tools, this.gw.live.config.settings.defaultPosture),
+      proposed: true,
+    }
   }
 
   /**
@@ -526,14 +645,23 @@ export class ControlService {
    */
   private policySet(name: string, text: string): ResultOf<'policy.set'> {
     const server = this.requireServer(name)
-    const existing = typeof server.policy === 'string' ? (policyPath(this.gw.home, server) as string) : undefined
+    const existing =
+      typeof server.policy === 'string' ? (policyPath(this.gw.home, server) as string) : undefined
     const target = existing ?? path.join(this.gw.paths.policies, `${name}.yaml`)
     const v = validatePolicy(text, target)
     if (!v.ok) return { ok: false, errors: v.errors }
     fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 })
     writeFileAtomic(target, text)
     if (existing === undefined) {
-      this.changeConfig((c) => ({ ...c, servers: c.servers.map((s) => (s.name === name ? { ...s, policy: path.relative(this.gw.home, target) } : s)) }), name)
+      this.changeConfig(
+        (c) => ({
+          ...c,
+          servers: c.servers.map((s) =>
+            s.name === name ? { ...s, policy: path.relative(this.gw.home, target) } : s,
+          ),
+        }),
+        name,
+      )
     } else {
       this.gw.reloadConfig()
     }
@@ -545,16 +673,24 @@ export class ControlService {
   private settingsSet(patch: Parsed<'settings.set'>['settings']): Settings {
     let result: Settings | undefined
     this.changeConfig((c) => {
-      const merged = { ...c.settings, ...dropUndefined(patch), audit: { ...c.settings.audit, ...dropUndefined(patch.audit ?? {}) } }
+      const merged = {
+        ...c.settings,
+        ...dropUndefined(patch),
+        audit: { ...c.settings.audit, ...dropUndefined(patch.audit ?? {}) },
+      }
       const parsed = settingsSchema.safeParse(merged)
       if (!parsed.success) {
-        throw new ControlError(`settings.set: ${parsed.error.issues.map((i) => `settings.${i.path.join('.')}: ${i.message}`).join('; ')}`, 'INVALID_PARAMS')
+        throw new ControlError(
+          `settings.set: ${parsed.error.issues.map((i) => `settings.${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          'INVALID_PARAMS',
+        )
       }
       result = parsed.data
       return { ...c, settings: parsed.data }
     })
     const settings = result as Settings
-    if (patch.paused !== undefined && patch.paused !== this.gw.paused) this.gw.setPaused(patch.paused)
+    if (patch.paused !== undefined && patch.paused !== this.gw.paused)
+      this.gw.setPaused(patch.paused)
     return settings
   }
 
@@ -568,16 +704,25 @@ export class ControlService {
       try {
         // The writer made the args JSON and the ts ms of this record already (it is the last one).
         const audit = this.gw.audit
-        added = this.index.add(rec, at.file, at.offset, at.length, { argsJson: audit.lastArgsJson, tsMs: audit.lastTsMs })
+        added = this.index.add(rec, at.file, at.offset, at.length, {
+          argsJson: audit.lastArgsJson,
+          tsMs: audit.lastTsMs,
+        })
       } catch (err) {
         this.log(`audit index: could not index record ${rec.seq} (${(err as Error).message})`)
       }
     }
-    if (this.events.listenerCount('audit.appended') === 0 && this.events.listenerCount('*') === 0 && !(rec.kind === 'call' && forwarded(rec))) return
+    if (
+      this.events.listenerCount('audit.appended') === 0 &&
+      this.events.listenerCount('*') === 0 &&
+      !(rec.kind === 'call' && forwarded(rec))
+    )
+      return
     if (rec.kind === 'call') {
       const row = this.callRow(AuditIndex.toCallRow({ call: rec }))
       if (forwarded(rec)) {
-        if (this.recentCalls.size >= RECENT_CALLS_MAX) this.recentCalls.delete(this.recentCalls.keys().next().value as string)
+        if (this.recentCalls.size >= RECENT_CALLS_MAX)
+          this.recentCalls.delete(this.recentCalls.keys().next().value as string)
         this.recentCalls.set(rec.callId, row)
       }
       this.emit('audit.appended', row)
@@ -602,11 +747,18 @@ export class ControlService {
     return row
   }
 
-  private async auditQuery(filter: AuditFilter, limit: number, beforeSeq: number | undefined): Promise<ResultOf<'audit.query'>> {
+  private async auditQuery(
+    filter: AuditFilter,
+    limit: number,
+    beforeSeq: number | undefined,
+  ): Promise<ResultOf<'audit.query'>> {
     const f = toIndexFilter(filter)
     await this.index.load()
     const page = this.index.query(f, limit, beforeSeq)
-    return { rows: page.rows.map((r) => this.callRow(AuditIndex.toCallRow(r))), hasMore: page.hasMore }
+    return {
+      rows: page.rows.map((r) => this.callRow(AuditIndex.toCallRow(r))),
+      hasMore: page.hasMore,
+    }
   }
 
   private auditExport(filter: AuditFilter, format: 'csv' | 'jsonl'): ResultOf<'audit.export'> {
@@ -624,11 +776,18 @@ export class ControlService {
     exportAudit(this.gw.paths.audit, q, format, (chunk) => {
       size += chunk.length
       if (size > this.maxExportBytes) {
-        throw new ControlError(`the export is larger than ${Math.round(this.maxExportBytes / 1048576)} MiB; narrow the filter (server, time range) or run "airlock audit export --format ${format} --out FILE"`, 'TOO_LARGE')
+        throw new ControlError(
+          `the export is larger than ${Math.round(this.maxExportBytes / 1048576)} MiB; narrow the filter (server, time range) or run "airlock audit export --format ${format} --out FILE"`,
+          'TOO_LARGE',
+        )
       }
       chunks.push(chunk)
     })
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')
+    const stamp = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\..*$/, '')
+      .replace('T', '-')
     return { filename: `airlock-audit-${stamp}.${format}`, text: chunks.join('') }
   }
 }
@@ -643,9 +802,17 @@ function dropUndefined<T extends object>(o: T): Partial<T> {
 
 /** An epoch-ms time from an ISO string or epoch ms (number or digits); throws naming the field. */
 export function toMs(value: string | number, field: string): number {
-  const ms = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value.trim()) : Date.parse(value)
+  const ms =
+    typeof value === 'number'
+      ? value
+      : /^\d+$/.test(value.trim())
+        ? Number(value.trim())
+        : Date.parse(value)
   if (!Number.isFinite(ms)) {
-    throw new ControlError(`filter.${field}: expected an ISO time (2026-11-21T10:00:00Z) or epoch milliseconds, got ${JSON.stringify(value)}`, 'INVALID_PARAMS')
+    throw new ControlError(
+      `filter.${field}: expected an ISO time (2026-11-21T10:00:00Z) or epoch milliseconds, got ${JSON.stringify(value)}`,
+      'INVALID_PARAMS',
+    )
   }
   return ms
 }

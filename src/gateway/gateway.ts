@@ -97,9 +97,11 @@ export class Gateway extends EventEmitter {
     this.paths = dataPaths(this.home)
     fs.mkdirSync(this.home, { recursive: true, mode: 0o700 })
     this.secret = ensureSecret(this.paths.secret)
-    this.secrets = opts.secrets ?? new FileSecretStore(path.join(this.home, 'secrets.json'), this.log)
+    this.secrets =
+      opts.secrets ?? new FileSecretStore(path.join(this.home, 'secrets.json'), this.log)
     this.live = new LiveConfig(this.home, this.log, (r) => {
-      for (const name of r.hideChanged) for (const s of this.sessions) if (s.server === name) s.notifyToolsListChanged()
+      for (const name of r.hideChanged)
+        for (const s of this.sessions) if (s.server === name) s.notifyToolsListChanged()
       this.emit('config', r)
     })
     this.live.reload()
@@ -107,9 +109,22 @@ export class Gateway extends EventEmitter {
     this.approvals = new ApprovalCenter(this.now)
     this.grants = new Grants(this.paths.grants)
     // A late "allow" after a timeout lets an identical retry through once.
-    this.approvals.on('late', ({ req, answer }: { req: { server: string; tool: string; argsDigest: string }; answer: string }) => {
-      if (answer !== 'deny') this.grants.add({ scope: 'call', server: req.server, tool: req.tool, digest: req.argsDigest }, this.now())
-    })
+    this.approvals.on(
+      'late',
+      ({
+        req,
+        answer,
+      }: {
+        req: { server: string; tool: string; argsDigest: string }
+        answer: string
+      }) => {
+        if (answer !== 'deny')
+          this.grants.add(
+            { scope: 'call', server: req.server, tool: req.tool, digest: req.argsDigest },
+            this.now(),
+          )
+      },
+    )
     this.endpoint = opts.endpoint ?? defaultEndpoint(this.home, this.paths.pipeName)
   }
 
@@ -123,7 +138,8 @@ export class Gateway extends EventEmitter {
   /** Re-reads config.json and the policies now (after writing them), notifying sessions and listeners. */
   reloadConfig(): void {
     const r = this.live.reload()
-    for (const name of r.hideChanged) for (const s of this.sessions) if (s.server === name) s.notifyToolsListChanged()
+    for (const name of r.hideChanged)
+      for (const s of this.sessions) if (s.server === name) s.notifyToolsListChanged()
     this.emit('config', r)
   }
 
@@ -155,7 +171,13 @@ export class Gateway extends EventEmitter {
 
   /** Live sessions. */
   sessionList(): SessionInfo[] {
-    return [...this.sessions].map((s) => ({ id: s.id, server: s.server, client: s.client, startedAt: s.startedAt, held: s.heldCount() }))
+    return [...this.sessions].map((s) => ({
+      id: s.id,
+      server: s.server,
+      client: s.client,
+      startedAt: s.startedAt,
+      held: s.heldCount(),
+    }))
   }
 
   /** Starts listening on the agent socket (0600, in a 0700 directory). */
@@ -197,12 +219,18 @@ export class Gateway extends EventEmitter {
       }
       // Stale: its process is gone. Remove it only if it still names that process.
       try {
-        if (Number(fs.readFileSync(this.paths.pid, 'utf8').trim()) === holder || Number.isNaN(holder)) fs.rmSync(this.paths.pid, { force: true })
+        if (
+          Number(fs.readFileSync(this.paths.pid, 'utf8').trim()) === holder ||
+          Number.isNaN(holder)
+        )
+          fs.rmSync(this.paths.pid, { force: true })
       } catch {
         // Gone already.
       }
     }
-    throw new GatewayRunningError(`could not take ${this.paths.pid}: another gateway is starting for ${this.home}`)
+    throw new GatewayRunningError(
+      `could not take ${this.paths.pid}: another gateway is starting for ${this.home}`,
+    )
   }
 
   private ownsLock = false
@@ -211,7 +239,8 @@ export class Gateway extends EventEmitter {
     if (!this.ownsLock) return
     this.ownsLock = false
     try {
-      if (fs.readFileSync(this.paths.pid, 'utf8').trim() === String(process.pid)) fs.rmSync(this.paths.pid)
+      if (fs.readFileSync(this.paths.pid, 'utf8').trim() === String(process.pid))
+        fs.rmSync(this.paths.pid)
     } catch {
       // No lock file: nothing to release.
     }
@@ -219,7 +248,9 @@ export class Gateway extends EventEmitter {
 
   private async listenLocked(): Promise<void> {
     if (await isAnswering(this.endpoint)) {
-      throw new GatewayRunningError(`another Airlock gateway is already running for ${this.home} (socket ${this.endpoint}); stop it first or use it`)
+      throw new GatewayRunningError(
+        `another Airlock gateway is already running for ${this.home} (socket ${this.endpoint}); stop it first or use it`,
+      )
     }
     if (process.platform !== 'win32') fs.rmSync(this.endpoint, { force: true })
     const a = this.live.config.settings.audit
@@ -259,7 +290,9 @@ export class Gateway extends EventEmitter {
     this.approvals.denyAll('gateway shutdown')
     await Promise.all([...this.sessions].map((s) => s.close('gateway shutting down')))
     for (const s of this.sockets) s.destroy()
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    )
     if (process.platform !== 'win32') fs.rmSync(this.endpoint, { force: true })
     this.releaseLock()
     await this.audit?.close()
@@ -305,8 +338,14 @@ export class Gateway extends EventEmitter {
         this.log('refused a connection that did not prove the secret')
         return refuse('authentication failed')
       }
-      if (typeof hello.challenge !== 'string' || hello.challenge.length < 16 || hello.challenge.length > 256) return refuse('expected a challenge')
-      const welcome = JSON.stringify({ ok: true, proof: proof(this.secret, 'gateway', hello.challenge) }) + '\n'
+      if (
+        typeof hello.challenge !== 'string' ||
+        hello.challenge.length < 16 ||
+        hello.challenge.length > 256
+      )
+        return refuse('expected a challenge')
+      const welcome =
+        JSON.stringify({ ok: true, proof: proof(this.secret, 'gateway', hello.challenge) }) + '\n'
       if (hello.role === 'control') {
         socket.write(welcome)
         const control = new ControlConnection(this, socket)
@@ -317,9 +356,12 @@ export class Gateway extends EventEmitter {
       const name = hello.server
       const server = typeof name === 'string' ? this.live.server(name) : undefined
       if (!server) {
-        return refuse(`no server named ${JSON.stringify(String(name).slice(0, 64))} is configured; see "airlock servers list"`)
+        return refuse(
+          `no server named ${JSON.stringify(String(name).slice(0, 64))} is configured; see "airlock servers list"`,
+        )
       }
-      if (!server.enabled) return refuse(`server "${server.name}" is disabled; enable it in Airlock first`)
+      if (!server.enabled)
+        return refuse(`server "${server.name}" is disabled; enable it in Airlock first`)
       socket.write(welcome)
       this.startSession(server.name, socket, rest)
     }
@@ -362,8 +404,16 @@ export class Gateway extends EventEmitter {
    */
   openSession(name: string, link: ClientLink): Session {
     const server = this.live.server(name)
-    if (!server) throw new SessionRefusedError(`no server named ${JSON.stringify(name.slice(0, 64))} is configured; see "airlock servers list"`, 'NO_SERVER')
-    if (!server.enabled) throw new SessionRefusedError(`server "${server.name}" is disabled; enable it in Airlock first`, 'SERVER_DISABLED')
+    if (!server)
+      throw new SessionRefusedError(
+        `no server named ${JSON.stringify(name.slice(0, 64))} is configured; see "airlock servers list"`,
+        'NO_SERVER',
+      )
+    if (!server.enabled)
+      throw new SessionRefusedError(
+        `server "${server.name}" is disabled; enable it in Airlock first`,
+        'SERVER_DISABLED',
+      )
     const session = new Session(
       {
         id: `${this.now().toString(36)}-${(++this.sessionSeq).toString(36)}-${randomBytes(3).toString('hex')}`,
@@ -438,4 +488,3 @@ export function isAnswering(endpoint: string): Promise<boolean> {
     s.once('error', () => resolve(false))
   })
 }
-

@@ -22,7 +22,9 @@ export interface Grant {
 
 /** Digest of a call's arguments, independent of key order. */
 export function argsDigest(args: unknown): string {
-  return createHash('sha256').update(canonicalJson(args ?? {})).digest('hex')
+  return createHash('sha256')
+    .update(canonicalJson(args ?? {}))
+    .digest('hex')
 }
 
 /** The grant table. `file` persists the `always` grants. */
@@ -51,7 +53,10 @@ export class Grants {
   /**
    * The grant that covers this call, if any. A `call` grant is consumed (single use).
    */
-  match(q: { server: string; tool: string; session: string; digest: string }, now: number): Grant | undefined {
+  match(
+    q: { server: string; tool: string; session: string; digest: string },
+    now: number,
+  ): Grant | undefined {
     this.grants = this.grants.filter((g) => g.until === undefined || g.until > now)
     const g = this.grants.find(
       (g) =>
@@ -88,7 +93,15 @@ export class Grants {
   private persist(): void {
     if (!this.file) return
     const tmp = `${this.file}.tmp`
-    fs.writeFileSync(tmp, JSON.stringify(this.grants.filter((g) => g.scope === 'always'), null, 2), { mode: 0o600 })
+    fs.writeFileSync(
+      tmp,
+      JSON.stringify(
+        this.grants.filter((g) => g.scope === 'always'),
+        null,
+        2,
+      ),
+      { mode: 0o600 },
+    )
     fs.renameSync(tmp, this.file)
   }
 }

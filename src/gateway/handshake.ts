@@ -30,7 +30,9 @@ export function newChallenge(): string {
 export function readSecret(file: string): Buffer {
   const st = fs.statSync(file)
   if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
-    throw new Error(`${file} is readable by other users (mode ${(st.mode & 0o777).toString(8)}); run "chmod 600 ${file}"`)
+    throw new Error(
+      `${file} is readable by other users (mode ${(st.mode & 0o777).toString(8)}); run "chmod 600 ${file}"`,
+    )
   }
   return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex')
 }

@@ -19,7 +19,11 @@ export interface HttpFrontOptions {
 }
 
 /** Starts the front and records its port in `<home>/http-port` (for `clients wrap --http`). */
-export async function startHttpFront(gw: Gateway, service: ControlService, opts: HttpFrontOptions): Promise<UiServer> {
+export async function startHttpFront(
+  gw: Gateway,
+  service: ControlService,
+  opts: HttpFrontOptions,
+): Promise<UiServer> {
   fs.rmSync(gw.paths.httpPort, { force: true }) // a previous gateway's, if it did not stop cleanly
   const options = {
     control: service,
@@ -38,7 +42,8 @@ export async function startHttpFront(gw: Gateway, service: ControlService, opts:
   try {
     ui = await startUiServer(options)
   } catch (err) {
-    if (opts.portExplicit || (err as { cause?: { code?: string } }).cause?.code !== 'EADDRINUSE') throw err
+    if (opts.portExplicit || (err as { cause?: { code?: string } }).cause?.code !== 'EADDRINUSE')
+      throw err
     ui = await startUiServer({ ...options, port: 0 })
     opts.log(
       `port ${opts.port} is in use; the web UI took port ${ui.port} instead (choose one with --port N); clients wrapped with --http for port ${opts.port} will not reach this gateway`,

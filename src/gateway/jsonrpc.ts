@@ -21,12 +21,22 @@ export function errorLine(id: JsonRpcId, code: number, message: string, data?: u
 
 /** A `CallToolResult` with `isError: true` and one text block: how a policy refusal looks to the agent. */
 export function toolErrorLine(id: JsonRpcId, text: string): string {
-  return JSON.stringify({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text }], isError: true } }) + '\n'
+  return (
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id,
+      result: { content: [{ type: 'text', text }], isError: true },
+    }) + '\n'
+  )
 }
 
 /** A notification line. */
 export function notificationLine(method: string, params?: unknown): string {
-  return JSON.stringify(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params }) + '\n'
+  return (
+    JSON.stringify(
+      params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params },
+    ) + '\n'
+  )
 }
 
 /** JSON-RPC / MCP error codes the gateway uses. */

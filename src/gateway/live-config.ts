@@ -63,7 +63,10 @@ export class LiveConfig {
         slot.error = undefined
       } catch (err) {
         const msg = (err as Error).message
-        if (slot.error !== msg) this.log(`policy of "${server.name}" refused${slot.policy ? ', the last good policy stays' : ''}: ${msg}`)
+        if (slot.error !== msg)
+          this.log(
+            `policy of "${server.name}" refused${slot.policy ? ', the last good policy stays' : ''}: ${msg}`,
+          )
         slot.error = msg
         result.errors.push(msg)
       }

@@ -14,7 +14,8 @@ export function dataDir(
 ): string {
   if (env.AIRLOCK_HOME) return path.resolve(env.AIRLOCK_HOME)
   if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Airlock')
-  if (platform === 'win32') return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Airlock')
+  if (platform === 'win32')
+    return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Airlock')
   return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'Airlock')
 }
 

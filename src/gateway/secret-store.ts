@@ -63,11 +63,15 @@ export class FileSecretStore implements SecretStore {
       text = fs.readFileSync(this.file, 'utf8')
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
-      throw new Error(`${this.file}: cannot read the secret store (${(err as Error).message}); check its permissions`, { cause: err })
+      throw new Error(
+        `${this.file}: cannot read the secret store (${(err as Error).message}); check its permissions`,
+        { cause: err },
+      )
     }
     try {
       const parsed = JSON.parse(text) as unknown
-      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as SecretFile
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+        return parsed as SecretFile
     } catch {
       // Reported below.
     }

@@ -51,7 +51,10 @@ export function resolveCommand(
   if (platform !== 'win32') return { file: command, args }
   const win = path.win32
   const exts = (env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';').filter(Boolean)
-  const dirs = win.isAbsolute(command) || command.includes('\\') || command.includes('/') ? [''] : (env.PATH ?? env.Path ?? '').split(';').filter(Boolean)
+  const dirs =
+    win.isAbsolute(command) || command.includes('\\') || command.includes('/')
+      ? ['']
+      : (env.PATH ?? env.Path ?? '').split(';').filter(Boolean)
   let found: string | undefined
   for (const dir of dirs) {
     const base = dir ? win.join(dir, command) : command
@@ -62,14 +65,24 @@ export function resolveCommand(
   const file = found ?? command
   if (/\.(cmd|bat)$/i.test(file)) {
     const shim = /node_modules[\\/]\.bin[\\/][^\\/]+\.cmd$/i.test(file)
-    const line = [escapeWindowsCommand(win.normalize(file)), ...args.map((a) => quoteWindowsArg(a, shim))].join(' ')
-    return { file: env.ComSpec ?? 'cmd.exe', args: ['/d', '/s', '/c', `"${line}"`], windowsVerbatimArguments: true }
+    const line = [
+      escapeWindowsCommand(win.normalize(file)),
+      ...args.map((a) => quoteWindowsArg(a, shim)),
+    ].join(' ')
+    return {
+      file: env.ComSpec ?? 'cmd.exe',
+      args: ['/d', '/s', '/c', `"${line}"`],
+      windowsVerbatimArguments: true,
+    }
   }
   return { file, args }
 }
 
 /** Spawns a configured server with its env (over the gateway's) and cwd. */
-export function spawnServer(server: ServerConfig, env: NodeJS.ProcessEnv = process.env): ChildProcessWithoutNullStreams {
+export function spawnServer(
+  server: ServerConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): ChildProcessWithoutNullStreams {
   const fullEnv = { ...env, ...server.env }
   const cmd = resolveCommand(server.command, server.args, fullEnv)
   return spawn(cmd.file, cmd.args, {

@@ -15,7 +15,16 @@ import type { Decision, Reservation } from '../shared/policy/types'
 import type { ApprovalCenter, ApprovalOutcome } from './approvals'
 import { argsDigest, type Grants } from './grants'
 import { LineSplitter } from './line-splitter'
-import { ErrorCode, errorLine, idKey, isId, isObject, notificationLine, toolErrorLine, type JsonRpcId } from './jsonrpc'
+import {
+  ErrorCode,
+  errorLine,
+  idKey,
+  isId,
+  isObject,
+  notificationLine,
+  toolErrorLine,
+  type JsonRpcId,
+} from './jsonrpc'
 import type { LiveConfig } from './live-config'
 import { killTree } from './server-process'
 
@@ -108,7 +117,10 @@ export class Session {
     this.child = child
     const fromServer = new LineSplitter(
       (line) => this.fromServer(line),
-      (bytes) => this.deps.log(`${this.server}: dropped a server message over the size cap (${bytes} bytes)`),
+      (bytes) =>
+        this.deps.log(
+          `${this.server}: dropped a server message over the size cap (${bytes} bytes)`,
+        ),
     )
     child.stdout.on('data', (chunk: Buffer) => fromServer.push(chunk))
     child.stderr.on('data', (chunk: Buffer) => {
@@ -117,7 +129,9 @@ export class Session {
     child.stdin.on('error', () => undefined) // EPIPE after a crash: handled by 'exit'.
     child.on('error', (err) => {
       this.deps.log(`${this.server}: cannot start "${this.deps.server.command}": ${err.message}`)
-      this.serverGone(`could not be started (${err.message}); check "command" with "airlock servers list"`)
+      this.serverGone(
+        `could not be started (${err.message}); check "command" with "airlock servers list"`,
+      )
     })
     // 'exit' can come before the last bytes the server wrote are read: wait for its output to
     // close ('close'), so that an answer written just before exiting still reaches the client.
@@ -139,8 +153,16 @@ export class Session {
   private readonly fromClientSplitter = new LineSplitter(
     (line) => this.fromClient(line),
     (bytes) => {
-      this.deps.log(`${this.server}: refused a client message of ${bytes} bytes (over the size cap)`)
-      this.sendToClient(errorLine(null, ErrorCode.InvalidRequest, `Message too large (${bytes} bytes); it was not forwarded`))
+      this.deps.log(
+        `${this.server}: refused a client message of ${bytes} bytes (over the size cap)`,
+      )
+      this.sendToClient(
+        errorLine(
+          null,
+          ErrorCode.InvalidRequest,
+          `Message too large (${bytes} bytes); it was not forwarded`,
+        ),
+      )
     },
   )
 
@@ -171,7 +193,8 @@ export class Session {
     this.closed = true
     for (const h of this.held.values()) h.abort.abort()
     this.held.clear()
-    for (const p of this.pending.values()) if (p.call) this.finishCall(p.call, 'cancelled', why, false)
+    for (const p of this.pending.values())
+      if (p.call) this.finishCall(p.call, 'cancelled', why, false)
     this.pending.clear()
     this.deps.grants.endSession(this.id)
     this.link.end()
@@ -187,7 +210,13 @@ export class Session {
       msg = JSON.parse(line.toString('utf8'))
     } catch (err) {
       this.deps.log(`${this.server}: unparseable client line dropped (${(err as Error).message})`)
-      this.sendToClient(errorLine(null, ErrorCode.ParseError, `Parse error: the line is not valid JSON (${(err as Error).message}); it was not forwarded`))
+      this.sendToClient(
+        errorLine(
+          null,
+          ErrorCode.ParseError,
+          `Parse error: the line is not valid JSON (${(err as Error).message}); it was not forwarded`,
+        ),
+      )
       return
     }
     if (Array.isArray(msg)) {
@@ -197,7 +226,8 @@ export class Session {
       }
       const forward: unknown[] = []
       for (const m of msg) if (this.clientMessage(m, undefined)) forward.push(m)
-      if (forward.length) this.sendToServer(JSON.stringify(forward.length === 1 ? forward[0] : forward))
+      if (forward.length)
+        this.sendToServer(JSON.stringify(forward.length === 1 ? forward[0] : forward))
       return
     }
     if (this.clientMessage(msg, line)) this.sendToServer(line)
@@ -209,16 +239,22 @@ export class Session {
    */
   private clientMessage(msg: unknown, raw: Buffer | undefined): boolean {
     if (!isObject(msg)) {
-      this.sendToClient(errorLine(null, ErrorCode.InvalidRequest, 'Invalid Request: expected a JSON-RPC object'))
+      this.sendToClient(
+        errorLine(null, ErrorCode.InvalidRequest, 'Invalid Request: expected a JSON-RPC object'),
+      )
       return false
     }
     const { method, id } = msg
     if (typeof method !== 'string') {
       if ('id' in msg && ('result' in msg || 'error' in msg)) return true // answer to a server request
       if ('id' in msg && isId(id)) {
-        this.sendToClient(errorLine(id, ErrorCode.InvalidRequest, 'Invalid Request: "method" must be a string'))
+        this.sendToClient(
+          errorLine(id, ErrorCode.InvalidRequest, 'Invalid Request: "method" must be a string'),
+        )
       } else {
-        this.deps.log(`${this.server}: dropped a client message that is neither request, notification nor response`)
+        this.deps.log(
+          `${this.server}: dropped a client message that is neither request, notification nor response`,
+        )
       }
       return false
     }
@@ -228,7 +264,13 @@ export class Session {
     }
     if (!isId(id) || id === null) {
       this.deps.log(`${this.server}: dropped a "${method}" request with an invalid id`)
-      this.sendToClient(errorLine(null, ErrorCode.InvalidRequest, 'Invalid Request: "id" must be a string or a number'))
+      this.sendToClient(
+        errorLine(
+          null,
+          ErrorCode.InvalidRequest,
+          'Invalid Request: "id" must be a string or a number',
+        ),
+      )
       return false
     }
     if (method === 'initialize' && isObject(msg.params) && isObject(msg.params.clientInfo)) {
@@ -261,20 +303,45 @@ export class Session {
   private toolsCall(id: string | number, params: unknown, raw: Buffer | undefined): boolean {
     const callId = `${this.id}.${++this.callSeq}`
     if (!isObject(params) || typeof params.name !== 'string') {
-      this.sendToClient(errorLine(id, ErrorCode.InvalidParams, 'Invalid params: tools/call needs "params.name" (a string); the call was not forwarded'))
+      this.sendToClient(
+        errorLine(
+          id,
+          ErrorCode.InvalidParams,
+          'Invalid params: tools/call needs "params.name" (a string); the call was not forwarded',
+        ),
+      )
       return false
     }
     const tool = params.name
     const args = params.arguments === undefined ? {} : params.arguments
     if (!isObject(args)) {
-      this.sendToClient(errorLine(id, ErrorCode.InvalidParams, 'Invalid params: "params.arguments" must be an object; the call was not forwarded'))
+      this.sendToClient(
+        errorLine(
+          id,
+          ErrorCode.InvalidParams,
+          'Invalid params: "params.arguments" must be an object; the call was not forwarded',
+        ),
+      )
       return false
     }
-    const base = { kind: 'call' as const, callId, session: this.id, client: this.client, server: this.server, tool, args }
+    const base = {
+      kind: 'call' as const,
+      callId,
+      session: this.id,
+      client: this.client,
+      server: this.server,
+      tool,
+      args,
+    }
 
     if (this.deps.isPaused()) {
       this.record({ ...base, decision: 'paused', decidedBy: 'user', reason: 'Airlock is paused' })
-      this.sendToClient(toolErrorLine(id, `${PREFIX} Airlock is paused: every tool call is denied until the user resumes.`))
+      this.sendToClient(
+        toolErrorLine(
+          id,
+          `${PREFIX} Airlock is paused: every tool call is denied until the user resumes.`,
+        ),
+      )
       return false
     }
     const live = this.deps.live.policyFor(this.server)
@@ -285,15 +352,31 @@ export class Session {
       return false
     }
     const now = this.deps.now()
-    const decision: Decision = decide(live.policy, { tool, args, sessionId: this.id }, this.deps.counters, now, {
-      defaultApprovalTimeoutMs: this.deps.defaultApprovalTimeoutMs(),
-    })
+    const decision: Decision = decide(
+      live.policy,
+      { tool, args, sessionId: this.id },
+      this.deps.counters,
+      now,
+      {
+        defaultApprovalTimeoutMs: this.deps.defaultApprovalTimeoutMs(),
+      },
+    )
     switch (decision.kind) {
       case 'allow':
-        return this.forwardCall(id, { ...base, decision: 'allow', decidedBy: 'policy', rule: decision.rule }, decision.reservations)
+        return this.forwardCall(
+          id,
+          { ...base, decision: 'allow', decidedBy: 'policy', rule: decision.rule },
+          decision.reservations,
+        )
       case 'deny':
       case 'rate_limited':
-        this.record({ ...base, decision: decision.kind, decidedBy: 'policy', rule: decision.rule, reason: decision.reason })
+        this.record({
+          ...base,
+          decision: decision.kind,
+          decidedBy: 'policy',
+          rule: decision.rule,
+          reason: decision.reason,
+        })
         this.sendToClient(toolErrorLine(id, `${PREFIX} ${decision.reason}`))
         return false
       case 'hidden':
@@ -302,9 +385,22 @@ export class Session {
         return false
       case 'needs_approval': {
         const digest = argsDigest(args)
-        const grant = this.deps.grants.match({ server: this.server, tool, session: this.id, digest }, now)
+        const grant = this.deps.grants.match(
+          { server: this.server, tool, session: this.id, digest },
+          now,
+        )
         if (grant) {
-          return this.forwardCall(id, { ...base, decision: 'approved', decidedBy: 'grant', rule: decision.rule, reason: `grant: ${grant.scope}` }, decision.reservations)
+          return this.forwardCall(
+            id,
+            {
+              ...base,
+              decision: 'approved',
+              decidedBy: 'grant',
+              rule: decision.rule,
+              reason: `grant: ${grant.scope}`,
+            },
+            decision.reservations,
+          )
         }
         this.hold(id, base, decision, digest, raw)
         return false
@@ -324,19 +420,42 @@ export class Session {
     } catch (err) {
       if (reservation !== undefined) this.deps.counters.rollback(reservation)
       this.deps.log(`${this.server}: ${(err as Error).message}`)
-      this.sendToClient(toolErrorLine(id, `${PREFIX} the call was denied because the audit log could not be written: ${(err as Error).message}`))
+      this.sendToClient(
+        toolErrorLine(
+          id,
+          `${PREFIX} the call was denied because the audit log could not be written: ${(err as Error).message}`,
+        ),
+      )
       return false
     }
-    this.pending.set(idKey(id), { method: 'tools/call', call: { callId: rec.callId, tool: rec.tool, started: this.deps.now(), reservation } })
+    this.pending.set(idKey(id), {
+      method: 'tools/call',
+      call: { callId: rec.callId, tool: rec.tool, started: this.deps.now(), reservation },
+    })
     return true
   }
 
-  private hold(id: string | number, base: AuditInput & { args: Record<string, unknown> }, decision: Extract<Decision, { kind: 'needs_approval' }>, digest: string, raw: Buffer | undefined): void {
+  private hold(
+    id: string | number,
+    base: AuditInput & { args: Record<string, unknown> },
+    decision: Extract<Decision, { kind: 'needs_approval' }>,
+    digest: string,
+    raw: Buffer | undefined,
+  ): void {
     const key = idKey(id)
     const abort = new AbortController()
     this.held.set(key, { abort })
     const asked = this.deps.now()
-    const line = raw ? Buffer.from(raw) : Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: base.tool, arguments: base.args } }))
+    const line = raw
+      ? Buffer.from(raw)
+      : Buffer.from(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            id,
+            method: 'tools/call',
+            params: { name: base.tool, arguments: base.args },
+          }),
+        )
     void this.deps.approvals
       .request(
         {
@@ -355,11 +474,24 @@ export class Session {
       .then((outcome) => this.approvalDone(id, key, base, decision, line, asked, outcome))
   }
 
-  private approvalDone(id: string | number, key: string, base: AuditInput, decision: Extract<Decision, { kind: 'needs_approval' }>, line: Buffer, asked: number, outcome: ApprovalOutcome): void {
+  private approvalDone(
+    id: string | number,
+    key: string,
+    base: AuditInput,
+    decision: Extract<Decision, { kind: 'needs_approval' }>,
+    line: Buffer,
+    asked: number,
+    outcome: ApprovalOutcome,
+  ): void {
     this.held.delete(key)
     const approvalMs = this.deps.now() - asked
     const rec = { ...base, rule: decision.rule, approvalMs }
-    const deny = (decisionKind: AuditDecision, decidedBy: DecidedBy, text: string, reason: string): void => {
+    const deny = (
+      decisionKind: AuditDecision,
+      decidedBy: DecidedBy,
+      text: string,
+      reason: string,
+    ): void => {
       this.record({ ...rec, decision: decisionKind, decidedBy, reason })
       if (!this.closed) this.sendToClient(toolErrorLine(id, `${PREFIX} ${text}`))
     }
@@ -368,16 +500,46 @@ export class Session {
       case 'allow_once':
       case 'allow_session':
       case 'allow_always':
-        if (this.closed) return this.record({ ...rec, decision: 'cancelled', decidedBy: 'gateway', reason: 'session ended before the approval' })
+        if (this.closed)
+          return this.record({
+            ...rec,
+            decision: 'cancelled',
+            decidedBy: 'gateway',
+            reason: 'session ended before the approval',
+          })
         if (outcome.answer !== 'allow_once') {
-          this.deps.grants.add({ scope: outcome.answer === 'allow_session' ? 'session' : 'always', server: this.server, tool: base.tool, session: this.id }, this.deps.now())
+          this.deps.grants.add(
+            {
+              scope: outcome.answer === 'allow_session' ? 'session' : 'always',
+              server: this.server,
+              tool: base.tool,
+              session: this.id,
+            },
+            this.deps.now(),
+          )
         }
-        if (this.forwardCall(id, { ...rec, decision: 'approved', decidedBy: 'user', reason: `${outcome.answer} by ${outcome.by}` }, decision.reservations)) {
+        if (
+          this.forwardCall(
+            id,
+            {
+              ...rec,
+              decision: 'approved',
+              decidedBy: 'user',
+              reason: `${outcome.answer} by ${outcome.by}`,
+            },
+            decision.reservations,
+          )
+        ) {
           this.sendToServer(line)
         }
         return
       case 'deny':
-        return deny('denied_by_user', 'user', `the user denied "${base.tool}" on "${this.server}".`, `denied by ${outcome.by}`)
+        return deny(
+          'denied_by_user',
+          'user',
+          `the user denied "${base.tool}" on "${this.server}".`,
+          `denied by ${outcome.by}`,
+        )
       case 'timeout':
         return deny(
           'timeout',
@@ -393,7 +555,12 @@ export class Session {
           'no approver available',
         )
       case 'cancelled':
-        this.record({ ...rec, decision: 'cancelled', decidedBy: 'gateway', reason: this.closed ? 'client disconnected' : 'cancelled by the client' })
+        this.record({
+          ...rec,
+          decision: 'cancelled',
+          decidedBy: 'gateway',
+          reason: this.closed ? 'client disconnected' : 'cancelled by the client',
+        })
         return
       default: {
         const never: never = outcome
@@ -445,11 +612,26 @@ export class Session {
     if (p.call) {
       const result = msg.result
       if (isObject(msg.error)) {
-        finished.push({ call: p.call, outcome: 'error', detail: typeof msg.error.message === 'string' ? msg.error.message : 'error', success: false })
+        finished.push({
+          call: p.call,
+          outcome: 'error',
+          detail: typeof msg.error.message === 'string' ? msg.error.message : 'error',
+          success: false,
+        })
       } else if (isObject(result) && result.isError === true) {
-        finished.push({ call: p.call, outcome: 'is_error', detail: firstText(result), success: false })
+        finished.push({
+          call: p.call,
+          outcome: 'is_error',
+          detail: firstText(result),
+          success: false,
+        })
       } else {
-        finished.push({ call: p.call, outcome: 'ok', detail: isObject(result) ? firstText(result) : undefined, success: true })
+        finished.push({
+          call: p.call,
+          outcome: 'ok',
+          detail: isObject(result) ? firstText(result) : undefined,
+          success: true,
+        })
       }
       return msg
     }
@@ -457,18 +639,38 @@ export class Session {
       const live = this.deps.live.policyFor(this.server)
       const tools = msg.result.tools as unknown[]
       this.deps.onToolsList?.(tools)
-      const kept = 'error' in live ? [] : tools.filter((t) => !(isObject(t) && typeof t.name === 'string' && isHidden(live.policy, t.name)))
+      const kept =
+        'error' in live
+          ? []
+          : tools.filter(
+              (t) => !(isObject(t) && typeof t.name === 'string' && isHidden(live.policy, t.name)),
+            )
       if (kept.length !== tools.length) return { ...msg, result: { ...msg.result, tools: kept } }
     }
     return msg
   }
 
-  private finishCall(call: NonNullable<Pending['call']>, outcome: AuditOutcome, detail: string | undefined, success: boolean): void {
+  private finishCall(
+    call: NonNullable<Pending['call']>,
+    outcome: AuditOutcome,
+    detail: string | undefined,
+    success: boolean,
+  ): void {
     if (call.reservation !== undefined) {
       if (success) this.deps.counters.commit(call.reservation)
       else this.deps.counters.rollback(call.reservation)
     }
-    this.record({ kind: 'outcome', callId: call.callId, session: this.id, client: this.client, server: this.server, tool: call.tool, outcome, detail, latencyMs: this.deps.now() - call.started })
+    this.record({
+      kind: 'outcome',
+      callId: call.callId,
+      session: this.id,
+      client: this.client,
+      server: this.server,
+      tool: call.tool,
+      outcome,
+      detail,
+      latencyMs: this.deps.now() - call.started,
+    })
   }
 
   private serverGone(what: string): void {
@@ -528,7 +730,8 @@ export class Session {
     if (this.toServer.length) {
       const out = Buffer.concat(this.toServer)
       this.toServer = []
-      if (!this.closed && this.child && !this.child.stdin.destroyed && !this.child.stdin.write(out)) this.link.pause()
+      if (!this.closed && this.child && !this.child.stdin.destroyed && !this.child.stdin.write(out))
+        this.link.pause()
     }
     if (this.toClient.length) {
       const out = Buffer.concat(this.toClient)
@@ -543,12 +746,22 @@ export class Session {
  * order included), so that a hidden tool cannot be told from a missing one on the wire.
  */
 function unknownToolLine(id: JsonRpcId, tool: string): string {
-  return JSON.stringify({ result: { content: [{ type: 'text', text: `MCP error -32602: Tool ${tool} not found` }], isError: true }, jsonrpc: '2.0', id }) + '\n'
+  return (
+    JSON.stringify({
+      result: {
+        content: [{ type: 'text', text: `MCP error -32602: Tool ${tool} not found` }],
+        isError: true,
+      },
+      jsonrpc: '2.0',
+      id,
+    }) + '\n'
+  )
 }
 
 function firstText(result: Record<string, unknown>): string | undefined {
   const content = result.content
   if (!Array.isArray(content)) return undefined
-  const t = content.find((c) => isObject(c) && c.type === 'text' && typeof c.text === 'string') as { text: string } | undefined
+  const t = content.find((c) => isObject(c) && c.type === 'text' && typeof c.text === 'string') as
+    { text: string } | undefined
   return t ? excerpt(t.text, 1024) : undefined
 }

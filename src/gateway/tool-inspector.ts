@@ -42,7 +42,8 @@ export function toListedTool(t: unknown): ListedTool | undefined {
   if (typeof t.description === 'string') out.description = t.description.slice(0, 4096)
   if (isObject(t.annotations)) {
     const a: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(t.annotations)) if (typeof v === 'boolean' || typeof v === 'string' || typeof v === 'number') a[k] = v
+    for (const [k, v] of Object.entries(t.annotations))
+      if (typeof v === 'boolean' || typeof v === 'string' || typeof v === 'number') a[k] = v
     out.annotations = a
   }
   return out
@@ -52,13 +53,22 @@ export function toListedTool(t: unknown): ListedTool | undefined {
  * Lists a server's tools through a fresh process started by `spawn`. Rejects with an
  * {@link InspectionError} naming what went wrong; the process tree is always ended.
  */
-export function inspectTools(server: ServerConfig, spawn: (s: ServerConfig) => ChildProcessWithoutNullStreams, timeoutMs = INSPECT_TIMEOUT_MS): Promise<ListedTool[]> {
+export function inspectTools(
+  server: ServerConfig,
+  spawn: (s: ServerConfig) => ChildProcessWithoutNullStreams,
+  timeoutMs = INSPECT_TIMEOUT_MS,
+): Promise<ListedTool[]> {
   return new Promise<ListedTool[]>((resolve, reject) => {
     let child: ChildProcessWithoutNullStreams
     try {
       child = spawn(server)
     } catch (err) {
-      reject(new InspectionError(`cannot start "${server.command}" for "${server.name}": ${(err as Error).message}; check its command and args`, 'INSPECT_START'))
+      reject(
+        new InspectionError(
+          `cannot start "${server.command}" for "${server.name}": ${(err as Error).message}; check its command and args`,
+          'INSPECT_START',
+        ),
+      )
       return
     }
     let stderr = ''
@@ -78,7 +88,13 @@ export function inspectTools(server: ServerConfig, spawn: (s: ServerConfig) => C
       else resolve(tools)
     }
     const timer = setTimeout(
-      () => finish(new InspectionError(`"${server.name}" did not list its tools within ${Math.round(timeoutMs / 1000)} s; check that it starts (run its command in a terminal) and try again.${tail()}`, 'INSPECT_TIMEOUT')),
+      () =>
+        finish(
+          new InspectionError(
+            `"${server.name}" did not list its tools within ${Math.round(timeoutMs / 1000)} s; check that it starts (run its command in a terminal) and try again.${tail()}`,
+            'INSPECT_TIMEOUT',
+          ),
+        ),
       timeoutMs,
     )
     const send = (msg: unknown): void => {
@@ -86,17 +102,32 @@ export function inspectTools(server: ServerConfig, spawn: (s: ServerConfig) => C
     }
     const listPage = (cursor?: string): void => {
       pages++
-      send({ jsonrpc: '2.0', id: `tools-${pages}`, method: 'tools/list', params: cursor === undefined ? {} : { cursor } })
+      send({
+        jsonrpc: '2.0',
+        id: `tools-${pages}`,
+        method: 'tools/list',
+        params: cursor === undefined ? {} : { cursor },
+      })
     }
     const onMessage = (msg: Record<string, unknown>): void => {
       if (typeof msg.method === 'string') {
         // A server request (roots, sampling, elicitation): this session offers none of them.
-        if ('id' in msg) send({ jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: 'Method not found: Airlock is only listing tools' } })
+        if ('id' in msg)
+          send({
+            jsonrpc: '2.0',
+            id: msg.id,
+            error: { code: -32601, message: 'Method not found: Airlock is only listing tools' },
+          })
         return
       }
       if (isObject(msg.error)) {
         const m = typeof msg.error.message === 'string' ? msg.error.message : 'error'
-        finish(new InspectionError(`"${server.name}" answered ${msg.id === 'init' ? 'initialize' : 'tools/list'} with an error: ${excerpt(m, 300)}`, 'INSPECT_ERROR'))
+        finish(
+          new InspectionError(
+            `"${server.name}" answered ${msg.id === 'init' ? 'initialize' : 'tools/list'} with an error: ${excerpt(m, 300)}`,
+            'INSPECT_ERROR',
+          ),
+        )
         return
       }
       if (msg.id === 'init') {
@@ -129,13 +160,31 @@ export function inspectTools(server: ServerConfig, spawn: (s: ServerConfig) => C
       stderr = (stderr + c.toString('utf8')).slice(-2048)
     })
     child.stdin.on('error', () => undefined)
-    child.on('error', (err) => finish(new InspectionError(`cannot start "${server.command}" for "${server.name}": ${err.message}; check its command and args`, 'INSPECT_START')))
-    child.on('exit', (code, signal) => finish(new InspectionError(`"${server.name}" exited (${signal ?? `code ${code}`}) before listing its tools.${tail()}`, 'INSPECT_EXIT')))
+    child.on('error', (err) =>
+      finish(
+        new InspectionError(
+          `cannot start "${server.command}" for "${server.name}": ${err.message}; check its command and args`,
+          'INSPECT_START',
+        ),
+      ),
+    )
+    child.on('exit', (code, signal) =>
+      finish(
+        new InspectionError(
+          `"${server.name}" exited (${signal ?? `code ${code}`}) before listing its tools.${tail()}`,
+          'INSPECT_EXIT',
+        ),
+      ),
+    )
     send({
       jsonrpc: '2.0',
       id: 'init',
       method: 'initialize',
-      params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'airlock-inspector', version: '1' } },
+      params: {
+        protocolVersion: PROTOCOL_VERSION,
+        capabilities: {},
+        clientInfo: { name: 'airlock-inspector', version: '1' },
+      },
     })
   })
 }

@@ -90,11 +90,16 @@ export function ensureUiToken(file: string, what = 'UI token'): string {
   try {
     const text = fs.readFileSync(file, 'utf8').trim()
     if (/^[0-9a-f]{64}$/.test(text)) {
-      if (process.platform !== 'win32' && (fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600)
+      if (process.platform !== 'win32' && (fs.statSync(file).mode & 0o077) !== 0)
+        fs.chmodSync(file, 0o600)
       return text
     }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${file}: cannot read the ${what} (${(err as Error).message}); check its permissions or delete it`, { cause: err })
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new Error(
+        `${file}: cannot read the ${what} (${(err as Error).message}); check its permissions or delete it`,
+        { cause: err },
+      )
   }
   const token = randomBytes(32).toString('hex')
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
@@ -111,7 +116,11 @@ export function isAllowedHost(host: string | undefined, port: number): boolean {
 
 /** Whether an Origin header (when present) is this server's own origin. */
 export function isAllowedOrigin(origin: string | undefined, port: number): boolean {
-  return origin === undefined || origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`
+  return (
+    origin === undefined ||
+    origin === `http://127.0.0.1:${port}` ||
+    origin === `http://localhost:${port}`
+  )
 }
 
 /** Whether two tokens are equal, in constant time. */
@@ -196,20 +205,28 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   })
 
   const refuse = (res: http.ServerResponse, status: number, text: string): void => {
-    res.writeHead(status, { ...securityHeaders(), 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' })
+    res.writeHead(status, {
+      ...securityHeaders(),
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Cache-Control': 'no-store',
+    })
     res.end(text + '\n')
   }
 
   const server = http.createServer((req, res) => {
-    if (!isAllowedHost(req.headers.host, port)) return refuse(res, 421, `Airlock only answers as 127.0.0.1:${port} or localhost:${port}`)
+    if (!isAllowedHost(req.headers.host, port))
+      return refuse(res, 421, `Airlock only answers as 127.0.0.1:${port} or localhost:${port}`)
     const reqPath = (req.url ?? '/').split(/[?#]/, 1)[0] as string
     if (reqPath.startsWith(MCP_PATH_PREFIX) || reqPath === '/mcp') {
       if (!isAllowedOrigin(req.headers.origin, port)) {
-        log(`refused an MCP request from origin ${JSON.stringify(String(req.headers.origin).slice(0, 100))}`)
+        log(
+          `refused an MCP request from origin ${JSON.stringify(String(req.headers.origin).slice(0, 100))}`,
+        )
         return refuse(res, 403, 'forbidden origin: the MCP endpoint does not serve web pages')
       }
       const name = mcpServerFromPath(reqPath)
-      if (!opts.mcp || name === undefined) return refuse(res, 404, `not found: the MCP endpoint is ${MCP_PATH_PREFIX}<server>`)
+      if (!opts.mcp || name === undefined)
+        return refuse(res, 404, `not found: the MCP endpoint is ${MCP_PATH_PREFIX}<server>`)
       return opts.mcp.handle(req, res, name)
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -217,11 +234,16 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
       return refuse(res, 405, 'method not allowed')
     }
     const urlPath = (req.url ?? '/').split(/[?#]/, 1)[0] as string
-    if (urlPath === '/api') return refuse(res, 426, 'the control API is a WebSocket: connect with ws://')
+    if (urlPath === '/api')
+      return refuse(res, 426, 'the control API is a WebSocket: connect with ws://')
     const indexPath = path.join(opts.rendererDir, 'index.html')
     if (!fs.existsSync(indexPath)) {
       if (urlPath !== '/' && urlPath !== '/index.html') return refuse(res, 404, 'not found')
-      res.writeHead(200, { ...securityHeaders(), 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' })
+      res.writeHead(200, {
+        ...securityHeaders(),
+        'Content-Type': 'text/html; charset=utf-8',
+        'Cache-Control': 'no-store',
+      })
       res.end(req.method === 'HEAD' ? undefined : NOT_BUILT)
       return
     }
@@ -252,7 +274,9 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
 
   server.on('upgrade', (req, socket, head) => {
     const reject = (status: number, text: string): void => {
-      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`)
+      socket.end(
+        `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+      )
     }
     const urlPath = (req.url ?? '').split(/[?#]/, 1)[0]
     if (urlPath !== '/api') return reject(404, 'not found')
@@ -261,7 +285,9 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
       return reject(421, 'wrong host')
     }
     if (!isAllowedOrigin(req.headers.origin, port)) {
-      log(`refused a WebSocket from origin ${JSON.stringify(String(req.headers.origin).slice(0, 100))}`)
+      log(
+        `refused a WebSocket from origin ${JSON.stringify(String(req.headers.origin).slice(0, 100))}`,
+      )
       return reject(403, 'forbidden origin')
     }
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws))
@@ -280,7 +306,10 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   const onConnection = (ws: WebSocket): void => {
     let detachUi: (() => void) | undefined
     let unsubscribe: (() => void) | undefined
-    const timer = setTimeout(() => ws.close(CLOSE_UNAUTHORIZED, 'authentication timed out'), authTimeoutMs)
+    const timer = setTimeout(
+      () => ws.close(CLOSE_UNAUTHORIZED, 'authentication timed out'),
+      authTimeoutMs,
+    )
     ws.on('error', () => undefined)
     ws.on('close', () => {
       clearTimeout(timer)
@@ -294,15 +323,24 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
         if (isBinary) throw new Error('binary')
         msg = JSON.parse(data.toString())
       } catch {
-        if (!authed.has(ws)) return ws.close(CLOSE_UNAUTHORIZED, 'expected {"type":"auth","token":"…"}')
-        return send(ws, { id: null, error: { message: 'expected a JSON text message {id, method, params}' } })
+        if (!authed.has(ws))
+          return ws.close(CLOSE_UNAUTHORIZED, 'expected {"type":"auth","token":"…"}')
+        return send(ws, {
+          id: null,
+          error: { message: 'expected a JSON text message {id, method, params}' },
+        })
       }
       const m = typeof msg === 'object' && msg !== null ? (msg as Record<string, unknown>) : {}
       if (!authed.has(ws)) {
         clearTimeout(timer)
         if (m.type !== 'auth' || !tokenMatches(opts.token, m.token)) {
           log('refused a UI connection with a wrong or missing token')
-          send(ws, { type: 'auth', ok: false, error: 'wrong or missing token: open the URL that "airlock serve" printed (it holds the token)' })
+          send(ws, {
+            type: 'auth',
+            ok: false,
+            error:
+              'wrong or missing token: open the URL that "airlock serve" printed (it holds the token)',
+          })
           ws.close(CLOSE_UNAUTHORIZED, 'unauthorized')
           return
         }
@@ -313,12 +351,19 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
         return
       }
       const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null
-      if (typeof m.method !== 'string') return send(ws, { id, error: { message: 'expected {id, method, params}' } })
+      if (typeof m.method !== 'string')
+        return send(ws, { id, error: { message: 'expected {id, method, params}' } })
       opts.control.call(m.method, m.params ?? {}, { by: 'web UI' }).then(
         (result) => send(ws, { id, result }),
         (err: unknown) => {
           const code = (err as { code?: unknown }).code
-          send(ws, { id, error: { message: (err as Error).message, ...(typeof code === 'string' ? { code } : {}) } })
+          send(ws, {
+            id,
+            error: {
+              message: (err as Error).message,
+              ...(typeof code === 'string' ? { code } : {}),
+            },
+          })
         },
       )
     })
@@ -328,7 +373,10 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     const onError = (err: NodeJS.ErrnoException): void => {
       reject(
         err.code === 'EADDRINUSE'
-          ? new Error(`port ${port} on 127.0.0.1 is in use (another "airlock serve"?); choose another with --port N, or --port 0 for any free port`, { cause: err })
+          ? new Error(
+              `port ${port} on 127.0.0.1 is in use (another "airlock serve"?); choose another with --port N, or --port 0 for any free port`,
+              { cause: err },
+            )
           : err,
       )
     }

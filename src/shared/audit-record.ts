@@ -5,7 +5,17 @@
  */
 
 /** Decision kinds as recorded. */
-export type AuditDecision = 'allow' | 'deny' | 'hidden' | 'rate_limited' | 'approved' | 'denied_by_user' | 'timeout' | 'cancelled' | 'paused' | 'error'
+export type AuditDecision =
+  | 'allow'
+  | 'deny'
+  | 'hidden'
+  | 'rate_limited'
+  | 'approved'
+  | 'denied_by_user'
+  | 'timeout'
+  | 'cancelled'
+  | 'paused'
+  | 'error'
 
 /** Who made the decision. */
 export type DecidedBy = 'policy' | 'user' | 'grant' | 'timeout' | 'gateway'

@@ -7,7 +7,10 @@ import { z } from 'zod'
 /** Server names are what `airlock connect <name>` takes: safe for paths and command lines. */
 export const serverNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a name of letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)')
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    'expected a name of letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)',
+  )
 
 export const serverConfigSchema = z.strictObject({
   name: serverNameSchema,
@@ -27,9 +30,18 @@ export const settingsSchema = z.strictObject({
   audit: z
     .strictObject({
       retentionDays: z.number().int().min(1).max(3650).default(30),
-      maxFileBytes: z.number().int().min(4096).default(64 * 1024 * 1024),
+      maxFileBytes: z
+        .number()
+        .int()
+        .min(4096)
+        .default(64 * 1024 * 1024),
       durability: z.enum(['group', 'strict']).default('group'),
-      argsMaxBytes: z.number().int().min(64).max(1024 * 1024).default(4096),
+      argsMaxBytes: z
+        .number()
+        .int()
+        .min(64)
+        .max(1024 * 1024)
+        .default(4096),
       redactKeys: z.array(z.string()).default([]),
     })
     .prefault({}),

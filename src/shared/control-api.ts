@@ -11,9 +11,28 @@ import { serverConfigSchema, settingsSchema } from './config'
 /** A risk class, lowest to highest. */
 export const riskSchema = z.enum(['low', 'medium', 'high', 'critical'])
 /** What a tool does. */
-export const categorySchema = z.enum(['read', 'write', 'destructive', 'execute', 'financial', 'communication', 'auth'])
+export const categorySchema = z.enum([
+  'read',
+  'write',
+  'destructive',
+  'execute',
+  'financial',
+  'communication',
+  'auth',
+])
 
-export const decisionKindSchema = z.enum(['allow', 'deny', 'hidden', 'rate_limited', 'approved', 'denied_by_user', 'timeout', 'cancelled', 'paused', 'error'])
+export const decisionKindSchema = z.enum([
+  'allow',
+  'deny',
+  'hidden',
+  'rate_limited',
+  'approved',
+  'denied_by_user',
+  'timeout',
+  'cancelled',
+  'paused',
+  'error',
+])
 
 export const auditRecordSchema = z.object({
   seq: z.number(),
@@ -261,43 +280,112 @@ const serverRef = z.strictObject({ server: z.string().max(64) })
 export const controlRequests = {
   'status.get': { params: empty, result: statusSchema },
   'servers.list': { params: empty, result: z.array(serverViewSchema) },
-  'servers.add': { params: z.strictObject({ server: serverConfigSchema, secretValues: z.record(z.string(), z.string()).optional() }), result: serverViewSchema },
-  'servers.update': { params: z.strictObject({ name: z.string().max(64), server: serverConfigSchema, secretValues: z.record(z.string(), z.string()).optional() }), result: serverViewSchema },
+  'servers.add': {
+    params: z.strictObject({
+      server: serverConfigSchema,
+      secretValues: z.record(z.string(), z.string()).optional(),
+    }),
+    result: serverViewSchema,
+  },
+  'servers.update': {
+    params: z.strictObject({
+      name: z.string().max(64),
+      server: serverConfigSchema,
+      secretValues: z.record(z.string(), z.string()).optional(),
+    }),
+    result: serverViewSchema,
+  },
   'servers.remove': { params: z.strictObject({ name: z.string().max(64) }), result: z.boolean() },
-  'servers.setEnabled': { params: z.strictObject({ name: z.string().max(64), enabled: z.boolean() }), result: serverViewSchema },
-  'tools.list': { params: z.strictObject({ server: z.string().max(64), discover: z.boolean().optional() }), result: z.array(toolViewSchema) },
-  'policy.get': { params: serverRef, result: z.object({ text: z.string(), path: z.string().optional(), proposed: z.boolean() }) },
-  'policy.set': { params: z.strictObject({ server: z.string().max(64), text: z.string().max(1024 * 1024) }), result: z.object({ ok: z.boolean(), errors: z.array(policyIssueSchema) }) },
-  'policy.validate': { params: z.strictObject({ text: z.string().max(1024 * 1024) }), result: z.object({ ok: z.boolean(), errors: z.array(policyIssueSchema) }) },
+  'servers.setEnabled': {
+    params: z.strictObject({ name: z.string().max(64), enabled: z.boolean() }),
+    result: serverViewSchema,
+  },
+  'tools.list': {
+    params: z.strictObject({ server: z.string().max(64), discover: z.boolean().optional() }),
+    result: z.array(toolViewSchema),
+  },
+  'policy.get': {
+    params: serverRef,
+    result: z.object({ text: z.string(), path: z.string().optional(), proposed: z.boolean() }),
+  },
+  'policy.set': {
+    params: z.strictObject({ server: z.string().max(64), text: z.string().max(1024 * 1024) }),
+    result: z.object({ ok: z.boolean(), errors: z.array(policyIssueSchema) }),
+  },
+  'policy.validate': {
+    params: z.strictObject({ text: z.string().max(1024 * 1024) }),
+    result: z.object({ ok: z.boolean(), errors: z.array(policyIssueSchema) }),
+  },
   'approvals.list': { params: empty, result: z.array(pendingApprovalSchema) },
-  'approvals.decide': { params: z.strictObject({ id: z.string().max(64), answer: approvalAnswerSchema }), result: z.enum(['ok', 'late', 'unknown']) },
+  'approvals.decide': {
+    params: z.strictObject({ id: z.string().max(64), answer: approvalAnswerSchema }),
+    result: z.enum(['ok', 'late', 'unknown']),
+  },
   'grants.list': { params: empty, result: z.array(grantSchema) },
   'grants.revoke': { params: z.strictObject({ id: z.string().max(64) }), result: z.boolean() },
   'audit.query': {
-    params: z.strictObject({ filter: auditFilterSchema.default({}), limit: z.number().int().min(1).max(1000).default(100), beforeSeq: z.number().optional() }),
+    params: z.strictObject({
+      filter: auditFilterSchema.default({}),
+      limit: z.number().int().min(1).max(1000).default(100),
+      beforeSeq: z.number().optional(),
+    }),
     result: z.object({ rows: z.array(callRowSchema), hasMore: z.boolean() }),
   },
-  'audit.export': { params: z.strictObject({ filter: auditFilterSchema.default({}), format: z.enum(['csv', 'jsonl']) }), result: z.object({ filename: z.string(), text: z.string() }) },
+  'audit.export': {
+    params: z.strictObject({
+      filter: auditFilterSchema.default({}),
+      format: z.enum(['csv', 'jsonl']),
+    }),
+    result: z.object({ filename: z.string(), text: z.string() }),
+  },
   'audit.histogram': {
-    params: z.strictObject({ since: z.number(), until: z.number(), buckets: z.number().int().min(1).max(500).default(60) }),
-    result: z.object({ start: z.number(), bucketMs: z.number(), series: z.array(z.object({ server: z.string(), allowed: z.array(z.number()), approved: z.array(z.number()), denied: z.array(z.number()) })) }),
+    params: z.strictObject({
+      since: z.number(),
+      until: z.number(),
+      buckets: z.number().int().min(1).max(500).default(60),
+    }),
+    result: z.object({
+      start: z.number(),
+      bucketMs: z.number(),
+      series: z.array(
+        z.object({
+          server: z.string(),
+          allowed: z.array(z.number()),
+          approved: z.array(z.number()),
+          denied: z.array(z.number()),
+        }),
+      ),
+    }),
   },
   'settings.get': { params: empty, result: settingsSchema },
-  'settings.set': { params: z.strictObject({ settings: settingsPatchSchema }), result: settingsSchema },
+  'settings.set': {
+    params: z.strictObject({ settings: settingsPatchSchema }),
+    result: settingsSchema,
+  },
   'pause.set': { params: z.strictObject({ paused: z.boolean() }), result: z.boolean() },
   'clients.list': { params: empty, result: z.array(clientViewSchema) },
   'clients.status': { params: empty, result: clientsStatusSchema },
   'clients.plan': {
-    params: z.strictObject({ client: z.string().max(64), server: z.string().max(200).optional(), action: z.enum(['wrap', 'restore']) }),
+    params: z.strictObject({
+      client: z.string().max(64),
+      server: z.string().max(200).optional(),
+      action: z.enum(['wrap', 'restore']),
+    }),
     result: clientPlanSchema,
   },
-  'clients.apply': { params: z.strictObject({ planId: z.string().max(64) }), result: clientApplyResultSchema },
+  'clients.apply': {
+    params: z.strictObject({ planId: z.string().max(64) }),
+    result: clientApplyResultSchema,
+  },
 } as const
 
 /** Every event: name → payload schema. */
 export const controlEvents = {
   'approval.requested': pendingApprovalSchema,
-  'approval.resolved': z.object({ id: z.string(), outcome: z.object({ answer: z.string(), by: z.string() }) }),
+  'approval.resolved': z.object({
+    id: z.string(),
+    outcome: z.object({ answer: z.string(), by: z.string() }),
+  }),
   'audit.appended': callRowSchema,
   'sessions.changed': z.array(sessionInfoSchema),
   'servers.changed': empty,

@@ -53,14 +53,32 @@ put(
   e('write', 'medium'),
 )
 put('push merge deploy release approve install restart', e('write', 'high'))
-put('send post email mail notify publish tweet sms reply comment forward broadcast announce respond invite share', e('communication', 'high'))
-put('delete del remove rm drop destroy purge wipe erase truncate unlink nuke shred obliterate', e('destructive', 'critical'))
-put('kill terminate reset clear overwrite uninstall revert rollback flush evict prune clean cleanup discard empty ban block', e('destructive', 'high'))
-put('exec execute shell bash sh zsh cmd powershell pwsh eval terminal command sudo', e('execute', 'critical'))
+put(
+  'send post email mail notify publish tweet sms reply comment forward broadcast announce respond invite share',
+  e('communication', 'high'),
+)
+put(
+  'delete del remove rm drop destroy purge wipe erase truncate unlink nuke shred obliterate',
+  e('destructive', 'critical'),
+)
+put(
+  'kill terminate reset clear overwrite uninstall revert rollback flush evict prune clean cleanup discard empty ban block',
+  e('destructive', 'high'),
+)
+put(
+  'exec execute shell bash sh zsh cmd powershell pwsh eval terminal command sudo',
+  e('execute', 'critical'),
+)
 put('run invoke spawn launch script interpret', e('execute', 'high'))
-put('transfer charge pay refund purchase buy withdraw payout trade sell', e('financial', 'critical'))
+put(
+  'transfer charge pay refund purchase buy withdraw payout trade sell',
+  e('financial', 'critical'),
+)
 put('logout signout revoke deauthorize unauthorize impersonate', e('auth', 'critical'))
-put('login signin authenticate auth authorize grant elevate promote chmod chown rotate', e('auth', 'high'))
+put(
+  'login signin authenticate auth authorize grant elevate promote chmod chown rotate',
+  e('auth', 'high'),
+)
 
 /** Prefixes that classify a name's FIRST token written as one word (`transferfunds`, `execsql`, `paynow`). */
 const PREFIXES: readonly [RegExp, Entry][] = [
@@ -81,7 +99,9 @@ const PREFIXES: readonly [RegExp, Entry][] = [
  * the first verb are usually nouns (`get_comment`, `read_email`) and do not count.
  */
 const STRONG = new Set(
-  'delete remove drop destroy purge wipe erase truncate unlink nuke shred exec execute eval sudo transfer charge pay refund purchase withdraw payout logout signout revoke deauthorize impersonate'.split(' '),
+  'delete remove drop destroy purge wipe erase truncate unlink nuke shred exec execute eval sudo transfer charge pay refund purchase withdraw payout logout signout revoke deauthorize impersonate'.split(
+    ' ',
+  ),
 )
 
 /** Two-token verbs (`log_out`, `sign_out`, `run_command`). */
@@ -96,14 +116,66 @@ const PAIRS = new Map<string, Entry>([
 ])
 
 /** Nouns that make a writing verb stricter, or classify a name without a verb. */
-const FINANCIAL_NOUNS = new Set(['payment', 'payments', 'invoice', 'invoices', 'funds', 'money', 'wallet', 'card', 'cards', 'bank', 'balance', 'transaction', 'transactions', 'billing', 'order', 'orders'])
-const AUTH_NOUNS = new Set(['token', 'tokens', 'password', 'passwords', 'credential', 'credentials', 'secret', 'secrets', 'apikey', 'apikeys', 'permission', 'permissions', 'role', 'roles', 'oauth', 'mfa', 'otp', 'env', 'environment'])
-const EXECUTE_NOUNS = new Set(['shell', 'command', 'commands', 'terminal', 'bash', 'script', 'scripts', 'subprocess'])
+const FINANCIAL_NOUNS = new Set([
+  'payment',
+  'payments',
+  'invoice',
+  'invoices',
+  'funds',
+  'money',
+  'wallet',
+  'card',
+  'cards',
+  'bank',
+  'balance',
+  'transaction',
+  'transactions',
+  'billing',
+  'order',
+  'orders',
+])
+const AUTH_NOUNS = new Set([
+  'token',
+  'tokens',
+  'password',
+  'passwords',
+  'credential',
+  'credentials',
+  'secret',
+  'secrets',
+  'apikey',
+  'apikeys',
+  'permission',
+  'permissions',
+  'role',
+  'roles',
+  'oauth',
+  'mfa',
+  'otp',
+  'env',
+  'environment',
+])
+const EXECUTE_NOUNS = new Set([
+  'shell',
+  'command',
+  'commands',
+  'terminal',
+  'bash',
+  'script',
+  'scripts',
+  'subprocess',
+])
 
 /** Description phrases that only ever make a class stricter. */
 const PHRASES: readonly [RegExp, Entry][] = [
-  [/\b(permanently|irreversibl[ey]|cannot be undone|can't be undone|can not be undone)\b/i, e('destructive', 'high')],
-  [/\b(execut|run)(e|es|s|ing)? (?:(?:an?|any|arbitrary|the) )*(shell|system|terminal|bash|os) commands?\b/i, e('execute', 'critical')],
+  [
+    /\b(permanently|irreversibl[ey]|cannot be undone|can't be undone|can not be undone)\b/i,
+    e('destructive', 'high'),
+  ],
+  [
+    /\b(execut|run)(e|es|s|ing)? (?:(?:an?|any|arbitrary|the) )*(shell|system|terminal|bash|os) commands?\b/i,
+    e('execute', 'critical'),
+  ],
   [/\barbitrary (code|commands?)\b/i, e('execute', 'critical')],
   [/\b(transfer|send|move)s? (money|funds|payments?)\b/i, e('financial', 'critical')],
   [/\b(charges?|bills?) (the |a )?(customer|card|user|account)\b/i, e('financial', 'critical')],
@@ -166,7 +238,9 @@ function byName(tokens: string[]): Entry | undefined {
   }
   if (decided.category === 'read') {
     // Reading secrets or money is still a read, but not a harmless one.
-    return has(AUTH_NOUNS) || has(FINANCIAL_NOUNS) ? stricter(decided, e('read', 'medium')) : decided
+    return has(AUTH_NOUNS) || has(FINANCIAL_NOUNS)
+      ? stricter(decided, e('read', 'medium'))
+      : decided
   }
   if (decided.category === 'write' || decided.category === 'communication') {
     if (has(FINANCIAL_NOUNS)) return stricter(decided, e('financial', 'high'))
@@ -189,18 +263,30 @@ export function classifyTool(tool: ToolInfo): ToolClass {
   if (cls === undefined) {
     const firstWord = nameTokens(description.split(/\s+/, 1)[0] ?? '')[0]
     const title = typeof tool.title === 'string' ? byName(nameTokens(tool.title)) : undefined
-    cls = title ?? (firstWord === undefined ? undefined : verbOf(firstWord, true)) ?? e('write', 'medium')
+    cls =
+      title ??
+      (firstWord === undefined ? undefined : verbOf(firstWord, true)) ??
+      e('write', 'medium')
   }
   for (const [re, entry] of PHRASES) if (re.test(description)) cls = stricter(cls, entry)
   const a = tool.annotations ?? {}
-  if (a.destructiveHint === true) cls = stricter(cls, e(cls.category === 'read' || cls.category === 'write' ? 'destructive' : cls.category, 'high'))
-  if (a.readOnlyHint === false && cls.category === 'read') cls = { category: 'write', risk: compareRisk(cls.risk, 'medium') > 0 ? cls.risk : 'medium' }
-  if (a.openWorldHint === true && cls.risk === 'low') cls = { category: cls.category, risk: 'medium' }
+  if (a.destructiveHint === true)
+    cls = stricter(
+      cls,
+      e(cls.category === 'read' || cls.category === 'write' ? 'destructive' : cls.category, 'high'),
+    )
+  if (a.readOnlyHint === false && cls.category === 'read')
+    cls = { category: 'write', risk: compareRisk(cls.risk, 'medium') > 0 ? cls.risk : 'medium' }
+  if (a.openWorldHint === true && cls.risk === 'low')
+    cls = { category: cls.category, risk: 'medium' }
   return { category: cls.category, risk: cls.risk }
 }
 
 /** The action a proposed policy gives a tool of a class under a default posture. */
-export function proposedAction(cls: ToolClass, defaultPosture: 'allow' | 'deny' | 'require_approval'): 'allow' | 'deny' | 'require_approval' {
+export function proposedAction(
+  cls: ToolClass,
+  defaultPosture: 'allow' | 'deny' | 'require_approval',
+): 'allow' | 'deny' | 'require_approval' {
   if (cls.risk === 'low') return 'allow'
   if (cls.risk === 'critical') return 'require_approval'
   return defaultPosture
@@ -211,7 +297,10 @@ export function proposedAction(cls: ToolClass, defaultPosture: 'allow' | 'deny' 
  * (low-risk) tools allowed, critical tools `require_approval`, the rest per `defaultPosture`,
  * which is also the policy's `default` for tools not listed. Each tool's class is a comment.
  */
-export function proposePolicy(tools: readonly ToolInfo[], defaultPosture: 'allow' | 'deny' | 'require_approval'): string {
+export function proposePolicy(
+  tools: readonly ToolInfo[],
+  defaultPosture: 'allow' | 'deny' | 'require_approval',
+): string {
   const lines = [
     '# Proposed by Airlock for a server that had no policy: review it, then save it.',
     '# Read-only (low-risk) tools are allowed, critical tools need your approval,',
@@ -221,9 +310,14 @@ export function proposePolicy(tools: readonly ToolInfo[], defaultPosture: 'allow
     `default: ${defaultPosture}`,
   ]
   const seen = new Set<string>()
-  const unique = tools.filter((t) => typeof t.name === 'string' && t.name !== '' && !seen.has(t.name) && seen.add(t.name))
+  const unique = tools.filter(
+    (t) => typeof t.name === 'string' && t.name !== '' && !seen.has(t.name) && seen.add(t.name),
+  )
   if (unique.length === 0) {
-    lines.push('# No tools are known yet: discover them (tools.list with discover) to get per-tool rules.', 'tools: {}')
+    lines.push(
+      '# No tools are known yet: discover them (tools.list with discover) to get per-tool rules.',
+      'tools: {}',
+    )
     return lines.join('\n') + '\n'
   }
   lines.push('tools:')

@@ -41,7 +41,9 @@ function fail(message: string, exitCode = 1): void {
       } catch {
         id = null
       }
-      process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32000, message } }) + '\n')
+      process.stdout.write(
+        JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32000, message } }) + '\n',
+      )
     }
   })
   process.stdin.on('end', () => process.exit(exitCode))
@@ -71,7 +73,12 @@ function startGateway(): void {
   const cli = path.join(__dirname, '..', '..', 'bin', 'airlock.js')
   fs.mkdirSync(files.logs, { recursive: true, mode: 0o700 })
   const log = fs.openSync(path.join(files.logs, 'gateway.log'), 'a', 0o600)
-  const child = spawn(process.execPath, [cli, 'serve', '--background'], { detached: true, stdio: ['ignore', log, log], env: process.env, windowsHide: true })
+  const child = spawn(process.execPath, [cli, 'serve', '--background'], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: process.env,
+    windowsHide: true,
+  })
   child.unref()
   fs.closeSync(log)
 }
@@ -111,7 +118,8 @@ function readLine(socket: net.Socket): Promise<Record<string, unknown>> {
         reject(new Error('the gateway sent a malformed handshake'))
       }
     }
-    const onClose = (): void => reject(new Error('the gateway closed the connection during the handshake'))
+    const onClose = (): void =>
+      reject(new Error('the gateway closed the connection during the handshake'))
     socket.on('data', onData)
     socket.once('close', onClose)
     socket.resume() // an explicit pause() is not undone by adding a 'data' listener
@@ -121,12 +129,17 @@ function readLine(socket: net.Socket): Promise<Record<string, unknown>> {
 async function main(): Promise<void> {
   if (!serverName) {
     process.stderr.write('usage: airlock connect <server>\n')
-    return fail('Airlock: no server name given; configure your client to run "airlock connect <server>"', 2)
+    return fail(
+      'Airlock: no server name given; configure your client to run "airlock connect <server>"',
+      2,
+    )
   }
   process.stdin.pause()
   const socket = await connect()
   if (!socket) {
-    return fail(`Airlock gateway is not running: nothing answers at ${endpoint() || files.pipeName} and it could not be started within ${AUTOSTART_WAIT_MS / 1000} s. Start the Airlock app or run "npx airlock serve", then restart this MCP server in your client.`)
+    return fail(
+      `Airlock gateway is not running: nothing answers at ${endpoint() || files.pipeName} and it could not be started within ${AUTOSTART_WAIT_MS / 1000} s. Start the Airlock app or run "npx airlock serve", then restart this MCP server in your client.`,
+    )
   }
   socket.on('error', () => undefined)
   try {
@@ -134,10 +147,21 @@ async function main(): Promise<void> {
     const hello = await readLine(socket)
     if (typeof hello.challenge !== 'string') throw new Error('the gateway sent no challenge')
     const mine = newChallenge()
-    socket.write(JSON.stringify({ airlock: 1, role: 'agent', server: serverName, proof: proof(secret, 'peer', hello.challenge), challenge: mine }) + '\n')
+    socket.write(
+      JSON.stringify({
+        airlock: 1,
+        role: 'agent',
+        server: serverName,
+        proof: proof(secret, 'peer', hello.challenge),
+        challenge: mine,
+      }) + '\n',
+    )
     const welcome = await readLine(socket)
     if (welcome.ok !== true) throw new Error(String(welcome.error).slice(0, 500))
-    if (!proofMatches(proof(secret, 'gateway', mine), welcome.proof)) throw new Error('the process at the socket did not prove the Airlock secret; it is not your gateway')
+    if (!proofMatches(proof(secret, 'gateway', mine), welcome.proof))
+      throw new Error(
+        'the process at the socket did not prove the Airlock secret; it is not your gateway',
+      )
   } catch (err) {
     socket.destroy()
     return fail(`Airlock gateway refused the connection: ${(err as Error).message}`)

@@ -27,13 +27,30 @@ export function serverScript(pkg: 'everything' | 'filesystem' | 'memory'): strin
 }
 
 /** Server configs for the three reference servers. */
-export function everything(name = 'everything', extra: Partial<ServerConfig> = {}): Partial<ServerConfig> {
+export function everything(
+  name = 'everything',
+  extra: Partial<ServerConfig> = {},
+): Partial<ServerConfig> {
   return { name, command: process.execPath, args: [serverScript('everything'), 'stdio'], ...extra }
 }
-export function memory(file: string, name = 'memory', extra: Partial<ServerConfig> = {}): Partial<ServerConfig> {
-  return { name, command: process.execPath, args: [serverScript('memory')], env: { MEMORY_FILE_PATH: file }, ...extra }
+export function memory(
+  file: string,
+  name = 'memory',
+  extra: Partial<ServerConfig> = {},
+): Partial<ServerConfig> {
+  return {
+    name,
+    command: process.execPath,
+    args: [serverScript('memory')],
+    env: { MEMORY_FILE_PATH: file },
+    ...extra,
+  }
 }
-export function filesystem(dir: string, name = 'filesystem', extra: Partial<ServerConfig> = {}): Partial<ServerConfig> {
+export function filesystem(
+  dir: string,
+  name = 'filesystem',
+  extra: Partial<ServerConfig> = {},
+): Partial<ServerConfig> {
   return { name, command: process.execPath, args: [serverScript('filesystem'), dir], ...extra }
 }
 
@@ -59,7 +76,10 @@ export class Env {
 
   /** Writes config.json with these servers (and optional settings). */
   writeConfig(servers: Partial<ServerConfig>[], settings: Record<string, unknown> = {}): void {
-    fs.writeFileSync(path.join(this.home, 'config.json'), JSON.stringify({ version: 1, servers, settings }, null, 2))
+    fs.writeFileSync(
+      path.join(this.home, 'config.json'),
+      JSON.stringify({ version: 1, servers, settings }, null, 2),
+    )
   }
 
   /** Writes a policy file into the home and returns its path. */
@@ -87,7 +107,12 @@ export class Env {
    * gateway runs with `--no-ui` and binds nothing but its Unix socket.
    */
   async startGateway(opts: { port?: number } = {}): Promise<ChildProcess> {
-    const args = [CLI, 'serve', '--background', ...(opts.port === undefined ? ['--no-ui'] : ['--port', String(opts.port)])]
+    const args = [
+      CLI,
+      'serve',
+      '--background',
+      ...(opts.port === undefined ? ['--no-ui'] : ['--port', String(opts.port)]),
+    ]
     const proc = spawn(process.execPath, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] })
     this.procs.add(proc)
     // This start's own output: gatewayOutput also holds what earlier gateways of this env said.
@@ -98,7 +123,11 @@ export class Env {
     }
     proc.stdout!.on('data', take)
     proc.stderr!.on('data', take)
-    await waitFor(() => out.includes('Airlock gateway running') || proc.exitCode !== null, 10_000, 'the gateway to start')
+    await waitFor(
+      () => out.includes('Airlock gateway running') || proc.exitCode !== null,
+      10_000,
+      'the gateway to start',
+    )
     if (proc.exitCode !== null) throw new Error(`gateway exited: ${out}`)
     this.uiUrl = /web UI:\s+(\S+)/.exec(out)?.[1]
     this.mcpBase = /MCP over HTTP:\s+(\S+)<server>/.exec(out)?.[1]
@@ -112,12 +141,25 @@ export class Env {
    */
   async connect(
     server: string,
-    opts: { capabilities?: ClientCapabilities; name?: string; setup?: (client: Client) => void; env?: NodeJS.ProcessEnv } = {},
+    opts: {
+      capabilities?: ClientCapabilities
+      name?: string
+      setup?: (client: Client) => void
+      env?: NodeJS.ProcessEnv
+    } = {},
   ): Promise<{ client: Client; transport: StdioClientTransport }> {
-    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'connect', server], env: (opts.env ?? this.env) as Record<string, string>, stderr: 'pipe' })
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI, 'connect', server],
+      env: (opts.env ?? this.env) as Record<string, string>,
+      stderr: 'pipe',
+    })
     // Drain the shim's stderr so that it can never block on a full pipe.
     transport.stderr?.on('data', () => undefined)
-    const client = new Client({ name: opts.name ?? 'test-agent', version: '1.0.0' }, { capabilities: opts.capabilities ?? {} })
+    const client = new Client(
+      { name: opts.name ?? 'test-agent', version: '1.0.0' },
+      { capabilities: opts.capabilities ?? {} },
+    )
     opts.setup?.(client)
     this.clients.add(client)
     await client.connect(transport)
@@ -126,21 +168,31 @@ export class Env {
 
   /** A raw `airlock connect <server>` process, for writing lines the SDK would never send. */
   shim(server: string, env: NodeJS.ProcessEnv = this.env): RawShim {
-    const proc = spawn(process.execPath, [CLI, 'connect', server], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+    const proc = spawn(process.execPath, [CLI, 'connect', server], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
     this.procs.add(proc)
     return new RawShim(proc)
   }
 
   /** A scripted approver: a control connection subscribed to approvals that answers with `answer`. */
-  async approver(answer: (req: PendingApproval) => ApprovalAnswer | undefined = () => undefined): Promise<Approver> {
+  async approver(
+    answer: (req: PendingApproval) => ApprovalAnswer | undefined = () => undefined,
+  ): Promise<Approver> {
     const control = await this.control()
     const a: Approver = { control, requested: [], resolved: [] }
     control.on('approval.requested', (req: PendingApproval) => {
       a.requested.push(req)
       const ans = answer(req)
-      if (ans) void control.request('approvals.decide', { id: req.id, answer: ans, by: 'test' }).catch(() => undefined)
+      if (ans)
+        void control
+          .request('approvals.decide', { id: req.id, answer: ans, by: 'test' })
+          .catch(() => undefined)
     })
-    control.on('approval.resolved', (res: { id: string; outcome: ApprovalOutcome }) => a.resolved.push(res))
+    control.on('approval.resolved', (res: { id: string; outcome: ApprovalOutcome }) =>
+      a.resolved.push(res),
+    )
     await control.request('approvals.subscribe')
     return a
   }
@@ -165,7 +217,10 @@ export class Env {
   }
 
   /** Runs the CLI to completion. */
-  run(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  run(
+    args: string[],
+    input?: string,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
       const p = spawn(process.execPath, [CLI, ...args], { env: this.env })
       this.procs.add(p)
@@ -255,9 +310,17 @@ export class RawShim {
   }
 
   /** Waits for the first message (from index `from`) that matches. */
-  async next(match: (m: Record<string, unknown>) => boolean, timeoutMs = 5000, from = 0): Promise<Record<string, unknown>> {
+  async next(
+    match: (m: Record<string, unknown>) => boolean,
+    timeoutMs = 5000,
+    from = 0,
+  ): Promise<Record<string, unknown>> {
     let found: Record<string, unknown> | undefined
-    await waitFor(() => (found = this.messages.slice(from).find(match)) !== undefined, timeoutMs, 'a matching message from the shim')
+    await waitFor(
+      () => (found = this.messages.slice(from).find(match)) !== undefined,
+      timeoutMs,
+      'a matching message from the shim',
+    )
     return found!
   }
 
@@ -268,7 +331,16 @@ export class RawShim {
 
   /** Sends `initialize` + `notifications/initialized` and waits for the answer. */
   async initialize(): Promise<Record<string, unknown>> {
-    this.send({ jsonrpc: '2.0', id: 'init', method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw-shim', version: '1' } } })
+    this.send({
+      jsonrpc: '2.0',
+      id: 'init',
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 'raw-shim', version: '1' },
+      },
+    })
     const res = await this.response('init', 10_000)
     this.send({ jsonrpc: '2.0', method: 'notifications/initialized' })
     return res
@@ -287,7 +359,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `cond` every 20 ms until true or `timeoutMs`; rejects on timeout. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
   const end = Date.now() + timeoutMs
   while (Date.now() < end) {
     if (await cond()) return

@@ -23,12 +23,18 @@ afterEach(async () => {
 /** everything with `echo` behind require_approval (the policy's approval_timeout in seconds, when given). */
 async function askForEcho(timeout?: number): Promise<void> {
   const rule = { name: 'ask before echo', action: 'require_approval' }
-  const policy = env.writePolicy('everything', { version: '1', default: 'allow', ...(timeout ? { approval_timeout: timeout } : {}), tools: { echo: { rules: [rule] } } })
+  const policy = env.writePolicy('everything', {
+    version: '1',
+    default: 'allow',
+    ...(timeout ? { approval_timeout: timeout } : {}),
+    tools: { echo: { rules: [rule] } },
+  })
   env.writeConfig([everything('everything', { policy })])
   await env.startGateway()
 }
 
-const echo = (client: Client, message: string) => client.callTool({ name: 'echo', arguments: { message } })
+const echo = (client: Client, message: string) =>
+  client.callTool({ name: 'echo', arguments: { message } })
 
 /** Waits for the n-th approval request (1-based). */
 async function nthRequest(a: Approver, n: number): Promise<PendingApproval> {
@@ -43,9 +49,16 @@ describe('a person answers', () => {
     const { client } = await env.connect('everything', { name: 'approval-agent' })
     expect(textOf(await echo(client, 'may I?'))).toBe('Echo: may I?')
     expect(approver.requested).toHaveLength(1)
-    expect(approver.requested[0]).toMatchObject({ server: 'everything', tool: 'echo', client: 'approval-agent', rule: 'ask before echo' })
+    expect(approver.requested[0]).toMatchObject({
+      server: 'everything',
+      tool: 'echo',
+      client: 'approval-agent',
+      rule: 'ask before echo',
+    })
     expect(approver.requested[0].argsExcerpt).toContain('may I?')
-    expect(approver.resolved).toEqual([{ id: approver.requested[0].id, outcome: { answer: 'allow_once', by: 'test' } }])
+    expect(approver.resolved).toEqual([
+      { id: approver.requested[0].id, outcome: { answer: 'allow_once', by: 'test' } },
+    ])
     // allow_once: the next call asks again.
     expect(textOf(await echo(client, 'again?'))).toBe('Echo: again?')
     expect(approver.requested).toHaveLength(2)
@@ -53,12 +66,19 @@ describe('a person answers', () => {
 
   it('deny: the agent gets an error result and the server never sees the call', async () => {
     const file = path.join(env.home, 'memory.jsonl')
-    const policy = env.writePolicy('memory', { version: '1', default: 'allow', tools: { create_entities: { rules: [{ name: 'ask', action: 'require_approval' }] } } })
+    const policy = env.writePolicy('memory', {
+      version: '1',
+      default: 'allow',
+      tools: { create_entities: { rules: [{ name: 'ask', action: 'require_approval' }] } },
+    })
     env.writeConfig([memory(file, 'memory', { policy })])
     await env.startGateway()
     const approver = await env.approver(() => 'deny')
     const { client } = await env.connect('memory')
-    const res = await client.callTool({ name: 'create_entities', arguments: { entities: [{ name: 'X', entityType: 't', observations: [] }] } })
+    const res = await client.callTool({
+      name: 'create_entities',
+      arguments: { entities: [{ name: 'X', entityType: 't', observations: [] }] },
+    })
     expect(res.isError).toBe(true)
     expect(textOf(res)).toBe('[Airlock policy] the user denied "create_entities" on "memory".')
     expect(approver.requested).toHaveLength(1)
@@ -97,7 +117,8 @@ describe('remembered answers', () => {
     expect(textOf(await echo(after, 'after restart'))).toBe('Echo: after restart')
     expect(approver2.requested).toHaveLength(0)
 
-    const grants = await approver2.control.request<{ id: string; scope: string; tool: string }[]>('grants.list')
+    const grants =
+      await approver2.control.request<{ id: string; scope: string; tool: string }[]>('grants.list')
     expect(grants).toMatchObject([{ scope: 'always', tool: 'echo' }])
     expect(await approver2.control.request('grants.revoke', { id: grants[0].id })).toBe(true)
     expect(textOf(await echo(after, 'revoked'))).toMatch(/the user denied "echo"/)
@@ -115,13 +136,19 @@ describe('nobody answers', () => {
     const res = await echo(client, 'slow person')
     expect(Date.now() - started).toBeGreaterThanOrEqual(900)
     expect(res.isError).toBe(true)
-    expect(textOf(res)).toMatch(/^\[Airlock policy\] "echo" needs the user's approval and nobody answered within 1 s/)
+    expect(textOf(res)).toMatch(
+      /^\[Airlock policy\] "echo" needs the user's approval and nobody answered within 1 s/,
+    )
     expect(textOf(res)).toMatch(/identical retry/)
     const first = approver.requested[0]
-    expect(approver.resolved).toEqual([{ id: first.id, outcome: { answer: 'timeout', by: 'gateway' } }])
+    expect(approver.resolved).toEqual([
+      { id: first.id, outcome: { answer: 'timeout', by: 'gateway' } },
+    ])
 
     // The person answers after the deadline.
-    expect(await approver.control.request('approvals.decide', { id: first.id, answer: 'allow_once' })).toBe('late')
+    expect(
+      await approver.control.request('approvals.decide', { id: first.id, answer: 'allow_once' }),
+    ).toBe('late')
 
     // Different arguments: asked again (and denied this time).
     const other = echo(client, 'something else')
@@ -161,14 +188,20 @@ describe('nobody answers', () => {
     const res = await echo(client, 'anyone?')
     expect(Date.now() - started).toBeLessThan(2000)
     expect(res.isError).toBe(true)
-    expect(textOf(res)).toMatch(/^\[Airlock policy\] "echo" needs the user's approval and no approver is available/)
+    expect(textOf(res)).toMatch(
+      /^\[Airlock policy\] "echo" needs the user's approval and no approver is available/,
+    )
   })
 })
 
 describe('while a call waits', () => {
   it('the client cancels: the approval is withdrawn and the server never gets the call', async () => {
     const file = path.join(env.home, 'memory.jsonl')
-    const policy = env.writePolicy('memory', { version: '1', default: 'allow', tools: { create_entities: { rules: [{ name: 'ask', action: 'require_approval' }] } } })
+    const policy = env.writePolicy('memory', {
+      version: '1',
+      default: 'allow',
+      tools: { create_entities: { rules: [{ name: 'ask', action: 'require_approval' }] } },
+    })
     env.writeConfig([memory(file, 'memory', { policy })])
     await env.startGateway()
     const approver = await env.approver()
@@ -176,7 +209,14 @@ describe('while a call waits', () => {
 
     const abort = new AbortController()
     const call = client
-      .callTool({ name: 'create_entities', arguments: { entities: [{ name: 'Ghost', entityType: 't', observations: [] }] } }, undefined, { signal: abort.signal })
+      .callTool(
+        {
+          name: 'create_entities',
+          arguments: { entities: [{ name: 'Ghost', entityType: 't', observations: [] }] },
+        },
+        undefined,
+        { signal: abort.signal },
+      )
       .then(
         () => 'resolved',
         () => 'rejected',
@@ -185,10 +225,15 @@ describe('while a call waits', () => {
     abort.abort('the agent gave up') // the SDK sends notifications/cancelled for the request
     expect(await call).toBe('rejected')
     await waitFor(() => approver.resolved.length === 1, 3000, 'approval.resolved')
-    expect(approver.resolved[0]).toEqual({ id: req.id, outcome: { answer: 'cancelled', by: 'gateway' } })
+    expect(approver.resolved[0]).toEqual({
+      id: req.id,
+      outcome: { answer: 'cancelled', by: 'gateway' },
+    })
     expect((await approver.control.request<PendingApproval[]>('approvals.list')).length).toBe(0)
     // An answer now is too late to do anything.
-    expect(await approver.control.request('approvals.decide', { id: req.id, answer: 'allow_once' })).toBe('unknown')
+    expect(
+      await approver.control.request('approvals.decide', { id: req.id, answer: 'allow_once' }),
+    ).toBe('unknown')
 
     await sleep(200)
     const graph = await client.callTool({ name: 'read_graph', arguments: {} })
@@ -205,7 +250,9 @@ describe('while a call waits', () => {
 
     expect(await client.ping()).toEqual({})
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('echo')
-    expect(textOf(await client.callTool({ name: 'get-sum', arguments: { a: 20, b: 22 } }))).toContain('42')
+    expect(
+      textOf(await client.callTool({ name: 'get-sum', arguments: { a: 20, b: 22 } })),
+    ).toContain('42')
     expect((await client.listPrompts()).prompts.length).toBeGreaterThan(0)
 
     const answer: ApprovalAnswer = 'allow_once'
@@ -221,6 +268,9 @@ describe('while a call waits', () => {
     const req = await nthRequest(approver, 1)
     await client.close()
     await waitFor(() => approver.resolved.length === 1, 5000, 'approval.resolved')
-    expect(approver.resolved[0]).toEqual({ id: req.id, outcome: { answer: 'cancelled', by: 'gateway' } })
+    expect(approver.resolved[0]).toEqual({
+      id: req.id,
+      outcome: { answer: 'cancelled', by: 'gateway' },
+    })
   })
 })

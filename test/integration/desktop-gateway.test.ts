@@ -143,7 +143,15 @@ const echo = (client: Client, message: string) =>
 
 describe('the desktop gateway process', () => {
   it('serves MCP over HTTP at /mcp/<server> as airlock serve does, through the same policy', async () => {
-    env.writeConfig([everything('everything', { policy: env.writePolicy('everything', { version: '1', default: 'allow', hide: ['get-env'] }) })])
+    env.writeConfig([
+      everything('everything', {
+        policy: env.writePolicy('everything', {
+          version: '1',
+          default: 'allow',
+          hide: ['get-env'],
+        }),
+      }),
+    ])
     const { host } = start()
     await running(host)
     const portFile = path.join(env.home, 'http-port')

@@ -28,16 +28,25 @@ function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr:
   const vars: NodeJS.ProcessEnv = { ...env.env, HOME: home }
   delete vars.XDG_CONFIG_HOME
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: vars, cwd: home, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: vars, cwd: home, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr })
+      },
+    )
   })
 }
 
 async function doctor(): Promise<{ code: number; stdout: string; rows: DoctorRow[] }> {
   const [text, json] = await Promise.all([cli('doctor'), cli('doctor', '--json')])
   expect(json.code).toBe(text.code)
-  return { code: text.code, stdout: text.stdout, rows: (JSON.parse(json.stdout) as { rows: DoctorRow[] }).rows }
+  return {
+    code: text.code,
+    stdout: text.stdout,
+    rows: (JSON.parse(json.stdout) as { rows: DoctorRow[] }).rows,
+  }
 }
 
 /** The table row of a server, as cells. */
@@ -53,7 +62,10 @@ function writeJson(file: string, value: unknown): void {
   fs.writeFileSync(file, JSON.stringify(value, null, 2) + '\n')
 }
 
-const everythingEntry = () => ({ command: process.execPath, args: [serverScript('everything'), 'stdio'] })
+const everythingEntry = () => ({
+  command: process.execPath,
+  args: [serverScript('everything'), 'stdio'],
+})
 
 /** A Cursor config with `everything`, wrapped by the CLI, and the gateway running. */
 async function wrappedCursor(): Promise<string> {
@@ -66,89 +78,175 @@ async function wrappedCursor(): Promise<string> {
   return cursorFile
 }
 
-it('a wrapped entry is protected and works; a tool the policy hides is confirmed invisible', { timeout: 60_000 }, async () => {
-  await wrappedCursor()
-  let d = await doctor()
-  expect(d.rows).toEqual([expect.objectContaining({ client: 'cursor', server: 'everything', route: 'stdio', protected: true, airlockServer: 'everything' })])
-  expect(d.rows[0]?.problem).toBeUndefined()
-  expect(d.code).toBe(0)
-  expect(tableRow(d.stdout, 'CLIENT', 'SERVER')).toEqual(['CLIENT', 'SERVER', 'ROUTE', 'PROTECTED', 'PROBLEM'])
-  expect(tableRow(d.stdout, 'cursor', 'everything')).toEqual(['cursor', 'everything', 'stdio', 'yes', '-'])
-  // The doctor's initialize and tools/list went through the gateway as its own session.
-  expect(d.rows[0]?.checked).toMatch(/^initialize and tools\/list went through the gateway \(session of "everything" as airlock-doctor-[0-9a-f]+\); \d+ tools listed; the policy hides no tool$/)
+it(
+  'a wrapped entry is protected and works; a tool the policy hides is confirmed invisible',
+  { timeout: 60_000 },
+  async () => {
+    await wrappedCursor()
+    let d = await doctor()
+    expect(d.rows).toEqual([
+      expect.objectContaining({
+        client: 'cursor',
+        server: 'everything',
+        route: 'stdio',
+        protected: true,
+        airlockServer: 'everything',
+      }),
+    ])
+    expect(d.rows[0]?.problem).toBeUndefined()
+    expect(d.code).toBe(0)
+    expect(tableRow(d.stdout, 'CLIENT', 'SERVER')).toEqual([
+      'CLIENT',
+      'SERVER',
+      'ROUTE',
+      'PROTECTED',
+      'PROBLEM',
+    ])
+    expect(tableRow(d.stdout, 'cursor', 'everything')).toEqual([
+      'cursor',
+      'everything',
+      'stdio',
+      'yes',
+      '-',
+    ])
+    // The doctor's initialize and tools/list went through the gateway as its own session.
+    expect(d.rows[0]?.checked).toMatch(
+      /^initialize and tools\/list went through the gateway \(session of "everything" as airlock-doctor-[0-9a-f]+\); \d+ tools listed; the policy hides no tool$/,
+    )
 
-  // The policy hides a tool: the doctor confirms it is absent from what the client sees.
-  const policy = path.join(env.home, 'hide.json')
-  fs.writeFileSync(policy, JSON.stringify({ version: '1', default: 'allow', hide: ['get-env'] }))
-  expect((await cli('policy', 'set', 'everything', policy)).code).toBe(0)
-  const control = await env.control()
-  await waitFor(
-    async () => (await control.request<{ name: string; action: string }[]>('tools.list', { server: 'everything' })).some((t) => t.name === 'get-env' && t.action === 'hide'),
-    15_000,
-    'the gateway to load the new policy',
-  )
-  d = await doctor()
-  expect(d.code).toBe(0)
-  expect(d.rows[0]?.problem).toBeUndefined()
-  expect(d.rows[0]?.checked).toContain('hidden by policy and absent: get-env')
-  expect(d.stdout).toContain('hidden by policy and absent: get-env')
-})
+    // The policy hides a tool: the doctor confirms it is absent from what the client sees.
+    const policy = path.join(env.home, 'hide.json')
+    fs.writeFileSync(policy, JSON.stringify({ version: '1', default: 'allow', hide: ['get-env'] }))
+    expect((await cli('policy', 'set', 'everything', policy)).code).toBe(0)
+    const control = await env.control()
+    await waitFor(
+      async () =>
+        (
+          await control.request<{ name: string; action: string }[]>('tools.list', {
+            server: 'everything',
+          })
+        ).some((t) => t.name === 'get-env' && t.action === 'hide'),
+      15_000,
+      'the gateway to load the new policy',
+    )
+    d = await doctor()
+    expect(d.code).toBe(0)
+    expect(d.rows[0]?.problem).toBeUndefined()
+    expect(d.rows[0]?.checked).toContain('hidden by policy and absent: get-env')
+    expect(d.stdout).toContain('hidden by policy and absent: get-env')
+  },
+)
 
-it('an unwrapped entry is not protected; with the gateway stopped a wrapped one reports it', { timeout: 60_000 }, async () => {
-  const cursorFile = await wrappedCursor()
-  const wrapped = JSON.parse(fs.readFileSync(cursorFile, 'utf8')) as { mcpServers: Record<string, unknown> }
-  writeJson(cursorFile, { mcpServers: { ...wrapped.mcpServers, direct: everythingEntry(), remote: { url: 'https://mcp.example.com/mcp' } } })
-  let d = await doctor()
-  expect(d.code).toBe(1)
-  expect(tableRow(d.stdout, 'cursor', 'everything')).toEqual(['cursor', 'everything', 'stdio', 'yes', '-'])
-  expect(tableRow(d.stdout, 'cursor', 'direct')).toEqual(['cursor', 'direct', 'stdio', 'no', 'not wrapped'])
-  expect(tableRow(d.stdout, 'cursor', 'remote')?.slice(0, 4)).toEqual(['cursor', 'remote', 'http', 'no'])
+it(
+  'an unwrapped entry is not protected; with the gateway stopped a wrapped one reports it',
+  { timeout: 60_000 },
+  async () => {
+    const cursorFile = await wrappedCursor()
+    const wrapped = JSON.parse(fs.readFileSync(cursorFile, 'utf8')) as {
+      mcpServers: Record<string, unknown>
+    }
+    writeJson(cursorFile, {
+      mcpServers: {
+        ...wrapped.mcpServers,
+        direct: everythingEntry(),
+        remote: { url: 'https://mcp.example.com/mcp' },
+      },
+    })
+    let d = await doctor()
+    expect(d.code).toBe(1)
+    expect(tableRow(d.stdout, 'cursor', 'everything')).toEqual([
+      'cursor',
+      'everything',
+      'stdio',
+      'yes',
+      '-',
+    ])
+    expect(tableRow(d.stdout, 'cursor', 'direct')).toEqual([
+      'cursor',
+      'direct',
+      'stdio',
+      'no',
+      'not wrapped',
+    ])
+    expect(tableRow(d.stdout, 'cursor', 'remote')?.slice(0, 4)).toEqual([
+      'cursor',
+      'remote',
+      'http',
+      'no',
+    ])
 
-  // The gateway stopped: the wrapped entry reports it (and the doctor does not start one).
-  env.gateway?.kill('SIGTERM')
-  await waitFor(() => env.gateway?.exitCode !== null, 10_000, 'the gateway to stop')
-  d = await doctor()
-  expect(d.code).toBe(1)
-  const row = d.rows.find((r) => r.server === 'everything')
-  expect(row).toMatchObject({ protected: true })
-  expect(row?.problem).toMatch(/^gateway not running for /)
-  expect(tableRow(d.stdout, 'cursor', 'everything')?.[4]).toMatch(/^gateway not running/)
-  expect(fs.existsSync(path.join(env.home, 'gateway.pid'))).toBe(false)
-})
+    // The gateway stopped: the wrapped entry reports it (and the doctor does not start one).
+    env.gateway?.kill('SIGTERM')
+    await waitFor(() => env.gateway?.exitCode !== null, 10_000, 'the gateway to stop')
+    d = await doctor()
+    expect(d.code).toBe(1)
+    const row = d.rows.find((r) => r.server === 'everything')
+    expect(row).toMatchObject({ protected: true })
+    expect(row?.problem).toMatch(/^gateway not running for /)
+    expect(tableRow(d.stdout, 'cursor', 'everything')?.[4]).toMatch(/^gateway not running/)
+    expect(fs.existsSync(path.join(env.home, 'gateway.pid'))).toBe(false)
+  },
+)
 
-it('an entry wrapped onto the HTTP endpoint is checked over HTTP', { timeout: 60_000 }, async () => {
-  const file = path.join(home, '.claude.json')
-  writeJson(file, { numStartups: 3, mcpServers: { everything: everythingEntry() } })
-  await env.startGateway({ port: 0 })
-  const wrap = await cli('clients', 'wrap', 'claude-code', '--http')
-  expect(wrap.stderr).toBe('')
-  expect(wrap.code).toBe(0)
-  const entry = (JSON.parse(fs.readFileSync(file, 'utf8')) as { mcpServers: Record<string, { type: string; url: string; headers: Record<string, string> }> }).mcpServers.everything
-  expect(entry?.type).toBe('http')
-  expect(entry?.url).toBe(`${env.mcpBase}everything`)
-  expect(entry?.headers).toEqual({ Authorization: `Bearer ${env.httpToken()}` })
-  // The server was imported by the wrap; the gateway picks it up from config.json.
-  const control = await env.control()
-  await waitFor(
-    async () => (await control.request<{ config: { name: string } }[]>('servers.list')).some((s) => s.config.name === 'everything'),
-    15_000,
-    'the gateway to load the imported server',
-  )
+it(
+  'an entry wrapped onto the HTTP endpoint is checked over HTTP',
+  { timeout: 60_000 },
+  async () => {
+    const file = path.join(home, '.claude.json')
+    writeJson(file, { numStartups: 3, mcpServers: { everything: everythingEntry() } })
+    await env.startGateway({ port: 0 })
+    const wrap = await cli('clients', 'wrap', 'claude-code', '--http')
+    expect(wrap.stderr).toBe('')
+    expect(wrap.code).toBe(0)
+    const entry = (
+      JSON.parse(fs.readFileSync(file, 'utf8')) as {
+        mcpServers: Record<string, { type: string; url: string; headers: Record<string, string> }>
+      }
+    ).mcpServers.everything
+    expect(entry?.type).toBe('http')
+    expect(entry?.url).toBe(`${env.mcpBase}everything`)
+    expect(entry?.headers).toEqual({ Authorization: `Bearer ${env.httpToken()}` })
+    // The server was imported by the wrap; the gateway picks it up from config.json.
+    const control = await env.control()
+    await waitFor(
+      async () =>
+        (await control.request<{ config: { name: string } }[]>('servers.list')).some(
+          (s) => s.config.name === 'everything',
+        ),
+      15_000,
+      'the gateway to load the imported server',
+    )
 
-  const d = await doctor()
-  expect(d.rows).toEqual([expect.objectContaining({ client: 'claude-code', server: 'everything', route: 'http', protected: true })])
-  expect(tableRow(d.stdout, 'claude-code', 'everything')).toEqual(['claude-code', 'everything', 'http', 'yes', '-'])
+    const d = await doctor()
+    expect(d.rows).toEqual([
+      expect.objectContaining({
+        client: 'claude-code',
+        server: 'everything',
+        route: 'http',
+        protected: true,
+      }),
+    ])
+    expect(tableRow(d.stdout, 'claude-code', 'everything')).toEqual([
+      'claude-code',
+      'everything',
+      'http',
+      'yes',
+      '-',
+    ])
 
-  // A wrong token in the entry is a problem the doctor names.
-  const text = fs.readFileSync(file, 'utf8')
-  fs.writeFileSync(file, text.replace(env.httpToken(), 'f'.repeat(64)))
-  const bad = await doctor()
-  expect(bad.code).toBe(1)
-  expect(bad.rows[0]?.problem).toMatch(/bearer token/)
+    // A wrong token in the entry is a problem the doctor names.
+    const text = fs.readFileSync(file, 'utf8')
+    fs.writeFileSync(file, text.replace(env.httpToken(), 'f'.repeat(64)))
+    const bad = await doctor()
+    expect(bad.code).toBe(1)
+    expect(bad.rows[0]?.problem).toMatch(/bearer token/)
 
-  // --http for a client that cannot speak it is refused with what to do instead.
-  writeJson(path.join(home, '.config', 'Claude', 'claude_desktop_config.json'), { mcpServers: { everything: everythingEntry() } })
-  const refused = await cli('clients', 'wrap', 'claude-desktop', '--http')
-  expect(refused.code).toBe(1)
-  expect(refused.stderr).toContain('without --http')
-})
+    // --http for a client that cannot speak it is refused with what to do instead.
+    writeJson(path.join(home, '.config', 'Claude', 'claude_desktop_config.json'), {
+      mcpServers: { everything: everythingEntry() },
+    })
+    const refused = await cli('clients', 'wrap', 'claude-desktop', '--http')
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain('without --http')
+  },
+)

@@ -9,7 +9,11 @@ import http from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { CreateMessageRequestSchema, ToolListChangedNotificationSchema, type Progress } from '@modelcontextprotocol/sdk/types.js'
+import {
+  CreateMessageRequestSchema,
+  ToolListChangedNotificationSchema,
+  type Progress,
+} from '@modelcontextprotocol/sdk/types.js'
 import { alive, descendants, Env, everything, sleep, textOf, waitFor } from '../helpers/harness'
 
 let env: Env
@@ -29,7 +33,11 @@ const INIT = {
   jsonrpc: '2.0',
   id: 1,
   method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw-http', version: '1' } },
+  params: {
+    protocolVersion: '2025-06-18',
+    capabilities: {},
+    clientInfo: { name: 'raw-http', version: '1' },
+  },
 }
 
 /** everything with echo denied, get-env hidden, get-sum behind an approval; the gateway on a free port. */
@@ -50,9 +58,19 @@ async function start(): Promise<{ base: string; port: number; token: string }> {
   return { base, port: Number(new URL(base).port), token: env.httpToken() }
 }
 
-async function connect(url: string, token: string, name = 'http-agent', setup?: (c: Client) => void): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
-  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } })
-  const client = new Client({ name, version: '1.0.0' }, { capabilities: setup ? { sampling: {} } : {} })
+async function connect(
+  url: string,
+  token: string,
+  name = 'http-agent',
+  setup?: (c: Client) => void,
+): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  })
+  const client = new Client(
+    { name, version: '1.0.0' },
+    { capabilities: setup ? { sampling: {} } : {} },
+  )
   setup?.(client)
   clients.push(client)
   await client.connect(transport)
@@ -66,21 +84,37 @@ interface RawResponse {
 }
 
 /** One raw request to 127.0.0.1:port (headers exactly as given; Host included). */
-function raw(port: number, opts: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<RawResponse> {
+function raw(
+  port: number,
+  opts: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer },
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: opts.method ?? 'POST', path: opts.path, headers: opts.headers, setHost: !opts.headers?.Host }, (res) => {
-      let body = ''
-      res.on('data', (c: Buffer) => (body += c.toString()))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
-      res.on('error', reject)
-    })
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: opts.method ?? 'POST',
+        path: opts.path,
+        headers: opts.headers,
+        setHost: !opts.headers?.Host,
+      },
+      (res) => {
+        let body = ''
+        res.on('data', (c: Buffer) => (body += c.toString()))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+        res.on('error', reject)
+      },
+    )
     // A body refused early may meet a closed socket: the response already tells what happened.
     req.on('error', (err) => reject(err))
     req.end(opts.body)
   })
 }
 
-function mcpHeaders(token: string | undefined, extra: Record<string, string> = {}): Record<string, string> {
+function mcpHeaders(
+  token: string | undefined,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     'Content-Type': 'application/json',
     Accept: 'application/json, text/event-stream',
@@ -117,10 +151,22 @@ describe('through policy', () => {
     expect(textOf(hidden)).toBe('MCP error -32602: Tool get-env not found')
     expect(textOf(missing)).toBe('MCP error -32602: Tool no-such-tool not found')
 
-    await waitFor(() => env.auditRecords().some((r) => r.tool === 'get-env'), 5000, 'the audit record of the hidden call')
+    await waitFor(
+      () => env.auditRecords().some((r) => r.tool === 'get-env'),
+      5000,
+      'the audit record of the hidden call',
+    )
     const recs = env.auditRecords()
-    expect(recs.find((r) => r.tool === 'echo' && r.kind === 'call')).toMatchObject({ decision: 'deny', client: 'http-agent', server: 'everything', rule: 'no echo' })
-    expect(recs.find((r) => r.tool === 'get-env' && r.kind === 'call')).toMatchObject({ decision: 'hidden', client: 'http-agent' })
+    expect(recs.find((r) => r.tool === 'echo' && r.kind === 'call')).toMatchObject({
+      decision: 'deny',
+      client: 'http-agent',
+      server: 'everything',
+      rule: 'no echo',
+    })
+    expect(recs.find((r) => r.tool === 'get-env' && r.kind === 'call')).toMatchObject({
+      decision: 'hidden',
+      client: 'http-agent',
+    })
   })
 
   it('an allowed call reaches the server and both records are written', async () => {
@@ -128,7 +174,11 @@ describe('through policy', () => {
     const { client } = await connect(`${base}everything`, token, 'http-allowed')
     const res = await client.callTool({ name: 'get-tiny-image', arguments: {} })
     expect(res.isError).toBeFalsy()
-    await waitFor(() => env.auditRecords().some((r) => r.kind === 'outcome' && r.tool === 'get-tiny-image'), 5000, 'the outcome record')
+    await waitFor(
+      () => env.auditRecords().some((r) => r.kind === 'outcome' && r.tool === 'get-tiny-image'),
+      5000,
+      'the outcome record',
+    )
     const recs = env.auditRecords().filter((r) => r.tool === 'get-tiny-image')
     expect(recs.map((r) => r.kind)).toEqual(['call', 'outcome'])
     expect(recs[0]).toMatchObject({ decision: 'allow', client: 'http-allowed' })
@@ -144,9 +194,21 @@ describe('through policy', () => {
     expect(res.isError).toBeFalsy()
     expect(textOf(res)).toContain('5')
     expect(approver.requested).toHaveLength(1)
-    expect(approver.requested[0]).toMatchObject({ server: 'everything', tool, client: 'http-approval', rule: 'ask before adding' })
-    await waitFor(() => env.auditRecords().some((r) => r.kind === 'outcome' && r.tool === tool), 5000, 'the outcome record')
-    expect(env.auditRecords().find((r) => r.kind === 'call' && r.tool === tool)).toMatchObject({ decision: 'approved', decidedBy: 'user' })
+    expect(approver.requested[0]).toMatchObject({
+      server: 'everything',
+      tool,
+      client: 'http-approval',
+      rule: 'ask before adding',
+    })
+    await waitFor(
+      () => env.auditRecords().some((r) => r.kind === 'outcome' && r.tool === tool),
+      5000,
+      'the outcome record',
+    )
+    expect(env.auditRecords().find((r) => r.kind === 'call' && r.tool === tool)).toMatchObject({
+      decision: 'approved',
+      decidedBy: 'user',
+    })
   })
 
   it('a denial by the person comes back as a tool error', async () => {
@@ -166,14 +228,22 @@ describe('through policy', () => {
     const before = sessionPids()
     const { client, transport } = await connect(`${base}everything`, token, 'http-lifecycle')
     await client.listTools()
-    const status = await control.request<{ sessions: { server: string; client: string }[] }>('status')
-    expect(status.sessions).toEqual([expect.objectContaining({ server: 'everything', client: 'http-lifecycle' })])
+    const status = await control.request<{ sessions: { server: string; client: string }[] }>(
+      'status',
+    )
+    expect(status.sessions).toEqual([
+      expect.objectContaining({ server: 'everything', client: 'http-lifecycle' }),
+    ])
     const spawned = sessionPids().filter((p) => !before.includes(p))
     expect(spawned.length).toBeGreaterThan(0)
 
     await transport.terminateSession()
     await waitFor(() => spawned.every((p) => !alive(p)), 10_000, 'the server process tree to end')
-    await waitFor(async () => (await control.request<{ sessions: unknown[] }>('status')).sessions.length === 0, 5000, 'the session to end')
+    await waitFor(
+      async () => (await control.request<{ sessions: unknown[] }>('status')).sessions.length === 0,
+      5000,
+      'the session to end',
+    )
   })
 })
 
@@ -182,9 +252,13 @@ describe('server → client traffic', () => {
     const { base, token } = await start()
     const { client } = await connect(`${base}everything`, token)
     const progress: Progress[] = []
-    const res = await client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } }, undefined, {
-      onprogress: (p) => void progress.push(p),
-    })
+    const res = await client.callTool(
+      { name: 'trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } },
+      undefined,
+      {
+        onprogress: (p) => void progress.push(p),
+      },
+    )
     expect(textOf(res)).toBe('Long running operation completed. Duration: 0.3 seconds, Steps: 3.')
     expect(progress.map((p) => p.progress).slice(0, 2)).toEqual([1, 2])
   })
@@ -195,10 +269,17 @@ describe('server → client traffic', () => {
     const { client } = await connect(`${base}everything`, token, 'http-sampling', (c) =>
       c.setRequestHandler(CreateMessageRequestSchema, (req) => {
         asked.push(JSON.stringify(req.params.messages))
-        return { role: 'assistant', model: 'test-model-9', content: { type: 'text', text: 'sampled over HTTP' } }
+        return {
+          role: 'assistant',
+          model: 'test-model-9',
+          content: { type: 'text', text: 'sampled over HTTP' },
+        }
       }),
     )
-    const res = await client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hello over http', maxTokens: 10 } })
+    const res = await client.callTool({
+      name: 'trigger-sampling-request',
+      arguments: { prompt: 'hello over http', maxTokens: 10 },
+    })
     expect(asked).toHaveLength(1)
     expect(asked[0]).toContain('hello over http')
     expect(textOf(res)).toContain('sampled over HTTP')
@@ -213,7 +294,11 @@ describe('server → client traffic', () => {
     // The server announces its own list once it is set up: count from here.
     await sleep(300)
     const before = changed
-    env.writePolicy('everything', { version: '1', default: 'allow', hide: ['get-env', 'get-tiny-image'] })
+    env.writePolicy('everything', {
+      version: '1',
+      default: 'allow',
+      hide: ['get-env', 'get-tiny-image'],
+    })
     await waitFor(() => changed > before, 10_000, 'notifications/tools/list_changed')
     expect((await client.listTools()).tools.map((t) => t.name)).not.toContain('get-tiny-image')
   })
@@ -222,12 +307,24 @@ describe('server → client traffic', () => {
 describe('refusals', () => {
   it('no token and a wrong token: 401, and no session starts', async () => {
     const { port, token } = await start()
-    const none = await raw(port, { path: '/mcp/everything', headers: mcpHeaders(undefined), body: JSON.stringify(INIT) })
+    const none = await raw(port, {
+      path: '/mcp/everything',
+      headers: mcpHeaders(undefined),
+      body: JSON.stringify(INIT),
+    })
     expect(none.status).toBe(401)
     expect(none.headers['www-authenticate']).toMatch(/^Bearer/)
-    const wrong = await raw(port, { path: '/mcp/everything', headers: mcpHeaders('0'.repeat(64)), body: JSON.stringify(INIT) })
+    const wrong = await raw(port, {
+      path: '/mcp/everything',
+      headers: mcpHeaders('0'.repeat(64)),
+      body: JSON.stringify(INIT),
+    })
     expect(wrong.status).toBe(401)
-    const basic = await raw(port, { path: '/mcp/everything', headers: mcpHeaders(undefined, { Authorization: `Basic ${token}` }), body: JSON.stringify(INIT) })
+    const basic = await raw(port, {
+      path: '/mcp/everything',
+      headers: mcpHeaders(undefined, { Authorization: `Basic ${token}` }),
+      body: JSON.stringify(INIT),
+    })
     expect(basic.status).toBe(401)
     const control = await env.control()
     expect((await control.request<{ sessions: unknown[] }>('status')).sessions).toEqual([])
@@ -240,51 +337,97 @@ describe('refusals', () => {
 
   it('a foreign Origin: 403; no CORS headers; preflights refused', async () => {
     const { port, token } = await start()
-    const foreign = await raw(port, { path: '/mcp/everything', headers: mcpHeaders(token, { Origin: 'https://evil.example' }), body: JSON.stringify(INIT) })
+    const foreign = await raw(port, {
+      path: '/mcp/everything',
+      headers: mcpHeaders(token, { Origin: 'https://evil.example' }),
+      body: JSON.stringify(INIT),
+    })
     expect(foreign.status).toBe(403)
     const preflight = await raw(port, {
       method: 'OPTIONS',
       path: '/mcp/everything',
-      headers: { Origin: `http://127.0.0.1:${port}`, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization, content-type' },
+      headers: {
+        Origin: `http://127.0.0.1:${port}`,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization, content-type',
+      },
     })
     expect(preflight.status).toBe(405)
-    const ok = await raw(port, { path: '/mcp/everything', headers: mcpHeaders(token), body: JSON.stringify(INIT) })
+    const ok = await raw(port, {
+      path: '/mcp/everything',
+      headers: mcpHeaders(token),
+      body: JSON.stringify(INIT),
+    })
     expect(ok.status).toBe(200)
     for (const r of [foreign, preflight, ok]) {
       expect(Object.keys(r.headers).filter((h) => h.startsWith('access-control-'))).toEqual([])
     }
     const id = ok.headers['mcp-session-id']
     expect(typeof id).toBe('string')
-    await raw(port, { method: 'DELETE', path: '/mcp/everything', headers: mcpHeaders(token, { 'Mcp-Session-Id': String(id) }) })
+    await raw(port, {
+      method: 'DELETE',
+      path: '/mcp/everything',
+      headers: mcpHeaders(token, { 'Mcp-Session-Id': String(id) }),
+    })
   })
 
   it('a rebinding Host header: 421, even with the right token', async () => {
     const { port, token } = await start()
-    const rebound = await raw(port, { path: '/mcp/everything', headers: mcpHeaders(token, { Host: `attacker.example:${port}` }), body: JSON.stringify(INIT) })
+    const rebound = await raw(port, {
+      path: '/mcp/everything',
+      headers: mcpHeaders(token, { Host: `attacker.example:${port}` }),
+      body: JSON.stringify(INIT),
+    })
     expect(rebound.status).toBe(421)
-    const otherPort = await raw(port, { path: '/mcp/everything', headers: mcpHeaders(token, { Host: `127.0.0.1:${port + 1}` }), body: JSON.stringify(INIT) })
+    const otherPort = await raw(port, {
+      path: '/mcp/everything',
+      headers: mcpHeaders(token, { Host: `127.0.0.1:${port + 1}` }),
+      body: JSON.stringify(INIT),
+    })
     expect(otherPort.status).toBe(421)
   })
 
   it('a body over the cap: 413', async () => {
     const { port, token } = await start()
     const big = Buffer.alloc(9 * 1024 * 1024, 0x20)
-    const res = await raw(port, { path: '/mcp/everything', headers: mcpHeaders(token), body: big }).catch((err: Error) => ({ status: -1, headers: {}, body: err.message }))
+    const res = await raw(port, {
+      path: '/mcp/everything',
+      headers: mcpHeaders(token),
+      body: big,
+    }).catch((err: Error) => ({ status: -1, headers: {}, body: err.message }))
     expect(res.status).toBe(413)
     expect(res.body).toContain('Payload Too Large')
   })
 
   it('an unknown server: 404 naming it; a disabled one: 403; a stale session: 404', async () => {
     const { port, token } = await start()
-    const unknown = await raw(port, { path: '/mcp/nope', headers: mcpHeaders(token), body: JSON.stringify(INIT) })
+    const unknown = await raw(port, {
+      path: '/mcp/nope',
+      headers: mcpHeaders(token),
+      body: JSON.stringify(INIT),
+    })
     expect(unknown.status).toBe(404)
-    expect((JSON.parse(unknown.body) as { error: { message: string } }).error.message).toContain('"nope"')
-    const disabled = await raw(port, { path: '/mcp/off', headers: mcpHeaders(token), body: JSON.stringify(INIT) })
+    expect((JSON.parse(unknown.body) as { error: { message: string } }).error.message).toContain(
+      '"nope"',
+    )
+    const disabled = await raw(port, {
+      path: '/mcp/off',
+      headers: mcpHeaders(token),
+      body: JSON.stringify(INIT),
+    })
     expect(disabled.status).toBe(403)
     expect(disabled.body).toContain('disabled')
-    const stale = await raw(port, { path: '/mcp/everything', headers: mcpHeaders(token, { 'Mcp-Session-Id': 'not-a-session' }), body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) })
+    const stale = await raw(port, {
+      path: '/mcp/everything',
+      headers: mcpHeaders(token, { 'Mcp-Session-Id': 'not-a-session' }),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+    })
     expect(stale.status).toBe(404)
-    const noSession = await raw(port, { path: '/mcp/everything', headers: mcpHeaders(token), body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) })
+    const noSession = await raw(port, {
+      path: '/mcp/everything',
+      headers: mcpHeaders(token),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+    })
     expect(noSession.status).toBe(400)
   })
 })

@@ -8,7 +8,16 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import type { ServerConfig } from '../../src/shared/config'
-import { alive, descendants, Env, everything, serverScript, sleep, textOf, waitFor } from '../helpers/harness'
+import {
+  alive,
+  descendants,
+  Env,
+  everything,
+  serverScript,
+  sleep,
+  textOf,
+  waitFor,
+} from '../helpers/harness'
 
 let env: Env
 
@@ -81,18 +90,26 @@ describe('a server that crashes', () => {
     const err = await client.callTool({ name: 'work', arguments: {} }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(McpError)
     expect((err as McpError).code).toBe(-32000)
-    expect((err as McpError).message).toContain('MCP server "crashy" exited (code 3) before answering')
+    expect((err as McpError).message).toContain(
+      'MCP server "crashy" exited (code 3) before answering',
+    )
     expect((err as McpError).message).toContain('crashing on purpose')
 
     // The session ends: the shim exits and the client sees the transport close.
     await waitFor(() => closed && !alive(shimPid), 5000, 'the session to end')
     const control = await env.control()
-    await waitFor(async () => (await control.request<{ sessions: unknown[] }>('status')).sessions.length === 0, 3000, 'no sessions')
+    await waitFor(
+      async () => (await control.request<{ sessions: unknown[] }>('status')).sessions.length === 0,
+      3000,
+      'no sessions',
+    )
     expect(serverTree()).toEqual([])
 
     // The gateway keeps serving: another session, on another server and on the same one.
     const other = (await env.connect('everything')).client
-    expect(textOf(await other.callTool({ name: 'echo', arguments: { message: 'still here' } }))).toBe('Echo: still here')
+    expect(
+      textOf(await other.callTool({ name: 'echo', arguments: { message: 'still here' } })),
+    ).toBe('Echo: still here')
     const again = (await env.connect('crashy')).client
     expect((await again.listTools()).tools).toHaveLength(1)
   })
@@ -138,7 +155,11 @@ describe('no process left behind', () => {
   function wrapped(): Partial<ServerConfig> {
     const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
     // "; exit $?" keeps the shell from exec'ing node: the shell stays as the middle process.
-    return { name: 'wrapped', command: '/bin/sh', args: ['-c', `${q(process.execPath)} ${q(serverScript('everything'))} stdio; exit $?`] }
+    return {
+      name: 'wrapped',
+      command: '/bin/sh',
+      args: ['-c', `${q(process.execPath)} ${q(serverScript('everything'))} stdio; exit $?`],
+    }
   }
 
   /** A node wrapper that spawns the server as a child, like npx does. */
@@ -153,9 +174,13 @@ child.on('exit', (code) => process.exit(code ?? 1))
     return { name: 'npxlike', command: process.execPath, args: [launcher] }
   }
 
-  async function treeDuring(server: string): Promise<{ pids: number[]; close: () => Promise<void> }> {
+  async function treeDuring(
+    server: string,
+  ): Promise<{ pids: number[]; close: () => Promise<void> }> {
     const { client } = await env.connect(server)
-    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'up' } }))).toBe('Echo: up')
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'up' } }))).toBe(
+      'Echo: up',
+    )
     const pids = serverTree()
     return { pids, close: () => client.close() }
   }
@@ -183,7 +208,9 @@ child.on('exit', (code) => process.exit(code ?? 1))
     env.writeConfig([wrapped()])
     await env.startGateway()
     const { client, transport } = await env.connect('wrapped')
-    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'up' } }))).toBe('Echo: up')
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'up' } }))).toBe(
+      'Echo: up',
+    )
     const pids = serverTree()
     expect(pids.length).toBeGreaterThanOrEqual(2)
     process.kill(transport.pid!, 'SIGKILL')
@@ -209,7 +236,16 @@ describe('no gateway', () => {
   it('with AIRLOCK_NO_AUTOSTART=1 the shim fails closed: a JSON-RPC error, then a non-zero exit', async () => {
     env.writeConfig([everything()])
     const shim = env.shim('everything')
-    shim.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } })
+    shim.send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 'x', version: '1' },
+      },
+    })
     const res = await shim.response(1)
     expect(res.error).toMatchObject({ code: -32000 })
     expect((res.error as { message: string }).message).toContain('Airlock gateway is not running')
@@ -233,7 +269,9 @@ describe('no gateway', () => {
     const pidFile = path.join(env.home, 'gateway.pid')
     try {
       const { client } = await env.connect('everything', { env: autostartEnv })
-      expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'autostarted' } }))).toBe('Echo: autostarted')
+      expect(
+        textOf(await client.callTool({ name: 'echo', arguments: { message: 'autostarted' } })),
+      ).toBe('Echo: autostarted')
     } finally {
       // The gateway runs detached: end it ourselves.
       await waitFor(() => fs.existsSync(pidFile), 5000, 'gateway.pid').catch(() => undefined)
@@ -241,7 +279,9 @@ describe('no gateway', () => {
     }
     const pid = Number(fs.readFileSync(pidFile, 'utf8').trim())
     expect(alive(pid)).toBe(true)
-    expect(fs.readFileSync(path.join(env.home, 'logs', 'gateway.log'), 'utf8')).toContain('Airlock gateway running')
+    expect(fs.readFileSync(path.join(env.home, 'logs', 'gateway.log'), 'utf8')).toContain(
+      'Airlock gateway running',
+    )
     // A second shim uses the running gateway instead of starting another.
     const second = await env.connect('everything', { env: autostartEnv })
     expect(await second.client.ping()).toEqual({})
@@ -255,8 +295,14 @@ describe('no gateway', () => {
     delete autostartEnv.AIRLOCK_NO_AUTOSTART
     try {
       // An MCP host starts all its servers at the same moment.
-      const clients = await Promise.all([0, 1, 2].map(() => env.connect('everything', { env: autostartEnv })))
-      const results = await Promise.all(clients.map(({ client }, i) => client.callTool({ name: 'echo', arguments: { message: `client ${i}` } })))
+      const clients = await Promise.all(
+        [0, 1, 2].map(() => env.connect('everything', { env: autostartEnv })),
+      )
+      const results = await Promise.all(
+        clients.map(({ client }, i) =>
+          client.callTool({ name: 'echo', arguments: { message: `client ${i}` } }),
+        ),
+      )
       expect(results.map(textOf)).toEqual(['Echo: client 0', 'Echo: client 1', 'Echo: client 2'])
     } finally {
       for (const pid of gatewaysOf(env.home)) env.adopt(pid)
@@ -266,7 +312,9 @@ describe('no gateway', () => {
     const log = fs.readFileSync(path.join(env.home, 'logs', 'gateway.log'), 'utf8')
     expect(gateways, log).toHaveLength(1)
     console.log(log)
-    expect(Number(fs.readFileSync(path.join(env.home, 'gateway.pid'), 'utf8').trim())).toBe(gateways[0])
+    expect(Number(fs.readFileSync(path.join(env.home, 'gateway.pid'), 'utf8').trim())).toBe(
+      gateways[0],
+    )
     expect((await env.run(['audit', 'verify'])).code).toBe(0)
   })
 })

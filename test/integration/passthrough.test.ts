@@ -58,7 +58,11 @@ beforeEach(async () => {
   const policy = env.writePolicy('pager', { version: '1', default: 'allow', hide: ['secret-*'] })
   const fsDir = path.join(env.home, 'fs-cli-dir')
   fs.mkdirSync(fsDir)
-  env.writeConfig([everything(), { name: 'pager', command: process.execPath, args: [script], policy }, filesystem(fsDir)])
+  env.writeConfig([
+    everything(),
+    { name: 'pager', command: process.execPath, args: [script], policy },
+    filesystem(fsDir),
+  ])
   await env.startGateway()
 })
 
@@ -78,7 +82,9 @@ describe('resources', () => {
     expect((read.contents[0] as { text: string }).text.length).toBeGreaterThan(100)
 
     const { resourceTemplates } = await client.listResourceTemplates()
-    expect(resourceTemplates.map((t) => t.uriTemplate)).toContain('demo://resource/dynamic/text/{resourceId}')
+    expect(resourceTemplates.map((t) => t.uriTemplate)).toContain(
+      'demo://resource/dynamic/text/{resourceId}',
+    )
     const dyn = await client.readResource({ uri: 'demo://resource/dynamic/text/7' })
     expect(dyn.contents[0].uri).toBe('demo://resource/dynamic/text/7')
     expect((dyn.contents[0] as { text: string }).text).toContain('7')
@@ -87,7 +93,11 @@ describe('resources', () => {
   it('subscribes and receives resources/updated from the server', async () => {
     const updated: string[] = []
     const { client } = await env.connect('everything', {
-      setup: (c) => c.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updated.push(n.params.uri)),
+      setup: (c) =>
+        c.setNotificationHandler(
+          ResourceUpdatedNotificationSchema,
+          (n) => void updated.push(n.params.uri),
+        ),
     })
     const uri = 'demo://resource/dynamic/text/1'
     await client.subscribeResource({ uri })
@@ -102,14 +112,25 @@ describe('prompts and completion', () => {
   it('lists prompts and gets one with arguments', async () => {
     const { client } = await env.connect('everything')
     const { prompts } = await client.listPrompts()
-    expect(prompts.map((p) => p.name)).toEqual(expect.arrayContaining(['simple-prompt', 'args-prompt', 'completable-prompt']))
-    const got = await client.getPrompt({ name: 'args-prompt', arguments: { city: 'Lyon', state: 'Rhône' } })
-    expect(got.messages[0].content).toEqual({ type: 'text', text: "What's weather in Lyon, Rhône?" })
+    expect(prompts.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['simple-prompt', 'args-prompt', 'completable-prompt']),
+    )
+    const got = await client.getPrompt({
+      name: 'args-prompt',
+      arguments: { city: 'Lyon', state: 'Rhône' },
+    })
+    expect(got.messages[0].content).toEqual({
+      type: 'text',
+      text: "What's weather in Lyon, Rhône?",
+    })
   })
 
   it('completes an argument of the completable prompt, with context', async () => {
     const { client } = await env.connect('everything')
-    const dept = await client.complete({ ref: { type: 'ref/prompt', name: 'completable-prompt' }, argument: { name: 'department', value: 'S' } })
+    const dept = await client.complete({
+      ref: { type: 'ref/prompt', name: 'completable-prompt' },
+      argument: { name: 'department', value: 'S' },
+    })
     expect(dept.completion.values).toEqual(['Sales', 'Support'])
     const name = await client.complete({
       ref: { type: 'ref/prompt', name: 'completable-prompt' },
@@ -124,14 +145,19 @@ describe('logging and progress', () => {
   it('setLoggingLevel reaches the server and its notifications/message reach the client', async () => {
     const logs: LoggingMessageNotification['params'][] = []
     const { client } = await env.connect('everything', {
-      setup: (c) => c.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params)),
+      setup: (c) =>
+        c.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params)),
     })
     // At "emergency" only emergency messages pass the server's own level filter.
     await client.setLoggingLevel('emergency')
     await client.subscribeResource({ uri: 'demo://resource/dynamic/text/2' }) // logs at "info": filtered out by the server
     await client.setLoggingLevel('debug')
     await client.subscribeResource({ uri: 'demo://resource/dynamic/text/3' }) // logs at "info": passes
-    await waitFor(() => logs.some((l) => String(l.data).includes('dynamic/text/3')), 5000, 'the subscribe log message')
+    await waitFor(
+      () => logs.some((l) => String(l.data).includes('dynamic/text/3')),
+      5000,
+      'the subscribe log message',
+    )
     expect(logs.some((l) => String(l.data).includes('dynamic/text/2'))).toBe(false)
 
     // Simulated logging sends its first message at once, then one every 5 s.
@@ -145,9 +171,13 @@ describe('logging and progress', () => {
   it('progress notifications for a long-running call reach onprogress, then the result', async () => {
     const { client } = await env.connect('everything')
     const progress: Progress[] = []
-    const res = await client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } }, undefined, {
-      onprogress: (p) => void progress.push(p),
-    })
+    const res = await client.callTool(
+      { name: 'trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } },
+      undefined,
+      {
+        onprogress: (p) => void progress.push(p),
+      },
+    )
     expect(textOf(res)).toBe('Long running operation completed. Duration: 0.3 seconds, Steps: 3.')
     // The SDK client handles notifications a microtask later than responses, so the last one,
     // sent right before the result, can miss its handler (directly connected just the same).
@@ -162,10 +192,23 @@ describe('logging and progress', () => {
     const shim = env.shim('everything')
     await shim.initialize()
     const from = shim.messages.length
-    shim.send({ jsonrpc: '2.0', id: 'op', method: 'tools/call', params: { name: 'trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 }, _meta: { progressToken: 'tok-1' } } })
+    shim.send({
+      jsonrpc: '2.0',
+      id: 'op',
+      method: 'tools/call',
+      params: {
+        name: 'trigger-long-running-operation',
+        arguments: { duration: 0.3, steps: 3 },
+        _meta: { progressToken: 'tok-1' },
+      },
+    })
     await shim.response('op')
-    const seen = shim.messages.slice(from).filter((m) => m.method === 'notifications/progress' || m.id === 'op')
-    expect(seen.map((m) => (m.id === 'op' ? 'result' : (m.params as { progress: number }).progress))).toEqual([1, 2, 3, 'result'])
+    const seen = shim.messages
+      .slice(from)
+      .filter((m) => m.method === 'notifications/progress' || m.id === 'op')
+    expect(
+      seen.map((m) => (m.id === 'op' ? 'result' : (m.params as { progress: number }).progress)),
+    ).toEqual([1, 2, 3, 'result'])
     expect(seen[0].params).toEqual({ progress: 1, total: 3, progressToken: 'tok-1' })
   })
 })
@@ -178,10 +221,17 @@ describe('server → client requests', () => {
       setup: (c) =>
         c.setRequestHandler(CreateMessageRequestSchema, (req) => {
           asked.push(req.params)
-          return { role: 'assistant', model: 'test-model-7', content: { type: 'text', text: 'sampled by the test client' } }
+          return {
+            role: 'assistant',
+            model: 'test-model-7',
+            content: { type: 'text', text: 'sampled by the test client' },
+          }
         }),
     })
-    const res = await client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hello gateway', maxTokens: 12 } })
+    const res = await client.callTool({
+      name: 'trigger-sampling-request',
+      arguments: { prompt: 'hello gateway', maxTokens: 12 },
+    })
     expect(asked).toHaveLength(1)
     expect(asked[0].maxTokens).toBe(12)
     expect(JSON.stringify(asked[0].messages)).toContain('hello gateway')
@@ -238,14 +288,23 @@ describe('roots with server-filesystem', () => {
           return { roots }
         }),
     })
-    const allowed = async () => textOf(await client.callTool({ name: 'list_allowed_directories', arguments: {} }))
-    await waitFor(async () => (await allowed()).includes(first), 5000, 'the server to adopt the first root')
+    const allowed = async () =>
+      textOf(await client.callTool({ name: 'list_allowed_directories', arguments: {} }))
+    await waitFor(
+      async () => (await allowed()).includes(first),
+      5000,
+      'the server to adopt the first root',
+    )
     expect(await allowed()).not.toContain(started)
 
     roots = [{ uri: pathToFileURL(second).href, name: 'second' }]
     const before = asked
     await client.sendRootsListChanged()
-    await waitFor(async () => (await allowed()).includes(second), 5000, 'the server to adopt the second root')
+    await waitFor(
+      async () => (await allowed()).includes(second),
+      5000,
+      'the server to adopt the second root',
+    )
     expect(asked).toBe(before + 1)
     expect(await allowed()).not.toContain(first)
   })
@@ -255,12 +314,17 @@ describe('tasks', () => {
   it('a task-required tool runs as a task: tools/call with task, tasks/get, tasks/result', async () => {
     const { client } = await env.connect('everything', { capabilities: { elicitation: {} } })
     const { tools } = await client.listTools()
-    expect(tools.find((t) => t.name === 'simulate-research-query')?.execution?.taskSupport).toBe('required')
+    expect(tools.find((t) => t.name === 'simulate-research-query')?.execution?.taskSupport).toBe(
+      'required',
+    )
 
     const seen: string[] = []
     let taskId = ''
     let result: unknown
-    for await (const msg of client.experimental.tasks.callToolStream({ name: 'simulate-research-query', arguments: { topic: 'airlock gateways' } })) {
+    for await (const msg of client.experimental.tasks.callToolStream({
+      name: 'simulate-research-query',
+      arguments: { topic: 'airlock gateways' },
+    })) {
       seen.push(msg.type)
       if (msg.type === 'taskCreated') taskId = msg.task.taskId
       if (msg.type === 'result') result = msg.result
@@ -282,8 +346,14 @@ describe('notifications and unknown methods', () => {
     const resourcesChanged: number[] = []
     const { client } = await env.connect('everything', {
       setup: (c) => {
-        c.setNotificationHandler(ToolListChangedNotificationSchema, () => void toolsChanged.push(Date.now()))
-        c.setNotificationHandler(ResourceListChangedNotificationSchema, () => void resourcesChanged.push(Date.now()))
+        c.setNotificationHandler(
+          ToolListChangedNotificationSchema,
+          () => void toolsChanged.push(Date.now()),
+        )
+        c.setNotificationHandler(
+          ResourceListChangedNotificationSchema,
+          () => void resourcesChanged.push(Date.now()),
+        )
       },
     })
     // server-everything registers its capability-dependent tools after `initialized` and says so.
@@ -291,7 +361,11 @@ describe('notifications and unknown methods', () => {
     // A gzipped file registered as a session resource changes the resource list.
     const res = await client.callTool({
       name: 'gzip-file-as-resource',
-      arguments: { name: 'hello.txt.gz', data: 'data:text/plain;base64,aGVsbG8gYWlybG9jaw==', outputType: 'resourceLink' },
+      arguments: {
+        name: 'hello.txt.gz',
+        data: 'data:text/plain;base64,aGVsbG8gYWlybG9jaw==',
+        outputType: 'resourceLink',
+      },
     })
     expect(res.isError).toBeFalsy()
     await waitFor(() => resourcesChanged.length > 0, 5000, 'notifications/resources/list_changed')
@@ -301,7 +375,9 @@ describe('notifications and unknown methods', () => {
 
   it('an unknown method reaches the server, which answers it', async () => {
     const { client } = await env.connect('everything')
-    const err = await client.request({ method: 'airlock-test/unknown', params: { x: 1 } }, z.object({})).catch((e: unknown) => e)
+    const err = await client
+      .request({ method: 'airlock-test/unknown', params: { x: 1 } }, z.object({}))
+      .catch((e: unknown) => e)
     expect(err).toMatchObject({ code: -32601 })
     expect(String((err as Error).message)).toMatch(/method not found/i)
   })
@@ -324,6 +400,8 @@ describe('tools/list pagination', () => {
     const { client } = await env.connect('everything')
     const { tools, nextCursor } = await client.listTools()
     expect(nextCursor).toBeUndefined()
-    expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['echo', 'get-env', 'get-sum', 'trigger-long-running-operation']))
+    expect(tools.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['echo', 'get-env', 'get-sum', 'trigger-long-running-operation']),
+    )
   })
 })

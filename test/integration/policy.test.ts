@@ -20,11 +20,16 @@ afterEach(async () => {
   await env.cleanup()
 })
 
-const echo = (client: Client, message: string) => client.callTool({ name: 'echo', arguments: { message } })
+const echo = (client: Client, message: string) =>
+  client.callTool({ name: 'echo', arguments: { message } })
 
 describe('hide', () => {
   it('a hidden tool is absent from tools/list and answers exactly like an unknown tool', async () => {
-    const policy = env.writePolicy('everything', { version: '1', default: 'allow', hide: ['get-env'] })
+    const policy = env.writePolicy('everything', {
+      version: '1',
+      default: 'allow',
+      hide: ['get-env'],
+    })
     env.writeConfig([everything('everything', { policy })])
     await env.startGateway()
     const { client } = await env.connect('everything')
@@ -37,23 +42,39 @@ describe('hide', () => {
     const unknown = await client.callTool({ name: 'no-such-tool', arguments: {} })
     // The server's own answer for a tool it does not have, with the names swapped.
     expect(JSON.stringify(unknown)).toContain('no-such-tool')
-    expect(JSON.parse(JSON.stringify(hidden).replaceAll('get-env', 'no-such-tool'))).toEqual(unknown)
+    expect(JSON.parse(JSON.stringify(hidden).replaceAll('get-env', 'no-such-tool'))).toEqual(
+      unknown,
+    )
     expect(hidden.isError).toBe(true)
     // The environment was not leaked by a call that slipped through.
     expect(JSON.stringify(hidden)).not.toContain('AIRLOCK_HOME')
   })
 
   it('on the wire too: the answer for a hidden tool is byte for byte that for an unknown one, names aside', async () => {
-    const policy = env.writePolicy('everything', { version: '1', default: 'allow', hide: ['get-env'] })
+    const policy = env.writePolicy('everything', {
+      version: '1',
+      default: 'allow',
+      hide: ['get-env'],
+    })
     env.writeConfig([everything('everything', { policy })])
     await env.startGateway()
     const shim = env.shim('everything')
     await shim.initialize()
     const raw: string[] = []
     shim.proc.stdout!.on('data', (c: Buffer) => raw.push(c.toString('utf8')))
-    shim.send({ jsonrpc: '2.0', id: 41, method: 'tools/call', params: { name: 'get-env', arguments: {} } })
+    shim.send({
+      jsonrpc: '2.0',
+      id: 41,
+      method: 'tools/call',
+      params: { name: 'get-env', arguments: {} },
+    })
     await shim.response(41)
-    shim.send({ jsonrpc: '2.0', id: 42, method: 'tools/call', params: { name: 'no-such-tool', arguments: {} } })
+    shim.send({
+      jsonrpc: '2.0',
+      id: 42,
+      method: 'tools/call',
+      params: { name: 'no-such-tool', arguments: {} },
+    })
     await shim.response(42)
     const lines = raw.join('').split('\n')
     const hidden = lines.find((l) => l.includes('"id":41'))!
@@ -65,24 +86,39 @@ describe('hide', () => {
 describe('deny', () => {
   it('a denied write never reaches the memory server; an allowed read does', async () => {
     const file = path.join(env.home, 'memory.jsonl')
-    const seeded = JSON.stringify({ type: 'entity', name: 'Seed', entityType: 'test', observations: ['was here first'] })
+    const seeded = JSON.stringify({
+      type: 'entity',
+      name: 'Seed',
+      entityType: 'test',
+      observations: ['was here first'],
+    })
     fs.writeFileSync(file, seeded)
     const policy = env.writePolicy('memory', {
       version: '1',
       default: 'allow',
-      tools: { create_entities: { rules: [{ name: 'no writes', action: 'deny', on_deny: 'writes are off' }] } },
+      tools: {
+        create_entities: {
+          rules: [{ name: 'no writes', action: 'deny', on_deny: 'writes are off' }],
+        },
+      },
     })
     env.writeConfig([memory(file, 'memory', { policy })])
     await env.startGateway()
     const { client } = await env.connect('memory')
 
-    const denied = await client.callTool({ name: 'create_entities', arguments: { entities: [{ name: 'Intruder', entityType: 'person', observations: [] }] } })
+    const denied = await client.callTool({
+      name: 'create_entities',
+      arguments: { entities: [{ name: 'Intruder', entityType: 'person', observations: [] }] },
+    })
     expect(denied.isError).toBe(true)
     expect(denied.content).toEqual([{ type: 'text', text: '[Airlock policy] writes are off' }])
 
     const graph = await client.callTool({ name: 'read_graph', arguments: {} })
     expect(graph.isError).toBeFalsy()
-    expect(graph.structuredContent).toEqual({ entities: [{ name: 'Seed', entityType: 'test', observations: ['was here first'] }], relations: [] })
+    expect(graph.structuredContent).toEqual({
+      entities: [{ name: 'Seed', entityType: 'test', observations: ['was here first'] }],
+      relations: [],
+    })
     expect(fs.readFileSync(file, 'utf8')).toBe(seeded)
   })
 })
@@ -95,28 +131,53 @@ describe('conditions on arguments', () => {
     const policy = env.writePolicy('filesystem', {
       version: '1',
       default: 'allow',
-      tools: { write_file: { rules: [{ name: 'notes only', conditions: [{ path: 'args.path', op: 'regex', value: `^${escaped}/notes/[^/]+$` }], on_deny: 'only notes/ is writable' }] } },
+      tools: {
+        write_file: {
+          rules: [
+            {
+              name: 'notes only',
+              conditions: [{ path: 'args.path', op: 'regex', value: `^${escaped}/notes/[^/]+$` }],
+              on_deny: 'only notes/ is writable',
+            },
+          ],
+        },
+      },
     })
     env.writeConfig([filesystem(root, 'filesystem', { policy })])
     await env.startGateway()
     const { client } = await env.connect('filesystem')
 
-    const ok = await client.callTool({ name: 'write_file', arguments: { path: path.join(root, 'notes', 'a.txt'), content: 'kept' } })
+    const ok = await client.callTool({
+      name: 'write_file',
+      arguments: { path: path.join(root, 'notes', 'a.txt'), content: 'kept' },
+    })
     expect(ok.isError).toBeFalsy()
     expect(fs.readFileSync(path.join(root, 'notes', 'a.txt'), 'utf8')).toBe('kept')
 
-    const denied = await client.callTool({ name: 'write_file', arguments: { path: path.join(root, 'b.txt'), content: 'nope' } })
-    expect(denied.content).toEqual([{ type: 'text', text: '[Airlock policy] only notes/ is writable' }])
+    const denied = await client.callTool({
+      name: 'write_file',
+      arguments: { path: path.join(root, 'b.txt'), content: 'nope' },
+    })
+    expect(denied.content).toEqual([
+      { type: 'text', text: '[Airlock policy] only notes/ is writable' },
+    ])
     expect(fs.existsSync(path.join(root, 'b.txt'))).toBe(false)
 
-    const read = await client.callTool({ name: 'read_text_file', arguments: { path: path.join(root, 'notes', 'a.txt') } })
+    const read = await client.callTool({
+      name: 'read_text_file',
+      arguments: { path: path.join(root, 'notes', 'a.txt') },
+    })
     expect(textOf(read)).toBe('kept')
   })
 })
 
 describe('rate limits', () => {
   it('"2/minute": the third call is rate limited and says the limit', async () => {
-    const policy = env.writePolicy('everything', { version: '1', default: 'allow', tools: { echo: { rules: [{ name: 'echo budget', rate_limit: '2/minute' }] } } })
+    const policy = env.writePolicy('everything', {
+      version: '1',
+      default: 'allow',
+      tools: { echo: { rules: [{ name: 'echo budget', rate_limit: '2/minute' }] } },
+    })
     env.writeConfig([everything('everything', { policy })])
     await env.startGateway()
     const { client } = await env.connect('everything')
@@ -127,13 +188,21 @@ describe('rate limits', () => {
     expect(textOf(await echo(client, 'two'))).toBe('Echo: two')
     const third = await echo(client, 'three')
     expect(third.isError).toBe(true)
-    expect(textOf(third)).toMatch(/^\[Airlock policy\] rate limit "echo budget" exceeded: 2\/minute/)
+    expect(textOf(third)).toMatch(
+      /^\[Airlock policy\] rate limit "echo budget" exceeded: 2\/minute/,
+    )
     // Other tools are not limited.
-    expect((await client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } })).isError).toBeFalsy()
+    expect(
+      (await client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } })).isError,
+    ).toBeFalsy()
   })
 
   it('{max: 2, window: 60} counts per session: a second session has its own quota', async () => {
-    const policy = env.writePolicy('everything', { version: '1', default: 'allow', tools: { echo: { rules: [{ name: 'per session', rate_limit: { max: 2, window: 60 } }] } } })
+    const policy = env.writePolicy('everything', {
+      version: '1',
+      default: 'allow',
+      tools: { echo: { rules: [{ name: 'per session', rate_limit: { max: 2, window: 60 } }] } },
+    })
     env.writeConfig([everything('everything', { policy })])
     await env.startGateway()
     const a = (await env.connect('everything', { name: 'agent-a' })).client
@@ -153,7 +222,9 @@ describe('rate limits', () => {
     const policy = env.writePolicy('everything', {
       version: '1',
       default: 'allow',
-      tools: { echo: { rules: [{ name: 'shared', rate_limit: { max: 2, window: 60, scope: 'global' } }] } },
+      tools: {
+        echo: { rules: [{ name: 'shared', rate_limit: { max: 2, window: 60, scope: 'global' } }] },
+      },
     })
     env.writeConfig([everything('everything', { policy })])
     await env.startGateway()
@@ -168,7 +239,11 @@ describe('rate limits', () => {
   })
 
   it('a call the server fails does not use up the quota', async () => {
-    const policy = env.writePolicy('everything', { version: '1', default: 'allow', tools: { echo: { rules: [{ name: 'budget', rate_limit: { max: 1, window: 60 } }] } } })
+    const policy = env.writePolicy('everything', {
+      version: '1',
+      default: 'allow',
+      tools: { echo: { rules: [{ name: 'budget', rate_limit: { max: 1, window: 60 } }] } },
+    })
     env.writeConfig([everything('everything', { policy })])
     await env.startGateway()
     const { client } = await env.connect('everything')
@@ -182,7 +257,11 @@ describe('rate limits', () => {
 })
 
 describe('hot reload', () => {
-  const denyEcho = { version: '1', default: 'allow', tools: { echo: { rules: [{ name: 'no echo', action: 'deny', on_deny: 'echo is off' }] } } }
+  const denyEcho = {
+    version: '1',
+    default: 'allow',
+    tools: { echo: { rules: [{ name: 'no echo', action: 'deny', on_deny: 'echo is off' }] } },
+  }
 
   it('a policy edit decides the next call within 1 s, in the same session', async () => {
     const policy = env.writePolicy('everything', denyEcho)
@@ -212,7 +291,10 @@ describe('hot reload', () => {
     env.writeConfig([memory(file, 'memory', { policy })])
     await env.startGateway()
     let changed = 0
-    const { client } = await env.connect('memory', { setup: (c) => c.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++) })
+    const { client } = await env.connect('memory', {
+      setup: (c) =>
+        c.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++),
+    })
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('delete_entities')
 
     env.writePolicy('memory', { version: '1', default: 'allow', hide: ['delete_*'] })
@@ -223,8 +305,17 @@ describe('hot reload', () => {
     expect(names).toContain('read_graph')
 
     // An edit that keeps the hide set (it denies read_graph): applied, but no notification.
-    env.writePolicy('memory', { version: '1', default: 'allow', hide: ['delete_*'], tools: { read_graph: { rules: [{ name: 'no reads', action: 'deny' }] } } })
-    await waitFor(async () => (await client.callTool({ name: 'read_graph', arguments: {} })).isError === true, 2000, 'the edit to apply')
+    env.writePolicy('memory', {
+      version: '1',
+      default: 'allow',
+      hide: ['delete_*'],
+      tools: { read_graph: { rules: [{ name: 'no reads', action: 'deny' }] } },
+    })
+    await waitFor(
+      async () => (await client.callTool({ name: 'read_graph', arguments: {} })).isError === true,
+      2000,
+      'the edit to apply',
+    )
     await sleep(500)
     expect(changed).toBe(1)
   })
@@ -236,12 +327,21 @@ describe('hot reload', () => {
     const { client } = await env.connect('everything')
     const control = await env.control()
 
-    env.writePolicy('everything', '{"version": "1", "default": "allow", "tools": {"echo": {"rules": [{"name": "x", "action": "nope"}]}}}')
-    await waitFor(async () => (await control.request<{ errors: string[] }>('status')).errors.length > 0, 3000, 'the gateway to refuse the edit')
+    env.writePolicy(
+      'everything',
+      '{"version": "1", "default": "allow", "tools": {"echo": {"rules": [{"name": "x", "action": "nope"}]}}}',
+    )
+    await waitFor(
+      async () => (await control.request<{ errors: string[] }>('status')).errors.length > 0,
+      3000,
+      'the gateway to refuse the edit',
+    )
     const { errors } = await control.request<{ errors: string[] }>('status')
     expect(errors.join('\n')).toContain('everything.policy.json')
     expect(textOf(await echo(client, 'still'))).toBe('[Airlock policy] echo is off')
-    expect(textOf(await client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }))).toContain('5')
+    expect(textOf(await client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }))).toContain(
+      '5',
+    )
 
     // A broken file (not even JSON) is refused the same way.
     env.writePolicy('everything', '{ "version": "1", ')
@@ -250,6 +350,10 @@ describe('hot reload', () => {
 
     // And a good edit afterwards applies.
     env.writePolicy('everything', { version: '1', default: 'allow' })
-    await waitFor(async () => textOf(await echo(client, 'fixed')) === 'Echo: fixed', 2000, 'the fixed policy')
+    await waitFor(
+      async () => textOf(await echo(client, 'fixed')) === 'Echo: fixed',
+      2000,
+      'the fixed policy',
+    )
   })
 })

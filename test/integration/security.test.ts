@@ -23,7 +23,14 @@ afterEach(async () => {
 })
 
 /** A raw socket peer: collects lines, knows when the gateway closed it. */
-function rawPeer(file: string): Promise<{ lines: Record<string, unknown>[]; closed: () => boolean; write: (o: unknown) => void; socket: net.Socket }> {
+function rawPeer(
+  file: string,
+): Promise<{
+  lines: Record<string, unknown>[]
+  closed: () => boolean
+  write: (o: unknown) => void
+  socket: net.Socket
+}> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(file)
     const lines: Record<string, unknown>[] = []
@@ -39,37 +46,68 @@ function rawPeer(file: string): Promise<{ lines: Record<string, unknown>[]; clos
     })
     socket.on('close', () => (isClosed = true))
     socket.once('error', reject)
-    socket.once('connect', () => resolve({ lines, closed: () => isClosed, write: (o) => socket.write(JSON.stringify(o) + '\n'), socket }))
+    socket.once('connect', () =>
+      resolve({
+        lines,
+        closed: () => isClosed,
+        write: (o) => socket.write(JSON.stringify(o) + '\n'),
+        socket,
+      }),
+    )
   })
 }
 
 describe('the gateway refuses peers without the secret', () => {
   it.each([
     ['a made-up proof', () => '0'.repeat(64)],
-    ['a proof made with another secret', (challenge: string) => proof(randomBytes(32), 'peer', challenge)],
+    [
+      'a proof made with another secret',
+      (challenge: string) => proof(randomBytes(32), 'peer', challenge),
+    ],
     ['no proof at all', () => undefined],
-  ])('%s: {"ok":false}, the connection closes, no session or server starts', async (_what, makeProof) => {
-    env.writeConfig([everything()])
-    const gw = await env.startGateway()
-    for (const role of ['agent', 'control']) {
-      const peer = await rawPeer(socketPath(env.home))
-      await waitFor(() => peer.lines.length === 1, 3000, 'the challenge')
-      const challenge = peer.lines[0].challenge as string
-      expect(peer.lines[0]).toEqual({ airlock: 1, challenge: expect.stringMatching(/^[0-9a-f]{32}$/) })
-      peer.write({ airlock: 1, role, server: 'everything', proof: makeProof(challenge), challenge: randomBytes(16).toString('hex') })
-      // Anything sent after the hello must go nowhere.
-      peer.write({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'intruder', version: '1' } } })
-      await waitFor(() => peer.closed(), 3000, 'the gateway to close the connection')
-      expect(peer.lines).toHaveLength(2)
-      expect(peer.lines[1]).toEqual({ ok: false, error: 'authentication failed' })
-      expect(peer.lines[1]).not.toHaveProperty('proof')
-    }
-    await sleep(200)
-    expect(descendants(gw.pid!).filter(alive)).toEqual([])
-    const status = await (await env.control()).request<{ sessions: unknown[] }>('status')
-    expect(status.sessions).toEqual([])
-    expect(env.auditRecords()).toEqual([])
-  })
+  ])(
+    '%s: {"ok":false}, the connection closes, no session or server starts',
+    async (_what, makeProof) => {
+      env.writeConfig([everything()])
+      const gw = await env.startGateway()
+      for (const role of ['agent', 'control']) {
+        const peer = await rawPeer(socketPath(env.home))
+        await waitFor(() => peer.lines.length === 1, 3000, 'the challenge')
+        const challenge = peer.lines[0].challenge as string
+        expect(peer.lines[0]).toEqual({
+          airlock: 1,
+          challenge: expect.stringMatching(/^[0-9a-f]{32}$/),
+        })
+        peer.write({
+          airlock: 1,
+          role,
+          server: 'everything',
+          proof: makeProof(challenge),
+          challenge: randomBytes(16).toString('hex'),
+        })
+        // Anything sent after the hello must go nowhere.
+        peer.write({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-06-18',
+            capabilities: {},
+            clientInfo: { name: 'intruder', version: '1' },
+          },
+        })
+        await waitFor(() => peer.closed(), 3000, 'the gateway to close the connection')
+        expect(peer.lines).toHaveLength(2)
+        expect(peer.lines[1]).toEqual({ ok: false, error: 'authentication failed' })
+        expect(peer.lines[1]).not.toHaveProperty('proof')
+      }
+      await sleep(200)
+      expect(descendants(gw.pid!).filter(alive)).toEqual([])
+      const status = await (await env.control()).request<{ sessions: unknown[] }>('status')
+      expect(status.sessions).toEqual([])
+      expect(env.auditRecords()).toEqual([])
+    },
+  )
 
   it('a peer with the secret can only name a configured server', async () => {
     env.writeConfig([everything()])
@@ -77,9 +115,18 @@ describe('the gateway refuses peers without the secret', () => {
     const secret = Buffer.from(fs.readFileSync(path.join(env.home, 'secret'), 'utf8').trim(), 'hex')
     const peer = await rawPeer(socketPath(env.home))
     await waitFor(() => peer.lines.length === 1, 3000, 'the challenge')
-    peer.write({ airlock: 1, role: 'agent', server: '../../bin/sh', proof: proof(secret, 'peer', peer.lines[0].challenge as string), challenge: randomBytes(16).toString('hex') })
+    peer.write({
+      airlock: 1,
+      role: 'agent',
+      server: '../../bin/sh',
+      proof: proof(secret, 'peer', peer.lines[0].challenge as string),
+      challenge: randomBytes(16).toString('hex'),
+    })
     await waitFor(() => peer.closed(), 3000, 'the gateway to close the connection')
-    expect(peer.lines[1]).toMatchObject({ ok: false, error: expect.stringContaining('no server named "../../bin/sh" is configured') })
+    expect(peer.lines[1]).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('no server named "../../bin/sh" is configured'),
+    })
     expect(descendants(gw.pid!).filter(alive)).toEqual([])
   })
 })
@@ -93,7 +140,16 @@ describe('the shim names a server', () => {
       ['off', 'server "off" is disabled'],
     ]) {
       const shim = env.shim(name)
-      shim.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } })
+      shim.send({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'x', version: '1' },
+        },
+      })
       const res = await shim.response(1)
       expect((res.error as { message: string }).message).toContain(text)
       shim.proc.stdin!.end()
@@ -120,9 +176,20 @@ describe('the shim refuses a process posing as the gateway', () => {
     await new Promise<void>((resolve) => impostor.listen(socketPath(env.home), resolve))
     try {
       const shim = env.shim('everything')
-      shim.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1', secretive: 'do-not-leak' } } })
+      shim.send({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'x', version: '1', secretive: 'do-not-leak' },
+        },
+      })
       const res = await shim.response(1)
-      expect((res.error as { message: string }).message).toContain('did not prove the Airlock secret')
+      expect((res.error as { message: string }).message).toContain(
+        'did not prove the Airlock secret',
+      )
       shim.proc.stdin!.end()
       expect(await shim.exited).not.toBe(0)
       // The impostor saw the hello (which proves nothing about the secret) and nothing else.

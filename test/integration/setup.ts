@@ -8,5 +8,8 @@ import path from 'node:path'
 /** Runs `node scripts/build-node.mjs` in the repository root. */
 export default function setup(): void {
   const root = path.resolve(import.meta.dirname, '..', '..')
-  execFileSync(process.execPath, [path.join(root, 'scripts', 'build-node.mjs')], { cwd: root, stdio: 'inherit' })
+  execFileSync(process.execPath, [path.join(root, 'scripts', 'build-node.mjs')], {
+    cwd: root,
+    stdio: 'inherit',
+  })
 }

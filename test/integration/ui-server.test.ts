@@ -30,13 +30,26 @@ async function start(extra?: () => void): Promise<Ui> {
 }
 
 /** A raw HTTP GET (path sent as is, headers as given). */
-function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: 'GET', headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      let body = ''
-      res.on('data', (c: Buffer) => (body += c.toString()))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
-    })
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'GET',
+        headers: { host: `127.0.0.1:${port}`, ...headers },
+      },
+      (res) => {
+        let body = ''
+        res.on('data', (c: Buffer) => (body += c.toString()))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+      },
+    )
     req.on('error', reject)
     req.end()
   })
@@ -53,14 +66,22 @@ interface Conn {
 }
 
 /** Opens a WebSocket; resolves once open, or with the HTTP status when the upgrade is refused. */
-function connect(port: number, opts: { host?: string; origin?: string; auth?: string | false } = {}): Promise<Conn | { refused: number }> {
+function connect(
+  port: number,
+  opts: { host?: string; origin?: string; auth?: string | false } = {},
+): Promise<Conn | { refused: number }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {}
     if (opts.host) headers.host = opts.host
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/api`, { headers, ...(opts.origin ? { origin: opts.origin } : {}) })
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api`, {
+      headers,
+      ...(opts.origin ? { origin: opts.origin } : {}),
+    })
     const messages: Record<string, unknown>[] = []
     let nextId = 1
-    const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })))
+    const closed = new Promise<{ code: number; reason: string }>((r) =>
+      ws.on('close', (code, reason) => r({ code, reason: reason.toString() })),
+    )
     ws.on('message', (d) => messages.push(JSON.parse(d.toString()) as Record<string, unknown>))
     ws.on('unexpected-response', (_req, res) => resolve({ refused: res.statusCode ?? 0 }))
     ws.on('error', (err) => {
@@ -76,16 +97,25 @@ function connect(port: number, opts: { host?: string; origin?: string; auth?: st
           const from = messages.length
           ws.send(JSON.stringify({ id, method, params }))
           let found: Record<string, unknown> | undefined
-          await waitFor(() => (found = messages.slice(from).find((m) => m.id === id)) !== undefined, 20_000, `the answer to ${method}`)
+          await waitFor(
+            () => (found = messages.slice(from).find((m) => m.id === id)) !== undefined,
+            20_000,
+            `the answer to ${method}`,
+          )
           return found as Record<string, unknown>
         },
         async event(name, from = 0, timeoutMs = 10_000) {
           let found: Record<string, unknown> | undefined
-          await waitFor(() => (found = messages.slice(from).find((m) => m.event === name)) !== undefined, timeoutMs, `event ${name}`)
+          await waitFor(
+            () => (found = messages.slice(from).find((m) => m.event === name)) !== undefined,
+            timeoutMs,
+            `event ${name}`,
+          )
           return (found as Record<string, unknown>).data
         },
       }
-      if (opts.auth !== false && opts.auth !== undefined) ws.send(JSON.stringify({ type: 'auth', token: opts.auth }))
+      if (opts.auth !== false && opts.auth !== undefined)
+        ws.send(JSON.stringify({ type: 'auth', token: opts.auth }))
       resolve(conn)
     })
   })
@@ -112,7 +142,14 @@ describe('airlock serve: web UI server', () => {
     expect(page.body).not.toContain(ui.token)
     expect((await get(ui.port, '/', { host: `localhost:${ui.port}` })).status).toBe(200)
 
-    for (const p of ['/../../../../etc/passwd', '/%2e%2e/%2e%2e/%2e%2e/etc/passwd', '/assets/..%2f..%2f..%2fconfig.json', '/..%5c..%5cconfig.json', '/%00index.html', '/ui-token.txt']) {
+    for (const p of [
+      '/../../../../etc/passwd',
+      '/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
+      '/assets/..%2f..%2f..%2fconfig.json',
+      '/..%5c..%5cconfig.json',
+      '/%00index.html',
+      '/ui-token.txt',
+    ]) {
       const r = await get(ui.port, p)
       expect(r.status, p).toBe(404)
       expect(r.body).not.toContain('root:')
@@ -125,19 +162,25 @@ describe('airlock serve: web UI server', () => {
     const control = await env.control()
     expect(await control.request('servers.list')).toEqual([])
     expect(await control.request('audit.query', { limit: 5 })).toEqual({ rows: [], hasMore: false })
-    await expect(control.request('servers.remove', { bogus: true })).rejects.toThrow(/invalid params/)
+    await expect(control.request('servers.remove', { bogus: true })).rejects.toThrow(
+      /invalid params/,
+    )
   })
 
   it('refuses WebSockets with a foreign Origin or Host, and without the right token', async () => {
     const ui = await start()
     expect(await connect(ui.port, { origin: 'http://evil.example' })).toEqual({ refused: 403 })
-    expect(await connect(ui.port, { origin: `http://evil.example:${ui.port}` })).toEqual({ refused: 403 })
+    expect(await connect(ui.port, { origin: `http://evil.example:${ui.port}` })).toEqual({
+      refused: 403,
+    })
     expect(await connect(ui.port, { host: `evil.example:${ui.port}` })).toEqual({ refused: 421 })
 
     const wrong = await connect(ui.port, { auth: 'f'.repeat(64) })
     if ('refused' in wrong) throw new Error('refused')
     expect((await wrong.closed).code).toBe(4401)
-    expect(wrong.messages).toEqual([{ type: 'auth', ok: false, error: expect.stringMatching(/wrong or missing token/) }])
+    expect(wrong.messages).toEqual([
+      { type: 'auth', ok: false, error: expect.stringMatching(/wrong or missing token/) },
+    ])
 
     // A request before authenticating is not answered: the socket is closed.
     const none = await connect(ui.port, { auth: false })
@@ -153,14 +196,21 @@ describe('airlock serve: web UI server', () => {
     const status = await ok.request('status.get')
     expect(status.result).toMatchObject({ paused: false, pending: 0 })
     const bad = await ok.request('servers.add', { server: { name: '../evil', command: 'x' } })
-    expect(bad.error).toMatchObject({ code: 'INVALID_PARAMS', message: expect.stringMatching(/server\.name/) })
+    expect(bad.error).toMatchObject({
+      code: 'INVALID_PARAMS',
+      message: expect.stringMatching(/server\.name/),
+    })
     ok.ws.send('x'.repeat(1024 * 1024 + 10))
     expect((await ok.closed).code).toBe(1009)
   })
 
   it('shows an approval over the WebSocket within a second; deciding it there lets the call through', async () => {
     const ui = await start(() => {
-      const policy = env.writePolicy('everything', { version: '1', default: 'allow', tools: { echo: { rules: [{ name: 'ask-echo', action: 'require_approval' }] } } })
+      const policy = env.writePolicy('everything', {
+        version: '1',
+        default: 'allow',
+        tools: { echo: { rules: [{ name: 'ask-echo', action: 'require_approval' }] } },
+      })
       env.writeConfig([everything('everything', { policy })])
     })
     const conn = await authed(ui)
@@ -168,8 +218,17 @@ describe('airlock serve: web UI server', () => {
 
     const from = conn.messages.length
     const asked = Date.now()
-    const call = client.callTool({ name: 'echo', arguments: { message: '<img src=x onerror=alert(1)>' } })
-    const req = (await conn.event('approval.requested', from, 10_000)) as { id: string; tool: string; server: string; risk: string; argsExcerpt: string }
+    const call = client.callTool({
+      name: 'echo',
+      arguments: { message: '<img src=x onerror=alert(1)>' },
+    })
+    const req = (await conn.event('approval.requested', from, 10_000)) as {
+      id: string
+      tool: string
+      server: string
+      risk: string
+      argsExcerpt: string
+    }
     expect(Date.now() - asked).toBeLessThan(1000)
     expect(req).toMatchObject({ tool: 'echo', server: 'everything', risk: 'low' })
     expect(req.argsExcerpt).toContain('<img src=x onerror=alert(1)>')
@@ -181,12 +240,33 @@ describe('airlock serve: web UI server', () => {
     const result = await call
     expect(result.isError).toBeFalsy()
     expect(textOf(result)).toContain('<img src=x onerror=alert(1)>')
-    expect(await conn.event('approval.resolved', from)).toEqual({ id: req.id, outcome: { answer: 'allow_once', by: 'web UI' } })
+    expect(await conn.event('approval.resolved', from)).toEqual({
+      id: req.id,
+      outcome: { answer: 'allow_once', by: 'web UI' },
+    })
 
     // The Activity view: live rows, then the query joins the call and its outcome.
-    await waitFor(() => conn.messages.slice(from).some((m) => m.event === 'audit.appended' && (m.data as { outcome?: string }).outcome === 'ok'), 5000, 'the outcome row')
-    const page = await conn.request('audit.query', { filter: { server: 'everything', tool: 'echo' } })
-    expect((page.result as { rows: unknown[] }).rows[0]).toMatchObject({ tool: 'echo', decision: 'approved', decidedBy: 'user', outcome: 'ok', risk: 'low' })
+    await waitFor(
+      () =>
+        conn.messages
+          .slice(from)
+          .some(
+            (m) =>
+              m.event === 'audit.appended' && (m.data as { outcome?: string }).outcome === 'ok',
+          ),
+      5000,
+      'the outcome row',
+    )
+    const page = await conn.request('audit.query', {
+      filter: { server: 'everything', tool: 'echo' },
+    })
+    expect((page.result as { rows: unknown[] }).rows[0]).toMatchObject({
+      tool: 'echo',
+      decision: 'approved',
+      decidedBy: 'user',
+      outcome: 'ok',
+      risk: 'low',
+    })
 
     // Deny.
     const from2 = conn.messages.length
@@ -200,12 +280,19 @@ describe('airlock serve: web UI server', () => {
 
   it('--no-ui starts no web UI; a bad --port is a usage error', async () => {
     env = new Env()
-    const proc = spawn(process.execPath, [CLI, 'serve', '--background', '--no-ui'], { env: env.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const proc = spawn(process.execPath, [CLI, 'serve', '--background', '--no-ui'], {
+      env: env.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let out = ''
     proc.stdout.on('data', (c: Buffer) => (out += c.toString()))
     proc.stderr.on('data', (c: Buffer) => (out += c.toString()))
     try {
-      await waitFor(() => out.includes('Airlock gateway running') || proc.exitCode !== null, 10_000, 'the gateway')
+      await waitFor(
+        () => out.includes('Airlock gateway running') || proc.exitCode !== null,
+        10_000,
+        'the gateway',
+      )
       expect(out).not.toContain('web UI')
       expect(fs.existsSync(path.join(env.home, 'ui-token'))).toBe(false)
     } finally {

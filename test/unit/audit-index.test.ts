@@ -32,7 +32,11 @@ async function fixture(opts: { maxFileBytes?: number } = {}): Promise<Fixture> {
   const { dir, cleanup } = tempDir()
   cleanups.push(cleanup)
   const c = clock('2026-11-20T12:00:00.000Z')
-  const log = AuditLog.open({ dir, now: c.now, maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024 })
+  const log = AuditLog.open({
+    dir,
+    now: c.now,
+    maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024,
+  })
   cleanups.unshift(() => void log.close())
   const live = [...CAPS, ...CAPS].map((cap) => new AuditIndex(dir, () => {}, { corpusBytes: cap }))
   for (const ix of live) await ix.load()
@@ -61,8 +65,19 @@ async function fixture(opts: { maxFileBytes?: number } = {}): Promise<Fixture> {
 /** The text filter as documented, over the records themselves: the rows a query must return. */
 function reference(f: Fixture, filter: IndexFilter): string[] {
   const text = filter.text?.trim() ? filter.text.toLowerCase() : undefined
-  const fields = (r: AuditRecord): (string | undefined)[] => [r.tool, r.server, r.client, r.reason, r.rule, r.detail, r.callId, r.session, r.args === undefined ? undefined : JSON.stringify(r.args)]
-  const has = (r: AuditRecord): boolean => text !== undefined && fields(r).some((v) => v !== undefined && v.toLowerCase().includes(text))
+  const fields = (r: AuditRecord): (string | undefined)[] => [
+    r.tool,
+    r.server,
+    r.client,
+    r.reason,
+    r.rule,
+    r.detail,
+    r.callId,
+    r.session,
+    r.args === undefined ? undefined : JSON.stringify(r.args),
+  ]
+  const has = (r: AuditRecord): boolean =>
+    text !== undefined && fields(r).some((v) => v !== undefined && v.toLowerCase().includes(text))
   return f.calls
     .filter((c) => {
       if (filter.server !== undefined && c.server !== filter.server) return false
@@ -70,7 +85,8 @@ function reference(f: Fixture, filter: IndexFilter): string[] {
       if (filter.client !== undefined && c.client !== filter.client) return false
       if (filter.decision !== undefined && c.decision !== filter.decision) return false
       if (text === undefined) return true
-      const o = c.decision === 'allow' || c.decision === 'approved' ? f.outcomes.get(c.callId) : undefined
+      const o =
+        c.decision === 'allow' || c.decision === 'approved' ? f.outcomes.get(c.callId) : undefined
       return has(c) || (o !== undefined && o.detail !== undefined && has(o))
     })
     .map((c) => c.callId)
@@ -78,8 +94,22 @@ function reference(f: Fixture, filter: IndexFilter): string[] {
 }
 
 /** The outcome the gateway writes for a call: same ids and names, no args. */
-function outcomeOf(call: AuditRecord, outcome: 'ok' | 'is_error' | 'error', detail?: string): AuditInput {
-  return { kind: 'outcome', callId: call.callId, session: call.session, client: call.client, server: call.server, tool: call.tool, outcome, detail, latencyMs: 1 }
+function outcomeOf(
+  call: AuditRecord,
+  outcome: 'ok' | 'is_error' | 'error',
+  detail?: string,
+): AuditInput {
+  return {
+    kind: 'outcome',
+    callId: call.callId,
+    session: call.session,
+    client: call.client,
+    server: call.server,
+    tool: call.tool,
+    outcome,
+    detail,
+    latencyMs: 1,
+  }
 }
 
 function ids(ix: AuditIndex, filter: IndexFilter, limit = 100, beforeSeq?: number): string[] {
@@ -106,7 +136,10 @@ async function expectAll(f: Fixture, filters: IndexFilter[], pageSize?: number):
     const want = reference(f, filter)
     for (const [k, ix] of indexes.entries()) {
       const got = pageSize === undefined ? ids(ix, filter, 10_000) : allPages(ix, filter, pageSize)
-      expect(got, `index ${k} (cap ${String(CAPS[k % CAPS.length])}), filter ${JSON.stringify(filter)}`).toEqual(want)
+      expect(
+        got,
+        `index ${k} (cap ${String(CAPS[k % CAPS.length])}), filter ${JSON.stringify(filter)}`,
+      ).toEqual(want)
     }
   }
 }
@@ -115,7 +148,14 @@ describe('AuditIndex text search', () => {
   it('finds text in args, reason, rule, callId, session and details arriving after the call, case-insensitively', async () => {
     const f = await fixture()
     const c1 = f.append(input(1, { args: { path: '/tmp/Alpha-Report.txt' } }))
-    f.append(input(2, { decision: 'deny', rule: 'no-writes', reason: 'Blocked by rule NO-WRITES', args: { path: '/etc/passwd' } }))
+    f.append(
+      input(2, {
+        decision: 'deny',
+        rule: 'no-writes',
+        reason: 'Blocked by rule NO-WRITES',
+        args: { path: '/etc/passwd' },
+      }),
+    )
     f.append(input(3, { callId: 'Call-XYZ-3', session: 'Sess-Blue', args: { q: 'Über café' } }))
     const c4 = f.append(input(4, { args: { path: '/srv/data' } }))
     f.append(input(5, { args: { s: 'say "hi" \\ there' } }))
@@ -135,12 +175,24 @@ describe('AuditIndex text search', () => {
       expect(ids(ix, { text: 'READ_FILE' })).toHaveLength(5)
       expect(ids(ix, { text: 'nowhere at all' })).toEqual([])
     }
-    await expectAll(f, ['alpha', 'no-writes', 'call-xyz', 'über', 'missing', '"hi', 'read_file', '/', 'C', 's1'].map((text) => ({ text })))
+    await expectAll(
+      f,
+      ['alpha', 'no-writes', 'call-xyz', 'über', 'missing', '"hi', 'read_file', '/', 'C', 's1'].map(
+        (text) => ({ text }),
+      ),
+    )
   })
 
   it('does not match a needle that only spans two fields or two rows', async () => {
     const f = await fixture()
-    f.append(input(1, { decision: 'deny', reason: 'left-half', rule: 'right-half', args: { a: 'tail-end' } }))
+    f.append(
+      input(1, {
+        decision: 'deny',
+        reason: 'left-half',
+        rule: 'right-half',
+        args: { a: 'tail-end' },
+      }),
+    )
     f.append(input(2, { callId: 'head-start', decision: 'deny', reason: 'x' }))
     for (const ix of [...f.live, ...(await f.loaded())]) {
       expect(ids(ix, { text: 'left-half' })).toEqual(['c1'])
@@ -155,7 +207,13 @@ describe('AuditIndex text search', () => {
   it('pages newest first with beforeSeq and text, with other filters and with matching names', async () => {
     const f = await fixture()
     for (let i = 1; i <= 240; i++) {
-      const call = f.append(input(i, { server: i % 4 === 0 ? 'github' : 'files', decision: i % 5 === 0 ? 'deny' : 'allow', args: { path: i % 3 === 0 ? `/marked/File-${i}` : `/plain/${i}` } }))
+      const call = f.append(
+        input(i, {
+          server: i % 4 === 0 ? 'github' : 'files',
+          decision: i % 5 === 0 ? 'deny' : 'allow',
+          args: { path: i % 3 === 0 ? `/marked/File-${i}` : `/plain/${i}` },
+        }),
+      )
       if (i % 7 === 0) f.append(outcomeOf(call, 'is_error', `Marked failure ${i}`))
     }
     const marked = reference(f, { text: 'marked' })
@@ -167,13 +225,26 @@ describe('AuditIndex text search', () => {
       const second = ids(ix, { text: 'MARKED' }, 10, first.rows.at(-1)?.call.seq)
       expect(second).toEqual(marked.slice(10, 20))
     }
-    await expectAll(f, [{ text: 'marked' }, { text: 'marked', server: 'github' }, { text: 'file-', decision: 'deny' }, { text: 'failure', server: 'files' }, { text: 'GIT' }, { text: 'git', decision: 'deny' }, { text: 'hub' }], 7)
+    await expectAll(
+      f,
+      [
+        { text: 'marked' },
+        { text: 'marked', server: 'github' },
+        { text: 'file-', decision: 'deny' },
+        { text: 'failure', server: 'files' },
+        { text: 'GIT' },
+        { text: 'git', decision: 'deny' },
+        { text: 'hub' },
+      ],
+      7,
+    )
   })
 
   it('searches rows beyond the corpus cap on disk, including details arriving for them', async () => {
     const f = await fixture()
     const calls = [f.append(input(1, { args: { path: '/oldest/Needle-Zero' } }))]
-    for (let i = 2; i <= 120; i++) calls.push(f.append(input(i, { args: { path: `/p/${i}`, pad: 'x'.repeat(i % 40) } })))
+    for (let i = 2; i <= 120; i++)
+      calls.push(f.append(input(i, { args: { path: `/p/${i}`, pad: 'x'.repeat(i % 40) } })))
     f.append(outcomeOf(calls[0] as AuditRecord, 'error', 'Late Detail of the oldest'))
     f.append(outcomeOf(calls[118] as AuditRecord, 'error', 'Late Detail of a new one'))
     const tiny = f.live[1] as AuditIndex
@@ -183,7 +254,13 @@ describe('AuditIndex text search', () => {
     expect((f.live[3] as AuditIndex).corpusStats().rows).toBe(120)
     expect(ids(tiny, { text: 'needle-zero' })).toEqual(['c1'])
     expect(ids(tiny, { text: 'late detail' })).toEqual(['c119', 'c1'])
-    await expectAll(f, ['needle', 'late detail', 'of the oldest', '/p/1', 'xxxxxxxxxx', 'c11', 's1', 'read'].map((text) => ({ text })), 9)
+    await expectAll(
+      f,
+      ['needle', 'late detail', 'of the oldest', '/p/1', 'xxxxxxxxxx', 'c11', 's1', 'read'].map(
+        (text) => ({ text }),
+      ),
+      9,
+    )
   })
 
   it('leaves needles the corpus cannot hold (NUL, U+FFFD, lone surrogates) to the disk', async () => {
@@ -206,8 +283,29 @@ describe('AuditIndex text search', () => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff
       return seed / 0x7fffffff
     }
-    const alphabet = ['a', 'B', 'ç', 'Σ', 'é', 'Ü', 'x', '-', '"', '\\', ' ', '1', '/', 'İ', 'ß', 'K']
-    const word = (n: number): string => Array.from({ length: Math.floor(rand() * n) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('')
+    const alphabet = [
+      'a',
+      'B',
+      'ç',
+      'Σ',
+      'é',
+      'Ü',
+      'x',
+      '-',
+      '"',
+      '\\',
+      ' ',
+      '1',
+      '/',
+      'İ',
+      'ß',
+      'K',
+    ]
+    const word = (n: number): string =>
+      Array.from(
+        { length: Math.floor(rand() * n) },
+        () => alphabet[Math.floor(rand() * alphabet.length)],
+      ).join('')
     const open: AuditRecord[] = []
     for (let i = 1; i <= 1200; i++) {
       const decision = rand() < 0.7 ? 'allow' : 'deny'
@@ -217,18 +315,41 @@ describe('AuditIndex text search', () => {
           decision,
           reason: decision === 'deny' ? word(8) : undefined,
           rule: rand() < 0.2 ? word(5) : undefined,
-          args: { q: word(12), pad: 'p'.repeat(Math.floor(rand() * 500)), rare: i % 97 === 0 ? 'Rare-Marker' : undefined },
+          args: {
+            q: word(12),
+            pad: 'p'.repeat(Math.floor(rand() * 500)),
+            rare: i % 97 === 0 ? 'Rare-Marker' : undefined,
+          },
         }),
       )
       if (decision === 'allow') open.push(call)
       while (open.length > 0 && rand() < 0.5) {
         const k = Math.floor(rand() * Math.min(open.length, 40))
         const failed = rand() < 0.3
-        f.append(outcomeOf(open.splice(k, 1)[0] as AuditRecord, failed ? 'is_error' : 'ok', failed ? `${word(10)} failed` : undefined))
+        f.append(
+          outcomeOf(
+            open.splice(k, 1)[0] as AuditRecord,
+            failed ? 'is_error' : 'ok',
+            failed ? `${word(10)} failed` : undefined,
+          ),
+        )
       }
     }
     expect((f.live[3] as AuditIndex).corpusStats().bytes).toBeGreaterThan(4 * 64 * 1024)
-    const needles = ['rare-marker', 'FAILED', 'pppppppppppp', 'σ', 'ß', 'i̇', '"', '\\', 'é-', 'web', 'c29', 'zzz']
+    const needles = [
+      'rare-marker',
+      'FAILED',
+      'pppppppppppp',
+      'σ',
+      'ß',
+      'i̇',
+      '"',
+      '\\',
+      'é-',
+      'web',
+      'c29',
+      'zzz',
+    ]
     for (let k = 0; k < 10; k++) needles.push(word(3))
     for (let k = 0; k < 8; k++) {
       const c = f.calls[Math.floor(rand() * f.calls.length)] as AuditRecord
@@ -238,13 +359,19 @@ describe('AuditIndex text search', () => {
       needles.push(rand() < 0.5 ? sub.toUpperCase() : sub)
     }
     const filters = needles.filter((t) => t.trim() !== '').map((text) => ({ text }))
-    await expectAll(f, [...filters, { text: 'failed', server: 'Web' }, { text: 'rare-marker', decision: 'allow' }], 150)
+    await expectAll(
+      f,
+      [...filters, { text: 'failed', server: 'Web' }, { text: 'rare-marker', decision: 'allow' }],
+      150,
+    )
   }, 60_000)
 
   it('drops rows of files deleted by retention, and still finds text in the rest', async () => {
     const f = await fixture({ maxFileBytes: 4096 })
     for (let i = 1; i <= 80; i++) {
-      const call = f.append(input(i, { args: { path: `/doc/${i % 2 === 0 ? 'Even' : 'odd'}-${i}` } }))
+      const call = f.append(
+        input(i, { args: { path: `/doc/${i % 2 === 0 ? 'Even' : 'odd'}-${i}` } }),
+      )
       if (i % 5 === 0) f.append(outcomeOf(call, 'is_error', `boom ${i % 2 === 0 ? 'even' : 'odd'}`))
     }
     const files = listAuditFiles(f.dir, (d) => fs.readdirSync(d)).map((a) => a.name)
@@ -259,12 +386,16 @@ describe('AuditIndex text search', () => {
     const indexes = [...f.live, ...(await f.loaded())]
     const deleted = files.slice(0, 2)
     for (const name of deleted) fs.rmSync(`${f.dir}/${name}`)
-    const survivors = { ...f, calls: f.calls.filter((c) => !deleted.includes(fileOf.get(c.callId) ?? '')) }
+    const survivors = {
+      ...f,
+      calls: f.calls.filter((c) => !deleted.includes(fileOf.get(c.callId) ?? '')),
+    }
     expect(survivors.calls.length).toBeLessThan(f.calls.length)
     for (const ix of indexes) {
       // The first queries find the files gone (and prune); the rest run on the renumbered rows.
       for (let round = 0; round < 3; round++) {
-        for (const text of ['even', 'ODD', 'boom', '/doc/', 'c7']) expect(allPages(ix, { text }, 6)).toEqual(reference(survivors, { text }))
+        for (const text of ['even', 'ODD', 'boom', '/doc/', 'c7'])
+          expect(allPages(ix, { text }, 6)).toEqual(reference(survivors, { text }))
         ix.query({}, 1000)
       }
     }

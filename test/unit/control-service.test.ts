@@ -9,7 +9,14 @@ import path from 'node:path'
 import { createRequire } from 'node:module'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { AuditInput } from '../../src/shared/audit-record'
-import { controlRequests, type CallRow, type ControlMethod, type EventOf, type ParamsOf, type ResultOf } from '../../src/shared/control-api'
+import {
+  controlRequests,
+  type CallRow,
+  type ControlMethod,
+  type EventOf,
+  type ParamsOf,
+  type ResultOf,
+} from '../../src/shared/control-api'
 import { ControlError, ControlService } from '../../src/gateway/control-service'
 import { Gateway } from '../../src/gateway/gateway'
 import { parsePolicy } from '../../src/shared/policy/parse'
@@ -34,9 +41,13 @@ afterEach(async () => {
   }
 })
 
-async function setup(config?: unknown, opts: { inspectTimeoutMs?: number; start?: (gw: Gateway) => void } = {}): Promise<Ctx> {
+async function setup(
+  config?: unknown,
+  opts: { inspectTimeoutMs?: number; start?: (gw: Gateway) => void } = {},
+): Promise<Ctx> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-cs-'))
-  if (config !== undefined) fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify(config, null, 2))
+  if (config !== undefined)
+    fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify(config, null, 2))
   const gw = new Gateway({ home, log: () => {} })
   await gw.listen()
   opts.start?.(gw)
@@ -51,7 +62,10 @@ async function setup(config?: unknown, opts: { inspectTimeoutMs?: number; start?
       // Every answer matches the contract's result schema.
       return controlRequests[method].result.parse(result) as ResultOf<typeof method>
     },
-    config: () => JSON.parse(fs.readFileSync(path.join(home, 'config.json'), 'utf8')) as ReturnType<Ctx['config']>,
+    config: () =>
+      JSON.parse(fs.readFileSync(path.join(home, 'config.json'), 'utf8')) as ReturnType<
+        Ctx['config']
+      >,
   }
   open.push(ctx)
   return ctx
@@ -64,7 +78,10 @@ const memoryServer = (home: string, name = 'memory'): ParamsOf<'servers.add'>['s
   env: { MEMORY_FILE_PATH: path.join(home, `${name}.jsonl`) },
 })
 
-function events<E extends Parameters<ControlService['on']>[0]>(svc: ControlService, event: E): EventOf<E>[] {
+function events<E extends Parameters<ControlService['on']>[0]>(
+  svc: ControlService,
+  event: E,
+): EventOf<E>[] {
   const seen: EventOf<E>[] = []
   svc.on(event, (d) => seen.push(d))
   return seen
@@ -81,22 +98,42 @@ async function until(cond: () => boolean, ms = 3000): Promise<void> {
 describe('requests and params', () => {
   it('refuses unknown methods and names the bad field', async () => {
     const c = await setup()
-    await expect(c.svc.call('servers.explode', {})).rejects.toMatchObject({ name: 'ControlError', code: 'UNKNOWN_METHOD' })
+    await expect(c.svc.call('servers.explode', {})).rejects.toMatchObject({
+      name: 'ControlError',
+      code: 'UNKNOWN_METHOD',
+    })
     await expect(c.svc.call('toString', {})).rejects.toThrow(/unknown control method/)
     const bad = c.svc.call('servers.add', { server: { name: 'bad name!', command: 'x' } })
     await expect(bad).rejects.toBeInstanceOf(ControlError)
-    await expect(bad).rejects.toThrow(/servers\.add: invalid params: server\.name: expected a name of letters/)
-    await expect(c.svc.call('servers.add', { server: { name: 'ok' } })).rejects.toThrow(/server\.command/)
-    await expect(c.svc.call('servers.remove', { name: 'x', extra: 1 })).rejects.toThrow(/invalid params: .*extra/i)
+    await expect(bad).rejects.toThrow(
+      /servers\.add: invalid params: server\.name: expected a name of letters/,
+    )
+    await expect(c.svc.call('servers.add', { server: { name: 'ok' } })).rejects.toThrow(
+      /server\.command/,
+    )
+    await expect(c.svc.call('servers.remove', { name: 'x', extra: 1 })).rejects.toThrow(
+      /invalid params: .*extra/i,
+    )
     await expect(c.svc.call('audit.query', { limit: 5000 })).rejects.toThrow(/limit/)
-    await expect(c.svc.call('approvals.decide', { id: 'x', answer: 'maybe' })).rejects.toThrow(/answer/)
-    await expect(c.svc.call('audit.query', { filter: { since: 'yesterday-ish' } })).rejects.toThrow(/filter\.since: expected an ISO time/)
+    await expect(c.svc.call('approvals.decide', { id: 'x', answer: 'maybe' })).rejects.toThrow(
+      /answer/,
+    )
+    await expect(c.svc.call('audit.query', { filter: { since: 'yesterday-ish' } })).rejects.toThrow(
+      /filter\.since: expected an ISO time/,
+    )
   })
 
   it('status.get', async () => {
     const c = await setup()
     const s = await c.call('status.get')
-    expect(s).toMatchObject({ pid: process.pid, home: c.home, paused: false, sessions: [], pending: 0, errors: [] })
+    expect(s).toMatchObject({
+      pid: process.pid,
+      home: c.home,
+      paused: false,
+      sessions: [],
+      pending: 0,
+      errors: [],
+    })
   })
 })
 
@@ -110,15 +147,24 @@ describe('servers', () => {
     expect(changed.length).toBeGreaterThan(0)
     expect((await c.call('servers.list')).map((s) => s.config.name)).toEqual(['memory'])
 
-    await expect(c.svc.call('servers.add', { server: memoryServer(c.home) })).rejects.toMatchObject({ code: 'CONFLICT' })
+    await expect(c.svc.call('servers.add', { server: memoryServer(c.home) })).rejects.toMatchObject(
+      { code: 'CONFLICT' },
+    )
     expect(c.config().servers).toHaveLength(1)
 
     await c.call('servers.add', { server: memoryServer(c.home, 'other') })
-    await expect(c.svc.call('servers.update', { name: 'other', server: memoryServer(c.home, 'memory') })).rejects.toMatchObject({ code: 'CONFLICT' })
-    const renamed = await c.call('servers.update', { name: 'other', server: { ...memoryServer(c.home, 'renamed'), args: [MEMORY, '--x'] } })
+    await expect(
+      c.svc.call('servers.update', { name: 'other', server: memoryServer(c.home, 'memory') }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' })
+    const renamed = await c.call('servers.update', {
+      name: 'other',
+      server: { ...memoryServer(c.home, 'renamed'), args: [MEMORY, '--x'] },
+    })
     expect(renamed.config).toMatchObject({ name: 'renamed', args: [MEMORY, '--x'] })
     expect(c.config().servers.map((s) => s.name)).toEqual(['memory', 'renamed'])
-    await expect(c.svc.call('servers.update', { name: 'nope', server: memoryServer(c.home, 'nope') })).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    await expect(
+      c.svc.call('servers.update', { name: 'nope', server: memoryServer(c.home, 'nope') }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' })
 
     const disabled = await c.call('servers.setEnabled', { name: 'memory', enabled: false })
     expect(disabled.config.enabled).toBe(false)
@@ -133,7 +179,11 @@ describe('servers', () => {
 
   it('keeps secret values out of config.json, masks them, and merges them at spawn time', async () => {
     const c = await setup()
-    const server = { ...memoryServer(c.home), env: { PLAIN: 'p', TYPED: 'typed-secret' }, secretEnv: ['TYPED'] }
+    const server = {
+      ...memoryServer(c.home),
+      env: { PLAIN: 'p', TYPED: 'typed-secret' },
+      secretEnv: ['TYPED'],
+    }
     const view = await c.call('servers.add', { server, secretValues: { API_KEY: 'sk-123' } })
     expect(view.config.env).toEqual({ PLAIN: 'p', TYPED: '********', API_KEY: '********' })
     expect(view.config.secretEnv.sort()).toEqual(['API_KEY', 'TYPED'])
@@ -147,10 +197,22 @@ describe('servers', () => {
 
     // Sending the masked view back keeps the stored values; a rename carries them.
     await c.call('servers.update', { name: 'memory', server: { ...view.config, name: 'mem2' } })
-    expect(c.gw.withSecrets(c.gw.live.server('mem2')!).env).toMatchObject({ TYPED: 'typed-secret', API_KEY: 'sk-123' })
+    expect(c.gw.withSecrets(c.gw.live.server('mem2')!).env).toMatchObject({
+      TYPED: 'typed-secret',
+      API_KEY: 'sk-123',
+    })
     expect(c.gw.secrets.get('memory', 'API_KEY')).toBeUndefined()
     // A new value replaces; a key no longer marked secret is dropped.
-    await c.call('servers.update', { name: 'mem2', server: { ...view.config, name: 'mem2', env: { PLAIN: 'p', API_KEY: '********' }, secretEnv: ['API_KEY'] }, secretValues: { API_KEY: 'sk-456' } })
+    await c.call('servers.update', {
+      name: 'mem2',
+      server: {
+        ...view.config,
+        name: 'mem2',
+        env: { PLAIN: 'p', API_KEY: '********' },
+        secretEnv: ['API_KEY'],
+      },
+      secretValues: { API_KEY: 'sk-456' },
+    })
     expect(c.gw.secrets.get('mem2', 'API_KEY')).toBe('sk-456')
     expect(c.gw.secrets.get('mem2', 'TYPED')).toBeUndefined()
     await c.call('servers.remove', { name: 'mem2' })
@@ -161,14 +223,20 @@ describe('servers', () => {
     const c = await setup()
     const file = path.join(c.home, 'config.json')
     fs.writeFileSync(file, '{ "servers": [ { "name": 1 } ] }')
-    await expect(c.svc.call('servers.add', { server: memoryServer(c.home) })).rejects.toThrow(/config\.json.*servers\.0\.name[\s\S]*not changed/)
+    await expect(c.svc.call('servers.add', { server: memoryServer(c.home) })).rejects.toThrow(
+      /config\.json.*servers\.0\.name[\s\S]*not changed/,
+    )
     expect(fs.readFileSync(file, 'utf8')).toBe('{ "servers": [ { "name": 1 } ] }')
-    await expect(c.svc.call('settings.set', { settings: { approvalTimeoutSeconds: 10 } })).rejects.toMatchObject({ code: 'INVALID' })
+    await expect(
+      c.svc.call('settings.set', { settings: { approvalTimeoutSeconds: 10 } }),
+    ).rejects.toMatchObject({ code: 'INVALID' })
   })
 
   it('refuses a policy path that does not load', async () => {
     const c = await setup()
-    await expect(c.svc.call('servers.add', { server: { ...memoryServer(c.home), policy: 'missing.yaml' } })).rejects.toThrow(/missing\.yaml: cannot read the policy/)
+    await expect(
+      c.svc.call('servers.add', { server: { ...memoryServer(c.home), policy: 'missing.yaml' } }),
+    ).rejects.toThrow(/missing\.yaml: cannot read the policy/)
     expect(fs.existsSync(path.join(c.home, 'config.json'))).toBe(false)
   })
 
@@ -187,25 +255,40 @@ describe('tools and policies', () => {
     const tools = await c.call('tools.list', { server: 'memory' })
     const by = Object.fromEntries(tools.map((t) => [t.name, t]))
     expect(by.read_graph).toMatchObject({ category: 'read', risk: 'low', action: 'allow' })
-    expect(by.delete_entities).toMatchObject({ category: 'destructive', risk: 'critical', action: 'allow', annotations: { destructiveHint: true } })
+    expect(by.delete_entities).toMatchObject({
+      category: 'destructive',
+      risk: 'critical',
+      action: 'allow',
+      annotations: { destructiveHint: true },
+    })
     expect(by.create_entities?.description).toMatch(/entities/)
     // Tools seen in a live session's tools/list count too (and the class follows their annotations).
     c.gw.emit('tools', 'memory', [{ name: 'wipe_all', annotations: { readOnlyHint: true } }])
     const again = await c.call('tools.list', { server: 'memory' })
     expect(again.find((t) => t.name === 'wipe_all')).toMatchObject({ risk: 'critical' })
-    await expect(c.svc.call('tools.list', { server: 'nope' })).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    await expect(c.svc.call('tools.list', { server: 'nope' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    })
   })
 
   it('fails discovery clearly: a command that does not start, a server that never answers', async () => {
     const c = await setup(undefined, { inspectTimeoutMs: 800 })
-    await c.call('servers.add', { server: { name: 'broken', command: path.join(c.home, 'no-such-binary') } })
-    await expect(c.svc.call('tools.list', { server: 'broken' })).rejects.toThrow(/tool discovery failed: cannot start .*no-such-binary/)
+    await c.call('servers.add', {
+      server: { name: 'broken', command: path.join(c.home, 'no-such-binary') },
+    })
+    await expect(c.svc.call('tools.list', { server: 'broken' })).rejects.toThrow(
+      /tool discovery failed: cannot start .*no-such-binary/,
+    )
     expect((await c.call('servers.list'))[0]?.lastError).toMatch(/cannot start/)
     const silent = path.join(c.home, 'silent.js')
     fs.writeFileSync(silent, 'setInterval(() => {}, 1000)\n')
-    await c.call('servers.add', { server: { name: 'silent', command: process.execPath, args: [silent] } })
+    await c.call('servers.add', {
+      server: { name: 'silent', command: process.execPath, args: [silent] },
+    })
     const t0 = Date.now()
-    await expect(c.svc.call('tools.list', { server: 'silent' })).rejects.toThrow(/did not list its tools within 1 s/)
+    await expect(c.svc.call('tools.list', { server: 'silent' })).rejects.toThrow(
+      /did not list its tools within 1 s/,
+    )
     expect(Date.now() - t0).toBeLessThan(5000)
   })
 
@@ -216,16 +299,24 @@ describe('tools and policies', () => {
     expect(proposed.proposed).toBe(true)
     expect(proposed.text).toContain('# delete_entities: destructive, critical risk')
     const policy = parsePolicy(proposed.text, 'proposed')
-    expect(policy.tools.find((t) => t.pattern === 'delete_entities')?.rules[0]?.action).toBe('require_approval')
+    expect(policy.tools.find((t) => t.pattern === 'delete_entities')?.rules[0]?.action).toBe(
+      'require_approval',
+    )
 
-    const bad = await c.call('policy.set', { server: 'memory', text: 'version: "1"\ndefault: maybe\ntools:\n  x:\n    rules:\n      - action: allow\n        rate_limit: "5 per minute"\n' })
+    const bad = await c.call('policy.set', {
+      server: 'memory',
+      text: 'version: "1"\ndefault: maybe\ntools:\n  x:\n    rules:\n      - action: allow\n        rate_limit: "5 per minute"\n',
+    })
     expect(bad.ok).toBe(false)
-    expect(bad.errors.map((e) => e.path)).toEqual(expect.arrayContaining(['default', 'tools.x.rules[0].rate_limit']))
+    expect(bad.errors.map((e) => e.path)).toEqual(
+      expect.arrayContaining(['default', 'tools.x.rules[0].rate_limit']),
+    )
     expect(bad.errors[0]?.line).toBeGreaterThan(0)
     expect(fs.existsSync(path.join(c.home, 'policies'))).toBe(false)
     expect(c.config().servers[0]?.policy).toBeUndefined()
 
-    const text = 'version: "1"\ndefault: allow\nhide: [read_graph]\ntools:\n  delete_entities:\n    rules:\n      - name: no-deletes\n        action: deny\n'
+    const text =
+      'version: "1"\ndefault: allow\nhide: [read_graph]\ntools:\n  delete_entities:\n    rules:\n      - name: no-deletes\n        action: deny\n'
     expect(await c.call('policy.set', { server: 'memory', text })).toEqual({ ok: true, errors: [] })
     const file = path.join(c.home, 'policies', 'memory.yaml')
     expect(fs.readFileSync(file, 'utf8')).toBe(text)
@@ -235,13 +326,20 @@ describe('tools and policies', () => {
     const tools = await c.call('tools.list', { server: 'memory' })
     expect(tools.find((t) => t.name === 'delete_entities')?.action).toBe('deny')
     expect(tools.find((t) => t.name === 'read_graph')?.action).toBe('hide')
-    expect(await c.call('policy.get', { server: 'memory' })).toEqual({ text, path: file, proposed: false })
+    expect(await c.call('policy.get', { server: 'memory' })).toEqual({
+      text,
+      path: file,
+      proposed: false,
+    })
 
     // A second save goes to the same file; an invalid one leaves it as it was.
     const text2 = text.replace('action: deny', 'action: require_approval')
     await c.call('policy.set', { server: 'memory', text: text2 })
     expect(fs.readFileSync(file, 'utf8')).toBe(text2)
-    expect((await c.call('tools.list', { server: 'memory' })).find((t) => t.name === 'delete_entities')?.action).toBe('require_approval')
+    expect(
+      (await c.call('tools.list', { server: 'memory' })).find((t) => t.name === 'delete_entities')
+        ?.action,
+    ).toBe('require_approval')
     expect((await c.call('policy.set', { server: 'memory', text: 'version: 2' })).ok).toBe(false)
     expect(fs.readFileSync(file, 'utf8')).toBe(text2)
   })
@@ -251,7 +349,11 @@ describe('tools and policies', () => {
     const own = path.join(c.home, 'mine.yaml')
     fs.writeFileSync(own, 'version: "1"\ndefault: deny\n')
     await c.call('servers.add', { server: { ...memoryServer(c.home), policy: own } })
-    expect(await c.call('policy.get', { server: 'memory' })).toMatchObject({ text: 'version: "1"\ndefault: deny\n', path: own, proposed: false })
+    expect(await c.call('policy.get', { server: 'memory' })).toMatchObject({
+      text: 'version: "1"\ndefault: deny\n',
+      path: own,
+      proposed: false,
+    })
     await c.call('policy.set', { server: 'memory', text: 'version: "1"\ndefault: allow\n' })
     expect(fs.readFileSync(own, 'utf8')).toBe('version: "1"\ndefault: allow\n')
     expect(c.config().servers[0]?.policy).toBe(own)
@@ -260,7 +362,11 @@ describe('tools and policies', () => {
 
   it('policy.validate returns located errors', async () => {
     const c = await setup()
-    expect(await c.call('policy.validate', { text: '{"version":"1","default":"deny","hide":["logout"]}' })).toEqual({ ok: true, errors: [] })
+    expect(
+      await c.call('policy.validate', {
+        text: '{"version":"1","default":"deny","hide":["logout"]}',
+      }),
+    ).toEqual({ ok: true, errors: [] })
     const r = await c.call('policy.validate', { text: 'version: "1"\ndefault: deny\nhide: 5\n' })
     expect(r.ok).toBe(false)
     expect(r.errors[0]).toMatchObject({ path: 'hide', line: 3 })
@@ -273,7 +379,18 @@ describe('approvals, grants, pause, settings', () => {
     const requested = events(c.svc, 'approval.requested')
     const resolved = events(c.svc, 'approval.resolved')
     const detach = c.gw.approvals.attachUi()
-    const outcome = c.gw.approvals.request({ session: 's1', client: 'agent', server: 'bank', tool: 'transfer_funds', argsExcerpt: '{}', argsDigest: 'd' }, 10_000, new AbortController().signal)
+    const outcome = c.gw.approvals.request(
+      {
+        session: 's1',
+        client: 'agent',
+        server: 'bank',
+        tool: 'transfer_funds',
+        argsExcerpt: '{}',
+        argsDigest: 'd',
+      },
+      10_000,
+      new AbortController().signal,
+    )
     expect(requested).toHaveLength(1)
     expect(requested[0]).toMatchObject({ tool: 'transfer_funds', risk: 'critical' })
     const list = await c.call('approvals.list')
@@ -285,7 +402,10 @@ describe('approvals, grants, pause, settings', () => {
     expect(await c.call('approvals.decide', { id: list[0]!.id, answer: 'deny' })).toBe('unknown')
     detach()
 
-    const g = c.gw.grants.add({ scope: 'tool', server: 'bank', tool: 'transfer_funds', until: Date.now() + 60_000 }, Date.now())
+    const g = c.gw.grants.add(
+      { scope: 'tool', server: 'bank', tool: 'transfer_funds', until: Date.now() + 60_000 },
+      Date.now(),
+    )
     expect((await c.call('grants.list')).map((x) => x.id)).toEqual([g.id])
     expect(await c.call('grants.revoke', { id: g.id })).toBe(true)
     expect(await c.call('grants.revoke', { id: g.id })).toBe(false)
@@ -304,13 +424,28 @@ describe('approvals, grants, pause, settings', () => {
   })
 
   it('settings.set merges a partial change, validates, writes config.json', async () => {
-    const c = await setup({ version: 1, settings: { audit: { retentionDays: 7, redactKeys: ['pin'] } } })
-    const s = await c.call('settings.set', { settings: { approvalTimeoutSeconds: 20, audit: { durability: 'strict' } } })
-    expect(s).toMatchObject({ approvalTimeoutSeconds: 20, audit: { retentionDays: 7, redactKeys: ['pin'], durability: 'strict' } })
-    expect(c.config().settings).toMatchObject({ approvalTimeoutSeconds: 20, audit: { retentionDays: 7, durability: 'strict' } })
+    const c = await setup({
+      version: 1,
+      settings: { audit: { retentionDays: 7, redactKeys: ['pin'] } },
+    })
+    const s = await c.call('settings.set', {
+      settings: { approvalTimeoutSeconds: 20, audit: { durability: 'strict' } },
+    })
+    expect(s).toMatchObject({
+      approvalTimeoutSeconds: 20,
+      audit: { retentionDays: 7, redactKeys: ['pin'], durability: 'strict' },
+    })
+    expect(c.config().settings).toMatchObject({
+      approvalTimeoutSeconds: 20,
+      audit: { retentionDays: 7, durability: 'strict' },
+    })
     expect(await c.call('settings.get')).toEqual(s)
-    await expect(c.svc.call('settings.set', { settings: { approvalTimeoutSeconds: 0 } })).rejects.toThrow(/settings\.approvalTimeoutSeconds/)
-    await expect(c.svc.call('settings.set', { settings: { audit: { bogus: 1 } } })).rejects.toThrow(/settings\.audit/)
+    await expect(
+      c.svc.call('settings.set', { settings: { approvalTimeoutSeconds: 0 } }),
+    ).rejects.toThrow(/settings\.approvalTimeoutSeconds/)
+    await expect(c.svc.call('settings.set', { settings: { audit: { bogus: 1 } } })).rejects.toThrow(
+      /settings\.audit/,
+    )
     expect(c.config().settings).toMatchObject({ approvalTimeoutSeconds: 20 })
   })
 })
@@ -353,35 +488,78 @@ describe('audit', () => {
     expect(early).toBe(2)
     for (let n = 2; n <= 30; n++) {
       const denied = n % 5 === 0
-      c.gw.appendAudit(call(n, denied ? { decision: 'deny', reason: 'policy says no', rule: 'r1' } : {}))
+      c.gw.appendAudit(
+        call(n, denied ? { decision: 'deny', reason: 'policy says no', rule: 'r1' } : {}),
+      )
       if (!denied) c.gw.appendAudit(outcome(n))
     }
     const all = await c.call('audit.query', {})
     expect(all.hasMore).toBe(false)
     expect(all.rows).toHaveLength(30)
-    expect(all.rows[0]).toMatchObject({ callId: 's1.30', decision: 'deny', reason: 'policy says no', rule: 'r1' })
+    expect(all.rows[0]).toMatchObject({
+      callId: 's1.30',
+      decision: 'deny',
+      reason: 'policy says no',
+      rule: 'r1',
+    })
     expect(all.rows[0]?.outcome).toBeUndefined()
-    expect(all.rows.find((r) => r.callId === 's1.29')).toMatchObject({ outcome: 'ok', latencyMs: 29, risk: 'low', args: { n: 29, note: 'hay' } })
-    expect(all.rows.at(-1)).toMatchObject({ callId: 's1.1', outcome: 'is_error', detail: 'file not found', client: 'cursor' })
+    expect(all.rows.find((r) => r.callId === 's1.29')).toMatchObject({
+      outcome: 'ok',
+      latencyMs: 29,
+      risk: 'low',
+      args: { n: 29, note: 'hay' },
+    })
+    expect(all.rows.at(-1)).toMatchObject({
+      callId: 's1.1',
+      outcome: 'is_error',
+      detail: 'file not found',
+      client: 'cursor',
+    })
     expect(all.rows.find((r) => r.tool === 'transfer_funds')?.risk).toBe('critical')
-    expect(all.rows.map((r) => r.seq)).toEqual([...all.rows.map((r) => r.seq)].sort((a, b) => b - a))
+    expect(all.rows.map((r) => r.seq)).toEqual(
+      [...all.rows.map((r) => r.seq)].sort((a, b) => b - a),
+    )
 
     const bank = await c.call('audit.query', { filter: { server: 'bank' } })
-    expect(bank.rows.map((r) => r.callId)).toEqual([30, 27, 24, 21, 18, 15, 12, 9, 6, 3].map((n) => `s1.${n}`))
+    expect(bank.rows.map((r) => r.callId)).toEqual(
+      [30, 27, 24, 21, 18, 15, 12, 9, 6, 3].map((n) => `s1.${n}`),
+    )
     expect((await c.call('audit.query', { filter: { decision: 'deny' } })).rows).toHaveLength(6)
-    expect((await c.call('audit.query', { filter: { server: 'bank', decision: 'deny', client: 'claude-code' } })).rows.map((r) => r.callId)).toEqual(['s1.30'])
+    expect(
+      (
+        await c.call('audit.query', {
+          filter: { server: 'bank', decision: 'deny', client: 'claude-code' },
+        })
+      ).rows.map((r) => r.callId),
+    ).toEqual(['s1.30'])
     expect((await c.call('audit.query', { filter: { tool: 'nope' } })).rows).toEqual([])
-    expect((await c.call('audit.query', { filter: { text: 'the needle' } })).rows.map((r) => r.callId)).toEqual(['s1.7'])
-    expect((await c.call('audit.query', { filter: { text: 'NOT FOUND' } })).rows.map((r) => r.callId)).toEqual(['s1.1'])
+    expect(
+      (await c.call('audit.query', { filter: { text: 'the needle' } })).rows.map((r) => r.callId),
+    ).toEqual(['s1.7'])
+    expect(
+      (await c.call('audit.query', { filter: { text: 'NOT FOUND' } })).rows.map((r) => r.callId),
+    ).toEqual(['s1.1'])
     expect((await c.call('audit.query', { filter: { text: 'cursor' } })).rows).toHaveLength(15)
-    expect((await c.call('audit.query', { filter: { until: Date.now() - 3_600_000 } })).rows).toEqual([])
-    expect((await c.call('audit.query', { filter: { since: new Date(Date.now() - 60_000).toISOString() } })).rows).toHaveLength(30)
+    expect(
+      (await c.call('audit.query', { filter: { until: Date.now() - 3_600_000 } })).rows,
+    ).toEqual([])
+    expect(
+      (
+        await c.call('audit.query', {
+          filter: { since: new Date(Date.now() - 60_000).toISOString() },
+        })
+      ).rows,
+    ).toHaveLength(30)
 
     // Paging: beforeSeq = the last seq of the previous page.
     const seen: string[] = []
     let beforeSeq: number | undefined
     for (;;) {
-      const page: ResultOf<'audit.query'> = await c.call('audit.query', { filter: { server: 'fs' }, limit: 7, beforeSeq })
+      const page: ResultOf<'audit.query'> = await c.call('audit.query', {
+        filter: { server: 'fs' },
+        limit: 7,
+        beforeSeq,
+      })
       seen.push(...page.rows.map((r) => r.callId))
       if (!page.hasMore) break
       expect(page.rows).toHaveLength(7)
@@ -409,7 +587,9 @@ describe('audit', () => {
   it('indexes across rotated files (offsets tracked per file)', async () => {
     const c = await setup({ version: 1, settings: { audit: { maxFileBytes: 4096 } } })
     for (let n = 1; n <= 120; n++) {
-      c.gw.appendAudit(call(n, { args: { n, pad: 'x'.repeat(n % 7 === 0 ? 900 : 50), unicode: 'é✓' } }))
+      c.gw.appendAudit(
+        call(n, { args: { n, pad: 'x'.repeat(n % 7 === 0 ? 900 : 50), unicode: 'é✓' } }),
+      )
       c.gw.appendAudit(outcome(n))
     }
     expect(fs.readdirSync(path.join(c.home, 'audit')).length).toBeGreaterThan(5)
@@ -421,8 +601,12 @@ describe('audit', () => {
       if (!page.hasMore) break
       beforeSeq = page.rows.at(-1)!.seq
     }
-    expect(rows.map((r) => r.callId)).toEqual(Array.from({ length: 120 }, (_, i) => `s1.${120 - i}`))
-    expect(rows.every((r) => r.outcome === 'ok' && (r.args as { unicode: string }).unicode === 'é✓')).toBe(true)
+    expect(rows.map((r) => r.callId)).toEqual(
+      Array.from({ length: 120 }, (_, i) => `s1.${120 - i}`),
+    )
+    expect(
+      rows.every((r) => r.outcome === 'ok' && (r.args as { unicode: string }).unicode === 'é✓'),
+    ).toBe(true)
   })
 
   it('exports CSV and JSONL with the same filter, and counts a histogram', async () => {
@@ -436,16 +620,31 @@ describe('audit', () => {
     expect(csv.filename).toMatch(/^airlock-audit-\d{8}-\d{6}\.csv$/)
     const lines = csv.text.trim().split('\n')
     expect(lines.length).toBe(1 + 6) // header + 3 calls and 3 outcomes of "bank"
-    const jsonl = await c.call('audit.export', { filter: { decision: 'approved' }, format: 'jsonl' })
-    expect(jsonl.text.trim().split('\n').map((l) => (JSON.parse(l) as { callId: string }).callId)).toEqual(['s1.3', 's1.6', 's1.9'])
+    const jsonl = await c.call('audit.export', {
+      filter: { decision: 'approved' },
+      format: 'jsonl',
+    })
+    expect(
+      jsonl.text
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { callId: string }).callId),
+    ).toEqual(['s1.3', 's1.6', 's1.9'])
 
     const now = Date.now()
-    const h = await c.call('audit.histogram', { since: now - 60_000, until: now + 60_000, buckets: 4 })
+    const h = await c.call('audit.histogram', {
+      since: now - 60_000,
+      until: now + 60_000,
+      buckets: 4,
+    })
     expect(h.bucketMs).toBe(30_000)
-    const total = (s: { allowed: number[]; approved: number[]; denied: number[] }): number[] => [s.allowed, s.approved, s.denied].map((a) => a.reduce((x, y) => x + y, 0))
+    const total = (s: { allowed: number[]; approved: number[]; denied: number[] }): number[] =>
+      [s.allowed, s.approved, s.denied].map((a) => a.reduce((x, y) => x + y, 0))
     const by = Object.fromEntries(h.series.map((s) => [s.server, total(s)]))
     expect(by).toEqual({ bank: [0, 3, 0], fs: [4, 0, 2] })
-    await expect(c.svc.call('audit.histogram', { since: now, until: now - 1 })).rejects.toThrow(/until/)
+    await expect(c.svc.call('audit.histogram', { since: now, until: now - 1 })).rejects.toThrow(
+      /until/,
+    )
   })
 })
 
@@ -458,12 +657,17 @@ describe('events', () => {
     // The poller's first stat must see the file missing, or it never sees a change.
     await new Promise((r) => setTimeout(r, 500))
     const before = changed.length
-    fs.writeFileSync(path.join(c.home, 'config.json'), JSON.stringify({ version: 1, servers: [memoryServer(c.home)] }))
+    fs.writeFileSync(
+      path.join(c.home, 'config.json'),
+      JSON.stringify({ version: 1, servers: [memoryServer(c.home)] }),
+    )
     await until(() => changed.length > before && c.gw.live.server('memory') !== undefined)
     expect(all).toContain('servers.changed')
     expect(c.gw.live.server('memory')).toBeDefined()
     const sessions = events(c.svc, 'sessions.changed')
     c.gw.emit('sessions', [{ id: 's1', server: 'memory', client: 'agent', startedAt: 1, held: 0 }])
-    expect(sessions).toEqual([[{ id: 's1', server: 'memory', client: 'agent', startedAt: 1, held: 0 }]])
+    expect(sessions).toEqual([
+      [{ id: 's1', server: 'memory', client: 'agent', startedAt: 1, held: 0 }],
+    ])
   })
 })

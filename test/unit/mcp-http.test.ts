@@ -10,7 +10,12 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { SessionRefusedError } from '../../src/gateway/gateway'
-import { bearerMatches, createMcpHttpEndpoint, mcpServerFromPath, type McpHttpEndpoint } from '../../src/gateway/mcp-http'
+import {
+  bearerMatches,
+  createMcpHttpEndpoint,
+  mcpServerFromPath,
+  type McpHttpEndpoint,
+} from '../../src/gateway/mcp-http'
 import type { ClientLink } from '../../src/gateway/session'
 
 const TOKEN = 'c'.repeat(64)
@@ -68,7 +73,8 @@ async function fake(idleTimeoutMs?: number): Promise<Fake> {
     token: TOKEN,
     ...(idleTimeoutMs ? { idleTimeoutMs } : {}),
     openSession: (server, link) => {
-      if (server !== 'fake') throw new SessionRefusedError(`no server named "${server}"`, 'NO_SERVER')
+      if (server !== 'fake')
+        throw new SessionRefusedError(`no server named "${server}"`, 'NO_SERVER')
       f.opened.push(server)
       f.links.push(link)
       const answer = (m: unknown): void => void link.write([JSON.stringify(m), '\n'])
@@ -76,9 +82,28 @@ async function fake(idleTimeoutMs?: number): Promise<Fake> {
         clientData: (chunk) => {
           for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
             f.received.push(line)
-            const msg = JSON.parse(line) as { id?: number; method?: string; params?: { protocolVersion?: string } }
-            if (msg.method === 'initialize') answer({ jsonrpc: '2.0', id: msg.id, result: { protocolVersion: msg.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } } })
-            else if (msg.method === 'tools/list') answer({ jsonrpc: '2.0', id: msg.id, result: { tools: [{ name: 't', inputSchema: { type: 'object' } }] }, extra: 'dropped' })
+            const msg = JSON.parse(line) as {
+              id?: number
+              method?: string
+              params?: { protocolVersion?: string }
+            }
+            if (msg.method === 'initialize')
+              answer({
+                jsonrpc: '2.0',
+                id: msg.id,
+                result: {
+                  protocolVersion: msg.params?.protocolVersion,
+                  capabilities: { tools: {} },
+                  serverInfo: { name: 'fake', version: '1' },
+                },
+              })
+            else if (msg.method === 'tools/list')
+              answer({
+                jsonrpc: '2.0',
+                id: msg.id,
+                result: { tools: [{ name: 't', inputSchema: { type: 'object' } }] },
+                extra: 'dropped',
+              })
           }
         },
         clientClosed: async () => {
@@ -87,15 +112,21 @@ async function fake(idleTimeoutMs?: number): Promise<Fake> {
       }
     },
   })
-  f.server = http.createServer((req, res) => f.endpoint.handle(req, res, mcpServerFromPath(req.url ?? '') ?? ''))
+  f.server = http.createServer((req, res) =>
+    f.endpoint.handle(req, res, mcpServerFromPath(req.url ?? '') ?? ''),
+  )
   await new Promise<void>((r) => f.server.listen(0, '127.0.0.1', r))
   f.url = `http://127.0.0.1:${(f.server.address() as AddressInfo).port}/mcp/`
   fakes.push(f)
   return f
 }
 
-async function connect(f: Fake): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
-  const transport = new StreamableHTTPClientTransport(new URL(`${f.url}fake`), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } })
+async function connect(
+  f: Fake,
+): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const transport = new StreamableHTTPClientTransport(new URL(`${f.url}fake`), {
+    requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
+  })
   const client = new Client({ name: 'unit', version: '1' }, { capabilities: {} })
   clients.push(client)
   await client.connect(transport)
@@ -117,7 +148,11 @@ describe('sessions', () => {
     expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['t'])
     expect(f.opened).toEqual(['fake'])
     expect(f.endpoint.sessions()).toBe(1)
-    expect(f.received.map((l) => (JSON.parse(l) as { method?: string }).method)).toEqual(['initialize', 'notifications/initialized', 'tools/list'])
+    expect(f.received.map((l) => (JSON.parse(l) as { method?: string }).method)).toEqual([
+      'initialize',
+      'notifications/initialized',
+      'tools/list',
+    ])
     await connect(f)
     expect(f.endpoint.sessions()).toBe(2)
   })
@@ -138,8 +173,21 @@ describe('sessions', () => {
     const id = await (async () => {
       const res = await fetch(`${f.url}fake`, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
+        headers: {
+          Authorization: `Bearer ${TOKEN}`,
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-06-18',
+            capabilities: {},
+            clientInfo: { name: 'raw', version: '1' },
+          },
+        }),
       })
       await res.text()
       return res.headers.get('mcp-session-id')
@@ -149,7 +197,9 @@ describe('sessions', () => {
     if (!link) throw new Error('no session')
     link.write([JSON.stringify({ jsonrpc: '2.0', id: 'srv-1', method: 'roots/list' }) + '\n'])
     await until(() => f.received.some((l) => l.includes('srv-1')))
-    const answer = JSON.parse(f.received.find((l) => l.includes('srv-1')) ?? '{}') as { error?: { message: string } }
+    const answer = JSON.parse(f.received.find((l) => l.includes('srv-1')) ?? '{}') as {
+      error?: { message: string }
+    }
     expect(answer.error?.message).toContain('no open stream')
   })
 
@@ -157,11 +207,26 @@ describe('sessions', () => {
     const f = await fake()
     const res = await fetch(`${f.url}other`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
+      headers: {
+        Authorization: `Bearer ${TOKEN}`,
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'raw', version: '1' },
+        },
+      }),
     })
     expect(res.status).toBe(404)
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('"other"')
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(
+      '"other"',
+    )
     await connect(f)
     await connect(f)
     await f.endpoint.close()

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest'
 import { parsePolicy } from '../../src/shared/policy/parse'
 import { decide } from '../../src/shared/policy/engine'
 import { CounterStore } from '../../src/shared/policy/counters'
-import { classifyTool, compareRisk, nameTokens, proposePolicy, proposedAction, type ToolInfo } from '../../src/shared/risk'
+import {
+  classifyTool,
+  compareRisk,
+  nameTokens,
+  proposePolicy,
+  proposedAction,
+  type ToolInfo,
+} from '../../src/shared/risk'
 
 const cls = (name: string, extra: Partial<ToolInfo> = {}): string => {
   const c = classifyTool({ name, ...extra })
@@ -64,39 +71,65 @@ describe('classifyTool: names', () => {
   })
 
   it('classifies an unknown verb by its description, else as write/medium', () => {
-    expect(cls('directory_tree', { description: 'Get a recursive tree view of files' })).toBe('read/low')
+    expect(cls('directory_tree', { description: 'Get a recursive tree view of files' })).toBe(
+      'read/low',
+    )
     expect(cls('frobnicate')).toBe('write/medium')
   })
 
   it('raises on unambiguous description phrases only', () => {
-    expect(cls('frobnicate', { description: 'Runs an arbitrary shell command on the host' })).toBe('execute/critical')
-    expect(cls('cleanup_space', { description: 'Permanently removes the workspace. This cannot be undone.' })).toBe('destructive/high')
-    expect(cls('get_status', { description: 'Shows the status. Does not delete anything.' })).toBe('read/low')
+    expect(cls('frobnicate', { description: 'Runs an arbitrary shell command on the host' })).toBe(
+      'execute/critical',
+    )
+    expect(
+      cls('cleanup_space', {
+        description: 'Permanently removes the workspace. This cannot be undone.',
+      }),
+    ).toBe('destructive/high')
+    expect(cls('get_status', { description: 'Shows the status. Does not delete anything.' })).toBe(
+      'read/low',
+    )
   })
 })
 
 describe('classifyTool: annotations only make a class stricter', () => {
   it('ignores lying annotations that would lower the class', () => {
-    const lies = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }
+    const lies = {
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: false,
+    }
     expect(cls('delete_repo', { annotations: lies })).toBe('destructive/critical')
     expect(cls('transfer_funds', { annotations: lies })).toBe('financial/critical')
     expect(cls('logout', { annotations: lies })).toBe('auth/critical')
-    expect(cls('run_command', { annotations: lies, description: 'A harmless read-only helper' })).toBe('execute/critical')
+    expect(
+      cls('run_command', { annotations: lies, description: 'A harmless read-only helper' }),
+    ).toBe('execute/critical')
     expect(cls('send_email', { annotations: lies })).toBe('communication/high')
   })
 
   it('raises with destructiveHint, readOnlyHint: false and openWorldHint', () => {
     expect(cls('get_thing', { annotations: { destructiveHint: true } })).toBe('destructive/high')
-    expect(cls('write_file', { annotations: { readOnlyHint: false, destructiveHint: true } })).toBe('destructive/high')
+    expect(cls('write_file', { annotations: { readOnlyHint: false, destructiveHint: true } })).toBe(
+      'destructive/high',
+    )
     expect(cls('search_docs', { annotations: { readOnlyHint: false } })).toBe('write/medium')
-    expect(cls('search_web', { annotations: { readOnlyHint: true, openWorldHint: true } })).toBe('read/medium')
+    expect(cls('search_web', { annotations: { readOnlyHint: true, openWorldHint: true } })).toBe(
+      'read/medium',
+    )
     // readOnlyHint: true on a writing tool does not make it a read.
     expect(cls('create_entities', { annotations: { readOnlyHint: true } })).toBe('write/medium')
   })
 })
 
 describe('classifyTool: the reference servers', () => {
-  const ro = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }
+  const ro = {
+    readOnlyHint: true,
+    destructiveHint: false,
+    idempotentHint: true,
+    openWorldHint: false,
+  }
   it('server-everything', () => {
     expect(cls('echo', { annotations: ro })).toBe('read/low')
     expect(cls('get-sum', { annotations: ro })).toBe('read/low')
@@ -104,14 +137,41 @@ describe('classifyTool: the reference servers', () => {
     expect(cls('get-annotated-message', { annotations: ro })).toBe('read/low')
     // It returns every environment variable: secrets included.
     expect(cls('get-env', { annotations: ro })).toBe('read/medium')
-    expect(cls('gzip-file-as-resource', { annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true } })).toBe('write/medium')
-    expect(cls('toggle-simulated-logging', { annotations: { readOnlyHint: false, destructiveHint: false } })).toBe('write/medium')
-    expect(cls('simulate-research-query', { annotations: { readOnlyHint: false, destructiveHint: false } })).toBe('write/medium')
+    expect(
+      cls('gzip-file-as-resource', {
+        annotations: {
+          readOnlyHint: false,
+          destructiveHint: false,
+          idempotentHint: true,
+          openWorldHint: true,
+        },
+      }),
+    ).toBe('write/medium')
+    expect(
+      cls('toggle-simulated-logging', {
+        annotations: { readOnlyHint: false, destructiveHint: false },
+      }),
+    ).toBe('write/medium')
+    expect(
+      cls('simulate-research-query', {
+        annotations: { readOnlyHint: false, destructiveHint: false },
+      }),
+    ).toBe('write/medium')
   })
 
   it('server-memory', () => {
-    const w = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false }
-    const d = { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false }
+    const w = {
+      readOnlyHint: false,
+      destructiveHint: false,
+      idempotentHint: false,
+      openWorldHint: false,
+    }
+    const d = {
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: false,
+    }
     expect(cls('create_entities', { annotations: w })).toBe('write/medium')
     expect(cls('create_relations', { annotations: w })).toBe('write/medium')
     expect(cls('add_observations', { annotations: w })).toBe('write/medium')
@@ -125,14 +185,37 @@ describe('classifyTool: the reference servers', () => {
 
   it('server-filesystem', () => {
     const r = { readOnlyHint: true, openWorldHint: false }
-    for (const name of ['read_file', 'read_text_file', 'read_media_file', 'read_multiple_files', 'list_directory', 'list_directory_with_sizes', 'search_files', 'get_file_info', 'list_allowed_directories']) {
+    for (const name of [
+      'read_file',
+      'read_text_file',
+      'read_media_file',
+      'read_multiple_files',
+      'list_directory',
+      'list_directory_with_sizes',
+      'search_files',
+      'get_file_info',
+      'list_allowed_directories',
+    ]) {
       expect(cls(name, { annotations: r }), name).toBe('read/low')
     }
-    expect(cls('directory_tree', { annotations: r, description: 'Get a recursive tree view of files and directories as a JSON structure.' })).toBe('read/low')
-    expect(cls('write_file', { annotations: { readOnlyHint: false, destructiveHint: true } })).toBe('destructive/high')
-    expect(cls('edit_file', { annotations: { readOnlyHint: false, destructiveHint: true } })).toBe('destructive/high')
-    expect(cls('move_file', { annotations: { readOnlyHint: false, destructiveHint: true } })).toBe('destructive/high')
-    expect(cls('create_directory', { annotations: { readOnlyHint: false, destructiveHint: false } })).toBe('write/medium')
+    expect(
+      cls('directory_tree', {
+        annotations: r,
+        description: 'Get a recursive tree view of files and directories as a JSON structure.',
+      }),
+    ).toBe('read/low')
+    expect(cls('write_file', { annotations: { readOnlyHint: false, destructiveHint: true } })).toBe(
+      'destructive/high',
+    )
+    expect(cls('edit_file', { annotations: { readOnlyHint: false, destructiveHint: true } })).toBe(
+      'destructive/high',
+    )
+    expect(cls('move_file', { annotations: { readOnlyHint: false, destructiveHint: true } })).toBe(
+      'destructive/high',
+    )
+    expect(
+      cls('create_directory', { annotations: { readOnlyHint: false, destructiveHint: false } }),
+    ).toBe('write/medium')
   })
 })
 
@@ -145,22 +228,26 @@ describe('proposePolicy', () => {
     { name: 'weird "name": with\nnewline' },
   ]
 
-  it.each(['allow', 'deny', 'require_approval'] as const)('is a valid Intercept policy for posture %s, with each class commented', (posture) => {
-    const text = proposePolicy(tools, posture)
-    const policy = parsePolicy(text, 'proposed.yaml')
-    expect(policy.version).toBe('1')
-    expect(policy.default).toBe(posture)
-    expect(text).toContain('# read_graph: read, low risk')
-    expect(text).toContain('# delete_entities: destructive, critical risk')
-    expect(text).toContain('# send_email: communication, high risk')
-    const action = (tool: string): string => decide(policy, { tool, args: {}, sessionId: 's' }, new CounterStore(), 0).kind
-    expect(action('read_graph')).toBe('allow')
-    expect(action('delete_entities')).toBe('needs_approval')
-    const rest = { allow: 'allow', deny: 'deny', require_approval: 'needs_approval' }[posture]
-    expect(action('create_entities')).toBe(rest)
-    expect(action('send_email')).toBe(rest)
-    expect(action('weird "name": with\nnewline')).toBe(rest)
-  })
+  it.each(['allow', 'deny', 'require_approval'] as const)(
+    'is a valid Intercept policy for posture %s, with each class commented',
+    (posture) => {
+      const text = proposePolicy(tools, posture)
+      const policy = parsePolicy(text, 'proposed.yaml')
+      expect(policy.version).toBe('1')
+      expect(policy.default).toBe(posture)
+      expect(text).toContain('# read_graph: read, low risk')
+      expect(text).toContain('# delete_entities: destructive, critical risk')
+      expect(text).toContain('# send_email: communication, high risk')
+      const action = (tool: string): string =>
+        decide(policy, { tool, args: {}, sessionId: 's' }, new CounterStore(), 0).kind
+      expect(action('read_graph')).toBe('allow')
+      expect(action('delete_entities')).toBe('needs_approval')
+      const rest = { allow: 'allow', deny: 'deny', require_approval: 'needs_approval' }[posture]
+      expect(action('create_entities')).toBe(rest)
+      expect(action('send_email')).toBe(rest)
+      expect(action('weird "name": with\nnewline')).toBe(rest)
+    },
+  )
 
   it('works without known tools', () => {
     const policy = parsePolicy(proposePolicy([], 'deny'), 'p.yaml')
@@ -170,7 +257,9 @@ describe('proposePolicy', () => {
 
   it('maps classes to actions', () => {
     expect(proposedAction({ category: 'read', risk: 'low' }, 'deny')).toBe('allow')
-    expect(proposedAction({ category: 'financial', risk: 'critical' }, 'allow')).toBe('require_approval')
+    expect(proposedAction({ category: 'financial', risk: 'critical' }, 'allow')).toBe(
+      'require_approval',
+    )
     expect(proposedAction({ category: 'write', risk: 'high' }, 'deny')).toBe('deny')
   })
 })

@@ -2,7 +2,14 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { contentSecurityPolicy, ensureUiToken, isAllowedHost, isAllowedOrigin, resolveStatic, tokenMatches } from '../../src/gateway/ui-server'
+import {
+  contentSecurityPolicy,
+  ensureUiToken,
+  isAllowedHost,
+  isAllowedOrigin,
+  resolveStatic,
+  tokenMatches,
+} from '../../src/gateway/ui-server'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -18,11 +25,26 @@ describe('ui-server security predicates', () => {
   it('accepts only our loopback Host and Origin', () => {
     expect(isAllowedHost('127.0.0.1:4310', 4310)).toBe(true)
     expect(isAllowedHost('localhost:4310', 4310)).toBe(true)
-    for (const h of [undefined, '127.0.0.1', '127.0.0.1:4311', 'evil.example:4310', 'localhost.evil.example:4310', '[::1]:4310']) expect(isAllowedHost(h, 4310)).toBe(false)
+    for (const h of [
+      undefined,
+      '127.0.0.1',
+      '127.0.0.1:4311',
+      'evil.example:4310',
+      'localhost.evil.example:4310',
+      '[::1]:4310',
+    ])
+      expect(isAllowedHost(h, 4310)).toBe(false)
     expect(isAllowedOrigin(undefined, 4310)).toBe(true)
     expect(isAllowedOrigin('http://127.0.0.1:4310', 4310)).toBe(true)
     expect(isAllowedOrigin('http://localhost:4310', 4310)).toBe(true)
-    for (const o of ['null', 'http://evil.example', 'http://127.0.0.1:4311', 'https://127.0.0.1:4310', 'file://']) expect(isAllowedOrigin(o, 4310)).toBe(false)
+    for (const o of [
+      'null',
+      'http://evil.example',
+      'http://127.0.0.1:4311',
+      'https://127.0.0.1:4310',
+      'file://',
+    ])
+      expect(isAllowedOrigin(o, 4310)).toBe(false)
   })
 
   it('compares tokens exactly', () => {
@@ -48,7 +70,9 @@ describe('ui-server security predicates', () => {
   })
 
   it('builds the CSP for the port', () => {
-    expect(contentSecurityPolicy(1234)).toContain("connect-src 'self' ws://127.0.0.1:1234 ws://localhost:1234")
+    expect(contentSecurityPolicy(1234)).toContain(
+      "connect-src 'self' ws://127.0.0.1:1234 ws://localhost:1234",
+    )
     expect(contentSecurityPolicy(1234)).toContain("frame-ancestors 'none'")
   })
 
@@ -65,7 +89,17 @@ describe('ui-server security predicates', () => {
     expect(resolveStatic(root, '/settings')).toBe(path.join(real, 'index.html'))
     expect(resolveStatic(root, '/assets/app.js')).toBe(path.join(real, 'assets', 'app.js'))
     expect(resolveStatic(root, '/assets/%61pp.js')).toBe(path.join(real, 'assets', 'app.js'))
-    for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/..%2f..%2fsecret.txt', '/assets/link.txt', '/assets/', '/x%00.js', '/%E0%A4%A', '/..\\secret.txt', '/assets/missing.js']) {
+    for (const p of [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/assets/..%2f..%2fsecret.txt',
+      '/assets/link.txt',
+      '/assets/',
+      '/x%00.js',
+      '/%E0%A4%A',
+      '/..\\secret.txt',
+      '/assets/missing.js',
+    ]) {
       const r = resolveStatic(root, p)
       expect(r === null || r === path.join(real, 'index.html'), p).toBe(true)
       expect(r).not.toBe(path.join(base, 'secret.txt'))

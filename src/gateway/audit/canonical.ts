@@ -122,7 +122,9 @@ function canonicalLineSlow(r: UnhashedRecord, argsJson?: string): string {
 
 /** Lowercase hex SHA-256 of a string's UTF-8 bytes. */
 export function sha256Hex(text: string): string {
-  return oneShotHash ? oneShotHash('sha256', text, 'hex') : crypto.createHash('sha256').update(text, 'utf8').digest('hex')
+  return oneShotHash
+    ? oneShotHash('sha256', text, 'hex')
+    : crypto.createHash('sha256').update(text, 'utf8').digest('hex')
 }
 
 // `crypto.hash` (Node >= 20.12): the same digest as createHash, without the Hash object.

@@ -97,7 +97,11 @@ export function takeTokenFromLocation(): string | undefined {
       w.sessionStorage.setItem(TOKEN_KEY, fromHash)
       hash.delete('token')
       const rest = hash.toString()
-      w.history.replaceState(w.history.state, '', `${w.location.pathname}${w.location.search}${rest ? `#${rest}` : ''}`)
+      w.history.replaceState(
+        w.history.state,
+        '',
+        `${w.location.pathname}${w.location.search}${rest ? `#${rest}` : ''}`,
+      )
     }
   } catch {
     // No sessionStorage (privacy mode): the token lives in memory only.
@@ -119,7 +123,9 @@ interface Waiting {
 /** Creates the transport and starts connecting. */
 export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
   const Ws = opts.WebSocket ?? browser().WebSocket
-  const url = opts.url ?? `${browser().location.protocol === 'https:' ? 'wss' : 'ws'}://${browser().location.host}/api`
+  const url =
+    opts.url ??
+    `${browser().location.protocol === 'https:' ? 'wss' : 'ws'}://${browser().location.host}/api`
   const token = opts.token ?? takeTokenFromLocation()
   const callTimeoutMs = opts.callTimeoutMs ?? 120_000
   const listeners = new Map<string, Set<(data: unknown) => void>>()
@@ -153,7 +159,10 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
   const connect = (): void => {
     if (closed) return
     if (!token) {
-      setState('unauthorized', 'no access token: open the URL that "airlock serve" printed (it ends with #token=…)')
+      setState(
+        'unauthorized',
+        'no access token: open the URL that "airlock serve" printed (it ends with #token=…)',
+      )
       failAll('no access token: open the URL that "airlock serve" printed', true)
       return
     }
@@ -194,7 +203,12 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
         clearTimeout(w.timer)
         if ('error' in msg) {
           const err = (msg.error ?? {}) as { message?: unknown; code?: unknown }
-          w.reject(new ControlCallError(typeof err.message === 'string' ? err.message : 'the gateway refused the call', typeof err.code === 'string' ? err.code : undefined))
+          w.reject(
+            new ControlCallError(
+              typeof err.message === 'string' ? err.message : 'the gateway refused the call',
+              typeof err.code === 'string' ? err.code : undefined,
+            ),
+          )
         } else {
           w.resolve(msg.result)
         }
@@ -206,7 +220,10 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
       authed = false
       if (e.code === CLOSE_UNAUTHORIZED) {
         closed = true
-        setState('unauthorized', 'the gateway refused the access token: open the URL that "airlock serve" printed')
+        setState(
+          'unauthorized',
+          'the gateway refused the access token: open the URL that "airlock serve" printed',
+        )
         failAll('the gateway refused the access token', true)
         return
       }
@@ -230,7 +247,14 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
   return {
     call(method: ControlMethod, params: unknown): Promise<unknown> {
       if (closed) {
-        return Promise.reject(new ControlCallError(current === 'unauthorized' ? 'not connected: the access token is missing or was refused' : 'the transport is closed', 'DISCONNECTED'))
+        return Promise.reject(
+          new ControlCallError(
+            current === 'unauthorized'
+              ? 'not connected: the access token is missing or was refused'
+              : 'the transport is closed',
+            'DISCONNECTED',
+          ),
+        )
       }
       const id = nextId++
       const text = JSON.stringify({ id, method, params })
@@ -239,7 +263,12 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
           inFlight.delete(id)
           const i = queue.findIndex((q) => q.id === id)
           if (i !== -1) queue.splice(i, 1)
-          reject(new ControlCallError(`${method}: no answer from the Airlock gateway within ${Math.round(callTimeoutMs / 1000)} s`, 'TIMEOUT'))
+          reject(
+            new ControlCallError(
+              `${method}: no answer from the Airlock gateway within ${Math.round(callTimeoutMs / 1000)} s`,
+              'TIMEOUT',
+            ),
+          )
         }, callTimeoutMs)
         inFlight.set(id, { resolve, reject, timer })
         if (ws && authed && ws.readyState === Ws.OPEN) ws.send(text)

@@ -42,13 +42,16 @@ export class CounterStore implements CounterView {
   /** Committed + reserved amount for a sliding counter within (now - windowMs, now]. */
   sliding(key: string, now: number, windowMs: number): number {
     let sum = 0
-    for (const e of this.entries.get(key) ?? []) if (e.at > now - windowMs && e.at <= now) sum += e.amount
+    for (const e of this.entries.get(key) ?? [])
+      if (e.at > now - windowMs && e.at <= now) sum += e.amount
     return sum
   }
 
   /** The earliest time the sliding amount within the window drops to `limit` or below. */
   slidingFreeAt(key: string, now: number, windowMs: number, limit: number): number | undefined {
-    const live = (this.entries.get(key) ?? []).filter((e) => e.at > now - windowMs && e.at <= now).sort((a, b) => a.at - b.at)
+    const live = (this.entries.get(key) ?? [])
+      .filter((e) => e.at > now - windowMs && e.at <= now)
+      .sort((a, b) => a.at - b.at)
     let sum = live.reduce((s, e) => s + e.amount, 0)
     for (const e of live) {
       if (sum <= limit) break
@@ -124,7 +127,12 @@ export class CounterStore implements CounterView {
     }
     // A token never settled (its session vanished) is dropped once nothing it reserved still counts.
     for (const [token, pending] of this.pending) {
-      if (pending.every(({ reservation: r }) => (r.kind === 'calendar' ? r.windowEnd : r.at + r.windowMs) <= now)) this.pending.delete(token)
+      if (
+        pending.every(
+          ({ reservation: r }) => (r.kind === 'calendar' ? r.windowEnd : r.at + r.windowMs) <= now,
+        )
+      )
+        this.pending.delete(token)
     }
   }
 }

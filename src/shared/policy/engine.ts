@@ -15,7 +15,18 @@
  */
 import { compileConditionRegex, findToolEntry } from './glob'
 import { isHidden } from './hide'
-import type { CallInput, Condition, ConditionOp, CounterView, Decision, Policy, Reservation, Rule, StateSpec, ToolPolicy } from './types'
+import type {
+  CallInput,
+  Condition,
+  ConditionOp,
+  CounterView,
+  Decision,
+  Policy,
+  Reservation,
+  Rule,
+  StateSpec,
+  ToolPolicy,
+} from './types'
 
 /** The approval timeout when neither the rule nor the policy gives one (under the ~60 s clients wait). */
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 45_000
@@ -32,7 +43,10 @@ export interface DecideOptions {
 const UNIT_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const
 
 /** The UTC-aligned calendar window (start inclusive, end exclusive, epoch ms) containing `now`. */
-export function calendarWindow(unit: keyof typeof UNIT_MS, now: number): { start: number; end: number } {
+export function calendarWindow(
+  unit: keyof typeof UNIT_MS,
+  now: number,
+): { start: number; end: number } {
   const size = UNIT_MS[unit]
   const start = Math.floor(now / size) * size
   return { start, end: start + size }
@@ -47,7 +61,9 @@ export function scopeOf(pattern: string): string {
 export function stateRef(path: string, ownScope: string): { scope: string; counter: string } {
   const rest = path.slice('state.'.length)
   const dot = rest.lastIndexOf('.')
-  return dot < 0 ? { scope: ownScope, counter: rest } : { scope: rest.slice(0, dot), counter: rest.slice(dot + 1) }
+  return dot < 0
+    ? { scope: ownScope, counter: rest }
+    : { scope: rest.slice(0, dot), counter: rest.slice(dot + 1) }
 }
 
 /** The `state` block that defines `counter` in `scope` (a tool pattern or `_global`), if any. */
@@ -57,7 +73,12 @@ export function findCounter(policy: Policy, scope: string, counter: string): Sta
 }
 
 /** The counter key of a rule's rate limit: `rl:<toolPattern>:<rule>:<s:session | g>`. */
-export function rateLimitKey(pattern: string, rule: string, scope: 'session' | 'global', sessionId: string): string {
+export function rateLimitKey(
+  pattern: string,
+  rule: string,
+  scope: 'session' | 'global',
+  sessionId: string,
+): string {
   return `rl:${pattern}:${rule}:${scope === 'session' ? `s:${sessionId}` : 'g'}`
 }
 
@@ -89,11 +110,20 @@ interface CounterRead {
 type Step = { kind: 'pass' | 'skip' | 'allow' | 'approve' } | { kind: 'stop'; decision: Decision }
 
 /** Decides a tool call. Pure: counters are only read; the decision lists the increments to reserve. */
-export function decide(policy: Policy, call: CallInput, counters: CounterView, now: number, opts: DecideOptions = {}): Decision {
+export function decide(
+  policy: Policy,
+  call: CallInput,
+  counters: CounterView,
+  now: number,
+  opts: DecideOptions = {},
+): Decision {
   if (isHidden(policy, call.tool)) return { kind: 'hidden' }
   const entry = findToolEntry(policy.tools, call.tool)
   if (!entry && policy.default === 'deny') {
-    return { kind: 'deny', reason: `tool "${call.tool}" is not allowed by this policy (default: deny)` }
+    return {
+      kind: 'deny',
+      reason: `tool "${call.tool}" is not allowed by this policy (default: deny)`,
+    }
   }
   const wildcard = policy.tools.find((t) => t.pattern === '*')
   const ctx: Ctx = { policy, call, counters, now, reservations: [] }
@@ -112,14 +142,27 @@ export function decide(policy: Policy, call: CallInput, counters: CounterView, n
   }
   const timeoutMs = (rule?: Rule): number => {
     const seconds = rule?.approvalTimeoutSeconds ?? policy.approvalTimeoutSeconds
-    return seconds !== undefined ? Math.round(seconds * 1000) : (opts.defaultApprovalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS)
+    return seconds !== undefined
+      ? Math.round(seconds * 1000)
+      : (opts.defaultApprovalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS)
   }
   if (approval) {
-    return { kind: 'needs_approval', rule: approval.name, reason: `rule "${approval.name}" requires approval`, timeoutMs: timeoutMs(approval), reservations: ctx.reservations }
+    return {
+      kind: 'needs_approval',
+      rule: approval.name,
+      reason: `rule "${approval.name}" requires approval`,
+      timeoutMs: timeoutMs(approval),
+      reservations: ctx.reservations,
+    }
   }
   if (allowedBy) return { kind: 'allow', rule: allowedBy.name, reservations: ctx.reservations }
   if (policy.default === 'require_approval') {
-    return { kind: 'needs_approval', reason: 'this policy requires approval (default: require_approval)', timeoutMs: timeoutMs(), reservations: ctx.reservations }
+    return {
+      kind: 'needs_approval',
+      reason: 'this policy requires approval (default: require_approval)',
+      timeoutMs: timeoutMs(),
+      reservations: ctx.reservations,
+    }
   }
   return { kind: 'allow', reservations: ctx.reservations }
 }
@@ -139,7 +182,14 @@ function runRule(ctx: Ctx, entry: ToolPolicy, rule: Rule): Step {
   switch (rule.action) {
     case 'deny':
       if (failed) return { kind: 'skip' }
-      return { kind: 'stop', decision: { kind: 'deny', reason: rule.onDeny ?? `denied by rule "${rule.name}"`, rule: rule.name } }
+      return {
+        kind: 'stop',
+        decision: {
+          kind: 'deny',
+          reason: rule.onDeny ?? `denied by rule "${rule.name}"`,
+          rule: rule.name,
+        },
+      }
     case 'evaluate':
       if (failed) return { kind: 'stop', decision: conditionFailed(ctx, rule, failed, scope, own) }
       break
@@ -151,9 +201,18 @@ function runRule(ctx: Ctx, entry: ToolPolicy, rule: Rule): Step {
   const limited = checkRateLimit(ctx, entry, rule)
   if (limited) return { kind: 'stop', decision: limited }
   if (own && own.amount > 0) {
-    ctx.reservations.push({ kind: 'calendar', key: own.key, windowStart: own.start, windowEnd: own.end, amount: own.amount })
+    ctx.reservations.push({
+      kind: 'calendar',
+      key: own.key,
+      windowStart: own.start,
+      windowEnd: own.end,
+      amount: own.amount,
+    })
   }
-  return { kind: rule.action === 'allow' ? 'allow' : rule.action === 'require_approval' ? 'approve' : 'pass' }
+  return {
+    kind:
+      rule.action === 'allow' ? 'allow' : rule.action === 'require_approval' ? 'approve' : 'pass',
+  }
 }
 
 function checkRateLimit(ctx: Ctx, entry: ToolPolicy, rule: Rule): Decision | undefined {
@@ -163,7 +222,9 @@ function checkRateLimit(ctx: Ctx, entry: ToolPolicy, rule: Rule): Decision | und
   if (limit.kind === 'calendar') {
     const { start, end } = calendarWindow(limit.unit, ctx.now)
     if (ctx.counters.calendar(key, start) + 1 > limit.max) {
-      const reason = rule.onDeny ?? `rate limit "${rule.name}" exceeded: ${limit.max}/${limit.unit} (resets at ${clock(end)})`
+      const reason =
+        rule.onDeny ??
+        `rate limit "${rule.name}" exceeded: ${limit.max}/${limit.unit} (resets at ${clock(end)})`
       return { kind: 'rate_limited', reason, rule: rule.name, retryAfterMs: end - ctx.now }
     }
     ctx.reservations.push({ kind: 'calendar', key, windowStart: start, windowEnd: end, amount: 1 })
@@ -173,7 +234,9 @@ function checkRateLimit(ctx: Ctx, entry: ToolPolicy, rule: Rule): Decision | und
   if (ctx.counters.sliding(key, ctx.now, windowMs) + 1 > limit.max) {
     const freeAt = ctx.counters.slidingFreeAt?.(key, ctx.now, windowMs, limit.max - 1)
     const retryAfterMs = freeAt === undefined ? windowMs : Math.max(0, freeAt - ctx.now)
-    const reason = rule.onDeny ?? `rate limit "${rule.name}" exceeded: ${limit.max} per ${limit.windowSeconds}s (retry in ${Math.ceil(retryAfterMs / 1000)}s)`
+    const reason =
+      rule.onDeny ??
+      `rate limit "${rule.name}" exceeded: ${limit.max} per ${limit.windowSeconds}s (retry in ${Math.ceil(retryAfterMs / 1000)}s)`
     return { kind: 'rate_limited', reason, rule: rule.name, retryAfterMs }
   }
   ctx.reservations.push({ kind: 'sliding', key, at: ctx.now, windowMs, amount: 1 })
@@ -181,7 +244,13 @@ function checkRateLimit(ctx: Ctx, entry: ToolPolicy, rule: Rule): Decision | und
 }
 
 /** A failed requirement: a counter over its lt/lte limit is rate_limited until its window resets. */
-function conditionFailed(ctx: Ctx, rule: Rule, c: Condition, scope: string, own: CounterRead | undefined): Decision {
+function conditionFailed(
+  ctx: Ctx,
+  rule: Rule,
+  c: Condition,
+  scope: string,
+  own: CounterRead | undefined,
+): Decision {
   const read = c.path.startsWith('state.') ? stateValue(ctx, c, scope, own) : undefined
   if (read && (c.op === 'lt' || c.op === 'lte')) {
     const reason =
@@ -189,17 +258,34 @@ function conditionFailed(ctx: Ctx, rule: Rule, c: Condition, scope: string, own:
       `limit "${rule.name}" reached: ${read.counter} ${read.own ? 'would reach' : 'is at'} ${read.value}, the limit is ${c.op} ${String(c.value)} per ${read.window} (resets at ${clock(read.end)})`
     return { kind: 'rate_limited', reason, rule: rule.name, retryAfterMs: read.end - ctx.now }
   }
-  return { kind: 'deny', reason: rule.onDeny ?? `denied by rule "${rule.name}": ${c.path} ${c.op} ${show(c.value)} does not hold`, rule: rule.name }
+  return {
+    kind: 'deny',
+    reason:
+      rule.onDeny ??
+      `denied by rule "${rule.name}": ${c.path} ${c.op} ${show(c.value)} does not hold`,
+    rule: rule.name,
+  }
 }
 
-function readCounter(ctx: Ctx, scope: string, spec: StateSpec, amount: number, own: boolean): CounterRead {
+function readCounter(
+  ctx: Ctx,
+  scope: string,
+  spec: StateSpec,
+  amount: number,
+  own: boolean,
+): CounterRead {
   const { start, end } = calendarWindow(spec.window, ctx.now)
   const key = stateKey(scope, spec.counter)
   const value = ctx.counters.calendar(key, start) + (own ? amount : 0)
   return { counter: spec.counter, key, window: spec.window, start, end, value, amount, own }
 }
 
-function stateValue(ctx: Ctx, c: Condition, scope: string, own: CounterRead | undefined): CounterRead | undefined {
+function stateValue(
+  ctx: Ctx,
+  c: Condition,
+  scope: string,
+  own: CounterRead | undefined,
+): CounterRead | undefined {
   const ref = stateRef(c.path, scope)
   if (own && ref.scope === scope && ref.counter === own.counter) return own
   const spec = findCounter(ctx.policy, ref.scope, ref.counter)
@@ -216,10 +302,14 @@ function holds(ctx: Ctx, c: Condition, scope: string, own: CounterRead | undefin
 }
 
 /** Reads a dotted path from the arguments (numeric segments index arrays). */
-function resolveArgs(args: Record<string, unknown>, dotted: string): { found: boolean; value?: unknown } {
+function resolveArgs(
+  args: Record<string, unknown>,
+  dotted: string,
+): { found: boolean; value?: unknown } {
   let cur: unknown = args
   for (const seg of dotted.split('.')) {
-    if (typeof cur !== 'object' || cur === null || !Object.prototype.hasOwnProperty.call(cur, seg)) return { found: false }
+    if (typeof cur !== 'object' || cur === null || !Object.prototype.hasOwnProperty.call(cur, seg))
+      return { found: false }
     cur = (cur as Record<string, unknown>)[seg]
   }
   return { found: true, value: cur }
@@ -238,7 +328,8 @@ function incrementOf(spec: StateSpec, args: Record<string, unknown>): number | u
  * Numbers compare numerically, and numeric strings count as numbers (so `"900"` is `gt 500`).
  */
 function test(op: ConditionOp, found: boolean, actual: unknown, expected: unknown): boolean {
-  if (op === 'exists') return (found && actual !== null && actual !== undefined) === (expected !== false)
+  if (op === 'exists')
+    return (found && actual !== null && actual !== undefined) === (expected !== false)
   if (!found) return false
   switch (op) {
     case 'eq':
@@ -266,14 +357,16 @@ function test(op: ConditionOp, found: boolean, actual: unknown, expected: unknow
         return false
       }
     case 'contains':
-      if (typeof actual === 'string') return typeof expected === 'string' && actual.includes(expected)
+      if (typeof actual === 'string')
+        return typeof expected === 'string' && actual.includes(expected)
       return Array.isArray(actual) && actual.some((x) => looseEq(x, expected))
   }
 }
 
 function toNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isNaN(v) ? undefined : v
-  if (typeof v === 'string' && /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(v)) return Number(v)
+  if (typeof v === 'string' && /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(v))
+    return Number(v)
   return undefined
 }
 
@@ -285,11 +378,26 @@ function looseEq(a: unknown, b: unknown): boolean {
   if (a === null || b === null) return a === b
   const prim = (v: unknown): boolean => ['string', 'number', 'boolean'].includes(typeof v)
   if (prim(a) && prim(b)) return String(a) === String(b)
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => looseEq(x, b[i]))
-  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && !Array.isArray(a) && !Array.isArray(b)) {
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => looseEq(x, b[i]))
+  if (
+    typeof a === 'object' &&
+    a !== null &&
+    typeof b === 'object' &&
+    b !== null &&
+    !Array.isArray(a) &&
+    !Array.isArray(b)
+  ) {
     const ak = Object.keys(a)
     const bo = b as Record<string, unknown>
-    return ak.length === Object.keys(b).length && ak.every((k) => Object.prototype.hasOwnProperty.call(b, k) && looseEq((a as Record<string, unknown>)[k], bo[k]))
+    return (
+      ak.length === Object.keys(b).length &&
+      ak.every(
+        (k) =>
+          Object.prototype.hasOwnProperty.call(b, k) &&
+          looseEq((a as Record<string, unknown>)[k], bo[k]),
+      )
+    )
   }
   return false
 }

@@ -64,7 +64,10 @@ export function globSpecificity(pattern: string): number {
  * (more literal characters, then fewer `*`, then the first declared). `"*"` is never returned:
  * it is the wildcard bucket, not a tool entry.
  */
-export function findToolEntry<T extends { pattern: string }>(entries: readonly T[], name: string): T | undefined {
+export function findToolEntry<T extends { pattern: string }>(
+  entries: readonly T[],
+  name: string,
+): T | undefined {
   const exact = entries.find((e) => e.pattern === name && e.pattern !== '*' && !isGlob(e.pattern))
   if (exact) return exact
   let best: T | undefined

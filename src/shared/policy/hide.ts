@@ -11,6 +11,9 @@ export function isHidden(policy: Pick<Policy, 'hide'>, tool: string): boolean {
 }
 
 /** The tools the policy does not hide, in their original order (the items are not copied). */
-export function filterToolsList<T extends { name: string }>(policy: Pick<Policy, 'hide'>, tools: readonly T[]): T[] {
+export function filterToolsList<T extends { name: string }>(
+  policy: Pick<Policy, 'hide'>,
+  tools: readonly T[],
+): T[] {
   return tools.filter((t) => !isHidden(policy, t.name))
 }

@@ -3,9 +3,26 @@ export type * from './types'
 export { PolicyError, formatIssue } from './errors'
 export { parsePolicy, validatePolicy, formatPath } from './parse'
 export type { PolicyValidation } from './parse'
-export { decide, calendarWindow, rateLimitKey, stateKey, scopeOf, stateRef, findCounter, DEFAULT_APPROVAL_TIMEOUT_MS, GLOBAL_SCOPE } from './engine'
+export {
+  decide,
+  calendarWindow,
+  rateLimitKey,
+  stateKey,
+  scopeOf,
+  stateRef,
+  findCounter,
+  DEFAULT_APPROVAL_TIMEOUT_MS,
+  GLOBAL_SCOPE,
+} from './engine'
 export type { DecideOptions } from './engine'
 export { CounterStore } from './counters'
 export { isHidden, filterToolsList } from './hide'
-export { isGlob, compileGlob, globMatches, globSpecificity, findToolEntry, compileConditionRegex } from './glob'
+export {
+  isGlob,
+  compileGlob,
+  globMatches,
+  globSpecificity,
+  findToolEntry,
+  compileConditionRegex,
+} from './glob'
 export { exitCodeFor, describeDecision } from './eval-exit'

@@ -8,20 +8,51 @@ import type { Document, Node } from 'yaml'
 import { PolicyError, formatIssue } from './errors'
 import { GLOBAL_SCOPE, findCounter, scopeOf, stateRef } from './engine'
 import { compileConditionRegex, compileGlob, isGlob } from './glob'
-import type { Condition, ConditionOp, Policy, PolicyIssue, Posture, RateLimit, Rule, StateSpec, ToolPolicy } from './types'
+import type {
+  Condition,
+  ConditionOp,
+  Policy,
+  PolicyIssue,
+  Posture,
+  RateLimit,
+  Rule,
+  StateSpec,
+  ToolPolicy,
+} from './types'
 
 type Seg = string | number
 type Obj = Record<string, unknown>
 
 const TOP_KEYS = ['version', 'description', 'default', 'hide', 'approval_timeout', 'tools']
 const TOOL_KEYS = ['rules']
-const RULE_KEYS = ['name', 'action', 'conditions', 'on_deny', 'reason', 'rate_limit', 'state', 'approval_timeout']
+const RULE_KEYS = [
+  'name',
+  'action',
+  'conditions',
+  'on_deny',
+  'reason',
+  'rate_limit',
+  'state',
+  'approval_timeout',
+]
 const CONDITION_KEYS = ['path', 'op', 'value']
 const RATE_KEYS = ['max', 'window', 'scope']
 const STATE_KEYS = ['counter', 'window', 'increment', 'increment_from']
 const POSTURES: readonly Posture[] = ['allow', 'deny', 'require_approval']
 const ACTIONS: readonly Rule['action'][] = ['evaluate', 'deny', 'allow', 'require_approval']
-const OPS: readonly ConditionOp[] = ['eq', 'neq', 'in', 'not_in', 'lt', 'lte', 'gt', 'gte', 'regex', 'contains', 'exists']
+const OPS: readonly ConditionOp[] = [
+  'eq',
+  'neq',
+  'in',
+  'not_in',
+  'lt',
+  'lte',
+  'gt',
+  'gte',
+  'regex',
+  'contains',
+  'exists',
+]
 const WINDOWS: readonly StateSpec['window'][] = ['minute', 'hour', 'day']
 const RATE_EXPECTED = '"N/minute|hour|day" or {max, window}'
 const PATH_EXPECTED = '"args.<name>" or "state.<counter>"'
@@ -76,13 +107,22 @@ class Collector {
   }
 
   addAt(path: string, expected: string, pos: Pos | undefined, cause?: unknown): void {
-    const issue: PolicyIssue = { file: this.file, path, expected, message: formatIssue(this.file, path, expected), ...pos }
+    const issue: PolicyIssue = {
+      file: this.file,
+      path,
+      expected,
+      message: formatIssue(this.file, path, expected),
+      ...pos,
+    }
     this.issues.push(issue)
     if (cause !== undefined) this.causes.set(issue, cause)
   }
 }
 
-function run(text: string, file: string): { result: PolicyValidation; causes: Map<PolicyIssue, unknown> } {
+function run(
+  text: string,
+  file: string,
+): { result: PolicyValidation; causes: Map<PolicyIssue, unknown> } {
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false })
   const at = (offset: number): Pos => {
@@ -100,7 +140,8 @@ function run(text: string, file: string): { result: PolicyValidation; causes: Ma
   for (const err of doc.errors) {
     out.addAt('', `valid YAML or JSON (${err.message})`, at(err.pos[0]), err)
   }
-  if (out.issues.length > 0) return { result: { ok: false, errors: out.issues }, causes: out.causes }
+  if (out.issues.length > 0)
+    return { result: { ok: false, errors: out.issues }, causes: out.causes }
   findDuplicateKeys(doc.contents, [], out)
   let raw: unknown
   try {
@@ -111,7 +152,8 @@ function run(text: string, file: string): { result: PolicyValidation; causes: Ma
     return { result: { ok: false, errors: out.issues }, causes: out.causes }
   }
   const policy = readPolicy(raw, out)
-  const result: PolicyValidation = out.issues.length === 0 ? { ok: true, policy } : { ok: false, errors: out.issues }
+  const result: PolicyValidation =
+    out.issues.length === 0 ? { ok: true, policy } : { ok: false, errors: out.issues }
   return { result, causes: out.causes }
 }
 
@@ -153,7 +195,11 @@ function findDuplicateKeys(node: unknown, segs: Seg[], out: Collector): void {
       if (seen.has(key)) {
         // The repeated key's own position (`locate` would find the first occurrence).
         const pos = isNodeWithRange(pair.key) ? out.at(pair.key.range[0]) : undefined
-        out.addAt(formatPath([...segs, key]), `each key once (${JSON.stringify(key)} is repeated)`, pos)
+        out.addAt(
+          formatPath([...segs, key]),
+          `each key once (${JSON.stringify(key)} is repeated)`,
+          pos,
+        )
       }
       seen.add(key)
       findDuplicateKeys(pair.value, [...segs, key], out)
@@ -166,7 +212,12 @@ function findDuplicateKeys(node: unknown, segs: Seg[], out: Collector): void {
 // ── Reading ───────────────────────────────────────────────────────────────────────────────
 
 function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.getPrototypeOf(v) === Object.prototype
+  )
 }
 
 function show(v: unknown): string {
@@ -177,12 +228,20 @@ function show(v: unknown): string {
 function checkKeys(obj: Obj, allowed: readonly string[], segs: Seg[], out: Collector): void {
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key)) {
-      out.add([...segs, key], `one of the keys ${allowed.join(', ')} (${JSON.stringify(key)} is not a policy key)`)
+      out.add(
+        [...segs, key],
+        `one of the keys ${allowed.join(', ')} (${JSON.stringify(key)} is not a policy key)`,
+      )
     }
   }
 }
 
-function oneOf<T extends string>(v: unknown, values: readonly T[], segs: Seg[], out: Collector): T | undefined {
+function oneOf<T extends string>(
+  v: unknown,
+  values: readonly T[],
+  segs: Seg[],
+  out: Collector,
+): T | undefined {
   if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v as T
   out.add(segs, `one of ${values.map((x) => `"${x}"`).join(', ')} (got ${show(v)})`)
   return undefined
@@ -205,7 +264,10 @@ function optText(obj: Obj, key: string, segs: Seg[], out: Collector): string | u
 function readPolicy(raw: unknown, out: Collector): Policy {
   const policy: Policy = { version: '1', default: 'allow', hide: [], tools: [] }
   if (!isObj(raw)) {
-    out.add([], `a mapping with at least version: "1" (got ${raw === null || raw === undefined ? 'an empty document' : show(raw)})`)
+    out.add(
+      [],
+      `a mapping with at least version: "1" (got ${raw === null || raw === undefined ? 'an empty document' : show(raw)})`,
+    )
     return policy
   }
   checkKeys(raw, TOP_KEYS, [], out)
@@ -298,12 +360,19 @@ function readRules(v: unknown, segs: Seg[], out: Collector): Rule[] {
     const rule = readRule(item, [...segs, i], out)
     if (!rule) return
     out.ruleSegs.set(rule, [...segs, i])
-    if (rule.name.trim() !== '' && names.has(rule.name)) out.add([...segs, i, 'name'], `a rule name unique within this tool (${JSON.stringify(rule.name)} is repeated)`)
+    if (rule.name.trim() !== '' && names.has(rule.name))
+      out.add(
+        [...segs, i, 'name'],
+        `a rule name unique within this tool (${JSON.stringify(rule.name)} is repeated)`,
+      )
     names.add(rule.name)
     if (rule.state) {
       const prev = counters.get(rule.state.counter)
       if (prev !== undefined) {
-        out.add([...segs, i, 'state', 'counter'], `a counter name unique within this tool (${JSON.stringify(rule.state.counter)} is also used by rules[${prev}])`)
+        out.add(
+          [...segs, i, 'state', 'counter'],
+          `a counter name unique within this tool (${JSON.stringify(rule.state.counter)} is also used by rules[${prev}])`,
+        )
       } else counters.set(rule.state.counter, i)
     }
     rules.push(rule)
@@ -313,36 +382,67 @@ function readRules(v: unknown, segs: Seg[], out: Collector): Rule[] {
 
 function readRule(v: unknown, segs: Seg[], out: Collector): Rule | undefined {
   if (!isObj(v)) {
-    out.add(segs, `a rule { name, action?, conditions?, on_deny?, rate_limit?, state? } (got ${show(v)})`)
+    out.add(
+      segs,
+      `a rule { name, action?, conditions?, on_deny?, rate_limit?, state? } (got ${show(v)})`,
+    )
     return undefined
   }
   checkKeys(v, RULE_KEYS, segs, out)
   const name = typeof v.name === 'string' ? v.name : ''
-  if (name.trim() === '') out.add([...segs, 'name'], v.name === undefined ? 'a rule name' : `a non-empty rule name (got ${show(v.name)})`)
-  const action = v.action === undefined || v.action === null ? 'evaluate' : oneOf(v.action, ACTIONS, [...segs, 'action'], out)
-  const rule: Rule = { name, action: action ?? 'evaluate', conditions: readConditions(v.conditions, [...segs, 'conditions'], out) }
+  if (name.trim() === '')
+    out.add(
+      [...segs, 'name'],
+      v.name === undefined ? 'a rule name' : `a non-empty rule name (got ${show(v.name)})`,
+    )
+  const action =
+    v.action === undefined || v.action === null
+      ? 'evaluate'
+      : oneOf(v.action, ACTIONS, [...segs, 'action'], out)
+  const rule: Rule = {
+    name,
+    action: action ?? 'evaluate',
+    conditions: readConditions(v.conditions, [...segs, 'conditions'], out),
+  }
 
   const onDeny = optText(v, 'on_deny', segs, out)
   const reason = optText(v, 'reason', segs, out)
-  if (onDeny !== undefined && reason !== undefined) out.add([...segs, 'reason'], 'either on_deny or its alias reason, not both')
+  if (onDeny !== undefined && reason !== undefined)
+    out.add([...segs, 'reason'], 'either on_deny or its alias reason, not both')
   if ((onDeny ?? reason) !== undefined) rule.onDeny = onDeny ?? reason
 
-  if (v.rate_limit !== undefined && v.rate_limit !== null) rule.rateLimit = readRateLimit(v.rate_limit, [...segs, 'rate_limit'], out)
-  if (v.state !== undefined && v.state !== null) rule.state = readState(v.state, [...segs, 'state'], out)
+  if (v.rate_limit !== undefined && v.rate_limit !== null)
+    rule.rateLimit = readRateLimit(v.rate_limit, [...segs, 'rate_limit'], out)
+  if (v.state !== undefined && v.state !== null)
+    rule.state = readState(v.state, [...segs, 'state'], out)
   if (v.approval_timeout !== undefined && v.approval_timeout !== null) {
     if (rule.action !== 'require_approval') {
-      out.add([...segs, 'approval_timeout'], 'approval_timeout only on a rule with action: require_approval')
+      out.add(
+        [...segs, 'approval_timeout'],
+        'approval_timeout only on a rule with action: require_approval',
+      )
     } else {
-      rule.approvalTimeoutSeconds = positiveSeconds(v.approval_timeout, [...segs, 'approval_timeout'], out)
+      rule.approvalTimeoutSeconds = positiveSeconds(
+        v.approval_timeout,
+        [...segs, 'approval_timeout'],
+        out,
+      )
     }
   }
 
   if (rule.action === 'deny' && (v.rate_limit != null || v.state != null)) {
-    out.add([...segs, v.rate_limit != null ? 'rate_limit' : 'state'], 'no rate_limit or state on a rule with action: deny (it never lets a call through to count)')
+    out.add(
+      [...segs, v.rate_limit != null ? 'rate_limit' : 'state'],
+      'no rate_limit or state on a rule with action: deny (it never lets a call through to count)',
+    )
   }
-  const noConditions = v.conditions == null || (Array.isArray(v.conditions) && v.conditions.length === 0)
+  const noConditions =
+    v.conditions == null || (Array.isArray(v.conditions) && v.conditions.length === 0)
   if (action === 'evaluate' && noConditions && v.rate_limit == null && v.state == null) {
-    out.add(segs, 'conditions, rate_limit or state on an "evaluate" rule (without them it checks nothing)')
+    out.add(
+      segs,
+      'conditions, rate_limit or state on an "evaluate" rule (without them it checks nothing)',
+    )
   }
   // Returned even when invalid, so later checks (names, counters) still see it; the policy is not.
   return rule
@@ -371,7 +471,10 @@ function readCondition(v: unknown, segs: Seg[], out: Collector): Condition | und
   const path = typeof v.path === 'string' ? v.path : ''
   const pathOk = ARGS_PATH.test(path) || STATE_PATH.test(path)
   if (!pathOk) {
-    out.add([...segs, 'path'], v.path === undefined ? PATH_EXPECTED : `${PATH_EXPECTED} (got ${show(v.path)})`)
+    out.add(
+      [...segs, 'path'],
+      v.path === undefined ? PATH_EXPECTED : `${PATH_EXPECTED} (got ${show(v.path)})`,
+    )
   }
   const op = oneOf(v.op, OPS, [...segs, 'op'], out)
   const has = Object.prototype.hasOwnProperty.call(v, 'value')
@@ -382,16 +485,22 @@ function readCondition(v: unknown, segs: Seg[], out: Collector): Condition | und
       break
     case 'in':
     case 'not_in':
-      if (!Array.isArray(value)) out.add(at, `a list for "${op}" (got ${has ? show(value) : 'nothing'})`)
+      if (!Array.isArray(value))
+        out.add(at, `a list for "${op}" (got ${has ? show(value) : 'nothing'})`)
       break
     case 'lt':
     case 'lte':
     case 'gt':
     case 'gte':
-      if (typeof value !== 'number' || !Number.isFinite(value)) out.add(at, `a number for "${op}" (got ${has ? show(value) : 'nothing'})`)
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        out.add(at, `a number for "${op}" (got ${has ? show(value) : 'nothing'})`)
       break
     case 'regex':
-      if (typeof value !== 'string') out.add(at, `a regular expression string for "regex" (got ${has ? show(value) : 'nothing'})`)
+      if (typeof value !== 'string')
+        out.add(
+          at,
+          `a regular expression string for "regex" (got ${has ? show(value) : 'nothing'})`,
+        )
       else {
         try {
           compileConditionRegex(value)
@@ -402,7 +511,8 @@ function readCondition(v: unknown, segs: Seg[], out: Collector): Condition | und
       break
     case 'exists':
       // Superset: a bare `exists` means `value: true`.
-      if (has && typeof value !== 'boolean') out.add(at, `true or false for "exists" (got ${show(value)})`)
+      if (has && typeof value !== 'boolean')
+        out.add(at, `true or false for "exists" (got ${show(value)})`)
       break
     case 'eq':
     case 'neq':
@@ -434,29 +544,43 @@ function readRateLimit(v: unknown, segs: Seg[], out: Collector): RateLimit | und
   checkKeys(v, RATE_KEYS, segs, out)
   const max = v.max
   if (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 1) {
-    out.add([...segs, 'max'], `a positive whole number of calls (got ${v.max === undefined ? 'nothing' : show(v.max)})`)
+    out.add(
+      [...segs, 'max'],
+      `a positive whole number of calls (got ${v.max === undefined ? 'nothing' : show(v.max)})`,
+    )
   }
   const windowSeconds = positiveSeconds(v.window, [...segs, 'window'], out)
-  const scope = v.scope === undefined || v.scope === null ? 'session' : oneOf(v.scope, ['session', 'global'] as const, [...segs, 'scope'], out)
-  if (out.issues.length > before || windowSeconds === undefined || scope === undefined) return undefined
+  const scope =
+    v.scope === undefined || v.scope === null
+      ? 'session'
+      : oneOf(v.scope, ['session', 'global'] as const, [...segs, 'scope'], out)
+  if (out.issues.length > before || windowSeconds === undefined || scope === undefined)
+    return undefined
   return { kind: 'sliding', max: max as number, windowSeconds, scope }
 }
 
 function readState(v: unknown, segs: Seg[], out: Collector): StateSpec | undefined {
   if (!isObj(v)) {
-    out.add(segs, `{counter, window: minute|hour|day, increment?, increment_from?} (got ${show(v)})`)
+    out.add(
+      segs,
+      `{counter, window: minute|hour|day, increment?, increment_from?} (got ${show(v)})`,
+    )
     return undefined
   }
   const before = out.issues.length
   checkKeys(v, STATE_KEYS, segs, out)
   const counter = typeof v.counter === 'string' ? v.counter : ''
   if (!COUNTER_NAME.test(counter)) {
-    out.add([...segs, 'counter'], `a counter name of letters, digits, "_" or "-" (got ${v.counter === undefined ? 'nothing' : show(v.counter)})`)
+    out.add(
+      [...segs, 'counter'],
+      `a counter name of letters, digits, "_" or "-" (got ${v.counter === undefined ? 'nothing' : show(v.counter)})`,
+    )
   }
   const window = oneOf(v.window, WINDOWS, [...segs, 'window'], out)
   let increment = 1
   if (v.increment !== undefined && v.increment !== null) {
-    if (typeof v.increment === 'number' && Number.isFinite(v.increment) && v.increment > 0) increment = v.increment
+    if (typeof v.increment === 'number' && Number.isFinite(v.increment) && v.increment > 0)
+      increment = v.increment
     else out.add([...segs, 'increment'], `a positive number (got ${show(v.increment)})`)
   }
   const from = v.increment_from
@@ -476,7 +600,10 @@ function checkStateReferences(policy: Policy, out: Collector): void {
         if (!c.path.startsWith('state.')) return
         const { scope, counter } = stateRef(c.path, scopeOf(entry.pattern))
         if (!findCounter(policy, scope, counter)) {
-          out.add([...(out.ruleSegs.get(rule) ?? ['tools', entry.pattern]), 'conditions', j, 'path'], `a counter defined by a rule's state block (no rule of ${scope === GLOBAL_SCOPE ? '"*"' : JSON.stringify(scope)} has state.counter ${JSON.stringify(counter)})`)
+          out.add(
+            [...(out.ruleSegs.get(rule) ?? ['tools', entry.pattern]), 'conditions', j, 'path'],
+            `a counter defined by a rule's state block (no rule of ${scope === GLOBAL_SCOPE ? '"*"' : JSON.stringify(scope)} has state.counter ${JSON.stringify(counter)})`,
+          )
         }
       })
     }

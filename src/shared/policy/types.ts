@@ -9,17 +9,7 @@ export type Posture = 'allow' | 'deny' | 'require_approval'
 
 /** The eleven condition operators. */
 export type ConditionOp =
-  | 'eq'
-  | 'neq'
-  | 'in'
-  | 'not_in'
-  | 'lt'
-  | 'lte'
-  | 'gt'
-  | 'gte'
-  | 'regex'
-  | 'contains'
-  | 'exists'
+  'eq' | 'neq' | 'in' | 'not_in' | 'lt' | 'lte' | 'gt' | 'gte' | 'regex' | 'contains' | 'exists'
 
 /** One condition: `path` is `args.<dotted>` or `state.<counter>`. */
 export interface Condition {

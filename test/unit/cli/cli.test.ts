@@ -220,7 +220,9 @@ describe('airlock servers', () => {
     // The value lives in secrets.json (0600), never in config.json.
     expect(fs.readFileSync(path.join(home, 'config.json'), 'utf8')).not.toContain('ghp_secret')
     const secrets = path.join(home, 'secrets.json')
-    expect(JSON.parse(fs.readFileSync(secrets, 'utf8'))).toEqual({ gh: { GITHUB_TOKEN: 'ghp_secret' } })
+    expect(JSON.parse(fs.readFileSync(secrets, 'utf8'))).toEqual({
+      gh: { GITHUB_TOKEN: 'ghp_secret' },
+    })
     expect(fs.statSync(secrets).mode & 0o777).toBe(0o600)
   })
 

@@ -45,7 +45,9 @@ const httpCases = CASES.filter((c) => c.adapter.supportsHttp)
 const otherCases = CASES.filter((c) => !c.adapter.supportsHttp)
 
 it('the HTTP-capable clients are exactly those that take a URL with headers', () => {
-  expect([...new Set(httpCases.map((c) => c.adapter.id))].sort()).toEqual(Object.keys(SPELLING).sort())
+  expect([...new Set(httpCases.map((c) => c.adapter.id))].sort()).toEqual(
+    Object.keys(SPELLING).sort(),
+  )
 })
 
 describe.each(httpCases.map((c) => [`${c.adapter.displayName} (${c.fixture})`, c] as const))(
@@ -78,7 +80,9 @@ describe.each(httpCases.map((c) => [`${c.adapter.displayName} (${c.fixture})`, c
         for (const k of ['command', 'args', 'env', 'cwd']) expect(value).not.toHaveProperty(k)
         // Every other key of the entry came through.
         const before = t.entry.value as Record<string, unknown>
-        for (const k of Object.keys(before).filter((k) => !['command', 'args', 'env', 'cwd', 'type'].includes(k)))
+        for (const k of Object.keys(before).filter(
+          (k) => !['command', 'args', 'env', 'cwd', 'type'].includes(k),
+        ))
           expect(value[k], `${t.entry.name}.${k}`).toEqual(before[k])
       }
       for (const e of entries.filter((x) => !c.stdio.includes(x.name)))
@@ -141,7 +145,9 @@ describe.each(otherCases.map((c) => [c.adapter.displayName, c] as const))('%s', 
       .read(bytes.toString('utf8'), loc)
       .filter((e) => c.stdio.includes(e.name))
       .map((entry) => ({ entry, server: serverName(entry) }))
-    expect(() => c.adapter.wrap(bytes.toString('utf8'), targets, SHIM, loc, HTTP)).toThrow(/without --http/)
+    expect(() => c.adapter.wrap(bytes.toString('utf8'), targets, SHIM, loc, HTTP)).toThrow(
+      /without --http/,
+    )
     expect(fs.readFileSync(file)).toEqual(bytes)
   })
 })
@@ -151,17 +157,29 @@ describe('recognising an entry wrapped onto the endpoint', () => {
     expect(httpServer('http://127.0.0.1:4310/mcp/github', { Authorization: AUTH })).toBe('github')
     expect(httpServer('http://localhost:9/mcp/a%20b/', { authorization: AUTH })).toBe('a b')
     expect(httpServer('http://127.0.0.1:4310/mcp/github', {})).toBeUndefined()
-    expect(httpServer('http://127.0.0.1:4310/mcp/github', { Authorization: 'Bearer ${TOKEN}' })).toBeUndefined()
+    expect(
+      httpServer('http://127.0.0.1:4310/mcp/github', { Authorization: 'Bearer ${TOKEN}' }),
+    ).toBeUndefined()
     expect(httpServer('https://127.0.0.1:4310/mcp/github', { Authorization: AUTH })).toBeUndefined()
-    expect(httpServer('http://example.com:4310/mcp/github', { Authorization: AUTH })).toBeUndefined()
-    expect(httpServer('http://127.0.0.1:4310/api/mcp/github', { Authorization: AUTH })).toBeUndefined()
+    expect(
+      httpServer('http://example.com:4310/mcp/github', { Authorization: AUTH }),
+    ).toBeUndefined()
+    expect(
+      httpServer('http://127.0.0.1:4310/api/mcp/github', { Authorization: AUTH }),
+    ).toBeUndefined()
   })
 
   it('an Airlock URL for a server named "sse" is still Streamable HTTP', () => {
-    const file = box.put('home/.cursor/mcp.json', JSON.stringify({ mcpServers: { sse: { command: 'x' } } }, null, 2))
+    const file = box.put(
+      'home/.cursor/mcp.json',
+      JSON.stringify({ mcpServers: { sse: { command: 'x' } } }, null, 2),
+    )
     const plan = planWrap(box.ctx, 'cursor', { shim: SHIM, existing: [], http: HTTP })
     expect(applyWrap(box.ctx, plan, path.join(box.airlock, 'config.json')).errors).toEqual([])
     const entry = scanClients(box.ctx, 'cursor').find((r) => r.location.file === file)?.entries[0]
-    expect(entry).toMatchObject({ protected: true, entry: { transport: 'http', wrappedServer: 'sse' } })
+    expect(entry).toMatchObject({
+      protected: true,
+      entry: { transport: 'http', wrappedServer: 'sse' },
+    })
   })
 })

@@ -16,9 +16,7 @@ const fields = {
 }
 
 /** An approver that answers when told to. */
-function manual(
-  name = 'manual',
-): Approver & {
+function manual(name = 'manual'): Approver & {
   asked: PendingApproval[]
   answer: (a: ApprovalAnswer | undefined) => void
   aborted: boolean[]

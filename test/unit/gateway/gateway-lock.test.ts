@@ -39,7 +39,10 @@ describe('one gateway per data directory', () => {
 
   it('takes over a lock left by a process that is gone', async () => {
     const h = home()
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString()
+    const dead = spawnSync(process.execPath, [
+      '-e',
+      'process.stdout.write(String(process.pid))',
+    ]).stdout.toString()
     fs.writeFileSync(path.join(h, 'gateway.pid'), `${dead}\n`)
     const g = gateway(h)
     await g.listen()

@@ -2,8 +2,20 @@ import { describe, expect, it } from 'vitest'
 import { CounterStore } from '../../../src/shared/policy/counters'
 import type { Reservation } from '../../../src/shared/policy/types'
 
-const cal = (key: string, amount = 1, windowStart = 0, windowEnd = 60_000): Reservation => ({ kind: 'calendar', key, windowStart, windowEnd, amount })
-const sl = (key: string, at: number, amount = 1, windowMs = 10_000): Reservation => ({ kind: 'sliding', key, at, windowMs, amount })
+const cal = (key: string, amount = 1, windowStart = 0, windowEnd = 60_000): Reservation => ({
+  kind: 'calendar',
+  key,
+  windowStart,
+  windowEnd,
+  amount,
+})
+const sl = (key: string, at: number, amount = 1, windowMs = 10_000): Reservation => ({
+  kind: 'sliding',
+  key,
+  at,
+  windowMs,
+  amount,
+})
 
 describe('CounterStore', () => {
   it('counts reserved amounts at once, keeps them on commit and drops them on rollback', () => {
@@ -53,7 +65,14 @@ describe('CounterStore', () => {
 
   it('prunes ended windows and aged entries, and tolerates settling pruned reservations', () => {
     const s = new CounterStore()
-    s.commit(s.reserve([cal('old', 1, 0, 60_000), cal('new', 1, 60_000, 120_000), sl('z', 1_000), sl('z', 2_000)]))
+    s.commit(
+      s.reserve([
+        cal('old', 1, 0, 60_000),
+        cal('new', 1, 60_000, 120_000),
+        sl('z', 1_000),
+        sl('z', 2_000),
+      ]),
+    )
     // In flight: one part in the first minute, one in a long sliding window that outlives it.
     const late = s.reserve([cal('old', 1, 0, 60_000), sl('long', 2_000, 1, 100_000)])
     s.prune(11_500) // the sliding entry at 1 000 (10 s window) has aged out, the one at 2 000 has not

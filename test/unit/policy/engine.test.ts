@@ -17,9 +17,17 @@ function rules(tool: string, ...list: unknown[]): Policy {
 const T0 = Date.UTC(2025, 0, 15, 12, 0, 0) // 12:00:00Z
 
 /** Decides like a session that then succeeds: reservations are reserved and committed. */
-function callOk(p: Policy, store: CounterStore, tool: string, args: Record<string, unknown> = {}, now = T0, sessionId = 's1'): Decision {
+function callOk(
+  p: Policy,
+  store: CounterStore,
+  tool: string,
+  args: Record<string, unknown> = {},
+  now = T0,
+  sessionId = 's1',
+): Decision {
   const d = decide(p, { tool, args, sessionId }, store, now)
-  if ((d.kind === 'allow' || d.kind === 'needs_approval') && d.reservations.length > 0) store.commit(store.reserve(d.reservations))
+  if ((d.kind === 'allow' || d.kind === 'needs_approval') && d.reservations.length > 0)
+    store.commit(store.reserve(d.reservations))
   return d
 }
 
@@ -29,7 +37,10 @@ function once(p: Policy, tool: string, args: Record<string, unknown> = {}): Deci
 
 describe('decide: order of evaluation', () => {
   it('checks hide first, before any rule or posture', () => {
-    const p = policy({ hide: ['delete_*', 'purge'], tools: { delete_repo: { rules: [{ name: 'ok', action: 'allow' }] } } })
+    const p = policy({
+      hide: ['delete_*', 'purge'],
+      tools: { delete_repo: { rules: [{ name: 'ok', action: 'allow' }] } },
+    })
     expect(once(p, 'delete_repo')).toEqual({ kind: 'hidden' })
     expect(once(p, 'purge')).toEqual({ kind: 'hidden' })
     expect(once(p, 'read')).toEqual({ kind: 'allow', reservations: [] })
@@ -39,15 +50,28 @@ describe('decide: order of evaluation', () => {
   it('with default: deny, denies an unlisted tool before the "*" rules run', () => {
     const p = policy({
       default: 'deny',
-      tools: { read_file: { rules: [] }, '*': { rules: [{ name: 'wild', action: 'deny', on_deny: 'wildcard says no' }] } },
+      tools: {
+        read_file: { rules: [] },
+        '*': { rules: [{ name: 'wild', action: 'deny', on_deny: 'wildcard says no' }] },
+      },
     })
-    expect(once(p, 'write_file')).toEqual({ kind: 'deny', reason: 'tool "write_file" is not allowed by this policy (default: deny)' })
+    expect(once(p, 'write_file')).toEqual({
+      kind: 'deny',
+      reason: 'tool "write_file" is not allowed by this policy (default: deny)',
+    })
     // A listed tool is evaluated, and the wildcard rules still apply to it.
     expect(once(p, 'read_file')).toEqual({ kind: 'deny', reason: 'wildcard says no', rule: 'wild' })
   })
 
   it('with default: deny, allows a listed tool that no rule denies (rules: [] or passing rules)', () => {
-    const p = policy({ default: 'deny', tools: { read_file: { rules: [] }, 'list_*': null, cap: { rules: [{ name: 'c', conditions: [{ path: 'args.n', op: 'lt', value: 5 }] }] } } })
+    const p = policy({
+      default: 'deny',
+      tools: {
+        read_file: { rules: [] },
+        'list_*': null,
+        cap: { rules: [{ name: 'c', conditions: [{ path: 'args.n', op: 'lt', value: 5 }] }] },
+      },
+    })
     expect(once(p, 'read_file')).toEqual({ kind: 'allow', reservations: [] })
     expect(once(p, 'list_repos')).toEqual({ kind: 'allow', reservations: [] })
     expect(once(p, 'cap', { n: 1 })).toEqual({ kind: 'allow', reservations: [] })
@@ -61,13 +85,26 @@ describe('decide: order of evaluation', () => {
       },
     })
     expect(once(p, 'send')).toEqual({ kind: 'deny', reason: 'from the tool', rule: 'tool rule' })
-    expect(once(p, 'other')).toEqual({ kind: 'deny', reason: 'from the wildcard', rule: 'star rule' })
+    expect(once(p, 'other')).toEqual({
+      kind: 'deny',
+      reason: 'from the wildcard',
+      rule: 'star rule',
+    })
   })
 
   it('short-circuits on the first deny: later rules neither run nor count', () => {
     const store = new CounterStore()
-    const p = rules('rm', { name: 'limit', rate_limit: '1/minute' }, { name: 'block', action: 'deny' }, { name: 'later', rate_limit: '1/minute' })
-    expect(callOk(p, store, 'rm')).toEqual({ kind: 'deny', reason: 'denied by rule "block"', rule: 'block' })
+    const p = rules(
+      'rm',
+      { name: 'limit', rate_limit: '1/minute' },
+      { name: 'block', action: 'deny' },
+      { name: 'later', rate_limit: '1/minute' },
+    )
+    expect(callOk(p, store, 'rm')).toEqual({
+      kind: 'deny',
+      reason: 'denied by rule "block"',
+      rule: 'block',
+    })
     // Nothing was reserved, so the limit of 1 is still free (the deny rule is what stops it).
     expect(store.calendar('rl:rm:limit:g', T0)).toBe(0)
   })
@@ -77,11 +114,25 @@ describe('decide: rules', () => {
   it('an evaluate rule denies when a condition fails, with on_deny or a default reason', () => {
     const p = rules(
       'charge',
-      { name: 'max single charge', conditions: [{ path: 'args.amount', op: 'lte', value: 50000 }], on_deny: 'Single charge cannot exceed $500.00' },
-      { name: 'currencies', conditions: [{ path: 'args.currency', op: 'in', value: ['usd', 'eur'] }] },
+      {
+        name: 'max single charge',
+        conditions: [{ path: 'args.amount', op: 'lte', value: 50000 }],
+        on_deny: 'Single charge cannot exceed $500.00',
+      },
+      {
+        name: 'currencies',
+        conditions: [{ path: 'args.currency', op: 'in', value: ['usd', 'eur'] }],
+      },
     )
-    expect(once(p, 'charge', { amount: 100, currency: 'usd' })).toEqual({ kind: 'allow', reservations: [] })
-    expect(once(p, 'charge', { amount: 60000, currency: 'usd' })).toEqual({ kind: 'deny', reason: 'Single charge cannot exceed $500.00', rule: 'max single charge' })
+    expect(once(p, 'charge', { amount: 100, currency: 'usd' })).toEqual({
+      kind: 'allow',
+      reservations: [],
+    })
+    expect(once(p, 'charge', { amount: 60000, currency: 'usd' })).toEqual({
+      kind: 'deny',
+      reason: 'Single charge cannot exceed $500.00',
+      rule: 'max single charge',
+    })
     expect(once(p, 'charge', { amount: 1, currency: 'gbp' })).toEqual({
       kind: 'deny',
       reason: 'denied by rule "currencies": args.currency in ["usd","eur"] does not hold',
@@ -112,13 +163,21 @@ describe('decide: rules', () => {
       ],
       reason: 'DROP is not allowed on prod',
     })
-    expect(once(p, 'sql', { query: 'drop table x', db: 'prod' })).toEqual({ kind: 'deny', reason: 'DROP is not allowed on prod', rule: 'no drops in prod' })
+    expect(once(p, 'sql', { query: 'drop table x', db: 'prod' })).toEqual({
+      kind: 'deny',
+      reason: 'DROP is not allowed on prod',
+      rule: 'no drops in prod',
+    })
     expect(once(p, 'sql', { query: 'drop table x', db: 'dev' }).kind).toBe('allow')
     expect(once(p, 'sql', { query: 'select 1', db: 'prod' }).kind).toBe('allow')
   })
 
   it('takes `reason` as an alias of on_deny', () => {
-    expect(once(rules('x', { name: 'r', action: 'deny', reason: 'because' }), 'x')).toEqual({ kind: 'deny', reason: 'because', rule: 'r' })
+    expect(once(rules('x', { name: 'r', action: 'deny', reason: 'because' }), 'x')).toEqual({
+      kind: 'deny',
+      reason: 'because',
+      rule: 'r',
+    })
   })
 
   it('an allow rule whose conditions hold allows at once, keeping the counts of rules already passed', () => {
@@ -127,7 +186,11 @@ describe('decide: rules', () => {
         deploy: {
           rules: [
             { name: 'hourly', rate_limit: '10/hour' },
-            { name: 'staging is fine', action: 'allow', conditions: [{ path: 'args.env', op: 'eq', value: 'staging' }] },
+            {
+              name: 'staging is fine',
+              action: 'allow',
+              conditions: [{ path: 'args.env', op: 'eq', value: 'staging' }],
+            },
             { name: 'prod needs a person', action: 'require_approval' },
           ],
         },
@@ -138,19 +201,40 @@ describe('decide: rules', () => {
     expect(d).toEqual({
       kind: 'allow',
       rule: 'staging is fine',
-      reservations: [{ kind: 'calendar', key: 'rl:deploy:hourly:g', windowStart: T0, windowEnd: T0 + 3_600_000, amount: 1 }],
+      reservations: [
+        {
+          kind: 'calendar',
+          key: 'rl:deploy:hourly:g',
+          windowStart: T0,
+          windowEnd: T0 + 3_600_000,
+          amount: 1,
+        },
+      ],
     })
     // Not staging: the allow rule does not apply, the approval rule does, then "*" denies.
-    expect(once(p, 'deploy', { env: 'prod' })).toEqual({ kind: 'deny', reason: 'denied by rule "never"', rule: 'never' })
+    expect(once(p, 'deploy', { env: 'prod' })).toEqual({
+      kind: 'deny',
+      reason: 'denied by rule "never"',
+      rule: 'never',
+    })
   })
 
   it('an allow rule cannot cancel an approval an earlier rule asked for', () => {
-    const p = rules('pay', { name: 'ask', action: 'require_approval' }, { name: 'fine', action: 'allow' })
+    const p = rules(
+      'pay',
+      { name: 'ask', action: 'require_approval' },
+      { name: 'fine', action: 'allow' },
+    )
     expect(once(p, 'pay')).toMatchObject({ kind: 'needs_approval', rule: 'ask' })
   })
 
   it('a listed tool that no rule decides takes the default posture (allow)', () => {
-    expect(once(rules('x', { name: 'r', conditions: [{ path: 'args.a', op: 'exists', value: false }] }), 'x')).toEqual({ kind: 'allow', reservations: [] })
+    expect(
+      once(
+        rules('x', { name: 'r', conditions: [{ path: 'args.a', op: 'exists', value: false }] }),
+        'x',
+      ),
+    ).toEqual({ kind: 'allow', reservations: [] })
   })
 })
 
@@ -199,15 +283,37 @@ describe('decide: the eleven operators', () => {
   })
 
   it('a missing argument fails every operator except exists (Intercept)', () => {
-    for (const [op, value] of [['eq', 1], ['neq', 1], ['in', [1]], ['not_in', [1]], ['lt', 1], ['gte', 1], ['regex', '.*'], ['contains', 'a']] as const) {
-      expect(once(rules('t', { name: 'r', conditions: [{ path: 'args.v', op, value }] }), 't', {}).kind).toBe('deny')
+    for (const [op, value] of [
+      ['eq', 1],
+      ['neq', 1],
+      ['in', [1]],
+      ['not_in', [1]],
+      ['lt', 1],
+      ['gte', 1],
+      ['regex', '.*'],
+      ['contains', 'a'],
+    ] as const) {
+      expect(
+        once(rules('t', { name: 'r', conditions: [{ path: 'args.v', op, value }] }), 't', {}).kind,
+      ).toBe('deny')
     }
-    expect(once(rules('t', { name: 'r', conditions: [{ path: 'args.v', op: 'exists', value: false }] }), 't', {}).kind).toBe('allow')
-    expect(once(rules('t', { name: 'r', conditions: [{ path: 'args.v', op: 'exists' }] }), 't', {}).kind).toBe('deny')
+    expect(
+      once(
+        rules('t', { name: 'r', conditions: [{ path: 'args.v', op: 'exists', value: false }] }),
+        't',
+        {},
+      ).kind,
+    ).toBe('allow')
+    expect(
+      once(rules('t', { name: 'r', conditions: [{ path: 'args.v', op: 'exists' }] }), 't', {}).kind,
+    ).toBe('deny')
   })
 
   it('reads nested arguments with dotted paths (and array indexes)', () => {
-    const p = rules('t', { name: 'r', conditions: [{ path: 'args.meta.tags.0', op: 'eq', value: 'safe' }] })
+    const p = rules('t', {
+      name: 'r',
+      conditions: [{ path: 'args.meta.tags.0', op: 'eq', value: 'safe' }],
+    })
     expect(once(p, 't', { meta: { tags: ['safe'] } }).kind).toBe('allow')
     expect(once(p, 't', { meta: 'flat' }).kind).toBe('deny')
   })
@@ -229,7 +335,15 @@ describe('decide: rate limits', () => {
     // 12:01:00.000Z is a new window.
     expect(callOk(p, store, 'send', {}, T0 + 60_000)).toEqual({
       kind: 'allow',
-      reservations: [{ kind: 'calendar', key: 'rl:send:per minute:g', windowStart: T0 + 60_000, windowEnd: T0 + 120_000, amount: 1 }],
+      reservations: [
+        {
+          kind: 'calendar',
+          key: 'rl:send:per minute:g',
+          windowStart: T0 + 60_000,
+          windowEnd: T0 + 120_000,
+          amount: 1,
+        },
+      ],
     })
   })
 
@@ -237,7 +351,12 @@ describe('decide: rate limits', () => {
     const store = new CounterStore()
     const p = rules('send', { name: 'daily', rate_limit: '1/day', on_deny: 'one per day' })
     expect(callOk(p, store, 'send', {}, T0, 'a').kind).toBe('allow')
-    expect(callOk(p, store, 'send', {}, T0, 'b')).toEqual({ kind: 'rate_limited', reason: 'one per day', rule: 'daily', retryAfterMs: 12 * 3_600_000 })
+    expect(callOk(p, store, 'send', {}, T0, 'b')).toEqual({
+      kind: 'rate_limited',
+      reason: 'one per day',
+      rule: 'daily',
+      retryAfterMs: 12 * 3_600_000,
+    })
   })
 
   it('sliding limits count per session by default, across sessions with scope: global', () => {
@@ -265,8 +384,16 @@ describe('decide: rate limits', () => {
   })
 
   it('uses session-scoped keys for sliding limits', () => {
-    const d = decide(rules('t', { name: 'b', rate_limit: { max: 5, window: 60 } }), { tool: 't', args: {}, sessionId: 'abc' }, new CounterStore(), T0)
-    expect(d).toEqual({ kind: 'allow', reservations: [{ kind: 'sliding', key: 'rl:t:b:s:abc', at: T0, windowMs: 60_000, amount: 1 }] })
+    const d = decide(
+      rules('t', { name: 'b', rate_limit: { max: 5, window: 60 } }),
+      { tool: 't', args: {}, sessionId: 'abc' },
+      new CounterStore(),
+      T0,
+    )
+    expect(d).toEqual({
+      kind: 'allow',
+      reservations: [{ kind: 'sliding', key: 'rl:t:b:s:abc', at: T0, windowMs: 60_000, amount: 1 }],
+    })
   })
 
   it('a rolled-back call gives its quota back; a committed one keeps it', () => {
@@ -279,14 +406,23 @@ describe('decide: rate limits', () => {
     if (second.kind !== 'allow') throw new Error('expected allow')
     const token = store.reserve(second.reservations)
     // While reserved (the call in flight), the quota is taken.
-    expect(decide(p, { tool: 'send', args: {}, sessionId: 's' }, store, T0).kind).toBe('rate_limited')
+    expect(decide(p, { tool: 'send', args: {}, sessionId: 's' }, store, T0).kind).toBe(
+      'rate_limited',
+    )
     store.commit(token)
-    expect(decide(p, { tool: 'send', args: {}, sessionId: 's' }, store, T0).kind).toBe('rate_limited')
+    expect(decide(p, { tool: 'send', args: {}, sessionId: 's' }, store, T0).kind).toBe(
+      'rate_limited',
+    )
   })
 
   it('a rate limit on an allow or approval rule counts only when the rule applies', () => {
     const store = new CounterStore()
-    const p = rules('q', { name: 'vip', action: 'allow', conditions: [{ path: 'args.vip', op: 'eq', value: true }], rate_limit: '1/minute' })
+    const p = rules('q', {
+      name: 'vip',
+      action: 'allow',
+      conditions: [{ path: 'args.vip', op: 'eq', value: true }],
+      rate_limit: '1/minute',
+    })
     expect(callOk(p, store, 'q', { vip: false }).kind).toBe('allow')
     expect(callOk(p, store, 'q', { vip: true })).toMatchObject({ kind: 'allow', rule: 'vip' })
     expect(callOk(p, store, 'q', { vip: false }).kind).toBe('allow')
@@ -307,7 +443,14 @@ describe('decide: state counters', () => {
           },
         ],
       },
-      spend_report: { rules: [{ name: 'only while under 500', conditions: [{ path: 'state.create_charge.daily_spend', op: 'lt', value: 500 }] }] },
+      spend_report: {
+        rules: [
+          {
+            name: 'only while under 500',
+            conditions: [{ path: 'state.create_charge.daily_spend', op: 'lt', value: 500 }],
+          },
+        ],
+      },
     },
   })
 
@@ -315,7 +458,15 @@ describe('decide: state counters', () => {
     const store = new CounterStore()
     expect(callOk(spend, store, 'create_charge', { amount: 600 })).toEqual({
       kind: 'allow',
-      reservations: [{ kind: 'calendar', key: 'st:create_charge:daily_spend:g', windowStart: Date.UTC(2025, 0, 15), windowEnd: Date.UTC(2025, 0, 16), amount: 600 }],
+      reservations: [
+        {
+          kind: 'calendar',
+          key: 'st:create_charge:daily_spend:g',
+          windowStart: Date.UTC(2025, 0, 15),
+          windowEnd: Date.UTC(2025, 0, 16),
+          amount: 600,
+        },
+      ],
     })
     expect(callOk(spend, store, 'create_charge', { amount: 500 })).toEqual({
       kind: 'rate_limited',
@@ -327,19 +478,23 @@ describe('decide: state counters', () => {
     // Another tool reads the counter as it stands.
     expect(callOk(spend, store, 'spend_report')).toEqual({
       kind: 'rate_limited',
-      reason: 'limit "only while under 500" reached: daily_spend is at 1000, the limit is lt 500 per day (resets at 00:00:00Z)',
+      reason:
+        'limit "only while under 500" reached: daily_spend is at 1000, the limit is lt 500 per day (resets at 00:00:00Z)',
       rule: 'only while under 500',
       retryAfterMs: 12 * 3_600_000,
     })
     // The next UTC day starts from zero.
-    expect(callOk(spend, store, 'create_charge', { amount: 1000 }, Date.UTC(2025, 0, 16)).kind).toBe('allow')
+    expect(
+      callOk(spend, store, 'create_charge', { amount: 1000 }, Date.UTC(2025, 0, 16)).kind,
+    ).toBe('allow')
   })
 
   it('denies when the increment_from argument is missing, not a number or negative', () => {
     for (const args of [{}, { amount: 'ten' }, { amount: -5 }]) {
       expect(once(spend, 'create_charge', args)).toEqual({
         kind: 'deny',
-        reason: 'rule "daily spend cap" counts args.amount toward "daily_spend", so it must be a number of 0 or more',
+        reason:
+          'rule "daily spend cap" counts args.amount toward "daily_spend", so it must be a number of 0 or more',
         rule: 'daily spend cap',
       })
     }
@@ -361,7 +516,10 @@ describe('decide: state counters', () => {
         },
       },
     })
-    expect(callOk(p, store, 'a')).toMatchObject({ kind: 'allow', reservations: [{ key: 'st:_global:calls_per_minute:g', amount: 2 }] })
+    expect(callOk(p, store, 'a')).toMatchObject({
+      kind: 'allow',
+      reservations: [{ key: 'st:_global:calls_per_minute:g', amount: 2 }],
+    })
     expect(callOk(p, store, 'b').kind).toBe('allow')
     expect(callOk(p, store, 'c')).toMatchObject({ kind: 'rate_limited', retryAfterMs: 60_000 })
   })
@@ -372,11 +530,21 @@ describe('decide: approvals', () => {
     const ask = { name: 'ask', action: 'require_approval' }
     const call = { tool: 'pay', args: {}, sessionId: 's' }
     const store = new CounterStore()
-    const timeout = (p: Policy, opts?: { defaultApprovalTimeoutMs?: number }): number | undefined => {
+    const timeout = (
+      p: Policy,
+      opts?: { defaultApprovalTimeoutMs?: number },
+    ): number | undefined => {
       const d = decide(p, call, store, T0, opts)
       return d.kind === 'needs_approval' ? d.timeoutMs : undefined
     }
-    expect(timeout(policy({ approval_timeout: 30, tools: { pay: { rules: [{ ...ask, approval_timeout: 10 }] } } }))).toBe(10_000)
+    expect(
+      timeout(
+        policy({
+          approval_timeout: 30,
+          tools: { pay: { rules: [{ ...ask, approval_timeout: 10 }] } },
+        }),
+      ),
+    ).toBe(10_000)
     expect(timeout(policy({ approval_timeout: 30, tools: { pay: { rules: [ask] } } }))).toBe(30_000)
     expect(timeout(rules('pay', ask), { defaultApprovalTimeoutMs: 20_000 })).toBe(20_000)
     expect(timeout(rules('pay', ask))).toBe(45_000)
@@ -387,11 +555,23 @@ describe('decide: approvals', () => {
       tools: {
         transfer: {
           rules: [
-            { name: 'big transfers', action: 'require_approval', conditions: [{ path: 'args.amount', op: 'gt', value: 100 }] },
+            {
+              name: 'big transfers',
+              action: 'require_approval',
+              conditions: [{ path: 'args.amount', op: 'gt', value: 100 }],
+            },
             { name: 'hourly', rate_limit: '5/hour' },
           ],
         },
-        '*': { rules: [{ name: 'frozen', action: 'deny', conditions: [{ path: 'args.account', op: 'eq', value: 'frozen' }] }] },
+        '*': {
+          rules: [
+            {
+              name: 'frozen',
+              action: 'deny',
+              conditions: [{ path: 'args.account', op: 'eq', value: 'frozen' }],
+            },
+          ],
+        },
       },
     })
     expect(once(p, 'transfer', { amount: 500 })).toEqual({
@@ -399,15 +579,35 @@ describe('decide: approvals', () => {
       rule: 'big transfers',
       reason: 'rule "big transfers" requires approval',
       timeoutMs: 45_000,
-      reservations: [{ kind: 'calendar', key: 'rl:transfer:hourly:g', windowStart: T0, windowEnd: T0 + 3_600_000, amount: 1 }],
+      reservations: [
+        {
+          kind: 'calendar',
+          key: 'rl:transfer:hourly:g',
+          windowStart: T0,
+          windowEnd: T0 + 3_600_000,
+          amount: 1,
+        },
+      ],
     })
     expect(once(p, 'transfer', { amount: 5 }).kind).toBe('allow')
-    expect(once(p, 'transfer', { amount: 500, account: 'frozen' })).toMatchObject({ kind: 'deny', rule: 'frozen' })
+    expect(once(p, 'transfer', { amount: 500, account: 'frozen' })).toMatchObject({
+      kind: 'deny',
+      rule: 'frozen',
+    })
   })
 
   it('default: require_approval asks for every call no rule decides, listed or not', () => {
-    const p = policy({ default: 'require_approval', approval_timeout: 15, tools: { read: { rules: [] }, safe: { rules: [{ name: 'ok', action: 'allow' }] } } })
-    const asked = { kind: 'needs_approval', reason: 'this policy requires approval (default: require_approval)', timeoutMs: 15_000, reservations: [] }
+    const p = policy({
+      default: 'require_approval',
+      approval_timeout: 15,
+      tools: { read: { rules: [] }, safe: { rules: [{ name: 'ok', action: 'allow' }] } },
+    })
+    const asked = {
+      kind: 'needs_approval',
+      reason: 'this policy requires approval (default: require_approval)',
+      timeoutMs: 15_000,
+      reservations: [],
+    }
     expect(once(p, 'read')).toEqual(asked)
     expect(once(p, 'unlisted')).toEqual(asked)
     expect(once(p, 'safe')).toEqual({ kind: 'allow', rule: 'ok', reservations: [] })
@@ -436,7 +636,9 @@ describe('decide: tool globs', () => {
     expect(once(p, 'get_x').kind).toBe('allow')
     expect(once(p, 'get_xy').kind).toBe('deny')
     expect(once(p, 'list_apples').kind).toBe('allow')
-    expect(once(p, 'list_cherries')).toMatchObject({ reason: 'tool "list_cherries" is not allowed by this policy (default: deny)' })
+    expect(once(p, 'list_cherries')).toMatchObject({
+      reason: 'tool "list_cherries" is not allowed by this policy (default: deny)',
+    })
   })
 
   it('counts a glob entry’s limit once for all the tools it matches', () => {
@@ -475,9 +677,17 @@ tools:
   it('behaves as documented', () => {
     const store = new CounterStore()
     expect(callOk(p, store, 'transfer_repository')).toEqual({ kind: 'hidden' })
-    expect(callOk(p, store, 'delete_repository')).toEqual({ kind: 'deny', reason: 'Repository deletion is not permitted via AI agents', rule: 'block repo deletion' })
-    for (let i = 0; i < 5; i++) expect(callOk(p, store, 'create_issue', {}, T0 + i).kind).toBe('allow')
-    expect(callOk(p, store, 'create_issue', {}, T0 + 10)).toMatchObject({ kind: 'rate_limited', reason: 'Hourly limit of 5 new issues reached' })
+    expect(callOk(p, store, 'delete_repository')).toEqual({
+      kind: 'deny',
+      reason: 'Repository deletion is not permitted via AI agents',
+      rule: 'block repo deletion',
+    })
+    for (let i = 0; i < 5; i++)
+      expect(callOk(p, store, 'create_issue', {}, T0 + i).kind).toBe('allow')
+    expect(callOk(p, store, 'create_issue', {}, T0 + 10)).toMatchObject({
+      kind: 'rate_limited',
+      reason: 'Hourly limit of 5 new issues reached',
+    })
     // Every allowed call, of any tool, also counted toward the global limit.
     expect(store.calendar('rl:*:global rate limit:g', T0)).toBe(5)
   })

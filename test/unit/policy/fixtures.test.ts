@@ -7,7 +7,9 @@ import { decide } from '../../../src/shared/policy/engine'
 import { parsePolicy } from '../../../src/shared/policy/parse'
 
 const DIR = path.resolve(import.meta.dirname, '../../../../shared/fixtures/intercept-policies')
-const FILES = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort()
+const FILES = readdirSync(DIR)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort()
 
 describe('Intercept policy templates load unchanged and keep their meaning', () => {
   it('finds all 53 templates', () => {
@@ -18,7 +20,12 @@ describe('Intercept policy templates load unchanged and keep their meaning', () 
     const text = readFileSync(path.join(DIR, name), 'utf8')
     const policy = parsePolicy(text, name)
     // What the file says, read independently: the raw YAML and the generator's header comment.
-    const raw = parse(text) as { description?: string; default?: string; hide?: string[]; tools: Record<string, { rules: unknown[] }> }
+    const raw = parse(text) as {
+      description?: string
+      default?: string
+      hide?: string[]
+      tools: Record<string, { rules: unknown[] }>
+    }
     const header = Number(/^#\s+Tools: (\d+)$/m.exec(text)?.[1])
     expect(policy.version).toBe('1')
     expect(policy.description).toBe(raw.description)
@@ -28,23 +35,36 @@ describe('Intercept policy templates load unchanged and keep their meaning', () 
     expect(policy.tools).toHaveLength(header)
     // Each rule list is as written (the templates ship `rules: []`); the commented-out
     // "*" rate limit at the end of each file stays a comment.
-    for (const t of policy.tools) expect(t.rules).toHaveLength(raw.tools[t.pattern]?.rules.length ?? 0)
+    for (const t of policy.tools)
+      expect(t.rules).toHaveLength(raw.tools[t.pattern]?.rules.length ?? 0)
     expect(policy.tools.some((t) => t.pattern === '*')).toBe(false)
-    const rateLimited = policy.tools.flatMap((t) => t.rules).filter((r) => r.rateLimit || r.conditions.length > 0)
+    const rateLimited = policy.tools
+      .flatMap((t) => t.rules)
+      .filter((r) => r.rateLimit || r.conditions.length > 0)
     expect(rateLimited).toHaveLength(0)
     // Allow posture: every listed tool and any unlisted one is allowed with nothing to count.
     const counters = new CounterStore()
     for (const tool of [policy.tools[0]!.pattern, 'not_in_this_policy']) {
-      expect(decide(policy, { tool, args: {}, sessionId: 's' }, counters, 0)).toEqual({ kind: 'allow', reservations: [] })
+      expect(decide(policy, { tool, args: {}, sessionId: 's' }, counters, 0)).toEqual({
+        kind: 'allow',
+        reservations: [],
+      })
     }
   })
 
   it('the header of a template turns into a working default-deny allowlist when edited', () => {
-    const text = readFileSync(path.join(DIR, 'stripe.yaml'), 'utf8').replace('default: "allow"', 'default: "deny"')
+    const text = readFileSync(path.join(DIR, 'stripe.yaml'), 'utf8').replace(
+      'default: "allow"',
+      'default: "deny"',
+    )
     const policy = parsePolicy(text, 'stripe.yaml')
-    const call = (tool: string) => decide(policy, { tool, args: {}, sessionId: 's' }, new CounterStore(), 0)
+    const call = (tool: string) =>
+      decide(policy, { tool, args: {}, sessionId: 's' }, new CounterStore(), 0)
     expect(call('create_refund').kind).toBe('allow')
-    expect(call('delete_everything')).toEqual({ kind: 'deny', reason: 'tool "delete_everything" is not allowed by this policy (default: deny)' })
+    expect(call('delete_everything')).toEqual({
+      kind: 'deny',
+      reason: 'tool "delete_everything" is not allowed by this policy (default: deny)',
+    })
   })
 
   it("the uncommented global rate limit of a template's footer applies to every tool", () => {
@@ -55,7 +75,14 @@ describe('Intercept policy templates load unchanged and keep their meaning', () 
     const policy = parsePolicy(text, 'stripe.yaml')
     expect(policy.tools.at(-1)).toEqual({
       pattern: '*',
-      rules: [{ name: 'global rate limit', action: 'evaluate', conditions: [], rateLimit: { kind: 'calendar', max: 60, unit: 'minute', scope: 'global' } }],
+      rules: [
+        {
+          name: 'global rate limit',
+          action: 'evaluate',
+          conditions: [],
+          rateLimit: { kind: 'calendar', max: 60, unit: 'minute', scope: 'global' },
+        },
+      ],
     })
   })
 })

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { describeDecision, exitCodeFor } from '../../../src/shared/policy/eval-exit'
-import { compileConditionRegex, compileGlob, findToolEntry, globMatches, isGlob } from '../../../src/shared/policy/glob'
+import {
+  compileConditionRegex,
+  compileGlob,
+  findToolEntry,
+  globMatches,
+  isGlob,
+} from '../../../src/shared/policy/glob'
 import { filterToolsList, isHidden } from '../../../src/shared/policy/hide'
 import type { Decision } from '../../../src/shared/policy/types'
 
@@ -29,7 +35,13 @@ describe('globs', () => {
   })
 
   it('finds the exact entry first, then the most specific glob, never "*"', () => {
-    const entries = [{ pattern: '*' }, { pattern: 'a*' }, { pattern: 'ab*' }, { pattern: '*c' }, { pattern: 'abc' }]
+    const entries = [
+      { pattern: '*' },
+      { pattern: 'a*' },
+      { pattern: 'ab*' },
+      { pattern: '*c' },
+      { pattern: 'abc' },
+    ]
     expect(findToolEntry(entries, 'abc')?.pattern).toBe('abc')
     expect(findToolEntry(entries, 'abx')?.pattern).toBe('ab*')
     expect(findToolEntry(entries, 'axc')?.pattern).toBe('a*') // same literals and stars: the first declared
@@ -53,7 +65,12 @@ describe('hide', () => {
   })
 
   it('filters a tools/list page, keeping order and the items themselves', () => {
-    const tools = [{ name: 'read', extra: 1 }, { name: 'logout' }, { name: 'delete_x' }, { name: 'write' }]
+    const tools = [
+      { name: 'read', extra: 1 },
+      { name: 'logout' },
+      { name: 'delete_x' },
+      { name: 'write' },
+    ]
     const kept = filterToolsList(policy, tools)
     expect(kept.map((t) => t.name)).toEqual(['read', 'write'])
     expect(kept[0]).toBe(tools[0])
@@ -63,11 +80,37 @@ describe('hide', () => {
 describe('exit codes and one-line descriptions', () => {
   const cases: [Decision, 0 | 1 | 2, string][] = [
     [{ kind: 'allow', reservations: [] }, 0, 'allow'],
-    [{ kind: 'allow', rule: 'ok', reservations: [{ kind: 'sliding', key: 'k', at: 0, windowMs: 1, amount: 1 }] }, 0, 'allow (rule "ok"), counting toward 1 limit'],
+    [
+      {
+        kind: 'allow',
+        rule: 'ok',
+        reservations: [{ kind: 'sliding', key: 'k', at: 0, windowMs: 1, amount: 1 }],
+      },
+      0,
+      'allow (rule "ok"), counting toward 1 limit',
+    ],
     [{ kind: 'deny', reason: 'no', rule: 'r' }, 1, 'deny (rule "r"): no'],
-    [{ kind: 'hidden' }, 1, 'hidden: the policy hides this tool (the agent is told it does not exist)'],
-    [{ kind: 'rate_limited', reason: 'slow down', rule: 'r', retryAfterMs: 1_500 }, 1, 'rate_limited (rule "r"): slow down (retry in 2s)'],
-    [{ kind: 'needs_approval', rule: 'ask', reason: 'rule "ask" requires approval', timeoutMs: 45_000, reservations: [] }, 2, 'needs_approval (rule "ask"): rule "ask" requires approval (times out after 45s)'],
+    [
+      { kind: 'hidden' },
+      1,
+      'hidden: the policy hides this tool (the agent is told it does not exist)',
+    ],
+    [
+      { kind: 'rate_limited', reason: 'slow down', rule: 'r', retryAfterMs: 1_500 },
+      1,
+      'rate_limited (rule "r"): slow down (retry in 2s)',
+    ],
+    [
+      {
+        kind: 'needs_approval',
+        rule: 'ask',
+        reason: 'rule "ask" requires approval',
+        timeoutMs: 45_000,
+        reservations: [],
+      },
+      2,
+      'needs_approval (rule "ask"): rule "ask" requires approval (times out after 45s)',
+    ],
   ]
   it.each(cases)('%j → %i', (d, code, text) => {
     expect(exitCodeFor(d)).toBe(code)

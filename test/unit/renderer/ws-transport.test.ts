@@ -11,7 +11,12 @@ import { createApi } from '../../../src/shared/control-api'
 import { ControlService } from '../../../src/gateway/control-service'
 import { Gateway } from '../../../src/gateway/gateway'
 import { startUiServer, type UiServer } from '../../../src/gateway/ui-server'
-import { createWsTransport, type ConnectionState, type WebSocketConstructor, type WsTransport } from '../../../src/renderer/src/ws-transport'
+import {
+  createWsTransport,
+  type ConnectionState,
+  type WebSocketConstructor,
+  type WsTransport,
+} from '../../../src/renderer/src/ws-transport'
 
 const TOKEN = 'c'.repeat(64)
 const cleanups: (() => Promise<void> | void)[] = []
@@ -19,13 +24,24 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
 
-async function setup(): Promise<{ gw: Gateway; ui: UiServer; restart(): Promise<void>; transport(token?: string): WsTransport }> {
+async function setup(): Promise<{
+  gw: Gateway
+  ui: UiServer
+  restart(): Promise<void>
+  transport(token?: string): WsTransport
+}> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-wst-'))
   const gw = new Gateway({ home, log: () => {} })
   await gw.listen()
   const svc = new ControlService(gw)
   svc.start()
-  const opts = { control: svc, attachUi: () => gw.approvals.attachUi(), token: TOKEN, port: 0, rendererDir: path.join(home, 'none') }
+  const opts = {
+    control: svc,
+    attachUi: () => gw.approvals.attachUi(),
+    token: TOKEN,
+    port: 0,
+    rendererDir: path.join(home, 'none'),
+  }
   const box = { ui: await startUiServer(opts) }
   cleanups.push(async () => {
     await box.ui.close()
@@ -45,7 +61,12 @@ async function setup(): Promise<{ gw: Gateway; ui: UiServer; restart(): Promise<
       box.ui = await startUiServer({ ...opts, port })
     },
     transport(token = TOKEN) {
-      const t = createWsTransport({ url: `ws://127.0.0.1:${box.ui.port}/api`, token, WebSocket: WebSocket as unknown as WebSocketConstructor, callTimeoutMs: 5000 })
+      const t = createWsTransport({
+        url: `ws://127.0.0.1:${box.ui.port}/api`,
+        token,
+        WebSocket: WebSocket as unknown as WebSocketConstructor,
+        callTimeoutMs: 5000,
+      })
       cleanups.push(() => t.close())
       return t
     },
@@ -68,7 +89,10 @@ describe('createWsTransport', () => {
     expect(t.state()).toBe('open')
     // The authenticated UI counts as an approver.
     expect(s.gw.approvals.hasApprover()).toBe(true)
-    await expect(api.servers.remove({ name: 'x', bogus: 1 } as never)).rejects.toMatchObject({ name: 'ControlCallError', code: 'INVALID_PARAMS' })
+    await expect(api.servers.remove({ name: 'x', bogus: 1 } as never)).rejects.toMatchObject({
+      name: 'ControlCallError',
+      code: 'INVALID_PARAMS',
+    })
   })
 
   it('stops on a refused token and rejects calls', async () => {
