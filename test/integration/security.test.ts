@@ -23,9 +23,7 @@ afterEach(async () => {
 })
 
 /** A raw socket peer: collects lines, knows when the gateway closed it. */
-function rawPeer(
-  file: string,
-): Promise<{
+function rawPeer(file: string): Promise<{
   lines: Record<string, unknown>[]
   closed: () => boolean
   write: (o: unknown) => void
