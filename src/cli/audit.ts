@@ -17,7 +17,12 @@ import {
   verifyAudit,
 } from '../gateway/audit'
 import { dataDir, dataPaths } from '../gateway/paths'
-import type { AuditDecision, AuditQuery, AuditRecord } from '../shared/audit-record'
+import {
+  AUDIT_DECISIONS,
+  type AuditDecision,
+  type AuditQuery,
+  type AuditRecord,
+} from '../shared/audit-record'
 import {
   noExtraPositionals,
   parseCommandArgs,
@@ -31,18 +36,7 @@ const USAGE =
   'airlock audit tail [-n N] [-f] [--json] | query [filters] [--json] | export --format csv|jsonl [filters] [--out FILE] | verify'
 const FILTERS_USAGE =
   '[--server S] [--tool T] [--decision D] [--client C] [--since TIME] [--until TIME] [--text T] [--limit N]'
-const DECISIONS: readonly AuditDecision[] = [
-  'allow',
-  'deny',
-  'hidden',
-  'rate_limited',
-  'approved',
-  'denied_by_user',
-  'timeout',
-  'cancelled',
-  'paused',
-  'error',
-]
+const DECISIONS: readonly AuditDecision[] = AUDIT_DECISIONS
 const DEFAULT_TAIL = 20
 const UNIT_MS: Record<string, number> = {
   s: 1000,

@@ -17,25 +17,19 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { AuditDecision, AuditOutcome, AuditRecord } from '../shared/audit-record'
+import {
+  AUDIT_DECISIONS,
+  type AuditDecision,
+  type AuditOutcome,
+  type AuditRecord,
+} from '../shared/audit-record'
 import type { CallRow } from '../shared/control-api'
 import { AuditLog, queryAudit } from './audit'
 import { canonicalLine, parseStoredLine, storedLine } from './audit/canonical'
 import { listAuditFiles } from './audit/files'
 
 /** Decision kinds, by code. */
-export const DECISIONS: readonly AuditDecision[] = [
-  'allow',
-  'deny',
-  'hidden',
-  'rate_limited',
-  'approved',
-  'denied_by_user',
-  'timeout',
-  'cancelled',
-  'paused',
-  'error',
-]
+export const DECISIONS: readonly AuditDecision[] = AUDIT_DECISIONS
 /** Outcome kinds, by code (code 0 = no outcome yet). */
 export const OUTCOMES: readonly AuditOutcome[] = [
   'ok',

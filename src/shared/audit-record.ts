@@ -4,18 +4,22 @@
  * forwarded, one `outcome` record (same `callId`) when the server answers or the session ends.
  */
 
-/** Decision kinds as recorded. */
-export type AuditDecision =
-  | 'allow'
-  | 'deny'
-  | 'hidden'
-  | 'rate_limited'
-  | 'approved'
-  | 'denied_by_user'
-  | 'timeout'
-  | 'cancelled'
-  | 'paused'
-  | 'error'
+/** Decision kinds as recorded, in a fixed order (the audit index stores their position). */
+export const AUDIT_DECISIONS = [
+  'allow',
+  'deny',
+  'hidden',
+  'rate_limited',
+  'approved',
+  'denied_by_user',
+  'timeout',
+  'cancelled',
+  'paused',
+  'error',
+] as const
+
+/** A decision kind as recorded. */
+export type AuditDecision = (typeof AUDIT_DECISIONS)[number]
 
 /** Who made the decision. */
 export type DecidedBy = 'policy' | 'user' | 'grant' | 'timeout' | 'gateway'

@@ -4,6 +4,7 @@
  * Every request's params are parsed with these schemas on arrival; types are inferred from them.
  */
 import { z } from 'zod'
+import { AUDIT_DECISIONS } from './audit-record'
 import { serverConfigSchema, settingsSchema } from './config'
 
 // ── shared shapes ──────────────────────────────────────────────────────────
@@ -21,18 +22,7 @@ export const categorySchema = z.enum([
   'auth',
 ])
 
-export const decisionKindSchema = z.enum([
-  'allow',
-  'deny',
-  'hidden',
-  'rate_limited',
-  'approved',
-  'denied_by_user',
-  'timeout',
-  'cancelled',
-  'paused',
-  'error',
-])
+export const decisionKindSchema = z.enum(AUDIT_DECISIONS)
 
 export const auditRecordSchema = z.object({
   seq: z.number(),
