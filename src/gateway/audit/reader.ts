@@ -8,6 +8,7 @@
 import * as fs from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AuditDecision, AuditQuery, AuditRecord } from '../../shared/audit-record'
+import { matchesText } from '../../shared/audit-text'
 import { parseStoredLine, sha256Hex, splitStoredLine } from './canonical'
 import { csvHeader, csvRow } from './csv'
 import { AuditQueryError } from './errors'
@@ -209,10 +210,6 @@ function compileQuery(q: AuditQuery): CompiledQuery {
   }
 }
 
-function includesText(value: string | undefined, text: string): boolean {
-  return value !== undefined && value.toLowerCase().includes(text)
-}
-
 function matches(r: AuditRecord, q: CompiledQuery): boolean {
   if (q.beforeSeq !== undefined && !(r.seq < q.beforeSeq)) return false
   if (q.server !== undefined && r.server !== q.server) return false
@@ -225,20 +222,7 @@ function matches(r: AuditRecord, q: CompiledQuery): boolean {
     if (q.sinceMs !== undefined && !(t >= q.sinceMs)) return false
     if (q.untilMs !== undefined && !(t <= q.untilMs)) return false
   }
-  if (q.text !== undefined) {
-    const t = q.text
-    const hit =
-      includesText(r.tool, t) ||
-      includesText(r.server, t) ||
-      includesText(r.client, t) ||
-      includesText(r.reason, t) ||
-      includesText(r.detail, t) ||
-      includesText(r.rule, t) ||
-      includesText(r.callId, t) ||
-      includesText(r.session, t) ||
-      (r.args !== undefined && includesText(JSON.stringify(r.args), t))
-    if (!hit) return false
-  }
+  if (q.text !== undefined && !matchesText(r, q.text)) return false
   return true
 }
 

@@ -4,15 +4,12 @@
  * for a call already listed updates that row in place.
  */
 import type { AuditFilter, CallRow } from '../../shared/control-api'
+import { matchesText } from '../../shared/audit-text'
 
 function toMs(value: string | number | undefined): number | undefined {
   if (value === undefined) return undefined
   const ms = typeof value === 'number' ? value : Date.parse(value)
   return Number.isFinite(ms) ? ms : undefined
-}
-
-function has(value: string | undefined, text: string): boolean {
-  return value !== undefined && value.toLowerCase().includes(text)
 }
 
 /** Whether `row` passes `filter` (exact server, tool, decision, client; time range; text). */
@@ -29,19 +26,7 @@ export function matchesFilter(row: CallRow, filter: AuditFilter): boolean {
     if (until !== undefined && !(t <= until)) return false
   }
   const text = filter.text?.trim().toLowerCase()
-  if (text) {
-    const hit =
-      has(row.tool, text) ||
-      has(row.server, text) ||
-      has(row.client, text) ||
-      has(row.reason, text) ||
-      has(row.detail, text) ||
-      has(row.rule, text) ||
-      has(row.callId, text) ||
-      has(row.session, text) ||
-      (row.args !== undefined && has(JSON.stringify(row.args), text))
-    if (!hit) return false
-  }
+  if (text && !matchesText(row, text)) return false
   return true
 }
 
