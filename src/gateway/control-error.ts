@@ -6,7 +6,13 @@ export class ControlError extends Error {
   constructor(
     message: string,
     readonly code:
-      'UNKNOWN_METHOD' | 'INVALID_PARAMS' | 'NOT_FOUND' | 'CONFLICT' | 'INVALID' | 'TOO_LARGE',
+      | 'UNKNOWN_METHOD'
+      | 'INVALID_PARAMS'
+      | 'NOT_FOUND'
+      | 'CONFLICT'
+      | 'INVALID'
+      | 'TOO_LARGE'
+      | 'UNSUPPORTED',
     options?: { cause?: unknown },
   ) {
     super(message, options)

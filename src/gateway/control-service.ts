@@ -273,6 +273,14 @@ export class ControlService {
       'clients.status': () => this.clients.status(),
       'clients.plan': (p) => this.clients.plan(p.client, p.action, p.server),
       'clients.apply': (p) => this.clients.apply(p.planId),
+      // Start at login belongs to the desktop app, whose main process answers these itself.
+      'app.getStartAtLogin': () => ({ supported: false, enabled: false }),
+      'app.setStartAtLogin': () => {
+        throw new ControlError(
+          'start at login is a desktop-app setting; run the Airlock app (npm start)',
+          'UNSUPPORTED',
+        )
+      },
       'pause.set': (p) => {
         gw.setPaused(p.paused)
         try {

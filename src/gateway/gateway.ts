@@ -288,7 +288,14 @@ export class Gateway extends EventEmitter {
     this.live.close()
     if (this.pruneTimer) clearInterval(this.pruneTimer)
     this.approvals.denyAll('gateway shutdown')
-    await Promise.all([...this.sessions].map((s) => s.close('gateway shutting down')))
+    await Promise.all(
+      [...this.sessions].map((s) =>
+        s.close(
+          'gateway shutting down',
+          'Airlock gateway is shutting down, so this request was not completed; restart the MCP server in your client once Airlock runs again',
+        ),
+      ),
+    )
     for (const s of this.sockets) s.destroy()
     await new Promise<void>((resolve) =>
       this.server ? this.server.close(() => resolve()) : resolve(),

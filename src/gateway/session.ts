@@ -187,8 +187,15 @@ export class Session {
   }
 
   /** Ends the session: pending calls get an outcome record, the server tree is ended. */
-  async close(why: string): Promise<void> {
+  async close(why: string, answerPending?: string): Promise<void> {
     if (this.closed) return
+    if (answerPending !== undefined) {
+      // The client is still there (the gateway is stopping): every request it is waiting for
+      // gets an error rather than silence. Held calls were never forwarded.
+      for (const key of [...this.pending.keys(), ...this.held.keys()]) {
+        this.sendToClient(errorLine(idFromKey(key), ErrorCode.ServerGone, answerPending))
+      }
+    }
     this.flush() // what was already answered (e.g. errors for pending requests) still goes out
     this.closed = true
     for (const h of this.held.values()) h.abort.abort()
@@ -679,9 +686,8 @@ export class Session {
     const message = `MCP server "${this.server}" ${what} before answering; the session ends.${tail ? ` Last stderr: ${excerpt(tail, 400)}` : ''}`
     this.deps.onServerGone?.(`${what}${tail ? `. Last stderr: ${excerpt(tail, 400)}` : ''}`)
     for (const [key, p] of this.pending) {
-      const id: JsonRpcId = key[0] === 's' ? key.slice(1) : Number(key.slice(1))
       if (p.call) this.finishCall(p.call, 'server_exit', what, false)
-      this.sendToClient(errorLine(id, ErrorCode.ServerGone, message))
+      this.sendToClient(errorLine(idFromKey(key), ErrorCode.ServerGone, message))
     }
     this.pending.clear()
     this.deps.log(`${this.server}: server ${what}; session ${this.id} ends`)
@@ -756,6 +762,11 @@ function unknownToolLine(id: JsonRpcId, tool: string): string {
       id,
     }) + '\n'
   )
+}
+
+/** The JSON-RPC id behind an {@link idKey}. */
+function idFromKey(key: string): JsonRpcId {
+  return key[0] === 's' ? key.slice(1) : Number(key.slice(1))
 }
 
 function firstText(result: Record<string, unknown>): string | undefined {

@@ -230,6 +230,23 @@ child.on('exit', (code) => process.exit(code ?? 1))
     await waitFor(() => pids.every((p) => !alive(p)), 5000, 'the server trees to end')
     expect(fs.existsSync(path.join(env.home, 'gateway.pid'))).toBe(false)
   })
+
+  it('a request in flight when the gateway stops gets an error, not silence', async () => {
+    env.writeConfig([everything()])
+    const gw = await env.startGateway()
+    const { client } = await env.connect('everything')
+    const call = client.callTool({
+      name: 'trigger-long-running-operation',
+      arguments: { duration: 10, steps: 10 },
+    })
+    const settled = call.then(
+      () => 'answered',
+      (err: Error) => err.message,
+    )
+    await sleep(500)
+    gw.kill('SIGTERM')
+    expect(await settled).toMatch(/Airlock gateway is shutting down/)
+  })
 })
 
 describe('no gateway', () => {
