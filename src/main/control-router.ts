@@ -3,13 +3,22 @@
  * carries secret values is refused up front when the OS keychain cannot keep them — before the
  * gateway changes anything — since secrets are never written in plain text. (The gateway's
  * SecretStore forwards the values to main, which encrypts them: see host-secret-store.ts.)
+ * Start at login is main's own setting: `app.getStartAtLogin`/`app.setStartAtLogin` are answered
+ * here and never reach the gateway.
  */
-import type { ControlMethod, ParamsOf } from '../shared/control-api'
+import type { ControlMethod, ParamsOf, StartAtLogin } from '../shared/control-api'
 import type { KeychainSecretStore } from './secrets'
 
 /** Where calls go (the GatewayHost). */
 export interface GatewayCalls {
   call(method: string, params: unknown): Promise<unknown>
+}
+
+/** Main's start-at-login setting (applied with login-item.ts, kept in the settings store). */
+export interface LoginItem {
+  get(): boolean
+  /** Applies and saves the setting (and tells the tray and windows); throws when it cannot. */
+  set(enabled: boolean): void
 }
 
 /** A masked value the UI shows for a stored secret: sending it back means "unchanged". */
@@ -32,10 +41,22 @@ export class ControlRouter {
   constructor(
     private readonly gateway: GatewayCalls,
     private readonly secrets: Pick<KeychainSecretStore, 'assertAvailable'>,
+    private readonly loginItem?: LoginItem,
   ) {}
 
   /** Relays a parsed call; refuses secrets that could not be kept encrypted. */
   call(method: ControlMethod, params: unknown): Promise<unknown> {
+    if (this.loginItem && (method === 'app.getStartAtLogin' || method === 'app.setStartAtLogin')) {
+      const item = this.loginItem
+      try {
+        if (method === 'app.setStartAtLogin')
+          item.set((params as ParamsOf<'app.setStartAtLogin'>).enabled)
+        const result: StartAtLogin = { supported: true, enabled: item.get() }
+        return Promise.resolve(result)
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+      }
+    }
     if (method === 'servers.add' || method === 'servers.update') {
       const p = params as ParamsOf<'servers.add'>
       try {

@@ -48,7 +48,13 @@ import {
 } from './security'
 import { restoreBounds, SettingsStore, type KeyValueStore } from './settings-store'
 import { trayIconPng } from './tray-icons'
-import { trayView, type TrayAction, type TrayIconVariant, type TrayState } from './tray-menu'
+import {
+  screenOf,
+  trayView,
+  type TrayAction,
+  type TrayIconVariant,
+  type TrayState,
+} from './tray-menu'
 import { TrayModel } from './tray-model'
 
 /** The screens the host may ask the window to show (the `ui.show` event). */
@@ -164,7 +170,10 @@ function start(): void {
     secrets.decryptAll((e) => log(e.message)),
     secrets.unavailableReason(),
   )
-  const router = new ControlRouter(host, secrets)
+  const router = new ControlRouter(host, secrets, {
+    get: () => settings.startAtLogin,
+    set: (on) => setStartAtLogin(on),
+  })
   const ipc = new IpcBridge(
     ipcMain,
     {
@@ -223,14 +232,37 @@ function start(): void {
     lastView = view
   }
 
+  /**
+   * Turns start at login on or off (from the tray or a window: the same path), saves it, and
+   * shows it in the tray and the windows. Throws when the platform refuses.
+   */
+  function setStartAtLogin(on: boolean): void {
+    applyStartAtLogin(on, {
+      platform: process.platform,
+      setLoginItemSettings: (s) => app.setLoginItemSettings(s),
+      execPath: process.execPath,
+      appArgs: process.defaultApp && process.argv[1] ? [path.resolve(process.argv[1])] : [],
+      autostartDir: path.join(
+        process.env.XDG_CONFIG_HOME ?? path.join(app.getPath('home'), '.config'),
+        'autostart',
+      ),
+      writeFile: (f, text) => {
+        fs.mkdirSync(path.dirname(f), { recursive: true })
+        fs.writeFileSync(f, text)
+      },
+      removeFile: (f) => fs.rmSync(f, { force: true }),
+    })
+    settings.startAtLogin = on
+    model.setStartAtLogin(on)
+    ipc.broadcast('app.startAtLogin', { supported: true, enabled: on })
+  }
+
   async function act(action: TrayAction): Promise<void> {
     switch (action) {
       case 'open':
-        return showWindow()
       case 'open-approvals':
-        return showWindow('approvals')
       case 'open-clients':
-        return showWindow('clients')
+        return showWindow(screenOf(action))
       case 'toggle-pause': {
         const paused = !model.state.paused
         try {
@@ -243,23 +275,7 @@ function start(): void {
       case 'toggle-start-at-login': {
         const on = !model.state.startAtLogin
         try {
-          applyStartAtLogin(on, {
-            platform: process.platform,
-            setLoginItemSettings: (s) => app.setLoginItemSettings(s),
-            execPath: process.execPath,
-            appArgs: process.defaultApp && process.argv[1] ? [path.resolve(process.argv[1])] : [],
-            autostartDir: path.join(
-              process.env.XDG_CONFIG_HOME ?? path.join(app.getPath('home'), '.config'),
-              'autostart',
-            ),
-            writeFile: (f, text) => {
-              fs.mkdirSync(path.dirname(f), { recursive: true })
-              fs.writeFileSync(f, text)
-            },
-            removeFile: (f) => fs.rmSync(f, { force: true }),
-          })
-          settings.startAtLogin = on
-          model.setStartAtLogin(on)
+          setStartAtLogin(on)
         } catch (err) {
           log(`cannot change start at login: ${(err as Error).message}`)
           renderTray(model.state)

@@ -18,6 +18,13 @@ export interface TrayState {
 export type TrayAction =
   'open' | 'open-approvals' | 'open-clients' | 'toggle-pause' | 'toggle-start-at-login' | 'quit'
 
+/** The window screen an action opens on (`#screen=` for a new window, `ui.show` for an open one). */
+export function screenOf(action: TrayAction): 'approvals' | 'clients' | undefined {
+  if (action === 'open-approvals') return 'approvals'
+  if (action === 'open-clients') return 'clients'
+  return undefined
+}
+
 /** One menu item (mapped 1:1 to Electron's MenuItemConstructorOptions by the adapter). */
 export type TrayItem =
   | { type: 'normal'; id: TrayAction; label: string; enabled: boolean }

@@ -264,6 +264,9 @@ export const clientApplyResultSchema = z.object({
 })
 
 const empty = z.strictObject({})
+
+/** Start at login: a desktop-app setting (main answers it); `airlock serve` reports it unsupported. */
+export const startAtLoginSchema = z.object({ supported: z.boolean(), enabled: z.boolean() })
 const serverRef = z.strictObject({ server: z.string().max(64) })
 
 /** Every request: method → params and result schemas. */
@@ -367,6 +370,11 @@ export const controlRequests = {
     params: z.strictObject({ planId: z.string().max(64) }),
     result: clientApplyResultSchema,
   },
+  'app.getStartAtLogin': { params: empty, result: startAtLoginSchema },
+  'app.setStartAtLogin': {
+    params: z.strictObject({ enabled: z.boolean() }),
+    result: startAtLoginSchema,
+  },
 } as const
 
 /** Every event: name → payload schema. */
@@ -384,6 +392,8 @@ export const controlEvents = {
   'clients.changed': clientsStatusSchema,
   /** The desktop host asks the window to show a screen (the tray's "Re-protect…"); never from the gateway. */
   'ui.show': z.object({ screen: z.enum(['clients', 'approvals']) }),
+  /** Start at login changed (from the tray or a window); from the desktop host only. */
+  'app.startAtLogin': startAtLoginSchema,
 } as const
 
 export type ControlMethod = keyof typeof controlRequests
@@ -407,6 +417,7 @@ export type ClientPlan = z.infer<typeof clientPlanSchema>
 export type ClientApplyResult = z.infer<typeof clientApplyResultSchema>
 export type ClientsStatus = z.infer<typeof clientsStatusSchema>
 export type DriftedEntry = z.infer<typeof driftedEntrySchema>
+export type StartAtLogin = z.infer<typeof startAtLoginSchema>
 
 /** The two halves a transport supplies: a request/response call and an event subscription. */
 export interface ControlTransport {

@@ -123,6 +123,15 @@ describe('requests and params', () => {
     )
   })
 
+  it('start at login is unsupported without the desktop app', async () => {
+    const c = await setup()
+    expect(await c.call('app.getStartAtLogin')).toEqual({ supported: false, enabled: false })
+    await expect(c.svc.call('app.setStartAtLogin', { enabled: true })).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: 'start at login is a desktop-app setting; run the Airlock app (npm start)',
+    })
+  })
+
   it('status.get', async () => {
     const c = await setup()
     const s = await c.call('status.get')

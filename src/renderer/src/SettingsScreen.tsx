@@ -190,21 +190,7 @@ export function SettingsScreen({
           </fieldset>
           <fieldset>
             <legend>App</legend>
-            <label className="checkbox">
-              <input
-                type="checkbox"
-                disabled
-                checked={false}
-                readOnly
-                aria-describedby="login-note"
-              />
-              Start at login
-            </label>
-            <p className="hint" id="login-note">
-              {desktop
-                ? 'Set “Start at login” from the tray menu.'
-                : 'Only in the desktop app: this page is served by airlock serve.'}
-            </p>
+            <StartAtLoginField desktop={desktop} />
           </fieldset>
         </div>
         <div className="actions">
@@ -237,6 +223,62 @@ export function SettingsScreen({
         </button>
       </section>
     </Frame>
+  )
+}
+
+/**
+ * Start at login: a working checkbox when the host supports it (the desktop app), else disabled
+ * with a note. Follows changes made elsewhere (the tray) through the `app.startAtLogin` event.
+ */
+function StartAtLoginField({ desktop }: { desktop: boolean }) {
+  const api = useApi()
+  const login = useResource(() => api.app.getStartAtLogin(), [api])
+  const [busy, setBusy] = useState(false)
+  const [problem, setProblem] = useState<string | undefined>(undefined)
+  const { set } = login
+  useEffect(() => api.on('app.startAtLogin', (s) => set(s)), [api, set])
+
+  const supported = login.data?.supported === true
+  const change = async (enabled: boolean): Promise<void> => {
+    setBusy(true)
+    setProblem(undefined)
+    try {
+      set(await api.app.setStartAtLogin({ enabled }))
+    } catch (err) {
+      setProblem(`Could not change start at login: ${errorMessage(err)}`)
+      login.reload()
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  return (
+    <>
+      <label className="checkbox">
+        <input
+          type="checkbox"
+          disabled={!supported || busy}
+          checked={supported && login.data?.enabled === true}
+          onChange={(e) => void change(e.currentTarget.checked)}
+          aria-describedby="login-note"
+        />
+        Start at login
+      </label>
+      <p className="hint" id="login-note">
+        {supported
+          ? 'Starts Airlock hidden, in the tray, when you log in. Also in the tray menu.'
+          : login.data || login.error
+            ? desktop
+              ? 'Set “Start at login” from the tray menu.'
+              : 'Only in the desktop app: this page is served by airlock serve.'
+            : 'Loading…'}
+      </p>
+      {problem ? (
+        <p className="state-error small" role="alert">
+          {problem}
+        </p>
+      ) : null}
+    </>
   )
 }
 

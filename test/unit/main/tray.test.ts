@@ -1,7 +1,7 @@
 import { inflateSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { trayIconPng } from '../../../src/main/tray-icons'
-import { trayView, type TrayItem } from '../../../src/main/tray-menu'
+import { screenOf, trayView, type TrayItem } from '../../../src/main/tray-menu'
 import { TrayModel } from '../../../src/main/tray-model'
 
 const labels = (items: TrayItem[]): string[] =>
@@ -27,6 +27,21 @@ describe('tray menu', () => {
     expect(
       item(trayView({ pending: 3, paused: false, startAtLogin: false }).items, 'open-approvals'),
     ).toMatchObject({ label: 'Pending approvals (3)', enabled: true })
+  })
+
+  it('opens the window on the screen an item is about', () => {
+    const v = trayView({ pending: 2, paused: false, startAtLogin: false, unprotectedClients: 1 })
+    const screens = Object.fromEntries(
+      v.items.flatMap((i) => ('id' in i ? [[i.id, screenOf(i.id)]] : [])),
+    )
+    expect(screens).toEqual({
+      open: undefined,
+      'open-approvals': 'approvals',
+      'open-clients': 'clients',
+      'toggle-pause': undefined,
+      'toggle-start-at-login': undefined,
+      quit: undefined,
+    })
   })
 
   it('checks "Pause all tool calls" and "Start at login" from the state', () => {
