@@ -465,6 +465,16 @@ describe('parsePolicy: errors name the file, the path and what was expected', ()
     expect(cond({ path: 'args.a', op: 'regex', value: 5 })).toEqual([
       `${C}.value: expected a regular expression string for "regex" (got 5)`,
     ])
+    // Agents write what a regex runs on: patterns that backtrack exponentially are refused.
+    expect(cond({ path: 'args.a', op: 'regex', value: '^(\\w+\\s?)+$' })).toEqual([
+      `${C}.value: expected a regular expression that runs in linear time, as RE2 (Intercept's engine) guarantees: a quantified group containing a quantifier (e.g. "(a+)+") can take exponential time; rewrite it without the nesting`,
+    ])
+    expect(cond({ path: 'args.a', op: 'regex', value: '(a)\\1' })).toEqual([
+      `${C}.value: expected a regular expression that runs in linear time, as RE2 (Intercept's engine) guarantees: backreferences are not supported`,
+    ])
+    expect(cond({ path: 'args.a', op: 'regex', value: '^(https?://)?[a-z.]+(ab|cd)+$' })).toEqual(
+      [],
+    )
     expect(cond({ path: 'args.a', op: 'exists', value: 'yes' })).toEqual([
       `${C}.value: expected true or false for "exists" (got "yes")`,
     ])
