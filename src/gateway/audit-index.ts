@@ -23,6 +23,7 @@ import {
   type AuditOutcome,
   type AuditRecord,
 } from '../shared/audit-record'
+import { matchesText } from '../shared/audit-text'
 import type { CallRow } from '../shared/control-api'
 import { AuditLog, queryAudit } from './audit'
 import { canonicalLine, parseStoredLine, storedLine } from './audit/canonical'
@@ -1195,22 +1196,7 @@ export class AuditIndex {
     const ascii = /^[\x20-\x7e]*$/.test(text) && !/["\\]/.test(text)
     const calls = new ChunkReader(this)
     const outcomes = new ChunkReader(this)
-    const fieldsMatch = (r: AuditRecord | null): boolean => {
-      if (!r) return false
-      const has = (v: string | undefined): boolean =>
-        v !== undefined && v.toLowerCase().includes(text)
-      return (
-        has(r.tool) ||
-        has(r.server) ||
-        has(r.client) ||
-        has(r.reason) ||
-        has(r.detail) ||
-        has(r.rule) ||
-        has(r.callId) ||
-        has(r.session) ||
-        (r.args !== undefined && has(JSON.stringify(r.args)))
-      )
-    }
+    const fieldsMatch = (r: AuditRecord | null): boolean => r !== null && matchesText(r, text)
     const lineMatches = (
       reader: ChunkReader,
       fileId: number,

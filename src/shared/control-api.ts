@@ -24,28 +24,6 @@ export const categorySchema = z.enum([
 
 export const decisionKindSchema = z.enum(AUDIT_DECISIONS)
 
-export const auditRecordSchema = z.object({
-  seq: z.number(),
-  ts: z.string(),
-  prev: z.string(),
-  hash: z.string(),
-  kind: z.enum(['call', 'outcome']),
-  callId: z.string(),
-  session: z.string(),
-  client: z.string().optional(),
-  server: z.string(),
-  tool: z.string(),
-  args: z.unknown().optional(),
-  decision: decisionKindSchema.optional(),
-  decidedBy: z.enum(['policy', 'user', 'grant', 'timeout', 'gateway']).optional(),
-  rule: z.string().optional(),
-  reason: z.string().optional(),
-  outcome: z.enum(['ok', 'is_error', 'error', 'server_exit', 'cancelled']).optional(),
-  detail: z.string().optional(),
-  latencyMs: z.number().optional(),
-  approvalMs: z.number().optional(),
-})
-
 /** A call as the Activity view shows it: the decision record joined with its outcome. */
 export const callRowSchema = z.object({
   seq: z.number(),
