@@ -147,3 +147,49 @@ export interface ClientAdapter {
   /** The text with the recorded entries put back as they were; checked like wrap. */
   restore(text: string, records: readonly EntryRecord[], location: ConfigLocation): RestoreResult
 }
+
+/** What an entry runs, as the adapters read it (optional fields absent when not given). */
+export interface EntryFacts {
+  transport: Transport
+  command?: string
+  args: string[]
+  env: Record<string, string>
+  cwd?: string
+  url?: string
+  headers?: Record<string, string>
+  wrappedServer?: string
+  unsupported?: string
+  notes: string[]
+}
+
+/** The descriptive fields of a {@link ClientServerEntry}, shared by every adapter. */
+export function entryFields(
+  f: EntryFacts,
+): Pick<
+  ClientServerEntry,
+  | 'transport'
+  | 'command'
+  | 'args'
+  | 'env'
+  | 'cwd'
+  | 'url'
+  | 'headers'
+  | 'wrapped'
+  | 'wrappedServer'
+  | 'unsupported'
+  | 'notes'
+> {
+  return {
+    transport: f.transport,
+    ...(f.command !== undefined ? { command: f.command } : {}),
+    args: f.args,
+    env: f.env,
+    ...(f.cwd !== undefined ? { cwd: f.cwd } : {}),
+    ...(f.url !== undefined ? { url: f.url } : {}),
+    ...(f.headers !== undefined ? { headers: f.headers } : {}),
+    wrapped: f.wrappedServer !== undefined,
+    ...(f.wrappedServer !== undefined ? { wrappedServer: f.wrappedServer } : {}),
+    ...(f.unsupported ? { unsupported: f.unsupported } : {}),
+    notes: f.notes,
+  }
+}

@@ -6,6 +6,7 @@
  */
 import { parse as parseToml, TomlError } from 'smol-toml'
 import type { ClientAdapter, ClientServerEntry, ConfigLocation } from './adapter'
+import { entryFields } from './adapter'
 import { defineClient, type WrappedCommand } from './define-client'
 import { ClientConfigError } from './errors'
 import { pathFor, projectFiles, userFile } from './locations'
@@ -138,17 +139,18 @@ function entries(text: string, location: ConfigLocation): ClientServerEntry[] {
       name,
       scope: location.scope,
       ...(location.project ? { project: location.project } : {}),
-      transport,
-      ...(command !== undefined ? { command } : {}),
-      args,
-      env,
-      ...(typeof value.cwd === 'string' ? { cwd: value.cwd } : {}),
-      ...(url !== undefined ? { url } : {}),
+      ...entryFields({
+        transport,
+        command,
+        args,
+        env,
+        cwd: typeof value.cwd === 'string' ? value.cwd : undefined,
+        url,
+        wrappedServer,
+        unsupported,
+        notes,
+      }),
       range,
-      wrapped: wrappedServer !== undefined,
-      ...(wrappedServer !== undefined ? { wrappedServer } : {}),
-      ...(unsupported ? { unsupported } : {}),
-      notes,
       value,
     })
   }

@@ -25,6 +25,7 @@ import type {
   DirLister,
   Transport,
 } from './adapter'
+import { entryFields } from './adapter'
 import { defineClient, type WrappedCommand } from './define-client'
 import { ClientConfigError } from './errors'
 import { pathFor, userFile } from './locations'
@@ -131,17 +132,18 @@ function entries(text: string, location: ConfigLocation): ClientServerEntry[] {
       name,
       scope: location.scope,
       ...(location.project ? { project: location.project } : {}),
-      transport,
-      ...(command !== undefined ? { command } : {}),
-      args,
-      env,
-      ...(typeof value.cwd === 'string' ? { cwd: value.cwd } : {}),
-      ...(url !== undefined ? { url } : {}),
+      ...entryFields({
+        transport,
+        command,
+        args,
+        env,
+        cwd: typeof value.cwd === 'string' ? value.cwd : undefined,
+        url,
+        wrappedServer,
+        unsupported,
+        notes: [],
+      }),
       range: { start: node.range[0], end: trimEnd(text, node.range[0], node.range[1]) },
-      wrapped: wrappedServer !== undefined,
-      ...(wrappedServer !== undefined ? { wrappedServer } : {}),
-      ...(unsupported ? { unsupported } : {}),
-      notes: [],
       value,
     })
   })

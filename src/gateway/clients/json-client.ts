@@ -12,6 +12,7 @@ import type {
   DirLister,
   Transport,
 } from './adapter'
+import { entryFields } from './adapter'
 import { defineClient, type WrappedCommand, type WrappedHttp } from './define-client'
 import { ClientConfigError, lineColumn } from './errors'
 import { objectAt, removeMember, renderJson, setMember } from './json-edit'
@@ -209,19 +210,18 @@ function describe(value: Record<string, unknown>, o: JsonClientOptions): Describ
       : transport === 'http'
         ? httpServer(url, headers)
         : undefined
-  return {
+  return entryFields({
     transport,
-    ...(command !== undefined ? { command } : {}),
+    command,
     args,
     env,
-    ...(cwd !== undefined ? { cwd } : {}),
-    ...(url !== undefined ? { url } : {}),
-    ...(headers !== undefined ? { headers } : {}),
-    wrapped: wrappedServer !== undefined,
-    ...(wrappedServer !== undefined ? { wrappedServer } : {}),
-    ...(unsupported ? { unsupported } : {}),
+    cwd,
+    url,
+    headers,
+    wrappedServer,
+    unsupported,
     notes,
-  }
+  })
 }
 
 /**
