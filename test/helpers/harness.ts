@@ -3,7 +3,7 @@
  * `airlock serve` gateway process and the real `airlock connect` shim, with the SDK Client as
  * the agent. Every process started here is ended by `cleanup()`.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -411,4 +411,28 @@ export function descendants(pid: number): number[] {
   }
   walk(pid)
   return out
+}
+
+/**
+ * Runs the CLI as another user would: `env` with HOME set to `home` (and XDG_CONFIG_HOME unset),
+ * in `home`, so that client config files are looked for under it.
+ */
+export function runCliAs(
+  env: NodeJS.ProcessEnv,
+  home: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const vars: NodeJS.ProcessEnv = { ...env, HOME: home }
+  delete vars.XDG_CONFIG_HOME
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: vars, cwd: home, timeout: timeoutMs },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr })
+      },
+    )
+  })
 }

@@ -5,12 +5,11 @@
  * problem; a tool the policy hides is confirmed absent; an unwrapped entry shows protected=no;
  * with the gateway stopped every wrapped entry reports "gateway not running".
  */
-import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import type { DoctorRow } from '../../src/cli/doctor'
-import { CLI, Env, serverScript, waitFor } from '../helpers/harness'
+import { Env, runCliAs, serverScript, waitFor } from '../helpers/harness'
 
 let env: Env
 let home: string
@@ -25,18 +24,7 @@ afterEach(async () => {
 })
 
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const vars: NodeJS.ProcessEnv = { ...env.env, HOME: home }
-  delete vars.XDG_CONFIG_HOME
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: vars, cwd: home, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr })
-      },
-    )
-  })
+  return runCliAs(env.env, home, args, 60_000)
 }
 
 async function doctor(): Promise<{ code: number; stdout: string; rows: DoctorRow[] }> {

@@ -4,13 +4,12 @@
  * exactly the command, args and env of the rewritten entry (as Claude Desktop would), reaches
  * the server through the running gateway, and the call lands in the audit log.
  */
-import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterEach, beforeEach, expect, it } from 'vitest'
-import { CLI, Env, serverScript, textOf } from '../../helpers/harness'
+import { Env, runCliAs, serverScript, textOf } from '../../helpers/harness'
 
 let env: Env
 let home: string
@@ -26,18 +25,7 @@ afterEach(async () => {
 })
 
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const vars: NodeJS.ProcessEnv = { ...env.env, HOME: home }
-  delete vars.XDG_CONFIG_HOME
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: vars, cwd: home, timeout: 15_000 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr })
-      },
-    )
-  })
+  return runCliAs(env.env, home, args, 15_000)
 }
 
 it('the rewritten entry, run as the client runs it, reaches the server only through Airlock', async () => {
