@@ -53,6 +53,26 @@ export async function serveCommand(argv: string[]): Promise<number> {
   service.start()
 
   let ui: UiServer | undefined
+  // From the moment the gateway listens, a signal stops it cleanly (sessions, audit, lock).
+  let stopping = false
+  const stop = (): void => {
+    if (stopping) return
+    stopping = true
+    const closeUi = ui ? stopHttpFront(gw, ui) : Promise.resolve()
+    closeUi
+      .catch(() => undefined)
+      .then(() => {
+        service.close()
+        return gw.close()
+      })
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      )
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+  process.on('SIGHUP', stop)
   if (!values['no-ui']) {
     try {
       ui = await startHttpFront(gw, service, {
@@ -88,24 +108,5 @@ export async function serveCommand(argv: string[]): Promise<number> {
         : ''),
   )
   for (const e of gw.live.errors()) process.stderr.write(`airlock: ${e}\n`)
-  let stopping = false
-  const stop = (): void => {
-    if (stopping) return
-    stopping = true
-    const closeUi = ui ? stopHttpFront(gw, ui) : Promise.resolve()
-    closeUi
-      .catch(() => undefined)
-      .then(() => {
-        service.close()
-        return gw.close()
-      })
-      .then(
-        () => process.exit(0),
-        () => process.exit(1),
-      )
-  }
-  process.on('SIGINT', stop)
-  process.on('SIGTERM', stop)
-  process.on('SIGHUP', stop)
   return -1
 }
