@@ -13,7 +13,7 @@
  * A rule's `rate_limit` and `state` count only when the rule applies (always for `evaluate`).
  * No deciding rule → the default posture; `default: deny` only concerns unlisted tools.
  */
-import { compileConditionRegex, findToolEntry } from './glob'
+import { REGEX_INPUT_LIMIT, compileConditionRegex, findToolEntry } from './glob'
 import { isHidden } from './hide'
 import type {
   CallInput,
@@ -107,15 +107,47 @@ interface CounterRead {
   own: boolean
 }
 
+/** Thrown by a regex condition over an input longer than REGEX_INPUT_LIMIT; decide() denies. */
+class RegexInputTooLong extends Error {
+  override readonly name = 'RegexInputTooLong'
+  constructor(
+    readonly path: string,
+    readonly length: number,
+  ) {
+    super(`${path} is ${length} characters long`)
+  }
+}
+
 type Step = { kind: 'pass' | 'skip' | 'allow' | 'approve' } | { kind: 'stop'; decision: Decision }
 
-/** Decides a tool call. Pure: counters are only read; the decision lists the increments to reserve. */
+/**
+ * Decides a tool call. Pure: counters are only read; the decision lists the increments to reserve.
+ * A regex condition over an argument longer than REGEX_INPUT_LIMIT denies the call (fail closed).
+ */
 export function decide(
   policy: Policy,
   call: CallInput,
   counters: CounterView,
   now: number,
   opts: DecideOptions = {},
+): Decision {
+  try {
+    return decideUnchecked(policy, call, counters, now, opts)
+  } catch (err) {
+    if (!(err instanceof RegexInputTooLong)) throw err
+    return {
+      kind: 'deny',
+      reason: `${err.path} is ${err.length} characters long; regex conditions match at most ${REGEX_INPUT_LIMIT} characters, so this call is denied: send a shorter value`,
+    }
+  }
+}
+
+function decideUnchecked(
+  policy: Policy,
+  call: CallInput,
+  counters: CounterView,
+  now: number,
+  opts: DecideOptions,
 ): Decision {
   if (isHidden(policy, call.tool)) return { kind: 'hidden' }
   const entry = findToolEntry(policy.tools, call.tool)
@@ -298,6 +330,8 @@ function holds(ctx: Ctx, c: Condition, scope: string, own: CounterRead | undefin
     return read ? test(c.op, true, read.value, c.value) : false
   }
   const { found, value } = resolveArgs(ctx.call.args, c.path.slice('args.'.length))
+  if (c.op === 'regex' && typeof value === 'string' && value.length > REGEX_INPUT_LIMIT)
+    throw new RegexInputTooLong(c.path, value.length)
   return test(c.op, found, value, c.value)
 }
 
@@ -349,13 +383,16 @@ function test(op: ConditionOp, found: boolean, actual: unknown, expected: unknow
       if (a === undefined || b === undefined) return false
       return op === 'lt' ? a < b : op === 'lte' ? a <= b : op === 'gt' ? a > b : a >= b
     }
-    case 'regex':
+    case 'regex': {
       if (typeof actual !== 'string' || typeof expected !== 'string') return false
+      let re
       try {
-        return compileConditionRegex(expected).test(actual)
+        re = compileConditionRegex(expected)
       } catch {
         return false
       }
+      return re.test(actual)
+    }
     case 'contains':
       if (typeof actual === 'string')
         return typeof expected === 'string' && actual.includes(expected)

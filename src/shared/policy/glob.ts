@@ -1,13 +1,45 @@
 /**
  * Patterns the policy compiles once and reuses: tool-name globs (`*`, `?`, `[abc]`, `[a-z]`,
  * `[!abc]`) and condition regexes. Both are cached by their source text.
+ *
+ * Condition regexes run on RE2 (re2js, a port of Go's regexp): agents write the input they match,
+ * and RE2 matches in time linear in that input, where JavaScript's RegExp can backtrack for
+ * minutes. It also reads Intercept's (Go) syntax as Intercept does: `[[:digit:]]`, `(?P<name>…)`,
+ * `(?i)`. What RE2 does not support (backreferences, lookaround) does not compile.
  */
+import { RE2JS } from 're2js'
 
 const CACHE_LIMIT = 1000
 const globCache = new Map<string, RegExp>()
-const regexCache = new Map<string, RegExp>()
+const regexCache = new Map<string, ConditionRegex>()
 
-function remember(cache: Map<string, RegExp>, key: string, re: RegExp): RegExp {
+/**
+ * The longest string a regex condition matches (UTF-16 code units). A longer argument is not
+ * matched at all: the engine denies the call (fail closed), since a deny rule must not be evaded
+ * by padding and an allow rule must not be satisfied by a prefix. RE2 takes ~10 ms here.
+ */
+export const REGEX_INPUT_LIMIT = 65_536
+
+/** A compiled condition regex: an unanchored search, like `RegExp.prototype.test`. */
+export interface ConditionRegex {
+  readonly source: string
+  test(input: string): boolean
+}
+
+/** A condition regex RE2 refuses. `offset` is where in the pattern the fault starts (0-based). */
+export class ConditionRegexError extends SyntaxError {
+  override readonly name = 'ConditionRegexError'
+  readonly code = 'REGEX_INVALID'
+  constructor(
+    message: string,
+    readonly offset: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+function remember<T>(cache: Map<string, T>, key: string, re: T): T {
   // Policies are small; the limit only guards a long-running gateway against endless reloads.
   if (cache.size >= CACHE_LIMIT) cache.clear()
   cache.set(key, re)
@@ -89,13 +121,34 @@ function stars(p: string): number {
 }
 
 /**
- * Compiles a condition regex (cached). Intercept's patterns are Go RE2; a leading inline flag group
- * such as `(?i)` becomes a JavaScript flag. Throws SyntaxError when the pattern does not compile.
+ * Compiles a condition regex with RE2 semantics (cached). Throws ConditionRegexError, naming the
+ * offending part and its offset, when RE2 refuses the pattern (syntax errors, backreferences,
+ * lookahead and lookbehind, repeat counts over 1000).
  */
-export function compileConditionRegex(pattern: string): RegExp {
+export function compileConditionRegex(pattern: string): ConditionRegex {
   const cached = regexCache.get(pattern)
   if (cached) return cached
-  const m = /^\(\?([ims]+)\)/.exec(pattern)
-  const flags = m ? [...new Set(m[1])].join('') : ''
-  return remember(regexCache, pattern, new RegExp(m ? pattern.slice(m[0].length) : pattern, flags))
+  let re: RE2JS
+  try {
+    re = RE2JS.compile(pattern)
+  } catch (err) {
+    throw regexError(pattern, err)
+  }
+  return remember(regexCache, pattern, { source: pattern, test: (input) => re.test(input) })
+}
+
+function regexError(pattern: string, err: unknown): ConditionRegexError {
+  const e = err as { message?: unknown; error?: unknown; input?: unknown }
+  const what = typeof e.error === 'string' ? e.error : String(e.message ?? err)
+  const part = typeof e.input === 'string' ? e.input : undefined
+  const found = part === undefined || part === '' ? -1 : pattern.indexOf(part)
+  const offset = found >= 0 ? found : undefined
+  const hint = /^\(\?<?[=!]/.test(part ?? '')
+    ? ' (RE2 has no lookahead or lookbehind)'
+    : /^\\[0-9]/.test(part ?? '')
+      ? ' (RE2 has no backreferences)'
+      : ''
+  const at = offset === undefined ? '' : ` at character ${offset + 1}`
+  const shown = part === undefined || part === '' ? '' : `: \`${part}\``
+  return new ConditionRegexError(`${what}${shown}${at}${hint}`, offset, { cause: err })
 }

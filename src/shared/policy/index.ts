@@ -24,5 +24,8 @@ export {
   globSpecificity,
   findToolEntry,
   compileConditionRegex,
+  ConditionRegexError,
+  REGEX_INPUT_LIMIT,
 } from './glob'
+export type { ConditionRegex } from './glob'
 export { exitCodeFor, describeDecision } from './eval-exit'

@@ -504,14 +504,8 @@ function readCondition(v: unknown, segs: Seg[], out: Collector): Condition | und
       else {
         try {
           compileConditionRegex(value)
-          const risk = backtrackingRisk(value)
-          if (risk)
-            out.add(
-              at,
-              `a regular expression that runs in linear time, as RE2 (Intercept's engine) guarantees: ${risk}`,
-            )
         } catch (err) {
-          out.add(at, `a valid regular expression (${(err as Error).message})`, err)
+          out.add(at, `a regular expression RE2 accepts (${(err as Error).message})`, err)
         }
       }
       break
@@ -614,21 +608,4 @@ function checkStateReferences(policy: Policy, out: Collector): void {
       })
     }
   }
-}
-
-/**
- * Why a condition regex could make the gateway stall on hostile input, or undefined. Agents write
- * the arguments a regex runs on, and JavaScript regexes backtrack where Go's RE2 does not, so
- * patterns that backtrack exponentially (backreferences, or
- * a quantified group that contains an unbounded quantifier, like `(a+)+` or `(.*)*`) are refused.
- */
-export function backtrackingRisk(pattern: string): string | undefined {
-  if (/\\[1-9]|\\k</.test(pattern)) return 'backreferences are not supported'
-  // A group whose body ends in (or contains) an unbounded quantifier, itself quantified.
-  if (
-    /\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\})\??(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})/.test(pattern)
-  ) {
-    return 'a quantified group containing a quantifier (e.g. "(a+)+") can take exponential time; rewrite it without the nesting'
-  }
-  return undefined
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { CounterStore } from '../../../src/shared/policy/counters'
 import { decide } from '../../../src/shared/policy/engine'
+import { REGEX_INPUT_LIMIT } from '../../../src/shared/policy/glob'
 import { parsePolicy } from '../../../src/shared/policy/parse'
 import type { ConditionOp, Decision, Policy } from '../../../src/shared/policy/types'
 
@@ -170,6 +171,28 @@ describe('decide: rules', () => {
     })
     expect(once(p, 'sql', { query: 'drop table x', db: 'dev' }).kind).toBe('allow')
     expect(once(p, 'sql', { query: 'select 1', db: 'prod' }).kind).toBe('allow')
+  })
+
+  it('denies a call whose argument is longer than a regex condition reads (fail closed)', () => {
+    const deny = rules('sql', {
+      name: 'no drops',
+      action: 'deny',
+      conditions: [{ path: 'args.query', op: 'regex', value: '(?i)\\bdrop\\b' }],
+    })
+    const allow = rules('sql', {
+      name: 'selects',
+      action: 'allow',
+      conditions: [{ path: 'args.query', op: 'regex', value: '^select' }],
+    })
+    const padded = 'select 1; ' + ' '.repeat(REGEX_INPUT_LIMIT) + 'drop table x'
+    for (const p of [deny, allow]) {
+      expect(once(p, 'sql', { query: padded })).toEqual({
+        kind: 'deny',
+        reason: `args.query is ${padded.length} characters long; regex conditions match at most ${REGEX_INPUT_LIMIT} characters, so this call is denied: send a shorter value`,
+      })
+    }
+    const atLimit = 'select ' + 'x'.repeat(REGEX_INPUT_LIMIT - 7)
+    expect(once(allow, 'sql', { query: atLimit }).kind).toBe('allow')
   })
 
   it('takes `reason` as an alias of on_deny', () => {

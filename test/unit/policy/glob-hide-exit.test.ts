@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { describeDecision, exitCodeFor } from '../../../src/shared/policy/eval-exit'
 import {
   compileConditionRegex,
+  ConditionRegexError,
   compileGlob,
   findToolEntry,
   globMatches,
@@ -48,10 +49,29 @@ describe('globs', () => {
     expect(findToolEntry(entries, 'zzz')).toBeUndefined()
   })
 
-  it('compiles Go-style leading inline flags of condition regexes', () => {
+  it('reads condition regexes as Go RE2 (Intercept) does', () => {
     expect(compileConditionRegex('(?i)^drop').test('DROP table')).toBe(true)
     expect(compileConditionRegex('(?s)a.b').test('a\nb')).toBe(true)
+    expect(compileConditionRegex('a.b').test('a\nb')).toBe(false)
+    expect(compileConditionRegex('^[[:digit:]]+$').test('123')).toBe(true)
+    expect(compileConditionRegex('^[[:digit:]]+$').test('12a')).toBe(false)
+    expect(compileConditionRegex('^(?P<user>[a-z]+)@').test('bob@x')).toBe(true)
+    expect(compileConditionRegex('x(?i)abc').test('xABC')).toBe(true) // flags mid-pattern too
     expect(() => compileConditionRegex('(')).toThrow(SyntaxError)
+    expect(() => compileConditionRegex('(a)\\1')).toThrow(ConditionRegexError)
+    expect(() => compileConditionRegex('a(?=b)')).toThrow(/at character 2/)
+  })
+
+  it('matches hostile patterns in linear time (each took 14-57 s on RegExp)', () => {
+    const input = 'a'.repeat(28) + '!'
+    for (const p of ['(a|a)*$', '((a+)b?)+$', '(.*a){12}$', '^(\\w+\\s?)+$']) {
+      // Under a second each on a 64 KiB input (RegExp: hours); no timing asserted, only finishing.
+      expect(compileConditionRegex(p).test(input.repeat(2000).slice(0, 65_536))).toBeTypeOf(
+        'boolean',
+      )
+    }
+    expect(compileConditionRegex('(a|a)*$').test(input)).toBe(true)
+    expect(compileConditionRegex('((a+)b?)+$').test(input)).toBe(false)
   })
 })
 
