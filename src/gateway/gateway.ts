@@ -261,6 +261,7 @@ export class Gateway extends EventEmitter {
       maxFileBytes: a.maxFileBytes,
       argsMaxBytes: a.argsMaxBytes,
       redactKeys: a.redactKeys,
+      resultExcerpts: a.resultExcerpts,
       // Group commit: one fdatasync for the records of a 5 ms window (the decision record is
       // always written to the file before its call is forwarded; strict mode syncs each).
       groupCommitMs: 5,

@@ -43,6 +43,8 @@ export const settingsSchema = z.strictObject({
         .max(1024 * 1024)
         .default(4096),
       redactKeys: z.array(z.string()).default([]),
+      /** false: outcome records keep no excerpt of a call's result (only ok / is_error). */
+      resultExcerpts: z.boolean().default(true),
     })
     .prefault({}),
   /** Default posture for proposed policies of servers added without one. */

@@ -143,6 +143,7 @@ export const settingsPatchSchema = z.strictObject({
       durability: auditSettings.durability.unwrap().optional(),
       argsMaxBytes: auditSettings.argsMaxBytes.unwrap().optional(),
       redactKeys: auditSettings.redactKeys.unwrap().optional(),
+      resultExcerpts: auditSettings.resultExcerpts.unwrap().optional(),
     })
     .optional(),
   defaultPosture: settingsSchema.shape.defaultPosture.unwrap().optional(),

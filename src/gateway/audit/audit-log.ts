@@ -16,7 +16,13 @@ import { canonicalLine, parseStoredLine, sha256Hex, splitStoredLine, storedLine 
 import { AuditOpenError, AuditWriteError, describeCause } from './errors'
 import type { AuditFile } from './files'
 import { auditFileName, dayStartMs, listAuditFiles, oldestKeptDay, utcDay } from './files'
-import { capArgsWithJson, DEFAULT_ARGS_MAX_BYTES, secretKeyMatcher, truncateText } from './redact'
+import {
+  capArgsWithJson,
+  DEFAULT_ARGS_MAX_BYTES,
+  redactExcerpt,
+  secretKeyMatcher,
+  truncateText,
+} from './redact'
 
 /** The file-system calls the log makes; tests pass a wrapper to inject faults. */
 export interface AuditFs {
@@ -49,6 +55,8 @@ export interface AuditLogOptions {
   argsMaxBytes?: number
   /** Extra argument keys to redact (case-insensitive, `*` wildcard). */
   redactKeys?: readonly string[]
+  /** false: outcome records of answered calls keep no excerpt of the result (default true). */
+  resultExcerpts?: boolean
   /** Group commit delay in ms; 0 (default) syncs on the next turn of the event loop. */
   groupCommitMs?: number
   /** Clock, epoch ms (default Date.now). */
@@ -102,6 +110,7 @@ export class AuditLog {
   private readonly argsMaxBytes: number
   private readonly groupCommitMs: number
   private readonly isSecret: (key: string) => boolean
+  private readonly resultExcerpts: boolean
 
   private file: OpenFile | null = null
   private seq: number
@@ -136,6 +145,7 @@ export class AuditLog {
     this.argsMaxBytes = opts.argsMaxBytes ?? DEFAULT_ARGS_MAX_BYTES
     this.groupCommitMs = opts.groupCommitMs ?? 0
     this.isSecret = secretKeyMatcher(opts.redactKeys)
+    this.resultExcerpts = opts.resultExcerpts ?? true
     this.seq = seq
     this.prev = prev
   }
@@ -239,7 +249,7 @@ export class AuditLog {
     put(record, 'outcome', input.outcome)
     put(record, 'latencyMs', finite(input.latencyMs))
     put(record, 'approvalMs', finite(input.approvalMs))
-    put(record, 'detail', capText(input.detail))
+    put(record, 'detail', this.detailOf(input))
     put(record, 'args', capped?.value)
     record['prev'] = this.prev
     const canonical = canonicalLine(record as unknown as UnhashedRecord, capped?.json)
@@ -257,6 +267,19 @@ export class AuditLog {
 
     record['hash'] = hash
     return record as unknown as AuditRecord
+  }
+
+  /**
+   * The `detail` to store: secret-looking values redacted (it may be a server's result or error
+   * text: a tool that prints the environment must not put its secrets here), then capped. No
+   * result excerpt at all when `resultExcerpts` is off.
+   */
+  private detailOf(input: AuditInput): string | undefined {
+    if (input.detail === undefined) return undefined
+    const isResult =
+      input.kind === 'outcome' && (input.outcome === 'ok' || input.outcome === 'is_error')
+    if (isResult && !this.resultExcerpts) return undefined
+    return capText(redactExcerpt(input.detail, this.isSecret))
   }
 
   /**

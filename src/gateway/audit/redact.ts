@@ -1,7 +1,8 @@
 /**
  * Redaction and size caps for what the agent sends: call arguments are written by the agent and
  * may be hostile (secrets, megabytes, cycles, absurd depth). Everything here is bounded in time
- * and stack: depth, array items, object keys and visited nodes are all capped.
+ * and stack: depth, array items, object keys and visited nodes are all capped. Copies are
+ * prototype-less objects, so keys such as `__proto__` or `constructor` are kept byte for byte.
  */
 
 /** Replacement for the value of a secret-looking key. */
@@ -95,6 +96,52 @@ export function secretKeyMatcher(extraKeys: readonly string[] = []): (key: strin
   }
 }
 
+// Secret values, whatever the key: each pattern is linear in the input (every quantified class is
+// followed by a character it cannot contain, or by the end), tested on 1 MB hostile strings.
+const SECRET_VALUES: readonly RegExp[] = [
+  /\beyJ[\w-]+\.eyJ[\w-]+\.[\w-]*/g, // JWT (header and payload are base64url JSON)
+  /\bsk-[\w-]{16,}/g, // OpenAI, Anthropic (sk-ant-…), Stripe secret keys
+  /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,})/g, // GitHub tokens
+  /\bxox[abposre]-[A-Za-z0-9-]{10,}/g, // Slack tokens
+  /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, // AWS access key ids
+  /-----BEGIN [A-Z0-9 ]{0,64}-----[\s\S]*?(?:-----END [A-Z0-9 ]{0,64}-----|$)/g, // PEM blocks, cut or whole
+]
+// Cheap pre-test: a string with none of these cannot hold a secret value.
+const SECRET_HINT = /eyJ|sk-|gh[pousr]_|github_pat_|xox[abposre]-|A[KS]IA|-----BEGIN|[=:]/
+// `NAME=value` (also `export NAME=value`, `NAME: value`, `"NAME": "value"`) on one line.
+const NAME_VALUE_LINE =
+  /^([ \t]*(?:export[ \t]+)?["']?([A-Za-z_][\w.-]{0,127})["']?[ \t]*[=:][ \t]*)(.+)$/gm
+
+/**
+ * `text` with secret-looking values replaced by "[REDACTED]": JWTs, `sk-…` API keys, GitHub
+ * (`ghp_…`, `github_pat_…`) and Slack (`xox…`) tokens, AWS access key ids, PEM blocks (also when
+ * cut off), and the value of each `NAME=value` or `NAME: value` line whose NAME `isSecretName`
+ * accepts (e.g. `GITHUB_TOKEN=…`). Linear time; the same text comes back when nothing matched.
+ */
+export function redactSecretValues(text: string, isSecretName: (key: string) => boolean): string {
+  if (!SECRET_HINT.test(text)) return text
+  let out = text
+  for (const re of SECRET_VALUES) out = out.replace(re, REDACTED)
+  if (out.includes('=') || out.includes(':')) {
+    out = out.replace(NAME_VALUE_LINE, (line: string, head: string, name: string, value: string) =>
+      isSecretName(name) && value !== REDACTED ? `${head}${REDACTED}` : line,
+    )
+  }
+  return out
+}
+
+/**
+ * {@link redactSecretValues} for an excerpt made by `excerpt()` (src/shared/excerpt.ts), which
+ * writes line breaks as the text `\u000a` / `\u000d`: each such line is redacted on its own.
+ */
+export function redactExcerpt(text: string, isSecretName: (key: string) => boolean): string {
+  if (!text.includes('\\u000')) return redactSecretValues(text, isSecretName)
+  return text
+    .split(/(\\u000[ad])/)
+    .map((part, i) => (i % 2 === 0 ? redactSecretValues(part, isSecretName) : part))
+    .join('')
+}
+
 /** Cuts a string to `max` UTF-16 units with a "…[truncated N chars]" marker; shorter strings pass. */
 export function truncateText(text: string, max: number): string {
   if (text.length <= max) return text
@@ -123,7 +170,7 @@ function walk(value: unknown, depth: number, ctx: WalkContext): unknown {
   if (ctx.size > ctx.sizeCap) return '[…]'
   switch (typeof value) {
     case 'string': {
-      const s = truncateText(value, ctx.strCap)
+      const s = truncateText(redactSecretValues(value, ctx.isSecret), ctx.strCap)
       ctx.size += s.length + 2
       return s
     }
@@ -164,7 +211,8 @@ function walk(value: unknown, depth: number, ctx: WalkContext): unknown {
       if (obj.length > n) out.push(`…[${obj.length - n} more items]`)
       return out
     }
-    const out: Record<string, unknown> = {}
+    // No prototype: a key named "__proto__" is an own key like any other, kept byte for byte.
+    const out = Object.create(null) as Record<string, unknown>
     let kept = 0
     let total = 0
     for (const key in obj) {
@@ -336,8 +384,10 @@ function fastCopy(
 
 function copyPlain(value: unknown, depth: number, st: FastState): unknown {
   switch (typeof value) {
-    case 'string':
-      return value.length <= st.strCap ? value : SLOW
+    case 'string': {
+      const s = redactSecretValues(value, st.isSecret)
+      return s.length <= st.strCap ? s : SLOW
+    }
     case 'number':
       return Number.isFinite(value) ? value : SLOW
     case 'boolean':
@@ -365,7 +415,7 @@ function copyPlain(value: unknown, depth: number, st: FastState): unknown {
   }
   const proto: unknown = Object.getPrototypeOf(value)
   if (proto !== Object.prototype && proto !== null) return SLOW
-  const out: Record<string, unknown> = {}
+  const out = Object.create(null) as Record<string, unknown>
   let keys = 0
   for (const key in value) {
     if (!Object.prototype.hasOwnProperty.call(value, key)) continue

@@ -13,6 +13,7 @@ interface Draft {
   retentionDays: string
   redactKeys: string
   durability: Settings['audit']['durability']
+  resultExcerpts: 'on' | 'off'
   defaultPosture: Settings['defaultPosture']
 }
 
@@ -22,6 +23,7 @@ function draftOf(s: Settings): Draft {
     retentionDays: String(s.audit.retentionDays),
     redactKeys: s.audit.redactKeys.join(', '),
     durability: s.audit.durability,
+    resultExcerpts: s.audit.resultExcerpts ? 'on' : 'off',
     defaultPosture: s.defaultPosture,
   }
 }
@@ -85,6 +87,7 @@ export function SettingsScreen({
             .map((k) => k.trim())
             .filter((k) => k !== ''),
           durability: draft.durability,
+          resultExcerpts: draft.resultExcerpts === 'on',
         },
       }
     } catch (err) {
@@ -184,6 +187,17 @@ export function SettingsScreen({
                 <select {...p} value={draft.durability} onChange={set('durability')}>
                   <option value="group">group commit (fast)</option>
                   <option value="strict">strict: fsync every record</option>
+                </select>
+              )}
+            </Field>
+            <Field
+              label="Result excerpts"
+              hint="The start of each tool result, secrets redacted. Applies when the gateway restarts."
+            >
+              {(p) => (
+                <select {...p} value={draft.resultExcerpts} onChange={set('resultExcerpts')}>
+                  <option value="on">kept, redacted</option>
+                  <option value="off">off: results are not logged</option>
                 </select>
               )}
             </Field>

@@ -1,5 +1,10 @@
+import * as fs from 'node:fs'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { AuditLog, capArgs, secretKeyMatcher, verifyAudit } from '../../../src/gateway/audit'
+import { redactExcerpt, redactSecretValues } from '../../../src/gateway/audit/redact'
+import { canonicalJson } from '../../../src/shared/canonical-json'
+import { excerpt } from '../../../src/shared/excerpt'
 import { input, tempDir } from './helpers'
 
 const isSecret = secretKeyMatcher()
@@ -82,6 +87,139 @@ describe('redaction', () => {
       const rec = log.append(input(1, { args: { customer: 'ACME', deep: [{ token: 'abc' }] } }))
       await log.close()
       expect(rec.args).toEqual({ customer: '[REDACTED]', deep: [{ token: '[REDACTED]' }] })
+    } finally {
+      cleanup()
+    }
+  })
+})
+
+describe('prototype keys', () => {
+  // Arguments arrive as JSON text: JSON.parse makes "__proto__" an own key like any other.
+  const hostile = JSON.parse(
+    '{"__proto__":{"x":1},"constructor":"c","toString":"t","hasOwnProperty":1,"nested":{"__proto__":[1,"sk-abcdefghijklmnopqrstu"]}}',
+  ) as unknown
+  const expected =
+    '{"__proto__":{"x":1},"constructor":"c","toString":"t","hasOwnProperty":1,"nested":{"__proto__":[1,"[REDACTED]"]}}'
+
+  it('keeps __proto__, constructor and toString byte for byte, in both copy paths', () => {
+    expect(JSON.stringify(cap(hostile))).toBe(expected)
+    // The general walk (a secret-looking key forces it) keeps them too.
+    const slow = JSON.parse(`{"token":"x",${expected.slice(1)}`) as unknown
+    expect(JSON.stringify(cap(slow))).toBe(`{"token":"[REDACTED]",${expected.slice(1)}`)
+    // And when the object is too wide for the fast path.
+    const wide = JSON.parse(
+      `{${Array.from({ length: 150 }, (_, i) => `"k${i}":${i}`).join(',')},"__proto__":"p"}`,
+    ) as Record<string, unknown>
+    expect(Object.keys(cap(wide) as object)).not.toContain('__proto__') // past the 100-key cap
+    const narrow = JSON.parse('{"__proto__":"p","a":"b"}') as unknown
+    expect(JSON.stringify(capArgs(narrow, isSecret, { maxBytes: 64, maxKeys: 1 }))).toBe(
+      '{"__proto__":"p","…":"[1 more keys]"}',
+    )
+  })
+
+  it('writes them to the audit record and the chain verifies', async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const log = AuditLog.open({ dir })
+      const rec = log.append(input(1, { args: hostile }))
+      await log.close()
+      expect(JSON.stringify(rec.args)).toBe(expected)
+      const line = fs.readFileSync(path.join(dir, fs.readdirSync(dir)[0]!), 'utf8')
+      expect(line).toContain(`"args":${expected}`)
+      expect((await verifyAudit(dir)).ok).toBe(true)
+    } finally {
+      cleanup()
+    }
+  })
+
+  it('canonical JSON keeps them and sorts them', () => {
+    expect(canonicalJson(JSON.parse('{"toString":1,"__proto__":2,"constructor":3}'))).toBe(
+      '{"__proto__":2,"constructor":3,"toString":1}',
+    )
+    expect(canonicalJson(JSON.parse('{"__proto__":{"b":1,"a":2}}'))).toBe(
+      '{"__proto__":{"a":2,"b":1}}',
+    )
+  })
+})
+
+describe('secret values', () => {
+  const jwt =
+    'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U'
+  const pem =
+    '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\nabc\n-----END RSA PRIVATE KEY-----'
+  const cases: [string, string][] = [
+    [`Bearer ${jwt}`, 'Bearer [REDACTED]'],
+    ['key sk-ant-api03-abcdefghijklmnopqrstuvwxyz here', 'key [REDACTED] here'],
+    ['sk-proj-0123456789abcdef0123', '[REDACTED]'],
+    ['ghp_0123456789abcdefghijABCDEFGHIJ0123', '[REDACTED]'],
+    ['github_pat_11ABCDEFG0123456789_abcdefghijklmnop', '[REDACTED]'],
+    ['xoxb-1234567890-abcdefghij', '[REDACTED]'],
+    ['id AKIAIOSFODNN7EXAMPLE.', 'id [REDACTED].'],
+    [`a\n${pem}\nb`, 'a\n[REDACTED]\nb'],
+    ['-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA', '[REDACTED]'], // cut off
+    [
+      'HOME=/root\nGITHUB_TOKEN=abc123\nexport DB_PASSWORD="p w"\nPATH=/bin\napi_key: xyz',
+      'HOME=/root\nGITHUB_TOKEN=[REDACTED]\nexport DB_PASSWORD=[REDACTED]\nPATH=/bin\napi_key: [REDACTED]',
+    ],
+  ]
+  it.each(cases)('redacts %j', (text, want) => {
+    expect(redactSecretValues(text, isSecret)).toBe(want)
+  })
+
+  it('leaves ordinary text alone', () => {
+    for (const text of [
+      'skip-this-one please',
+      'max_tokens=100',
+      'author: Jane',
+      'https://example.com/a?b=c',
+      'eyJust a word',
+      'AKIA is not enough',
+    ])
+      expect(redactSecretValues(text, isSecret)).toBe(text)
+  })
+
+  it('redacts values in arguments, whatever their key', () => {
+    expect(cap({ q: `use ${jwt}`, list: ['ghp_0123456789abcdefghijABCDEFGHIJ0123'] })).toEqual({
+      q: 'use [REDACTED]',
+      list: ['[REDACTED]'],
+    })
+  })
+
+  it('redacts lines of an excerpt, whose line breaks are escaped', () => {
+    const env = 'HOME=/root\nAWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG\nSHELL=/bin/sh'
+    expect(redactExcerpt(excerpt(env), isSecret)).toBe(
+      'HOME=/root\\u000aAWS_SECRET_ACCESS_KEY=[REDACTED]\\u000aSHELL=/bin/sh',
+    )
+  })
+
+  it('is linear on hostile input', () => {
+    for (const s of [
+      'eyJ'.repeat(300_000),
+      'sk-'.repeat(300_000),
+      '-----BEGIN '.repeat(90_000),
+      'a'.repeat(1_000_000) + '=',
+    ])
+      expect(typeof redactSecretValues(s, isSecret)).toBe('string') // a backtracking pattern would not finish
+  })
+
+  it('redacts result excerpts in outcome records, or drops them when resultExcerpts is off', async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const outcome = (detail: string) =>
+        input(1, { kind: 'outcome', args: undefined, decision: undefined, outcome: 'ok', detail })
+      const on = AuditLog.open({ dir })
+      const a = on.append(outcome(excerpt('TOKEN=s3cret\nUSER=me')))
+      const b = on.append({ ...outcome(`bad key ${jwt}`), outcome: 'error' })
+      await on.close()
+      expect(a.detail).toBe('TOKEN=[REDACTED]\\u000aUSER=me')
+      expect(b.detail).toBe('bad key [REDACTED]')
+      const off = AuditLog.open({ dir, resultExcerpts: false })
+      const c = off.append(outcome('some output'))
+      const d = off.append({ ...outcome('server said no'), outcome: 'error' })
+      await off.close()
+      expect(c.detail).toBeUndefined()
+      expect(d.detail).toBe('server said no') // errors are not result excerpts
+      expect((await verifyAudit(dir)).ok).toBe(true)
     } finally {
       cleanup()
     }
