@@ -67,12 +67,22 @@ export function formatStatus(s: StatusReply, now: number): string {
     `Airlock gateway running (pid ${s.pid})`,
     `  data:     ${s.home}`,
     `  paused:   ${s.paused ? 'yes: every tool call is denied until resumed' : 'no'}`,
-    `  sessions: ${s.sessions.length}`,
   ]
-  for (const x of s.sessions) {
-    const held = x.held > 0 ? `, ${x.held} call${x.held === 1 ? '' : 's'} waiting` : ''
+  const held = (x: SessionInfo): string =>
+    x.held > 0 ? `, ${x.held} call${x.held === 1 ? '' : 's'} waiting` : ''
+  const stdio = s.sessions.filter((x) => x.transport !== 'http')
+  const http = s.sessions.filter((x) => x.transport === 'http')
+  lines.push(`  sessions: ${stdio.length}`)
+  for (const x of stdio) {
     lines.push(
-      `    ${terminalText(x.server)}  client ${terminalText(x.client)}  started ${new Date(x.startedAt).toISOString()} (${ago(now - x.startedAt)} ago${held})`,
+      `    ${terminalText(x.server)}  client ${terminalText(x.client)}  started ${new Date(x.startedAt).toISOString()} (${ago(now - x.startedAt)} ago${held(x)})`,
+    )
+  }
+  lines.push(`  HTTP sessions: ${http.length}`)
+  for (const x of http) {
+    const idle = x.idleMs === undefined || x.idleMs === 0 ? 'active' : ago(x.idleMs)
+    lines.push(
+      `    ${terminalText(x.server)}  client ${terminalText(x.client)}  age ${ago(now - x.startedAt)}  idle ${idle}${held(x)}  (id ${terminalText(x.id)})`,
     )
   }
   lines.push(`  pending approvals: ${s.pending.length}`)

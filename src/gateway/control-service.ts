@@ -685,6 +685,7 @@ export class ControlService {
         ...c.settings,
         ...dropUndefined(patch),
         audit: { ...c.settings.audit, ...dropUndefined(patch.audit ?? {}) },
+        http: { ...c.settings.http, ...dropUndefined(patch.http ?? {}) },
       }
       const parsed = settingsSchema.safeParse(merged)
       if (!parsed.success) {

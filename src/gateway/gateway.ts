@@ -39,6 +39,18 @@ export interface SessionInfo {
   client: string
   startedAt: number
   held: number
+  /** How the agent reaches it: the shim (stdio) or the MCP HTTP endpoint. */
+  transport: 'stdio' | 'http'
+  /** HTTP sessions: ms since the last request ended (0 while one is in flight). */
+  idleMs?: number
+}
+
+/** What an MCP HTTP session tells about itself (see Gateway.openSession). */
+export interface HttpLinkInfo {
+  /** Epoch ms of the last request's start or end. */
+  lastActive: number
+  /** Whether a request (or a GET stream) is in flight. */
+  active: boolean
 }
 
 const HANDSHAKE_TIMEOUT_MS = 10_000
@@ -80,6 +92,7 @@ export class Gateway extends EventEmitter {
   /** Serves control methods the control connection does not handle itself (set by the host: a ControlService). */
   controlHandler?: (method: string, params: unknown) => Promise<unknown>
   private readonly sessions = new Set<Session>()
+  private readonly httpInfo = new WeakMap<Session, () => HttpLinkInfo>()
   private readonly sockets = new Set<net.Socket>()
   private server?: net.Server
   private secret: Buffer
@@ -171,13 +184,19 @@ export class Gateway extends EventEmitter {
 
   /** Live sessions. */
   sessionList(): SessionInfo[] {
-    return [...this.sessions].map((s) => ({
-      id: s.id,
-      server: s.server,
-      client: s.client,
-      startedAt: s.startedAt,
-      held: s.heldCount(),
-    }))
+    const now = this.now()
+    return [...this.sessions].map((s) => {
+      const http = this.httpInfo.get(s)?.()
+      return {
+        id: s.id,
+        server: s.server,
+        client: s.client,
+        startedAt: s.startedAt,
+        held: s.heldCount(),
+        transport: http ? 'http' : 'stdio',
+        ...(http ? { idleMs: http.active ? 0 : Math.max(0, now - http.lastActive) } : {}),
+      }
+    })
   }
 
   /** Starts listening on the agent socket (0600, in a 0700 directory). */
@@ -408,9 +427,10 @@ export class Gateway extends EventEmitter {
    * Starts a session of server `name` for an agent reached through `link` (the shim's socket,
    * or an MCP HTTP session): its own server process, the policy, approvals and audit. The
    * caller feeds it with `clientData` and ends it with `clientClosed`. Throws
-   * SessionRefusedError when no enabled server has that name.
+   * SessionRefusedError when no enabled server has that name. `httpInfo` marks an MCP HTTP
+   * session and tells its idle time to status displays.
    */
-  openSession(name: string, link: ClientLink): Session {
+  openSession(name: string, link: ClientLink, httpInfo?: () => HttpLinkInfo): Session {
     const server = this.live.server(name)
     if (!server)
       throw new SessionRefusedError(
@@ -445,6 +465,7 @@ export class Gateway extends EventEmitter {
       },
       link,
     )
+    if (httpInfo) this.httpInfo.set(session, httpInfo)
     this.sessions.add(session)
     session.start()
     this.emit('sessions', this.sessionList())

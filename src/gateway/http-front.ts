@@ -33,8 +33,10 @@ export async function startHttpFront(
     rendererDir: opts.rendererDir,
     log: opts.log,
     mcp: createMcpHttpEndpoint({
-      openSession: (server, link) => gw.openSession(server, link),
+      openSession: (server, link, info) => gw.openSession(server, link, info),
       token: ensureUiToken(gw.paths.httpToken, 'MCP endpoint token'),
+      idleTimeoutMs: () => gw.live.config.settings.http.sessionIdleMinutes * 60_000,
+      maxSessionsPerServer: () => gw.live.config.settings.http.maxSessionsPerServer,
       log: opts.log,
     }),
   }

@@ -12,13 +12,17 @@
  * Security, with the UI server's Host and Origin checks before it (DNS rebinding): a bearer
  * token (`<home>/http-token`, compared in constant time) on every request; no CORS headers at
  * all and OPTIONS refused, so a browser page cannot use it; request bodies capped (413).
- * Sessions idle for 30 minutes (no request in flight, no open stream) are ended.
+ *
+ * Clients often never close their session (no DELETE), and each session holds a server process:
+ * a session idle for `settings.http.sessionIdleMinutes` (default 10; idle = no POST or DELETE in
+ * flight; an open GET stream does not count) is ended, and a server has at most `settings.http.maxSessionsPerServer`
+ * sessions (default 32): a new one first ends the longest-idle one, with its server process.
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto'
 import type http from 'node:http'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
-import { SessionRefusedError } from './gateway'
+import { SessionRefusedError, type HttpLinkInfo } from './gateway'
 import { ErrorCode, errorLine, idKey, isId, isObject, type JsonRpcId } from './jsonrpc'
 import { LineSplitter } from './line-splitter'
 import type { ClientLink } from './session'
@@ -32,13 +36,17 @@ export interface HttpGatewaySession {
 /** What the endpoint needs from the gateway. */
 export interface McpHttpOptions {
   /** Starts a session of a server (Gateway.openSession); throws SessionRefusedError. */
-  openSession(server: string, link: ClientLink): HttpGatewaySession
+  openSession(server: string, link: ClientLink, info: () => HttpLinkInfo): HttpGatewaySession
   /** The bearer token (see ensureUiToken with the `http-token` file). */
   token: string
   /** Largest request body accepted (default 8 MiB). */
   maxBodyBytes?: number
-  /** A session with no request in flight for this long is ended (default 30 min). */
-  idleTimeoutMs?: number
+  /** A session with no request in flight for this long is ended (default 10 min); read per use. */
+  idleTimeoutMs?: number | (() => number)
+  /** Sessions per server (default 32); at the cap the longest-idle one is ended. Read per use. */
+  maxSessionsPerServer?: number | (() => number)
+  /** Clock, epoch ms (default Date.now). */
+  now?: () => number
   log?: (msg: string) => void
 }
 
@@ -55,7 +63,9 @@ export interface McpHttpEndpoint {
 /** Default cap of a request body. */
 export const MAX_MCP_BODY_BYTES = 8 * 1024 * 1024
 /** Default idle time after which an MCP HTTP session is ended. */
-export const MCP_IDLE_TIMEOUT_MS = 30 * 60 * 1000
+export const MCP_IDLE_TIMEOUT_MS = 10 * 60 * 1000
+/** Default cap of MCP HTTP sessions per server. */
+export const MCP_MAX_SESSIONS_PER_SERVER = 32
 
 /** The URL path prefix of the endpoint. */
 export const MCP_PATH_PREFIX = '/mcp/'
@@ -90,11 +100,13 @@ interface HttpSession {
   open: Map<string, string | number>
   /** Progress tokens of open requests (idKey of the token → request id). */
   progress: Map<string, string | number>
-  /** Requests in flight on this session (an open SSE stream counts). */
+  /** POST and DELETE requests in flight on this session (their SSE streams included). */
   inflight: number
   /** Standalone GET streams in flight. */
   gets: number
   idle?: NodeJS.Timeout
+  /** Epoch ms of the last request's start or end. */
+  lastActive: number
   closed: boolean
 }
 
@@ -191,8 +203,15 @@ function responseOf(msg: Record<string, unknown>, id: string | number): JSONRPCM
 export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
   const log = opts.log ?? (() => {})
   const maxBody = opts.maxBodyBytes ?? MAX_MCP_BODY_BYTES
-  const idleMs = opts.idleTimeoutMs ?? MCP_IDLE_TIMEOUT_MS
+  const now = opts.now ?? Date.now
+  const setting = (v: number | (() => number) | undefined, fallback: number): (() => number) =>
+    typeof v === 'function' ? v : () => v ?? fallback
+  const idleMs = setting(opts.idleTimeoutMs, MCP_IDLE_TIMEOUT_MS)
+  const maxPerServer = setting(opts.maxSessionsPerServer, MCP_MAX_SESSIONS_PER_SERVER)
+  /** By Mcp-Session-Id, once initialized. */
   const sessions = new Map<string, HttpSession>()
+  /** Every live session, initialized or not (the cap counts them all). */
+  const live = new Set<HttpSession>()
 
   /** Ends a session once: its streams, then its gateway session (the server's process tree). */
   const end = async (s: HttpSession, why: string): Promise<void> => {
@@ -200,25 +219,60 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
     s.closed = true
     if (s.idle) clearTimeout(s.idle)
     sessions.delete(s.id)
+    live.delete(s)
     log(`MCP HTTP session of "${s.server}" ended (${why})`)
     await s.transport.close().catch(() => undefined)
     await s.gateway?.clientClosed()
   }
 
+  const idleFor = (ms: number): string =>
+    ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`
+
   const armIdle = (s: HttpSession): void => {
     if (s.idle) clearTimeout(s.idle)
-    s.idle = setTimeout(() => void end(s, `idle for ${Math.round(idleMs / 1000)} s`), idleMs)
+    const ms = idleMs()
+    s.idle = setTimeout(() => void end(s, `idle for ${idleFor(ms)}`), ms)
     s.idle.unref()
   }
 
-  /** Counts a request as in flight until its response closes; the idle timer runs only between requests. */
+  /**
+   * Makes room for one more session of `server`: while it has `maxSessionsPerServer` or more,
+   * ends the longest-idle one (sessions with a request in flight last, oldest activity first).
+   */
+  const makeRoom = async (server: string): Promise<void> => {
+    const max = maxPerServer()
+    for (;;) {
+      const mine = [...live].filter((x) => x.server === server && !x.closed)
+      if (mine.length < max) return
+      mine.sort(
+        (a, b) =>
+          (a.inflight > 0 ? 1 : 0) - (b.inflight > 0 ? 1 : 0) || a.lastActive - b.lastActive,
+      )
+      const victim = mine[0] as HttpSession
+      await end(
+        victim,
+        `"${server}" has ${mine.length} HTTP sessions, the most allowed (settings.http.maxSessionsPerServer = ${max}); closed the longest idle (${idleFor(Math.max(0, now() - victim.lastActive))})`,
+      )
+    }
+  }
+
+  /**
+   * Counts a request as in flight until its response closes; the idle timer runs only between
+   * requests. A standalone GET stream is not activity: clients keep one open for as long as they
+   * live, so it would hold a forgotten session (and its server process) forever.
+   */
   const track = (s: HttpSession, res: http.ServerResponse, get: boolean): void => {
-    s.inflight++
     if (get) s.gets++
-    if (s.idle) clearTimeout(s.idle)
+    else s.inflight++
+    s.lastActive = now()
+    if (!get && s.idle) clearTimeout(s.idle)
     res.once('close', () => {
+      if (get) {
+        s.gets--
+        return
+      }
       s.inflight--
-      if (get) s.gets--
+      s.lastActive = now()
       if (s.inflight === 0 && !s.closed) armIdle(s)
     })
   }
@@ -314,6 +368,7 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
       progress: new Map(),
       inflight: 0,
       gets: 0,
+      lastActive: now(),
       closed: false,
     }
     const lines = new LineSplitter((line) => {
@@ -337,7 +392,11 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
       end: () => void end(s, 'the gateway ended it'),
     }
     try {
-      s.gateway = opts.openSession(server, link)
+      s.gateway = opts.openSession(server, link, () => ({
+        lastActive: s.lastActive,
+        active: s.inflight > 0,
+      }))
+      live.add(s)
     } catch (err) {
       if (err instanceof SessionRefusedError)
         return { status: err.code === 'NO_SERVER' ? 404 : 403, message: err.message }
@@ -414,6 +473,7 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
           'Bad Request: Mcp-Session-Id header is required; start a session with an initialize request',
         )
       }
+      await makeRoom(server)
       const started = startSession(server)
       if (!('transport' in started)) return sendError(res, started.status, -32001, started.message)
       track(started, res, false)
@@ -434,7 +494,7 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
     },
     sessions: () => sessions.size,
     close: async () => {
-      await Promise.all([...sessions.values()].map((s) => end(s, 'Airlock is stopping')))
+      await Promise.all([...live].map((s) => end(s, 'Airlock is stopping')))
     },
   }
 }

@@ -47,6 +47,15 @@ export const settingsSchema = z.strictObject({
       resultExcerpts: z.boolean().default(true),
     })
     .prefault({}),
+  /** MCP over Streamable HTTP (`/mcp/<server>`): limits on sessions clients leave open. */
+  http: z
+    .strictObject({
+      /** A session with no request in flight for this long is closed, with its server process. */
+      sessionIdleMinutes: z.number().positive().max(1440).default(10),
+      /** Sessions per server; at the cap, a new session closes the longest-idle one first. */
+      maxSessionsPerServer: z.number().int().min(1).max(1024).default(32),
+    })
+    .prefault({}),
   /** Default posture for proposed policies of servers added without one. */
   defaultPosture: z.enum(['allow', 'deny', 'require_approval']).default('allow'),
   paused: z.boolean().default(false),

@@ -88,6 +88,9 @@ export const sessionInfoSchema = z.object({
   client: z.string(),
   startedAt: z.number(),
   held: z.number(),
+  transport: z.enum(['stdio', 'http']),
+  /** HTTP sessions: ms since the last request ended (0 while one is in flight). */
+  idleMs: z.number().optional(),
 })
 
 /** A server as the UI shows it: its config (secret env values masked) and live status. */
@@ -129,6 +132,7 @@ export const statusSchema = z.object({
 })
 
 const auditSettings = settingsSchema.shape.audit.unwrap().shape
+const httpSettings = settingsSchema.shape.http.unwrap().shape
 
 /**
  * A change to the settings: only the fields given change (`audit` merges field by field). Built
@@ -144,6 +148,12 @@ export const settingsPatchSchema = z.strictObject({
       argsMaxBytes: auditSettings.argsMaxBytes.unwrap().optional(),
       redactKeys: auditSettings.redactKeys.unwrap().optional(),
       resultExcerpts: auditSettings.resultExcerpts.unwrap().optional(),
+    })
+    .optional(),
+  http: z
+    .strictObject({
+      sessionIdleMinutes: httpSettings.sessionIdleMinutes.unwrap().optional(),
+      maxSessionsPerServer: httpSettings.maxSessionsPerServer.unwrap().optional(),
     })
     .optional(),
   defaultPosture: settingsSchema.shape.defaultPosture.unwrap().optional(),

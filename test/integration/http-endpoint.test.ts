@@ -5,6 +5,7 @@
  * wrong token, a foreign Origin, a rebinding Host, a preflight, a body over the cap — made
  * with raw `http.request` so that every header can be set freely. DELETE ends the server.
  */
+import { execFile } from 'node:child_process'
 import http from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -14,7 +15,16 @@ import {
   ToolListChangedNotificationSchema,
   type Progress,
 } from '@modelcontextprotocol/sdk/types.js'
-import { alive, descendants, Env, everything, sleep, textOf, waitFor } from '../helpers/harness'
+import {
+  alive,
+  CLI,
+  descendants,
+  Env,
+  everything,
+  sleep,
+  textOf,
+  waitFor,
+} from '../helpers/harness'
 
 let env: Env
 let clients: Client[]
@@ -41,7 +51,9 @@ const INIT = {
 }
 
 /** everything with echo denied, get-env hidden, get-sum behind an approval; the gateway on a free port. */
-async function start(): Promise<{ base: string; port: number; token: string }> {
+async function start(
+  settings: Record<string, unknown> = {},
+): Promise<{ base: string; port: number; token: string }> {
   const policy = env.writePolicy('everything', {
     version: '1',
     default: 'allow',
@@ -51,7 +63,10 @@ async function start(): Promise<{ base: string; port: number; token: string }> {
       'get-sum': { rules: [{ name: 'ask before adding', action: 'require_approval' }] },
     },
   })
-  env.writeConfig([everything('everything', { policy }), everything('off', { enabled: false })])
+  env.writeConfig(
+    [everything('everything', { policy }), everything('off', { enabled: false })],
+    settings,
+  )
   await env.startGateway({ port: 0 })
   const base = env.mcpBase
   if (!base) throw new Error(`the gateway printed no MCP endpoint:\n${env.gatewayOutput}`)
@@ -244,6 +259,83 @@ describe('through policy', () => {
       5000,
       'the session to end',
     )
+  })
+})
+
+describe('sessions clients never close', () => {
+  interface Info {
+    id: string
+    server: string
+    client: string
+    transport: string
+    startedAt: number
+    idleMs?: number
+  }
+  const httpSessions = async (control: Awaited<ReturnType<Env['control']>>): Promise<Info[]> =>
+    (await control.request<{ sessions: Info[] }>('status')).sessions.filter(
+      (x) => x.transport === 'http',
+    )
+
+  it('at the cap per server, a new session closes the longest-idle one with its server process', async () => {
+    const { base, token } = await start({ http: { maxSessionsPerServer: 2 } })
+    const control = await env.control()
+    const pidsOf: number[][] = []
+    const conns = []
+    for (const name of ['first', 'second']) {
+      const before = sessionPids()
+      const c = await connect(`${base}everything`, token, name)
+      await c.client.listTools()
+      pidsOf.push(sessionPids().filter((p) => !before.includes(p)))
+      conns.push(c)
+    }
+    // "second" is used again: "first" is now the longest idle.
+    await conns[1]!.client.listTools()
+    expect((await httpSessions(control)).map((x) => x.client).sort()).toEqual(['first', 'second'])
+    const third = await connect(`${base}everything`, token, 'third')
+    await third.client.listTools()
+    await waitFor(
+      () => pidsOf[0]!.every((p) => !alive(p)),
+      10_000,
+      "the first session's server to end",
+    )
+    expect(pidsOf[1]!.every((p) => alive(p))).toBe(true)
+    const left = await httpSessions(control)
+    expect(left.map((x) => x.client).sort()).toEqual(['second', 'third'])
+    for (const x of left) expect(x.idleMs).toBeTypeOf('number')
+    // The closed session is gone for its client: a clear 404, not a hang.
+    await expect(conns[0]!.client.listTools()).rejects.toThrow(/Session not found/)
+    expect(env.gatewayOutput).toMatch(
+      /the most allowed \(settings\.http\.maxSessionsPerServer = 2\)/,
+    )
+  })
+
+  it('an idle session is closed after settings.http.sessionIdleMinutes, with its server process', async () => {
+    // 0.01 min = 600 ms, so that the test sees it happen.
+    const { base, token } = await start({ http: { sessionIdleMinutes: 0.01 } })
+    const control = await env.control()
+    const before = sessionPids()
+    const { client } = await connect(`${base}everything`, token, 'idler')
+    await client.listTools()
+    const spawned = sessionPids().filter((p) => !before.includes(p))
+    expect(spawned.length).toBeGreaterThan(0)
+    await waitFor(() => spawned.every((p) => !alive(p)), 10_000, 'the idle session to end')
+    await waitFor(async () => (await httpSessions(control)).length === 0, 5000, 'status to drop it')
+    expect(env.gatewayOutput).toMatch(/MCP HTTP session of "everything" ended \(idle for 1 s\)/)
+  })
+
+  it('airlock status lists HTTP sessions with their age and idle time', async () => {
+    const { base, token } = await start()
+    const { client } = await connect(`${base}everything`, token, 'listed-agent')
+    await client.listTools()
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [CLI, 'status'], { env: env.env }, (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
+      )
+    })
+    expect(out).toMatch(
+      /HTTP sessions: 1\n {4}everything {2}client listed-agent {2}age \d+s {2}idle (\d+s|active)/,
+    )
+    expect(out).toMatch(/ {2}sessions: 0\n/)
   })
 })
 
