@@ -674,7 +674,9 @@ describe('events', () => {
     expect(all).toContain('servers.changed')
     expect(c.gw.live.server('memory')).toBeDefined()
     const sessions = events(c.svc, 'sessions.changed')
-    c.gw.emit('sessions', [{ id: 's1', server: 'memory', client: 'agent', startedAt: 1, held: 0, transport: 'stdio' }])
+    c.gw.emit('sessions', [
+      { id: 's1', server: 'memory', client: 'agent', startedAt: 1, held: 0, transport: 'stdio' },
+    ])
     expect(sessions).toEqual([
       [{ id: 's1', server: 'memory', client: 'agent', startedAt: 1, held: 0, transport: 'stdio' }],
     ])
