@@ -20,6 +20,8 @@ export interface ToolInfo {
 export interface ToolClass {
   category: Category
   risk: Risk
+  /** The word, phrase or annotation that set the class (`"logout"`, `destructiveHint`), when one did. */
+  because?: string
 }
 
 /** Risk classes, lowest first. */
@@ -33,6 +35,8 @@ export function compareRisk(a: Risk, b: Risk): number {
 type Entry = ToolClass
 
 const e = (category: Category, risk: Risk): Entry => ({ category, risk })
+/** An entry with the evidence that chose it. */
+const by = (entry: Entry, because: string): Entry => ({ ...entry, because })
 
 /** Verbs, exact (after light stemming). The first verb of a name decides; later exact verbs can raise. */
 const VERBS = new Map<string, Entry>()
@@ -42,7 +46,7 @@ const put = (words: string, entry: Entry): void => {
 put(
   'get list read search find query show describe view lookup look count check inspect stat stats info open browse echo ping explain validate ' +
     'preview diff status print resolve retrieve summarize analyze analyse compare calculate compute estimate head tail cat ls grep whoami version help sum ' +
-    'tree exists has is',
+    'tree exists has is suggest recommend',
   e('read', 'low'),
 )
 put('fetch download crawl scrape', e('read', 'medium'))
@@ -52,7 +56,9 @@ put(
     'new register subscribe unsubscribe lock unlock close reopen fork clone archive cancel restore submit record log store cache convert apply place',
   e('write', 'medium'),
 )
-put('push merge deploy release approve install restart', e('write', 'high'))
+put('push merge release approve install restart', e('write', 'high'))
+// Deploying runs new code where it serves people.
+put('deploy redeploy', e('execute', 'critical'))
 put(
   'send post email mail notify publish tweet sms reply comment forward broadcast announce respond invite share',
   e('communication', 'high'),
@@ -69,7 +75,7 @@ put(
   'exec execute shell bash sh zsh cmd powershell pwsh eval terminal command sudo',
   e('execute', 'critical'),
 )
-put('run invoke spawn launch script interpret', e('execute', 'high'))
+put('run invoke spawn launch script interpret evaluate', e('execute', 'high'))
 put(
   'transfer charge pay refund purchase buy withdraw payout trade sell',
   e('financial', 'critical'),
@@ -99,7 +105,7 @@ const PREFIXES: readonly [RegExp, Entry][] = [
  * the first verb are usually nouns (`get_comment`, `read_email`) and do not count.
  */
 const STRONG = new Set(
-  'delete remove drop destroy purge wipe erase truncate unlink nuke shred exec execute eval sudo transfer charge pay refund purchase withdraw payout logout signout revoke deauthorize impersonate'.split(
+  'delete remove drop destroy purge wipe erase truncate unlink nuke shred exec execute eval sudo transfer charge pay refund purchase withdraw payout logout signout revoke deauthorize impersonate deploy redeploy'.split(
     ' ',
   ),
 )
@@ -166,6 +172,51 @@ const EXECUTE_NOUNS = new Set([
   'subprocess',
 ])
 
+/**
+ * What running something may run: code, queries in a programming language, containers, functions,
+ * rollbacks. `run_sql`, `invoke_lambda`, `run_container` run arbitrary work: critical.
+ */
+const CODE_NOUNS = new Set([
+  'code',
+  'script',
+  'scripts',
+  'javascript',
+  'js',
+  'python',
+  'sql',
+  'container',
+  'containers',
+  'lambda',
+  'function',
+  'functions',
+  'rollback',
+  'migration',
+  'migrations',
+])
+/** What a clearing verb (`clear`, `prune`, `reset`) may wipe as a whole: critical. */
+const STORE_NOUNS = new Set([
+  'all',
+  'everything',
+  'data',
+  'graph',
+  'database',
+  'databases',
+  'db',
+  'memory',
+  'store',
+  'storage',
+  'index',
+  'table',
+  'tables',
+  'bucket',
+  'collection',
+])
+/** Running code or SQL, as a description of a tool whose name runs something says it. */
+const RUNS_CODE =
+  /\b(?:execut|run|invok|evaluat)\w* (?:(?:an?|the|any|arbitrary|raw|custom|individual|multiple|deployed|given|provided|one|\w+-\w+) )*(?:\w+ )?(sql|javascript|js|python|code|scripts?|functions?|lambdas?|containers?)\b/i
+/** A description that says the tool only reads: keeps a description from raising a run to critical. */
+const SAYS_READ_ONLY = /\bread[- ]only\b|\bin read mode\b/i
+
 /** Description phrases that only ever make a class stricter. */
 const PHRASES: readonly [RegExp, Entry][] = [
   [
@@ -180,6 +231,10 @@ const PHRASES: readonly [RegExp, Entry][] = [
   [/\b(transfer|send|move)s? (money|funds|payments?)\b/i, e('financial', 'critical')],
   [/\b(charges?|bills?) (the |a )?(customer|card|user|account)\b/i, e('financial', 'critical')],
   [/\b(sends?|posts?) (an? )?(email|e-mail|message|sms|tweet)s?\b/i, e('communication', 'high')],
+  [
+    /\b(clear|delete|remove|erase|wipe|purge|drop|reset)(s|es)? (?:the )?(all|every|entire|everything)\b/i,
+    e('destructive', 'critical'),
+  ],
 ]
 
 /** Splits a tool name into lowercase words: `deleteRepo`, `delete-repo`, `repo.delete` → words. */
@@ -202,14 +257,18 @@ function stems(word: string): string[] {
   return out
 }
 
-function stricter(a: Entry, b: Entry | undefined): Entry {
+/** The stricter of two entries; `a` when they tie (the first evidence stays). */
+function stricter(a: Entry | undefined, b: Entry): Entry
+function stricter(a: Entry, b: Entry | undefined): Entry
+function stricter(a: Entry | undefined, b: Entry | undefined): Entry | undefined {
+  if (a === undefined) return b
   return b && compareRisk(b.risk, a.risk) > 0 ? b : a
 }
 
 function verbOf(word: string, stem: boolean): Entry | undefined {
   for (const w of stem ? stems(word) : [word]) {
     const hit = VERBS.get(w)
-    if (hit) return hit
+    if (hit) return by(hit, word)
   }
   return undefined
 }
@@ -218,36 +277,56 @@ function verbOf(word: string, stem: boolean): Entry | undefined {
 function byName(tokens: string[]): Entry | undefined {
   let decided: Entry | undefined
   const first = tokens[0]
-  if (first !== undefined) decided = PREFIXES.find(([re]) => re.test(first))?.[1]
+  if (first !== undefined) {
+    const hit = PREFIXES.find(([re]) => re.test(first))?.[1]
+    if (hit) decided = by(hit, first)
+  }
   for (let i = 0; i < tokens.length; i++) {
     const word = tokens[i] as string
     const pair = i + 1 < tokens.length ? PAIRS.get(`${word} ${tokens[i + 1]}`) : undefined
-    if (pair) decided = decided ? stricter(decided, pair) : pair
+    if (pair) decided = stricter(decided, by(pair, `${word}_${tokens[i + 1]}`))
     if (decided === undefined) decided = verbOf(word, true)
-    else if (STRONG.has(word)) decided = stricter(decided, VERBS.get(word))
+    else if (STRONG.has(word)) decided = stricter(decided, verbOf(word, false))
   }
   // Nouns, and two-word nouns written apart (`api_key` → "apikey").
   const nouns = new Set(tokens)
   for (let i = 0; i + 1 < tokens.length; i++) nouns.add(`${tokens[i]}${tokens[i + 1]}`)
-  const has = (set: Set<string>): boolean => [...nouns].some((n) => set.has(n))
+  const noun = (set: Set<string>): string | undefined => [...nouns].find((n) => set.has(n))
+  const raise = (set: Set<string>, entry: Entry): Entry | undefined => {
+    const n = noun(set)
+    return n === undefined ? undefined : by(entry, n)
+  }
   if (decided === undefined) {
-    if (has(EXECUTE_NOUNS)) return e('execute', 'high')
-    if (has(FINANCIAL_NOUNS)) return e('financial', 'high')
-    if (has(AUTH_NOUNS)) return e('auth', 'high')
-    return undefined
+    return (
+      raise(EXECUTE_NOUNS, e('execute', 'high')) ??
+      raise(FINANCIAL_NOUNS, e('financial', 'high')) ??
+      raise(AUTH_NOUNS, e('auth', 'high'))
+    )
   }
-  if (decided.category === 'read') {
-    // Reading secrets or money is still a read, but not a harmless one.
-    return has(AUTH_NOUNS) || has(FINANCIAL_NOUNS)
-      ? stricter(decided, e('read', 'medium'))
-      : decided
+  switch (decided.category) {
+    case 'read':
+      // Reading secrets or money is still a read, but not a harmless one.
+      return stricter(
+        decided,
+        raise(AUTH_NOUNS, e('read', 'medium')) ?? raise(FINANCIAL_NOUNS, e('read', 'medium')),
+      )
+    case 'write':
+    case 'communication':
+      return stricter(
+        decided,
+        raise(FINANCIAL_NOUNS, e('financial', 'high')) ??
+          raise(AUTH_NOUNS, e('auth', 'high')) ??
+          raise(EXECUTE_NOUNS, e('execute', 'high')),
+      )
+    case 'execute':
+      // Running code, SQL, a container or a function can do anything the server can.
+      return stricter(decided, raise(CODE_NOUNS, e('execute', 'critical')))
+    case 'destructive':
+      // Clearing a whole store (`clear_graph`, `reset_database`) loses everything in it.
+      return stricter(decided, raise(STORE_NOUNS, e('destructive', 'critical')))
+    default:
+      return decided
   }
-  if (decided.category === 'write' || decided.category === 'communication') {
-    if (has(FINANCIAL_NOUNS)) return stricter(decided, e('financial', 'high'))
-    if (has(AUTH_NOUNS)) return stricter(decided, e('auth', 'high'))
-    if (has(EXECUTE_NOUNS)) return stricter(decided, e('execute', 'high'))
-  }
-  return decided
 }
 
 /**
@@ -255,10 +334,13 @@ function byName(tokens: string[]): Entry | undefined {
  * make a class stricter: `destructiveHint: true` → at least destructive/high,
  * `readOnlyHint: false` → at least write/medium, `openWorldHint: true` → at least medium;
  * `readOnlyHint: true` or `destructiveHint: false` never lower anything. A name with no known
- * verb is classified by its description's first word, else as write/medium.
+ * verb is classified by its description's first word, else as write/medium. A name that runs
+ * something is critical when its description says it runs code, SQL, functions or containers
+ * (unless the description says it only reads). `because` names the evidence that set the class.
  */
 export function classifyTool(tool: ToolInfo): ToolClass {
-  let cls = byName(nameTokens(tool.name))
+  const fromName = byName(nameTokens(tool.name))
+  let cls = fromName
   const description = typeof tool.description === 'string' ? tool.description.slice(0, 4096) : ''
   if (cls === undefined) {
     const firstWord = nameTokens(description.split(/\s+/, 1)[0] ?? '')[0]
@@ -268,18 +350,47 @@ export function classifyTool(tool: ToolInfo): ToolClass {
       (firstWord === undefined ? undefined : verbOf(firstWord, true)) ??
       e('write', 'medium')
   }
-  for (const [re, entry] of PHRASES) if (re.test(description)) cls = stricter(cls, entry)
+  for (const [re, entry] of PHRASES) {
+    const m = re.exec(description)
+    if (m) cls = stricter(cls, by(entry, m[0]))
+  }
+  if (fromName?.category === 'execute' && !SAYS_READ_ONLY.test(description)) {
+    const m = RUNS_CODE.exec(description)
+    if (m) cls = stricter(cls, by(e('execute', 'critical'), m[0]))
+  }
   const a = tool.annotations ?? {}
   if (a.destructiveHint === true)
     cls = stricter(
       cls,
-      e(cls.category === 'read' || cls.category === 'write' ? 'destructive' : cls.category, 'high'),
+      by(
+        e(
+          cls.category === 'read' || cls.category === 'write' ? 'destructive' : cls.category,
+          'high',
+        ),
+        'destructiveHint',
+      ),
     )
   if (a.readOnlyHint === false && cls.category === 'read')
-    cls = { category: 'write', risk: compareRisk(cls.risk, 'medium') > 0 ? cls.risk : 'medium' }
+    cls = {
+      category: 'write',
+      risk: compareRisk(cls.risk, 'medium') > 0 ? cls.risk : 'medium',
+      because: 'readOnlyHint: false',
+    }
   if (a.openWorldHint === true && cls.risk === 'low')
-    cls = { category: cls.category, risk: 'medium' }
-  return { category: cls.category, risk: cls.risk }
+    cls = { category: cls.category, risk: 'medium', because: 'openWorldHint' }
+  const out: ToolClass = { category: cls.category, risk: cls.risk }
+  if (cls.because !== undefined) out.because = oneLine(cls.because).slice(0, 80)
+  return out
+}
+
+/**
+ * Why a tool is in its class, in words: `auth — "logout"` (the category and the evidence), or
+ * the category alone when no single word decided.
+ */
+export function classReason(cls: ToolClass): string {
+  if (cls.because === undefined) return cls.category
+  const annotation = /^(destructiveHint|openWorldHint|readOnlyHint: false)$/.test(cls.because)
+  return `${cls.category} — ${annotation ? cls.because : JSON.stringify(cls.because)}`
 }
 
 /** The action a proposed policy gives a tool of a class under a default posture. */

@@ -3,6 +3,7 @@ import { parsePolicy } from '../../src/shared/policy/parse'
 import { decide } from '../../src/shared/policy/engine'
 import { CounterStore } from '../../src/shared/policy/counters'
 import {
+  classReason,
   classifyTool,
   compareRisk,
   nameTokens,
@@ -261,5 +262,53 @@ describe('proposePolicy', () => {
       'require_approval',
     )
     expect(proposedAction({ category: 'write', risk: 'high' }, 'deny')).toBe('deny')
+  })
+})
+
+describe('classifyTool: code, deploys and whole stores are critical', () => {
+  it.each([
+    ['run_sql', {}, 'execute/critical'],
+    ['invoke_lambda', {}, 'execute/critical'],
+    ['run_container', {}, 'execute/critical'],
+    ['evaluate_script', {}, 'execute/critical'],
+    ['deploy', {}, 'execute/critical'],
+    ['clear_graph', {}, 'destructive/critical'],
+    [
+      'run',
+      { description: 'Execute a deployed function with provided arguments' },
+      'execute/critical',
+    ],
+    ['run_query', { description: 'Execute SQL queries on the cluster' }, 'execute/critical'],
+    ['prune', { description: 'Clear all stored data and reset the graph' }, 'destructive/critical'],
+  ])('%s → %s', (name, extra, expected) => {
+    expect(cls(name, extra)).toBe(expected)
+  })
+
+  it('a read-only run, or a read that mentions SQL, stays below critical', () => {
+    expect(cls('runOneoffQuery', { description: 'Execute sandboxed read-only JS queries' })).toBe(
+      'execute/high',
+    )
+    expect(cls('query_clickhouse', { description: 'Execute SQL with macro substitution' })).toBe(
+      'read/low',
+    )
+    expect(cls('run_report', { description: 'Run a funnels query' })).toBe('execute/high')
+    expect(cls('clear_selection')).toBe('destructive/high')
+    expect(cls('suggest_aws_commands')).toBe('read/low')
+  })
+})
+
+describe('classReason: why a tool is in its class', () => {
+  it('names the category and the evidence', () => {
+    expect(classReason(classifyTool({ name: 'logout' }))).toBe('auth — "logout"')
+    expect(classReason(classifyTool({ name: 'delete_chat' }))).toBe('destructive — "delete"')
+    expect(classReason(classifyTool({ name: 'log_out' }))).toBe('auth — "log_out"')
+    expect(
+      classReason(classifyTool({ name: 'get_x', annotations: { destructiveHint: true } })),
+    ).toBe('destructive — destructiveHint')
+    expect(
+      classReason(
+        classifyTool({ name: 'frobnicate', description: 'Runs an arbitrary shell command' }),
+      ),
+    ).toBe('execute — "Runs an arbitrary shell command"')
   })
 })
