@@ -10,6 +10,7 @@ import { auditCommand } from './audit'
 import { statusCommand } from './status'
 import { clientsCommand } from './clients'
 import { doctorCommand } from './doctor'
+import { settingsCommand } from './settings'
 
 const USAGE = `airlock — an MCP gateway: every tool call passes a policy and lands in an audit log
 
@@ -23,6 +24,7 @@ Usage:
   airlock policy show <server>
   airlock policy check <file>
   airlock policy eval --policy FILE --tool NAME [--args JSON]
+  airlock settings [show] | set <key> <value>  e.g. "airlock settings set riskFloor high" (critical | high | off)
   airlock audit tail [-n N] [-f]
   airlock audit query [--server S] [--tool T] [--decision D] [--client C] [--since TIME] [--text T] [--limit N] [--json]
   airlock audit export --format csv|jsonl [filters as for query] [--out FILE]
@@ -53,6 +55,8 @@ export async function run(argv: string[]): Promise<number> {
       return clientsCommand(rest)
     case 'doctor':
       return doctorCommand(rest)
+    case 'settings':
+      return settingsCommand(rest)
     case undefined:
     case 'help':
     case '--help':

@@ -27,9 +27,9 @@ import {
 import { CliError } from './cli-error'
 
 const USAGE =
-  'airlock policy set <server> <file> | show <server> | check <file> | eval --policy FILE --tool NAME [--args JSON] [--session ID]'
+  'airlock policy set <server> <file> | show <server> | check <file> | eval --policy FILE --tool NAME [--args JSON] [--session ID] [--risk-floor critical|high|off]'
 const EVAL_USAGE =
-  'airlock policy eval --policy FILE --tool NAME [--args \'{"key":"value"}\'] [--session ID]'
+  'airlock policy eval --policy FILE --tool NAME [--args \'{"key":"value"}\'] [--session ID] [--risk-floor critical|high|off]'
 
 /** Runs `airlock policy <sub> …`; returns the exit code (for `eval`, the decision's). */
 export async function policyCommand(argv: string[]): Promise<number> {
@@ -209,8 +209,15 @@ function evaluate(argv: string[]): number {
     tool: { type: 'string' },
     args: { type: 'string' },
     session: { type: 'string' },
+    'risk-floor': { type: 'string' },
   })
   noExtraPositionals(positionals, 0, EVAL_USAGE)
+  const floor = values['risk-floor'] ?? 'critical'
+  if (floor !== 'critical' && floor !== 'high' && floor !== 'off')
+    throw new CliError(
+      `--risk-floor "${floor}": expected critical, high or off (the gateway's setting riskFloor; default critical)`,
+      3,
+    )
   if (values.policy === undefined || values.policy === '')
     throw new CliError(
       `missing --policy FILE (the policy to evaluate against); usage: ${EVAL_USAGE}`,
@@ -225,6 +232,7 @@ function evaluate(argv: string[]): number {
     { tool: values.tool, args, sessionId: values.session ?? 'cli' },
     new CounterStore(),
     Date.now(),
+    { riskFloor: floor },
   )
   process.stdout.write(`${describeDecision(decision)}\n`)
   const why = explain(decision, policy, values.tool)
@@ -265,6 +273,8 @@ function explain(d: Decision, policy: Policy, tool: string): string | undefined 
     case 'deny':
     case 'rate_limited':
     case 'needs_approval':
+      if (d.kind === 'needs_approval' && d.floor)
+        return `no rule of the policy decides "${tool}", and Airlock's risk floor asks a person for ${d.floor.risk}-risk tools (setting riskFloor)`
       // With a rule, the description already names it and its reason.
       return d.rule !== undefined
         ? undefined

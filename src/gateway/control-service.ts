@@ -570,13 +570,20 @@ export class ControlService {
     const live = this.gw.live.policyFor(server)
     if ('error' in live) return 'deny' // the session denies every call of a server whose policy never loaded
     if (isHidden(live.policy, tool)) return 'hide'
+    const known = this.catalog.get(server)?.get(tool)
     const d = decide(
       live.policy,
-      { tool, args: {}, sessionId: 'airlock-preview' },
+      {
+        tool,
+        args: {},
+        sessionId: 'airlock-preview',
+        ...(known ? { risk: classifyTool(known) } : {}),
+      },
       new CounterStore(),
       Date.now(),
       {
         defaultApprovalTimeoutMs: this.gw.live.config.settings.approvalTimeoutSeconds * 1000,
+        riskFloor: this.gw.live.config.settings.riskFloor,
       },
     )
     switch (d.kind) {

@@ -366,6 +366,7 @@ export class Session {
       now,
       {
         defaultApprovalTimeoutMs: this.deps.defaultApprovalTimeoutMs(),
+        riskFloor: this.deps.live.config.settings.riskFloor,
       },
     )
     switch (decision.kind) {

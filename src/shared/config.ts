@@ -56,6 +56,11 @@ export const settingsSchema = z.strictObject({
       maxSessionsPerServer: z.number().int().min(1).max(1024).default(32),
     })
     .prefault({}),
+  /**
+   * The risk floor (safe by default): tools of this class or above need a person's approval
+   * unless the server's policy decides them explicitly. `off` leaves every tool to the policy.
+   */
+  riskFloor: z.enum(['critical', 'high', 'off']).default('critical'),
   /** Default posture for proposed policies of servers added without one. */
   defaultPosture: z.enum(['allow', 'deny', 'require_approval']).default('allow'),
   paused: z.boolean().default(false),

@@ -267,7 +267,8 @@ describe('tools and policies', () => {
     expect(by.delete_entities).toMatchObject({
       category: 'destructive',
       risk: 'critical',
-      action: 'allow',
+      // No policy decides it: the risk floor asks a person.
+      action: 'require_approval',
       annotations: { destructiveHint: true },
     })
     expect(by.create_entities?.description).toMatch(/entities/)

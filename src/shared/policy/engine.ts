@@ -1,6 +1,7 @@
 /**
- * The decision engine: a pure function of (policy, call, counters, clock) with Intercept's
- * semantics, extended with `allow` / `require_approval` actions and sliding rate limits.
+ * The decision engine: a pure function of (policy, risk floor, call, counters, clock) with
+ * Intercept's semantics, extended with `allow` / `require_approval` actions, sliding rate limits
+ * and the risk floor.
  *
  * Order: `hide` → the tool's entry (exact name, else the most specific glob) → with
  * `default: deny`, an unlisted tool is denied before any `"*"` rule runs → the entry's rules, then
@@ -11,8 +12,15 @@
  * - `require_approval`: when its conditions hold, the call needs approval, but later rules still
  *   run, so a deny or an exhausted limit wins over asking a person (deny > approval > allow).
  * A rule's `rate_limit` and `state` count only when the rule applies (always for `evaluate`).
- * No deciding rule → the default posture; `default: deny` only concerns unlisted tools.
+ * No deciding rule → the default posture, which (`deny` and `require_approval` alike) only
+ * concerns unlisted tools: a listed tool that no rule stops is allowed.
+ *
+ * The risk floor (Airlock's addition, safe by default): a call that would be allowed, of a tool
+ * whose class reaches the floor (critical, or high too), needs approval unless a rule of the
+ * tool's own entry (its name or a glob, not `"*"`) applied to it — the policy decided it
+ * explicitly. It never weakens a policy: hide, deny, limits and approvals stand as they are.
  */
+import { classReason, classifyTool, compareRisk, type ToolClass } from '../risk'
 import { REGEX_INPUT_LIMIT, compileConditionRegex, findToolEntry } from './glob'
 import { isHidden } from './hide'
 import type {
@@ -23,6 +31,7 @@ import type {
   Decision,
   Policy,
   Reservation,
+  RiskFloor,
   Rule,
   StateSpec,
   ToolPolicy,
@@ -38,6 +47,28 @@ export const GLOBAL_SCOPE = '_global'
 export interface DecideOptions {
   /** Used when neither the rule nor the policy sets `approval_timeout` (default 45 000). */
   defaultApprovalTimeoutMs?: number
+  /** The risk floor (default `critical`: safe when a caller forgets it). */
+  riskFloor?: RiskFloor
+}
+
+/**
+ * The class the floor judges a call by: the gateway's class of the tool, never lower than the
+ * tool's name alone says.
+ */
+export function floorClass(call: Pick<CallInput, 'tool' | 'risk'>): ToolClass {
+  const byName = classifyTool({ name: call.tool })
+  return call.risk && compareRisk(call.risk.risk, byName.risk) > 0 ? call.risk : byName
+}
+
+/** Whether a tool of `cls` is guarded by `floor`. */
+export function floorGuards(floor: RiskFloor, cls: ToolClass): boolean {
+  if (floor === 'off') return false
+  return compareRisk(cls.risk, floor) >= 0
+}
+
+/** The reason an approval the floor asked for gives: `risk floor: critical (auth — "logout")`. */
+export function floorReason(cls: ToolClass): string {
+  return `risk floor: ${cls.risk} (${classReason(cls)})`
 }
 
 const UNIT_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const
@@ -161,10 +192,13 @@ function decideUnchecked(
   const ctx: Ctx = { policy, call, counters, now, reservations: [] }
   let approval: Rule | undefined
   let allowedBy: Rule | undefined
+  // Whether a rule of the tool's own entry applied: the policy decided this tool explicitly.
+  let explicit = false
   outer: for (const e of [entry, wildcard]) {
     for (const rule of e?.rules ?? []) {
       const step = runRule(ctx, e as ToolPolicy, rule)
       if (step.kind === 'stop') return step.decision
+      if (e === entry && step.kind !== 'skip') explicit = true
       if (step.kind === 'approve') approval ??= rule
       if (step.kind === 'allow') {
         allowedBy = rule
@@ -187,8 +221,7 @@ function decideUnchecked(
       reservations: ctx.reservations,
     }
   }
-  if (allowedBy) return { kind: 'allow', rule: allowedBy.name, reservations: ctx.reservations }
-  if (policy.default === 'require_approval') {
+  if (!entry && !allowedBy && policy.default === 'require_approval') {
     return {
       kind: 'needs_approval',
       reason: 'this policy requires approval (default: require_approval)',
@@ -196,6 +229,20 @@ function decideUnchecked(
       reservations: ctx.reservations,
     }
   }
+  const floor = opts.riskFloor ?? 'critical'
+  if (!explicit && floor !== 'off') {
+    const cls = floorClass(call)
+    if (floorGuards(floor, cls)) {
+      return {
+        kind: 'needs_approval',
+        reason: floorReason(cls),
+        timeoutMs: timeoutMs(),
+        reservations: ctx.reservations,
+        floor: cls,
+      }
+    }
+  }
+  if (allowedBy) return { kind: 'allow', rule: allowedBy.name, reservations: ctx.reservations }
   return { kind: 'allow', reservations: ctx.reservations }
 }
 

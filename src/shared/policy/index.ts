@@ -13,6 +13,9 @@ export {
   findCounter,
   DEFAULT_APPROVAL_TIMEOUT_MS,
   GLOBAL_SCOPE,
+  floorClass,
+  floorGuards,
+  floorReason,
 } from './engine'
 export type { DecideOptions } from './engine'
 export { CounterStore } from './counters'

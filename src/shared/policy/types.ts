@@ -1,8 +1,9 @@
 /**
  * The normalized policy model and the engine's decision type. The parser (parse.ts) turns a
  * PolicyLayer/Intercept file (YAML or JSON) into `Policy`; the engine (engine.ts) is a pure
- * function of (policy, call, counters, clock) that returns a `Decision`.
+ * function of (policy, risk floor, call, counters, clock) that returns a `Decision`.
  */
+import type { ToolClass } from '../risk'
 
 /** Default posture for tools that no rule decides. */
 export type Posture = 'allow' | 'deny' | 'require_approval'
@@ -61,11 +62,22 @@ export interface Policy {
   approvalTimeoutSeconds?: number
 }
 
+/**
+ * The risk floor (Airlock's addition): tools of this class or above need a person's approval
+ * unless the policy decides them explicitly. `off` leaves every tool to the policy.
+ */
+export type RiskFloor = 'critical' | 'high' | 'off'
+
 /** The call the engine decides on. */
 export interface CallInput {
   tool: string
   args: Record<string, unknown>
   sessionId: string
+  /**
+   * The tool's class as the gateway knows it (from the server's tools/list). The engine never
+   * takes it lower than the tool's name alone says; absent, the name decides.
+   */
+  risk?: ToolClass
 }
 
 /**
@@ -88,6 +100,8 @@ export type Decision =
       reason?: string
       timeoutMs: number
       reservations: Reservation[]
+      /** Set when the risk floor asked, not the policy: the tool's class. */
+      floor?: ToolClass
     }
 
 /** Read access to counters, as the engine sees them (pure: no mutation). */

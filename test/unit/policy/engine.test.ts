@@ -4,6 +4,7 @@ import { decide } from '../../../src/shared/policy/engine'
 import { REGEX_INPUT_LIMIT } from '../../../src/shared/policy/glob'
 import { parsePolicy } from '../../../src/shared/policy/parse'
 import type { ConditionOp, Decision, Policy } from '../../../src/shared/policy/types'
+import type { ToolClass } from '../../../src/shared/risk'
 
 /** A policy from a plain object (JSON is YAML), `version: "1"` added. */
 function policy(body: Record<string, unknown>): Policy {
@@ -619,7 +620,7 @@ describe('decide: approvals', () => {
     })
   })
 
-  it('default: require_approval asks for every call no rule decides, listed or not', () => {
+  it('default: require_approval asks for unlisted tools; a listed tool is decided by its own rules', () => {
     const p = policy({
       default: 'require_approval',
       approval_timeout: 15,
@@ -631,7 +632,7 @@ describe('decide: approvals', () => {
       timeoutMs: 15_000,
       reservations: [],
     }
-    expect(once(p, 'read')).toEqual(asked)
+    expect(once(p, 'read')).toEqual({ kind: 'allow', reservations: [] })
     expect(once(p, 'unlisted')).toEqual(asked)
     expect(once(p, 'safe')).toEqual({ kind: 'allow', rule: 'ok', reservations: [] })
   })
@@ -713,5 +714,125 @@ tools:
     })
     // Every allowed call, of any tool, also counted toward the global limit.
     expect(store.calendar('rl:*:global rate limit:g', T0)).toBe(5)
+  })
+})
+
+describe('decide: the risk floor (safe by default)', () => {
+  const floorAsk = (reason: string): Record<string, unknown> => ({
+    kind: 'needs_approval',
+    reason,
+    timeoutMs: 45_000,
+    reservations: [],
+  })
+  const LOGOUT = 'risk floor: critical (auth — "logout")'
+  const at = (p: Policy, tool: string, floor?: 'critical' | 'high' | 'off'): Decision =>
+    decide(
+      p,
+      { tool, args: {}, sessionId: 's1' },
+      new CounterStore(),
+      T0,
+      floor ? { riskFloor: floor } : {},
+    )
+
+  it('asks for a critical tool with no policy, a silent policy, or default: allow', () => {
+    expect(at(policy({}), 'logout')).toMatchObject(floorAsk(LOGOUT))
+    expect(at(policy({}), 'logout')).toMatchObject({
+      floor: { category: 'auth', risk: 'critical' },
+    })
+    const silent = policy({ default: 'allow', tools: { send_message: { rules: [] } } })
+    expect(at(silent, 'logout')).toMatchObject(floorAsk(LOGOUT))
+    expect(at(silent, 'delete_chat')).toMatchObject(
+      floorAsk('risk floor: critical (destructive — "delete")'),
+    )
+    expect(at(silent, 'transfer')).toMatchObject(
+      floorAsk('risk floor: critical (financial — "transfer")'),
+    )
+    expect(at(silent, 'get_messages')).toEqual({ kind: 'allow', reservations: [] })
+  })
+
+  it('a listed tool with rules: [] is not decided: the floor asks', () => {
+    expect(at(policy({ tools: { logout: { rules: [] } } }), 'logout')).toMatchObject(
+      floorAsk(LOGOUT),
+    )
+  })
+
+  it('a rule of the tool’s own entry (name or glob) that applies decides it', () => {
+    const allow = rules('logout', { name: 'ok', action: 'allow' })
+    expect(at(allow, 'logout')).toEqual({ kind: 'allow', rule: 'ok', reservations: [] })
+    const evaluate = rules('transfer', {
+      name: 'small',
+      conditions: [{ path: 'args.amount', op: 'lte', value: 100 }],
+    })
+    expect(
+      decide(
+        evaluate,
+        { tool: 'transfer', args: { amount: 5 }, sessionId: 's1' },
+        new CounterStore(),
+        T0,
+      ),
+    ).toEqual({ kind: 'allow', reservations: [] })
+    const glob = policy({ tools: { 'delete_*': { rules: [{ name: 'fine', action: 'allow' }] } } })
+    expect(at(glob, 'delete_chat')).toEqual({ kind: 'allow', rule: 'fine', reservations: [] })
+    const denied = rules('logout', { name: 'never', action: 'deny' })
+    expect(at(denied, 'logout')).toMatchObject({ kind: 'deny', rule: 'never' })
+  })
+
+  it('a rule that does not apply, or a "*" rule, does not decide the tool', () => {
+    const conditional = rules('logout', {
+      name: 'only-alice',
+      action: 'allow',
+      conditions: [{ path: 'args.user', op: 'eq', value: 'alice' }],
+    })
+    expect(at(conditional, 'logout')).toMatchObject(floorAsk(LOGOUT))
+    const star = policy({ tools: { '*': { rules: [{ name: 'all', action: 'allow' }] } } })
+    expect(at(star, 'logout')).toMatchObject(floorAsk(LOGOUT))
+  })
+
+  it('never weakens a policy: hide, default: deny and the policy’s own approvals stand', () => {
+    expect(at(policy({ hide: ['logout'] }), 'logout')).toEqual({ kind: 'hidden' })
+    expect(at(policy({ default: 'deny' }), 'logout')).toMatchObject({ kind: 'deny' })
+    expect(at(policy({ default: 'deny' }), 'logout', 'off')).toMatchObject({ kind: 'deny' })
+    const asks = rules('logout', { name: 'ask', action: 'require_approval' })
+    expect(at(asks, 'logout', 'off')).toMatchObject({ kind: 'needs_approval', rule: 'ask' })
+    expect(at(policy({ default: 'require_approval' }), 'get_x', 'off')).toMatchObject({
+      kind: 'needs_approval',
+    })
+  })
+
+  it('riskFloor off leaves every tool to the policy; high guards high-risk tools too', () => {
+    expect(at(policy({}), 'logout', 'off')).toEqual({ kind: 'allow', reservations: [] })
+    expect(at(policy({}), 'send_message', 'critical')).toEqual({ kind: 'allow', reservations: [] })
+    expect(at(policy({}), 'send_message', 'high')).toMatchObject(
+      floorAsk('risk floor: high (communication — "send")'),
+    )
+    expect(at(policy({}), 'logout', 'high')).toMatchObject(floorAsk(LOGOUT))
+    expect(at(policy({}), 'create_issue', 'high')).toEqual({ kind: 'allow', reservations: [] })
+  })
+
+  it('takes the class the gateway knows, never lower than the name says', () => {
+    const known = (tool: string, risk: ToolClass): Decision =>
+      decide(policy({}), { tool, args: {}, sessionId: 's1', risk }, new CounterStore(), T0)
+    expect(
+      known('frobnicate', { category: 'destructive', risk: 'critical', because: 'Clear all' }),
+    ).toMatchObject(floorAsk('risk floor: critical (destructive — "Clear all")'))
+    // A server that lists `logout` as a harmless read does not lower it.
+    expect(known('logout', { category: 'read', risk: 'low' })).toMatchObject(floorAsk(LOGOUT))
+  })
+
+  it('uses the policy’s approval timeout for the floor’s approvals', () => {
+    expect(at(policy({ approval_timeout: 20 }), 'logout')).toMatchObject({ timeoutMs: 20_000 })
+  })
+
+  it('default: require_approval decides a listed tool by its own rules', () => {
+    const p = policy({
+      default: 'require_approval',
+      tools: { get_x: { rules: [] }, logout: { rules: [] } },
+    })
+    expect(at(p, 'get_x')).toEqual({ kind: 'allow', reservations: [] })
+    expect(at(p, 'logout')).toMatchObject(floorAsk(LOGOUT))
+    expect(at(p, 'other')).toMatchObject({
+      kind: 'needs_approval',
+      reason: 'this policy requires approval (default: require_approval)',
+    })
   })
 })

@@ -42,14 +42,24 @@ describe('Intercept policy templates load unchanged and keep their meaning', () 
       .flatMap((t) => t.rules)
       .filter((r) => r.rateLimit || r.conditions.length > 0)
     expect(rateLimited).toHaveLength(0)
-    // Allow posture: every listed tool and any unlisted one is allowed with nothing to count.
+    // Allow posture: every listed tool and any unlisted one is allowed with nothing to count
+    // (Intercept's meaning, with Airlock's risk floor off).
     const counters = new CounterStore()
     for (const tool of [policy.tools[0]!.pattern, 'not_in_this_policy']) {
-      expect(decide(policy, { tool, args: {}, sessionId: 's' }, counters, 0)).toEqual({
-        kind: 'allow',
-        reservations: [],
-      })
+      expect(
+        decide(policy, { tool, args: {}, sessionId: 's' }, counters, 0, { riskFloor: 'off' }),
+      ).toEqual({ kind: 'allow', reservations: [] })
     }
+    // With the floor (the default), a critical tool the template lists with `rules: []` waits
+    // for a person: `rules: []` decides nothing.
+    const critical = policy.tools.find((t) => t.pattern === 'delete' || /^delete_/.test(t.pattern))
+    if (critical)
+      expect(
+        decide(policy, { tool: critical.pattern, args: {}, sessionId: 's' }, counters, 0),
+      ).toMatchObject({
+        kind: 'needs_approval',
+        reason: 'risk floor: critical (destructive — "delete")',
+      })
   })
 
   it('the header of a template turns into a working default-deny allowlist when edited', () => {
@@ -60,7 +70,12 @@ describe('Intercept policy templates load unchanged and keep their meaning', () 
     const policy = parsePolicy(text, 'stripe.yaml')
     const call = (tool: string) =>
       decide(policy, { tool, args: {}, sessionId: 's' }, new CounterStore(), 0)
-    expect(call('create_refund').kind).toBe('allow')
+    expect(call('list_customers').kind).toBe('allow')
+    // A critical tool listed with `rules: []` is not decided by the policy: the floor asks.
+    expect(call('create_refund')).toMatchObject({
+      kind: 'needs_approval',
+      reason: 'risk floor: critical (financial — "refund")',
+    })
     expect(call('delete_everything')).toEqual({
       kind: 'deny',
       reason: 'tool "delete_everything" is not allowed by this policy (default: deny)',
