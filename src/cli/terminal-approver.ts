@@ -32,6 +32,7 @@ export function promptText(req: PendingApproval, now: number): string {
   return (
     `\n⚠ ${escapeUnsafe(req.client)} wants to run "${escapeUnsafe(req.tool)}" on "${escapeUnsafe(req.server)}"` +
     (req.rule ? ` (rule: ${escapeUnsafe(req.rule)})` : '') +
+    (req.reason && !req.rule ? `\n  why: ${escapeUnsafe(req.reason)}` : '') +
     `\n  args: ${excerpt(req.argsExcerpt, 300)}` +
     `\n  Allow? [y] once  [s] this session  [a] always  [N] deny  (${secs} s): `
   )

@@ -504,6 +504,8 @@ export class Session {
       if (!this.closed) this.sendToClient(toolErrorLine(id, `${PREFIX} ${text}`))
     }
     const secs = Math.round(decision.timeoutMs / 1000)
+    // Why a person was asked, for the audit record and the agent: the rule, or the risk floor.
+    const why = decision.reason ?? (decision.rule ? `rule "${decision.rule}"` : 'the policy')
     switch (outcome.answer) {
       case 'allow_once':
       case 'allow_session':
@@ -533,7 +535,7 @@ export class Session {
               ...rec,
               decision: 'approved',
               decidedBy: 'user',
-              reason: `${outcome.answer} by ${outcome.by}`,
+              reason: `${why}; ${outcome.answer} by ${outcome.by}`,
             },
             decision.reservations,
           )
@@ -545,22 +547,22 @@ export class Session {
         return deny(
           'denied_by_user',
           'user',
-          `the user denied "${base.tool}" on "${this.server}".`,
-          `denied by ${outcome.by}`,
+          `the user denied "${base.tool}" on "${this.server}" (approval was needed: ${why}).`,
+          `${why}; denied by ${outcome.by}`,
         )
       case 'timeout':
         return deny(
           'timeout',
           'timeout',
-          `"${base.tool}" needs the user's approval and nobody answered within ${secs} s, so it was denied. If the user approves it later in Airlock, an identical retry of this call will be let through.`,
-          `no answer within ${secs} s`,
+          `"${base.tool}" needs the user's approval (${why}) and nobody answered within ${secs} s, so it was denied. Ask the user to allow it in Airlock (the pending request in the app, or Activity → allow the retry); an identical retry of this call is then let through.`,
+          `${why}; no answer within ${secs} s`,
         )
       case 'no_approver':
         return deny(
           'deny',
           'gateway',
-          `"${base.tool}" needs the user's approval and no approver is available (open the Airlock app, or run "airlock serve" in a terminal), so it was denied.`,
-          'no approver available',
+          `"${base.tool}" needs the user's approval (${why}) and no approver is available, so it was denied. Ask the user to open Airlock (the desktop app, or "airlock open" for the web UI of "airlock serve") and retry: the request then waits for their Allow or Deny.`,
+          `${why}; no approver available`,
         )
       case 'cancelled':
         this.record({

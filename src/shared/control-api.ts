@@ -157,6 +157,7 @@ export const settingsPatchSchema = z.strictObject({
     })
     .optional(),
   defaultPosture: settingsSchema.shape.defaultPosture.unwrap().optional(),
+  riskFloor: settingsSchema.shape.riskFloor.unwrap().optional(),
   paused: settingsSchema.shape.paused.unwrap().optional(),
 })
 

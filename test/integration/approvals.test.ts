@@ -80,7 +80,9 @@ describe('a person answers', () => {
       arguments: { entities: [{ name: 'X', entityType: 't', observations: [] }] },
     })
     expect(res.isError).toBe(true)
-    expect(textOf(res)).toBe('[Airlock policy] the user denied "create_entities" on "memory".')
+    expect(textOf(res)).toBe(
+      '[Airlock policy] the user denied "create_entities" on "memory" (approval was needed: rule "ask" requires approval).',
+    )
     expect(approver.requested).toHaveLength(1)
     expect(fs.existsSync(file)).toBe(false)
   })
@@ -137,7 +139,7 @@ describe('nobody answers', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(900)
     expect(res.isError).toBe(true)
     expect(textOf(res)).toMatch(
-      /^\[Airlock policy\] "echo" needs the user's approval and nobody answered within 1 s/,
+      /^\[Airlock policy\] "echo" needs the user's approval \(rule "ask before echo" requires approval\) and nobody answered within 1 s/,
     )
     expect(textOf(res)).toMatch(/identical retry/)
     const first = approver.requested[0]
@@ -189,7 +191,7 @@ describe('nobody answers', () => {
     expect(Date.now() - started).toBeLessThan(2000)
     expect(res.isError).toBe(true)
     expect(textOf(res)).toMatch(
-      /^\[Airlock policy\] "echo" needs the user's approval and no approver is available/,
+      /^\[Airlock policy\] "echo" needs the user's approval \(rule "ask before echo" requires approval\) and no approver is available/,
     )
   })
 })

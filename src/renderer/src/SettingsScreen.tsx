@@ -1,4 +1,4 @@
-/** Settings: approval timeout, audit retention, redaction and durability, start at login, pause. */
+/** Settings: the risk floor, approval timeout, audit retention, redaction and durability, start at login, pause. */
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react'
 import type { Settings } from '../../shared/config'
 import { ErrorNotice } from './ErrorNotice'
@@ -15,6 +15,7 @@ interface Draft {
   durability: Settings['audit']['durability']
   resultExcerpts: 'on' | 'off'
   defaultPosture: Settings['defaultPosture']
+  riskFloor: Settings['riskFloor']
 }
 
 function draftOf(s: Settings): Draft {
@@ -25,6 +26,7 @@ function draftOf(s: Settings): Draft {
     durability: s.audit.durability,
     resultExcerpts: s.audit.resultExcerpts ? 'on' : 'off',
     defaultPosture: s.defaultPosture,
+    riskFloor: s.riskFloor,
   }
 }
 
@@ -79,6 +81,7 @@ export function SettingsScreen({
         ...current,
         approvalTimeoutSeconds: intIn(draft.approvalTimeoutSeconds, 1, 3600, 'Approval timeout'),
         defaultPosture: draft.defaultPosture,
+        riskFloor: draft.riskFloor,
         audit: {
           ...current.audit,
           retentionDays: intIn(draft.retentionDays, 1, 3650, 'Audit retention'),
@@ -101,6 +104,7 @@ export function SettingsScreen({
         settings: {
           approvalTimeoutSeconds: next.approvalTimeoutSeconds,
           defaultPosture: next.defaultPosture,
+          riskFloor: next.riskFloor,
           audit: next.audit,
         },
       })
@@ -125,6 +129,18 @@ export function SettingsScreen({
         <div className="settings-grid">
           <fieldset>
             <legend>Approvals</legend>
+            <Field
+              label="Risk floor"
+              hint="Tools of this risk or above wait for your Allow, even with no policy, unless the server's policy names them with a rule. Off leaves every tool to the policies."
+            >
+              {(p) => (
+                <select {...p} value={draft.riskFloor} onChange={set('riskFloor')}>
+                  <option value="critical">critical tools ask (default)</option>
+                  <option value="high">high and critical tools ask</option>
+                  <option value="off">off: only policies decide</option>
+                </select>
+              )}
+            </Field>
             <Field
               label="Approval timeout (seconds)"
               hint="Unanswered requests are denied after this. Keep it under about 60 s: clients stop waiting then."

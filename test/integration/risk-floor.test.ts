@@ -1,0 +1,127 @@
+/**
+ * Safe by default: a hand-rolled chat server (logout, transfer, delete_chat, send_message…)
+ * behind the real gateway and shim, with no policy, a silent policy, an explicit allow, and the
+ * riskFloor setting. A critical call waits for a (scripted) person; denied, the server never
+ * sees it.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import type { ServerConfig } from '../../src/shared/config'
+import { Env, ROOT, textOf, type Approver } from '../helpers/harness'
+
+let env: Env
+let callLog: string
+
+beforeEach(() => {
+  env = new Env()
+  callLog = path.join(env.home, 'calls.log')
+})
+
+afterEach(async () => {
+  await env.cleanup()
+})
+
+function chat(extra: Partial<ServerConfig> = {}): Partial<ServerConfig> {
+  return {
+    name: 'chat',
+    command: process.execPath,
+    args: [path.join(ROOT, 'test', 'fixtures', 'servers', 'chat-server.cjs')],
+    env: { CALL_LOG: callLog },
+    ...extra,
+  }
+}
+
+/** The tool calls the server received, in order. */
+function seen(): string[] {
+  return fs.existsSync(callLog) ? fs.readFileSync(callLog, 'utf8').split('\n').filter(Boolean) : []
+}
+
+const call = (client: Client, name: string) => client.callTool({ name, arguments: {} })
+
+async function start(
+  server: Partial<ServerConfig>,
+  settings: Record<string, unknown> = {},
+  answer: 'allow_once' | 'deny' = 'allow_once',
+): Promise<{ client: Client; approver: Approver }> {
+  env.writeConfig([server], settings)
+  await env.startGateway()
+  const approver = await env.approver(() => answer)
+  const { client } = await env.connect('chat', { name: 'floor-agent' })
+  return { client, approver }
+}
+
+describe('the risk floor, with real processes', () => {
+  it('no policy: logout waits for a person, who allows it; the record says why', async () => {
+    const { client, approver } = await start(chat())
+    expect(textOf(await call(client, 'logout'))).toBe('logout: done')
+    expect(approver.requested).toHaveLength(1)
+    expect(approver.requested[0]).toMatchObject({
+      tool: 'logout',
+      reason: 'risk floor: critical (auth — "logout")',
+    })
+    expect(seen()).toEqual(['logout'])
+    // A read passes without asking.
+    expect(textOf(await call(client, 'get_messages'))).toBe('get_messages: done')
+    expect(approver.requested).toHaveLength(1)
+    const rec = env.auditRecords().find((r) => r.tool === 'logout' && r.decision === 'approved')
+    expect(rec?.reason).toBe('risk floor: critical (auth — "logout"); allow_once by test')
+  })
+
+  it('no policy: a denied transfer never reaches the server; the agent is told why', async () => {
+    const { client, approver } = await start(chat(), {}, 'deny')
+    const res = await call(client, 'transfer')
+    expect(res.isError).toBe(true)
+    expect(textOf(res)).toContain('risk floor: critical (financial — "transfer")')
+    expect(approver.requested.map((r) => r.tool)).toEqual(['transfer'])
+    expect(textOf(await call(client, 'get_messages'))).toBe('get_messages: done')
+    expect(seen()).toEqual(['get_messages'])
+    const rec = env.auditRecords().find((r) => r.tool === 'transfer')
+    expect(rec).toMatchObject({
+      decision: 'denied_by_user',
+      reason: 'risk floor: critical (financial — "transfer"); denied by test',
+    })
+  })
+
+  it('a policy that never mentions delete_chat, under default: allow, still asks', async () => {
+    const policy = env.writePolicy('chat', {
+      version: '1',
+      default: 'allow',
+      tools: { send_message: { rules: [] } },
+    })
+    const { client, approver } = await start(chat({ policy }), {}, 'deny')
+    expect((await call(client, 'delete_chat')).isError).toBe(true)
+    expect(approver.requested[0]?.reason).toBe('risk floor: critical (destructive — "delete")')
+    expect(textOf(await call(client, 'send_message'))).toBe('send_message: done')
+    expect(seen()).toEqual(['send_message'])
+  })
+
+  it('an explicit allow rule decides logout: no approval', async () => {
+    const policy = env.writePolicy('chat', {
+      version: '1',
+      tools: { logout: { rules: [{ name: 'logging out is fine', action: 'allow' }] } },
+    })
+    const { client, approver } = await start(chat({ policy }), {}, 'deny')
+    expect(textOf(await call(client, 'logout'))).toBe('logout: done')
+    expect(approver.requested).toHaveLength(0)
+    expect(env.auditRecords().find((r) => r.tool === 'logout')).toMatchObject({
+      decision: 'allow',
+      rule: 'logging out is fine',
+    })
+  })
+
+  it('riskFloor off leaves logout to the (absent) policy', async () => {
+    const { client, approver } = await start(chat(), { riskFloor: 'off' }, 'deny')
+    expect(textOf(await call(client, 'logout'))).toBe('logout: done')
+    expect(approver.requested).toHaveLength(0)
+  })
+
+  it('riskFloor high guards send_message too', async () => {
+    const { client, approver } = await start(chat(), { riskFloor: 'high' }, 'deny')
+    expect((await call(client, 'send_message')).isError).toBe(true)
+    expect(approver.requested[0]?.reason).toBe('risk floor: high (communication — "send")')
+    expect(textOf(await call(client, 'get_messages'))).toBe('get_messages: done')
+    expect(seen()).toEqual(['get_messages'])
+  })
+})
