@@ -27,7 +27,7 @@ function chat(extra: Partial<ServerConfig> = {}): Partial<ServerConfig> {
   return {
     name: 'chat',
     command: process.execPath,
-    args: [path.join(ROOT, 'test', 'fixtures', 'servers', 'chat-server.cjs')],
+    args: [path.join(ROOT, 'test', 'fixtures', 'servers', 'chat-server.mjs')],
     env: { CALL_LOG: callLog },
     ...extra,
   }
