@@ -22,6 +22,9 @@ const HELP: Record<string, string> = {
   'audit.durability': 'group | strict: fsync per batch or per record',
   'audit.argsMaxBytes': 'the size of the arguments kept per record',
   'audit.redactKeys': 'argument keys whose values are redacted (JSON list)',
+  'audit.resultExcerpts': 'true | false: keep an excerpt of each result',
+  'http.sessionIdleMinutes': 'an idle MCP-over-HTTP session closes after this',
+  'http.maxSessionsPerServer': 'MCP-over-HTTP sessions per server',
 }
 
 /** Runs `airlock settings …`. */
