@@ -266,6 +266,10 @@ function wrap(argv: string[]): number {
         out.write(
           `${dry ? 'would wrap' : 'wrapped'} in ${tilde(f.location.file)}: ${names.join(', ')}\n`,
         )
+      if (ok && f.holdsToken)
+        out.write(
+          `note: ${tilde(f.location.file)} ${dry ? 'would hold' : 'now holds'} the Airlock HTTP token (${plan.client.displayName} takes no reference to a secret it can resolve), so Airlock ${dry ? 'would make' : 'made'} it readable by you only (0600)\n`,
+        )
     }
     for (const s of plan.skipped)
       out.write(`left alone: ${s.name} in ${tilde(s.location.file)}: ${s.reason}\n`)

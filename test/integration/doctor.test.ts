@@ -182,10 +182,24 @@ it(
   async () => {
     const file = path.join(home, '.claude.json')
     writeJson(file, { numStartups: 3, mcpServers: { everything: everythingEntry() } })
+    fs.chmodSync(file, 0o644)
     await env.startGateway({ port: 0 })
+    const token = env.httpToken()
+    // The dry run and the diff never print the token: only its last four digits.
+    const dry = await cli('clients', 'wrap', 'claude-code', '--http', '--dry-run')
+    expect(dry.code).toBe(0)
+    expect(dry.stdout).not.toContain(token)
+    expect(dry.stdout).toContain(`"Authorization": "Bearer ••••${token.slice(-4)}"`)
+    expect(dry.stdout).toMatch(/would make it readable by you only \(0600\)/)
+    expect(fs.statSync(file).mode & 0o777).toBe(0o644)
     const wrap = await cli('clients', 'wrap', 'claude-code', '--http')
     expect(wrap.stderr).toBe('')
     expect(wrap.code).toBe(0)
+    expect(wrap.stdout).not.toContain(token)
+    expect(wrap.stdout).toMatch(
+      /now holds the Airlock HTTP token .* made it readable by you only \(0600\)/,
+    )
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600)
     const entry = (
       JSON.parse(fs.readFileSync(file, 'utf8')) as {
         mcpServers: Record<string, { type: string; url: string; headers: Record<string, string> }>

@@ -18,6 +18,7 @@ import type {
   WrapTarget,
 } from './adapter'
 import { unifiedDiff } from './diff'
+import { maskBearer } from './shim-command'
 import { ClientConfigError } from './errors'
 import type { ClientFs } from './fs-port'
 import { importServers, sameServer, type ImportedServer } from './import'
@@ -64,7 +65,13 @@ export interface WrapFilePlan {
   after: string
   mode: number
   targets: WrapTarget[]
+  /** Bearer tokens masked (`Bearer ••••1a2b`). */
   diff: string
+  /**
+   * The new text holds the HTTP endpoint's bearer token (no client format here takes a
+   * reference the client resolves by itself): the file is written 0600 whatever its mode was.
+   */
+  holdsToken: boolean
 }
 
 /** An entry a wrap leaves alone, and why. */
@@ -263,14 +270,18 @@ export function planWrap(
       const imports = importServers(candidates, client.id, taken)
       const targets = imports.map((i) => ({ entry: i.entry, server: i.server.name }))
       const after = client.wrap(text, targets, opts.shim, location, opts.http)
+      const holdsToken = opts.http !== undefined && after.includes(opts.http.token)
+      const mode = ctx.fs.stat(location.file)?.mode ?? 0o600
       plan.imports.push(...imports)
       plan.files.push({
         location,
         before,
         after,
-        mode: ctx.fs.stat(location.file)?.mode ?? 0o600,
+        // A file holding the token is readable and writable by its owner only.
+        mode: holdsToken ? 0o600 : mode,
         targets,
-        diff: unifiedDiff(text, after, location.file, `${location.file} (wrapped)`),
+        diff: maskBearer(unifiedDiff(text, after, location.file, `${location.file} (wrapped)`)),
+        holdsToken,
       })
     } catch (err) {
       plan.errors.push(asConfigError(err, location.file))
@@ -465,7 +476,7 @@ export function planRestore(
         method,
         restored,
         missing,
-        diff: unifiedDiff(text, after.toString('utf8'), `${file} (wrapped)`, file),
+        diff: maskBearer(unifiedDiff(text, after.toString('utf8'), `${file} (wrapped)`, file)),
         ...(note ? { note } : {}),
       })
     } catch (err) {

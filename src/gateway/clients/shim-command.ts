@@ -69,6 +69,16 @@ export function httpServer(
   }
 }
 
+const BEARER_IN_TEXT = /Bearer [0-9a-f]{60}([0-9a-f]{4})/g
+
+/**
+ * `text` with every Airlock bearer token masked to its last four digits (`Bearer ••••1a2b`):
+ * diffs and dry runs show what changes without printing the secret.
+ */
+export function maskBearer(text: string): string {
+  return text.replace(BEARER_IN_TEXT, 'Bearer ••••$1')
+}
+
 /** The URL and headers of an entry wrapped onto the HTTP endpoint. */
 export function httpTarget(
   http: HttpEndpoint,

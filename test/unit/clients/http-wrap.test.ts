@@ -105,10 +105,19 @@ describe.each(httpCases.map((c) => [`${c.adapter.displayName} (${c.fixture})`, c
 
     it('plan, apply, list as protected (route http), restore from the backup byte for byte', () => {
       const file = box.put(c.place, bytes)
+      fs.chmodSync(file, 0o644)
       const plan = planWrap(box.ctx, c.adapter.id, { shim: SHIM, existing: [], http: HTTP })
       expect(plan.errors).toEqual([])
+      // The token is written (no reference the client resolves), so the file becomes 0600; the
+      // diff a person reviews masks it.
+      const mine = plan.files.find((f) => f.location.file === file)
+      expect(mine?.holdsToken).toBe(true)
+      expect(mine?.after).toContain(AUTH)
+      expect(mine?.diff).not.toContain(HTTP.token)
+      expect(mine?.diff).toContain('Bearer ••••abab')
       const result = applyWrap(box.ctx, plan, path.join(box.airlock, 'config.json'))
       expect(result.errors).toEqual([])
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600)
       const report = scanClients(box.ctx, c.adapter.id).find((r) => r.location.file === file)
       const wrappedOnes = report?.entries.filter((s) => c.stdio.includes(s.entry.name)) ?? []
       expect(wrappedOnes.map((s) => [s.protected, s.entry.transport, s.problem])).toEqual(
@@ -124,6 +133,7 @@ describe.each(httpCases.map((c) => [`${c.adapter.displayName} (${c.fixture})`, c
       }
       const restore = planRestore(box.ctx, c.adapter.id)
       expect(restore.files.map((f) => f.method)).toEqual(['backup'])
+      for (const f of restore.files) expect(f.diff).not.toContain(HTTP.token)
       expect(applyRestore(box.ctx, restore).errors).toEqual([])
       expect(fs.readFileSync(file)).toEqual(bytes)
     })
