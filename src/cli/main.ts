@@ -37,9 +37,23 @@ Usage:
 AIRLOCK_HOME sets the data directory (default: the platform's app-data directory for "Airlock").
 `
 
+/**
+ * A reader that goes away (`airlock audit query | head -1`) is not a failure: a command ends
+ * quietly with exit 0. `serve` keeps running (its terminal output is not its job).
+ */
+function quietOnClosedPipe(exit: boolean): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err
+      if (exit) process.exit(0)
+    })
+  }
+}
+
 /** Runs the CLI with the given arguments (without node and script). */
 export async function run(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
+  quietOnClosedPipe(cmd !== 'serve')
   switch (cmd) {
     case 'serve':
       return serveCommand(rest)

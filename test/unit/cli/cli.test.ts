@@ -371,6 +371,36 @@ describe('airlock policy', () => {
 })
 
 describe('airlock audit', () => {
+  it('ends quietly (exit 0, nothing on stderr) when its reader closes the pipe early', async () => {
+    const log = AuditLog.open({ dir: path.join(home, 'audit') })
+    for (let i = 0; i < 3000; i++)
+      log.append({
+        kind: 'call',
+        callId: `c${i}`,
+        session: 's1',
+        client: 'claude',
+        server: 'fs',
+        tool: 'read_file',
+        args: { path: `/tmp/${i}`.padEnd(200, 'x') },
+        decision: 'allow',
+        decidedBy: 'policy',
+      })
+    await log.close()
+    const child = spawn(process.execPath, [CLI, 'audit', 'query', '--limit', '5000'], {
+      cwd: work,
+      env: { ...process.env, AIRLOCK_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    // Like `| head -1`: read the first chunk, then close our end of the pipe.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()))
+    child.stdout.destroy()
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+  })
+
   /** Four records: two an hour and a half ago, two a minute ago. */
   async function seed(): Promise<string> {
     const dir = path.join(home, 'audit')
