@@ -448,6 +448,7 @@ export class ControlService {
     }
     if (oldName !== undefined && oldName !== server.name) {
       this.catalog.delete(oldName)
+      this.gw.tools.forget(oldName)
       this.lastErrors.delete(oldName)
     }
     return this.serverView(this.requireServer(server.name))
@@ -495,6 +496,7 @@ export class ControlService {
       this.log(`could not delete the secrets of "${name}": ${(err as Error).message}`)
     }
     this.catalog.delete(name)
+    this.gw.tools.forget(name)
     this.lastErrors.delete(name)
     return true
   }

@@ -18,6 +18,7 @@ import { LiveConfig } from './live-config'
 import { dataPaths, socketPath } from './paths'
 import { spawnServer } from './server-process'
 import { Session, type ClientLink } from './session'
+import { ToolCatalog } from './tool-catalog'
 import { ControlConnection } from './control-connection'
 import { FileSecretStore, type SecretStore } from './secret-store'
 
@@ -84,6 +85,8 @@ export class Gateway extends EventEmitter {
   readonly live: LiveConfig
   readonly approvals: ApprovalCenter
   readonly grants: Grants
+  /** The tools each server listed last, with their classes (kept in `<home>/tools/`). */
+  readonly tools: ToolCatalog
   readonly counters = new CounterStore()
   /** Opened by listen(), once this process owns the data directory. */
   audit!: AuditLog
@@ -121,6 +124,7 @@ export class Gateway extends EventEmitter {
     this.pausedFlag = this.live.config.settings.paused
     this.approvals = new ApprovalCenter(this.now)
     this.grants = new Grants(this.paths.grants)
+    this.tools = new ToolCatalog(path.join(this.home, 'tools'), (m) => this.log(m))
     // A late "allow" after a timeout lets an identical retry through once.
     this.approvals.on(
       'late',
@@ -460,7 +464,11 @@ export class Gateway extends EventEmitter {
           this.sessions.delete(s)
           this.emit('sessions', this.sessionList())
         },
-        onToolsList: (tools) => this.emit('tools', server.name, tools),
+        onToolsList: (tools, first) => {
+          this.tools.record(server.name, tools, first)
+          this.emit('tools', server.name, tools)
+        },
+        toolClass: (tool) => this.tools.classOf(server.name, tool),
         onServerGone: (message) => this.emit('server-error', server.name, message),
       },
       link,

@@ -12,6 +12,7 @@ import type { CounterStore } from '../shared/policy/counters'
 import { decide } from '../shared/policy/engine'
 import { isHidden } from '../shared/policy/hide'
 import type { Decision, Reservation } from '../shared/policy/types'
+import type { ToolClass } from '../shared/risk'
 import type { ApprovalCenter, ApprovalOutcome } from './approvals'
 import { argsDigest, type Grants } from './grants'
 import { LineSplitter } from './line-splitter'
@@ -58,8 +59,15 @@ export interface SessionDeps {
   spawn: (server: ServerConfig) => ChildProcessWithoutNullStreams
   defaultApprovalTimeoutMs: () => number
   onClose: (session: Session) => void
-  /** Sees every tools/list page the server answers, before hidden tools are removed. */
-  onToolsList?: (tools: unknown[]) => void
+  /**
+   * Sees every tools/list page the server answers, before hidden tools are removed; `first`
+   * when it answers a request without a cursor (the list starts anew).
+   */
+  onToolsList?: (tools: unknown[], first: boolean) => void
+  /** The class of a tool as this server listed it last (kept across sessions), if it did. */
+  toolClass?: (tool: string) => ToolClass | undefined
+  /** How long the gateway's own tools/list for an unseen tool may take (default 5 s). */
+  ownListTimeoutMs?: number
   /** Told why the server went away (could not start, exited) when that ends the session. */
   onServerGone?: (message: string) => void
 }
@@ -67,6 +75,8 @@ export interface SessionDeps {
 /** A client request forwarded to the server and not yet answered. */
 interface Pending {
   method: string
+  /** tools/list without a cursor: the first page. */
+  firstPage?: boolean
   /** Set for tools/call. */
   call?: { callId: string; tool: string; started: number; reservation?: number }
 }
@@ -85,6 +95,10 @@ interface Held {
 }
 
 const PREFIX = '[Airlock policy]'
+/** A server message the session consumed (the answer to the gateway's own request). */
+const DROP = Symbol('drop')
+/** The id of the gateway's own tools/list (a string no SDK client generates). */
+const OWN_LIST_ID = 'airlock-own-tools-list'
 /** How long after a server exits its output may still be drained before the session ends. */
 const EXIT_DRAIN_GRACE_MS = 1000
 const NL = Buffer.from('\n')
@@ -101,6 +115,10 @@ export class Session {
   private closed = false
   private callSeq = 0
   private stderrTail = ''
+  /** Whether the server answered `initialize` (it is running and can be asked for its tools). */
+  private initialized = false
+  /** The gateway's own tools/list (at most one per session), and the calls waiting for it. */
+  private ownList?: { done: boolean; waiting: (() => void)[]; timer?: NodeJS.Timeout }
 
   constructor(
     private readonly deps: SessionDeps,
@@ -198,6 +216,7 @@ export class Session {
     }
     this.flush() // what was already answered (e.g. errors for pending requests) still goes out
     this.closed = true
+    if (this.ownList?.timer) clearTimeout(this.ownList.timer)
     for (const h of this.held.values()) h.abort.abort()
     this.held.clear()
     for (const p of this.pending.values())
@@ -285,7 +304,8 @@ export class Session {
       if (typeof name === 'string') this.client = excerpt(name, 64)
     }
     if (method === 'tools/call') return this.toolsCall(id, msg.params, raw)
-    this.pending.set(idKey(id), { method })
+    const firstPage = method === 'tools/list' && !(isObject(msg.params) && msg.params.cursor)
+    this.pending.set(idKey(id), firstPage ? { method, firstPage } : { method })
     return true
   }
 
@@ -308,6 +328,8 @@ export class Session {
   }
 
   private toolsCall(id: string | number, params: unknown, raw: Buffer | undefined): boolean {
+    if (isObject(params) && typeof params.name === 'string' && this.waitForOwnList(id, params, raw))
+      return false
     const callId = `${this.id}.${++this.callSeq}`
     if (!isObject(params) || typeof params.name !== 'string') {
       this.sendToClient(
@@ -359,9 +381,10 @@ export class Session {
       return false
     }
     const now = this.deps.now()
+    const known = this.deps.toolClass?.(tool)
     const decision: Decision = decide(
       live.policy,
-      { tool, args, sessionId: this.id },
+      { tool, args, sessionId: this.id, ...(known ? { risk: known } : {}) },
       this.deps.counters,
       now,
       {
@@ -418,6 +441,53 @@ export class Session {
         throw new Error(`unhandled decision ${JSON.stringify(never)}`)
       }
     }
+  }
+
+  /**
+   * A call of a tool this server never listed waits for one tools/list of the gateway's own (once
+   * per session, bounded), so its class comes from the server's description and annotations, not
+   * only its name. Returns true when the call was held; it is decided when the list is in.
+   */
+  private waitForOwnList(
+    id: string | number,
+    params: Record<string, unknown>,
+    raw: Buffer | undefined,
+  ): boolean {
+    if (!this.deps.toolClass || !this.initialized || this.ownList?.done) return false
+    if (this.deps.toolClass(params.name as string) !== undefined) return false
+    const key = idKey(id)
+    const abort = new AbortController()
+    this.held.set(key, { abort })
+    const resume = (): void => {
+      if (this.closed || abort.signal.aborted || this.held.get(key)?.abort !== abort) return
+      this.held.delete(key)
+      if (this.toolsCall(id, params, raw))
+        this.sendToServer(
+          raw ?? JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }),
+        )
+    }
+    if (this.ownList) {
+      this.ownList.waiting.push(resume)
+      return true
+    }
+    const own: NonNullable<Session['ownList']> = { done: false, waiting: [resume] }
+    this.ownList = own
+    own.timer = setTimeout(() => {
+      this.deps.log(`${this.server}: no answer to the gateway's tools/list; deciding by name`)
+      this.ownListDone()
+    }, this.deps.ownListTimeoutMs ?? 5000)
+    own.timer.unref()
+    this.sendToServer(JSON.stringify({ jsonrpc: '2.0', id: OWN_LIST_ID, method: 'tools/list' }))
+    return true
+  }
+
+  /** The gateway's own tools/list is answered (or given up on): decide the calls that waited. */
+  private ownListDone(): void {
+    const own = this.ownList
+    if (!own || own.done) return
+    own.done = true
+    if (own.timer) clearTimeout(own.timer)
+    for (const resume of own.waiting.splice(0)) resume()
   }
 
   /** Writes the decision record, reserves counters, forwards. On an audit failure: denied. */
@@ -582,7 +652,7 @@ export class Session {
   // ── server → client ──────────────────────────────────────────────────────
 
   private fromServer(line: Buffer): void {
-    if (this.pending.size === 0) {
+    if (this.pending.size === 0 && !(this.ownList && !this.ownList.done)) {
       this.sendToClient(line, true) // nothing to match: a notification or a server request
       return
     }
@@ -596,25 +666,33 @@ export class Session {
     const finished: Finished[] = []
     if (Array.isArray(msg)) {
       let changed = false
-      const out = msg.map((m) => {
-        const r = this.serverMessage(m, finished)
-        if (r !== m) changed = true
-        return r
-      })
-      this.sendToClient(changed ? JSON.stringify(out) + '\n' : line, !changed)
+      const out = msg
+        .map((m) => {
+          const r = this.serverMessage(m, finished)
+          if (r !== m) changed = true
+          return r
+        })
+        .filter((r) => r !== DROP)
+      if (out.length > 0) this.sendToClient(changed ? JSON.stringify(out) + '\n' : line, !changed)
     } else {
       const out = this.serverMessage(msg, finished)
       if (out === msg) this.sendToClient(line, true)
-      else this.sendToClient(JSON.stringify(out) + '\n')
+      else if (out !== DROP) this.sendToClient(JSON.stringify(out) + '\n')
     }
     // The outcome record follows the response: the decision was recorded before forwarding,
     // and the agent need not wait for the bookkeeping.
     for (const f of finished) this.finishCall(f.call, f.outcome, f.detail, f.success)
   }
 
-  /** Handles a server message; returns it (same object when unchanged). */
+  /** Handles a server message; returns it (same object when unchanged), or DROP. */
   private serverMessage(msg: unknown, finished: Finished[]): unknown {
     if (!isObject(msg) || 'method' in msg || !isId(msg.id)) return msg
+    if (msg.id === OWN_LIST_ID && this.ownList && !this.ownList.done) {
+      if (isObject(msg.result) && Array.isArray(msg.result.tools))
+        this.deps.onToolsList?.(msg.result.tools as unknown[], true)
+      this.ownListDone()
+      return DROP
+    }
     const key = idKey(msg.id)
     const p = this.pending.get(key)
     if (!p) return msg
@@ -645,10 +723,11 @@ export class Session {
       }
       return msg
     }
+    if (p.method === 'initialize' && isObject(msg.result)) this.initialized = true
     if (p.method === 'tools/list' && isObject(msg.result) && Array.isArray(msg.result.tools)) {
       const live = this.deps.live.policyFor(this.server)
       const tools = msg.result.tools as unknown[]
-      this.deps.onToolsList?.(tools)
+      this.deps.onToolsList?.(tools, p.firstPage === true)
       const kept =
         'error' in live
           ? []

@@ -13,11 +13,20 @@ import { Env, ROOT, textOf, type Approver } from '../helpers/harness'
 
 let env: Env
 let callLog: string
+let listLog: string
 
 beforeEach(() => {
   env = new Env()
   callLog = path.join(env.home, 'calls.log')
+  listLog = path.join(env.home, 'lists.log')
 })
+
+/** How many tools/list requests the server answered (from any session). */
+function lists(): number {
+  return fs.existsSync(listLog)
+    ? fs.readFileSync(listLog, 'utf8').split('\n').filter(Boolean).length
+    : 0
+}
 
 afterEach(async () => {
   await env.cleanup()
@@ -28,7 +37,7 @@ function chat(extra: Partial<ServerConfig> = {}): Partial<ServerConfig> {
     name: 'chat',
     command: process.execPath,
     args: [path.join(ROOT, 'test', 'fixtures', 'servers', 'chat-server.mjs')],
-    env: { CALL_LOG: callLog },
+    env: { CALL_LOG: callLog, LIST_LOG: listLog },
     ...extra,
   }
 }
@@ -123,5 +132,36 @@ describe('the risk floor, with real processes', () => {
     expect(approver.requested[0]?.reason).toBe('risk floor: high (communication — "send")')
     expect(textOf(await call(client, 'get_messages'))).toBe('get_messages: done')
     expect(seen()).toEqual(['get_messages'])
+  })
+
+  it('a tool never listed before its first call is classified by one tools/list of the gateway', async () => {
+    // `frobnicate` says nothing by its name; its description says it wipes everything.
+    const { client, approver } = await start(chat(), {}, 'deny')
+    const res = await call(client, 'frobnicate')
+    expect(res.isError).toBe(true)
+    expect(approver.requested[0]?.reason).toBe('risk floor: critical (destructive — "Clear all")')
+    expect(lists()).toBe(1)
+    expect(seen()).toEqual([])
+    // The list is kept in the data directory: a new session (and a new gateway) knows it at once.
+    const kept = JSON.parse(fs.readFileSync(path.join(env.home, 'tools', 'chat.json'), 'utf8'))
+    expect(kept.tools.map((t: { name: string }) => t.name)).toContain('frobnicate')
+    const second = (await env.connect('chat', { name: 'second-agent' })).client
+    expect((await call(second, 'frobnicate')).isError).toBe(true)
+    expect(approver.requested).toHaveLength(2)
+    expect(lists()).toBe(1)
+    // The agent's own tools/list still reaches it whole; the gateway's never does.
+    const listed = await second.listTools()
+    expect(listed.tools.map((t) => t.name)).toContain('frobnicate')
+    expect(lists()).toBe(2)
+  })
+
+  it('the class from the server’s tools/list as it passes; never lower than the name', async () => {
+    const { client, approver } = await start(chat(), {}, 'deny')
+    await client.listTools()
+    expect(lists()).toBe(1)
+    expect((await call(client, 'frobnicate')).isError).toBe(true)
+    expect(approver.requested[0]?.reason).toBe('risk floor: critical (destructive — "Clear all")')
+    // The agent listed them: no list of the gateway's own.
+    expect(lists()).toBe(1)
   })
 })
