@@ -6,6 +6,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { policyPath } from '../gateway/config-store'
+import { ToolCatalog } from '../gateway/tool-catalog'
+import { classReason, classifyTool } from '../shared/risk'
 import { dataDir, dataPaths } from '../gateway/paths'
 import type { Config, ServerConfig } from '../shared/config'
 import {
@@ -131,12 +133,15 @@ function show(argv: string[]): number {
   const file = policyPath(home, server)
   if (file === undefined) {
     // The text goes to stdout (so it can be saved and edited), the explanation to stderr.
-    process.stdout.write(JSON.stringify(effectiveInline(server, config), null, 2) + '\n')
+    const inline = effectiveInline(server, config)
+    process.stdout.write(JSON.stringify(inline, null, 2) + '\n')
     process.stderr.write(
       server.policy === undefined
         ? `(no policy file for "${name}": the default posture "${config.settings.defaultPosture}" applies; set one with "airlock policy set ${name} <file>")\n`
         : `(inline policy of "${name}" in ${dataPaths(home).config})\n`,
     )
+    const v = validatePolicy(JSON.stringify(inline), 'policy')
+    if (v.ok) process.stderr.write(floorSummary(home, config, name, v.policy))
     return 0
   }
   let text: string
@@ -157,8 +162,47 @@ function show(argv: string[]): number {
     process.stderr.write(
       `warning: this file is not a valid policy; the gateway keeps the last good one (or denies every call):\n${result.errors.map((e) => `  ${formatLocated(e)}`).join('\n')}\n`,
     )
-  }
+  } else process.stderr.write(floorSummary(home, config, name, result.policy))
   return 0
+}
+
+/**
+ * What the risk floor adds to a policy, from the tools the server listed last: the tools that
+ * wait for a person although the policy does not ask, and what the rest of the policy does.
+ */
+export function floorSummary(home: string, config: Config, server: string, policy: Policy): string {
+  const floor = config.settings.riskFloor
+  const tools = new ToolCatalog(path.join(home, 'tools')).tools(server)
+  if (floor === 'off')
+    return `Risk floor: off (setting riskFloor): only this policy decides which calls wait for you.\n`
+  const head = `Risk floor: ${floor} (setting riskFloor) — ${floor === 'high' ? 'high and critical' : 'critical'} tools wait for your approval unless this policy decides them.\n`
+  if (tools.length === 0)
+    return `${head}  "${server}" has not listed its tools yet: tools are judged by their names until it does (start a session, or open Tools & policy).\n`
+  const guarded: string[] = []
+  let allowed = 0
+  for (const t of tools) {
+    const d = decide(
+      policy,
+      { tool: t.name, args: {}, sessionId: 'airlock-show', risk: classifyTool(t) },
+      new CounterStore(),
+      Date.now(),
+      { riskFloor: floor },
+    )
+    if (d.kind === 'needs_approval' && d.floor)
+      guarded.push(`  ${t.name.slice(0, 80)}  ${classReason(d.floor)}`)
+    else if (d.kind === 'allow') allowed++
+  }
+  const lines = [head]
+  lines.push(
+    guarded.length
+      ? `Guarded by the floor (${guarded.length} of ${tools.length} listed tools):\n${guarded.join('\n')}\n`
+      : `No listed tool is guarded by the floor (${tools.length} listed).\n`,
+  )
+  if (allowed === tools.length - guarded.length && allowed > 0 && policy.tools.length === 0)
+    lines.push(
+      `Every other call is allowed by default: this server is routed through Airlock, with no policy of its own.\n`,
+    )
+  return lines.join('')
 }
 
 function effectiveInline(server: ServerConfig, config: Config): Record<string, unknown> {

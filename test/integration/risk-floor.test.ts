@@ -163,5 +163,13 @@ describe('the risk floor, with real processes', () => {
     expect(approver.requested[0]?.reason).toBe('risk floor: critical (destructive — "Clear all")')
     // The agent listed them: no list of the gateway's own.
     expect(lists()).toBe(1)
+    // `airlock policy show` prints the effective policy and the tools the floor guards.
+    const shown = await env.run(['policy', 'show', 'chat'])
+    expect(shown.code).toBe(0)
+    expect(JSON.parse(shown.stdout)).toEqual({ version: '1', default: 'allow' })
+    expect(shown.stderr).toContain('Risk floor: critical (setting riskFloor)')
+    expect(shown.stderr).toMatch(/Guarded by the floor \(4 of 6 listed tools\)/)
+    expect(shown.stderr).toContain('frobnicate  destructive — "Clear all"')
+    expect(shown.stderr).not.toContain('get_messages')
   })
 })
