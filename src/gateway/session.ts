@@ -94,6 +94,15 @@ interface Held {
   abort: AbortController
 }
 
+/** A client batch whose answers are collected into one batch response. */
+interface Batch {
+  /** idKey → number of requests of the batch with that id still unanswered. */
+  waiting: Map<string, number>
+  answers: unknown[]
+  /** Still being read: answers with a null id (invalid elements) belong to it. */
+  open: boolean
+}
+
 const PREFIX = '[Airlock policy]'
 /** A server message the session consumed (the answer to the gateway's own request). */
 const DROP = Symbol('drop')
@@ -113,6 +122,9 @@ export class Session {
   private readonly pending = new Map<string, Pending>()
   private readonly held = new Map<string, Held>()
   private closed = false
+  private batches: Batch[] = []
+  /** The batch being read, while its elements are handled. */
+  private collecting: Batch | undefined
   private callSeq = 0
   private stderrTail = ''
   /** Whether the server answered `initialize` (it is running and can be asked for its tools). */
@@ -219,8 +231,9 @@ export class Session {
     if (this.ownList?.timer) clearTimeout(this.ownList.timer)
     for (const h of this.held.values()) h.abort.abort()
     this.held.clear()
+    // Forwarded calls may have run: their reservations stand whatever the client does now.
     for (const p of this.pending.values())
-      if (p.call) this.finishCall(p.call, 'cancelled', why, false)
+      if (p.call) this.finishCall(p.call, 'cancelled', why, true)
     this.pending.clear()
     this.deps.grants.endSession(this.id)
     this.link.end()
@@ -250,13 +263,35 @@ export class Session {
         this.sendToClient(errorLine(null, ErrorCode.InvalidRequest, 'Invalid Request: empty batch'))
         return
       }
-      const forward: unknown[] = []
-      for (const m of msg) if (this.clientMessage(m, undefined)) forward.push(m)
-      if (forward.length)
-        this.sendToServer(JSON.stringify(forward.length === 1 ? forward[0] : forward))
+      this.clientBatch(msg)
       return
     }
     if (this.clientMessage(msg, line)) this.sendToServer(line)
+  }
+
+  /**
+   * A batch is split: each element is decided (and, when allowed, forwarded) alone, as if it
+   * came on its own line, so that a server that does not take batches still answers each; the
+   * answers to its requests go back to the client together, as one batch response, once the
+   * last one is in. A batch of notifications only gets no answer, as JSON-RPC says.
+   */
+  private clientBatch(msgs: unknown[]): void {
+    const batch: Batch = { waiting: new Map(), answers: [], open: true }
+    this.batches.push(batch)
+    this.collecting = batch
+    try {
+      for (const m of msgs) {
+        if (isObject(m) && typeof m.method === 'string' && isId(m.id) && m.id !== null) {
+          const key = idKey(m.id)
+          batch.waiting.set(key, (batch.waiting.get(key) ?? 0) + 1)
+        }
+        if (this.clientMessage(m, undefined)) this.sendToServer(JSON.stringify(m))
+      }
+    } finally {
+      this.collecting = undefined
+      batch.open = false
+    }
+    this.batchProgress(batch)
   }
 
   /**
@@ -286,15 +321,47 @@ export class Session {
     }
     if (!('id' in msg)) {
       if (method === 'notifications/cancelled') return this.cancelled(msg.params)
-      return true
+      if (method.startsWith('notifications/')) return true
+      // A request method without an id: a server that runs it anyway would run it unanswered,
+      // with no decision and no record. Only requests call tools, so it is never forwarded.
+      this.refuseMalformed(method, msg.params, 'a request without an "id"')
+      return false
     }
     if (!isId(id) || id === null) {
       this.deps.log(`${this.server}: dropped a "${method}" request with an invalid id`)
+      this.refuseMalformed(method, msg.params, 'a request whose "id" is not a string or a number')
       this.sendToClient(
         errorLine(
           null,
           ErrorCode.InvalidRequest,
           'Invalid Request: "id" must be a string or a number',
+        ),
+      )
+      return false
+    }
+    const key = idKey(id)
+    if (this.pending.has(key) || this.held.has(key)) {
+      // Two requests in flight with one id: the second would overwrite the first's entry (its
+      // answer then escapes the gateway's filtering), so it is refused and never forwarded.
+      this.deps.log(`${this.server}: refused a "${method}" request reusing an id in flight`)
+      this.sendToClient(
+        errorLine(
+          id,
+          ErrorCode.InvalidRequest,
+          `Invalid Request: a request with id ${JSON.stringify(id)} is still in flight in this session; use a new id (this one was not forwarded)`,
+        ),
+      )
+      return false
+    }
+    if ('params' in msg && !isObject(msg.params)) {
+      // MCP params are objects; servers drop other shapes without an answer.
+      if (method === 'tools/call')
+        this.refuseMalformed(method, msg.params, '"params" is not an object')
+      this.sendToClient(
+        errorLine(
+          id,
+          ErrorCode.InvalidParams,
+          `Invalid params: "params" of "${excerpt(method, 64)}" must be an object; the request was not forwarded`,
         ),
       )
       return false
@@ -307,6 +374,27 @@ export class Session {
     const firstPage = method === 'tools/list' && !(isObject(msg.params) && msg.params.cursor)
     this.pending.set(idKey(id), firstPage ? { method, firstPage } : { method })
     return true
+  }
+
+  /**
+   * Records a malformed request that was not forwarded (`refused: malformed`): a request method
+   * without a usable id, or a tools/call whose params are not an object with a string name.
+   */
+  private refuseMalformed(method: string, params: unknown, what: string): void {
+    const p = isObject(params) ? params : {}
+    const isCall = method === 'tools/call'
+    this.record({
+      kind: 'call',
+      callId: `${this.id}.${++this.callSeq}`,
+      session: this.id,
+      client: this.client,
+      server: this.server,
+      tool: isCall && typeof p.name === 'string' ? p.name : excerpt(method, 64),
+      ...(isCall && isObject(p.arguments) ? { args: p.arguments } : {}),
+      decision: 'deny',
+      decidedBy: 'gateway',
+      reason: `refused: malformed (${what}); not forwarded`,
+    })
   }
 
   private cancelled(params: unknown): boolean {
@@ -323,6 +411,7 @@ export class Session {
     if (p?.call) {
       this.pending.delete(key)
       this.finishCall(p.call, 'cancelled', 'cancelled by the client', true)
+      this.unanswered(key)
     }
     return true
   }
@@ -332,6 +421,7 @@ export class Session {
       return false
     const callId = `${this.id}.${++this.callSeq}`
     if (!isObject(params) || typeof params.name !== 'string') {
+      this.refuseMalformed('tools/call', params, '"params.name" is not a string')
       this.sendToClient(
         errorLine(
           id,
@@ -344,6 +434,7 @@ export class Session {
     const tool = params.name
     const args = params.arguments === undefined ? {} : params.arguments
     if (!isObject(args)) {
+      this.refuseMalformed('tools/call', params, '"params.arguments" is not an object')
       this.sendToClient(
         errorLine(
           id,
@@ -641,6 +732,7 @@ export class Session {
           decidedBy: 'gateway',
           reason: this.closed ? 'client disconnected' : 'cancelled by the client',
         })
+        this.unanswered(key)
         return
       default: {
         const never: never = outcome
@@ -768,7 +860,7 @@ export class Session {
     const message = `MCP server "${this.server}" ${what} before answering; the session ends.${tail ? ` Last stderr: ${excerpt(tail, 400)}` : ''}`
     this.deps.onServerGone?.(`${what}${tail ? `. Last stderr: ${excerpt(tail, 400)}` : ''}`)
     for (const [key, p] of this.pending) {
-      if (p.call) this.finishCall(p.call, 'server_exit', what, false)
+      if (p.call) this.finishCall(p.call, 'server_exit', what, true) // it may have run
       this.sendToClient(errorLine(idFromKey(key), ErrorCode.ServerGone, message))
     }
     this.pending.clear()
@@ -802,8 +894,65 @@ export class Session {
 
   private sendToClient(data: Buffer | string, addNewline = false): void {
     if (this.closed) return
+    if (this.batches.length > 0 && this.toBatch(data)) return
     this.toClient.push(typeof data === 'string' ? Buffer.from(data) : data)
     if (addNewline) this.toClient.push(NL)
+    this.queueFlush()
+  }
+
+  /**
+   * Takes the answers among `data` (one JSON line, or a batch of the server's) that belong to a
+   * client batch; true when nothing is left to send on its own.
+   */
+  private toBatch(data: Buffer | string): boolean {
+    let msg: unknown
+    try {
+      msg = JSON.parse(typeof data === 'string' ? data : data.toString('utf8'))
+    } catch {
+      return false
+    }
+    const take = (m: unknown): boolean => {
+      if (!isObject(m) || 'method' in m || !('id' in m)) return false
+      const batch =
+        m.id === null
+          ? this.collecting
+          : isId(m.id)
+            ? this.batches.find((b) => b.waiting.has(idKey(m.id as string | number)))
+            : undefined
+      if (!batch) return false
+      batch.answers.push(m)
+      if (m.id !== null) this.settleInBatch(batch, idKey(m.id as string | number))
+      return true
+    }
+    if (!Array.isArray(msg)) return take(msg)
+    const rest = msg.filter((m) => !take(m))
+    if (rest.length === msg.length) return false
+    if (rest.length > 0) {
+      this.toClient.push(Buffer.from(JSON.stringify(rest.length === 1 ? rest[0] : rest)), NL)
+      this.queueFlush()
+    }
+    return true
+  }
+
+  private settleInBatch(batch: Batch, key: string): void {
+    const n = (batch.waiting.get(key) ?? 1) - 1
+    if (n > 0) batch.waiting.set(key, n)
+    else batch.waiting.delete(key)
+    this.batchProgress(batch)
+  }
+
+  /** A request of a batch that will get no answer (cancelled): the batch stops waiting for it. */
+  private unanswered(key: string): void {
+    const batch = this.batches.find((b) => b.waiting.has(key))
+    if (batch) this.settleInBatch(batch, key)
+  }
+
+  /** Sends a batch's response once it is read and every request in it is answered. */
+  private batchProgress(batch: Batch): void {
+    if (batch.open || batch.waiting.size > 0) return
+    this.batches = this.batches.filter((b) => b !== batch)
+    if (batch.answers.length === 0 || this.closed) return
+    this.toClient.push(Buffer.from(JSON.stringify(batch.answers)), NL)
     this.queueFlush()
   }
 
