@@ -340,7 +340,7 @@ export class Session {
       return false
     }
     const key = idKey(id)
-    if (this.pending.has(key) || this.held.has(key)) {
+    if (this.pending.has(key) || this.held.has(key) || id === OWN_LIST_ID) {
       // Two requests in flight with one id: the second would overwrite the first's entry (its
       // answer then escapes the gateway's filtering), so it is refused and never forwarded.
       this.deps.log(`${this.server}: refused a "${method}" request reusing an id in flight`)
@@ -549,6 +549,12 @@ export class Session {
     const key = idKey(id)
     const abort = new AbortController()
     this.held.set(key, { abort })
+    // Cancelled while waiting (never forwarded): its id is free again and it gets no answer.
+    abort.signal.addEventListener('abort', () => {
+      if (this.held.get(key)?.abort !== abort) return
+      this.held.delete(key)
+      this.unanswered(key)
+    })
     const resume = (): void => {
       if (this.closed || abort.signal.aborted || this.held.get(key)?.abort !== abort) return
       this.held.delete(key)
