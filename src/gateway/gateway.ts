@@ -394,12 +394,12 @@ export class Gateway extends EventEmitter {
       if (!server.enabled)
         return refuse(`server "${server.name}" is disabled; enable it in Airlock first`)
       socket.write(welcome)
-      this.startSession(server.name, socket, rest)
+      this.startSession(server.name, socket, rest, clientCwd(hello.cwd))
     }
     socket.on('data', onData)
   }
 
-  private startSession(name: string, socket: net.Socket, rest: Buffer): void {
+  private startSession(name: string, socket: net.Socket, rest: Buffer, cwd?: string): void {
     const link: ClientLink = {
       write: (chunks) => {
         if (chunks.length === 1) return socket.write(chunks[0])
@@ -416,7 +416,7 @@ export class Gateway extends EventEmitter {
     }
     let session: Session
     try {
-      session = this.openSession(name, link)
+      session = this.openSession(name, link, undefined, cwd)
     } catch {
       socket.destroy() // Removed or disabled since the handshake checked it.
       return
@@ -432,9 +432,15 @@ export class Gateway extends EventEmitter {
    * or an MCP HTTP session): its own server process, the policy, approvals and audit. The
    * caller feeds it with `clientData` and ends it with `clientClosed`. Throws
    * SessionRefusedError when no enabled server has that name. `httpInfo` marks an MCP HTTP
-   * session and tells its idle time to status displays.
+   * session and tells its idle time to status displays. `clientCwd` (the shim's working
+   * directory) is where a server without a configured `cwd` starts, as it would directly.
    */
-  openSession(name: string, link: ClientLink, httpInfo?: () => HttpLinkInfo): Session {
+  openSession(
+    name: string,
+    link: ClientLink,
+    httpInfo?: () => HttpLinkInfo,
+    clientCwd?: string,
+  ): Session {
     const server = this.live.server(name)
     if (!server)
       throw new SessionRefusedError(
@@ -458,7 +464,7 @@ export class Gateway extends EventEmitter {
         now: this.now,
         log: this.log,
         isPaused: () => this.pausedFlag,
-        spawn: (s) => spawnServer(this.withSecrets(s)),
+        spawn: (s) => spawnServer(this.withSecrets({ ...s, cwd: s.cwd ?? clientCwd })),
         defaultApprovalTimeoutMs: () => this.live.config.settings.approvalTimeoutSeconds * 1000,
         onClose: (s) => {
           this.sessions.delete(s)
@@ -524,4 +530,17 @@ export function isAnswering(endpoint: string): Promise<boolean> {
     })
     s.once('error', () => resolve(false))
   })
+}
+
+/**
+ * The working directory a shim reports, when it is an existing absolute directory; anything
+ * else is ignored (the server then starts where the gateway runs).
+ */
+function clientCwd(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length > 4096 || !path.isAbsolute(value)) return undefined
+  try {
+    return fs.statSync(value).isDirectory() ? value : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -108,6 +108,13 @@ const PREFIX = '[Airlock policy]'
 const DROP = Symbol('drop')
 /** The id of the gateway's own tools/list (a string no SDK client generates). */
 const OWN_LIST_ID = 'airlock-own-tools-list'
+/** Server exits (or failed starts) within {@link CRASH_WINDOW_MS} that end the session. */
+const MAX_CRASHES = 3
+const CRASH_WINDOW_MS = 60_000
+/** The id of the client's initialize replayed to a restarted server; its answer is dropped. */
+const REINIT_ID = 'airlock-reinitialize'
+/** The notification a session sends before the gateway ends it on purpose (the shim then stops). */
+export const SESSION_ENDED_METHOD = 'notifications/airlock/session_ended'
 /** How long after a server exits its output may still be drained before the session ends. */
 const EXIT_DRAIN_GRACE_MS = 1000
 const NL = Buffer.from('\n')
@@ -118,7 +125,12 @@ export class Session {
   readonly server: string
   client = 'unknown'
   readonly startedAt: number
-  private child!: ChildProcessWithoutNullStreams
+  private child?: ChildProcessWithoutNullStreams
+  /** The client's initialize request and initialized notification, replayed on a restart. */
+  private initializeMsg?: Record<string, unknown>
+  private initializedLine?: Buffer
+  /** When the server exited or failed to start, newest last (within the crash window). */
+  private readonly crashes: number[] = []
   private readonly pending = new Map<string, Pending>()
   private readonly held = new Map<string, Held>()
   private closed = false
@@ -143,6 +155,11 @@ export class Session {
 
   /** Starts the server process and wires both directions. */
   start(): void {
+    this.spawnServer()
+  }
+
+  private spawnServer(): void {
+    this.stderrTail = ''
     const child = this.deps.spawn(this.deps.server)
     this.child = child
     const fromServer = new LineSplitter(
@@ -152,15 +169,18 @@ export class Session {
           `${this.server}: dropped a server message over the size cap (${bytes} bytes)`,
         ),
     )
-    child.stdout.on('data', (chunk: Buffer) => fromServer.push(chunk))
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (this.child === child) fromServer.push(chunk)
+    })
     child.stderr.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2048)
     })
     child.stdin.on('error', () => undefined) // EPIPE after a crash: handled by 'exit'.
     child.on('error', (err) => {
+      if (this.child !== child) return
       this.deps.log(`${this.server}: cannot start "${this.deps.server.command}": ${err.message}`)
       this.serverGone(
-        `could not be started (${err.message}); check "command" with "airlock servers list"`,
+        `could not be started (${err.message}); check that "${excerpt(this.deps.server.command, 200)}" is installed and on the PATH of the gateway, or fix "command" with "airlock servers list"`,
       )
     })
     // 'exit' can come before the last bytes the server wrote are read: wait for its output to
@@ -169,14 +189,15 @@ export class Session {
     let exitGrace: NodeJS.Timeout | undefined
     const gone = (code: number | null, signal: NodeJS.Signals | null): void => {
       if (exitGrace) clearTimeout(exitGrace)
-      if (!this.closed) this.serverGone(`exited (${signal ?? `code ${code}`})`)
+      if (!this.closed && this.child === child)
+        this.serverGone(`exited (${signal ?? `code ${code}`})`)
     }
     child.on('exit', (code, signal) => {
       exitGrace = setTimeout(() => gone(code, signal), EXIT_DRAIN_GRACE_MS)
       exitGrace.unref()
     })
     child.on('close', gone)
-    this.link.onDrain(() => child.stdout.resume())
+    this.link.onDrain(() => this.child?.stdout.resume())
     child.stdin.on('drain', () => this.link.resume())
   }
 
@@ -321,7 +342,10 @@ export class Session {
     }
     if (!('id' in msg)) {
       if (method === 'notifications/cancelled') return this.cancelled(msg.params)
-      if (method.startsWith('notifications/')) return true
+      if (method.startsWith('notifications/')) {
+        if (method === 'notifications/initialized' && raw) this.initializedLine = Buffer.from(raw)
+        return true
+      }
       // A request method without an id: a server that runs it anyway would run it unanswered,
       // with no decision and no record. Only requests call tools, so it is never forwarded.
       this.refuseMalformed(method, msg.params, 'a request without an "id"')
@@ -366,9 +390,12 @@ export class Session {
       )
       return false
     }
-    if (method === 'initialize' && isObject(msg.params) && isObject(msg.params.clientInfo)) {
-      const name = msg.params.clientInfo.name
-      if (typeof name === 'string') this.client = excerpt(name, 64)
+    if (method === 'initialize') {
+      this.initializeMsg = msg
+      if (isObject(msg.params) && isObject(msg.params.clientInfo)) {
+        const name = msg.params.clientInfo.name
+        if (typeof name === 'string') this.client = excerpt(name, 64)
+      }
     }
     if (method === 'tools/call') return this.toolsCall(id, msg.params, raw)
     const firstPage = method === 'tools/list' && !(isObject(msg.params) && msg.params.cursor)
@@ -795,6 +822,7 @@ export class Session {
     const p = this.pending.get(key)
     if (!p) return msg
     this.pending.delete(key)
+    if (p.method === REINIT_ID) return DROP
     if (p.call) {
       const result = msg.result
       if (isObject(msg.error)) {
@@ -860,18 +888,52 @@ export class Session {
     })
   }
 
+  /**
+   * The server exited or could not start. Pending requests get an error naming the server and
+   * why; the next request starts it again (replaying the client's initialize). After
+   * {@link MAX_CRASHES} within a minute the session ends, with a last word to the shim.
+   */
   private serverGone(what: string): void {
     if (this.closed) return
+    const child = this.child
+    this.child = undefined
+    if (child) void killTree(child) // a grandchild may still hold the group
+    const now = this.deps.now()
+    this.crashes.push(now)
+    while (this.crashes.length && now - (this.crashes[0] as number) > CRASH_WINDOW_MS)
+      this.crashes.shift()
+    const ends = this.crashes.length >= MAX_CRASHES
     const tail = this.stderrTail.trim().split('\n').slice(-3).join(' | ')
-    const message = `MCP server "${this.server}" ${what} before answering; the session ends.${tail ? ` Last stderr: ${excerpt(tail, 400)}` : ''}`
-    this.deps.onServerGone?.(`${what}${tail ? `. Last stderr: ${excerpt(tail, 400)}` : ''}`)
+    const why = `${what}${tail ? `. Last stderr: ${excerpt(tail, 400)}` : ''}`
+    const next = ends
+      ? `it stopped ${MAX_CRASHES} times within a minute, so the session ends; fix the server (see "airlock status"), then restart it in your client`
+      : 'Airlock starts it again on the next request'
+    const message = `MCP server "${this.server}" ${what} before answering; ${next}.${tail ? ` Last stderr: ${excerpt(tail, 400)}` : ''}`
+    this.deps.onServerGone?.(why)
     for (const [key, p] of this.pending) {
       if (p.call) this.finishCall(p.call, 'server_exit', what, true) // it may have run
-      this.sendToClient(errorLine(idFromKey(key), ErrorCode.ServerGone, message))
+      if (p.method !== REINIT_ID)
+        this.sendToClient(errorLine(idFromKey(key), ErrorCode.ServerGone, message))
     }
     this.pending.clear()
-    this.deps.log(`${this.server}: server ${what}; session ${this.id} ends`)
+    this.toServer = []
+    if (!ends) {
+      this.deps.log(`${this.server}: server ${what}; session ${this.id} restarts it on demand`)
+      return
+    }
+    this.deps.log(`${this.server}: server ${what} ${MAX_CRASHES} times; session ${this.id} ends`)
+    this.sendToClient(notificationLine(SESSION_ENDED_METHOD, { reason: message }))
     void this.close(`server ${what}`)
+  }
+
+  /** Starts a server that went away again, re-initialized with the client's own initialize. */
+  private restartServer(): void {
+    this.deps.log(`${this.server}: starting the server again for session ${this.id}`)
+    this.spawnServer()
+    if (!this.initializeMsg) return
+    this.pending.set(idKey(REINIT_ID), { method: REINIT_ID })
+    this.toServer.push(Buffer.from(JSON.stringify({ ...this.initializeMsg, id: REINIT_ID })), NL)
+    if (this.initializedLine) this.toServer.push(this.initializedLine, NL)
   }
 
   // ── plumbing ─────────────────────────────────────────────────────────────
@@ -893,7 +955,8 @@ export class Session {
   private flushQueued = false
 
   private sendToServer(data: Buffer | string): void {
-    if (this.closed || !this.child) return
+    if (this.closed) return
+    if (!this.child) this.restartServer()
     this.toServer.push(typeof data === 'string' ? Buffer.from(data) : data, NL)
     this.queueFlush()
   }

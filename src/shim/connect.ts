@@ -1,9 +1,16 @@
 /**
  * `airlock connect <server>`: what MCP clients spawn. Connects to the gateway's agent socket,
- * proves the shared secret (and checks the gateway's proof), names the server, then pipes bytes
- * both ways. It never starts the MCP server itself. With no gateway it starts one in the
- * background and waits up to 5 s; failing that it answers every request with a JSON-RPC error
- * and exits non-zero. Bundled to one dependency-free file (node: builtins only).
+ * proves the shared secret (and checks the gateway's proof), names the server and its working
+ * directory, then relays newline-delimited JSON-RPC both ways. It never starts the MCP server
+ * itself. With no gateway it starts one in the background and waits up to 5 s; failing that it
+ * answers every request with a JSON-RPC error and exits non-zero.
+ *
+ * The client never sees its connection close while Airlock can help it: when the gateway
+ * restarts (or the session ends because the server crashed), the shim answers the requests that
+ * were in flight with an error, reconnects for up to 30 s, replays the client's own `initialize`
+ * and `notifications/initialized` to open a new session, and carries on. More than
+ * {@link MAX_RECONNECTS} reconnects within a minute end it with a clear error.
+ * Bundled to one dependency-free file (node: builtins only).
  */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -14,6 +21,15 @@ import { dataDir, dataPaths, socketPath } from '../gateway/paths'
 
 const AUTOSTART_WAIT_MS = 5000
 const FAIL_IDLE_EXIT_MS = 3000
+/** How long the shim tries to reach a restarted gateway before it gives up. */
+const RECONNECT_WINDOW_MS = 30_000
+const RECONNECT_EVERY_MS = 200
+/** Reconnects allowed within a minute (a server that crashes at every start must not loop). */
+const MAX_RECONNECTS = 3
+/** The id of the replayed initialize, whose answer the client must not see. */
+const REINIT_ID = 'airlock-reinitialize'
+/** Sent by the gateway before it ends a session on purpose: the shim stops instead of reconnecting. */
+const ENDED = Buffer.from('{"jsonrpc":"2.0","method":"notifications/airlock/session_ended"')
 
 const serverName = process.argv[3]
 const home = dataDir()
@@ -126,19 +142,19 @@ function readLine(socket: net.Socket): Promise<Record<string, unknown>> {
   })
 }
 
-async function main(): Promise<void> {
-  if (!serverName) {
-    process.stderr.write('usage: airlock connect <server>\n')
-    return fail(
-      'Airlock: no server name given; configure your client to run "airlock connect <server>"',
-      2,
-    )
-  }
-  process.stdin.pause()
-  const socket = await connect()
+type Json = Record<string, unknown>
+
+/** Connects (starting a gateway when none answers) and completes the handshake; throws with the reason. */
+async function open(autostart: boolean): Promise<net.Socket> {
+  const socket = autostart ? await connect() : await tryConnect()
   if (!socket) {
-    return fail(
-      `Airlock gateway is not running: nothing answers at ${endpoint() || files.pipeName} and it could not be started within ${AUTOSTART_WAIT_MS / 1000} s. Start the Airlock app or run "npx airlock serve", then restart this MCP server in your client.`,
+    const why = autostart
+      ? process.env.AIRLOCK_NO_AUTOSTART === '1'
+        ? 'AIRLOCK_NO_AUTOSTART=1 is set, so none was started'
+        : `it could not be started within ${AUTOSTART_WAIT_MS / 1000} s`
+      : 'it did not come back'
+    throw new Error(
+      `Airlock gateway is not running: nothing answers at ${endpoint() || files.pipeName} (data directory ${home}) and ${why}. Start the Airlock app or run "npx airlock serve", then restart this MCP server in your client.`,
     )
   }
   socket.on('error', () => undefined)
@@ -152,25 +168,212 @@ async function main(): Promise<void> {
         airlock: 1,
         role: 'agent',
         server: serverName,
+        cwd: process.cwd(),
         proof: proof(secret, 'peer', hello.challenge),
         challenge: mine,
       }) + '\n',
     )
     const welcome = await readLine(socket)
-    if (welcome.ok !== true) throw new Error(String(welcome.error).slice(0, 500))
+    if (welcome.ok !== true)
+      throw Object.assign(new Error(String(welcome.error).slice(0, 500)), { refused: true })
     if (!proofMatches(proof(secret, 'gateway', mine), welcome.proof))
       throw new Error(
         'the process at the socket did not prove the Airlock secret; it is not your gateway',
       )
   } catch (err) {
     socket.destroy()
-    return fail(`Airlock gateway refused the connection: ${(err as Error).message}`)
+    throw Object.assign(
+      new Error(`Airlock gateway refused the connection: ${(err as Error).message}`),
+      { refused: (err as { refused?: boolean }).refused === true },
+    )
   }
-  socket.on('close', () => process.stdout.write('', () => process.exit(0)))
-  process.stdin.on('end', () => socket.end())
-  process.stdin.pipe(socket)
-  socket.pipe(process.stdout)
-  socket.resume()
+  return socket
 }
+
+/** Calls `onLine` with each complete line of `chunk` (without its newline); keeps the rest. */
+function lineReader(onLine: (line: Buffer) => void): (chunk: Buffer) => void {
+  let pending: Buffer | undefined
+  return (chunk) => {
+    let buf = pending ? Buffer.concat([pending, chunk]) : chunk
+    pending = undefined
+    let nl: number
+    while ((nl = buf.indexOf(10)) !== -1) {
+      onLine(buf.subarray(0, nl))
+      buf = buf.subarray(nl + 1)
+    }
+    if (buf.length) pending = buf
+  }
+}
+
+function parse(line: Buffer): unknown {
+  try {
+    return JSON.parse(line.toString('utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
+const idKey = (id: unknown): string => JSON.stringify(id)
+
+async function main(): Promise<void> {
+  if (!serverName) {
+    process.stderr.write('usage: airlock connect <server>\n')
+    return fail(
+      'Airlock: no server name given; configure your client to run "airlock connect <server>"',
+      2,
+    )
+  }
+  process.stdin.pause()
+  let socket: net.Socket | undefined
+  try {
+    socket = await open(true)
+  } catch (err) {
+    return fail((err as Error).message)
+  }
+
+  /** The client's requests not answered yet (id key → id). */
+  const inFlight = new Map<string, unknown>()
+  let initialize: Json | undefined
+  let initialized: Buffer | undefined
+  /** Client lines that arrive while the shim reconnects. */
+  let queue: Buffer[] | undefined
+  let stdinEnded = false
+  let swallowReinit = false
+  /** Why the gateway ended the session on purpose, when it did. */
+  let endedReason: string | undefined
+  const reconnects: number[] = []
+
+  const toClient = (msg: unknown): void => {
+    process.stdout.write(JSON.stringify(msg) + '\n')
+  }
+
+  const trackClient = (msg: unknown): void => {
+    if (Array.isArray(msg)) return msg.forEach(trackClient)
+    if (!isObj(msg) || typeof msg.method !== 'string') return
+    if (msg.id !== undefined) inFlight.set(idKey(msg.id), msg.id)
+    if (msg.method === 'initialize') initialize = msg
+  }
+  const fromClient = lineReader((line) => {
+    const msg = parse(line)
+    trackClient(msg)
+    if (isObj(msg) && msg.method === 'notifications/initialized') initialized = Buffer.from(line)
+    if (queue) queue.push(Buffer.from(line))
+    else socket?.write(Buffer.concat([line, NL]))
+  })
+
+  const settle = (msg: unknown): boolean => {
+    // Returns false for the answer to the replayed initialize, which the client never asked.
+    if (Array.isArray(msg)) {
+      msg.forEach(settle)
+      return true
+    }
+    if (!isObj(msg) || 'method' in msg) return true
+    if (swallowReinit && msg.id === REINIT_ID) {
+      swallowReinit = false
+      return false
+    }
+    inFlight.delete(idKey(msg.id))
+    return true
+  }
+  const fromGateway = lineReader((line) => {
+    if (line.subarray(0, ENDED.length).equals(ENDED)) {
+      const msg = parse(line)
+      endedReason =
+        isObj(msg) && isObj(msg.params) && typeof msg.params.reason === 'string'
+          ? msg.params.reason
+          : `Airlock ended the session of "${serverName}"`
+      return
+    }
+    if (inFlight.size || swallowReinit) {
+      if (!settle(parse(line))) return
+    }
+    process.stdout.write(Buffer.concat([line, NL]))
+  })
+
+  const attach = (s: net.Socket): void => {
+    socket = s
+    s.on('data', fromGateway)
+    s.once('close', () => {
+      if (socket !== s) return
+      socket = undefined
+      if (stdinEnded) return void process.stdout.write('', () => process.exit(0))
+      if (endedReason !== undefined) return giveUp(endedReason)
+      void reconnect()
+    })
+    s.resume()
+  }
+
+  const giveUp = (message: string): void => {
+    for (const id of inFlight.values())
+      toClient({ jsonrpc: '2.0', id, error: { code: -32000, message } })
+    inFlight.clear()
+    process.stdin.off('data', fromClient)
+    process.stdin.pause()
+    fail(message)
+  }
+
+  const reconnect = async (): Promise<void> => {
+    queue = []
+    const now = Date.now()
+    while (reconnects.length && now - (reconnects[0] as number) > 60_000) reconnects.shift()
+    if (reconnects.length >= MAX_RECONNECTS) {
+      return giveUp(
+        `Airlock: the session of "${serverName}" ended ${MAX_RECONNECTS + 1} times within a minute (the server keeps crashing, or the gateway keeps restarting); see "airlock status" and the gateway log in ${files.logs}, then restart this MCP server in your client.`,
+      )
+    }
+    reconnects.push(now)
+    // The requests that were in flight will never be answered by the old session.
+    for (const id of inFlight.values())
+      toClient({
+        jsonrpc: '2.0',
+        id,
+        error: {
+          code: -32000,
+          message: `Airlock: the connection to the gateway was lost (the gateway or the "${serverName}" server restarted) before this request was answered; it may not have run. Retry it.`,
+        },
+      })
+    inFlight.clear()
+    const deadline = Date.now() + RECONNECT_WINDOW_MS
+    let lastError = ''
+    let started = false
+    while (Date.now() < deadline) {
+      try {
+        // Autostart once, after the old gateway had a moment to come back by itself.
+        const autostart = !started && Date.now() > deadline - RECONNECT_WINDOW_MS + 2000
+        if (autostart) started = true
+        const s = await open(autostart)
+        if (initialize) {
+          swallowReinit = true
+          s.write(JSON.stringify({ ...initialize, id: REINIT_ID }) + '\n')
+          if (initialized) s.write(Buffer.concat([initialized, NL]))
+        }
+        const waiting = queue
+        queue = undefined
+        attach(s)
+        for (const line of waiting ?? []) s.write(Buffer.concat([line, NL]))
+        if (stdinEnded) s.end()
+        return
+      } catch (err) {
+        lastError = (err as Error).message
+        // A gateway that answers "no" (the server was removed or disabled) will not change its mind.
+        if ((err as { refused?: boolean }).refused) break
+        await new Promise((r) => setTimeout(r, RECONNECT_EVERY_MS))
+      }
+    }
+    giveUp(lastError || 'Airlock gateway did not come back within 30 s')
+  }
+
+  process.stdin.on('data', fromClient)
+  process.stdin.on('end', () => {
+    stdinEnded = true
+    if (socket) socket.end()
+    else if (!queue) process.exit(0)
+  })
+  attach(socket)
+  process.stdin.resume()
+}
+
+const NL = Buffer.from('\n')
 
 void main()

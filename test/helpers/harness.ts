@@ -146,12 +146,15 @@ export class Env {
       name?: string
       setup?: (client: Client) => void
       env?: NodeJS.ProcessEnv
+      /** The shim's working directory (the client's project folder). */
+      cwd?: string
     } = {},
   ): Promise<{ client: Client; transport: StdioClientTransport }> {
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [CLI, 'connect', server],
       env: (opts.env ?? this.env) as Record<string, string>,
+      cwd: opts.cwd,
       stderr: 'pipe',
     })
     // Drain the shim's stderr so that it can never block on a full pipe.
