@@ -9,7 +9,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import type { ServerConfig } from '../../src/shared/config'
-import { Env, ROOT, textOf, type Approver } from '../helpers/harness'
+import { Env, ROOT, runCliAs, textOf, type Approver } from '../helpers/harness'
 
 let env: Env
 let callLog: string
@@ -171,5 +171,53 @@ describe('the risk floor, with real processes', () => {
     expect(shown.stderr).toMatch(/Guarded by the floor \(4 of 6 listed tools\)/)
     expect(shown.stderr).toContain('frobnicate  destructive — "Clear all"')
     expect(shown.stderr).not.toContain('get_messages')
+  })
+})
+
+describe('Protect reuses a configured server', () => {
+  it('a client entry with the same command, args and env is routed to it and its policy', async () => {
+    const policy = env.writePolicy('chat', {
+      version: '1',
+      tools: { logout: { rules: [{ name: 'never', action: 'deny' }] } },
+    })
+    const server = chat({ policy })
+    env.writeConfig([server, { name: 'other', command: process.execPath, args: ['other.js'] }])
+    const home = path.join(env.home, 'user-home')
+    const file = path.join(home, '.config', 'Claude', 'claude_desktop_config.json')
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        mcpServers: {
+          whatsapp: { command: server.command, args: server.args, env: server.env },
+          notes: { command: process.execPath, args: ['notes.js'] },
+        },
+      }),
+    )
+    const wrap = await runCliAs(env.env, home, ['clients', 'wrap', 'claude-desktop'], 15_000)
+    expect(wrap.code).toBe(0)
+    const entries = JSON.parse(fs.readFileSync(file, 'utf8')).mcpServers as Record<
+      string,
+      { args: string[] }
+    >
+    // The entry named "whatsapp" runs the configured "chat": no second server beside it.
+    expect(entries.whatsapp?.args.slice(1)).toEqual(['connect', 'chat'])
+    const config = JSON.parse(fs.readFileSync(path.join(env.home, 'config.json'), 'utf8')) as {
+      servers: { name: string; policy?: string }[]
+    }
+    expect(config.servers.map((s) => s.name)).toEqual(['chat', 'other', 'notes'])
+    // A new server gets the proposed policy written, not just shown.
+    const notes = config.servers.find((s) => s.name === 'notes')
+    expect(notes?.policy).toBe(path.join(env.home, 'policies', 'notes.yaml'))
+    expect(fs.readFileSync(notes?.policy as string, 'utf8')).toMatch(/^# Proposed by Airlock/)
+    // And the reused server's own policy decides: logout is denied, not asked.
+    await env.startGateway()
+    const approver = await env.approver(() => 'allow_once')
+    const { client } = await env.connect('chat')
+    const res = await call(client, 'logout')
+    expect(res.isError).toBe(true)
+    expect(textOf(res)).toContain('denied by rule "never"')
+    expect(approver.requested).toHaveLength(0)
+    expect(seen()).toEqual([])
   })
 })

@@ -1,8 +1,9 @@
 /**
  * Importing client entries as Airlock servers: the command, args, env and cwd move into
  * Airlock's config (placeholders such as `${VAR}` and `${input:id}` kept as written), under a
- * name `airlock connect` accepts. A name already taken by the same command is reused; one taken
- * by another server gets the client's id as a prefix.
+ * name `airlock connect` accepts. A server already configured with the same command, args, env
+ * and cwd is reused, whatever its name; a name taken by another server gets the client's id as a
+ * prefix.
  */
 import path from 'node:path'
 import { serverNameSchema, type ServerConfig } from '../../shared/config'
@@ -73,8 +74,10 @@ export function importServers(
   for (const entry of entries) {
     const base = airlockName(entry.name)
     const candidate = serverFromEntry(entry, base)
-    let chosen: ServerConfig | undefined
-    let reuse = false
+    // A server already configured with this very command, args, env and cwd is the same server,
+    // whatever it is called: the entry is routed to it and its policy.
+    let chosen: ServerConfig | undefined = taken.find((s) => sameServer(s, candidate))
+    let reuse = chosen !== undefined
     for (let n = 0; n < 1000 && !chosen; n++) {
       const name =
         n === 0

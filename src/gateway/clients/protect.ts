@@ -5,7 +5,10 @@
  * a restore (the backup byte for byte when the file is as Airlock left it, else the original
  * entries spliced back). Used by `airlock clients` and, later, the Clients screen.
  */
+import fs from 'node:fs'
+import path from 'node:path'
 import type { Config, ServerConfig } from '../../shared/config'
+import { proposePolicy } from '../../shared/risk'
 import { ConfigError, updateConfig } from '../config-store'
 import type {
   ClientAdapter,
@@ -300,6 +303,23 @@ export function planWrap(
   return plan
 }
 
+/**
+ * A new server with the policy Airlock proposes written to `<home>/policies/<name>.yaml` (never
+ * over an existing file): the user's default posture, critical tools behind approval (the risk
+ * floor guards them too). Labelled in the file as proposed by Airlock.
+ */
+function withProposedPolicy(home: string, server: ServerConfig, config: Config): ServerConfig {
+  if (server.policy !== undefined) return server
+  const file = path.join(home, 'policies', `${server.name}.yaml`)
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+    const tmp = `${file}.${process.pid}.tmp`
+    fs.writeFileSync(tmp, proposePolicy([], config.settings.defaultPosture), { mode: 0o600 })
+    fs.renameSync(tmp, file)
+  }
+  return { ...server, policy: file }
+}
+
 /** The servers a wrap adds to Airlock's config (new ones, not those reused). */
 export function newServers(plan: WrapPlan): ServerConfig[] {
   return plan.imports.filter((i) => !i.reuse).map((i) => i.server)
@@ -322,7 +342,7 @@ export function applyWrap(
       const servers = [...config.servers]
       for (const s of add) {
         const other = servers.find((o) => o.name === s.name)
-        if (!other) servers.push(s)
+        if (!other) servers.push(withProposedPolicy(ctx.home, s, config))
         else if (!sameServer(other, s)) {
           throw new ConfigError(
             `${configFile}: a server named "${s.name}" was added while wrapping; run the command again`,
