@@ -16,6 +16,7 @@ import { Grants } from './grants'
 import { ensureSecret, newChallenge, proof, proofMatches } from './handshake'
 import { LiveConfig } from './live-config'
 import { dataPaths, socketPath } from './paths'
+import { ProcessGroups } from './process-groups'
 import { spawnServer } from './server-process'
 import { Session, type ClientLink } from './session'
 import { ToolCatalog } from './tool-catalog'
@@ -82,6 +83,7 @@ export class GatewayRunningError extends Error {
 export class Gateway extends EventEmitter {
   readonly home: string
   readonly paths: ReturnType<typeof dataPaths>
+  private readonly groups: ProcessGroups
   readonly live: LiveConfig
   readonly approvals: ApprovalCenter
   readonly grants: Grants
@@ -111,6 +113,7 @@ export class Gateway extends EventEmitter {
     this.log = opts.log ?? ((m) => process.stderr.write(`airlock: ${m}\n`))
     this.now = opts.now ?? Date.now
     this.paths = dataPaths(this.home)
+    this.groups = new ProcessGroups(this.paths.serverGroups, (m) => this.log(m))
     fs.mkdirSync(this.home, { recursive: true, mode: 0o700 })
     this.secret = ensureSecret(this.paths.secret)
     this.secrets =
@@ -208,6 +211,7 @@ export class Gateway extends EventEmitter {
     if (process.platform !== 'win32') prepareSocketDir(path.dirname(this.endpoint))
     await this.takeLock()
     try {
+      this.groups.reapOrphans()
       await this.listenLocked()
     } catch (err) {
       this.releaseLock()
@@ -464,7 +468,11 @@ export class Gateway extends EventEmitter {
         now: this.now,
         log: this.log,
         isPaused: () => this.pausedFlag,
-        spawn: (s) => spawnServer(this.withSecrets({ ...s, cwd: s.cwd ?? clientCwd })),
+        spawn: (s) => {
+          const child = spawnServer(this.withSecrets({ ...s, cwd: s.cwd ?? clientCwd }))
+          this.groups.track(child, s.name)
+          return child
+        },
         defaultApprovalTimeoutMs: () => this.live.config.settings.approvalTimeoutSeconds * 1000,
         onClose: (s) => {
           this.sessions.delete(s)

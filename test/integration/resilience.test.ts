@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Env, ROOT, textOf } from '../helpers/harness'
+import { alive, Env, ROOT, textOf, waitFor } from '../helpers/harness'
 
 const FLAKY = path.join(ROOT, 'test', 'fixtures', 'servers', 'flaky-server.mjs')
 
@@ -114,5 +114,34 @@ describe('where a server runs', () => {
       fs.rmSync(project, { recursive: true, force: true })
       fs.rmSync(fixed, { recursive: true, force: true })
     }
+  })
+})
+
+describe('no process outlives its gateway', () => {
+  it('a gateway that starts after one was killed ends the server groups it left', async () => {
+    const pidFile = path.join(env.home, 'grandchild.pid')
+    // A server wrapper whose child never reads stdin: it survives the server's own exit.
+    const wrapper = env.writeScript(
+      'wrapper.cjs',
+      `const { spawn } = require('node:child_process')
+const g = spawn(process.execPath, ['-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'], { stdio: 'ignore' })
+require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(g.pid))
+require(${JSON.stringify(FLAKY)})
+`,
+    )
+    env.writeConfig([{ name: 'wrapped', command: process.execPath, args: [wrapper] }])
+    const first = await env.startGateway()
+    const { client } = await env.connect('wrapped')
+    await client.listTools()
+    const grandchild = Number(fs.readFileSync(pidFile, 'utf8'))
+    env.adopt(grandchild)
+    first.kill('SIGKILL')
+    await new Promise((r) => first.once('exit', r))
+    // The server itself leaves on EOF; its grandchild does not.
+    expect(alive(grandchild)).toBe(true)
+    expect(fs.readdirSync(path.join(env.home, 'server-groups')).length).toBeGreaterThan(0)
+
+    await env.startGateway()
+    await waitFor(() => !alive(grandchild), 5000, 'the orphaned grandchild to be ended')
   })
 })
