@@ -98,7 +98,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     `Airlock gateway running (pid ${process.pid})\n` +
       `  data:        ${home}\n` +
       `  agent socket: ${gw.endpoint}\n` +
-      `  servers:     ${gw.live.config.servers.map((s) => s.name).join(', ') || '(none yet: airlock servers add …)'}\n` +
+      `  servers:     ${gw.live.config.servers.map((s) => s.name).join(', ') || (gw.live.errors().length ? '(none: see the error above)' : '(none yet: airlock servers add …)')}\n` +
       `  approvals:   ${approvals.length ? approvals.join('; first answer wins; ') : 'denied unless a UI or control client answers (no terminal)'}\n` +
       (ui
         ? `  web UI:      ${ui.url}\n               (the link holds this data directory's access token: do not share it)\n`
@@ -107,6 +107,5 @@ export async function serveCommand(argv: string[]): Promise<number> {
         ? `  MCP over HTTP: ${ui.mcpBase}<server>  (Authorization: Bearer <token in ${gw.paths.httpToken}>)\n`
         : ''),
   )
-  for (const e of gw.live.errors()) process.stderr.write(`airlock: ${e}\n`)
   return -1
 }

@@ -391,9 +391,7 @@ export class Gateway extends EventEmitter {
       const name = hello.server
       const server = typeof name === 'string' ? this.live.server(name) : undefined
       if (!server) {
-        return refuse(
-          `no server named ${JSON.stringify(String(name).slice(0, 64))} is configured; see "airlock servers list"`,
-        )
+        return refuse(noServerMessage(String(name), this.home))
       }
       if (!server.enabled)
         return refuse(`server "${server.name}" is disabled; enable it in Airlock first`)
@@ -446,11 +444,7 @@ export class Gateway extends EventEmitter {
     clientCwd?: string,
   ): Session {
     const server = this.live.server(name)
-    if (!server)
-      throw new SessionRefusedError(
-        `no server named ${JSON.stringify(name.slice(0, 64))} is configured; see "airlock servers list"`,
-        'NO_SERVER',
-      )
+    if (!server) throw new SessionRefusedError(noServerMessage(name, this.home), 'NO_SERVER')
     if (!server.enabled)
       throw new SessionRefusedError(
         `server "${server.name}" is disabled; enable it in Airlock first`,
@@ -551,4 +545,12 @@ function clientCwd(value: unknown): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/**
+ * Names the data directory that was checked: a client that strips the environment (no
+ * AIRLOCK_HOME) reaches the default one, which is not where the user configured the server.
+ */
+function noServerMessage(name: string, home: string): string {
+  return `no server named ${JSON.stringify(name.slice(0, 64))} is configured in ${home} (see "AIRLOCK_HOME=${home} airlock servers list"); if you configured it in another data directory, set AIRLOCK_HOME to that directory in this client's entry for "airlock connect" (airlock clients wrap does it for you)`
 }

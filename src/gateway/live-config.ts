@@ -29,6 +29,8 @@ export class LiveConfig {
   private readonly slots = new Map<string, PolicySlot>()
   private readonly watched = new Set<string>()
   private configError: string | undefined
+  /** Whether a valid config was ever read (otherwise there is no "last good" one to keep). */
+  private loadedOnce = false
   private readonly file: string
 
   constructor(
@@ -46,8 +48,13 @@ export class LiveConfig {
     try {
       this.config = readConfig(this.file)
       this.configError = undefined
+      this.loadedOnce = true
     } catch (err) {
-      const msg = `config refused, the last good config stays: ${(err as Error).message}`
+      // One line, whatever zod said; and only claim a last good config when there is one.
+      const why = (err as Error).message.split('\n').join('; ')
+      const msg = this.loadedOnce
+        ? `config refused, the last good config stays: ${why}`
+        : `${this.file} is invalid, so no servers are served until it is fixed (Airlock reloads it when it changes): ${why}`
       if (this.configError !== msg) this.log(msg)
       this.configError = msg
       result.errors.push(msg)

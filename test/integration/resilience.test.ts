@@ -145,3 +145,30 @@ require(${JSON.stringify(FLAKY)})
     await waitFor(() => !alive(grandchild), 5000, 'the orphaned grandchild to be ended')
   })
 })
+
+describe('clear, single messages', () => {
+  it('an invalid config.json at start is reported once, without a "last good config"', async () => {
+    fs.writeFileSync(
+      path.join(env.home, 'config.json'),
+      JSON.stringify({ version: 1, servers: [{ name: 7 }] }),
+    )
+    await env.startGateway()
+    const out = env.gatewayOutput
+    const file = path.join(env.home, 'config.json')
+    expect(
+      out.split(`${file} is invalid, so no servers are served until it is fixed`),
+    ).toHaveLength(2)
+    expect(out).not.toContain('last good config')
+    expect(out).toContain('servers:     (none: see the error above)')
+  })
+
+  it('a server that is not configured: the shim names the data directory it looked in', async () => {
+    env.writeConfig([flaky()])
+    await env.startGateway()
+    const shim = env.shim('elsewhere')
+    shim.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} })
+    const res = await shim.response(1)
+    expect(JSON.stringify(res.error)).toContain(`is configured in ${env.home}`)
+    expect(JSON.stringify(res.error)).toContain('set AIRLOCK_HOME')
+  })
+})
