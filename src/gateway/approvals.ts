@@ -1,7 +1,9 @@
 /**
  * The approval center: one pending request per held `tools/call`, answered by whichever
  * approver answers first (terminal prompt, web UI, desktop dialog); later answers are ignored.
- * No approver, a timeout or a withdrawn call → not allowed. A late "allow" after a timeout
+ * No approver connected when the call arrives, a timeout or a withdrawn call → not allowed. A
+ * request survives its approvers leaving (a reloaded or closed tab): it waits until its deadline
+ * for any approver, and one that connects later sees it in `list()`. A late "allow" after a timeout
  * leaves a single-use grant so that an identical retry passes.
  */
 import { EventEmitter } from 'node:events'
@@ -60,12 +62,12 @@ export class ApprovalCenter extends EventEmitter {
     super()
   }
 
-  /** Registers an approver; returns its removal (which denies what then nobody can answer). */
+  /** Registers an approver; returns its removal. It is asked about requests already waiting too. */
   addApprover(a: Approver): () => void {
     this.approvers.add(a)
+    for (const e of this.pending.values()) this.ask(a, e)
     return () => {
       this.approvers.delete(a)
-      this.orphaned()
     }
   }
 
@@ -76,7 +78,6 @@ export class ApprovalCenter extends EventEmitter {
     return () => {
       if (!done) this.uiCount--
       done = true
-      this.orphaned()
     }
   }
 
@@ -121,13 +122,16 @@ export class ApprovalCenter extends EventEmitter {
         { once: true },
       )
       this.emit('requested', req)
-      for (const a of this.approvers) {
-        a.ask(req, abort.signal).then(
-          (answer) => answer && this.decide(req.id, answer, a.name ?? 'approver'),
-          () => undefined,
-        )
-      }
+      const entry = this.pending.get(req.id) as Entry
+      for (const a of this.approvers) this.ask(a, entry)
     })
+  }
+
+  private ask(a: Approver, e: Entry): void {
+    a.ask(e.req, e.abort.signal).then(
+      (answer) => answer && this.decide(e.req.id, answer, a.name ?? 'approver'),
+      () => undefined,
+    )
   }
 
   /**
@@ -146,13 +150,6 @@ export class ApprovalCenter extends EventEmitter {
       return 'late'
     }
     return 'unknown'
-  }
-
-  /** The last approver went away (a crashed UI): nobody can answer, so waiting requests end now. */
-  private orphaned(): void {
-    if (this.hasApprover()) return
-    for (const id of [...this.pending.keys()])
-      this.finish(id, { answer: 'no_approver', by: 'gateway' })
   }
 
   /** Ends every pending request as denied (the UI or gateway is going away). */

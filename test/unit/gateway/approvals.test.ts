@@ -132,11 +132,14 @@ describe('ApprovalCenter', () => {
     expect(c.list()).toHaveLength(0)
   })
 
-  it('when the last approver goes away, waiting requests end as no_approver', async () => {
+  it('a request survives its last approver going away: it waits for one that comes back', async () => {
     const c = new ApprovalCenter()
     const detach = c.attachUi()
     const p = c.request(fields, 10_000, new AbortController().signal)
-    detach()
-    await expect(p).resolves.toEqual({ answer: 'no_approver', by: 'gateway' })
+    detach() // the tab was closed or reloaded
+    expect(c.list()).toHaveLength(1)
+    // A terminal approver that connects later is asked about it, and answers.
+    c.addApprover({ name: 'terminal', ask: () => Promise.resolve('allow_once') })
+    await expect(p).resolves.toEqual({ answer: 'allow_once', by: 'terminal' })
   })
 })
