@@ -1,12 +1,74 @@
-// Finds the Electron runtime binary without installing it. The `electron` package's own path
-// getter (require('electron')) tries to download a missing binary from GitHub; this only looks.
+// Finds the Electron runtime binary, and installs it when it is missing. Electron 45 has no
+// postinstall: its binary is downloaded by `node_modules/electron/install.js` on the first
+// `require('electron')`. `npm start` runs that script itself (it honours ELECTRON_MIRROR and the
+// download cache), so a fresh machine with network reaches the app.
+import { spawnSync as defaultSpawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 
-/** The one line `npm start` prints where the runtime is missing. */
+/** The one line `npm start` prints where the runtime is missing and cannot be downloaded. */
 export const MISSING_RUNTIME_MESSAGE =
   'Airlock: the Electron runtime is not installed on this machine (it is downloaded from GitHub on first start, which failed here); run `npx airlock serve` for the same UI in your browser.'
+
+/**
+ * Runs the electron package's own installer (`install.js`, which downloads the runtime for this
+ * platform, honouring ELECTRON_MIRROR, ELECTRON_CUSTOM_DIR and the cache). Returns
+ * `{ ok: true }`, or `{ ok: false, reason }` with the installer's last error line.
+ */
+export function installElectron(
+  root = process.cwd(),
+  env = process.env,
+  spawnSync = defaultSpawnSync,
+) {
+  let pkgDir
+  try {
+    pkgDir = path.dirname(
+      createRequire(path.join(root, 'package.json')).resolve('electron/package.json'),
+    )
+  } catch {
+    return { ok: false, reason: 'the electron package is not installed (run npm install)' }
+  }
+  const r = spawnSync(process.execPath, [path.join(pkgDir, 'install.js')], {
+    cwd: pkgDir,
+    env,
+    encoding: 'utf8',
+    timeout: 10 * 60_000,
+  })
+  if (r.status === 0) return { ok: true }
+  const lines = `${r.stderr ?? ''}\n${r.stdout ?? ''}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('at '))
+  return {
+    ok: false,
+    reason: lines[0] ?? (r.error ? r.error.message : `install.js exited ${r.status ?? r.signal}`),
+  }
+}
+
+/**
+ * The environment for the app: without ELECTRON_RUN_AS_NODE, which terminals of VS Code and other
+ * Electron hosts set and which would make Electron run as plain Node.
+ */
+export function appEnv(env = process.env) {
+  const out = { ...env }
+  delete out.ELECTRON_RUN_AS_NODE
+  return out
+}
+
+/**
+ * What to print when the app died at start on Linux because the Chromium sandbox is not
+ * allowed (Ubuntu 24.04+ restricts unprivileged user namespaces with AppArmor), or undefined.
+ */
+export function sandboxHint(signal, platform = process.platform) {
+  if (platform !== 'linux' || (signal !== 'SIGTRAP' && signal !== 'SIGABRT')) return undefined
+  return (
+    `Airlock: the app stopped at start (${signal}); on Linux this is usually the Chromium sandbox, ` +
+    'which Ubuntu 24.04 and later block with AppArmor. Allow it once with ' +
+    '"sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0" (or install the packaged app, ' +
+    'whose AppArmor profile allows it), then run npm start again; `npx airlock serve` works meanwhile.'
+  )
+}
 
 /**
  * Where the Electron binary is: `{ ok: true, path }`, or `{ ok: false, reason }` when the

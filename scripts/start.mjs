@@ -1,9 +1,17 @@
-// `npm start`: builds Airlock (the CLI/shim bundles and the Electron app) and starts the app.
-// Where the Electron runtime is missing it says so in one line and points to `airlock serve`.
+// `npm start`: builds Airlock (the CLI/shim bundles and the Electron app), installs the Electron
+// runtime when it is missing, and starts the app. Where the runtime cannot be downloaded it says
+// so in one line and points to `airlock serve`.
 // `--no-build` skips the build; other arguments go to the app.
 import { spawn, spawnSync } from 'node:child_process'
 import path from 'node:path'
-import { electronViteBin, findElectron, MISSING_RUNTIME_MESSAGE } from './electron-runtime.mjs'
+import {
+  appEnv,
+  electronViteBin,
+  findElectron,
+  installElectron,
+  MISSING_RUNTIME_MESSAGE,
+  sandboxHint,
+} from './electron-runtime.mjs'
 
 const root = path.resolve(import.meta.dirname, '..')
 const args = process.argv.slice(2)
@@ -25,14 +33,19 @@ if (build) {
   run('building the app (electron-vite build)', [electronViteBin(root), 'build'])
 }
 
-const electron = findElectron(root)
+let electron = findElectron(root)
 if (!electron.ok) {
-  console.error(MISSING_RUNTIME_MESSAGE)
-  process.exit(1)
+  const installed = installElectron(root)
+  electron = installed.ok ? findElectron(root) : installed
+  if (!electron.ok) {
+    console.error(`${MISSING_RUNTIME_MESSAGE} (${electron.reason})`)
+    process.exit(1)
+  }
 }
 
 const child = spawn(electron.path, [root, ...appArgs], {
   cwd: root,
+  env: appEnv(),
   stdio: 'inherit',
   windowsHide: false,
 })
@@ -41,4 +54,8 @@ child.on('error', (err) => {
   console.error(`Airlock: cannot start ${electron.path}: ${err.message}`)
   process.exit(1)
 })
-child.on('close', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
+child.on('close', (code, signal) => {
+  const hint = sandboxHint(signal)
+  if (hint) console.error(hint)
+  process.exit(code ?? (signal ? 1 : 0))
+})

@@ -3,7 +3,13 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { findElectron, MISSING_RUNTIME_MESSAGE } from '../../../scripts/electron-runtime.mjs'
+import {
+  appEnv,
+  findElectron,
+  installElectron,
+  MISSING_RUNTIME_MESSAGE,
+  sandboxHint,
+} from '../../../scripts/electron-runtime.mjs'
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..')
 let dir: string | undefined
@@ -76,8 +82,47 @@ describe('npm start without the runtime', () => {
       )
       expect(r.status).toBe(1)
       expect(r.stdout).toBe('')
-      expect(r.stderr.trim().split('\n')).toEqual([MISSING_RUNTIME_MESSAGE])
+      // It tried the package's installer (no network to GitHub here) and says why in one line.
+      const lines = r.stderr.trim().split('\n')
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toContain(MISSING_RUNTIME_MESSAGE)
       expect(MISSING_RUNTIME_MESSAGE).toContain('npx airlock serve')
     },
   )
+})
+
+describe('installing the runtime', () => {
+  it("runs the electron package's install.js with the caller's environment (ELECTRON_MIRROR)", () => {
+    const root = project({})
+    const calls: { args: readonly string[]; env?: NodeJS.ProcessEnv }[] = []
+    const fake = ((_cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv }) => {
+      calls.push({ args, env: opts.env })
+      return { status: 0, stdout: '', stderr: '' }
+    }) as unknown as typeof spawnSync
+    expect(installElectron(root, { ELECTRON_MIRROR: 'https://mirror.example/' }, fake)).toEqual({
+      ok: true,
+    })
+    expect(calls[0]?.args).toEqual([path.join(root, 'node_modules', 'electron', 'install.js')])
+    expect(calls[0]?.env?.ELECTRON_MIRROR).toBe('https://mirror.example/')
+  })
+
+  it("reports the installer's first error line, not its stack", () => {
+    const root = project({})
+    const fake = (() => ({
+      status: 1,
+      stdout: '',
+      stderr: 'TypeError: fetch failed\n    at node:internal/deps/undici\n',
+    })) as unknown as typeof spawnSync
+    expect(installElectron(root, {}, fake)).toEqual({
+      ok: false,
+      reason: 'TypeError: fetch failed',
+    })
+  })
+
+  it('starts the app without ELECTRON_RUN_AS_NODE, and explains a Linux sandbox abort', () => {
+    expect(appEnv({ ELECTRON_RUN_AS_NODE: '1', PATH: '/bin' })).toEqual({ PATH: '/bin' })
+    expect(sandboxHint('SIGTRAP', 'linux')).toMatch(/apparmor_restrict_unprivileged_userns=0/)
+    expect(sandboxHint('SIGTRAP', 'darwin')).toBeUndefined()
+    expect(sandboxHint(null, 'linux')).toBeUndefined()
+  })
 })
