@@ -233,7 +233,11 @@ describe('through policy', () => {
     const tool = 'get-sum'
     const res = await client.callTool({ name: tool, arguments: { a: 1, b: 1 } })
     expect(res.isError).toBe(true)
-    expect(textOf(res)).toBe(`[Airlock policy] the user denied "${tool}" on "everything".`)
+    expect(textOf(res)).toMatch(
+      new RegExp(
+        `^\\[Airlock policy\\] the user denied "${tool}" on "everything" \\(approval was needed: .+\\)\\.$`,
+      ),
+    )
     expect(approver.requested).toHaveLength(1)
   })
 

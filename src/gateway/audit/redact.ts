@@ -142,15 +142,25 @@ export function redactExcerpt(text: string, isSecretName: (key: string) => boole
     .join('')
 }
 
-/** Cuts a string to `max` UTF-16 units with a "…[truncated N chars]" marker; shorter strings pass. */
-export function truncateText(text: string, max: number): string {
-  if (text.length <= max) return text
-  let cut = Math.max(0, max)
+/**
+ * Cuts a string to `max` UTF-16 units with a "…[truncated N chars]" marker; shorter strings pass.
+ * `dropped` counts characters already cut off before `text` (they are added to N).
+ */
+export function truncateText(text: string, max: number, dropped = 0): string {
+  if (text.length <= max && dropped === 0) return text
+  let cut = Math.min(text.length, Math.max(0, max))
   // Do not split a surrogate pair.
   const code = text.charCodeAt(cut - 1)
-  if (code >= 0xd800 && code <= 0xdbff) cut--
-  return `${text.slice(0, cut)}…[truncated ${text.length - cut} chars]`
+  if (cut < text.length && code >= 0xd800 && code <= 0xdbff) cut--
+  return `${text.slice(0, cut)}…[truncated ${text.length - cut + dropped} chars]`
 }
+
+/**
+ * How far past the kept part a long string is still scanned for secrets: a secret that starts in
+ * the kept part and runs past the cut (a long JWT) is still recognised, and a 5 MiB argument costs
+ * a scan of what is kept, not of all of it.
+ */
+const REDACT_MARGIN = 16 * 1024
 
 interface WalkContext {
   isSecret: (key: string) => boolean
@@ -170,7 +180,15 @@ function walk(value: unknown, depth: number, ctx: WalkContext): unknown {
   if (ctx.size > ctx.sizeCap) return '[…]'
   switch (typeof value) {
     case 'string': {
-      const s = truncateText(redactSecretValues(value, ctx.isSecret), ctx.strCap)
+      const head =
+        value.length > ctx.strCap + REDACT_MARGIN
+          ? value.slice(0, ctx.strCap + REDACT_MARGIN)
+          : value
+      const s = truncateText(
+        redactSecretValues(head, ctx.isSecret),
+        ctx.strCap,
+        value.length - head.length,
+      )
       ctx.size += s.length + 2
       return s
     }

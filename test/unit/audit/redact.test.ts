@@ -227,20 +227,17 @@ describe('secret values', () => {
 })
 
 describe('size caps', () => {
-  it('cuts a 5 MiB string argument to fit argsMaxBytes, quickly', async () => {
+  it('cuts a 5 MiB string argument to fit argsMaxBytes', async () => {
     const { dir, cleanup } = tempDir()
     try {
       const log = AuditLog.open({ dir })
       const big = 'x'.repeat(5 * 1024 * 1024)
-      const t0 = performance.now()
       const rec = log.append(input(1, { args: { path: '/a', content: big } }))
-      const ms = performance.now() - t0
       await log.close()
       const args = rec.args as { path: string; content: string }
       expect(jsonBytes(args)).toBeLessThanOrEqual(4096)
       expect(args.path).toBe('/a')
       expect(args.content).toMatch(/^x+…\[truncated \d+ chars\]$/)
-      expect(ms).toBeLessThan(200)
       expect(verifyAudit(dir)).toMatchObject({ ok: true, records: 1 })
     } finally {
       cleanup()
