@@ -517,7 +517,10 @@ function isFile(file: string): boolean {
  * The command wrapped entries run: node and the absolute path of this install's `bin/airlock.js`.
  * Node is this process's executable under plain Node; in the Electron app (whose executable is
  * Electron, not node) it is `AIRLOCK_NODE`, else the first `node` on PATH or in the usual install
- * directories — and when there is none, an error saying to install Node.js or set AIRLOCK_NODE.
+ * directories — and when there is none, the app's own binary run as Node
+ * (`ELECTRON_RUN_AS_NODE=1`; `$APPIMAGE` rather than the AppImage's temporary mount). In a
+ * packaged app the script inside `app.asar` is mapped to `app.asar.unpacked` (electron-builder's
+ * `asarUnpack`), which a system node can read.
  */
 export function resolveShim(lookup: ShimLookup): ShimCommand {
   const env = lookup.env ?? process.env
@@ -536,6 +539,8 @@ export function resolveShim(lookup: ShimLookup): ShimCommand {
     throw new Error(
       'cannot find bin/airlock.js of this Airlock install, so there is no command to write into the client config; run Airlock from its checkout',
     )
+  script = unpackedPath(script)
+  const shimEnv: Record<string, string> = {}
   const electron = lookup.electron ?? process.versions.electron !== undefined
   let node: string | undefined
   if (!electron) node = lookup.execPath ?? process.execPath
@@ -559,14 +564,27 @@ export function resolveShim(lookup: ShimLookup): ShimCommand {
           ]),
     ]
     node = candidates.find((c): c is string => !!c && p.isAbsolute(c) && exists(c))
-    if (!node)
-      throw new Error(
-        'protecting a client needs Node.js (20 or newer) to run "airlock connect", and none was found on PATH or in the usual places; install Node.js, or set AIRLOCK_NODE to its path, then restart Airlock',
-      )
+    if (!node) {
+      // No Node.js on this machine: the app's own binary runs the shim as Node (the RunAsNode
+      // fuse stays on for this). An AppImage runs from a temporary mount: use the image itself.
+      node =
+        env.APPIMAGE && p.isAbsolute(env.APPIMAGE)
+          ? env.APPIMAGE
+          : (lookup.execPath ?? process.execPath)
+      shimEnv.ELECTRON_RUN_AS_NODE = '1'
+    }
   }
-  const shimEnv: Record<string, string> = {}
   const home = path.resolve(lookup.home)
   if (home !== dataDir({ ...env, AIRLOCK_HOME: undefined })) shimEnv.AIRLOCK_HOME = home
   if (env.AIRLOCK_SOCKET_DIR) shimEnv.AIRLOCK_SOCKET_DIR = path.resolve(env.AIRLOCK_SOCKET_DIR)
   return { node, script, ...(Object.keys(shimEnv).length ? { env: shimEnv } : {}) }
+}
+
+/**
+ * A path inside a packaged app's `app.asar` mapped to `app.asar.unpacked`, where
+ * electron-builder puts the files listed in `asarUnpack` (the shim and CLI bundles): Electron
+ * reads inside the archive, a system node cannot.
+ */
+export function unpackedPath(file: string): string {
+  return file.replace(/([\\/])app\.asar(?=[\\/])/, '$1app.asar.unpacked')
 }

@@ -398,8 +398,97 @@ describe('resolveShim', () => {
         isFile: files('/a/bin/airlock.js', '/usr/local/bin/node', '/custom/node'),
       }).node,
     ).toBe('/custom/node')
-    expect(() =>
+    // No node anywhere: the app's own binary, run as Node.
+    expect(
       resolveShim({ ...base, env: { PATH: '/bin' }, isFile: files('/a/bin/airlock.js') }),
-    ).toThrow(/needs Node\.js .*AIRLOCK_NODE/)
+    ).toMatchObject({
+      node: '/opt/Airlock/airlock',
+      env: { AIRLOCK_HOME: '/h', ELECTRON_RUN_AS_NODE: '1' },
+    })
+  })
+
+  describe('in the packaged app of each system', () => {
+    const layouts = [
+      {
+        system: 'macOS (dmg)',
+        platform: 'darwin' as const,
+        exe: '/Applications/Airlock.app/Contents/MacOS/Airlock',
+        resources: '/Applications/Airlock.app/Contents/Resources',
+        env: { PATH: '/usr/bin:/bin' },
+        sep: '/',
+      },
+      {
+        system: 'Windows (nsis)',
+        platform: 'win32' as const,
+        exe: 'C:\\Users\\u\\AppData\\Local\\Programs\\Airlock\\Airlock.exe',
+        resources: 'C:\\Users\\u\\AppData\\Local\\Programs\\Airlock\\resources',
+        env: { Path: 'C:\\Windows\\system32' },
+        sep: '\\',
+      },
+      {
+        system: 'Linux (deb)',
+        platform: 'linux' as const,
+        exe: '/opt/Airlock/airlock',
+        resources: '/opt/Airlock/resources',
+        env: { PATH: '/usr/bin:/bin' },
+        sep: '/',
+      },
+    ]
+    for (const l of layouts) {
+      const j = (...parts: string[]): string => parts.join(l.sep)
+      const asarMain = j(l.resources, 'app.asar', 'out', 'main')
+      const unpacked = j(l.resources, 'app.asar.unpacked', 'bin', 'airlock.js')
+      // Inside the archive Electron sees the file; the script written must be the unpacked copy.
+      const inArchive = j(l.resources, 'app.asar', 'bin', 'airlock.js')
+
+      it(`${l.system}: the unpacked shim, with a system node`, () => {
+        const node =
+          l.platform === 'win32' ? 'C:\\Program Files\\nodejs\\node.exe' : '/usr/bin/node'
+        const shim = resolveShim({
+          home: '/h',
+          electron: true,
+          execPath: l.exe,
+          from: asarMain,
+          platform: l.platform,
+          env: l.env,
+          isFile: files(inArchive, unpacked, node),
+        })
+        expect(shim.script).toBe(unpacked)
+        expect(shim.node).toBe(node)
+        expect(shim.env?.ELECTRON_RUN_AS_NODE).toBeUndefined()
+      })
+
+      it(`${l.system}: the app's own binary as Node when there is no node`, () => {
+        const shim = resolveShim({
+          home: '/h',
+          electron: true,
+          execPath: l.exe,
+          from: asarMain,
+          platform: l.platform,
+          env: l.env,
+          isFile: files(inArchive, unpacked),
+        })
+        expect(shim).toMatchObject({
+          node: l.exe,
+          script: unpacked,
+          env: { ELECTRON_RUN_AS_NODE: '1' },
+        })
+      })
+    }
+
+    it('Linux (AppImage): the image itself, not its temporary mount', () => {
+      const mount = '/tmp/.mount_AirlocAbc123'
+      const shim = resolveShim({
+        home: '/h',
+        electron: true,
+        execPath: `${mount}/airlock`,
+        from: `${mount}/resources/app.asar/out/main`,
+        platform: 'linux',
+        env: { PATH: '/usr/bin', APPIMAGE: '/home/u/Apps/Airlock.AppImage' },
+        isFile: files(`${mount}/resources/app.asar/bin/airlock.js`),
+      })
+      expect(shim.node).toBe('/home/u/Apps/Airlock.AppImage')
+      expect(shim.env?.ELECTRON_RUN_AS_NODE).toBe('1')
+    })
   })
 })
