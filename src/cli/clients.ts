@@ -22,6 +22,7 @@ import {
   type FileReport,
 } from '../gateway/clients/protect'
 import { clientAdapters, clientEnvFromProcess } from '../gateway/clients/registry'
+import { TOKEN_INPUT_REF } from '../gateway/clients/shim-command'
 import { ConfigError } from '../gateway/config-store'
 import { dataDir, dataPaths } from '../gateway/paths'
 import { DEFAULT_UI_PORT, ensureUiToken } from '../gateway/ui-server'
@@ -265,6 +266,10 @@ function wrap(argv: string[]): number {
       if (ok)
         out.write(
           `${dry ? 'would wrap' : 'wrapped'} in ${tilde(f.location.file)}: ${names.join(', ')}\n`,
+        )
+      if (ok && http && f.after.includes(TOKEN_INPUT_REF))
+        out.write(
+          `note: ${tilde(f.location.file)} ${dry ? 'would reference' : 'references'} the token as ${TOKEN_INPUT_REF}: ${plan.client.displayName} asks for it once and keeps it in its secret storage; paste the contents of ${tilde(dataPaths(ctx.home).httpToken)}\n`,
         )
       if (ok && f.holdsToken)
         out.write(

@@ -22,6 +22,7 @@ import type { Config } from '../shared/config'
 import type { ClientServerEntry, Transport } from '../gateway/clients/adapter'
 import { ClientConfigError } from '../gateway/clients/errors'
 import { scanClients, type EntryStatus, type FileReport } from '../gateway/clients/protect'
+import { resolveTokenRef } from '../gateway/clients/shim-command'
 import { ConfigError, readConfig } from '../gateway/config-store'
 import type { SessionInfo } from '../gateway/gateway'
 import { dataDir, dataPaths } from '../gateway/paths'
@@ -246,9 +247,9 @@ class Doctor {
     } catch {
       token = undefined
     }
-    const sent = Object.entries(e.headers ?? {}).find(
-      ([k]) => k.toLowerCase() === 'authorization',
-    )?.[1]
+    // `${input:airlock-token}` (VS Code): the client sends what the user pasted, the token.
+    const headers = token === undefined ? { ...e.headers } : resolveTokenRef(e.headers ?? {}, token)
+    const sent = Object.entries(headers).find(([k]) => k.toLowerCase() === 'authorization')?.[1]
     if (token === undefined || sent !== `Bearer ${token}`) {
       return {
         problem: `its bearer token is not the one in ${dataPaths(home).httpToken}; wrap it again with --http`,
@@ -272,7 +273,7 @@ class Doctor {
       }
     }
     const transport = new StreamableHTTPClientTransport(url, {
-      requestInit: { headers: { ...e.headers } },
+      requestInit: { headers },
     })
     try {
       return this.verdict(await this.probe(transport, control, server, () => ''), server)

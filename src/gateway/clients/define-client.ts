@@ -50,6 +50,11 @@ export interface ClientSpec {
   http?: {
     edits(text: string, entry: ClientServerEntry, target: WrappedHttp): TextEdit[]
     movedKeys: readonly string[]
+    /**
+     * The client resolves `${input:airlock-token}` in headers (VS Code): entries get the
+     * reference, and this adds the input to the file (its top-level `inputs`) when missing.
+     */
+    addTokenInput?(text: string): string
   }
   /** An extra acceptance rule for a rewritten text; returns why it is refused. */
   refuse?(before: string, after: string): string | undefined
@@ -114,7 +119,7 @@ function wrapChecked(
     }
     const entryEdits =
       viaHttp && http
-        ? viaHttp.edits(text, entry, httpTarget(http, server))
+        ? viaHttp.edits(text, entry, httpTarget(http, server, !!viaHttp.addTokenInput))
         : spec.wrapEdits(text, entry, wrapped)
     for (const e of entryEdits) {
       if (e.start < entry.range.start || e.end > entry.range.end) {
@@ -123,12 +128,13 @@ function wrapChecked(
       edits.push(e)
     }
   }
-  const after = applyEdits(text, edits)
+  let after = applyEdits(text, edits)
+  if (viaHttp?.addTokenInput) after = viaHttp.addTokenInput(after)
   const afterDoc = accept(spec, text, after, file, 'wrapping')
   mustOnlyChange(
     before,
     afterDoc,
-    targets.map((t) => t.entry.path),
+    [...targets.map((t) => t.entry.path), ...(viaHttp?.addTokenInput ? [['inputs']] : [])],
     file,
     'wrapping',
   )

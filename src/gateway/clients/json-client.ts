@@ -19,12 +19,13 @@ import { objectAt, removeMember, renderJson, setMember } from './json-edit'
 import {
   isStrictJson,
   JsonSyntaxError,
+  member,
   parseJsonTree,
   type JsonDialect,
   type JsonNode,
 } from './jsonc'
-import { httpServer, shimServer } from './shim-command'
-import { detectEol, lineStartOf, type TextEdit } from './text-edit'
+import { httpServer, shimServer, TOKEN_INPUT_ID } from './shim-command'
+import { applyEdits, detectEol, lineStartOf, type TextEdit } from './text-edit'
 
 /** A server map in a document and the scope of its entries. */
 export interface ServerMap {
@@ -49,7 +50,7 @@ export interface JsonClientOptions {
    * How the client writes a Streamable HTTP entry with headers, when it can: the key of the
    * URL and the `type` it needs (if any). Absent: wrap refuses to route it over HTTP.
    */
-  httpEntry?: { urlKey: UrlKey; type?: string }
+  httpEntry?: { urlKey: UrlKey; type?: string; tokenInput?: boolean }
 }
 
 const URL_KEYS = ['url', 'serverUrl', 'httpUrl'] as const
@@ -126,6 +127,7 @@ export function jsonClient(o: JsonClientOptions): ClientAdapter {
             edits: (text: string, entry: ClientServerEntry, target: WrappedHttp) =>
               wrapEntryHttp(text, entry, target, httpEntry),
             movedKeys: [...STDIO_KEYS, 'type', httpEntry.urlKey, 'headers'],
+            ...(httpEntry.tokenInput ? { addTokenInput: addTokenInput } : {}),
           },
         }
       : {}),
@@ -283,6 +285,35 @@ function wrapEntryHttp(
   )
   for (const k of STDIO_KEYS) sub = removeMember(sub, [], k)
   return [{ start, end, text: sub.slice(pad.length) }]
+}
+
+/** The input VS Code prompts for once (a password field) and keeps in its secret storage. */
+const TOKEN_INPUT = {
+  type: 'promptString',
+  id: TOKEN_INPUT_ID,
+  description:
+    'Airlock MCP endpoint token: the contents of the http-token file in the Airlock data directory',
+  password: true,
+}
+
+/**
+ * Adds the token input to the top-level `inputs` array (created after `servers` when missing);
+ * the text is returned unchanged when an input of that id is there already.
+ */
+function addTokenInput(text: string): string {
+  const root = parseJsonTree(text, 'jsonc')
+  const inputs = member(root, 'inputs')?.node
+  const item = JSON.stringify(TOKEN_INPUT)
+  if (!inputs) return setMember(text, [], 'inputs', () => `[${item}]`, ['servers'], detectEol(text))
+  if (inputs.type !== 'array')
+    throw new Error(
+      '"inputs" is not a list, so Airlock cannot add the input that holds its token; fix "inputs", or wrap without --http',
+    )
+  if (inputs.value.some((v) => isRecord(v) && v.id === TOKEN_INPUT_ID)) return text
+  const last = inputs.items[inputs.items.length - 1]
+  return last
+    ? applyEdits(text, [{ start: last.node.end, end: last.node.end, text: `, ${item}` }])
+    : applyEdits(text, [{ start: inputs.start, end: inputs.end, text: `[${item}]` }])
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -48,6 +48,11 @@ export function placeholders(values: readonly (string | undefined)[]): string[] 
   return [...found]
 }
 
+/** The id of the VS Code input that holds the token (`${input:airlock-token}`). */
+export const TOKEN_INPUT_ID = 'airlock-token'
+/** The reference VS Code resolves to the token, prompting for it once and keeping it in its secret storage. */
+export const TOKEN_INPUT_REF = '${input:' + TOKEN_INPUT_ID + '}'
+
 const ENDPOINT = /^http:\/\/(?:127\.0\.0\.1|localhost):\d{1,5}\/mcp\/([^/?#]+)\/?$/
 const BEARER = /^Bearer [0-9a-f]{64}$/
 
@@ -61,7 +66,8 @@ export function httpServer(
 ): string | undefined {
   const m = ENDPOINT.exec(url ?? '')
   const auth = Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === 'authorization')?.[1]
-  if (!m?.[1] || !auth || !BEARER.test(auth)) return undefined
+  if (!m?.[1] || !auth || !(BEARER.test(auth) || auth === `Bearer ${TOKEN_INPUT_REF}`))
+    return undefined
   try {
     return decodeURIComponent(m[1])
   } catch {
@@ -79,13 +85,27 @@ export function maskBearer(text: string): string {
   return text.replace(BEARER_IN_TEXT, 'Bearer ••••$1')
 }
 
-/** The URL and headers of an entry wrapped onto the HTTP endpoint. */
+/**
+ * The URL and headers of an entry wrapped onto the HTTP endpoint: the token itself, or with
+ * `tokenRef` the `${input:airlock-token}` reference (VS Code).
+ */
 export function httpTarget(
   http: HttpEndpoint,
   server: string,
+  tokenRef = false,
 ): { url: string; headers: Record<string, string> } {
   return {
     url: `${http.base}${encodeURIComponent(server)}`,
-    headers: { Authorization: `Bearer ${http.token}` },
+    headers: { Authorization: `Bearer ${tokenRef ? TOKEN_INPUT_REF : http.token}` },
   }
+}
+
+/** Headers as the client sends them: the token input reference resolved to `token`. */
+export function resolveTokenRef(
+  headers: Readonly<Record<string, string>>,
+  token: string,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([k, v]) => [k, v.split(TOKEN_INPUT_REF).join(token)]),
+  )
 }

@@ -1,7 +1,8 @@
 /**
  * VS Code: the user `mcp.json` in `Code/User` (and each profile's, Insiders and VSCodium too)
  * and a workspace's `.vscode/mcp.json`. JSONC; servers sit under `servers` with `type`
- * stdio|http|sse; `inputs` and `${input:…}` placeholders are left as they are.
+ * stdio|http|sse; `inputs` and `${input:…}` placeholders are left as they are, except that a wrap
+ * onto the HTTP endpoint adds the `airlock-token` input its entries' headers reference.
  */
 import type { ClientAdapter, ConfigLocation } from './adapter'
 import { jsonClient } from './json-client'
@@ -24,5 +25,6 @@ export const vscode: ClientAdapter = jsonClient({
     return [...user, ...projectFiles('vscode', env, '.vscode', 'mcp.json')]
   },
   serverMaps: () => [{ path: ['servers'] }],
-  httpEntry: { urlKey: 'url', type: 'http' },
+  // VS Code resolves `${input:…}` in headers: the token stays in its secret storage, not here.
+  httpEntry: { urlKey: 'url', type: 'http', tokenInput: true },
 })

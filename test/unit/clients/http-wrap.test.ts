@@ -22,6 +22,19 @@ import { CASES, fixture, locationOf, sandbox, SHIM, type Sandbox } from './helpe
 
 const HTTP: HttpEndpoint = { base: 'http://127.0.0.1:4310/mcp/', token: 'ab'.repeat(32) }
 const AUTH = `Bearer ${HTTP.token}`
+/** Clients that resolve `${input:…}` in headers get the reference, not the token. */
+const REF_CLIENTS = ['vscode']
+const authOf = (id: string): string =>
+  REF_CLIENTS.includes(id) ? 'Bearer ${input:airlock-token}' : AUTH
+/** A parsed document without the airlock-token input a wrap added. */
+function withoutTokenInput(doc: unknown): unknown {
+  const d = doc as { inputs?: { id?: string }[] }
+  if (!Array.isArray(d.inputs)) return doc
+  const inputs = d.inputs.filter((i) => i.id !== 'airlock-token')
+  const rest: Record<string, unknown> = { ...d }
+  delete rest.inputs
+  return inputs.length ? { ...rest, inputs } : rest
+}
 
 /** How each HTTP-capable client spells an HTTP entry. */
 const SPELLING: Record<string, { urlKey: string; type?: string }> = {
@@ -73,7 +86,7 @@ describe.each(httpCases.map((c) => [`${c.adapter.displayName} (${c.fixture})`, c
         expect(e?.wrappedServer).toBe(t.server)
         expect(e?.transport).toBe('http')
         expect(e?.url).toBe(`${HTTP.base}${t.server}`)
-        expect(e?.headers).toEqual({ Authorization: AUTH })
+        expect(e?.headers).toEqual({ Authorization: authOf(c.adapter.id) })
         const value = e?.value as Record<string, unknown>
         expect(value[spelling.urlKey]).toBe(`${HTTP.base}${t.server}`)
         if (spelling.type) expect(value.type).toBe(spelling.type)
@@ -100,7 +113,18 @@ describe.each(httpCases.map((c) => [`${c.adapter.displayName} (${c.fixture})`, c
           wrapped: wrapped.slice(now.range.start, now.range.end),
         }
       })
-      expect(c.adapter.restore(wrapped, records, loc).text).toBe(text)
+      const restored = c.adapter.restore(wrapped, records, loc).text
+      if (REF_CLIENTS.includes(c.adapter.id)) {
+        // The input the wrap added stays (unused) when entries are spliced back; the backup
+        // restore below is byte for byte.
+        const inputs = (c.adapter.parse(wrapped, file) as { inputs?: { id: string }[] }).inputs
+        expect(inputs?.filter((i) => i.id === 'airlock-token')).toEqual([
+          expect.objectContaining({ type: 'promptString', password: true }),
+        ])
+        expect(withoutTokenInput(c.adapter.parse(restored, file))).toEqual(
+          withoutTokenInput(c.adapter.parse(text, file)),
+        )
+      } else expect(restored).toBe(text)
     })
 
     it('plan, apply, list as protected (route http), restore from the backup byte for byte', () => {
@@ -111,13 +135,15 @@ describe.each(httpCases.map((c) => [`${c.adapter.displayName} (${c.fixture})`, c
       // The token is written (no reference the client resolves), so the file becomes 0600; the
       // diff a person reviews masks it.
       const mine = plan.files.find((f) => f.location.file === file)
-      expect(mine?.holdsToken).toBe(true)
-      expect(mine?.after).toContain(AUTH)
+      const byRef = REF_CLIENTS.includes(c.adapter.id)
+      expect(mine?.holdsToken).toBe(!byRef)
+      expect(mine?.after).toContain(authOf(c.adapter.id))
+      expect(mine?.after).not.toContain(byRef ? HTTP.token : '${input:')
       expect(mine?.diff).not.toContain(HTTP.token)
-      expect(mine?.diff).toContain('Bearer ••••abab')
+      if (!byRef) expect(mine?.diff).toContain('Bearer ••••abab')
       const result = applyWrap(box.ctx, plan, path.join(box.airlock, 'config.json'))
       expect(result.errors).toEqual([])
-      expect(fs.statSync(file).mode & 0o777).toBe(0o600)
+      expect(fs.statSync(file).mode & 0o777).toBe(byRef ? 0o644 : 0o600)
       const report = scanClients(box.ctx, c.adapter.id).find((r) => r.location.file === file)
       const wrappedOnes = report?.entries.filter((s) => c.stdio.includes(s.entry.name)) ?? []
       expect(wrappedOnes.map((s) => [s.protected, s.entry.transport, s.problem])).toEqual(
@@ -191,5 +217,42 @@ describe('recognising an entry wrapped onto the endpoint', () => {
       protected: true,
       entry: { transport: 'http', wrappedServer: 'sse' },
     })
+  })
+})
+
+describe('VS Code: the token as ${input:airlock-token}', () => {
+  const vscodeCase = httpCases.find((c) => c.adapter.id === 'vscode')!
+  const wrapText = (text: string): string => {
+    const file = box.put(vscodeCase.place, Buffer.from(text))
+    const loc = locationOf(vscodeCase.adapter, box.env, file)
+    const targets = vscodeCase.adapter
+      .read(text, loc)
+      .map((entry) => ({ entry, server: entry.name }))
+    return vscodeCase.adapter.wrap(text, targets, SHIM, loc, HTTP)
+  }
+  const inputsOf = (text: string): unknown => (JSON.parse(text) as { inputs?: unknown }).inputs
+
+  it('adds the input when the file has no inputs, or an empty list, and only once', () => {
+    const bare = '{\n  "servers": {\n    "x": { "command": "node", "args": ["a.js"] }\n  }\n}\n'
+    const wrapped = wrapText(bare)
+    expect(inputsOf(wrapped)).toEqual([
+      expect.objectContaining({ id: 'airlock-token', type: 'promptString', password: true }),
+    ])
+    expect(wrapped).toContain('"Authorization": "Bearer ${input:airlock-token}"')
+    expect(wrapped).not.toContain(HTTP.token)
+    const empty =
+      '{ "inputs": [], "servers": { "x": { "command": "node" }, "y": { "command": "n" } } }'
+    const twice = wrapText(empty)
+    expect(inputsOf(twice)).toEqual([expect.objectContaining({ id: 'airlock-token' })])
+    // Reads back as protected through the reference.
+    const loc = locationOf(
+      vscodeCase.adapter,
+      box.env,
+      box.put(vscodeCase.place, Buffer.from(twice)),
+    )
+    expect(vscodeCase.adapter.read(twice, loc).map((e) => [e.wrapped, e.wrappedServer])).toEqual([
+      [true, 'x'],
+      [true, 'y'],
+    ])
   })
 })
