@@ -11,13 +11,15 @@ import { statusCommand } from './status'
 import { clientsCommand } from './clients'
 import { doctorCommand } from './doctor'
 import { settingsCommand } from './settings'
+import { openCommand } from './open'
 
 const USAGE = `airlock — an MCP gateway: every tool call passes a policy and lands in an audit log
 
 Usage:
   airlock serve [--background]               run the gateway headless (approvals answered in this terminal)
   airlock connect <server>                   the stdio proxy MCP clients run (see README)
-  airlock status                             is the gateway running; sessions; pending approvals
+  airlock status                             is the gateway running; sessions; pending approvals; the web UI link
+  airlock open [--print]                     open the web UI of "airlock serve" (with its token) and print the link
   airlock servers add <name> [--env K=V]... [--cwd DIR] [--policy FILE] -- <command> [args...]
   airlock servers list | remove <name> | enable <name> | disable <name>
   airlock policy set <server> <file.yaml|json>
@@ -71,6 +73,8 @@ export async function run(argv: string[]): Promise<number> {
       return doctorCommand(rest)
     case 'settings':
       return settingsCommand(rest)
+    case 'open':
+      return openCommand(rest)
     case undefined:
     case 'help':
     case '--help':

@@ -5,6 +5,7 @@ import { dataDir } from '../gateway/paths'
 import { noExtraPositionals, parseCommandArgs, terminalText } from './args'
 import { CliError } from './cli-error'
 import { ControlClient } from './control-client'
+import { uiLink } from './open'
 
 /** The `status` reply of the control connection. */
 interface StatusReply {
@@ -58,6 +59,12 @@ export async function statusCommand(argv: string[]): Promise<number> {
     return 0
   }
   process.stdout.write(formatStatus(status, Date.now()))
+  const link = uiLink(home)
+  process.stdout.write(
+    link
+      ? `  web UI:   ${link}\n            (approve here, or run "airlock open"; the link holds the access token: do not share it)\n`
+      : `  web UI:   none (the desktop app answers approvals in its window; "airlock serve" serves a web UI)\n`,
+  )
   return 0
 }
 

@@ -221,3 +221,20 @@ describe('Protect reuses a configured server', () => {
     expect(seen()).toEqual([])
   })
 })
+
+describe('approvals reach the person', () => {
+  it('airlock status and airlock open print the web UI link with its token', async () => {
+    env.writeConfig([chat()])
+    const none = await env.run(['open', '--print'])
+    expect(none.code).toBe(1)
+    expect(none.stderr).toMatch(/no web UI is running .*airlock serve/)
+    await env.startGateway({ port: 0 })
+    expect(env.uiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64}$/)
+    const status = await env.run(['status'])
+    expect(status.code).toBe(0)
+    expect(status.stdout).toContain(`web UI:   ${env.uiUrl}`)
+    const open = await env.run(['open', '--print'])
+    expect(open.code).toBe(0)
+    expect(open.stdout.split('\n')[0]).toBe(env.uiUrl)
+  })
+})
