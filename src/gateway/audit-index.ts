@@ -13,6 +13,10 @@
  * calls keep flowing), then kept current by `add` as the gateway writes records. Filtered pages
  * of 100 over a million records take milliseconds: filters compare integers, text is found in
  * the corpus.
+ *
+ * Memory is bounded by design: the index holds at most `maxRows` calls (the newest) and loads
+ * only the newest files that can fill them. A page reaching past the oldest row held is
+ * continued from the files (see audit/disk-page.ts), and so is a query made before loading ends.
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -27,6 +31,7 @@ import { matchesText } from '../shared/audit-text'
 import type { CallRow } from '../shared/control-api'
 import { AuditLog, queryAudit } from './audit'
 import { canonicalLine, parseStoredLine, storedLine } from './audit/canonical'
+import { diskPage } from './audit/disk-page'
 import { listAuditFiles } from './audit/files'
 
 /** Decision kinds, by code. */
@@ -77,6 +82,11 @@ export interface AuditIndexOptions {
    * rows that do not fit (the oldest) are searched on disk. 0 disables the corpus.
    */
   corpusBytes?: number
+  /**
+   * Most call rows held (default {@link DEFAULT_MAX_ROWS}, about 70 bytes each): past it the
+   * oldest are dropped, a fifth of it at a time, and their pages are read from the files.
+   */
+  maxRows?: number
 }
 
 /**
@@ -88,8 +98,12 @@ export interface KnownText {
   tsMs?: number | undefined
 }
 
-/** Default cap of the search corpus: 128 MiB. */
-export const DEFAULT_CORPUS_BYTES = 128 * 1024 * 1024
+/** Default cap of the search corpus: 32 MiB. */
+export const DEFAULT_CORPUS_BYTES = 32 * 1024 * 1024
+/** Default most call rows held in memory: 600 000 (about a million records, 42 MB). */
+export const DEFAULT_MAX_ROWS = 600_000
+/** Bytes of audit files loaded per row held, at most: the newest files up to this are read. */
+const LOAD_BYTES_PER_ROW = 800
 
 const LOAD_CHUNK = 1024 * 1024
 const SCAN_CHUNK = 1024 * 1024
@@ -721,6 +735,12 @@ export class AuditIndex {
   }[] = []
   private fds = new Map<number, number>()
   private readonly corpus: TextCorpus
+  private readonly maxRows: number
+  /**
+   * Every call with seq at or above this is held (once loaded); 0 when every call on disk is.
+   * Older calls are read from the files.
+   */
+  private floorSeq = 0
 
   constructor(
     readonly dir: string,
@@ -728,6 +748,7 @@ export class AuditIndex {
     options: AuditIndexOptions = {},
   ) {
     this.grow(1024)
+    this.maxRows = Math.max(1, Math.floor(options.maxRows ?? DEFAULT_MAX_ROWS))
     this.corpus = new TextCorpus(
       Math.max(0, Math.min(options.corpusBytes ?? DEFAULT_CORPUS_BYTES, 0xffff_ffff)),
     )
@@ -741,6 +762,11 @@ export class AuditIndex {
   /** Whether `load` finished. */
   get isReady(): boolean {
     return this.ready
+  }
+
+  /** Calls with seq below this are not held but read from the files (0: all are held). */
+  get oldestHeldSeq(): number {
+    return this.floorSeq
   }
 
   /**
@@ -772,19 +798,23 @@ export class AuditIndex {
   }
 
   private async loadFiles(): Promise<void> {
-    const files = listAuditFiles(this.dir, (d) => fs.readdirSync(d))
-    if (this.corpus.cap > 0) {
-      // Call text is about a sixth of the log: room for it at once spares copying as it doubles.
-      let total = 0
-      for (const f of files) {
-        try {
-          total += fs.statSync(f.path).size
-        } catch {
-          // Gone: skipped below.
-        }
+    const all = listAuditFiles(this.dir, (d) => fs.readdirSync(d))
+    // The newest files that can fill the rows held; older ones are read only for older pages.
+    const budget = this.maxRows * LOAD_BYTES_PER_ROW
+    let total = 0
+    let from = all.length
+    while (from > 0 && total < budget) {
+      from--
+      try {
+        total += fs.statSync((all[from] as { path: string }).path).size
+      } catch {
+        // Gone: skipped below.
       }
-      this.corpus.expect(total / 5)
     }
+    const files = all.slice(from)
+    let skipped = from > 0
+    // Call text is about a sixth of the log: room for it at once spares copying as it doubles.
+    if (this.corpus.cap > 0) this.corpus.expect(total / 5)
     for (const f of files) {
       let handle: fs.promises.FileHandle
       try {
@@ -810,6 +840,11 @@ export class AuditIndex {
           for (let nl = data.indexOf(NL, start); nl !== -1; nl = data.indexOf(NL, start)) {
             if (nl > start) {
               const parsed = parseHead(data.toString('utf8', start, nl))
+              if (parsed && skipped) {
+                // Calls below the first record loaded are in the files not read.
+                skipped = false
+                this.floorSeq = parsed.head.seq
+              }
               if (parsed) {
                 this.indexHead(
                   parsed.head,
@@ -894,6 +929,13 @@ export class AuditIndex {
       this.odetail[i] = 0
       if (h.decision === 'allow' || h.decision === 'approved') this.open.set(h.callId, i)
       this.corpus.addRow(i, this.corpus.cap > 0 ? callText(h, argsJson) : undefined)
+      if (this.n > this.maxRows + Math.ceil(this.maxRows / 5)) {
+        // Linear overall: a fifth of the rows go at once.
+        const k = this.n - this.maxRows
+        this.floorSeq = Math.max(this.floorSeq, (this.seq[k - 1] as number) + 1)
+        this.dropOldest(k)
+        return { kind: 'call', row: i - k }
+      }
       return { kind: 'call', row: i }
     }
     if (h.kind === 'outcome') {
@@ -966,7 +1008,13 @@ export class AuditIndex {
     const server = want(filter.server, this.servers)
     const tool = want(filter.tool, this.tools)
     const client = want(filter.client, this.clients)
-    if (server === null || tool === null || client === null) return { rows: [], hasMore: false }
+    const floor = this.floorSeq
+    if (floor > 0 && beforeSeq !== undefined && beforeSeq <= floor)
+      return diskPage(this.dir, filter, limit, beforeSeq)
+    if (server === null || tool === null || client === null) {
+      // No held row names it; older calls on disk may.
+      return floor > 0 ? diskPage(this.dir, filter, limit, floor) : { rows: [], hasMore: false }
+    }
     const decision = filter.decision === undefined ? undefined : DECISION_CODE.get(filter.decision)
     const since = filter.sinceMs
     const until = filter.untilMs
@@ -1025,6 +1073,19 @@ export class AuditIndex {
         // Read as found, so that a row whose file retention deleted is not counted.
         const full = this.readRow(i)
         if (full) rows.push(full)
+      }
+      // Calls older than the oldest held row are older than `since` too (time only moves on).
+      const olderInReach = since === undefined || this.n === 0 || (this.ts[0] as number) >= since
+      if (!hasMore && floor > 0 && olderInReach) {
+        if (rows.length < limit) {
+          // Every held row was looked at: the rest of the page is older than the window.
+          const older = diskPage(this.dir, filter, limit - rows.length, floor)
+          rows.push(...older.rows)
+          hasMore = older.hasMore
+        } else {
+          // Older calls are on disk; whether one matches is left to the next page.
+          hasMore = true
+        }
       }
       return { rows, hasMore }
     } finally {
@@ -1252,6 +1313,11 @@ export class AuditIndex {
     let k = 0
     while (k < this.n && this.deadFiles.has(this.file[k] as number)) k++
     if (k === 0) return
+    this.dropOldest(k)
+  }
+
+  /** Forgets the oldest `k` rows, renumbering the rest. */
+  private dropOldest(k: number): void {
     for (const a of [
       this.seq,
       this.ts,

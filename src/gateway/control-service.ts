@@ -42,6 +42,7 @@ import { classifyTool, proposePolicy } from '../shared/risk'
 import type { ApprovalOutcome, PendingApproval } from './approvals'
 import { exportAudit } from './audit'
 import { AuditIndex, type IndexFilter } from './audit-index'
+import { diskPage } from './audit/disk-page'
 import {
   ClientsService,
   clientEnvFromHost,
@@ -771,8 +772,10 @@ export class ControlService {
     beforeSeq: number | undefined,
   ): Promise<ResultOf<'audit.query'>> {
     const f = toIndexFilter(filter)
-    await this.index.load()
-    const page = this.index.query(f, limit, beforeSeq)
+    // While the index loads (after a restart), pages are read from the files: no waiting.
+    const page = this.index.isReady
+      ? this.index.query(f, limit, beforeSeq)
+      : diskPage(this.gw.paths.audit, f, limit, beforeSeq)
     return {
       rows: page.rows.map((r) => this.callRow(AuditIndex.toCallRow(r))),
       hasMore: page.hasMore,

@@ -13,6 +13,11 @@ afterEach(() => {
 
 /** Search corpus caps every fixture is indexed with: disk only, tiny, small, the default. */
 const CAPS = [0, 1500, 20_000, undefined]
+/**
+ * Bounded indexes every fixture is also indexed with: 7 rows held (older pages read from the
+ * files), with the default corpus and a tiny one.
+ */
+const WINDOWS = [{ maxRows: 7 }, { maxRows: 7, corpusBytes: 1500 }]
 
 interface Fixture {
   dir: string
@@ -28,7 +33,10 @@ interface Fixture {
 }
 
 /** A log in a temp dir, followed live by an index per cap, as the control service follows it. */
-async function fixture(opts: { maxFileBytes?: number } = {}): Promise<Fixture> {
+async function fixture(
+  opts: { maxFileBytes?: number; windows?: { maxRows: number; corpusBytes?: number }[] } = {},
+): Promise<Fixture> {
+  const windows = opts.windows ?? WINDOWS
   const { dir, cleanup } = tempDir()
   cleanups.push(cleanup)
   const c = clock('2026-11-20T12:00:00.000Z')
@@ -38,7 +46,10 @@ async function fixture(opts: { maxFileBytes?: number } = {}): Promise<Fixture> {
     maxFileBytes: opts.maxFileBytes ?? 64 * 1024 * 1024,
   })
   cleanups.unshift(() => void log.close())
-  const live = [...CAPS, ...CAPS].map((cap) => new AuditIndex(dir, () => {}, { corpusBytes: cap }))
+  const live = [
+    ...[...CAPS, ...CAPS].map((cap) => new AuditIndex(dir, () => {}, { corpusBytes: cap })),
+    ...windows.map((o) => new AuditIndex(dir, () => {}, o)),
+  ]
   for (const ix of live) await ix.load()
   const calls: AuditRecord[] = []
   const outcomes = new Map<string, AuditRecord>()
@@ -55,7 +66,10 @@ async function fixture(opts: { maxFileBytes?: number } = {}): Promise<Fixture> {
     return rec
   }
   const loaded = async (): Promise<AuditIndex[]> => {
-    const out = CAPS.map((cap) => new AuditIndex(dir, () => {}, { corpusBytes: cap }))
+    const out = [
+      ...CAPS.map((cap) => new AuditIndex(dir, () => {}, { corpusBytes: cap })),
+      ...windows.map((o) => new AuditIndex(dir, () => {}, o)),
+    ]
     for (const ix of out) await ix.load()
     return out
   }
@@ -277,7 +291,8 @@ describe('AuditIndex text search', () => {
   })
 
   it('answers like the documented filter over random records, details arriving late, across many windows', async () => {
-    const f = await fixture({ maxFileBytes: 256 * 1024 })
+    // A larger window here: a page of 7 rows held would read most pages from the files, slowly.
+    const f = await fixture({ maxFileBytes: 256 * 1024, windows: [{ maxRows: 500 }] })
     let seed = 7
     const rand = (): number => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff
@@ -336,6 +351,7 @@ describe('AuditIndex text search', () => {
       }
     }
     expect((f.live[3] as AuditIndex).corpusStats().bytes).toBeGreaterThan(4 * 64 * 1024)
+    expect((f.live.at(-1) as AuditIndex).oldestHeldSeq).toBeGreaterThan(0)
     const needles = [
       'rare-marker',
       'FAILED',
@@ -365,6 +381,39 @@ describe('AuditIndex text search', () => {
       150,
     )
   }, 60_000)
+
+  it('holds at most its window of calls, reads older pages from the files, and loads only the newest files', async () => {
+    const f = await fixture({ maxFileBytes: 4096, windows: [{ maxRows: 10 }] })
+    for (let k = 0; k < 300; k++) {
+      const call = f.append({
+        kind: 'call',
+        callId: `c${k}`,
+        session: 's1',
+        server: k % 3 === 0 ? 'web' : 'fs',
+        tool: 'read',
+        args: { k },
+        decision: k % 5 === 0 ? 'deny' : 'allow',
+      })
+      if (k % 5 !== 0) f.append(outcomeOf(call, k % 7 === 0 ? 'is_error' : 'ok', `d${k}`))
+    }
+    const windowed = f.live.at(-1) as AuditIndex
+    expect(windowed.size).toBeLessThanOrEqual(12)
+    expect(windowed.oldestHeldSeq).toBeGreaterThan(0)
+    const [loaded] = [...(await f.loaded())].slice(-1) as [AuditIndex]
+    // 10 rows × 800 bytes of files: only the newest few 4 KiB files are read.
+    expect(loaded.oldestHeldSeq).toBeGreaterThan(0)
+    expect(loaded.size).toBeLessThan(150)
+    // Older pages come with their outcomes, as the unbounded index gives them.
+    const full = f.live[3] as AuditIndex
+    for (const ix of [windowed, loaded]) {
+      const got = ix.query({}, 400).rows
+      const want = full.query({}, 400).rows
+      expect(got.map((r) => [r.call.seq, r.outcome?.seq])).toEqual(
+        want.map((r) => [r.call.seq, r.outcome?.seq]),
+      )
+    }
+    await expectAll(f, [{}, { server: 'web' }, { text: 'd4' }, { decision: 'deny' }], 7)
+  })
 
   it('drops rows of files deleted by retention, and still finds text in the rest', async () => {
     const f = await fixture({ maxFileBytes: 4096 })

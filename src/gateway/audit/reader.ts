@@ -253,6 +253,21 @@ function* scanNewestFirst(
 }
 
 /**
+ * Every complete record with seq below `beforeSeq` (when given), newest first, read lazily; files
+ * of days before `sinceMs` (when given) are not read. For pages the Activity index does not hold.
+ */
+export function* recordsNewestFirst(
+  dir: string,
+  beforeSeq?: number,
+  sinceMs?: number,
+): Generator<AuditRecord> {
+  const q: CompiledQuery = { limit: Number.MAX_SAFE_INTEGER }
+  if (beforeSeq !== undefined) q.beforeSeq = beforeSeq
+  if (sinceMs !== undefined) q.sinceMs = sinceMs
+  for (const { record } of scanNewestFirst(dir, q)) yield record
+}
+
+/**
  * Records matching every field of `q` (ANDed), newest first, at most `q.limit` (default 100).
  * `text` is a case-insensitive substring of tool, server, client, reason, detail, rule, callId,
  * session or the arguments' JSON. Page with `beforeSeq` = the last seq of the previous page.

@@ -1,0 +1,95 @@
+/**
+ * A page of Activity calls read straight from the audit files, newest first, for what the
+ * in-memory Activity index does not hold: calls older than its bounded window, and the first
+ * query after a restart while the index is still loading. Slower than the index (every line in
+ * reach is parsed), but it needs no memory beyond the page.
+ */
+import type { AuditDecision, AuditRecord } from '../../shared/audit-record'
+import { matchesText } from '../../shared/audit-text'
+import { recordsNewestFirst } from './reader'
+
+/** A filter on calls; every field optional, ANDed (the Activity index's filter). */
+export interface DiskPageFilter {
+  server?: string
+  tool?: string
+  decision?: AuditDecision
+  client?: string
+  /** Case-insensitive substring of the call's searchable fields or its outcome's. */
+  text?: string
+  sinceMs?: number
+  untilMs?: number
+}
+
+/** A call with its outcome. */
+export interface DiskPageCall {
+  call: AuditRecord
+  outcome?: AuditRecord
+}
+
+/**
+ * How many records above `beforeSeq` are read to find the outcomes of the page's newest calls
+ * (an outcome follows its call; one further back than this is shown as missing).
+ */
+export const OUTCOME_LOOKBACK = 4096
+/** Outcomes waiting for their call, at most (the oldest are forgotten first). */
+const MAX_WAITING_OUTCOMES = 65_536
+
+/**
+ * Calls matching `filter` with seq below `beforeSeq` (all when undefined), newest first, at most
+ * `limit`, each with its outcome when found; `hasMore` when an older match exists.
+ */
+export function diskPage(
+  dir: string,
+  filter: DiskPageFilter,
+  limit: number,
+  beforeSeq?: number,
+): { rows: DiskPageCall[]; hasMore: boolean } {
+  const text = filter.text?.trim() ? filter.text.toLowerCase() : undefined
+  const top = beforeSeq === undefined ? undefined : beforeSeq + OUTCOME_LOOKBACK
+  const outcomes = new Map<string, AuditRecord>()
+  const rows: DiskPageCall[] = []
+  for (const r of recordsNewestFirst(dir, top, filter.sinceMs)) {
+    if (r.kind === 'outcome') {
+      if (outcomes.size >= MAX_WAITING_OUTCOMES)
+        outcomes.delete(outcomes.keys().next().value as string)
+      outcomes.set(r.callId, r)
+      continue
+    }
+    if (r.kind !== 'call') continue
+    // Only a forwarded call has an outcome (a stray record with its id is not one).
+    const forwarded = r.decision === 'allow' || r.decision === 'approved'
+    const outcome = forwarded ? outcomes.get(r.callId) : undefined
+    if (outcome) outcomes.delete(r.callId)
+    if (beforeSeq !== undefined && !(r.seq < beforeSeq)) continue
+    if (filter.server !== undefined && r.server !== filter.server) continue
+    if (filter.tool !== undefined && r.tool !== filter.tool) continue
+    if (filter.client !== undefined && r.client !== filter.client) continue
+    if (filter.decision !== undefined && r.decision !== filter.decision) continue
+    if (filter.sinceMs !== undefined || filter.untilMs !== undefined) {
+      const t = Date.parse(r.ts)
+      if (filter.sinceMs !== undefined && !(t >= filter.sinceMs)) continue
+      if (filter.untilMs !== undefined && !(t <= filter.untilMs)) continue
+    }
+    if (
+      text !== undefined &&
+      !matchesText(r, text) &&
+      !(outcome?.detail !== undefined && matchesText(outcomeFields(outcome), text))
+    )
+      continue
+    if (rows.length === limit) return { rows, hasMore: true }
+    rows.push(outcome ? { call: r, outcome } : { call: r })
+  }
+  return { rows, hasMore: false }
+}
+
+/**
+ * The fields of an outcome a text search covers (its other fields are its call's), as the
+ * index searches them: only an outcome with a detail is searched.
+ */
+function outcomeFields(o: AuditRecord): { detail?: string; reason?: string; rule?: string } {
+  const f: { detail?: string; reason?: string; rule?: string } = {}
+  if (o.detail !== undefined) f.detail = o.detail
+  if (o.reason !== undefined) f.reason = o.reason
+  if (o.rule !== undefined) f.rule = o.rule
+  return f
+}
