@@ -56,6 +56,14 @@ export function cutToBytes(text: string, maxBytes: number): string {
   return out + marker
 }
 
+/** A time of day, 24-hour `HH:MM:SS` in local time: when the call is denied without an answer. */
+export function clock(ms: number): string {
+  const d = new Date(ms)
+  return [d.getHours(), d.getMinutes(), d.getSeconds()]
+    .map((n) => String(n).padStart(2, '0'))
+    .join(':')
+}
+
 /** A short, escaped one-line label from agent- or server-written text. */
 function label(text: string, max = 120): string {
   return cutToBytes(escapeUnsafe(text), max)
@@ -73,7 +81,7 @@ export function dialogOptions(req: PendingApproval, now: number): DialogOptions 
     'Arguments:',
     args || '(none)',
     '',
-    `Without an answer within ${secs} s the call is denied.`,
+    `Denied at ${clock(req.deadline)} without an answer (in ${secs} s).`,
   ]
   return {
     type: 'warning',

@@ -17,6 +17,8 @@ export interface GatewayProcess {
   postMessage(message: HostToGateway): void
   on(event: 'message', listener: (message: unknown) => void): unknown
   on(event: 'exit', listener: (code: number) => void): unknown
+  /** A fatal error in the process (Electron's utilityProcess 'error': type, location). */
+  on(event: 'error', listener: (type: string, location?: string) => void): unknown
   kill(): boolean
 }
 
@@ -123,6 +125,11 @@ export class GatewayHost {
     })
     proc.on('exit', (code) => {
       if (this.proc === proc) this.onExit(code)
+    })
+    // Without a listener, a fatal error in the gateway would throw ERR_UNHANDLED_ERROR in main.
+    // 'exit' follows and restarts it.
+    proc.on('error', (type, location) => {
+      this.opts.log?.(`the gateway process failed (${type}${location ? ` at ${location}` : ''})`)
     })
     this.post({ type: 'secrets', ...this.secrets })
   }

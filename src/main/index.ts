@@ -3,6 +3,7 @@
  * tray, one window (hidden to the tray on close), the gateway in a utilityProcess, native
  * approval dialogs, the control API over IPC, start at login, and a clean quit.
  */
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import {
@@ -32,6 +33,15 @@ import { ControlRouter } from './control-router'
 import { GatewayHost, type GatewayProcess } from './gateway-host'
 import { IpcBridge } from './ipc'
 import { applyStartAtLogin, HIDDEN_ARG } from './login-item'
+import {
+  attentionFor,
+  launchExecutable,
+  linuxPasswordStore,
+  loginShellPath,
+  startedAtLogin,
+  trayClickOpensWindow,
+  type RunCommand,
+} from './platform'
 import { KeychainSecretStore } from './secrets'
 import { migrateSecrets } from './secret-migration'
 import {
@@ -78,6 +88,17 @@ const home = dataDir()
 fs.mkdirSync(home, { recursive: true, mode: 0o700 })
 app.setName('Airlock')
 app.setPath('userData', home)
+// Chromium's caches and storage in their own folder, not beside config.json and the audit log.
+app.setPath('sessionData', path.join(home, 'chromium'))
+/** The same identity as the installers' appId: Windows groups toasts and the taskbar by it. */
+const APP_ID = 'dev.airlock.desktop'
+
+const runCommand: RunCommand = (file, args, timeoutMs) => {
+  const r = spawnSync(file, args, { encoding: 'utf8', timeout: timeoutMs, windowsHide: true })
+  return r.status === 0 ? r.stdout : undefined
+}
+const passwordStore = linuxPasswordStore(process.platform, runCommand)
+if (passwordStore) app.commandLine.appendSwitch('password-store', passwordStore)
 
 if (!app.requestSingleInstanceLock()) {
   app.quit()
@@ -89,6 +110,10 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 function start(): void {
+  if (process.platform === 'win32') app.setAppUserModelId(APP_ID)
+  // Servers started from the Dock or at login need the user's PATH (npx, uvx, nvm's node).
+  const shellPath = loginShellPath(process.platform, process.env, runCommand)
+  if (shellPath) process.env.PATH = shellPath
   const origins: UiOrigins =
     !app.isPackaged && process.env.ELECTRON_RENDERER_URL
       ? { devServer: process.env.ELECTRON_RENDERER_URL }
@@ -128,11 +153,18 @@ function start(): void {
       // On macOS a message box without a parent runs synchronously and ignores its signal:
       // attached to the window (as a sheet) it can be closed on timeout or a window answer.
       if (process.platform !== 'darwin') return dialog.showMessageBox({ ...options, signal })
+      // A sheet on a window that is not shown yet can be lost: attach it once the window is up.
       showWindow()
-      return dialog.showMessageBox(win!, { ...options, signal })
+      const w = win!
+      return (
+        w.isVisible() ? Promise.resolve() : new Promise<void>((r) => w.once('show', () => r()))
+      ).then(() => dialog.showMessageBox(w, { ...options, signal }))
     },
     (title, body) => {
       if (Notification.isSupported()) new Notification({ title, body }).show()
+      // A dialog can go unseen (focus rules): every new approval also draws the eye.
+      if (attentionFor(process.platform) === 'dock-bounce') app.dock?.bounce('informational')
+      else if (win && !win.isDestroyed()) win.flashFrame(true)
     },
   )
 
@@ -240,7 +272,7 @@ function start(): void {
     applyStartAtLogin(on, {
       platform: process.platform,
       setLoginItemSettings: (s) => app.setLoginItemSettings(s),
-      execPath: process.execPath,
+      execPath: launchExecutable(process.platform, process.env, process.execPath),
       appArgs: process.defaultApp && process.argv[1] ? [path.resolve(process.argv[1])] : [],
       autostartDir: path.join(
         process.env.XDG_CONFIG_HOME ?? path.join(app.getPath('home'), '.config'),
@@ -339,6 +371,8 @@ function start(): void {
     if (!win || win.isDestroyed()) win = createWindow(show)
     else if (show) ipc.broadcast('ui.show', { screen: show })
     const w = win
+    // show() does not bring back a minimized window.
+    if (w.isMinimized()) w.restore()
     if (w.webContents.isLoading()) w.once('ready-to-show', () => w.show())
     else w.show()
     w.focus()
@@ -358,7 +392,7 @@ function start(): void {
     })
   })
 
-  tray.on('click', () => showWindow())
+  if (trayClickOpensWindow(process.platform)) tray.on('click', () => showWindow())
   renderTray(model.state)
 
   host.start()
@@ -381,7 +415,12 @@ function start(): void {
     })
   })
 
-  if (!process.argv.includes(HIDDEN_ARG)) showWindow()
+  const atLogin = startedAtLogin(
+    process.argv,
+    HIDDEN_ARG,
+    process.platform === 'darwin' ? app.getLoginItemSettings().wasOpenedAtLogin : undefined,
+  )
+  if (!atLogin) showWindow()
 
   if (process.env.AIRLOCK_E2E === '1') {
     // Test hooks for Playwright's app.evaluate: the tray has no API to read its menu back.

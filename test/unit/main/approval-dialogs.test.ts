@@ -3,6 +3,7 @@ import {
   ApprovalDialogs,
   answerFor,
   ARGS_MAX_BYTES,
+  clock,
   cutToBytes,
   dialogOptions,
   DIALOG_BUTTONS,
@@ -73,7 +74,8 @@ describe('dialog contents', () => {
     expect(o.detail).toContain('Risk: critical')
     expect(o.detail).toContain('Rule: approve-sends')
     expect(o.detail).toContain('{"to":"a@example.com"}')
-    expect(o.detail).toContain('within 45 s')
+    expect(o.detail).toMatch(/Denied at \d\d:\d\d:\d\d without an answer \(in 45 s\)\./)
+    expect(o.detail).toContain(`Denied at ${clock(request().deadline)} `)
     expect(o.buttons[o.defaultId]).toBe('Deny')
     expect(o.buttons[o.cancelId]).toBe('Deny')
     expect(o.type).toBe('warning')

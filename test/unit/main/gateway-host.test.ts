@@ -80,6 +80,31 @@ afterEach(() => {
 })
 
 describe('GatewayHost relaying', () => {
+  it("a fatal 'error' of the gateway process is logged, not thrown in main, and it restarts", () => {
+    const logged: string[] = []
+    const procs: FakeProcess[] = []
+    const host = new GatewayHost({
+      fork: () => {
+        const p = new FakeProcess()
+        procs.push(p)
+        return p
+      },
+      approver: { ask: () => Promise.resolve(undefined) },
+      onEvent: () => undefined,
+      onState: () => undefined,
+      log: (m) => logged.push(m),
+      backoffMs: [100],
+    })
+    host.start()
+    procs[0]!.ready()
+    // An EventEmitter with no 'error' listener throws: the host must have one.
+    expect(() => procs[0]!.emit('error', 'FatalError', 'v8::Isolate')).not.toThrow()
+    expect(logged).toContain('the gateway process failed (FatalError at v8::Isolate)')
+    procs[0]!.exit(1)
+    vi.advanceTimersByTime(100)
+    expect(procs).toHaveLength(2)
+  })
+
   it('sends the secrets at fork, then relays calls and results once ready', async () => {
     const { host, procs } = setup()
     host.setSecrets({ gh: { TOKEN: 't' } })
