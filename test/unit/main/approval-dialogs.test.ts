@@ -94,13 +94,13 @@ describe('dialog contents', () => {
     expect(o.message).not.toMatch(/[\u0000-\u001f\u202e]/)
     expect(o.message).toContain('\\u202e')
     expect(o.message).toContain('\\u001b')
-    const args = o.detail.split('Arguments:\n')[1]!.split('\n\nWithout')[0]!
+    const args = o.detail.split('Arguments:\n')[1]!.split('\n\nDenied at')[0]!
     expect(args).toBe('line1\\u000aline2\\u0007')
   })
 
   it('shows at most 1 KB of arguments, multi-byte characters included', () => {
     const o = dialogOptions(request({ argsExcerpt: '€'.repeat(5000) }), 1_000)
-    const args = o.detail.split('Arguments:\n')[1]!.split('\n\nWithout')[0]!
+    const args = o.detail.split('Arguments:\n')[1]!.split('\n\nDenied at')[0]!
     expect(new TextEncoder().encode(args).length).toBeLessThanOrEqual(ARGS_MAX_BYTES)
     expect(args.endsWith('…')).toBe(true)
     expect(cutToBytes('abc', 10)).toBe('abc')
