@@ -17,6 +17,7 @@ import { SettingsScreen } from './SettingsScreen'
 import { ApiContext } from './api-context'
 import { errorMessage } from './format'
 import { useApprovals } from './use-approvals'
+import { useApprovalAlerts } from './use-approval-alerts'
 import { useClientsStatus } from './use-clients-status'
 import type { ConnectionState } from './ws-transport'
 
@@ -61,6 +62,7 @@ export function App({
     return () => clearTimeout(timer)
   }, [])
   const approvals = useApprovals(api)
+  useApprovalAlerts(approvals.pending, approvals.loading, connection !== undefined)
   const { reload: reloadApprovals } = approvals
   const clientsStatus = useClientsStatus(api, generation)
   const unprotected = clientsStatus?.drifted.length ?? 0

@@ -1,0 +1,152 @@
+/**
+ * Safe by default, in the browser (Debian's Chromium, playwright-core): with no policy at all, an
+ * agent's `logout` raises a card, a system notification, the count in the title and a favicon
+ * badge; the card survives a reload (the request waits for its deadline, not for the tab).
+ */
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { launchChromium } from '../helpers/browser'
+import { Env, ROOT, textOf } from '../helpers/harness'
+
+const RENDERER = path.join(ROOT, 'out', 'renderer')
+
+let browser: Browser
+let env: Env
+let context: BrowserContext
+let page: Page
+let pageErrors: string[]
+
+function newest(dir: string): number {
+  let max = 0
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name)
+    max = Math.max(max, entry.isDirectory() ? newest(p) : fs.statSync(p).mtimeMs)
+  }
+  return max
+}
+
+/** Builds the renderer when out/renderer is missing or older than its sources. */
+function ensureRendererBuilt(): void {
+  const index = path.join(RENDERER, 'index.html')
+  const sources = Math.max(
+    newest(path.join(ROOT, 'src', 'renderer')),
+    newest(path.join(ROOT, 'src', 'shared')),
+  )
+  if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= sources) return
+  const vite = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js')
+  execFileSync(
+    process.execPath,
+    [
+      vite,
+      'build',
+      'src/renderer',
+      '--outDir',
+      '../../out/renderer',
+      '--emptyOutDir',
+      '--base',
+      './',
+      '--logLevel',
+      'warn',
+    ],
+    { cwd: ROOT, stdio: 'inherit' },
+  )
+}
+
+beforeAll(async () => {
+  ensureRendererBuilt()
+  browser = await launchChromium()
+}, 120_000)
+
+afterAll(async () => {
+  await browser?.close()
+})
+
+beforeEach(() => {
+  env = new Env()
+  pageErrors = []
+})
+
+afterEach(async () => {
+  await context?.close().catch(() => undefined)
+  await env.cleanup()
+  expect(pageErrors).toEqual([])
+})
+
+/** A tiny chat server with `logout`, and no policy: only the risk floor stands between. */
+async function start(): Promise<void> {
+  env.writeConfig([
+    {
+      name: 'chat',
+      command: process.execPath,
+      args: [path.join(ROOT, 'test', 'fixtures', 'servers', 'chat-server.mjs')],
+    },
+  ])
+  await env.startGateway({ port: 0 })
+  if (!env.uiUrl) throw new Error(`airlock serve printed no web UI URL:\n${env.gatewayOutput}`)
+  context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
+  const origin = new URL(env.uiUrl).origin
+  await context.grantPermissions(['notifications'], { origin })
+  // Record the notifications the page raises (headless Chromium shows none on screen).
+  await context.addInitScript(() => {
+    const w = window as unknown as { __notes: { title: string; body?: string }[] }
+    w.__notes = []
+    const Real = window.Notification
+    class Recorded extends Real {
+      constructor(title: string, opts?: NotificationOptions) {
+        super(title, opts)
+        w.__notes.push({ title, body: opts?.body })
+      }
+    }
+    Object.defineProperty(window, 'Notification', { value: Recorded })
+  })
+  page = await context.newPage()
+  page.setDefaultTimeout(10_000)
+  page.on('pageerror', (e) => pageErrors.push(e.message))
+  await open()
+}
+
+async function open(): Promise<void> {
+  await page.goto(env.uiUrl as string)
+  await page.getByTestId('pending-count').waitFor()
+  await page.locator('[data-connection=open]').waitFor()
+}
+
+const notes = (): Promise<{ title: string; body?: string }[]> =>
+  page.evaluate(
+    () => (window as unknown as { __notes: { title: string; body?: string }[] }).__notes,
+  )
+
+describe('safe by default, in the browser', () => {
+  it('logout with no policy raises a card, a notification, the title count; a reload keeps the card', async () => {
+    await start()
+    const { client } = await env.connect('chat', { name: 'browser-agent' })
+    const call = client.callTool({ name: 'logout', arguments: {} })
+    const card = page.getByTestId('approval-card').first()
+    await card.waitFor()
+    expect(await card.textContent()).toContain('risk floor: critical (auth — "logout")')
+    await page.waitForFunction(() => document.title.startsWith('(1) '))
+    await page.waitForFunction(
+      () => (window as unknown as { __notes: unknown[] }).__notes.length > 0,
+    )
+    const [note] = await notes()
+    expect(note?.title).toBe('Airlock: allow "logout"?')
+    expect(note?.body).toContain('browser-agent wants to run "logout" on "chat"')
+    const icon = await page.locator('link[rel="icon"]').getAttribute('href')
+    expect(icon).toMatch(/^data:image\/png;base64,/)
+
+    // A reload: the request is still pending, and the card comes back.
+    await page.reload()
+    await page.locator('[data-connection=open]').waitFor()
+    await page.getByTestId('approval-card').first().waitFor()
+    await page
+      .getByTestId('approval-card')
+      .first()
+      .getByRole('button', { name: 'Allow once' })
+      .click()
+    expect(textOf(await call)).toBe('logout: done')
+    await page.waitForFunction(() => !document.title.startsWith('('))
+  })
+})
