@@ -90,18 +90,17 @@ async function start(): Promise<void> {
   const origin = new URL(env.uiUrl).origin
   await context.grantPermissions(['notifications'], { origin })
   // Record the notifications the page raises (headless Chromium shows none on screen).
-  await context.addInitScript(() => {
-    const w = window as unknown as { __notes: { title: string; body?: string }[] }
-    w.__notes = []
+  await context.addInitScript(`
+    window.__notes = []
     const Real = window.Notification
     class Recorded extends Real {
-      constructor(title: string, opts?: NotificationOptions) {
+      constructor(title, opts) {
         super(title, opts)
-        w.__notes.push({ title, body: opts?.body })
+        window.__notes.push({ title, body: opts && opts.body })
       }
     }
     Object.defineProperty(window, 'Notification', { value: Recorded })
-  })
+  `)
   page = await context.newPage()
   page.setDefaultTimeout(10_000)
   page.on('pageerror', (e) => pageErrors.push(e.message))
@@ -114,10 +113,7 @@ async function open(): Promise<void> {
   await page.locator('[data-connection=open]').waitFor()
 }
 
-const notes = (): Promise<{ title: string; body?: string }[]> =>
-  page.evaluate(
-    () => (window as unknown as { __notes: { title: string; body?: string }[] }).__notes,
-  )
+const notes = (): Promise<{ title: string; body?: string }[]> => page.evaluate('window.__notes')
 
 describe('safe by default, in the browser', () => {
   it('logout with no policy raises a card, a notification, the title count; a reload keeps the card', async () => {
@@ -127,10 +123,8 @@ describe('safe by default, in the browser', () => {
     const card = page.getByTestId('approval-card').first()
     await card.waitFor()
     expect(await card.textContent()).toContain('risk floor: critical (auth — "logout")')
-    await page.waitForFunction(() => document.title.startsWith('(1) '))
-    await page.waitForFunction(
-      () => (window as unknown as { __notes: unknown[] }).__notes.length > 0,
-    )
+    await page.waitForFunction('document.title.startsWith("(1) ")')
+    await page.waitForFunction('window.__notes.length > 0')
     const [note] = await notes()
     expect(note?.title).toBe('Airlock: allow "logout"?')
     expect(note?.body).toContain('browser-agent wants to run "logout" on "chat"')
@@ -147,6 +141,6 @@ describe('safe by default, in the browser', () => {
       .getByRole('button', { name: 'Allow once' })
       .click()
     expect(textOf(await call)).toBe('logout: done')
-    await page.waitForFunction(() => !document.title.startsWith('('))
+    await page.waitForFunction('!document.title.startsWith("(")')
   })
 })
