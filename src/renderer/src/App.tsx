@@ -10,8 +10,9 @@ import { ApprovalList } from './ApprovalList'
 import { ApprovalsScreen } from './ApprovalsScreen'
 import { ErrorNotice } from './ErrorNotice'
 import { ClientsScreen } from './ClientsScreen'
-import { Header, isScreenId, type ScreenId } from './Header'
+import { Header, SCREENS, isScreenId, type ScreenId } from './Header'
 import { PolicyScreen } from './PolicyScreen'
+import { ScreenBoundary } from './ScreenBoundary'
 import { ServersScreen } from './ServersScreen'
 import { SettingsScreen } from './SettingsScreen'
 import { ApiContext } from './api-context'
@@ -164,22 +165,28 @@ export function App({
         ) : null}
         <main className="main" key={generation}>
           {screen !== 'approvals' && approvals.pending.length > 0 ? (
-            <section
-              className="pending-dock"
-              aria-label="Pending approvals"
-              data-testid="pending-dock"
-            >
-              <ApprovalList pending={approvals.pending} onDismiss={approvals.dismiss} compact />
-            </section>
+            <ScreenBoundary name="The approvals dock">
+              <section
+                className="pending-dock"
+                aria-label="Pending approvals"
+                data-testid="pending-dock"
+              >
+                <ApprovalList pending={approvals.pending} onDismiss={approvals.dismiss} compact />
+              </section>
+            </ScreenBoundary>
           ) : null}
-          {screen === 'activity' ? <ActivityScreen draft={draft} onDraftChange={setDraft} /> : null}
-          {screen === 'approvals' ? <ApprovalsScreen approvals={approvals} /> : null}
-          {screen === 'servers' ? <ServersScreen /> : null}
-          {screen === 'clients' ? <ClientsScreen /> : null}
-          {screen === 'policy' ? <PolicyScreen /> : null}
-          {screen === 'settings' ? (
-            <SettingsScreen desktop={desktop} paused={paused} onPause={onPause} />
-          ) : null}
+          <ScreenBoundary key={screen} name={SCREENS.find((s) => s.id === screen)?.label ?? screen}>
+            {screen === 'activity' ? (
+              <ActivityScreen draft={draft} onDraftChange={setDraft} />
+            ) : null}
+            {screen === 'approvals' ? <ApprovalsScreen approvals={approvals} /> : null}
+            {screen === 'servers' ? <ServersScreen /> : null}
+            {screen === 'clients' ? <ClientsScreen /> : null}
+            {screen === 'policy' ? <PolicyScreen /> : null}
+            {screen === 'settings' ? (
+              <SettingsScreen desktop={desktop} paused={paused} onPause={onPause} />
+            ) : null}
+          </ScreenBoundary>
         </main>
       </div>
     </ApiContext.Provider>

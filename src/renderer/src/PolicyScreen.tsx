@@ -3,7 +3,15 @@
  * reason; the default posture; the policy text with inline validation; save, import and export.
  * Form edits rewrite the text (see policy-edit.ts); the text is what is saved.
  */
-import { useCallback, useEffect, useMemo, useState, type ChangeEvent, type ReactNode } from 'react'
+import {
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type ChangeEvent,
+  type ReactNode,
+} from 'react'
 import type { ResultOf, ToolView } from '../../shared/control-api'
 import { EmptyState } from './EmptyState'
 import { ErrorNotice } from './ErrorNotice'
@@ -22,6 +30,7 @@ import {
   writeToolSetting,
   type Posture,
   type ToolSetting,
+  toolIssue,
 } from './policy-edit'
 import { useApiEvent } from './use-api-event'
 import { useDebounced } from './use-debounced'
@@ -171,19 +180,37 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
     }))
   }, [tools.data, parsed])
 
-  const onToolChange = useCallback((name: string, setting: ToolSetting): string | undefined => {
-    try {
-      setText((t) => writeToolSetting(t ?? '', name, setting))
+  // The latest text, for edits that finish after an await (a cell's check).
+  const textRef = useRef(text)
+  useEffect(() => {
+    textRef.current = text
+  }, [text])
+  const onToolChange = useCallback(
+    async (name: string, setting: ToolSetting): Promise<string | undefined> => {
+      let next: string
+      try {
+        next = writeToolSetting(textRef.current ?? '', name, setting)
+      } catch (err) {
+        return errorMessage(err)
+      }
+      // The gateway's own policy check: the cell shows what the YAML editor would.
+      try {
+        const v = await api.policy.validate({ text: next })
+        const problem = toolIssue(v.errors, name)
+        if (problem !== undefined) return problem
+      } catch (err) {
+        return `Could not check the policy: ${errorMessage(err)}`
+      }
+      setText(next)
       setStatus(undefined)
       return undefined
-    } catch (err) {
-      return errorMessage(err)
-    }
-  }, [])
+    },
+    [api],
+  )
 
   const onPosture = (p: Posture): void => {
     try {
-      setText((t) => writeDefault(t ?? '', p))
+      setText(writeDefault(text ?? '', p))
     } catch (err) {
       setStatus({ kind: 'error', message: errorMessage(err) })
     }

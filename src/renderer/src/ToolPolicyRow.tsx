@@ -21,14 +21,17 @@ const EFFECTIVE: Record<ToolView['action'], [string, string]> = {
   rate_limited: ['rate limited', 'tone-warn'],
 }
 
-/** Props: `tool` may be a bare name known only from the policy; `onChange` returns an error or undefined. */
+/**
+ * Props: `tool` may be a bare name known only from the policy; `onChange` applies a setting and
+ * resolves to why it cannot be applied (the policy check's words), or undefined when applied.
+ */
 export interface ToolPolicyRowProps {
   name: string
   tool: ToolView | undefined
   setting: ToolSetting
   posture: Posture | undefined
   disabled: boolean
-  onChange: (name: string, setting: ToolSetting) => string | undefined
+  onChange: (name: string, setting: ToolSetting) => Promise<string | undefined>
 }
 
 /** The row; text fields apply on Enter or when they lose focus. */
@@ -46,9 +49,11 @@ export const ToolPolicyRow = memo(function ToolPolicyRow({
   useEffect(() => setRate(setting.rateLimit), [setting.rateLimit])
   useEffect(() => setReason(setting.reason), [setting.reason])
 
-  const apply = (next: ToolSetting): void => setError(onChange(name, next))
+  const apply = (next: ToolSetting): void => {
+    onChange(name, next).then(setError, (err: unknown) => setError(String(err)))
+  }
   const commitText = (): void => {
-    if (rate !== setting.rateLimit || reason !== setting.reason)
+    if (rate !== setting.rateLimit || reason !== setting.reason || error !== undefined)
       apply({ ...setting, rateLimit: rate, reason })
   }
   const onEnter = (e: KeyboardEvent<HTMLInputElement>): void => {
@@ -113,7 +118,7 @@ export const ToolPolicyRow = memo(function ToolPolicyRow({
               {...p}
               type="text"
               value={rate}
-              placeholder="10/minute"
+              placeholder="none (e.g. 10/minute)"
               disabled={disabled || setting.action === 'hide'}
               spellCheck={false}
               aria-invalid={error !== undefined}

@@ -131,8 +131,10 @@ function ruleActionOf(setting: ToolSetting): 'allow' | 'deny' | 'require_approva
 export function writeToolSetting(text: string, tool: string, setting: ToolSetting): string {
   const parsed = parsePolicyText(text)
   if (!parsed.ok) throw new Error(`the policy text has an error, fix it first: ${parsed.message}`)
-  const rate = parseRateLimit(setting.rateLimit)
-  if (!rate.ok) throw new Error(`rate limit: ${rate.message}`)
+  const parsedRate = parseRateLimit(setting.rateLimit)
+  // Text the form does not know is written as typed: the policy check then names what is wrong
+  // with the same words the YAML editor uses (checkToolSetting).
+  const rate = parsedRate.ok ? parsedRate : { value: setting.rateLimit.trim() }
   const { doc } = parsed
   if (doc.contents === null) doc.contents = doc.createNode({}) as unknown as typeof doc.contents
 
@@ -173,6 +175,8 @@ export function writeToolSetting(text: string, tool: string, setting: ToolSettin
     if (rules) rules.add(rule)
     else doc.setIn(['tools', tool, 'rules'], doc.createNode([rule]))
   }
+  // An edited rule is the user's now: the agent must not be told a proposal's name for it.
+  rule.set('name', UI_RULE_NAME)
   rule.set('action', ruleActionOf(setting))
   if (rate.value === undefined) rule.delete('rate_limit')
   else rule.set('rate_limit', doc.createNode(rate.value))
@@ -180,6 +184,23 @@ export function writeToolSetting(text: string, tool: string, setting: ToolSettin
   if (setting.reason.trim() === '') rule.delete('on_deny')
   else rule.set('on_deny', setting.reason.trim())
   return stringify(parsed)
+}
+
+/** The path prefix of a tool's entry as the policy check names it (`tools.x`, `tools["a b"]`). */
+export function toolPath(tool: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(tool) ? `tools.${tool}` : `tools[${JSON.stringify(tool)}]`
+}
+
+/** The first issue of the policy check that is about `tool`'s entry, in the YAML editor's words. */
+export function toolIssue(
+  issues: readonly { path: string; expected: string }[],
+  tool: string,
+): string | undefined {
+  const own = toolPath(tool)
+  const issue = issues.find(
+    (i) => i.path === own || i.path.startsWith(`${own}.`) || i.path.startsWith(`${own}[`),
+  )
+  return issue === undefined ? undefined : `${issue.path}: expected ${issue.expected}`
 }
 
 /** The `default` posture the text gives, if a valid one. */

@@ -8,6 +8,8 @@ import {
   parsePolicyText,
   writeDefault,
   writeToolSetting,
+  toolIssue,
+  toolPath,
   UI_RULE_NAME,
 } from '../../../src/renderer/src/policy-edit'
 
@@ -60,8 +62,9 @@ describe('policy-edit', () => {
     const js = parse(out) as { tools: Record<string, { rules: Record<string, unknown>[] }> }
     expect(js.tools.send_email!.rules).toHaveLength(2)
     expect(js.tools.send_email!.rules[0]!.name).toBe('only-internal')
+    // An edited rule takes the UI's name: the agent is not told a proposal's rule name.
     expect(js.tools.send_email!.rules[1]).toMatchObject({
-      name: 'limit',
+      name: UI_RULE_NAME,
       action: 'require_approval',
       rate_limit: '5/hour',
       on_deny: 'too many emails',
@@ -111,13 +114,22 @@ describe('policy-edit', () => {
     })
   })
 
+  it('writes an unknown rate limit as typed, so the policy check names it like the YAML editor', () => {
+    const out = writeToolSetting(BASE, 'x', { action: 'allow', rateLimit: '10/min', reason: '' })
+    const v = validatePolicy(out, 'policy')
+    expect(v.ok).toBe(false)
+    if (v.ok) return
+    expect(toolIssue(v.errors, 'x')).toBe(
+      'tools.x.rules[0].rate_limit: expected "N/minute|hour|day" or {max, window} (got "10/min")',
+    )
+    expect(toolIssue(v.errors, 'y')).toBeUndefined()
+    expect(toolPath('a b')).toBe('tools["a b"]')
+  })
+
   it('validates rate limits and refuses to edit unparseable text', () => {
     expect(parseRateLimit('10/minute')).toEqual({ ok: true, value: '10/minute' })
     expect(parseRateLimit('5/60s')).toEqual({ ok: true, value: { max: 5, window: 60 } })
     expect(parseRateLimit('ten').ok).toBe(false)
-    expect(() =>
-      writeToolSetting(BASE, 'x', { action: 'allow', rateLimit: 'lots', reason: '' }),
-    ).toThrow(/rate limit/)
     expect(() =>
       writeToolSetting('tools: [', 'x', { action: 'allow', rateLimit: '', reason: '' }),
     ).toThrow(/line 1/)
