@@ -11,7 +11,7 @@ export default defineConfig({
       rollupOptions: {
         input: {
           index: resolve(import.meta.dirname, 'src/main/index.ts'),
-          gateway: resolve(import.meta.dirname, 'src/gateway/utility-entry.ts'),
+          gateway: resolve(import.meta.dirname, 'src/gateway/host/utility-entry.ts'),
         },
       },
     },

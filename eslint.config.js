@@ -58,11 +58,23 @@ export default tseslint.config(
       'electron',
       'electron/*',
       'ws',
+      '**/node/**',
+      '**/clients/**',
       '**/gateway/**',
       '**/main/**',
       '**/cli/**',
     ],
     'src/shared imports neither Node nor Electron nor other layers.',
+  ),
+  layer(
+    'src/node/**',
+    ['electron', 'electron/*', '**/clients/**', '**/gateway/**', '**/main/**', '**/cli/**'],
+    'src/node holds plain-Node building blocks: shared and node: only.',
+  ),
+  layer(
+    'src/clients/**',
+    ['electron', 'electron/*', '**/main/**', '**/cli/**', '**/renderer/**'],
+    'The client-config library runs in plain Node: no electron.',
   ),
   layer(
     'src/gateway/**',
@@ -76,7 +88,7 @@ export default tseslint.config(
   ),
   layer(
     'src/shim/**',
-    [new RegExp('^(?!node:|\\.\\./gateway/(handshake|paths)$)')],
+    [new RegExp('^(?!node:|\\.\\./node/(handshake|paths)$)')],
     'The shim is dependency-free: only node: builtins.',
   ),
   layer(

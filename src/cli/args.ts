@@ -4,8 +4,8 @@
  * turns an invalid config.json into exit 3 without writing anything.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { ConfigError, readConfig, updateConfig } from '../gateway/config-store'
-import type { Config, ServerConfig } from '../shared/config'
+import { ConfigError, readConfig, updateConfig } from '../gateway/config/config-store'
+import type { Config, ServerConfig } from '../shared/contract/config'
 import { CliError } from './cli-error'
 
 /** Option specs as `parseArgs` takes them. */

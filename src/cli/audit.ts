@@ -16,13 +16,13 @@ import {
   tailAudit,
   verifyAudit,
 } from '../gateway/audit'
-import { dataDir, dataPaths } from '../gateway/paths'
+import { dataDir, dataPaths } from '../node/paths'
 import {
   AUDIT_DECISIONS,
   type AuditDecision,
   type AuditQuery,
   type AuditRecord,
-} from '../shared/audit-record'
+} from '../shared/contract/audit-record'
 import {
   noExtraPositionals,
   parseCommandArgs,

@@ -8,9 +8,9 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
-import type { HttpEndpoint, ShimCommand } from '../gateway/clients/adapter'
-import { ClientConfigError } from '../gateway/clients/errors'
-import { nodeClientFs } from '../gateway/clients/fs-port'
+import type { HttpEndpoint, ShimCommand } from '../clients/adapters/adapter'
+import { ClientConfigError } from '../clients/errors'
+import { nodeClientFs } from '../clients/fs-port'
 import {
   applyRestore,
   applyWrap,
@@ -20,12 +20,12 @@ import {
   scanClients,
   type ClientsContext,
   type FileReport,
-} from '../gateway/clients/protect'
-import { clientAdapters, clientEnvFromProcess } from '../gateway/clients/registry'
-import { TOKEN_INPUT_REF } from '../gateway/clients/shim-command'
-import { ConfigError } from '../gateway/config-store'
-import { dataDir, dataPaths } from '../gateway/paths'
-import { DEFAULT_UI_PORT, ensureUiToken } from '../gateway/ui-server'
+} from '../clients/protect'
+import { clientAdapters, clientEnvFromProcess } from '../clients/adapters/registry'
+import { TOKEN_INPUT_REF } from '../clients/shim-command'
+import { ConfigError } from '../gateway/config/config-store'
+import { dataDir, dataPaths } from '../node/paths'
+import { DEFAULT_UI_PORT, ensureUiToken } from '../gateway/http/ui-server'
 import { configFailure, loadConfig, noExtraPositionals, parseCommandArgs, positional } from './args'
 import { CliError } from './cli-error'
 

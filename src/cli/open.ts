@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import { dataDir, dataPaths } from '../gateway/paths'
+import { dataDir, dataPaths } from '../node/paths'
 import { noExtraPositionals, parseCommandArgs } from './args'
 import { CliError } from './cli-error'
 

@@ -5,11 +5,11 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { policyPath } from '../gateway/config-store'
-import { ToolCatalog } from '../gateway/tool-catalog'
+import { policyPath } from '../gateway/config/config-store'
+import { ToolCatalog } from '../gateway/proxy/tool-catalog'
 import { classReason, classifyTool } from '../shared/risk'
-import { dataDir, dataPaths } from '../gateway/paths'
-import type { Config, ServerConfig } from '../shared/config'
+import { dataDir, dataPaths } from '../node/paths'
+import type { Config, ServerConfig } from '../shared/contract/config'
 import {
   CounterStore,
   decide,

@@ -5,9 +5,9 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { FileSecretStore } from '../gateway/secret-store'
-import { dataDir, dataPaths } from '../gateway/paths'
-import { serverConfigSchema, type Config, type ServerConfig } from '../shared/config'
+import { FileSecretStore } from '../gateway/config/secret-store'
+import { dataDir, dataPaths } from '../node/paths'
+import { serverConfigSchema, type Config, type ServerConfig } from '../shared/contract/config'
 import {
   changeConfig,
   findServer,

@@ -3,8 +3,8 @@
  * A value is checked against the config schema before anything is written; a running gateway
  * picks the change up from config.json.
  */
-import { settingsSchema, type Settings } from '../shared/config'
-import { dataDir, dataPaths } from '../gateway/paths'
+import { settingsSchema, type Settings } from '../shared/contract/config'
+import { dataDir, dataPaths } from '../node/paths'
 import { changeConfig, loadConfig, noExtraPositionals, parseCommandArgs, positional } from './args'
 import { CliError } from './cli-error'
 

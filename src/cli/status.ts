@@ -1,7 +1,7 @@
 /** `airlock status`: whether a gateway runs for this data directory, its sessions and pending approvals. */
-import type { PendingApproval } from '../gateway/approvals'
+import type { PendingApproval } from '../gateway/approvals/approvals'
 import type { SessionInfo } from '../gateway/gateway'
-import { dataDir } from '../gateway/paths'
+import { dataDir } from '../node/paths'
 import { noExtraPositionals, parseCommandArgs, terminalText } from './args'
 import { CliError } from './cli-error'
 import { ControlClient } from './control-client'

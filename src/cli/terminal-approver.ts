@@ -4,7 +4,7 @@
  * possibly hostile: control characters and escape sequences are made visible).
  */
 import readline from 'node:readline'
-import type { ApprovalAnswer, Approver, PendingApproval } from '../gateway/approvals'
+import type { ApprovalAnswer, Approver, PendingApproval } from '../gateway/approvals/approvals'
 import { escapeUnsafe, excerpt } from '../shared/excerpt'
 
 /** Maps a typed reply to an answer; anything unrecognised is a deny. */

@@ -4,7 +4,7 @@
  * the cancel button. The dialog function is injected (Electron's `dialog.showMessageBox` in the
  * app, a fake in tests), so nothing here imports `electron`.
  */
-import type { ApprovalAnswer, PendingApproval } from '../gateway/approvals'
+import type { ApprovalAnswer, PendingApproval } from '../gateway/approvals/approvals'
 import { escapeUnsafe, excerpt } from '../shared/excerpt'
 
 /** The subset of Electron's MessageBoxOptions the dialog uses. */

@@ -6,7 +6,7 @@
  * Start at login is main's own setting: `app.getStartAtLogin`/`app.setStartAtLogin` are answered
  * here and never reach the gateway.
  */
-import type { ControlMethod, ParamsOf, StartAtLogin } from '../shared/control-api'
+import type { ControlMethod, ParamsOf, StartAtLogin } from '../shared/contract/control-api'
 import type { KeychainSecretStore } from './secrets'
 
 /** Where calls go (the GatewayHost). */

@@ -4,13 +4,13 @@
  * with backoff when it dies. Approvals pending in a dead gateway count as denied: their dialogs
  * close and the UI gets `approval.resolved` events. Nothing here imports `electron`.
  */
-import type { ApprovalAnswer, PendingApproval } from '../gateway/approvals'
+import type { ApprovalAnswer, PendingApproval } from '../gateway/approvals/approvals'
 import {
   isProtocolMessage,
   type GatewayToHost,
   type HostToGateway,
   type WireError,
-} from '../gateway/host-protocol'
+} from '../gateway/host/protocol'
 
 /** The forked gateway process (Electron's UtilityProcess has this shape). */
 export interface GatewayProcess {

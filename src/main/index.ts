@@ -25,8 +25,8 @@ import {
   type WebContents,
 } from 'electron'
 import Store from 'electron-store'
-import { dataDir, dataPaths } from '../gateway/paths'
-import type { EventOf } from '../shared/control-api'
+import { dataDir, dataPaths } from '../node/paths'
+import type { EventOf } from '../shared/contract/control-api'
 import { ApprovalDialogs } from './approval-dialogs'
 import { serveAppFile } from './app-files'
 import { ControlRouter } from './control-router'

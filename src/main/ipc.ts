@@ -4,8 +4,12 @@
  * the top frame of one of our windows showing our UI, the method must be in the contract and
  * the params must parse with its schema (errors name the field). Events go to our windows only.
  */
-import { controlRequests, isControlMethod, type ControlMethod } from '../shared/control-api'
-import { CALL_CHANNEL, EVENT_CHANNEL, type CallReply } from './ipc-channels'
+import {
+  controlRequests,
+  isControlMethod,
+  type ControlMethod,
+} from '../shared/contract/control-api'
+import { CALL_CHANNEL, EVENT_CHANNEL, type CallReply } from '../shared/contract/ipc-channels'
 
 /** The bits of an IPC event the sender check reads (Electron's IpcMainInvokeEvent). */
 export interface IpcSender {

@@ -4,7 +4,7 @@
  * When no keychain is available a secret is refused, never written in plain text.
  * safeStorage and the store are injected; nothing here imports `electron`.
  */
-import type { SecretStore } from '../gateway/secret-store'
+import type { SecretStore } from '../gateway/config/secret-store'
 import type { KeyValueStore } from './settings-store'
 
 /** The bits of Electron's safeStorage used. */

@@ -3,7 +3,7 @@
  * typed methods and `on` subscriptions. Neither ipcRenderer nor a channel name is exposed.
  */
 import { contextBridge, ipcRenderer } from 'electron'
-import { createApi } from '../shared/control-api'
+import { createApi } from '../shared/contract/control-api'
 import { createIpcTransport } from './ipc-transport'
 
 contextBridge.exposeInMainWorld('airlock', createApi(createIpcTransport(ipcRenderer)))

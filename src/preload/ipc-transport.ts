@@ -8,8 +8,8 @@ import {
   type ControlEvent,
   type ControlMethod,
   type ControlTransport,
-} from '../shared/control-api'
-import { CALL_CHANNEL, EVENT_CHANNEL, type CallReply } from '../main/ipc-channels'
+} from '../shared/contract/control-api'
+import { CALL_CHANNEL, EVENT_CHANNEL, type CallReply } from '../shared/contract/ipc-channels'
 
 /** The bits of `ipcRenderer` used. */
 export interface IpcRendererLike {

@@ -6,7 +6,7 @@
  * by the server and may be wrong; annotations in particular may only make a class STRICTER
  * (`readOnlyHint: true` on `delete_repo` leaves it critical). Pure: no Node, no I/O.
  */
-import type { Category, Risk } from './control-api'
+import type { Category, Risk } from './contract/control-api'
 
 /** What classification reads of a tool (the fields of an MCP `Tool`). */
 export interface ToolInfo {

@@ -16,8 +16,8 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import { newChallenge, proof, proofMatches, readSecret } from '../gateway/handshake'
-import { dataDir, dataPaths, socketPath } from '../gateway/paths'
+import { newChallenge, proof, proofMatches, readSecret } from '../node/handshake'
+import { dataDir, dataPaths, socketPath } from '../node/paths'
 
 const AUTOSTART_WAIT_MS = 5000
 const FAIL_IDLE_EXIT_MS = 3000

@@ -11,10 +11,14 @@ import { createRequire } from 'node:module'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js'
-import type { ServerConfig } from '../../src/shared/config'
+import type { ServerConfig } from '../../src/shared/contract/config'
 import { ControlClient } from '../../src/cli/control-client'
-import { socketDir } from '../../src/gateway/paths'
-import type { ApprovalAnswer, ApprovalOutcome, PendingApproval } from '../../src/gateway/approvals'
+import { socketDir } from '../../src/node/paths'
+import type {
+  ApprovalAnswer,
+  ApprovalOutcome,
+  PendingApproval,
+} from '../../src/gateway/approvals/approvals'
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..')
 export const CLI = path.join(ROOT, 'bin', 'airlock.js')

@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import type { ApprovalAnswer, PendingApproval } from '../../src/gateway/approvals'
+import type { ApprovalAnswer, PendingApproval } from '../../src/gateway/approvals/approvals'
 import { Env, everything, memory, sleep, textOf, waitFor, type Approver } from '../helpers/harness'
 
 let env: Env

@@ -1,6 +1,6 @@
 /**
  * The desktop app's gateway without Electron: the real utilityProcess entry (bundled from
- * src/gateway/utility-entry.ts) in a Node child whose `process.parentPort` is emulated over
+ * src/gateway/host/utility-entry.ts) in a Node child whose `process.parentPort` is emulated over
  * fork IPC, driven by main's real GatewayHost and ApprovalDialogs (with a fake message box),
  * a real MCP server and the SDK client through the real shim. What stays unverified here is
  * Electron itself (utilityProcess, dialog, tray): see test/electron.
@@ -24,7 +24,7 @@ const PARENT_PORT = path.join(OUT, 'parent-port.mjs')
 beforeAll(async () => {
   fs.mkdirSync(OUT, { recursive: true })
   await build({
-    entryPoints: [path.join(ROOT, 'src/gateway/utility-entry.ts')],
+    entryPoints: [path.join(ROOT, 'src/gateway/host/utility-entry.ts')],
     outfile: ENTRY,
     bundle: true,
     platform: 'node',

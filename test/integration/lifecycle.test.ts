@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
-import type { ServerConfig } from '../../src/shared/config'
+import type { ServerConfig } from '../../src/shared/contract/config'
 import {
   alive,
   descendants,

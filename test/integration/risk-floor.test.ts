@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import type { ServerConfig } from '../../src/shared/config'
+import type { ServerConfig } from '../../src/shared/contract/config'
 import { Env, ROOT, runCliAs, textOf, type Approver } from '../helpers/harness'
 
 let env: Env

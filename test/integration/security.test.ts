@@ -8,8 +8,8 @@ import net from 'node:net'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { proof } from '../../src/gateway/handshake'
-import { socketPath } from '../../src/gateway/paths'
+import { proof } from '../../src/node/handshake'
+import { socketPath } from '../../src/node/paths'
 import { alive, descendants, Env, everything, sleep, waitFor } from '../helpers/harness'
 
 let env: Env

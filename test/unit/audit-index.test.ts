@@ -1,9 +1,13 @@
 import * as fs from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AuditLog } from '../../src/gateway/audit'
-import { AuditIndex, storedLength, type IndexFilter } from '../../src/gateway/audit-index'
+import {
+  AuditIndex,
+  storedLength,
+  type IndexFilter,
+} from '../../src/gateway/audit/activity-index/index'
 import { listAuditFiles } from '../../src/gateway/audit/files'
-import type { AuditInput, AuditRecord } from '../../src/shared/audit-record'
+import type { AuditInput, AuditRecord } from '../../src/shared/contract/audit-record'
 import { clock, input, tempDir } from './audit/helpers'
 
 const cleanups: (() => void)[] = []

@@ -8,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { AuditInput } from '../../src/shared/audit-record'
+import type { AuditInput } from '../../src/shared/contract/audit-record'
 import {
   controlRequests,
   type CallRow,
@@ -16,8 +16,8 @@ import {
   type EventOf,
   type ParamsOf,
   type ResultOf,
-} from '../../src/shared/control-api'
-import { ControlError, ControlService } from '../../src/gateway/control-service'
+} from '../../src/shared/contract/control-api'
+import { ControlError, ControlService } from '../../src/gateway/control/control-service'
 import { Gateway } from '../../src/gateway/gateway'
 import { parsePolicy } from '../../src/shared/policy/parse'
 

@@ -15,8 +15,8 @@ import {
   createMcpHttpEndpoint,
   mcpServerFromPath,
   type McpHttpEndpoint,
-} from '../../src/gateway/mcp-http'
-import type { ClientLink } from '../../src/gateway/session'
+} from '../../src/gateway/http/mcp-http'
+import type { ClientLink } from '../../src/gateway/proxy/session'
 
 const TOKEN = 'c'.repeat(64)
 

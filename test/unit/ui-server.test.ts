@@ -9,7 +9,7 @@ import {
   isAllowedOrigin,
   resolveStatic,
   tokenMatches,
-} from '../../src/gateway/ui-server'
+} from '../../src/gateway/http/ui-server'
 
 const dirs: string[] = []
 afterEach(() => {

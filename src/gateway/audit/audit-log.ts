@@ -10,7 +10,7 @@
  */
 import * as nodeFs from 'node:fs'
 import { join } from 'node:path'
-import type { AuditInput, AuditRecord } from '../../shared/audit-record'
+import type { AuditInput, AuditRecord } from '../../shared/contract/audit-record'
 import type { UnhashedRecord } from './canonical'
 import { canonicalLine, parseStoredLine, sha256Hex, splitStoredLine, storedLine } from './canonical'
 import { AuditOpenError, AuditWriteError, describeCause } from './errors'

@@ -13,7 +13,7 @@
  * `hash` ('' for the first record ever written), which chains every record to all before it.
  */
 import * as crypto from 'node:crypto'
-import type { AuditRecord } from '../../shared/audit-record'
+import type { AuditRecord } from '../../shared/contract/audit-record'
 
 /** Field order of the canonical line (`hash` is always last and outside the hashed bytes). */
 export const CANONICAL_KEYS = [

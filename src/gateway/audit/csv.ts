@@ -3,7 +3,7 @@
  * against formula injection — the agent writes tool arguments, and a spreadsheet must never
  * run them. Text cells starting with = + - @ TAB or CR get a leading apostrophe.
  */
-import type { AuditRecord } from '../../shared/audit-record'
+import type { AuditRecord } from '../../shared/contract/audit-record'
 import { CANONICAL_KEYS } from './canonical'
 
 /** Export columns, in order; `args` is the arguments as JSON. */

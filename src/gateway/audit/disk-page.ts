@@ -4,7 +4,7 @@
  * query after a restart while the index is still loading. Slower than the index (every line in
  * reach is parsed), but it needs no memory beyond the page.
  */
-import type { AuditDecision, AuditRecord } from '../../shared/audit-record'
+import type { AuditDecision, AuditRecord } from '../../shared/contract/audit-record'
 import { matchesText } from '../../shared/audit-text'
 import { recordsNewestFirst } from './reader'
 

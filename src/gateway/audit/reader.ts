@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { AuditDecision, AuditQuery, AuditRecord } from '../../shared/audit-record'
+import type { AuditDecision, AuditQuery, AuditRecord } from '../../shared/contract/audit-record'
 import { matchesText } from '../../shared/audit-text'
 import { parseStoredLine, sha256Hex, splitStoredLine } from './canonical'
 import { csvHeader, csvRow } from './csv'

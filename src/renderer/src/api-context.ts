@@ -1,6 +1,6 @@
 /** The control API as React context: components reach it with `useApi()`, never a global. */
 import { createContext, useContext } from 'react'
-import type { AirlockApi } from '../../shared/control-api'
+import type { AirlockApi } from '../../shared/contract/control-api'
 
 /** Holds the API the entry chose (preload or WebSocket). */
 export const ApiContext = createContext<AirlockApi | null>(null)

@@ -3,7 +3,7 @@
  * gateway's audit query) and how a live row joins the list — a new call goes on top, an outcome
  * for a call already listed updates that row in place.
  */
-import type { AuditFilter, CallRow } from '../../shared/control-api'
+import type { AuditFilter, CallRow } from '../../shared/contract/control-api'
 import { matchesText } from '../../shared/audit-text'
 
 function toMs(value: string | number | undefined): number | undefined {

@@ -1,5 +1,5 @@
 /** Globals the renderer may find: the preload's control API in Electron, nothing in a browser. */
-import type { AirlockApi } from '../../shared/control-api'
+import type { AirlockApi } from '../../shared/contract/control-api'
 
 declare global {
   interface Window {

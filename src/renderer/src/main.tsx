@@ -4,7 +4,7 @@
  */
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
-import { createApi, type AirlockApi } from '../../shared/control-api'
+import { createApi, type AirlockApi } from '../../shared/contract/control-api'
 import { App, type Connection } from './App'
 import { createWsTransport } from './ws-transport'
 import './styles.css'

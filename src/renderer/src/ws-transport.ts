@@ -12,7 +12,11 @@
  * disconnected wait for the connection (up to their timeout); calls in flight when it drops are
  * rejected, since they may or may not have run. A refused token stops reconnecting.
  */
-import type { ControlEvent, ControlMethod, ControlTransport } from '../../shared/control-api'
+import type {
+  ControlEvent,
+  ControlMethod,
+  ControlTransport,
+} from '../../shared/contract/control-api'
 
 /** The connection's state, for a status indicator. After `reconnecting` → `open`, reload what is shown. */
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'unauthorized'

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { AuditLog, followAudit } from '../../../src/gateway/audit'
-import type { AuditRecord } from '../../../src/shared/audit-record'
+import type { AuditRecord } from '../../../src/shared/contract/audit-record'
 import { clock, input, tempDir } from './helpers'
 
 let dir: string

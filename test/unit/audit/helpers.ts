@@ -2,7 +2,7 @@
 import * as fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { AuditInput } from '../../../src/shared/audit-record'
+import type { AuditInput } from '../../../src/shared/contract/audit-record'
 import type { AuditFs } from '../../../src/gateway/audit'
 
 /** A fresh temp directory and its cleanup. */

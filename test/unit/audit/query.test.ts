@@ -9,7 +9,7 @@ import {
   readRecords,
   tailAudit,
 } from '../../../src/gateway/audit'
-import type { AuditInput } from '../../../src/shared/audit-record'
+import type { AuditInput } from '../../../src/shared/contract/audit-record'
 import { clock, input, tempDir } from './helpers'
 
 let dir: string

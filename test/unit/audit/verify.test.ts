@@ -8,7 +8,7 @@ import {
   storedLine,
   verifyAudit,
 } from '../../../src/gateway/audit'
-import type { AuditRecord } from '../../../src/shared/audit-record'
+import type { AuditRecord } from '../../../src/shared/contract/audit-record'
 import { clock, input, lines, tempDir } from './helpers'
 
 let dir: string

@@ -7,15 +7,15 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { ClientServerEntry } from '../../../src/gateway/clients/adapter'
-import { readManifest } from '../../../src/gateway/clients/manifest'
+import type { ClientServerEntry } from '../../../src/clients/adapters/adapter'
+import { readManifest } from '../../../src/clients/manifest'
 import {
   applyRestore,
   applyWrap,
   planRestore,
   planWrap,
   scanClients,
-} from '../../../src/gateway/clients/protect'
+} from '../../../src/clients/protect'
 import { CASES, fixture, locationOf, sandbox, SHIM, type Sandbox } from './helpers'
 
 let box: Sandbox

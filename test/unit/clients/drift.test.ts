@@ -12,9 +12,9 @@ import {
   wrappedFiles,
   type DriftEvent,
   type WatchPort,
-} from '../../../src/gateway/clients/drift'
-import { applyWrap, planWrap } from '../../../src/gateway/clients/protect'
-import { clientAdapters } from '../../../src/gateway/clients/registry'
+} from '../../../src/clients/drift'
+import { applyWrap, planWrap } from '../../../src/clients/protect'
+import { clientAdapters } from '../../../src/clients/adapters/registry'
 import { waitFor } from '../../helpers/harness'
 import { fixture, sandbox, SHIM, type Sandbox } from './helpers'
 

@@ -3,16 +3,16 @@
  * keep commas and comments right, the TOML locator, the unified diff, and shim detection.
  */
 import { describe, expect, it } from 'vitest'
-import { unifiedDiff } from '../../../src/gateway/clients/diff'
-import { removeMember, renderJson, setMember } from '../../../src/gateway/clients/json-edit'
+import { unifiedDiff } from '../../../src/clients/formats/diff'
+import { removeMember, renderJson, setMember } from '../../../src/clients/formats/json-edit'
 import {
   isStrictJson,
   JsonSyntaxError,
   parseJsonTree,
   type JsonDialect,
-} from '../../../src/gateway/clients/jsonc'
-import { placeholders, shimServer } from '../../../src/gateway/clients/shim-command'
-import { scanToml } from '../../../src/gateway/clients/toml-scan'
+} from '../../../src/clients/formats/jsonc'
+import { placeholders, shimServer } from '../../../src/clients/shim-command'
+import { scanToml } from '../../../src/clients/formats/toml-scan'
 
 describe('JSON(C) parser', () => {
   it('gives the same value as JSON.parse, with ranges', () => {

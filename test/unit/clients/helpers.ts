@@ -10,10 +10,10 @@ import type {
   ClientEnv,
   ConfigLocation,
   ShimCommand,
-} from '../../../src/gateway/clients/adapter'
-import { nodeClientFs } from '../../../src/gateway/clients/fs-port'
-import type { ClientsContext } from '../../../src/gateway/clients/protect'
-import { clientAdapters } from '../../../src/gateway/clients/registry'
+} from '../../../src/clients/adapters/adapter'
+import { nodeClientFs } from '../../../src/clients/fs-port'
+import type { ClientsContext } from '../../../src/clients/protect'
+import { clientAdapters } from '../../../src/clients/adapters/registry'
 
 export const FIXTURES = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'clients')
 

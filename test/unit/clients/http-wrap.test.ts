@@ -8,16 +8,16 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { ClientServerEntry, HttpEndpoint } from '../../../src/gateway/clients/adapter'
-import { ClientConfigError } from '../../../src/gateway/clients/errors'
+import type { ClientServerEntry, HttpEndpoint } from '../../../src/clients/adapters/adapter'
+import { ClientConfigError } from '../../../src/clients/errors'
 import {
   applyRestore,
   applyWrap,
   planRestore,
   planWrap,
   scanClients,
-} from '../../../src/gateway/clients/protect'
-import { httpServer } from '../../../src/gateway/clients/shim-command'
+} from '../../../src/clients/protect'
+import { httpServer } from '../../../src/clients/shim-command'
 import { CASES, fixture, locationOf, sandbox, SHIM, type Sandbox } from './helpers'
 
 const HTTP: HttpEndpoint = { base: 'http://127.0.0.1:4310/mcp/', token: 'ab'.repeat(32) }

@@ -5,10 +5,10 @@
  */
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { ClientEnv, ClientServerEntry, DirLister } from '../../../src/gateway/clients/adapter'
-import { airlockName, importServers } from '../../../src/gateway/clients/import'
-import { clientAdapters } from '../../../src/gateway/clients/registry'
-import { serverConfigSchema, type ServerConfig } from '../../../src/shared/config'
+import type { ClientEnv, ClientServerEntry, DirLister } from '../../../src/clients/adapters/adapter'
+import { airlockName, importServers } from '../../../src/clients/import'
+import { clientAdapters } from '../../../src/clients/adapters/registry'
+import { serverConfigSchema, type ServerConfig } from '../../../src/shared/contract/config'
 
 function entry(name: string, over: Partial<ClientServerEntry> = {}): ClientServerEntry {
   return {

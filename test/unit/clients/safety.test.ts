@@ -7,10 +7,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { claudeDesktop } from '../../../src/gateway/clients/claude-desktop'
-import { defineClient } from '../../../src/gateway/clients/define-client'
-import { readConfig } from '../../../src/gateway/config-store'
-import type { ClientConfigError } from '../../../src/gateway/clients/errors'
+import { claudeDesktop } from '../../../src/clients/adapters/claude-desktop'
+import { defineClient } from '../../../src/clients/adapters/define-client'
+import { readConfig } from '../../../src/gateway/config/config-store'
+import type { ClientConfigError } from '../../../src/clients/errors'
 import {
   applyRestore,
   applyWrap,
@@ -18,7 +18,7 @@ import {
   planWrap,
   scanClients,
   type ClientsContext,
-} from '../../../src/gateway/clients/protect'
+} from '../../../src/clients/protect'
 import { CASES, fixture, sandbox, SHIM, type Sandbox } from './helpers'
 
 let box: Sandbox

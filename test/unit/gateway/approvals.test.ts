@@ -4,7 +4,7 @@ import {
   type ApprovalAnswer,
   type Approver,
   type PendingApproval,
-} from '../../../src/gateway/approvals'
+} from '../../../src/gateway/approvals/approvals'
 
 const fields = {
   session: 's',

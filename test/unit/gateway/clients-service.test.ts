@@ -18,11 +18,11 @@ import {
   type ControlMethod,
   type ParamsOf,
   type ResultOf,
-} from '../../../src/shared/control-api'
-import { clientEnvFromHost, resolveShim } from '../../../src/gateway/clients-service'
-import { ControlError, ControlService } from '../../../src/gateway/control-service'
+} from '../../../src/shared/contract/control-api'
+import { clientEnvFromHost, resolveShim } from '../../../src/clients/service'
+import { ControlError, ControlService } from '../../../src/gateway/control/control-service'
 import { Gateway } from '../../../src/gateway/gateway'
-import { dataDir } from '../../../src/gateway/paths'
+import { dataDir } from '../../../src/node/paths'
 import { waitFor } from '../../helpers/harness'
 
 const require = createRequire(import.meta.url)

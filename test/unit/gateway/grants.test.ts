@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Grants, argsDigest } from '../../../src/gateway/grants'
+import { Grants, argsDigest } from '../../../src/gateway/approvals/grants'
 
 const dirs: string[] = []
 afterEach(() => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { LineSplitter } from '../../../src/gateway/line-splitter'
+import { LineSplitter } from '../../../src/node/framing/line-splitter'
 
 function split(chunks: string[], max?: number): { lines: string[]; overflows: number[] } {
   const lines: string[] = []

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { quoteWindowsArg, resolveCommand } from '../../../src/gateway/server-process'
+import { quoteWindowsArg, resolveCommand } from '../../../src/gateway/proxy/server-process'
 
 describe('resolveCommand', () => {
   it('uses the command as is on POSIX', () => {

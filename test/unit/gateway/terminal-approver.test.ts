@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import type { PendingApproval } from '../../../src/gateway/approvals'
+import type { PendingApproval } from '../../../src/gateway/approvals/approvals'
 import { TerminalApprover, parseReply, promptText } from '../../../src/cli/terminal-approver'
 import { excerpt } from '../../../src/shared/excerpt'
 

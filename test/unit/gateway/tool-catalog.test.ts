@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ToolCatalog } from '../../../src/gateway/tool-catalog'
+import { ToolCatalog } from '../../../src/gateway/proxy/tool-catalog'
 
 const dirs: string[] = []
 const tmp = (): string => {

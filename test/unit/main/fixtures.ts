@@ -1,5 +1,5 @@
 /** Shared fakes for the Electron adapter tests. */
-import type { PendingApproval } from '../../../src/gateway/approvals'
+import type { PendingApproval } from '../../../src/gateway/approvals/approvals'
 
 /** A pending approval request. */
 export function request(over: Partial<PendingApproval> = {}): PendingApproval {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { ApprovalAnswer, PendingApproval } from '../../../src/gateway/approvals'
-import type { HostToGateway } from '../../../src/gateway/host-protocol'
+import type { ApprovalAnswer, PendingApproval } from '../../../src/gateway/approvals/approvals'
+import type { HostToGateway } from '../../../src/gateway/host/protocol'
 import { GatewayHost, type GatewayProcess, type GatewayState } from '../../../src/main/gateway-host'
 import { deferred, flush, request } from './fixtures'
 

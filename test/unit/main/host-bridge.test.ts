@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
-import { ApprovalCenter } from '../../../src/gateway/approvals'
-import { HostBridge, type ControlHandler, type HostPort } from '../../../src/gateway/host-bridge'
-import type { GatewayToHost } from '../../../src/gateway/host-protocol'
+import { ApprovalCenter } from '../../../src/gateway/approvals/approvals'
+import { HostBridge, type ControlHandler, type HostPort } from '../../../src/gateway/host/bridge'
+import type { GatewayToHost } from '../../../src/gateway/host/protocol'
 import { flush } from './fixtures'
 
 /** A fake parentPort: what the gateway posts, and a way to play main. */

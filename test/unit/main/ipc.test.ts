@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { createApi } from '../../../src/shared/control-api'
+import { createApi } from '../../../src/shared/contract/control-api'
 import {
   checkSender,
   ControlRefusedError,
@@ -8,7 +8,11 @@ import {
   type IpcMainLike,
   type IpcSender,
 } from '../../../src/main/ipc'
-import { CALL_CHANNEL, EVENT_CHANNEL, type CallReply } from '../../../src/main/ipc-channels'
+import {
+  CALL_CHANNEL,
+  EVENT_CHANNEL,
+  type CallReply,
+} from '../../../src/shared/contract/ipc-channels'
 import { isAppUrl } from '../../../src/main/security'
 import { createIpcTransport, type IpcRendererLike } from '../../../src/preload/ipc-transport'
 

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { HostSecretStore, SecretRefusedError } from '../../../src/gateway/host-secret-store'
+import { HostSecretStore, SecretRefusedError } from '../../../src/gateway/host/secret-store'
 import { ControlRouter, secretKeysOf } from '../../../src/main/control-router'
 import { migrateSecrets } from '../../../src/main/secret-migration'
 import {

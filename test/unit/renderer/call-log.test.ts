@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { CallRow } from '../../../src/shared/control-api'
+import type { CallRow } from '../../../src/shared/contract/control-api'
 import { applyLive, matchesFilter, mergeRow } from '../../../src/renderer/src/call-log'
 
 const row = (seq: number, extra: Partial<CallRow> = {}): CallRow => ({

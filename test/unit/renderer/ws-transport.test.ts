@@ -7,10 +7,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { createApi } from '../../../src/shared/control-api'
-import { ControlService } from '../../../src/gateway/control-service'
+import { createApi } from '../../../src/shared/contract/control-api'
+import { ControlService } from '../../../src/gateway/control/control-service'
 import { Gateway } from '../../../src/gateway/gateway'
-import { startUiServer, type UiServer } from '../../../src/gateway/ui-server'
+import { startUiServer, type UiServer } from '../../../src/gateway/http/ui-server'
 import {
   createWsTransport,
   type ConnectionState,

@@ -1,0 +1,110 @@
+/**
+ * Importing client entries as Airlock servers: the command, args, env and cwd move into
+ * Airlock's config (placeholders such as `${VAR}` and `${input:id}` kept as written), under a
+ * name `airlock connect` accepts. A server already configured with the same command, args, env
+ * and cwd is reused, whatever its name; a name taken by another server gets the client's id as a
+ * prefix.
+ */
+import path from 'node:path'
+import { serverNameSchema, type ServerConfig } from '../shared/contract/config'
+import type { ClientServerEntry } from './adapters/adapter'
+import { placeholders } from './shim-command'
+
+/** One entry's Airlock server: new (to add to config.json) or an identical one already there. */
+export interface ImportedServer {
+  entry: ClientServerEntry
+  server: ServerConfig
+  /** The server is already configured with this command; nothing is added. */
+  reuse: boolean
+  warnings: string[]
+}
+
+const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|PAT)$/i
+
+/** `name` made into a valid Airlock server name (letters, digits, ".", "_", "-"; at most 64). */
+export function airlockName(name: string): string {
+  const n = name
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .replace(/-+$/, '')
+    .slice(0, 64)
+  return serverNameSchema.safeParse(n).success ? n : 'server'
+}
+
+/** Whether two servers start the same process (command, args, env, cwd). */
+export function sameServer(a: ServerConfig, b: ServerConfig): boolean {
+  const env = (s: ServerConfig): string =>
+    JSON.stringify(Object.entries(s.env).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+  return (
+    a.command === b.command &&
+    JSON.stringify(a.args) === JSON.stringify(b.args) &&
+    env(a) === env(b) &&
+    (a.cwd ?? '') === (b.cwd ?? '')
+  )
+}
+
+/** The Airlock server config for a stdio entry (not yet named uniquely). */
+export function serverFromEntry(entry: ClientServerEntry, name: string): ServerConfig {
+  let cwd = entry.cwd
+  // Project-scoped entries run in their project directory; a relative cwd is relative to it.
+  if (entry.project && (cwd === undefined || (!path.isAbsolute(cwd) && !cwd.startsWith('$'))))
+    cwd = cwd ? path.resolve(entry.project, cwd) : entry.project
+  return {
+    name,
+    command: entry.command ?? '',
+    args: [...entry.args],
+    env: { ...entry.env },
+    secretEnv: Object.keys(entry.env).filter((k) => SECRET_NAME.test(k)),
+    ...(cwd !== undefined ? { cwd } : {}),
+    enabled: true,
+  }
+}
+
+/**
+ * Names and configs for the entries of `client`, given the servers already configured. Entries
+ * are named in order; later entries see the names earlier ones took.
+ */
+export function importServers(
+  entries: readonly ClientServerEntry[],
+  client: string,
+  existing: readonly ServerConfig[],
+): ImportedServer[] {
+  const taken = [...existing]
+  const out: ImportedServer[] = []
+  for (const entry of entries) {
+    const base = airlockName(entry.name)
+    const candidate = serverFromEntry(entry, base)
+    // A server already configured with this very command, args, env and cwd is the same server,
+    // whatever it is called: the entry is routed to it and its policy.
+    let chosen: ServerConfig | undefined = taken.find((s) => sameServer(s, candidate))
+    let reuse = chosen !== undefined
+    for (let n = 0; n < 1000 && !chosen; n++) {
+      const name =
+        n === 0
+          ? base
+          : airlockName(`${client}-${base}`.slice(0, n === 1 ? 64 : 60) + (n === 1 ? '' : `-${n}`))
+      const other = taken.find((s) => s.name === name)
+      if (!other) chosen = { ...candidate, name }
+      else if (sameServer(other, { ...candidate, name })) {
+        chosen = other
+        reuse = true
+      }
+    }
+    if (!chosen) throw new Error(`internal: no free Airlock name for "${entry.name}"`)
+    if (!reuse) taken.push(chosen)
+    const warnings = [...entry.notes]
+    const marks = placeholders([
+      entry.command,
+      ...entry.args,
+      ...Object.values(entry.env),
+      entry.cwd,
+    ])
+    if (marks.length) {
+      warnings.push(
+        `${marks.join(', ')} ${marks.length === 1 ? 'is' : 'are'} filled in by the client when it starts a server; Airlock passes ${marks.length === 1 ? 'it' : 'them'} to "${chosen.name}" as written. Put the real value in Airlock's config if the server needs it (airlock servers remove ${chosen.name}, then airlock servers add ${chosen.name} --env K=V … -- <command>).`,
+      )
+    }
+    out.push({ entry, server: chosen, reuse, warnings })
+  }
+  return out
+}

@@ -1,0 +1,869 @@
+/**
+ * The control API (src/shared/control-api.ts) served against a running Gateway: one method per
+ * request of the contract, params parsed with its zod schema on arrival, and the contract's
+ * events. Transports (the headless WebSocket, Electron's utilityProcess bridge, the control
+ * connection on the agent socket) only move JSON; everything they may do is here.
+ *
+ * Config and policy changes go through the config store (validated; an invalid config.json is
+ * reported and never overwritten), then the gateway reloads at once, so the next call sees them.
+ */
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import { EventEmitter } from 'node:events'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { z } from 'zod'
+import type { AuditQuery, AuditRecord } from '../../shared/contract/audit-record'
+import {
+  serverConfigSchema,
+  settingsSchema,
+  type Config,
+  type ServerConfig,
+  type Settings,
+} from '../../shared/contract/config'
+import {
+  controlRequests,
+  isControlMethod,
+  type AuditFilter,
+  type CallRow,
+  type ControlEvent,
+  type ControlMethod,
+  type EventOf,
+  type PendingApprovalView,
+  type ResultOf,
+  type Risk,
+  type ServerView,
+  type ToolView,
+} from '../../shared/contract/control-api'
+import { CounterStore } from '../../shared/policy/counters'
+import { decide } from '../../shared/policy/engine'
+import { isHidden } from '../../shared/policy/hide'
+import { validatePolicy } from '../../shared/policy/parse'
+import { classifyTool, proposePolicy } from '../../shared/risk'
+import type { ApprovalOutcome, PendingApproval } from '../approvals/approvals'
+import { exportAudit } from '../audit'
+import { AuditIndex, type IndexFilter } from '../audit/activity-index/index'
+import { diskPage } from '../audit/disk-page'
+import {
+  ClientsService,
+  clientEnvFromHost,
+  resolveShim,
+  type ClientsServiceOptions,
+} from '../../clients/service'
+import { ControlError } from './control-error'
+import {
+  ConfigError,
+  loadServerPolicy,
+  policyPath,
+  readConfig,
+  updateConfig,
+} from '../config/config-store'
+import type { Gateway, SessionInfo } from '../gateway'
+import type { ReloadResult } from '../config/live-config'
+import { spawnServer } from '../proxy/server-process'
+import {
+  inspectTools,
+  INSPECT_TIMEOUT_MS,
+  toListedTool,
+  type ListedTool,
+} from '../proxy/tool-inspector'
+
+export { ControlError }
+
+/** Options of a control service. */
+export interface ControlServiceOptions {
+  log?: (msg: string) => void
+  /**
+   * The Clients screen's service: where client configs are (default: this process's home, or
+   * `AIRLOCK_CLIENTS_HOME`), the shim command, the watch port and intervals (tests set these).
+   */
+  clients?: Partial<
+    Pick<
+      ClientsServiceOptions,
+      'env' | 'shim' | 'watch' | 'intervalMs' | 'planTtlMs' | 'adapters' | 'fs' | 'now'
+    >
+  >
+  /** Cap of a tool-discovery session (default 15 s). */
+  inspectTimeoutMs?: number
+  /** Largest export returned in one answer (default 64 MiB); larger ones are refused with advice. */
+  maxExportBytes?: number
+}
+
+/** Who is calling (recorded as the approver of decisions). */
+export interface CallContext {
+  by?: string
+}
+
+type Parsed<M extends ControlMethod> = z.output<(typeof controlRequests)[M]['params']>
+type Handlers = {
+  [M in ControlMethod]: (params: Parsed<M>, ctx: CallContext) => ResultOf<M> | Promise<ResultOf<M>>
+}
+
+const MASK = '********'
+const RECENT_CALLS_MAX = 10_000
+
+/** Whether a value is the mask the UI shows for a stored secret (sending it back means "unchanged"). */
+export function isMasked(value: string): boolean {
+  return /^\*{3,}$/.test(value)
+}
+
+/** The control API over a gateway. Call `start()` after `gateway.listen()`, `close()` before closing it. */
+export class ControlService {
+  /** The Activity index (loaded in the background by `start`). */
+  readonly index: AuditIndex
+  private readonly events = new EventEmitter()
+  private readonly log: (msg: string) => void
+  private readonly inspectTimeoutMs: number
+  private readonly maxExportBytes: number
+  /** Tools per server, from live sessions' tools/list answers and from discovery. */
+  private readonly catalog = new Map<string, Map<string, ListedTool>>()
+  private readonly lastErrors = new Map<string, string>()
+  private readonly riskCache = new Map<string, Risk>()
+  private readonly discovering = new Map<string, Promise<ListedTool[]>>()
+  /** Rows of forwarded calls awaiting their outcome, to announce the joined row. */
+  private readonly recentCalls = new Map<string, CallRow>()
+  private readonly detach: (() => void)[] = []
+  private readonly handlers: Handlers
+  /** The MCP clients on this machine and their protection (the Clients screen). */
+  readonly clients: ClientsService
+
+  constructor(
+    private readonly gw: Gateway,
+    opts: ControlServiceOptions = {},
+  ) {
+    this.log = opts.log ?? (() => {})
+    this.inspectTimeoutMs = opts.inspectTimeoutMs ?? INSPECT_TIMEOUT_MS
+    this.maxExportBytes = opts.maxExportBytes ?? 64 * 1024 * 1024
+    this.index = new AuditIndex(gw.paths.audit, this.log)
+    this.clients = new ClientsService({
+      home: gw.home,
+      configFile: gw.paths.config,
+      env: opts.clients?.env ?? clientEnvFromHost(),
+      shim: opts.clients?.shim ?? (() => resolveShim({ home: gw.home })),
+      config: () => gw.live.config,
+      onConfigWritten: () => gw.reloadConfig(),
+      onChange: (status) => this.emit('clients.changed', status),
+      log: this.log,
+      ...dropUndefined({ ...opts.clients, env: undefined, shim: undefined }),
+    })
+    this.events.setMaxListeners(0)
+    this.handlers = this.makeHandlers()
+  }
+
+  /** Subscribes to the gateway and starts loading the audit index. Needs a listening gateway. */
+  start(): void {
+    const gw = this.gw
+    const on = <A extends unknown[]>(
+      emitter: EventEmitter,
+      event: string,
+      fn: (...args: A) => void,
+    ): void => {
+      const listener = fn as (...args: unknown[]) => void
+      emitter.on(event, listener)
+      this.detach.push(() => emitter.off(event, listener))
+    }
+    on(gw, 'audit', (rec: AuditRecord) => this.onAudit(rec))
+    on(gw, 'sessions', (list: SessionInfo[]) => this.emit('sessions.changed', list))
+    on(gw, 'paused', (paused: boolean) => this.emit('paused', { paused }))
+    on(gw, 'config', (_r: ReloadResult) => this.emit('servers.changed', {}))
+    on(gw, 'tools', (server: string, tools: unknown[]) => this.recordTools(server, tools, false))
+    on(gw, 'server-error', (server: string, message: string) => {
+      this.lastErrors.set(server, message)
+      this.emit('servers.changed', {})
+    })
+    on(gw.approvals, 'requested', (req: PendingApproval) =>
+      this.emit('approval.requested', this.approvalView(req)),
+    )
+    on(gw.approvals, 'resolved', (res: { id: string; outcome: ApprovalOutcome }) =>
+      this.emit('approval.resolved', {
+        id: res.id,
+        outcome: { answer: res.outcome.answer, by: res.outcome.by },
+      }),
+    )
+    void this.index.load()
+    this.clients.start()
+  }
+
+  /** Stops listening to the gateway. */
+  close(): void {
+    this.clients.close()
+    for (const d of this.detach.splice(0)) d()
+    this.events.removeAllListeners()
+  }
+
+  /** Subscribes to one event; returns the unsubscribe. */
+  on<E extends ControlEvent>(event: E, listener: (data: EventOf<E>) => void): () => void {
+    const l = listener as (data: unknown) => void
+    this.events.on(event, l)
+    return () => this.events.off(event, l)
+  }
+
+  /** Subscribes to every event; returns the unsubscribe. */
+  subscribe(listener: (event: ControlEvent, data: unknown) => void): () => void {
+    const l = (event: ControlEvent, data: unknown): void => listener(event, data)
+    this.events.on('*', l)
+    return () => this.events.off('*', l)
+  }
+
+  /**
+   * Runs one control request. Refuses unknown methods and params that do not match the
+   * method's schema (the message names the field); resolves with the method's result.
+   */
+  async call(method: string, params: unknown, ctx: CallContext = {}): Promise<unknown> {
+    if (!isControlMethod(method)) {
+      throw new ControlError(
+        `unknown control method "${String(method).slice(0, 64)}"; see src/shared/control-api.ts for the list`,
+        'UNKNOWN_METHOD',
+      )
+    }
+    const parsed = controlRequests[method].params.safeParse(params ?? {})
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map(
+        (i) => `${i.path.length ? i.path.join('.') : '(params)'}: ${i.message}`,
+      )
+      throw new ControlError(`${method}: invalid params: ${issues.join('; ')}`, 'INVALID_PARAMS')
+    }
+    const handler = this.handlers[method] as (p: unknown, c: CallContext) => unknown
+    return handler(parsed.data, ctx)
+  }
+
+  private emit<E extends ControlEvent>(event: E, data: EventOf<E>): void {
+    this.events.emit(event, data)
+    this.events.emit('*', event, data)
+  }
+
+  private makeHandlers(): Handlers {
+    const gw = this.gw
+    return {
+      'status.get': () => ({
+        pid: process.pid,
+        home: gw.home,
+        paused: gw.paused,
+        sessions: gw.sessionList(),
+        pending: gw.approvals.list().length,
+        errors: gw.live.errors(),
+      }),
+      'servers.list': () => gw.live.config.servers.map((s) => this.serverView(s)),
+      'servers.add': (p) => this.saveServer(undefined, p.server, p.secretValues ?? {}),
+      'servers.update': (p) => this.saveServer(p.name, p.server, p.secretValues ?? {}),
+      'servers.remove': (p) => this.removeServer(p.name),
+      'servers.setEnabled': (p) => {
+        this.changeConfig(
+          (c) => ({
+            ...c,
+            servers: c.servers.map((s) => (s.name === p.name ? { ...s, enabled: p.enabled } : s)),
+          }),
+          p.name,
+        )
+        return this.serverView(this.requireServer(p.name))
+      },
+      'tools.list': (p) => this.toolsList(p.server, p.discover === true),
+      'policy.get': (p) => this.policyGet(p.server),
+      'policy.set': (p) => this.policySet(p.server, p.text),
+      'policy.validate': (p) => {
+        const v = validatePolicy(p.text, 'policy')
+        return v.ok ? { ok: true, errors: [] } : { ok: false, errors: v.errors }
+      },
+      'approvals.list': () => gw.approvals.list().map((r) => this.approvalView(r)),
+      'approvals.decide': (p, ctx) =>
+        gw.approvals.decide(p.id, p.answer, (ctx.by ?? 'ui').slice(0, 64)),
+      'grants.list': () => gw.grants.list(),
+      'grants.revoke': (p) => gw.grants.revoke(p.id),
+      'audit.query': (p) => this.auditQuery(p.filter, p.limit, p.beforeSeq),
+      'audit.export': (p) => this.auditExport(p.filter, p.format),
+      'audit.histogram': async (p) => {
+        if (!(p.until > p.since))
+          throw new ControlError(
+            `audit.histogram: until (${p.until}) must be after since (${p.since})`,
+            'INVALID_PARAMS',
+          )
+        await this.index.load()
+        return this.index.histogram(p.since, p.until, p.buckets)
+      },
+      'settings.get': () => gw.live.config.settings,
+      'settings.set': (p) => this.settingsSet(p.settings),
+      'clients.list': () => this.clients.list(),
+      'clients.status': () => this.clients.status(),
+      'clients.plan': (p) => this.clients.plan(p.client, p.action, p.server),
+      'clients.apply': (p) => this.clients.apply(p.planId),
+      // Start at login belongs to the desktop app, whose main process answers these itself.
+      'app.getStartAtLogin': () => ({ supported: false, enabled: false }),
+      'app.setStartAtLogin': () => {
+        throw new ControlError(
+          'start at login is a desktop-app setting; run the Airlock app (npm start)',
+          'UNSUPPORTED',
+        )
+      },
+      'pause.set': (p) => {
+        gw.setPaused(p.paused)
+        try {
+          if (readConfig(gw.paths.config).settings.paused !== p.paused) {
+            updateConfig(gw.paths.config, (c) => ({
+              ...c,
+              settings: { ...c.settings, paused: p.paused },
+            }))
+          }
+        } catch (err) {
+          this.log(
+            `pause is in force, but could not be saved to config.json: ${(err as Error).message}`,
+          )
+        }
+        return gw.paused
+      },
+    }
+  }
+
+  // ── servers ──────────────────────────────────────────────────────────────
+
+  private requireServer(name: string): ServerConfig {
+    const s = this.gw.live.server(name)
+    if (!s)
+      throw new ControlError(
+        `no server named "${name}" is configured; list them with servers.list`,
+        'NOT_FOUND',
+      )
+    return s
+  }
+
+  /** Read-modify-write of config.json, then an immediate reload. Config errors become ControlErrors. */
+  private changeConfig(change: (c: Config) => Config, mustExist?: string): Config {
+    let next: Config
+    try {
+      next = updateConfig(this.gw.paths.config, (c) => {
+        if (mustExist !== undefined && !c.servers.some((s) => s.name === mustExist)) {
+          throw new ControlError(
+            `no server named "${mustExist}" is configured; list them with servers.list`,
+            'NOT_FOUND',
+          )
+        }
+        return change(c)
+      })
+    } catch (err) {
+      if (err instanceof ControlError) throw err
+      if (err instanceof ConfigError)
+        throw new ControlError(
+          `${err.message}\nconfig.json was not changed; fix the file first`,
+          'INVALID',
+          { cause: err },
+        )
+      throw err
+    }
+    this.gw.reloadConfig()
+    return next
+  }
+
+  private serverView(s: ServerConfig): ServerView {
+    const env = { ...s.env }
+    for (const key of s.secretEnv) {
+      let stored = key in env
+      if (!stored) {
+        try {
+          stored = this.gw.secrets.get(s.name, key) !== undefined
+        } catch {
+          stored = false
+        }
+      }
+      if (stored) env[key] = MASK
+    }
+    const view: ServerView = {
+      config: { ...s, env },
+      sessions: this.gw.sessionList().filter((x) => x.server === s.name).length,
+    }
+    const lastError = this.lastErrors.get(s.name)
+    if (lastError !== undefined) view.lastError = lastError
+    const prefix = `${s.name}: `
+    const policyError = this.gw.live.errors().find((e) => e.startsWith(prefix))
+    if (policyError !== undefined) view.policyError = policyError.slice(prefix.length)
+    return view
+  }
+
+  /**
+   * Adds (`oldName` undefined) or replaces a server. Secret env values — `secretValues`, or values
+   * of `secretEnv` keys typed into `env` — go to the secret store, never to config.json; a masked
+   * value means "keep the stored one". An omitted `policy` keeps the server's current policy.
+   */
+  private saveServer(
+    oldName: string | undefined,
+    input: ServerConfig,
+    secretValues: Record<string, string>,
+  ): ServerView {
+    const current = this.gw.live.config
+    const existing =
+      oldName === undefined ? undefined : current.servers.find((s) => s.name === oldName)
+    if (oldName !== undefined && !existing)
+      throw new ControlError(
+        `no server named "${oldName}" is configured; list them with servers.list`,
+        'NOT_FOUND',
+      )
+    const secretKeys = [...new Set([...input.secretEnv, ...Object.keys(secretValues)])]
+    const given: Record<string, string> = {}
+    for (const key of secretKeys) {
+      const typed = input.env[key]
+      if (typed !== undefined && !isMasked(typed)) given[key] = typed
+      const v = secretValues[key]
+      if (v !== undefined && !isMasked(v)) given[key] = v
+    }
+    const env = Object.fromEntries(
+      Object.entries(input.env).filter(([k]) => !secretKeys.includes(k)),
+    )
+    const server = serverConfigSchema.parse({
+      ...input,
+      env,
+      secretEnv: secretKeys,
+      ...(input.policy === undefined && existing?.policy !== undefined
+        ? { policy: existing.policy }
+        : {}),
+    })
+    if (typeof server.policy === 'string' && server.policy !== existing?.policy) {
+      try {
+        loadServerPolicy(this.gw.home, server, current)
+      } catch (err) {
+        throw new ControlError(`server "${server.name}": ${(err as Error).message}`, 'INVALID', {
+          cause: err,
+        })
+      }
+    }
+    // The secrets after this change: new values, else the stored ones (a rename carries them), else
+    // a plain value an older config kept in env (moved to the store now).
+    const secrets: Record<string, string> = {}
+    for (const key of secretKeys) {
+      const v = given[key] ?? (existing ? this.secretOf(existing, key) : undefined)
+      if (v !== undefined) secrets[key] = v
+    }
+    const previous = existing ? this.secretsOf(existing) : {}
+    this.writeSecrets(server.name, secrets, existing?.name)
+    try {
+      this.changeConfig((c) => {
+        if (c.servers.some((s) => s.name === server.name && s.name !== oldName)) {
+          throw new ControlError(
+            `a server named "${server.name}" already exists; pick another name or edit that one`,
+            'CONFLICT',
+          )
+        }
+        if (oldName === undefined) return { ...c, servers: [...c.servers, server] }
+        if (!c.servers.some((s) => s.name === oldName))
+          throw new ControlError(
+            `no server named "${oldName}" is configured; list them with servers.list`,
+            'NOT_FOUND',
+          )
+        return { ...c, servers: c.servers.map((s) => (s.name === oldName ? server : s)) }
+      })
+    } catch (err) {
+      try {
+        if (existing) this.writeSecrets(existing.name, previous, server.name)
+        else this.gw.secrets.delete(server.name)
+      } catch (restoreErr) {
+        this.log(
+          `could not restore the secrets of "${server.name}": ${(restoreErr as Error).message}`,
+        )
+      }
+      throw err
+    }
+    if (oldName !== undefined && oldName !== server.name) {
+      this.catalog.delete(oldName)
+      this.gw.tools.forget(oldName)
+      this.lastErrors.delete(oldName)
+    }
+    return this.serverView(this.requireServer(server.name))
+  }
+
+  private secretOf(s: ServerConfig, key: string): string | undefined {
+    const stored = this.gw.secrets.get(s.name, key)
+    if (stored !== undefined) return stored
+    const plain = s.env[key]
+    return plain !== undefined && !isMasked(plain) ? plain : undefined
+  }
+
+  private secretsOf(s: ServerConfig): Record<string, string> {
+    const out: Record<string, string> = {}
+    for (const key of s.secretEnv) {
+      const v = this.secretOf(s, key)
+      if (v !== undefined) out[key] = v
+    }
+    return out
+  }
+
+  /** Makes the stored secrets of `name` exactly `values` (and drops those of `oldName` on a rename). */
+  private writeSecrets(name: string, values: Record<string, string>, oldName?: string): void {
+    const store = this.gw.secrets
+    store.delete(name)
+    for (const [k, v] of Object.entries(values)) store.set(name, k, v)
+    if (oldName !== undefined && oldName !== name) store.delete(oldName)
+  }
+
+  private removeServer(name: string): boolean {
+    if (!this.gw.live.config.servers.some((s) => s.name === name)) {
+      // The live config may lag a hand edit: ask the file too.
+      let onDisk = false
+      try {
+        onDisk = readConfig(this.gw.paths.config).servers.some((s) => s.name === name)
+      } catch {
+        onDisk = false
+      }
+      if (!onDisk) return false
+    }
+    this.changeConfig((c) => ({ ...c, servers: c.servers.filter((s) => s.name !== name) }))
+    try {
+      this.gw.secrets.delete(name)
+    } catch (err) {
+      this.log(`could not delete the secrets of "${name}": ${(err as Error).message}`)
+    }
+    this.catalog.delete(name)
+    this.gw.tools.forget(name)
+    this.lastErrors.delete(name)
+    return true
+  }
+
+  // ── tools ────────────────────────────────────────────────────────────────
+
+  private recordTools(server: string, tools: unknown[], replace: boolean): void {
+    const known = replace
+      ? new Map<string, ListedTool>()
+      : (this.catalog.get(server) ?? new Map<string, ListedTool>())
+    for (const t of tools) {
+      const tool = toListedTool(t)
+      if (tool) known.set(tool.name, tool)
+    }
+    this.catalog.set(server, known)
+    for (const k of [...this.riskCache.keys()])
+      if (k.startsWith(`${server}\0`)) this.riskCache.delete(k)
+  }
+
+  /** Starts a short inspection session (one at a time per server) and records what it lists. */
+  private discover(server: ServerConfig): Promise<ListedTool[]> {
+    const running = this.discovering.get(server.name)
+    if (running) return running
+    const p = inspectTools(server, (s) => this.spawnForInspection(s), this.inspectTimeoutMs)
+      .then(
+        (tools) => {
+          this.recordTools(server.name, tools, true)
+          this.lastErrors.delete(server.name)
+          return tools
+        },
+        (err: unknown) => {
+          this.lastErrors.set(server.name, (err as Error).message)
+          throw new ControlError(`tool discovery failed: ${(err as Error).message}`, 'INVALID', {
+            cause: err,
+          })
+        },
+      )
+      .finally(() => this.discovering.delete(server.name))
+    this.discovering.set(server.name, p)
+    return p
+  }
+
+  private spawnForInspection(s: ServerConfig): ChildProcessWithoutNullStreams {
+    return spawnServer(this.gw.withSecrets(s))
+  }
+
+  private async toolsList(name: string, discover: boolean): Promise<ToolView[]> {
+    const server = this.requireServer(name)
+    let known = this.catalog.get(name)
+    if (discover || !known || known.size === 0) {
+      await this.discover(server)
+      known = this.catalog.get(name)
+    }
+    return [...(known?.values() ?? [])].map((t) => this.toolView(name, t))
+  }
+
+  private toolView(server: string, t: ListedTool): ToolView {
+    const cls = classifyTool(t)
+    const view: ToolView = {
+      name: t.name,
+      category: cls.category,
+      risk: cls.risk,
+      action: this.actionFor(server, t.name),
+    }
+    if (t.title !== undefined) view.title = t.title
+    if (t.description !== undefined) view.description = t.description
+    if (t.annotations !== undefined) view.annotations = t.annotations
+    return view
+  }
+
+  /** What the policy does with a call of `tool` with no arguments (counters empty). */
+  private actionFor(server: string, tool: string): ToolView['action'] {
+    const live = this.gw.live.policyFor(server)
+    if ('error' in live) return 'deny' // the session denies every call of a server whose policy never loaded
+    if (isHidden(live.policy, tool)) return 'hide'
+    const known = this.catalog.get(server)?.get(tool)
+    const d = decide(
+      live.policy,
+      {
+        tool,
+        args: {},
+        sessionId: 'airlock-preview',
+        ...(known ? { risk: classifyTool(known) } : {}),
+      },
+      new CounterStore(),
+      Date.now(),
+      {
+        defaultApprovalTimeoutMs: this.gw.live.config.settings.approvalTimeoutSeconds * 1000,
+        riskFloor: this.gw.live.config.settings.riskFloor,
+      },
+    )
+    switch (d.kind) {
+      case 'allow':
+        return 'allow'
+      case 'deny':
+        return 'deny'
+      case 'hidden':
+        return 'hide'
+      case 'rate_limited':
+        return 'rate_limited'
+      case 'needs_approval':
+        return 'require_approval'
+      default: {
+        const never: never = d
+        throw new Error(`unhandled decision ${JSON.stringify(never)}`)
+      }
+    }
+  }
+
+  /** A tool's risk class: from its listed annotations when known, else from its name. */
+  riskOf(server: string, tool: string): Risk {
+    const key = `${server}\0${tool}`
+    let risk = this.riskCache.get(key)
+    if (risk === undefined) {
+      risk = classifyTool(this.catalog.get(server)?.get(tool) ?? { name: tool }).risk
+      if (this.riskCache.size > 50_000) this.riskCache.clear()
+      this.riskCache.set(key, risk)
+    }
+    return risk
+  }
+
+  private approvalView(req: PendingApproval): PendingApprovalView {
+    return { ...req, risk: req.risk ?? this.riskOf(req.server, req.tool) }
+  }
+
+  // ── policies ─────────────────────────────────────────────────────────────
+
+  private async policyGet(name: string): Promise<ResultOf<'policy.get'>> {
+    const server = this.requireServer(name)
+    if (typeof server.policy === 'string') {
+      const file = policyPath(this.gw.home, server) as string
+      try {
+        return { text: fs.readFileSync(file, 'utf8'), path: file, proposed: false }
+      } catch (err) {
+        throw new ControlError(
+          `${file}: cannot read the policy of "${name}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); restore the file or save a new policy`,
+          'NOT_FOUND',
+          { cause: err },
+        )
+      }
+    }
+    if (typeof server.policy === 'object') {
+      return { text: JSON.stringify(server.policy, null, 2) + '\n', proposed: false }
+    }
+    let tools = [...(this.catalog.get(name)?.values() ?? [])]
+    if (tools.length === 0 && server.enabled) {
+      try {
+        tools = await this.discover(server)
+      } catch (err) {
+        this.log(`proposing a policy for "${name}" without its tools: ${(err as Error).message}`)
+      }
+    }
+    return {
+      text: proposePolicy(tools, this.gw.live.config.settings.defaultPosture),
+      proposed: true,
+    }
+  }
+
+  /**
+   * Validates and saves a server's policy: into the file it already points to (atomically), or
+   * into `<home>/policies/<server>.yaml` (0600), which the config then points to. Nothing is
+   * written when the text is invalid. The gateway reloads at once.
+   */
+  private policySet(name: string, text: string): ResultOf<'policy.set'> {
+    const server = this.requireServer(name)
+    const existing =
+      typeof server.policy === 'string' ? (policyPath(this.gw.home, server) as string) : undefined
+    const target = existing ?? path.join(this.gw.paths.policies, `${name}.yaml`)
+    const v = validatePolicy(text, target)
+    if (!v.ok) return { ok: false, errors: v.errors }
+    fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 })
+    writeFileAtomic(target, text)
+    if (existing === undefined) {
+      this.changeConfig(
+        (c) => ({
+          ...c,
+          servers: c.servers.map((s) =>
+            s.name === name ? { ...s, policy: path.relative(this.gw.home, target) } : s,
+          ),
+        }),
+        name,
+      )
+    } else {
+      this.gw.reloadConfig()
+    }
+    return { ok: true, errors: [] }
+  }
+
+  // ── settings ─────────────────────────────────────────────────────────────
+
+  private settingsSet(patch: Parsed<'settings.set'>['settings']): Settings {
+    let result: Settings | undefined
+    this.changeConfig((c) => {
+      const merged = {
+        ...c.settings,
+        ...dropUndefined(patch),
+        audit: { ...c.settings.audit, ...dropUndefined(patch.audit ?? {}) },
+        http: { ...c.settings.http, ...dropUndefined(patch.http ?? {}) },
+      }
+      const parsed = settingsSchema.safeParse(merged)
+      if (!parsed.success) {
+        throw new ControlError(
+          `settings.set: ${parsed.error.issues.map((i) => `settings.${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          'INVALID_PARAMS',
+        )
+      }
+      result = parsed.data
+      return { ...c, settings: parsed.data }
+    })
+    const settings = result as Settings
+    if (patch.paused !== undefined && patch.paused !== this.gw.paused)
+      this.gw.setPaused(patch.paused)
+    return settings
+  }
+
+  // ── audit ────────────────────────────────────────────────────────────────
+
+  private onAudit(rec: AuditRecord): void {
+    // Where the record went, as the writer reports it (it is the only writer of these files).
+    const at = this.gw.audit.lastWrite
+    let added: ReturnType<AuditIndex['add']> = { kind: 'ignored' }
+    if (at !== undefined) {
+      try {
+        // The writer made the args JSON and the ts ms of this record already (it is the last one).
+        const audit = this.gw.audit
+        added = this.index.add(rec, at.file, at.offset, at.length, {
+          argsJson: audit.lastArgsJson,
+          tsMs: audit.lastTsMs,
+        })
+      } catch (err) {
+        this.log(`audit index: could not index record ${rec.seq} (${(err as Error).message})`)
+      }
+    }
+    if (
+      this.events.listenerCount('audit.appended') === 0 &&
+      this.events.listenerCount('*') === 0 &&
+      !(rec.kind === 'call' && forwarded(rec))
+    )
+      return
+    if (rec.kind === 'call') {
+      const row = this.callRow(AuditIndex.toCallRow({ call: rec }))
+      if (forwarded(rec)) {
+        if (this.recentCalls.size >= RECENT_CALLS_MAX)
+          this.recentCalls.delete(this.recentCalls.keys().next().value as string)
+        this.recentCalls.set(rec.callId, row)
+      }
+      this.emit('audit.appended', row)
+      return
+    }
+    let base = this.recentCalls.get(rec.callId)
+    this.recentCalls.delete(rec.callId)
+    if (!base && added.kind === 'outcome') {
+      const full = this.index.row(added.row)
+      if (full) base = this.callRow(AuditIndex.toCallRow({ call: full.call }))
+    }
+    if (!base) return
+    const row: CallRow = { ...base }
+    if (rec.outcome !== undefined) row.outcome = rec.outcome
+    if (rec.detail !== undefined) row.detail = rec.detail
+    if (rec.latencyMs !== undefined) row.latencyMs = rec.latencyMs
+    this.emit('audit.appended', row)
+  }
+
+  private callRow(row: CallRow): CallRow {
+    row.risk = this.riskOf(row.server, row.tool)
+    return row
+  }
+
+  private async auditQuery(
+    filter: AuditFilter,
+    limit: number,
+    beforeSeq: number | undefined,
+  ): Promise<ResultOf<'audit.query'>> {
+    const f = toIndexFilter(filter)
+    // While the index loads (after a restart), pages are read from the files: no waiting.
+    const page = this.index.isReady
+      ? this.index.query(f, limit, beforeSeq)
+      : diskPage(this.gw.paths.audit, f, limit, beforeSeq)
+    return {
+      rows: page.rows.map((r) => this.callRow(AuditIndex.toCallRow(r))),
+      hasMore: page.hasMore,
+    }
+  }
+
+  private auditExport(filter: AuditFilter, format: 'csv' | 'jsonl'): ResultOf<'audit.export'> {
+    const f = toIndexFilter(filter) // validates since/until with a clear message
+    const q: AuditQuery = {}
+    if (filter.server !== undefined) q.server = filter.server
+    if (filter.tool !== undefined) q.tool = filter.tool
+    if (filter.decision !== undefined) q.decision = filter.decision
+    if (filter.client !== undefined) q.client = filter.client
+    if (filter.text !== undefined && filter.text.trim() !== '') q.text = filter.text
+    if (f.sinceMs !== undefined) q.since = f.sinceMs
+    if (f.untilMs !== undefined) q.until = f.untilMs
+    const chunks: string[] = []
+    let size = 0
+    exportAudit(this.gw.paths.audit, q, format, (chunk) => {
+      size += chunk.length
+      if (size > this.maxExportBytes) {
+        throw new ControlError(
+          `the export is larger than ${Math.round(this.maxExportBytes / 1048576)} MiB; narrow the filter (server, time range) or run "airlock audit export --format ${format} --out FILE"`,
+          'TOO_LARGE',
+        )
+      }
+      chunks.push(chunk)
+    })
+    const stamp = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\..*$/, '')
+      .replace('T', '-')
+    return { filename: `airlock-audit-${stamp}.${format}`, text: chunks.join('') }
+  }
+}
+
+function forwarded(rec: AuditRecord): boolean {
+  return rec.decision === 'allow' || rec.decision === 'approved'
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+/** An epoch-ms time from an ISO string or epoch ms (number or digits); throws naming the field. */
+export function toMs(value: string | number, field: string): number {
+  const ms =
+    typeof value === 'number'
+      ? value
+      : /^\d+$/.test(value.trim())
+        ? Number(value.trim())
+        : Date.parse(value)
+  if (!Number.isFinite(ms)) {
+    throw new ControlError(
+      `filter.${field}: expected an ISO time (2026-11-21T10:00:00Z) or epoch milliseconds, got ${JSON.stringify(value)}`,
+      'INVALID_PARAMS',
+    )
+  }
+  return ms
+}
+
+function toIndexFilter(f: AuditFilter): IndexFilter {
+  const out: IndexFilter = {}
+  if (f.server !== undefined) out.server = f.server
+  if (f.tool !== undefined) out.tool = f.tool
+  if (f.decision !== undefined) out.decision = f.decision
+  if (f.client !== undefined) out.client = f.client
+  if (f.text !== undefined && f.text.trim() !== '') out.text = f.text
+  if (f.since !== undefined) out.sinceMs = toMs(f.since, 'since')
+  if (f.until !== undefined) out.untilMs = toMs(f.until, 'until')
+  return out
+}
+
+/** Writes a file atomically (temp file 0600 in the same directory, then rename). */
+function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`
+  fs.writeFileSync(tmp, text, { mode: 0o600 })
+  fs.renameSync(tmp, file)
+}

@@ -1,0 +1,156 @@
+/** One tool in the Tools & policy table: its risk, what the saved policy does, and the editors. */
+import { memo, useEffect, useState, type KeyboardEvent } from 'react'
+import type { ToolView } from '../../../shared/contract/control-api'
+import { Field } from './Field'
+import { RiskBadge } from './RiskBadge'
+import type { Posture, ToolAction, ToolSetting } from '../policy-edit'
+
+const ACTIONS: readonly ToolAction[] = ['default', 'allow', 'require_approval', 'deny', 'hide']
+const ACTION_LABELS: Record<ToolAction, string> = {
+  default: 'default',
+  allow: 'allow',
+  require_approval: 'require approval',
+  deny: 'deny',
+  hide: 'hide',
+}
+const EFFECTIVE: Record<ToolView['action'], [string, string]> = {
+  allow: ['allowed', 'tone-good'],
+  deny: ['denied', 'tone-bad'],
+  hide: ['hidden', 'tone-muted'],
+  require_approval: ['asks', 'tone-info'],
+  rate_limited: ['rate limited', 'tone-warn'],
+}
+
+/**
+ * Props: `tool` may be a bare name known only from the policy; `onChange` applies a setting and
+ * resolves to why it cannot be applied (the policy check's words), or undefined when applied.
+ */
+export interface ToolPolicyRowProps {
+  name: string
+  tool: ToolView | undefined
+  setting: ToolSetting
+  posture: Posture | undefined
+  disabled: boolean
+  onChange: (name: string, setting: ToolSetting) => Promise<string | undefined>
+}
+
+/** The row; text fields apply on Enter or when they lose focus. */
+export const ToolPolicyRow = memo(function ToolPolicyRow({
+  name,
+  tool,
+  setting,
+  posture,
+  disabled,
+  onChange,
+}: ToolPolicyRowProps) {
+  const [rate, setRate] = useState(setting.rateLimit)
+  const [reason, setReason] = useState(setting.reason)
+  const [error, setError] = useState<string | undefined>(undefined)
+  useEffect(() => setRate(setting.rateLimit), [setting.rateLimit])
+  useEffect(() => setReason(setting.reason), [setting.reason])
+
+  const apply = (next: ToolSetting): void => {
+    onChange(name, next).then(setError, (err: unknown) => setError(String(err)))
+  }
+  const commitText = (): void => {
+    if (rate !== setting.rateLimit || reason !== setting.reason || error !== undefined)
+      apply({ ...setting, rateLimit: rate, reason })
+  }
+  const onEnter = (e: KeyboardEvent<HTMLInputElement>): void => {
+    if (e.key === 'Enter') {
+      e.preventDefault()
+      commitText()
+    }
+  }
+  const errorId = `tool-${name}-error`
+  return (
+    <div className="tool-row" role="row" data-testid="tool-row" data-tool={name}>
+      <div role="gridcell" className="tool-name">
+        <span className="mono strong">{name}</span>
+        {tool?.description ? (
+          <span className="small muted ellipsis" title={tool.description}>
+            {tool.description}
+          </span>
+        ) : null}
+      </div>
+      <div role="gridcell">
+        <RiskBadge risk={tool?.risk} />
+        {tool ? <span className="small muted"> {tool.category}</span> : null}
+      </div>
+      <div role="gridcell" className="small" data-testid="tool-effective">
+        {tool ? (
+          <span className={`badge ${EFFECTIVE[tool.action][1]}`}>{EFFECTIVE[tool.action][0]}</span>
+        ) : (
+          <span className="muted">not seen</span>
+        )}
+      </div>
+      <div role="gridcell">
+        <Field label={`Action for ${name}`} hiddenLabel>
+          {(p) => (
+            <select
+              {...p}
+              value={setting.action}
+              disabled={disabled}
+              onChange={(e) =>
+                apply({
+                  ...setting,
+                  action: e.currentTarget.value as ToolAction,
+                  rateLimit: rate,
+                  reason,
+                })
+              }
+            >
+              {ACTIONS.map((a) => (
+                <option key={a} value={a}>
+                  {a === 'default' && posture
+                    ? `default (${ACTION_LABELS[posture]})`
+                    : ACTION_LABELS[a]}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      </div>
+      <div role="gridcell">
+        <Field label={`Rate limit for ${name}`} hiddenLabel>
+          {(p) => (
+            <input
+              {...p}
+              type="text"
+              value={rate}
+              placeholder="none (e.g. 10/minute)"
+              disabled={disabled || setting.action === 'hide'}
+              spellCheck={false}
+              aria-invalid={error !== undefined}
+              aria-errormessage={error ? errorId : undefined}
+              onChange={(e) => setRate(e.currentTarget.value)}
+              onBlur={commitText}
+              onKeyDown={onEnter}
+            />
+          )}
+        </Field>
+      </div>
+      <div role="gridcell">
+        <Field label={`Reason for ${name}`} hiddenLabel>
+          {(p) => (
+            <input
+              {...p}
+              type="text"
+              value={reason}
+              placeholder="shown when denied"
+              disabled={disabled || setting.action === 'hide'}
+              onChange={(e) => setReason(e.currentTarget.value)}
+              onBlur={commitText}
+              onKeyDown={onEnter}
+            />
+          )}
+        </Field>
+      </div>
+      {error ? (
+        <p className="tool-error state-error small" id={errorId} role="alert">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  )
+})

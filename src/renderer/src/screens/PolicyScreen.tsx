@@ -1,0 +1,400 @@
+/**
+ * Tools & policy: per server, its tools with risk badges and, per tool, an action, rate limit and
+ * reason; the default posture; the policy text with inline validation; save, import and export.
+ * Form edits rewrite the text (see policy-edit.ts); the text is what is saved.
+ */
+import {
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type ChangeEvent,
+  type ReactNode,
+} from 'react'
+import type { ResultOf, ToolView } from '../../../shared/contract/control-api'
+import { EmptyState } from '../components/EmptyState'
+import { ErrorNotice } from '../components/ErrorNotice'
+import { Field } from '../components/Field'
+import { Loading } from '../components/Loading'
+import { PolicyYamlEditor } from '../components/PolicyYamlEditor'
+import { ToolPolicyRow } from '../components/ToolPolicyRow'
+import { useApi } from '../api-context'
+import { downloadText } from '../download'
+import { errorMessage } from '../format'
+import {
+  parsePolicyText,
+  readDefault,
+  readToolSetting,
+  writeDefault,
+  writeToolSetting,
+  type Posture,
+  type ToolSetting,
+  toolIssue,
+} from '../policy-edit'
+import { useApiEvent } from '../hooks/use-api-event'
+import { useDebounced } from '../hooks/use-debounced'
+import { useResource } from '../hooks/use-resource'
+
+type Issue = ResultOf<'policy.validate'>['errors'][number]
+
+const GLOB = /[*?[\]{}]/
+
+/** The Tools & policy screen. */
+export function PolicyScreen() {
+  const api = useApi()
+  const servers = useResource(() => api.servers.list(), [api])
+  useApiEvent('servers.changed', servers.reload)
+  const names = useMemo(() => (servers.data ?? []).map((s) => s.config.name), [servers.data])
+  const [server, setServer] = useState<string | undefined>(undefined)
+  const [dirty, setDirty] = useState(false)
+  const pick = (next: string): void => {
+    if (next === server) return
+    if (dirty && !window.confirm(`Discard the unsaved changes to the policy of ${server}?`)) return
+    setDirty(false)
+    setServer(next)
+  }
+  useEffect(() => {
+    if (names.length > 0 && (server === undefined || !names.includes(server))) setServer(names[0])
+  }, [names, server])
+
+  if (servers.error)
+    return (
+      <Shell>
+        <ErrorNotice message={servers.error} onRetry={servers.reload} />
+      </Shell>
+    )
+  if (!servers.data)
+    return (
+      <Shell>
+        <Loading what="servers" />
+      </Shell>
+    )
+  if (names.length === 0 || server === undefined)
+    return (
+      <Shell>
+        <EmptyState title="No servers yet." testId="policy-empty">
+          Add a server first (Servers); its tools and policy are edited here.
+        </EmptyState>
+      </Shell>
+    )
+  return (
+    <Shell
+      picker={
+        <Field label="Server" className="inline">
+          {(p) => (
+            <select {...p} value={server} onChange={(e) => pick(e.currentTarget.value)}>
+              {names.map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      }
+    >
+      <ServerPolicy key={server} server={server} onDirty={setDirty} />
+    </Shell>
+  )
+}
+
+function Shell({ picker, children }: { picker?: ReactNode; children: ReactNode }) {
+  return (
+    <div className="screen" data-testid="screen-policy">
+      <div className="screen-head">
+        <h2>Tools &amp; policy</h2>
+        <div className="actions">{picker}</div>
+      </div>
+      {children}
+    </div>
+  )
+}
+
+function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: boolean) => void }) {
+  const api = useApi()
+  const policy = useResource(() => api.policy.get({ server }), [api, server])
+  const tools = useResource(() => api.tools.list({ server }), [api, server])
+  const [text, setText] = useState<string | undefined>(undefined)
+  const [saved, setSaved] = useState<string | undefined>(undefined)
+  const [issues, setIssues] = useState<readonly Issue[] | undefined>(undefined)
+  const [status, setStatus] = useState<{ kind: 'ok' | 'error'; message: string } | undefined>(
+    undefined,
+  )
+  const [busy, setBusy] = useState<string | undefined>(undefined)
+
+  // The loaded text becomes the editor's text (only the first time: later loads are refreshes).
+  useEffect(() => {
+    if (policy.data && saved === undefined) {
+      setText(policy.data.text)
+      setSaved(policy.data.proposed ? '' : policy.data.text)
+    }
+  }, [policy.data, saved])
+
+  // Validate the text as it changes.
+  const settled = useDebounced(text, 300)
+  useEffect(() => {
+    if (settled === undefined) return
+    let live = true
+    setIssues(undefined)
+    api.policy.validate({ text: settled }).then(
+      (r) => live && setIssues(r.errors),
+      (err: unknown) =>
+        live &&
+        setIssues([
+          { file: '', path: '', expected: errorMessage(err), message: errorMessage(err) },
+        ]),
+    )
+    return () => {
+      live = false
+    }
+  }, [api, settled])
+
+  const parsed = useMemo(() => (text === undefined ? undefined : parsePolicyText(text)), [text])
+  const isDirty = text !== undefined && text !== saved
+  useEffect(() => onDirty(isDirty), [isDirty, onDirty])
+  const posture = parsed?.ok ? readDefault(parsed.doc) : undefined
+
+  const rows = useMemo(() => {
+    const list = tools.data ?? []
+    const byName = new Map<string, ToolView>(list.map((t) => [t.name, t]))
+    const names = list.map((t) => t.name)
+    if (parsed?.ok) {
+      // Tools the policy names exactly but no session has shown (yet).
+      const js = parsed.doc.toJS() as { tools?: Record<string, unknown>; hide?: unknown }
+      const extra = [
+        ...Object.keys(js.tools ?? {}),
+        ...(Array.isArray(js.hide)
+          ? js.hide.filter((h): h is string => typeof h === 'string')
+          : []),
+      ]
+      for (const n of extra)
+        if (!GLOB.test(n) && !byName.has(n) && !names.includes(n)) names.push(n)
+    }
+    return names.map((name) => ({
+      name,
+      tool: byName.get(name),
+      setting: parsed?.ok
+        ? readToolSetting(parsed.doc, name)
+        : { action: 'default' as const, rateLimit: '', reason: '' },
+    }))
+  }, [tools.data, parsed])
+
+  // The latest text, for edits that finish after an await (a cell's check).
+  const textRef = useRef(text)
+  useEffect(() => {
+    textRef.current = text
+  }, [text])
+  const onToolChange = useCallback(
+    async (name: string, setting: ToolSetting): Promise<string | undefined> => {
+      let next: string
+      try {
+        next = writeToolSetting(textRef.current ?? '', name, setting)
+      } catch (err) {
+        return errorMessage(err)
+      }
+      // The gateway's own policy check: the cell shows what the YAML editor would.
+      try {
+        const v = await api.policy.validate({ text: next })
+        const problem = toolIssue(v.errors, name)
+        if (problem !== undefined) return problem
+      } catch (err) {
+        return `Could not check the policy: ${errorMessage(err)}`
+      }
+      setText(next)
+      setStatus(undefined)
+      return undefined
+    },
+    [api],
+  )
+
+  const onPosture = (p: Posture): void => {
+    try {
+      setText(writeDefault(text ?? '', p))
+    } catch (err) {
+      setStatus({ kind: 'error', message: errorMessage(err) })
+    }
+  }
+
+  const save = async (): Promise<void> => {
+    if (text === undefined) return
+    setBusy('save')
+    setStatus(undefined)
+    try {
+      const r = await api.policy.set({ server, text })
+      if (r.ok) {
+        setSaved(text)
+        setStatus({ kind: 'ok', message: 'Saved. The next call uses this policy.' })
+        tools.reload()
+      } else {
+        setIssues(r.errors)
+        setStatus({
+          kind: 'error',
+          message: `Not saved: ${r.errors.length} ${r.errors.length === 1 ? 'error' : 'errors'} in the policy.`,
+        })
+      }
+    } catch (err) {
+      setStatus({ kind: 'error', message: `Not saved: ${errorMessage(err)}` })
+    } finally {
+      setBusy(undefined)
+    }
+  }
+
+  const discover = async (): Promise<void> => {
+    setBusy('discover')
+    try {
+      tools.set(await api.tools.list({ server, discover: true }))
+    } catch (err) {
+      setStatus({ kind: 'error', message: `Discovery failed: ${errorMessage(err)}` })
+    } finally {
+      setBusy(undefined)
+    }
+  }
+
+  const importFile = async (e: ChangeEvent<HTMLInputElement>): Promise<void> => {
+    const file = e.currentTarget.files?.[0]
+    e.currentTarget.value = ''
+    if (!file) return
+    if (file.size > 1024 * 1024) {
+      setStatus({
+        kind: 'error',
+        message: `${file.name} is larger than 1 MB; a policy file is much smaller.`,
+      })
+      return
+    }
+    setText(await file.text())
+    setStatus({ kind: 'ok', message: `Imported ${file.name}. Review it, then Save.` })
+  }
+
+  const exportFile = (): void => {
+    if (text === undefined) return
+    const json = parsed?.ok ? parsed.json : false
+    downloadText(
+      `${server}.policy.${json ? 'json' : 'yaml'}`,
+      text,
+      json ? 'application/json' : 'application/yaml',
+    )
+  }
+
+  if (policy.error) return <ErrorNotice message={policy.error} onRetry={policy.reload} />
+  if (text === undefined) return <Loading what={`the policy of ${server}`} />
+  const dirty = isDirty
+
+  return (
+    <div className="policy-layout">
+      <section className="panel" aria-labelledby="tools-title">
+        <div className="panel-head">
+          <h3 id="tools-title">Tools</h3>
+          <Field label="Default posture" className="inline">
+            {(p) => (
+              <select
+                {...p}
+                value={posture ?? ''}
+                onChange={(e) => onPosture(e.currentTarget.value as Posture)}
+                disabled={!parsed?.ok}
+              >
+                {posture === undefined ? <option value="">(not set: allow)</option> : null}
+                <option value="allow">allow</option>
+                <option value="require_approval">require approval</option>
+                <option value="deny">deny</option>
+              </select>
+            )}
+          </Field>
+          <button
+            type="button"
+            className="btn"
+            onClick={() => void discover()}
+            disabled={busy !== undefined}
+          >
+            {busy === 'discover' ? 'Discovering…' : 'Discover tools'}
+          </button>
+        </div>
+        {parsed && !parsed.ok ? (
+          <p className="state-error small">
+            The form is read-only until the text parses: {parsed.message}
+          </p>
+        ) : null}
+        {tools.error ? (
+          <ErrorNotice message={tools.error} onRetry={tools.reload} />
+        ) : tools.loading && !tools.data ? (
+          <Loading what="tools" />
+        ) : rows.length === 0 ? (
+          <EmptyState title="No tools known yet." testId="tools-empty">
+            Tools are listed once an agent connects, or now with “Discover tools” (starts the server
+            briefly).
+          </EmptyState>
+        ) : (
+          <div className="tool-table" role="grid" aria-label={`Tools of ${server}`}>
+            <div className="tool-row head" role="row">
+              <div role="columnheader">Tool</div>
+              <div role="columnheader">Risk</div>
+              <div role="columnheader">Saved policy</div>
+              <div role="columnheader">Action</div>
+              <div role="columnheader">Rate limit</div>
+              <div role="columnheader">Reason</div>
+            </div>
+            {rows.map((r) => (
+              <ToolPolicyRow
+                key={r.name}
+                name={r.name}
+                tool={r.tool}
+                setting={r.setting}
+                posture={posture}
+                disabled={!parsed?.ok}
+                onChange={onToolChange}
+              />
+            ))}
+          </div>
+        )}
+      </section>
+      <section className="panel" aria-labelledby="yaml-title">
+        <div className="panel-head">
+          <h3 id="yaml-title">Policy file</h3>
+          <span className="small muted ellipsis" title={policy.data?.path}>
+            {policy.data?.proposed ? 'proposed (not saved yet)' : (policy.data?.path ?? 'inline')}
+          </span>
+          {dirty ? <span className="badge tone-warn">unsaved</span> : null}
+        </div>
+        <PolicyYamlEditor text={text} issues={issues} onChange={setText} />
+        <div className="actions">
+          <button
+            type="button"
+            className="btn btn-primary"
+            onClick={() => void save()}
+            disabled={busy !== undefined || !dirty}
+          >
+            {busy === 'save' ? 'Saving…' : 'Save policy'}
+          </button>
+          <button
+            type="button"
+            className="btn"
+            onClick={() => setText(saved || policy.data?.text || '')}
+            disabled={!dirty}
+          >
+            Revert
+          </button>
+          <label className="btn file-button">
+            Import…
+            <input
+              type="file"
+              accept=".yaml,.yml,.json,application/json,application/yaml,text/yaml"
+              onChange={(e) => void importFile(e)}
+            />
+          </label>
+          <button type="button" className="btn" onClick={exportFile}>
+            Export
+          </button>
+        </div>
+        {status ? (
+          <p
+            className={status.kind === 'ok' ? 'small text-good' : 'state-error small'}
+            role={status.kind === 'ok' ? 'status' : 'alert'}
+            data-testid="policy-status"
+          >
+            {status.message}
+          </p>
+        ) : null}
+      </section>
+    </div>
+  )
+}

@@ -1,0 +1,81 @@
+/** Servers: the configured MCP servers, their status, and a form to add or edit one. */
+import { useState } from 'react'
+import { EmptyState } from '../components/EmptyState'
+import { ErrorNotice } from '../components/ErrorNotice'
+import { Loading } from '../components/Loading'
+import { ServerCard } from '../components/ServerCard'
+import { ServerForm } from '../components/ServerForm'
+import { useApi } from '../api-context'
+import { useApiEvent } from '../hooks/use-api-event'
+import { useResource } from '../hooks/use-resource'
+
+/** The Servers screen; it follows `servers.changed` and `sessions.changed`. */
+export function ServersScreen() {
+  const api = useApi()
+  const servers = useResource(() => api.servers.list(), [api])
+  const [editing, setEditing] = useState<string | undefined>(undefined)
+  const [adding, setAdding] = useState(false)
+  useApiEvent('servers.changed', servers.reload)
+  useApiEvent('sessions.changed', servers.reload)
+
+  const list = servers.data ?? []
+  return (
+    <div className="screen" data-testid="screen-servers">
+      <div className="screen-head">
+        <h2>Servers</h2>
+        <div className="actions">
+          <button
+            type="button"
+            className="btn btn-primary"
+            onClick={() => setAdding(true)}
+            disabled={adding}
+          >
+            Add server
+          </button>
+        </div>
+      </div>
+      {adding ? (
+        <ServerForm
+          onDone={() => {
+            setAdding(false)
+            servers.reload()
+          }}
+          onCancel={() => setAdding(false)}
+        />
+      ) : null}
+      {servers.error ? (
+        <ErrorNotice message={servers.error} onRetry={servers.reload} />
+      ) : servers.loading && !servers.data ? (
+        <Loading what="servers" />
+      ) : list.length === 0 && !adding ? (
+        <EmptyState title="No servers yet." testId="servers-empty">
+          Add the MCP servers your agents use; agents then reach them through{' '}
+          <span className="mono">airlock connect &lt;name&gt;</span>.
+        </EmptyState>
+      ) : (
+        <div className="card-list">
+          {list.map((view) =>
+            editing === view.config.name ? (
+              <ServerForm
+                key={view.config.name}
+                initial={view.config}
+                onDone={() => {
+                  setEditing(undefined)
+                  servers.reload()
+                }}
+                onCancel={() => setEditing(undefined)}
+              />
+            ) : (
+              <ServerCard
+                key={view.config.name}
+                view={view}
+                onEdit={() => setEditing(view.config.name)}
+                onChanged={servers.reload}
+              />
+            ),
+          )}
+        </div>
+      )}
+    </div>
+  )
+}
