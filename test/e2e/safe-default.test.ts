@@ -143,4 +143,27 @@ describe('safe by default, in the browser', () => {
     expect(textOf(await call)).toBe('logout: done')
     await page.waitForFunction('!document.title.startsWith("(")')
   })
+
+  it('Always asks to confirm, stating its scope; confirmed, the next call passes without asking', async () => {
+    await start()
+    const { client } = await env.connect('chat', { name: 'browser-agent' })
+    const call = client.callTool({ name: 'delete_chat', arguments: { chat: 'a' } })
+    const card = page.getByTestId('approval-card').first()
+    await card.waitFor()
+    await card.getByRole('button', { name: 'Always', exact: true }).click()
+    const confirm = card.getByTestId('confirm-always')
+    expect(await confirm.textContent()).toContain(
+      'any arguments, from every client, until you revoke it',
+    )
+    await confirm.getByRole('button', { name: 'Cancel' }).click()
+    await confirm.waitFor({ state: 'detached' })
+    await card.getByRole('button', { name: 'Always', exact: true }).click()
+    await card.getByRole('button', { name: 'Yes, always allow' }).click()
+    expect(textOf(await call)).toBe('delete_chat: done')
+    // The grant answers the next call (other arguments too) at once.
+    const next = await client.callTool({ name: 'delete_chat', arguments: { chat: 'b' } })
+    expect(textOf(next)).toBe('delete_chat: done')
+    const rec = env.auditRecords().filter((r) => r.tool === 'delete_chat' && r.kind === 'call')
+    expect(rec.map((r) => r.decidedBy)).toEqual(['user', 'grant'])
+  })
 })

@@ -27,7 +27,7 @@ const BUTTONS: readonly { answer: Answer; label: string; className: string; hint
     answer: 'allow_always',
     label: 'Always',
     className: 'btn',
-    hint: 'Always let calls of this tool through (a grant you can revoke).',
+    hint: 'Always let calls of this tool through, with any arguments, from every client (asks to confirm; a grant you can revoke).',
   },
   {
     answer: 'deny',
@@ -53,6 +53,8 @@ export function ApprovalCard({
   const [busy, setBusy] = useState<Answer | undefined>(undefined)
   const [result, setResult] = useState<ResultOf<'approvals.decide'> | undefined>(undefined)
   const [error, setError] = useState<string | undefined>(undefined)
+  // "Always" is a considered act: it asks to confirm, stating its scope.
+  const [confirmAlways, setConfirmAlways] = useState(false)
   const left = secondsLeft(req.deadline, now)
   const total = Math.max(1, req.deadline - req.requestedAt)
   const fraction = Math.max(0, Math.min(1, (req.deadline - now) / total))
@@ -127,14 +129,46 @@ export function ApprovalCard({
               type="button"
               className={b.className}
               title={b.hint}
-              disabled={busy !== undefined || result === 'ok'}
-              onClick={() => void decide(b.answer)}
+              disabled={busy !== undefined || result === 'ok' || confirmAlways}
+              onClick={() =>
+                b.answer === 'allow_always' ? setConfirmAlways(true) : void decide(b.answer)
+              }
             >
               {busy === b.answer ? '…' : b.label}
             </button>
           ))}
         </div>
       )}
+      {confirmAlways && result === undefined ? (
+        <div
+          className="confirm-always small"
+          role="alertdialog"
+          aria-label="Confirm Always"
+          data-testid="confirm-always"
+        >
+          <p>
+            Always allow <span className="mono strong">{req.tool}</span> on{' '}
+            <span className="strong">{req.server}</span>: any arguments, from every client, until
+            you revoke it (Tools &amp; policy).
+          </p>
+          <button
+            type="button"
+            className="btn btn-primary btn-small"
+            disabled={busy !== undefined}
+            onClick={() => void decide('allow_always')}
+          >
+            {busy === 'allow_always' ? '…' : 'Yes, always allow'}
+          </button>{' '}
+          <button
+            type="button"
+            className="btn btn-small"
+            disabled={busy !== undefined}
+            onClick={() => setConfirmAlways(false)}
+          >
+            Cancel
+          </button>
+        </div>
+      ) : null}
       {error ? (
         <p className="state-error small" role="alert">
           {error}
