@@ -96,10 +96,13 @@ export interface KnownText {
   tsMs?: number | undefined
 }
 
-/** Default cap of the search corpus: 32 MiB. */
-export const DEFAULT_CORPUS_BYTES = 32 * 1024 * 1024
-/** Default most call rows held in memory: 600 000 (about a million records, 42 MB). */
-export const DEFAULT_MAX_ROWS = 600_000
+/** Default cap of the search corpus: 16 MiB. */
+export const DEFAULT_CORPUS_BYTES = 16 * 1024 * 1024
+/**
+ * Default most call rows held in memory: 400 000 (about 750 000 records; 28 MB, 34 MB before a
+ * trim). With the corpus, the index stays near 50 MB however long the log grows.
+ */
+export const DEFAULT_MAX_ROWS = 400_000
 /** Bytes of audit files loaded per row held, at most: the newest files up to this are read. */
 const LOAD_BYTES_PER_ROW = 800
 
