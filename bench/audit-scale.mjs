@@ -10,7 +10,7 @@ const n = Number(process.argv[2] ?? process.env.BENCH_AUDIT_N ?? 1_000_000)
 const dir =
   process.env.BENCH_AUDIT_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), `airlock-audit-scale-${n}-`))
 const keep = process.env.BENCH_AUDIT_DIR !== undefined
-const { AuditIndex, benchAuditQuery } = await import('../src/gateway/audit-index.ts')
+const { AuditIndex, benchAuditQuery } = await import('../src/gateway/audit/activity-index/index.ts')
 const { diskPage } = await import('../src/gateway/audit/disk-page.ts')
 
 const mb = (b) => (b / 1048576).toFixed(0)
