@@ -25,7 +25,7 @@ import { clientAdapters, clientEnvFromProcess } from '../clients/adapters/regist
 import { TOKEN_INPUT_REF } from '../clients/shim-command'
 import { ConfigError } from '../gateway/config/config-store'
 import { dataDir, dataPaths } from '../node/paths'
-import { DEFAULT_UI_PORT, ensureUiToken } from '../gateway/http/ui-server'
+import { ensureUiToken } from '../gateway/http/ui-server'
 import { configFailure, loadConfig, noExtraPositionals, parseCommandArgs, positional } from './args'
 import { CliError } from './cli-error'
 
@@ -95,8 +95,9 @@ export function shimCommand(home: string, env: NodeJS.ProcessEnv = process.env):
 }
 
 /**
- * The HTTP endpoint wrapped entries reach: `--port`, else the port the running `airlock serve`
- * recorded, else the default; the token from `<home>/http-token` (created when missing).
+ * The HTTP endpoint wrapped entries reach: `--port`, else the port the running gateway recorded;
+ * with neither, an error that says how to start one (a guessed port would leave the client
+ * pointing at nothing). The token from `<home>/http-token` (created when missing).
  */
 export function httpEndpoint(home: string, port?: string): HttpEndpoint {
   let n = port === undefined ? undefined : Number(port)
@@ -113,8 +114,13 @@ export function httpEndpoint(home: string, port?: string): HttpEndpoint {
       // No gateway with an HTTP server recorded its port: the default.
     }
   }
+  if (n === undefined)
+    throw new CliError(
+      `no running Airlock gateway serves MCP over HTTP for ${home}, so there is no port to write; start one ("airlock serve", or the Airlock app) and run this again, or name the port it will use with --port N`,
+      1,
+    )
   const token = ensureUiToken(dataPaths(home).httpToken, 'MCP endpoint token')
-  return { base: `http://127.0.0.1:${n ?? DEFAULT_UI_PORT}/mcp/`, token }
+  return { base: `http://127.0.0.1:${n}/mcp/`, token }
 }
 
 /** `file` with the home directory shown as `~`. */

@@ -14,11 +14,11 @@ import { DEFAULT_UI_PORT, defaultRendererDir, type UiServer } from '../gateway/h
 import { CliError } from './cli-error'
 import { TerminalApprover } from './terminal-approver'
 
-const USAGE = 'airlock serve [--port N] [--no-ui] [--background]'
+const USAGE = 'airlock serve [--port N] [--no-ui] [--no-http] [--background]'
 
 /** Runs the gateway until SIGINT/SIGTERM. Returns -1: the process keeps running. */
 export async function serveCommand(argv: string[]): Promise<number> {
-  let values: { background?: boolean; port?: string; 'no-ui'?: boolean }
+  let values: { background?: boolean; port?: string; 'no-ui'?: boolean; 'no-http'?: boolean }
   try {
     values = parseArgs({
       args: argv,
@@ -26,6 +26,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         background: { type: 'boolean', default: false },
         port: { type: 'string' },
         'no-ui': { type: 'boolean', default: false },
+        'no-http': { type: 'boolean', default: false },
       },
       strict: true,
     }).values
@@ -73,13 +74,17 @@ export async function serveCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
   process.on('SIGHUP', stop)
-  if (!values['no-ui']) {
+  // --no-ui keeps MCP over HTTP (clients wrapped with --http need it); --no-http binds no port.
+  if (values['no-http'] && values.port !== undefined)
+    log(`--port ${values.port} is ignored: --no-http serves nothing over HTTP`)
+  if (!values['no-http']) {
     try {
       ui = await startHttpFront(gw, service, {
         port,
         portExplicit: values.port !== undefined,
         rendererDir: defaultRendererDir(path.dirname(fileURLToPath(import.meta.url))),
         log,
+        ui: !values['no-ui'],
       })
     } catch (err) {
       service.close()
@@ -92,7 +97,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (interactive) gw.approvals.addApprover(new TerminalApprover(process.stdin, process.stdout))
   const approvals = [
     interactive ? 'asked in this terminal' : undefined,
-    ui ? 'answered in the web UI while it is open' : undefined,
+    ui && !values['no-ui'] ? 'answered in the web UI while it is open' : undefined,
   ].filter(Boolean)
   process.stdout.write(
     `Airlock gateway running (pid ${process.pid})\n` +
@@ -100,12 +105,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
       `  agent socket: ${gw.endpoint}\n` +
       `  servers:     ${gw.live.config.servers.map((s) => s.name).join(', ') || (gw.live.errors().length ? '(none: see the error above)' : '(none yet: airlock servers add …)')}\n` +
       `  approvals:   ${approvals.length ? approvals.join('; first answer wins; ') : 'denied unless a UI or control client answers (no terminal)'}\n` +
-      (ui
+      (ui && !values['no-ui']
         ? `  web UI:      ${ui.url}\n               (the link holds this data directory's access token: do not share it)\n`
-        : '') +
+        : `  web UI:      off (${values['no-http'] ? '--no-http' : '--no-ui'})\n`) +
       (ui?.mcpBase
         ? `  MCP over HTTP: ${ui.mcpBase}<server>  (Authorization: Bearer <token in ${gw.paths.httpToken}>)\n`
-        : ''),
+        : `  MCP over HTTP: off (--no-http)\n`),
   )
   return -1
 }

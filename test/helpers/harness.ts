@@ -108,14 +108,14 @@ export class Env {
   /**
    * Starts `airlock serve --background` and waits until it listens. With `port` the web UI runs
    * on it (`--port`; 0: any free port) and its printed URL is kept in `uiUrl`; without, the
-   * gateway runs with `--no-ui` and binds nothing but its Unix socket.
+   * gateway runs with `--no-http` and binds nothing but its Unix socket.
    */
   async startGateway(opts: { port?: number } = {}): Promise<ChildProcess> {
     const args = [
       CLI,
       'serve',
       '--background',
-      ...(opts.port === undefined ? ['--no-ui'] : ['--port', String(opts.port)]),
+      ...(opts.port === undefined ? ['--no-http'] : ['--port', String(opts.port)]),
     ]
     const proc = spawn(process.execPath, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] })
     this.procs.add(proc)

@@ -278,27 +278,45 @@ describe('airlock serve: web UI server', () => {
     expect(textOf(denied)).toMatch(/denied/)
   })
 
-  it('--no-ui starts no web UI; a bad --port is a usage error', async () => {
+  it('--no-ui keeps MCP over HTTP without the web UI; --no-http binds no port', async () => {
     env = new Env()
-    const proc = spawn(process.execPath, [CLI, 'serve', '--background', '--no-ui'], {
-      env: env.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let out = ''
-    proc.stdout.on('data', (c: Buffer) => (out += c.toString()))
-    proc.stderr.on('data', (c: Buffer) => (out += c.toString()))
-    try {
-      await waitFor(
-        () => out.includes('Airlock gateway running') || proc.exitCode !== null,
-        10_000,
-        'the gateway',
-      )
-      expect(out).not.toContain('web UI')
-      expect(fs.existsSync(path.join(env.home, 'ui-token'))).toBe(false)
-    } finally {
-      proc.kill('SIGTERM')
-      await new Promise((r) => proc.once('exit', r))
+    const serve = async (flags: string[], check: (out: string) => Promise<void>) => {
+      const proc = spawn(process.execPath, [CLI, 'serve', '--background', ...flags], {
+        env: env!.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let out = ''
+      proc.stdout.on('data', (c: Buffer) => (out += c.toString()))
+      proc.stderr.on('data', (c: Buffer) => (out += c.toString()))
+      try {
+        await waitFor(
+          () => out.includes('Airlock gateway running') || proc.exitCode !== null,
+          10_000,
+          'the gateway',
+        )
+        await check(out)
+      } finally {
+        proc.kill('SIGTERM')
+        await new Promise((r) => proc.once('exit', r))
+      }
     }
+    await serve(['--no-ui', '--port', '0'], async (out) => {
+      expect(out).toContain('web UI:      off (--no-ui)')
+      const base = /MCP over HTTP: (http:\/\/127\.0\.0\.1:\d+\/mcp\/)/.exec(out)?.[1]
+      expect(base).toBeDefined()
+      const page = await fetch(new URL('/', base))
+      expect(page.status).toBe(404)
+      expect(await page.text()).toContain('the web UI is off')
+      // The MCP endpoint answers (here: no token, so 401), where the UI does not.
+      const mcp = await fetch(`${base}everything`, { method: 'POST', body: '{}' })
+      expect(mcp.status).toBe(401)
+      expect(fs.existsSync(path.join(env!.home, 'ui-token'))).toBe(false)
+    })
+    await serve(['--no-http'], async (out) => {
+      expect(out).toContain('web UI:      off (--no-http)')
+      expect(out).toContain('MCP over HTTP: off (--no-http)')
+      expect(fs.existsSync(path.join(env!.home, 'http-port'))).toBe(false)
+    })
     const r = await env.run(['serve', '--port', 'abc'])
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/--port abc: expected a TCP port/)

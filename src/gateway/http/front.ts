@@ -16,6 +16,8 @@ export interface HttpFrontOptions {
   portExplicit: boolean
   rendererDir: string
   log: (msg: string) => void
+  /** Serve the web UI (default true); false serves MCP over HTTP only (`serve --no-ui`). */
+  ui?: boolean
 }
 
 /** Starts the front and records its port in `<home>/http-port` (for `clients wrap --http`). */
@@ -28,10 +30,12 @@ export async function startHttpFront(
   const options = {
     control: service,
     attachUi: () => gw.approvals.attachUi(),
-    token: ensureUiToken(gw.paths.uiToken),
+    // No UI, no UI token: the control WebSocket is refused anyway.
+    token: opts.ui === false ? '' : ensureUiToken(gw.paths.uiToken),
     port: opts.port,
     rendererDir: opts.rendererDir,
     log: opts.log,
+    ui: opts.ui,
     mcp: createMcpHttpEndpoint({
       openSession: (server, link, info) => gw.openSession(server, link, info),
       token: ensureUiToken(gw.paths.httpToken, 'MCP endpoint token'),

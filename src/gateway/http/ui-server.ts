@@ -42,6 +42,8 @@ export interface UiServerOptions {
   authTimeoutMs?: number
   /** The loopback MCP endpoint, served at `/mcp/<server>` (see mcp-http.ts). */
   mcp?: McpHttpEndpoint
+  /** Serve the web UI and its control WebSocket (default true); false serves MCP only. */
+  ui?: boolean
 }
 
 /** A running UI server. */
@@ -229,6 +231,12 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
         return refuse(res, 404, `not found: the MCP endpoint is ${MCP_PATH_PREFIX}<server>`)
       return opts.mcp.handle(req, res, name)
     }
+    if (opts.ui === false)
+      return refuse(
+        res,
+        404,
+        'the web UI is off here (airlock serve --no-ui); MCP is at /mcp/<server>',
+      )
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD')
       return refuse(res, 405, 'method not allowed')
@@ -273,6 +281,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES })
 
   server.on('upgrade', (req, socket, head) => {
+    if (opts.ui === false) return void socket.destroy()
     const reject = (status: number, text: string): void => {
       socket.end(
         `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,

@@ -610,7 +610,7 @@ describe('airlock status and usage', () => {
   })
 
   it('status reports a running gateway: pid, data dir, paused, sessions, approvals', async () => {
-    const gateway = spawn(process.execPath, [CLI, 'serve', '--background'], {
+    const gateway = spawn(process.execPath, [CLI, 'serve', '--background', '--port', '0'], {
       cwd: work,
       env: { ...process.env, AIRLOCK_HOME: home },
       stdio: ['ignore', 'pipe', 'pipe'],

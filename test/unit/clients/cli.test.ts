@@ -158,6 +158,11 @@ describe('airlock clients', () => {
       /no Cursor config file found; looked in:\n\s+~\/\.cursor\/mcp\.json/,
     ],
     [['clients', 'wrap', 'claude-desktop', '--server', 'nope'], 1, /no server named "nope"/],
+    [
+      ['clients', 'wrap', 'claude-code', '--http'],
+      1,
+      /no running Airlock gateway serves MCP over HTTP .*start one \("airlock serve"/,
+    ],
   ])('%j exits %i', async (args, code, message) => {
     box.put(DESKTOP, fixture('claude_desktop_config.json'))
     const r = await airlock(...args)
