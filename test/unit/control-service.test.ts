@@ -267,8 +267,9 @@ describe('tools and policies', () => {
     expect(by.delete_entities).toMatchObject({
       category: 'destructive',
       risk: 'critical',
-      // No policy decides it: the risk floor asks a person.
+      // No policy decides it: the risk floor asks a person, and the view says so.
       action: 'require_approval',
+      floor: 'destructive — "delete"',
       annotations: { destructiveHint: true },
     })
     expect(by.create_entities?.description).toMatch(/entities/)

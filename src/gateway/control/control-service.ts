@@ -38,7 +38,7 @@ import { CounterStore } from '../../shared/policy/counters'
 import { decide } from '../../shared/policy/engine'
 import { isHidden } from '../../shared/policy/hide'
 import { validatePolicy } from '../../shared/policy/parse'
-import { classifyTool, proposePolicy } from '../../shared/risk'
+import { classReason, classifyTool, proposePolicy } from '../../shared/risk'
 import type { ApprovalOutcome, PendingApproval } from '../approvals/approvals'
 import { exportAudit } from '../audit'
 import { AuditIndex, type IndexFilter } from '../audit/activity-index/index'
@@ -567,12 +567,14 @@ export class ControlService {
 
   private toolView(server: string, t: ListedTool): ToolView {
     const cls = classifyTool(t)
+    const floor: { why?: string } = {}
     const view: ToolView = {
       name: t.name,
       category: cls.category,
       risk: cls.risk,
-      action: this.actionFor(server, t.name),
+      action: this.actionFor(server, t.name, floor),
     }
+    if (floor.why !== undefined) view.floor = floor.why
     if (t.title !== undefined) view.title = t.title
     if (t.description !== undefined) view.description = t.description
     if (t.annotations !== undefined) view.annotations = t.annotations
@@ -580,7 +582,7 @@ export class ControlService {
   }
 
   /** What the policy does with a call of `tool` with no arguments (counters empty). */
-  private actionFor(server: string, tool: string): ToolView['action'] {
+  private actionFor(server: string, tool: string, floor?: { why?: string }): ToolView['action'] {
     const live = this.gw.live.policyFor(server)
     if ('error' in live) return 'deny' // the session denies every call of a server whose policy never loaded
     if (isHidden(live.policy, tool)) return 'hide'
@@ -610,6 +612,8 @@ export class ControlService {
       case 'rate_limited':
         return 'rate_limited'
       case 'needs_approval':
+        // The risk floor asked, not the policy: say so, so that "asks" is not read as the policy's.
+        if (d.floor && floor) floor.why = classReason(d.floor)
         return 'require_approval'
       default: {
         const never: never = d

@@ -111,6 +111,8 @@ export const toolViewSchema = z.object({
   risk: riskSchema,
   /** The action the current policy takes on a call with no arguments. */
   action: z.enum(['allow', 'deny', 'hide', 'require_approval', 'rate_limited']),
+  /** Set when the risk floor asks for this tool, not the policy: why (`auth — "logout"`). */
+  floor: z.string().optional(),
 })
 
 export const policyIssueSchema = z.object({

@@ -79,7 +79,21 @@ export const ToolPolicyRow = memo(function ToolPolicyRow({
       </div>
       <div role="gridcell" className="small" data-testid="tool-effective">
         {tool ? (
-          <span className={`badge ${EFFECTIVE[tool.action][1]}`}>{EFFECTIVE[tool.action][0]}</span>
+          <>
+            <span className={`badge ${EFFECTIVE[tool.action][1]}`}>
+              {EFFECTIVE[tool.action][0]}
+            </span>
+            {tool.floor ? (
+              <span
+                className="small muted"
+                data-testid="tool-floor"
+                title={`No rule of this policy decides ${name}: Airlock's risk floor asks you (${tool.floor}). A rule for it under tools decides it instead.`}
+              >
+                {' '}
+                risk floor
+              </span>
+            ) : null}
+          </>
         ) : (
           <span className="muted">not seen</span>
         )}
