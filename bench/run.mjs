@@ -144,6 +144,7 @@ async function main() {
   const mcpBase = /MCP over HTTP:\s+(\S+)<server>/.exec(out)?.[1]
   const httpToken = fs.readFileSync(path.join(home, 'http-token'), 'utf8').trim()
   const gatewayCpu = []
+  let httpError
   for (let round = 0; round < 2; round++) {
     const d = await connect(process.execPath, [EVERYTHING, 'stdio'], env)
     results.direct.push(await measure(d))
@@ -153,15 +154,21 @@ async function main() {
     results.gateway.push(await measure(g))
     gatewayCpu.push((cpuMs(gw.pid) - cpu0) / (WARMUP + SEQ + PAR_TOTAL))
     await g.close()
-    if (mcpBase) {
+    if (mcpBase && httpError === undefined) {
       const h = new Client({ name: 'bench-http', version: '1.0.0' })
-      await h.connect(
-        new StreamableHTTPClientTransport(new URL(`${mcpBase}everything`), {
-          requestInit: { headers: { Authorization: `Bearer ${httpToken}` } },
-        }),
-      )
-      results.http.push(await measure(h))
-      await h.close()
+      try {
+        await h.connect(
+          new StreamableHTTPClientTransport(new URL(`${mcpBase}everything`), {
+            requestInit: { headers: { Authorization: `Bearer ${httpToken}` } },
+          }),
+        )
+        results.http.push(await measure(h))
+      } catch (err) {
+        // Reported in the table rather than ending the run.
+        httpError = err.cause?.message ?? err.message
+      } finally {
+        await h.close().catch(() => {})
+      }
     }
     const r = await connect(process.execPath, [RELAY, 'shim', relaySock], env)
     results.relay.push(await measure(r))
@@ -276,7 +283,15 @@ async function main() {
       '≤ 100 ms',
     ],
   ]
-  if (http)
+  if (httpError !== undefined)
+    rows.push([
+      'HTTP route (/mcp/<server>)',
+      `failed: ${httpError}`,
+      '',
+      '',
+      '(beside the shim route)',
+    ])
+  else if (http)
     rows.push([
       'HTTP route (/mcp/<server>)',
       `p50 ${us(http.p50)}, p99 ${us(http.p99)}`,
