@@ -204,6 +204,34 @@ describe('approvals in the browser', () => {
     expect(env.auditRecords().filter((r) => r.kind === 'outcome')).toHaveLength(0)
   })
 
+  it('keyboard: Deny has the focus; A allows once, Esc denies; the floating dock never moves the page', async () => {
+    await start(ask)
+    const client = await agent()
+    const main = page.locator('main')
+    const before = await main.boundingBox()
+    const first = echo(client, 'first')
+    const card = page.getByTestId('pending-dock').getByTestId('approval-card')
+    await card.waitFor({ timeout: 1000 })
+    expect(await main.boundingBox()).toEqual(before)
+    // Deny has the focus, and each answer shows its key.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-answer'))).toBe(
+      'deny',
+    )
+    expect(await card.getByRole('button', { name: /Allow once/ }).textContent()).toContain('A')
+    expect(await card.getByTestId('approval-args').textContent()).toContain('message')
+    await page.keyboard.press('a')
+    expect(textOf(await first)).toBe('Echo: first')
+    await card.waitFor({ state: 'detached' })
+
+    const second = echo(client, 'second')
+    await card.waitFor({ timeout: 1000 })
+    expect(await main.boundingBox()).toEqual(before)
+    await page.keyboard.press('Escape')
+    const denied = await second
+    expect(denied.isError).toBe(true)
+    expect(textOf(denied)).toContain('the user denied "echo"')
+  })
+
   it('no answer → denied at the deadline, and the card goes away', async () => {
     await start({ ...ask, approval_timeout: 2 })
     await go('Approvals')
@@ -445,6 +473,24 @@ describe('tools & policy', () => {
     expect(await card.textContent()).toContain('imported')
     await card.getByRole('button', { name: 'Allow once' }).click()
     expect(textOf(await asked)).toBe('Echo: imported?')
+
+    // A bad cell keeps the app and says what is wrong, in the YAML editor's words.
+    const rate = row.getByLabel('Rate limit for echo', { exact: true })
+    for (const bad of ['10/min', 'abc']) {
+      await rate.fill(bad)
+      await rate.press('Enter')
+      await row
+        .getByRole('alert')
+        .getByText(`rate_limit: expected "N/minute|hour|day" or {max, window} (got "${bad}")`, {
+          exact: false,
+        })
+        .waitFor()
+    }
+    await page.getByRole('navigation', { name: 'Screens' }).waitFor()
+    expect(await yaml.inputValue()).not.toContain('abc')
+    await rate.fill('')
+    await rate.press('Enter')
+    await row.getByRole('alert').waitFor({ state: 'detached' })
 
     // Inline validation: a wrong action is shown with its line and column.
     await yaml.fill('version: "1"\ndefault: sometimes\n')

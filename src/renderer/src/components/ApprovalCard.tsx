@@ -2,54 +2,135 @@
  * One pending approval: who wants to run what where, the risk and rule, the arguments (an
  * escaped excerpt: the agent wrote them), a countdown to the automatic deny, and the answers.
  */
-import { useState } from 'react'
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import type { PendingApprovalView, ResultOf } from '../../../shared/contract/control-api'
 import { RiskBadge } from './RiskBadge'
 import { useApi } from '../api-context'
+import { clientDisplayName } from '../client-names'
 import { errorMessage, secondsLeft, visibleText } from '../format'
+import { useResource } from '../hooks/use-resource'
 
 type Answer = 'allow_once' | 'allow_session' | 'allow_always' | 'deny'
 
-const BUTTONS: readonly { answer: Answer; label: string; className: string; hint: string }[] = [
+/** The answers, Deny first (it has the focus, as in the native dialog); `key` answers from the keyboard. */
+const BUTTONS: readonly {
+  answer: Answer
+  label: string
+  key: string
+  className: string
+  hint: string
+}[] = [
+  {
+    answer: 'deny',
+    label: 'Deny',
+    key: 'D',
+    className: 'btn btn-danger',
+    hint: 'Refuse this call; the agent gets an error. Keys: D or Esc.',
+  },
   {
     answer: 'allow_once',
     label: 'Allow once',
-    className: 'btn btn-primary',
-    hint: 'Let this call through.',
+    key: 'A',
+    className: 'btn',
+    hint: 'Let this call through. Key: A.',
   },
   {
     answer: 'allow_session',
     label: 'Allow for session',
+    key: 'S',
     className: 'btn',
-    hint: 'Let calls of this tool through until this agent session ends.',
+    hint: 'Let calls of this tool through until this agent session ends. Key: S.',
   },
   {
     answer: 'allow_always',
     label: 'Always',
+    key: '',
     className: 'btn',
     hint: 'Always let calls of this tool through, with any arguments, from every client (asks to confirm; a grant you can revoke).',
   },
-  {
-    answer: 'deny',
-    label: 'Deny',
-    className: 'btn btn-danger',
-    hint: 'Refuse this call; the agent gets an error.',
-  },
 ]
 
-/** A card for `req`; `now` drives the countdown; `onDismiss` removes a card answered too late; `compact` cuts the arguments to a line. */
+const KEYS: Readonly<Record<string, Answer>> = {
+  a: 'allow_once',
+  s: 'allow_session',
+  d: 'deny',
+  escape: 'deny',
+}
+
+/** A value longer than this (or with line breaks) is folded behind "show all". */
+const FOLD_AT = 160
+
+/** The arguments as key/value rows when the excerpt is a JSON object, else undefined. */
+function argRows(excerpt: string): [string, string][] | undefined {
+  try {
+    const v: unknown = JSON.parse(excerpt)
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined
+    return Object.entries(v).map(([k, x]) => [
+      k,
+      typeof x === 'string' ? x : JSON.stringify(x, null, 2),
+    ])
+  } catch {
+    return undefined
+  }
+}
+
+/** One argument: a long value shows its start and a "show all" button. */
+function ArgValue({ value }: { value: string }) {
+  const [open, setOpen] = useState(false)
+  const long = value.length > FOLD_AT || value.includes('\n')
+  const shown = long && !open ? `${value.slice(0, FOLD_AT).split('\n')[0]}…` : value
+  return (
+    <>
+      <span className="arg-value">{visibleText(shown)}</span>
+      {long ? (
+        <button type="button" className="link small" onClick={() => setOpen(!open)}>
+          {open ? 'fold' : `show all (${value.length} characters)`}
+        </button>
+      ) : null}
+    </>
+  )
+}
+
+/** Is the element one the user types into (keys there are text, not answers)? */
+function isTyping(el: Element | null): boolean {
+  return (
+    el instanceof HTMLInputElement ||
+    el instanceof HTMLTextAreaElement ||
+    el instanceof HTMLSelectElement ||
+    (el instanceof HTMLElement && el.isContentEditable)
+  )
+}
+
+/**
+ * A card for `req`; `now` drives the countdown; `onDismiss` removes a card answered too late;
+ * `compact` for the dock; `focus` puts the focus on Deny when the card appears (unless the user is
+ * typing elsewhere); `onDenySession` denies every pending request of this agent session.
+ */
 export function ApprovalCard({
   req,
   now,
   onDismiss,
   compact = false,
+  focus = false,
+  sessionCount = 1,
+  onDenySession,
 }: {
   req: PendingApprovalView
   now: number
   onDismiss: (id: string) => void
   compact?: boolean
+  focus?: boolean
+  sessionCount?: number
+  onDenySession?: (session: string) => void
 }) {
   const api = useApi()
+  const denyRef = useRef<HTMLButtonElement>(null)
+  useEffect(() => {
+    if (focus && !isTyping(document.activeElement)) denyRef.current?.focus()
+  }, [focus])
+  const tools = useResource(() => api.tools.list({ server: req.server }), [api, req.server])
+  const description = tools.data?.find((t) => t.name === req.tool)?.description
+  const rows = useMemo(() => argRows(req.argsExcerpt), [req.argsExcerpt])
   const [busy, setBusy] = useState<Answer | undefined>(undefined)
   const [result, setResult] = useState<ResultOf<'approvals.decide'> | undefined>(undefined)
   const [error, setError] = useState<string | undefined>(undefined)
@@ -72,6 +153,15 @@ export function ApprovalCard({
     }
   }
 
+  const onKeyDown = (e: KeyboardEvent<HTMLElement>): void => {
+    if (e.altKey || e.ctrlKey || e.metaKey || isTyping(e.target as Element)) return
+    const answer = KEYS[e.key.toLowerCase()]
+    if (answer === undefined || busy !== undefined || result !== undefined || confirmAlways) return
+    e.preventDefault()
+    e.stopPropagation()
+    void decide(answer)
+  }
+
   const titleId = `approval-${req.id}-title`
   // The gateway's reason often just names the rule again.
   const reason =
@@ -82,29 +172,52 @@ export function ApprovalCard({
       aria-labelledby={titleId}
       data-testid="approval-card"
       data-approval-id={req.id}
+      onKeyDown={onKeyDown}
     >
       <header className="approval-head">
         <h3 id={titleId}>
-          <span className="who">{req.client}</span> wants to run{' '}
-          <span className="mono strong">{req.tool}</span> on{' '}
+          <span className="who" title={req.client}>
+            {visibleText(clientDisplayName(req.client))}
+          </span>{' '}
+          wants to run <span className="mono strong">{req.tool}</span> on{' '}
           <span className="strong">{req.server}</span>
         </h3>
         <RiskBadge risk={req.risk} />
       </header>
-      {req.rule || reason ? (
-        <p className="small muted">
-          {req.rule ? (
-            <>
-              rule <span className="mono">{visibleText(req.rule)}</span>
-            </>
-          ) : null}
-          {req.rule && reason ? ' · ' : null}
-          {reason ? visibleText(reason) : null}
+      {description ? (
+        <p className="small tool-description" data-testid="approval-description">
+          {visibleText(description)}
         </p>
       ) : null}
-      <pre className="code args" aria-label="Arguments" data-testid="approval-args">
-        {visibleText(req.argsExcerpt)}
-      </pre>
+      <p className="small muted" data-testid="approval-why">
+        Asked because{' '}
+        {reason
+          ? visibleText(reason)
+          : req.rule
+            ? `the policy rule “${visibleText(req.rule)}” requires a person's approval`
+            : "the policy requires a person's approval for this tool"}
+        .
+      </p>
+      {rows ? (
+        rows.length === 0 ? (
+          <p className="small muted">No arguments.</p>
+        ) : (
+          <dl className="args-table" aria-label="Arguments" data-testid="approval-args">
+            {rows.map(([k, v]) => (
+              <div key={k} className="arg-row">
+                <dt className="mono">{visibleText(k)}</dt>
+                <dd className="mono">
+                  <ArgValue value={v} />
+                </dd>
+              </div>
+            ))}
+          </dl>
+        )
+      ) : (
+        <pre className="code args" aria-label="Arguments" data-testid="approval-args">
+          {visibleText(req.argsExcerpt)}
+        </pre>
+      )}
       <div className="countdown" data-testid="approval-countdown">
         <div className="meter" aria-hidden="true">
           <div className="meter-fill" style={{ width: `${fraction * 100}%` }} />
@@ -126,17 +239,34 @@ export function ApprovalCard({
           {BUTTONS.map((b) => (
             <button
               key={b.answer}
+              ref={b.answer === 'deny' ? denyRef : undefined}
               type="button"
               className={b.className}
               title={b.hint}
+              aria-keyshortcuts={b.answer === 'deny' ? 'D Escape' : b.key || undefined}
               disabled={busy !== undefined || result === 'ok' || confirmAlways}
               onClick={() =>
                 b.answer === 'allow_always' ? setConfirmAlways(true) : void decide(b.answer)
               }
+              data-answer={b.answer}
             >
               {busy === b.answer ? '…' : b.label}
+              {b.key ? (
+                <kbd className="key-hint">{b.answer === 'deny' ? 'D/Esc' : b.key}</kbd>
+              ) : null}
             </button>
           ))}
+          {onDenySession && sessionCount > 1 ? (
+            <button
+              type="button"
+              className="btn btn-small"
+              disabled={busy !== undefined || result === 'ok'}
+              onClick={() => onDenySession(req.session)}
+              data-testid="deny-session"
+            >
+              Deny all {sessionCount} from this session
+            </button>
+          ) : null}
         </div>
       )}
       {confirmAlways && result === undefined ? (
