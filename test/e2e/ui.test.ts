@@ -214,9 +214,7 @@ describe('approvals in the browser', () => {
     await card.waitFor({ timeout: 1000 })
     expect(await main.boundingBox()).toEqual(before)
     // Deny has the focus, and each answer shows its key.
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-answer'))).toBe(
-      'deny',
-    )
+    expect(await page.locator(':focus').getAttribute('data-answer')).toBe('deny')
     expect(await card.getByRole('button', { name: /Allow once/ }).textContent()).toContain('A')
     expect(await card.getByTestId('approval-args').textContent()).toContain('message')
     await page.keyboard.press('a')
