@@ -99,7 +99,8 @@ export function Header({ screen, onNavigate, pending, unprotected, paused, onPau
         ) : null}
         {paused ? (
           <span className="pill pill-paused" data-testid="paused-indicator" role="status">
-            ⏸ Paused
+            <span className="pause-glyph" aria-hidden="true" />
+            Paused
           </span>
         ) : null}
         <button
