@@ -141,6 +141,11 @@ describe('airlock serve: web UI server', () => {
     expect(page.headers['referrer-policy']).toBe('no-referrer')
     expect(page.body).not.toContain(ui.token)
     expect((await get(ui.port, '/', { host: `localhost:${ui.port}` })).status).toBe(200)
+    // Text is served compressed to a browser that accepts it (fetch sends gzip, some versions br too).
+    const compressed = await fetch(`http://127.0.0.1:${ui.port}/`)
+    expect(compressed.headers.get('content-encoding')).toMatch(/^(br|gzip)$/)
+    expect(compressed.headers.get('vary')).toBe('Accept-Encoding')
+    expect(await compressed.text()).toContain('<div id="root"></div>')
 
     for (const p of [
       '/../../../../etc/passwd',

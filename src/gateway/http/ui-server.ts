@@ -16,6 +16,7 @@ import fs from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
+import zlib from 'node:zlib'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { ControlEvent } from '../../shared/contract/control-api'
 import { mcpServerFromPath, MCP_PATH_PREFIX, type McpHttpEndpoint } from './mcp-http'
@@ -259,15 +260,34 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     if (!file) return refuse(res, 404, 'not found')
     const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream'
     const stream = fs.createReadStream(file)
+    // Text (the ~1 MB bundle) goes compressed when the browser accepts it: brotli at a fast
+    // quality (compressed per request, never cached on disk), else gzip.
+    const accepts = String(req.headers['accept-encoding'] ?? '')
+    const text = /^(text\/|application\/(javascript|json)|image\/svg)/.test(type)
+    const encoding = !text
+      ? undefined
+      : /\bbr\b/.test(accepts)
+        ? 'br'
+        : /\bgzip\b/.test(accepts)
+          ? 'gzip'
+          : undefined
     stream.once('open', () => {
       res.writeHead(200, {
         ...securityHeaders(),
         'Content-Type': type,
         'Cache-Control': path.basename(file) === 'index.html' ? 'no-store' : 'no-cache',
+        ...(text ? { Vary: 'Accept-Encoding' } : {}),
+        ...(encoding ? { 'Content-Encoding': encoding } : {}),
       })
       if (req.method === 'HEAD') {
         stream.destroy()
         res.end()
+      } else if (encoding === 'br') {
+        stream
+          .pipe(zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } }))
+          .pipe(res)
+      } else if (encoding === 'gzip') {
+        stream.pipe(zlib.createGzip()).pipe(res)
       } else {
         stream.pipe(res)
       }
