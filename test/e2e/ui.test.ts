@@ -442,7 +442,10 @@ describe('tools & policy', () => {
     await row.getByLabel('Reason for echo', { exact: true }).fill('echo is switched off')
     await row.getByLabel('Reason for echo', { exact: true }).press('Enter')
     const yaml = page.getByLabel('Policy YAML', { exact: true })
-    expect(await yaml.inputValue()).toContain('echo is switched off')
+    // A cell edit is checked by the gateway's policy check before it reaches the YAML.
+    await expect
+      .poll(() => yaml.inputValue(), { timeout: 10_000 })
+      .toContain('echo is switched off')
     await page.getByTestId('policy-errors').getByText('Valid policy').waitFor()
     await page.getByRole('button', { name: 'Save policy' }).click()
     await page.getByTestId('policy-status').getByText('Saved').waitFor()
