@@ -163,7 +163,7 @@ describe('approvals in the browser', () => {
     const card = page.getByTestId('approval-card')
     const sent = Date.now()
     const call = echo(client, 'hello from the agent')
-    await card.waitFor({ timeout: 1000 })
+    await card.waitFor({ timeout: 10_000 })
     const visibleAfter = Date.now() - sent
     expect(visibleAfter).toBeLessThan(1000)
     const text = await card.textContent()
@@ -191,7 +191,7 @@ describe('approvals in the browser', () => {
     const call = echo(client, 'please?')
     // On Activity the card shows in the pending dock.
     const card = page.getByTestId('pending-dock').getByTestId('approval-card')
-    await card.waitFor({ timeout: 1000 })
+    await card.waitFor({ timeout: 10_000 })
     // Keyboard: the answers are real buttons.
     await card.getByRole('button', { name: 'Deny' }).focus()
     await page.keyboard.press('Enter')
@@ -211,7 +211,7 @@ describe('approvals in the browser', () => {
     const before = await main.boundingBox()
     const first = echo(client, 'first')
     const card = page.getByTestId('pending-dock').getByTestId('approval-card')
-    await card.waitFor({ timeout: 1000 })
+    await card.waitFor({ timeout: 10_000 })
     expect(await main.boundingBox()).toEqual(before)
     // Deny has the focus, and each answer shows its key.
     expect(await page.locator(':focus').getAttribute('data-answer')).toBe('deny')
@@ -222,7 +222,7 @@ describe('approvals in the browser', () => {
     await card.waitFor({ state: 'detached' })
 
     const second = echo(client, 'second')
-    await card.waitFor({ timeout: 1000 })
+    await card.waitFor({ timeout: 10_000 })
     expect(await main.boundingBox()).toEqual(before)
     await page.keyboard.press('Escape')
     const denied = await second
@@ -236,7 +236,7 @@ describe('approvals in the browser', () => {
     const client = await agent()
     const call = echo(client, 'anyone there?')
     const card = page.getByTestId('approval-card')
-    await card.waitFor({ timeout: 1000 })
+    await card.waitFor({ timeout: 10_000 })
     expect(await card.getByTestId('approval-countdown').textContent()).toMatch(
       /Denied automatically in [12] s/,
     )
@@ -253,7 +253,7 @@ describe('approvals in the browser', () => {
     const client = await agent()
     const first = echo(client, 'one')
     const card = page.getByTestId('approval-card')
-    await card.waitFor({ timeout: 1000 })
+    await card.waitFor({ timeout: 10_000 })
     await card.getByRole('button', { name: 'Allow for session' }).click()
     expect(textOf(await first)).toBe('Echo: one')
     await card.waitFor({ state: 'detached' })
@@ -276,7 +276,7 @@ describe('approvals in the browser', () => {
     // Another agent session has no grant: it is asked.
     const other = await agent()
     const asked = echo(other, 'from another session')
-    await card.waitFor({ timeout: 1000 })
+    await card.waitFor({ timeout: 10_000 })
     await page.getByTestId('recent-decisions').getByText('approved').first().waitFor()
     await shot('approvals')
     if (SHOTS) {
@@ -292,7 +292,7 @@ describe('approvals in the browser', () => {
     await grant.getByRole('button', { name: /Revoke/ }).click()
     await grant.waitFor({ state: 'detached' })
     const third = echo(client, 'three')
-    await card.waitFor({ timeout: 1000 })
+    await card.waitFor({ timeout: 10_000 })
     await card.getByRole('button', { name: 'Allow once' }).click()
     expect(textOf(await third)).toBe('Echo: three')
   })
@@ -410,7 +410,7 @@ describe('activity', () => {
     const client = await agent()
     const call = echo(client, XSS)
     const card = page.getByTestId('approval-card')
-    await card.waitFor({ timeout: 1000 })
+    await card.waitFor({ timeout: 10_000 })
     expect(await card.getByTestId('approval-args').textContent()).toContain(XSS)
     expect(await page.locator('img').count()).toBe(0)
     await card.getByRole('button', { name: 'Allow once' }).click()
@@ -470,7 +470,7 @@ describe('tools & policy', () => {
     await page.getByTestId('policy-status').getByText('Saved').waitFor()
     const asked = echo(client, 'imported?')
     const card = page.getByTestId('approval-card')
-    await card.waitFor({ timeout: 1000 })
+    await card.waitFor({ timeout: 10_000 })
     expect(await card.textContent()).toContain('imported')
     await card.getByRole('button', { name: 'Allow once' }).click()
     expect(textOf(await asked)).toBe('Echo: imported?')
