@@ -19,6 +19,7 @@ import { dataPaths, socketPath } from '../node/paths'
 import { ProcessGroups } from './proxy/process-groups'
 import { spawnServer } from './proxy/server-process'
 import { Session, type ClientLink } from './proxy/session'
+import { StdioUpstream } from './proxy/stdio-upstream'
 import { ToolCatalog } from './proxy/tool-catalog'
 import { ControlConnection } from './control/control-connection'
 import { FileSecretStore, type SecretStore } from './config/secret-store'
@@ -462,11 +463,15 @@ export class Gateway extends EventEmitter {
         now: this.now,
         log: this.log,
         isPaused: () => this.pausedFlag,
-        spawn: (s) => {
-          const child = spawnServer(this.withSecrets({ ...s, cwd: s.cwd ?? clientCwd }))
-          this.groups.track(child, s.name)
-          return child
-        },
+        upstream: (s) =>
+          new StdioUpstream(s, {
+            spawn: (c) => {
+              const child = spawnServer(this.withSecrets({ ...c, cwd: c.cwd ?? clientCwd }))
+              this.groups.track(child, c.name)
+              return child
+            },
+            log: this.log,
+          }),
         defaultApprovalTimeoutMs: () => this.live.config.settings.approvalTimeoutSeconds * 1000,
         onClose: (s) => {
           this.sessions.delete(s)

@@ -1,25 +1,13 @@
 /**
- * One agent session: a client connection bridged to its own server process. Every message is
- * parsed once; anything but `tools/call` and `tools/list` is forwarded as the original bytes, in
- * order, both ways. `tools/call` is decided by the policy engine, recorded in the audit log
- * before it is forwarded, and its outcome recorded when the server answers.
+ * One agent session: the relay between a client link (the shim's socket, or an MCP HTTP
+ * session) and an upstream link to its server ({@link UpstreamLink}; a child process on stdio
+ * today). Every message is parsed once; anything but `tools/call` and `tools/list` is forwarded
+ * as the original bytes, in order, both ways. `tools/call` goes through the session's
+ * {@link CallGate} (policy, grants, approval, audit: the decision is recorded before the call is
+ * forwarded), and its outcome is recorded when the server answers. Each side is closed once.
  */
-import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import type { ServerConfig } from '../../shared/contract/config'
 import { excerpt } from '../../shared/excerpt'
-import type {
-  AuditDecision,
-  AuditInput,
-  AuditOutcome,
-  DecidedBy,
-} from '../../shared/contract/audit-record'
-import type { CounterStore } from '../../shared/policy/counters'
-import { decide } from '../../shared/policy/engine'
-import { isHidden } from '../../shared/policy/hide'
-import type { Decision, Reservation } from '../../shared/policy/types'
-import type { ToolClass } from '../../shared/risk'
-import type { ApprovalCenter, ApprovalOutcome } from '../approvals/approvals'
-import { argsDigest, type Grants } from '../approvals/grants'
 import { LineSplitter } from '../../node/framing/line-splitter'
 import {
   ErrorCode,
@@ -28,16 +16,12 @@ import {
   isId,
   isObject,
   notificationLine,
-  toolErrorLine,
   type JsonRpcId,
 } from '../../node/jsonrpc'
-import type { LiveConfig } from '../config/live-config'
-import { killTree } from './server-process'
+import { CallGate, type CallGateDeps, type Finished, type ForwardedCall } from './call-gate'
+import type { UpstreamLink } from './upstream-link'
 
-/** Where the session writes audit records; throws when the record cannot be written. */
-export interface AuditSink {
-  append(input: AuditInput): unknown
-}
+export type { AuditSink } from './call-gate'
 
 /** The agent side of a session (the shim's socket, or an HTTP stream). */
 export interface ClientLink {
@@ -50,27 +34,20 @@ export interface ClientLink {
 }
 
 /** What a session needs from the gateway. */
-export interface SessionDeps {
+export interface SessionDeps extends CallGateDeps {
   id: string
   server: ServerConfig
-  live: LiveConfig
-  audit: AuditSink
-  approvals: ApprovalCenter
-  grants: Grants
-  counters: CounterStore
-  now: () => number
-  log: (msg: string) => void
-  isPaused: () => boolean
-  spawn: (server: ServerConfig) => ChildProcessWithoutNullStreams
-  defaultApprovalTimeoutMs: () => number
+  /**
+   * A new, not yet started link to the server; called at the start and again for each restart
+   * after the server went away.
+   */
+  upstream: (server: ServerConfig) => UpstreamLink
   onClose: (session: Session) => void
   /**
    * Sees every tools/list page the server answers, before hidden tools are removed; `first`
    * when it answers a request without a cursor (the list starts anew).
    */
   onToolsList?: (tools: unknown[], first: boolean) => void
-  /** The class of a tool as this server listed it last (kept across sessions), if it did. */
-  toolClass?: (tool: string) => ToolClass | undefined
   /** How long the gateway's own tools/list for an unseen tool may take (default 5 s). */
   ownListTimeoutMs?: number
   /** Told why the server went away (could not start, exited) when that ends the session. */
@@ -83,15 +60,7 @@ interface Pending {
   /** tools/list without a cursor: the first page. */
   firstPage?: boolean
   /** Set for tools/call. */
-  call?: { callId: string; tool: string; started: number; reservation?: number }
-}
-
-/** A call answered by the server, recorded once the answer is on its way to the client. */
-interface Finished {
-  call: NonNullable<Pending['call']>
-  outcome: AuditOutcome
-  detail?: string
-  success: boolean
+  call?: ForwardedCall
 }
 
 /** A tools/call held for a person's answer. */
@@ -108,7 +77,6 @@ interface Batch {
   open: boolean
 }
 
-const PREFIX = '[Airlock policy]'
 /** A server message the session consumed (the answer to the gateway's own request). */
 const DROP = Symbol('drop')
 /** The id of the gateway's own tools/list (a string no SDK client generates). */
@@ -120,8 +88,6 @@ const CRASH_WINDOW_MS = 60_000
 const REINIT_ID = 'airlock-reinitialize'
 /** The notification a session sends before the gateway ends it on purpose (the shim then stops). */
 export const SESSION_ENDED_METHOD = 'notifications/airlock/session_ended'
-/** How long after a server exits its output may still be drained before the session ends. */
-const EXIT_DRAIN_GRACE_MS = 1000
 const NL = Buffer.from('\n')
 
 /** A live agent session. */
@@ -130,7 +96,9 @@ export class Session {
   readonly server: string
   client = 'unknown'
   readonly startedAt: number
-  private child?: ChildProcessWithoutNullStreams
+  /** The link to the server; undefined after the server went away (until the next request). */
+  private upstream?: UpstreamLink
+  private readonly gate: CallGate
   /** The client's initialize request and initialized notification, replayed on a restart. */
   private initializeMsg?: Record<string, unknown>
   private initializedLine?: Buffer
@@ -142,8 +110,6 @@ export class Session {
   private batches: Batch[] = []
   /** The batch being read, while its elements are handled. */
   private collecting: Batch | undefined
-  private callSeq = 0
-  private stderrTail = ''
   /** Whether the server answered `initialize` (it is running and can be asked for its tools). */
   private initialized = false
   /** The gateway's own tools/list (at most one per session), and the calls waiting for it. */
@@ -156,54 +122,43 @@ export class Session {
     this.id = deps.id
     this.server = deps.server.name
     this.startedAt = deps.now()
+    const relay = this // eslint-disable-line @typescript-eslint/no-this-alias
+    this.gate = new CallGate(deps, {
+      id: this.id,
+      server: this.server,
+      get client() {
+        return relay.client
+      },
+      isClosed: () => this.closed,
+      toClient: (data, addNewline) => this.sendToClient(data, addNewline),
+      toServer: (data) => this.sendToServer(data),
+      forwarded: (id, call) => this.pending.set(idKey(id), { method: 'tools/call', call }),
+      hold: (key, abort) => this.held.set(key, { abort }),
+      release: (key) => this.held.delete(key),
+      unanswered: (key) => this.unanswered(key),
+    })
   }
 
-  /** Starts the server process and wires both directions. */
+  /** Starts the server and wires both directions. */
   start(): void {
-    this.spawnServer()
+    this.link.onDrain(() => this.upstream?.resume())
+    this.startUpstream()
   }
 
-  private spawnServer(): void {
-    this.stderrTail = ''
-    const child = this.deps.spawn(this.deps.server)
-    this.child = child
-    const fromServer = new LineSplitter(
-      (line) => this.fromServer(line),
-      (bytes) =>
+  private startUpstream(): void {
+    const upstream = this.deps.upstream(this.deps.server)
+    this.upstream = upstream
+    upstream.start({
+      onmessage: (message) => this.fromServer(message),
+      onoversize: (bytes) =>
         this.deps.log(
           `${this.server}: dropped a server message over the size cap (${bytes} bytes)`,
         ),
-    )
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (this.child === child) fromServer.push(chunk)
+      ondrain: () => this.link.resume(),
+      onclose: (what, lastWords) => {
+        if (this.upstream === upstream) this.serverGone(what, lastWords)
+      },
     })
-    child.stderr.on('data', (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2048)
-    })
-    child.stdin.on('error', () => undefined) // EPIPE after a crash: handled by 'exit'.
-    child.on('error', (err) => {
-      if (this.child !== child) return
-      this.deps.log(`${this.server}: cannot start "${this.deps.server.command}": ${err.message}`)
-      this.serverGone(
-        `could not be started (${err.message}); check that "${excerpt(this.deps.server.command, 200)}" is installed and on the PATH of the gateway, or fix "command" with "airlock servers list"`,
-      )
-    })
-    // 'exit' can come before the last bytes the server wrote are read: wait for its output to
-    // close ('close'), so that an answer written just before exiting still reaches the client.
-    // A grandchild that keeps the pipe open must not keep the session alive: give up after a grace.
-    let exitGrace: NodeJS.Timeout | undefined
-    const gone = (code: number | null, signal: NodeJS.Signals | null): void => {
-      if (exitGrace) clearTimeout(exitGrace)
-      if (!this.closed && this.child === child)
-        this.serverGone(`exited (${signal ?? `code ${code}`})`)
-    }
-    child.on('exit', (code, signal) => {
-      exitGrace = setTimeout(() => gone(code, signal), EXIT_DRAIN_GRACE_MS)
-      exitGrace.unref()
-    })
-    child.on('close', gone)
-    this.link.onDrain(() => this.child?.stdout.resume())
-    child.stdin.on('drain', () => this.link.resume())
   }
 
   private readonly fromClientSplitter = new LineSplitter(
@@ -259,12 +214,12 @@ export class Session {
     this.held.clear()
     // Forwarded calls may have run: their reservations stand whatever the client does now.
     for (const p of this.pending.values())
-      if (p.call) this.finishCall(p.call, 'cancelled', why, true)
+      if (p.call) this.gate.finish(p.call, 'cancelled', why, true)
     this.pending.clear()
     this.deps.grants.endSession(this.id)
     this.link.end()
     this.deps.onClose(this)
-    if (this.child) await killTree(this.child)
+    if (this.upstream) await this.upstream.close()
   }
 
   // ── client → server ──────────────────────────────────────────────────────
@@ -353,12 +308,16 @@ export class Session {
       }
       // A request method without an id: a server that runs it anyway would run it unanswered,
       // with no decision and no record. Only requests call tools, so it is never forwarded.
-      this.refuseMalformed(method, msg.params, 'a request without an "id"')
+      this.gate.refuseMalformed(method, msg.params, 'a request without an "id"')
       return false
     }
     if (!isId(id) || id === null) {
       this.deps.log(`${this.server}: dropped a "${method}" request with an invalid id`)
-      this.refuseMalformed(method, msg.params, 'a request whose "id" is not a string or a number')
+      this.gate.refuseMalformed(
+        method,
+        msg.params,
+        'a request whose "id" is not a string or a number',
+      )
       this.sendToClient(
         errorLine(
           null,
@@ -385,7 +344,7 @@ export class Session {
     if ('params' in msg && !isObject(msg.params)) {
       // MCP params are objects; servers drop other shapes without an answer.
       if (method === 'tools/call')
-        this.refuseMalformed(method, msg.params, '"params" is not an object')
+        this.gate.refuseMalformed(method, msg.params, '"params" is not an object')
       this.sendToClient(
         errorLine(
           id,
@@ -408,27 +367,6 @@ export class Session {
     return true
   }
 
-  /**
-   * Records a malformed request that was not forwarded (`refused: malformed`): a request method
-   * without a usable id, or a tools/call whose params are not an object with a string name.
-   */
-  private refuseMalformed(method: string, params: unknown, what: string): void {
-    const p = isObject(params) ? params : {}
-    const isCall = method === 'tools/call'
-    this.record({
-      kind: 'call',
-      callId: `${this.id}.${++this.callSeq}`,
-      session: this.id,
-      client: this.client,
-      server: this.server,
-      tool: isCall && typeof p.name === 'string' ? p.name : excerpt(method, 64),
-      ...(isCall && isObject(p.arguments) ? { args: p.arguments } : {}),
-      decision: 'deny',
-      decidedBy: 'gateway',
-      reason: `refused: malformed (${what}); not forwarded`,
-    })
-  }
-
   private cancelled(params: unknown): boolean {
     if (!isObject(params) || !isId(params.requestId)) return true
     const key = idKey(params.requestId)
@@ -442,7 +380,7 @@ export class Session {
     const p = this.pending.get(key)
     if (p?.call) {
       this.pending.delete(key)
-      this.finishCall(p.call, 'cancelled', 'cancelled by the client', true)
+      this.gate.finish(p.call, 'cancelled', 'cancelled by the client', true)
       this.unanswered(key)
     }
     return true
@@ -451,119 +389,7 @@ export class Session {
   private toolsCall(id: string | number, params: unknown, raw: Buffer | undefined): boolean {
     if (isObject(params) && typeof params.name === 'string' && this.waitForOwnList(id, params, raw))
       return false
-    const callId = `${this.id}.${++this.callSeq}`
-    if (!isObject(params) || typeof params.name !== 'string') {
-      this.refuseMalformed('tools/call', params, '"params.name" is not a string')
-      this.sendToClient(
-        errorLine(
-          id,
-          ErrorCode.InvalidParams,
-          'Invalid params: tools/call needs "params.name" (a string); the call was not forwarded',
-        ),
-      )
-      return false
-    }
-    const tool = params.name
-    const args = params.arguments === undefined ? {} : params.arguments
-    if (!isObject(args)) {
-      this.refuseMalformed('tools/call', params, '"params.arguments" is not an object')
-      this.sendToClient(
-        errorLine(
-          id,
-          ErrorCode.InvalidParams,
-          'Invalid params: "params.arguments" must be an object; the call was not forwarded',
-        ),
-      )
-      return false
-    }
-    const base = {
-      kind: 'call' as const,
-      callId,
-      session: this.id,
-      client: this.client,
-      server: this.server,
-      tool,
-      args,
-    }
-
-    if (this.deps.isPaused()) {
-      this.record({ ...base, decision: 'paused', decidedBy: 'user', reason: 'Airlock is paused' })
-      this.sendToClient(
-        toolErrorLine(
-          id,
-          `${PREFIX} Airlock is paused: every tool call is denied until the user resumes.`,
-        ),
-      )
-      return false
-    }
-    const live = this.deps.live.policyFor(this.server)
-    if ('error' in live) {
-      const reason = `the policy of "${this.server}" could not be loaded, so every call is denied: ${live.error}`
-      this.record({ ...base, decision: 'deny', decidedBy: 'gateway', reason })
-      this.sendToClient(toolErrorLine(id, `${PREFIX} ${reason}`))
-      return false
-    }
-    const now = this.deps.now()
-    const known = this.deps.toolClass?.(tool)
-    const decision: Decision = decide(
-      live.policy,
-      { tool, args, sessionId: this.id, ...(known ? { risk: known } : {}) },
-      this.deps.counters,
-      now,
-      {
-        defaultApprovalTimeoutMs: this.deps.defaultApprovalTimeoutMs(),
-        riskFloor: this.deps.live.config.settings.riskFloor,
-      },
-    )
-    switch (decision.kind) {
-      case 'allow':
-        return this.forwardCall(
-          id,
-          { ...base, decision: 'allow', decidedBy: 'policy', rule: decision.rule },
-          decision.reservations,
-        )
-      case 'deny':
-      case 'rate_limited':
-        this.record({
-          ...base,
-          decision: decision.kind,
-          decidedBy: 'policy',
-          rule: decision.rule,
-          reason: decision.reason,
-        })
-        this.sendToClient(toolErrorLine(id, `${PREFIX} ${decision.reason}`))
-        return false
-      case 'hidden':
-        this.record({ ...base, decision: 'hidden', decidedBy: 'policy' })
-        this.sendToClient(unknownToolLine(id, tool))
-        return false
-      case 'needs_approval': {
-        const digest = argsDigest(args)
-        const grant = this.deps.grants.match(
-          { server: this.server, tool, session: this.id, digest },
-          now,
-        )
-        if (grant) {
-          return this.forwardCall(
-            id,
-            {
-              ...base,
-              decision: 'approved',
-              decidedBy: 'grant',
-              rule: decision.rule,
-              reason: `grant: ${grant.scope}`,
-            },
-            decision.reservations,
-          )
-        }
-        this.hold(id, base, decision, digest, raw)
-        return false
-      }
-      default: {
-        const never: never = decision
-        throw new Error(`unhandled decision ${JSON.stringify(never)}`)
-      }
-    }
+    return this.gate.call(id, params, raw)
   }
 
   /**
@@ -619,166 +445,6 @@ export class Session {
     for (const resume of own.waiting.splice(0)) resume()
   }
 
-  /** Writes the decision record, reserves counters, forwards. On an audit failure: denied. */
-  private forwardCall(id: string | number, rec: AuditInput, reservations: Reservation[]): boolean {
-    const reservation = reservations.length ? this.deps.counters.reserve(reservations) : undefined
-    try {
-      this.deps.audit.append(rec)
-    } catch (err) {
-      if (reservation !== undefined) this.deps.counters.rollback(reservation)
-      this.deps.log(`${this.server}: ${(err as Error).message}`)
-      this.sendToClient(
-        toolErrorLine(
-          id,
-          `${PREFIX} the call was denied because the audit log could not be written: ${(err as Error).message}`,
-        ),
-      )
-      return false
-    }
-    this.pending.set(idKey(id), {
-      method: 'tools/call',
-      call: { callId: rec.callId, tool: rec.tool, started: this.deps.now(), reservation },
-    })
-    return true
-  }
-
-  private hold(
-    id: string | number,
-    base: AuditInput & { args: Record<string, unknown> },
-    decision: Extract<Decision, { kind: 'needs_approval' }>,
-    digest: string,
-    raw: Buffer | undefined,
-  ): void {
-    const key = idKey(id)
-    const abort = new AbortController()
-    this.held.set(key, { abort })
-    const asked = this.deps.now()
-    const line = raw
-      ? Buffer.from(raw)
-      : Buffer.from(
-          JSON.stringify({
-            jsonrpc: '2.0',
-            id,
-            method: 'tools/call',
-            params: { name: base.tool, arguments: base.args },
-          }),
-        )
-    void this.deps.approvals
-      .request(
-        {
-          session: this.id,
-          client: this.client,
-          server: this.server,
-          tool: base.tool,
-          argsExcerpt: excerpt(base.args, 1024),
-          argsDigest: digest,
-          rule: decision.rule,
-          reason: decision.reason,
-        },
-        decision.timeoutMs,
-        abort.signal,
-      )
-      .then((outcome) => this.approvalDone(id, key, base, decision, line, asked, outcome))
-  }
-
-  private approvalDone(
-    id: string | number,
-    key: string,
-    base: AuditInput,
-    decision: Extract<Decision, { kind: 'needs_approval' }>,
-    line: Buffer,
-    asked: number,
-    outcome: ApprovalOutcome,
-  ): void {
-    this.held.delete(key)
-    const approvalMs = this.deps.now() - asked
-    const rec = { ...base, rule: decision.rule, approvalMs }
-    const deny = (
-      decisionKind: AuditDecision,
-      decidedBy: DecidedBy,
-      text: string,
-      reason: string,
-    ): void => {
-      this.record({ ...rec, decision: decisionKind, decidedBy, reason })
-      if (!this.closed) this.sendToClient(toolErrorLine(id, `${PREFIX} ${text}`))
-    }
-    const secs = Math.round(decision.timeoutMs / 1000)
-    // Why a person was asked, for the audit record and the agent: the rule, or the risk floor.
-    const why = decision.reason ?? (decision.rule ? `rule "${decision.rule}"` : 'the policy')
-    switch (outcome.answer) {
-      case 'allow_once':
-      case 'allow_session':
-      case 'allow_always':
-        if (this.closed)
-          return this.record({
-            ...rec,
-            decision: 'cancelled',
-            decidedBy: 'gateway',
-            reason: 'session ended before the approval',
-          })
-        if (outcome.answer !== 'allow_once') {
-          this.deps.grants.add(
-            {
-              scope: outcome.answer === 'allow_session' ? 'session' : 'always',
-              server: this.server,
-              tool: base.tool,
-              session: this.id,
-            },
-            this.deps.now(),
-          )
-        }
-        if (
-          this.forwardCall(
-            id,
-            {
-              ...rec,
-              decision: 'approved',
-              decidedBy: 'user',
-              reason: `${why}; ${outcome.answer} by ${outcome.by}`,
-            },
-            decision.reservations,
-          )
-        ) {
-          this.sendToServer(line)
-        }
-        return
-      case 'deny':
-        return deny(
-          'denied_by_user',
-          'user',
-          `the user denied "${base.tool}" on "${this.server}" (approval was needed: ${why}).`,
-          `${why}; denied by ${outcome.by}`,
-        )
-      case 'timeout':
-        return deny(
-          'timeout',
-          'timeout',
-          `"${base.tool}" needs the user's approval (${why}) and nobody answered within ${secs} s, so it was denied. Ask the user to allow it in Airlock (the pending request in the app, or Activity → allow the retry); an identical retry of this call is then let through.`,
-          `${why}; no answer within ${secs} s`,
-        )
-      case 'no_approver':
-        return deny(
-          'deny',
-          'gateway',
-          `"${base.tool}" needs the user's approval (${why}) and no approver is available, so it was denied. Ask the user to open Airlock (the desktop app, or "airlock open" for the web UI of "airlock serve") and retry: the request then waits for their Allow or Deny.`,
-          `${why}; no approver available`,
-        )
-      case 'cancelled':
-        this.record({
-          ...rec,
-          decision: 'cancelled',
-          decidedBy: 'gateway',
-          reason: this.closed ? 'client disconnected' : 'cancelled by the client',
-        })
-        this.unanswered(key)
-        return
-      default: {
-        const never: never = outcome
-        throw new Error(`unhandled approval outcome ${JSON.stringify(never)}`)
-      }
-    }
-  }
-
   // ── server → client ──────────────────────────────────────────────────────
 
   private fromServer(line: Buffer): void {
@@ -811,7 +477,7 @@ export class Session {
     }
     // The outcome record follows the response: the decision was recorded before forwarding,
     // and the agent need not wait for the bookkeeping.
-    for (const f of finished) this.finishCall(f.call, f.outcome, f.detail, f.success)
+    for (const f of finished) this.gate.finish(f.call, f.outcome, f.detail, f.success)
   }
 
   /** Handles a server message; returns it (same object when unchanged), or DROP. */
@@ -829,68 +495,17 @@ export class Session {
     this.pending.delete(key)
     if (p.method === REINIT_ID) return DROP
     if (p.call) {
-      const result = msg.result
-      if (isObject(msg.error)) {
-        finished.push({
-          call: p.call,
-          outcome: 'error',
-          detail: typeof msg.error.message === 'string' ? msg.error.message : 'error',
-          success: false,
-        })
-      } else if (isObject(result) && result.isError === true) {
-        finished.push({
-          call: p.call,
-          outcome: 'is_error',
-          detail: firstText(result),
-          success: false,
-        })
-      } else {
-        finished.push({
-          call: p.call,
-          outcome: 'ok',
-          detail: isObject(result) ? firstText(result) : undefined,
-          success: true,
-        })
-      }
+      finished.push(this.gate.answered(p.call, msg))
       return msg
     }
     if (p.method === 'initialize' && isObject(msg.result)) this.initialized = true
     if (p.method === 'tools/list' && isObject(msg.result) && Array.isArray(msg.result.tools)) {
-      const live = this.deps.live.policyFor(this.server)
       const tools = msg.result.tools as unknown[]
       this.deps.onToolsList?.(tools, p.firstPage === true)
-      const kept =
-        'error' in live
-          ? []
-          : tools.filter(
-              (t) => !(isObject(t) && typeof t.name === 'string' && isHidden(live.policy, t.name)),
-            )
+      const kept = this.gate.visibleTools(tools)
       if (kept.length !== tools.length) return { ...msg, result: { ...msg.result, tools: kept } }
     }
     return msg
-  }
-
-  private finishCall(
-    call: NonNullable<Pending['call']>,
-    outcome: AuditOutcome,
-    detail: string | undefined,
-    success: boolean,
-  ): void {
-    if (call.reservation !== undefined) {
-      if (success) this.deps.counters.commit(call.reservation)
-      else this.deps.counters.rollback(call.reservation)
-    }
-    this.record({
-      kind: 'outcome',
-      callId: call.callId,
-      session: this.id,
-      client: this.client,
-      server: this.server,
-      tool: call.tool,
-      outcome,
-      detail,
-      latencyMs: this.deps.now() - call.started,
-    })
   }
 
   /**
@@ -898,17 +513,17 @@ export class Session {
    * why; the next request starts it again (replaying the client's initialize). After
    * {@link MAX_CRASHES} within a minute the session ends, with a last word to the shim.
    */
-  private serverGone(what: string): void {
+  private serverGone(what: string, lastWords: string): void {
     if (this.closed) return
-    const child = this.child
-    this.child = undefined
-    if (child) void killTree(child) // a grandchild may still hold the group
+    const upstream = this.upstream
+    this.upstream = undefined
+    if (upstream) void upstream.close() // a grandchild may still hold the group
     const now = this.deps.now()
     this.crashes.push(now)
     while (this.crashes.length && now - (this.crashes[0] as number) > CRASH_WINDOW_MS)
       this.crashes.shift()
     const ends = this.crashes.length >= MAX_CRASHES
-    const tail = this.stderrTail.trim().split('\n').slice(-3).join(' | ')
+    const tail = lastWords.trim().split('\n').slice(-3).join(' | ')
     const why = `${what}${tail ? `. Last stderr: ${excerpt(tail, 400)}` : ''}`
     const next = ends
       ? `it stopped ${MAX_CRASHES} times within a minute, so the session ends; fix the server (see "airlock status"), then restart it in your client`
@@ -916,7 +531,7 @@ export class Session {
     const message = `MCP server "${this.server}" ${what} before answering; ${next}.${tail ? ` Last stderr: ${excerpt(tail, 400)}` : ''}`
     this.deps.onServerGone?.(why)
     for (const [key, p] of this.pending) {
-      if (p.call) this.finishCall(p.call, 'server_exit', what, true) // it may have run
+      if (p.call) this.gate.finish(p.call, 'server_exit', what, true) // it may have run
       if (p.method !== REINIT_ID)
         this.sendToClient(errorLine(idFromKey(key), ErrorCode.ServerGone, message))
     }
@@ -934,23 +549,14 @@ export class Session {
   /** Starts a server that went away again, re-initialized with the client's own initialize. */
   private restartServer(): void {
     this.deps.log(`${this.server}: starting the server again for session ${this.id}`)
-    this.spawnServer()
+    this.startUpstream()
     if (!this.initializeMsg) return
     this.pending.set(idKey(REINIT_ID), { method: REINIT_ID })
-    this.toServer.push(Buffer.from(JSON.stringify({ ...this.initializeMsg, id: REINIT_ID })), NL)
-    if (this.initializedLine) this.toServer.push(this.initializedLine, NL)
+    this.toServer.push(Buffer.from(JSON.stringify({ ...this.initializeMsg, id: REINIT_ID })))
+    if (this.initializedLine) this.toServer.push(this.initializedLine)
   }
 
   // ── plumbing ─────────────────────────────────────────────────────────────
-
-  private record(input: AuditInput): void {
-    try {
-      this.deps.audit.append(input)
-    } catch (err) {
-      // Only reached for calls that are not forwarded: the refusal stands, the failure is logged.
-      this.deps.log(`${this.server}: ${(err as Error).message}`)
-    }
-  }
 
   // Output is coalesced: everything produced while handling one chunk (or one event) goes out
   // in one write per direction at the end of the task — one syscall instead of one per message,
@@ -961,8 +567,8 @@ export class Session {
 
   private sendToServer(data: Buffer | string): void {
     if (this.closed) return
-    if (!this.child) this.restartServer()
-    this.toServer.push(typeof data === 'string' ? Buffer.from(data) : data, NL)
+    if (!this.upstream) this.restartServer()
+    this.toServer.push(typeof data === 'string' ? Buffer.from(data) : data)
     this.queueFlush()
   }
 
@@ -1039,45 +645,19 @@ export class Session {
   private flush(): void {
     this.flushQueued = false
     if (this.toServer.length) {
-      const out = Buffer.concat(this.toServer)
+      const out = this.toServer
       this.toServer = []
-      if (!this.closed && this.child && !this.child.stdin.destroyed && !this.child.stdin.write(out))
-        this.link.pause()
+      if (!this.closed && this.upstream && !this.upstream.send(out)) this.link.pause()
     }
     if (this.toClient.length) {
       const out = Buffer.concat(this.toClient)
       this.toClient = []
-      if (!this.link.write([out]) && this.child) this.child.stdout.pause()
+      if (!this.link.write([out]) && this.upstream) this.upstream.pause()
     }
   }
-}
-
-/**
- * What an MCP TypeScript SDK server answers for a tool it does not have, byte for byte (its key
- * order included), so that a hidden tool cannot be told from a missing one on the wire.
- */
-function unknownToolLine(id: JsonRpcId, tool: string): string {
-  return (
-    JSON.stringify({
-      result: {
-        content: [{ type: 'text', text: `MCP error -32602: Tool ${tool} not found` }],
-        isError: true,
-      },
-      jsonrpc: '2.0',
-      id,
-    }) + '\n'
-  )
 }
 
 /** The JSON-RPC id behind an {@link idKey}. */
 function idFromKey(key: string): JsonRpcId {
   return key[0] === 's' ? key.slice(1) : Number(key.slice(1))
-}
-
-function firstText(result: Record<string, unknown>): string | undefined {
-  const content = result.content
-  if (!Array.isArray(content)) return undefined
-  const t = content.find((c) => isObject(c) && c.type === 'text' && typeof c.text === 'string') as
-    { text: string } | undefined
-  return t ? excerpt(t.text, 1024) : undefined
 }

@@ -1,0 +1,493 @@
+/**
+ * The call gate: every `tools/call` of a session passes it before it may reach the server —
+ * decide (policy, risk floor) → grant → approve (a person) → audit. The decision record is
+ * written before a call is forwarded, and a call whose decision record cannot be written is
+ * denied. The gate also records each forwarded call's outcome (settling its rate-limit
+ * reservation), records refused malformed requests, and hides from `tools/list` the tools the
+ * policy hides. It speaks to the client and the server only through its {@link GateSession}.
+ */
+import { excerpt } from '../../shared/excerpt'
+import type {
+  AuditDecision,
+  AuditInput,
+  AuditOutcome,
+  DecidedBy,
+} from '../../shared/contract/audit-record'
+import type { CounterStore } from '../../shared/policy/counters'
+import { decide } from '../../shared/policy/engine'
+import { isHidden } from '../../shared/policy/hide'
+import type { Decision, Reservation } from '../../shared/policy/types'
+import type { ToolClass } from '../../shared/risk'
+import type { ApprovalCenter, ApprovalOutcome } from '../approvals/approvals'
+import { argsDigest, type Grants } from '../approvals/grants'
+import {
+  ErrorCode,
+  errorLine,
+  idKey,
+  isObject,
+  toolErrorLine,
+  type JsonRpcId,
+} from '../../node/jsonrpc'
+import type { LiveConfig } from '../config/live-config'
+
+/** Where the gate writes audit records; throws when the record cannot be written. */
+export interface AuditSink {
+  append(input: AuditInput): unknown
+}
+
+/** What the gate needs from the gateway. */
+export interface CallGateDeps {
+  live: LiveConfig
+  audit: AuditSink
+  approvals: ApprovalCenter
+  grants: Grants
+  counters: CounterStore
+  now: () => number
+  log: (msg: string) => void
+  isPaused: () => boolean
+  defaultApprovalTimeoutMs: () => number
+  /** The class of a tool as this server listed it last (kept across sessions), if it did. */
+  toolClass?: (tool: string) => ToolClass | undefined
+}
+
+/** The session a gate works for: who calls, and the relay's two directions. */
+export interface GateSession {
+  readonly id: string
+  readonly server: string
+  /** The client's name from its `initialize` (read at each call). */
+  readonly client: string
+  isClosed(): boolean
+  /** Queues bytes for the client (a newline is added when `addNewline`). */
+  toClient(data: Buffer | string, addNewline?: boolean): void
+  /** Queues one message for the server. */
+  toServer(data: Buffer | string): void
+  /** A call is forwarded: the session matches its answer by `id` and hands it back to the gate. */
+  forwarded(id: string | number, call: ForwardedCall): void
+  /** A call (id key `key`) is held for a person's answer; `abort` withdraws it. */
+  hold(key: string, abort: AbortController): void
+  /** The held call `key` is decided (or withdrawn). */
+  release(key: string): void
+  /** The request `key` will get no answer (a held call was cancelled). */
+  unanswered(key: string): void
+}
+
+/** A forwarded call waiting for its answer. */
+export interface ForwardedCall {
+  callId: string
+  tool: string
+  started: number
+  reservation?: number
+}
+
+/** A call answered by the server, recorded once the answer is on its way to the client. */
+export interface Finished {
+  call: ForwardedCall
+  outcome: AuditOutcome
+  detail?: string
+  success: boolean
+}
+
+const PREFIX = '[Airlock policy]'
+
+/** The policy, grant, approval and audit steps of one session's tool calls. */
+export class CallGate {
+  private callSeq = 0
+
+  constructor(
+    private readonly deps: CallGateDeps,
+    private readonly s: GateSession,
+  ) {}
+
+  /**
+   * Records a malformed request that was not forwarded (`refused: malformed`): a request method
+   * without a usable id, or a tools/call whose params are not an object with a string name.
+   */
+  refuseMalformed(method: string, params: unknown, what: string): void {
+    const p = isObject(params) ? params : {}
+    const isCall = method === 'tools/call'
+    this.record({
+      kind: 'call',
+      callId: `${this.s.id}.${++this.callSeq}`,
+      session: this.s.id,
+      client: this.s.client,
+      server: this.s.server,
+      tool: isCall && typeof p.name === 'string' ? p.name : excerpt(method, 64),
+      ...(isCall && isObject(p.arguments) ? { args: p.arguments } : {}),
+      decision: 'deny',
+      decidedBy: 'gateway',
+      reason: `refused: malformed (${what}); not forwarded`,
+    })
+  }
+
+  /**
+   * Decides a `tools/call` from the client. Returns true when it may be forwarded now (its
+   * decision is recorded and the session tracks it); otherwise the gate answered it or holds it
+   * for approval. `raw` is the original line (undefined inside a batch).
+   */
+  call(id: string | number, params: unknown, raw: Buffer | undefined): boolean {
+    const callId = `${this.s.id}.${++this.callSeq}`
+    if (!isObject(params) || typeof params.name !== 'string') {
+      this.refuseMalformed('tools/call', params, '"params.name" is not a string')
+      this.s.toClient(
+        errorLine(
+          id,
+          ErrorCode.InvalidParams,
+          'Invalid params: tools/call needs "params.name" (a string); the call was not forwarded',
+        ),
+      )
+      return false
+    }
+    const tool = params.name
+    const args = params.arguments === undefined ? {} : params.arguments
+    if (!isObject(args)) {
+      this.refuseMalformed('tools/call', params, '"params.arguments" is not an object')
+      this.s.toClient(
+        errorLine(
+          id,
+          ErrorCode.InvalidParams,
+          'Invalid params: "params.arguments" must be an object; the call was not forwarded',
+        ),
+      )
+      return false
+    }
+    const base = {
+      kind: 'call' as const,
+      callId,
+      session: this.s.id,
+      client: this.s.client,
+      server: this.s.server,
+      tool,
+      args,
+    }
+
+    if (this.deps.isPaused()) {
+      this.record({ ...base, decision: 'paused', decidedBy: 'user', reason: 'Airlock is paused' })
+      this.s.toClient(
+        toolErrorLine(
+          id,
+          `${PREFIX} Airlock is paused: every tool call is denied until the user resumes.`,
+        ),
+      )
+      return false
+    }
+    const live = this.deps.live.policyFor(this.s.server)
+    if ('error' in live) {
+      const reason = `the policy of "${this.s.server}" could not be loaded, so every call is denied: ${live.error}`
+      this.record({ ...base, decision: 'deny', decidedBy: 'gateway', reason })
+      this.s.toClient(toolErrorLine(id, `${PREFIX} ${reason}`))
+      return false
+    }
+    const now = this.deps.now()
+    const known = this.deps.toolClass?.(tool)
+    const decision: Decision = decide(
+      live.policy,
+      { tool, args, sessionId: this.s.id, ...(known ? { risk: known } : {}) },
+      this.deps.counters,
+      now,
+      {
+        defaultApprovalTimeoutMs: this.deps.defaultApprovalTimeoutMs(),
+        riskFloor: this.deps.live.config.settings.riskFloor,
+      },
+    )
+    switch (decision.kind) {
+      case 'allow':
+        return this.forwardCall(
+          id,
+          { ...base, decision: 'allow', decidedBy: 'policy', rule: decision.rule },
+          decision.reservations,
+        )
+      case 'deny':
+      case 'rate_limited':
+        this.record({
+          ...base,
+          decision: decision.kind,
+          decidedBy: 'policy',
+          rule: decision.rule,
+          reason: decision.reason,
+        })
+        this.s.toClient(toolErrorLine(id, `${PREFIX} ${decision.reason}`))
+        return false
+      case 'hidden':
+        this.record({ ...base, decision: 'hidden', decidedBy: 'policy' })
+        this.s.toClient(unknownToolLine(id, tool))
+        return false
+      case 'needs_approval': {
+        const digest = argsDigest(args)
+        const grant = this.deps.grants.match(
+          { server: this.s.server, tool, session: this.s.id, digest },
+          now,
+        )
+        if (grant) {
+          return this.forwardCall(
+            id,
+            {
+              ...base,
+              decision: 'approved',
+              decidedBy: 'grant',
+              rule: decision.rule,
+              reason: `grant: ${grant.scope}`,
+            },
+            decision.reservations,
+          )
+        }
+        this.hold(id, base, decision, digest, raw)
+        return false
+      }
+      default: {
+        const never: never = decision
+        throw new Error(`unhandled decision ${JSON.stringify(never)}`)
+      }
+    }
+  }
+
+  /** Writes the decision record, reserves counters, forwards. On an audit failure: denied. */
+  private forwardCall(id: string | number, rec: AuditInput, reservations: Reservation[]): boolean {
+    const reservation = reservations.length ? this.deps.counters.reserve(reservations) : undefined
+    try {
+      this.deps.audit.append(rec)
+    } catch (err) {
+      if (reservation !== undefined) this.deps.counters.rollback(reservation)
+      this.deps.log(`${this.s.server}: ${(err as Error).message}`)
+      this.s.toClient(
+        toolErrorLine(
+          id,
+          `${PREFIX} the call was denied because the audit log could not be written: ${(err as Error).message}`,
+        ),
+      )
+      return false
+    }
+    this.s.forwarded(id, {
+      callId: rec.callId,
+      tool: rec.tool,
+      started: this.deps.now(),
+      reservation,
+    })
+    return true
+  }
+
+  private hold(
+    id: string | number,
+    base: AuditInput & { args: Record<string, unknown> },
+    decision: Extract<Decision, { kind: 'needs_approval' }>,
+    digest: string,
+    raw: Buffer | undefined,
+  ): void {
+    const key = idKey(id)
+    const abort = new AbortController()
+    this.s.hold(key, abort)
+    const asked = this.deps.now()
+    const line = raw
+      ? Buffer.from(raw)
+      : Buffer.from(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            id,
+            method: 'tools/call',
+            params: { name: base.tool, arguments: base.args },
+          }),
+        )
+    void this.deps.approvals
+      .request(
+        {
+          session: this.s.id,
+          client: this.s.client,
+          server: this.s.server,
+          tool: base.tool,
+          argsExcerpt: excerpt(base.args, 1024),
+          argsDigest: digest,
+          rule: decision.rule,
+          reason: decision.reason,
+        },
+        decision.timeoutMs,
+        abort.signal,
+      )
+      .then((outcome) => this.approvalDone(id, key, base, decision, line, asked, outcome))
+  }
+
+  private approvalDone(
+    id: string | number,
+    key: string,
+    base: AuditInput,
+    decision: Extract<Decision, { kind: 'needs_approval' }>,
+    line: Buffer,
+    asked: number,
+    outcome: ApprovalOutcome,
+  ): void {
+    this.s.release(key)
+    const approvalMs = this.deps.now() - asked
+    const rec = { ...base, rule: decision.rule, approvalMs }
+    const deny = (
+      decisionKind: AuditDecision,
+      decidedBy: DecidedBy,
+      text: string,
+      reason: string,
+    ): void => {
+      this.record({ ...rec, decision: decisionKind, decidedBy, reason })
+      if (!this.s.isClosed()) this.s.toClient(toolErrorLine(id, `${PREFIX} ${text}`))
+    }
+    const secs = Math.round(decision.timeoutMs / 1000)
+    // Why a person was asked, for the audit record and the agent: the rule, or the risk floor.
+    const why = decision.reason ?? (decision.rule ? `rule "${decision.rule}"` : 'the policy')
+    switch (outcome.answer) {
+      case 'allow_once':
+      case 'allow_session':
+      case 'allow_always':
+        if (this.s.isClosed())
+          return this.record({
+            ...rec,
+            decision: 'cancelled',
+            decidedBy: 'gateway',
+            reason: 'session ended before the approval',
+          })
+        if (outcome.answer !== 'allow_once') {
+          this.deps.grants.add(
+            {
+              scope: outcome.answer === 'allow_session' ? 'session' : 'always',
+              server: this.s.server,
+              tool: base.tool,
+              session: this.s.id,
+            },
+            this.deps.now(),
+          )
+        }
+        if (
+          this.forwardCall(
+            id,
+            {
+              ...rec,
+              decision: 'approved',
+              decidedBy: 'user',
+              reason: `${why}; ${outcome.answer} by ${outcome.by}`,
+            },
+            decision.reservations,
+          )
+        ) {
+          this.s.toServer(line)
+        }
+        return
+      case 'deny':
+        return deny(
+          'denied_by_user',
+          'user',
+          `the user denied "${base.tool}" on "${this.s.server}" (approval was needed: ${why}).`,
+          `${why}; denied by ${outcome.by}`,
+        )
+      case 'timeout':
+        return deny(
+          'timeout',
+          'timeout',
+          `"${base.tool}" needs the user's approval (${why}) and nobody answered within ${secs} s, so it was denied. Ask the user to allow it in Airlock (the pending request in the app, or Activity → allow the retry); an identical retry of this call is then let through.`,
+          `${why}; no answer within ${secs} s`,
+        )
+      case 'no_approver':
+        return deny(
+          'deny',
+          'gateway',
+          `"${base.tool}" needs the user's approval (${why}) and no approver is available, so it was denied. Ask the user to open Airlock (the desktop app, or "airlock open" for the web UI of "airlock serve") and retry: the request then waits for their Allow or Deny.`,
+          `${why}; no approver available`,
+        )
+      case 'cancelled':
+        this.record({
+          ...rec,
+          decision: 'cancelled',
+          decidedBy: 'gateway',
+          reason: this.s.isClosed() ? 'client disconnected' : 'cancelled by the client',
+        })
+        this.s.unanswered(key)
+        return
+      default: {
+        const never: never = outcome
+        throw new Error(`unhandled approval outcome ${JSON.stringify(never)}`)
+      }
+    }
+  }
+
+  finish(
+    call: ForwardedCall,
+    outcome: AuditOutcome,
+    detail: string | undefined,
+    success: boolean,
+  ): void {
+    if (call.reservation !== undefined) {
+      if (success) this.deps.counters.commit(call.reservation)
+      else this.deps.counters.rollback(call.reservation)
+    }
+    this.record({
+      kind: 'outcome',
+      callId: call.callId,
+      session: this.s.id,
+      client: this.s.client,
+      server: this.s.server,
+      tool: call.tool,
+      outcome,
+      detail,
+      latencyMs: this.deps.now() - call.started,
+    })
+  }
+
+  private record(input: AuditInput): void {
+    try {
+      this.deps.audit.append(input)
+    } catch (err) {
+      // Only reached for calls that are not forwarded: the refusal stands, the failure is logged.
+      this.deps.log(`${this.s.server}: ${(err as Error).message}`)
+    }
+  }
+  /** How the server answered a forwarded call (`msg` is its response), for the outcome record. */
+  answered(call: ForwardedCall, msg: Record<string, unknown>): Finished {
+    const result = msg.result
+    if (isObject(msg.error)) {
+      return {
+        call,
+        outcome: 'error',
+        detail: typeof msg.error.message === 'string' ? msg.error.message : 'error',
+        success: false,
+      }
+    }
+    if (isObject(result) && result.isError === true)
+      return { call, outcome: 'is_error', detail: firstText(result), success: false }
+    return {
+      call,
+      outcome: 'ok',
+      detail: isObject(result) ? firstText(result) : undefined,
+      success: true,
+    }
+  }
+
+  /**
+   * A `tools/list` page without the tools the policy hides (every tool when the policy cannot be
+   * loaded). Returns a new array; compare lengths to see whether any was hidden.
+   */
+  visibleTools(tools: unknown[]): unknown[] {
+    const live = this.deps.live.policyFor(this.s.server)
+    if ('error' in live) return []
+    return tools.filter(
+      (t) => !(isObject(t) && typeof t.name === 'string' && isHidden(live.policy, t.name)),
+    )
+  }
+}
+
+/**
+ * What an MCP TypeScript SDK server answers for a tool it does not have, byte for byte (its key
+ * order included), so that a hidden tool cannot be told from a missing one on the wire.
+ */
+function unknownToolLine(id: JsonRpcId, tool: string): string {
+  return (
+    JSON.stringify({
+      result: {
+        content: [{ type: 'text', text: `MCP error -32602: Tool ${tool} not found` }],
+        isError: true,
+      },
+      jsonrpc: '2.0',
+      id,
+    }) + '\n'
+  )
+}
+
+function firstText(result: Record<string, unknown>): string | undefined {
+  const content = result.content
+  if (!Array.isArray(content)) return undefined
+  const t = content.find((c) => isObject(c) && c.type === 'text' && typeof c.text === 'string') as
+    { text: string } | undefined
+  return t ? excerpt(t.text, 1024) : undefined
+}
