@@ -38,7 +38,10 @@ afterEach(async () => {
 const FRAGILE = `
 const send = (m) => process.stdout.write(JSON.stringify(m) + '\\n')
 if (process.env.KEEP_CHILD) require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'inherit' })
-if (process.env.EXIT_AFTER_MS) setTimeout(() => { process.stderr.write('leaving on a timer\\n'); process.exit(4) }, Number(process.env.EXIT_AFTER_MS))
+// EXIT_ONCE_FILE: only the first process leaves on the timer (a restarted one stays, however slow its start).
+const leaves = process.env.EXIT_AFTER_MS && !(process.env.EXIT_ONCE_FILE && require('node:fs').existsSync(process.env.EXIT_ONCE_FILE))
+if (leaves && process.env.EXIT_ONCE_FILE) require('node:fs').writeFileSync(process.env.EXIT_ONCE_FILE, '')
+if (leaves) setTimeout(() => { process.stderr.write('leaving on a timer\\n'); process.exit(4) }, Number(process.env.EXIT_AFTER_MS))
 let buf = ''
 process.stdin.on('data', (c) => {
   buf += c
@@ -122,13 +125,23 @@ describe('a server that crashes', () => {
   })
 
   it('a server that exits on its own is started again by the next request', async () => {
-    env.writeConfig([fragile('shortlived', { EXIT_AFTER_MS: '1500' })])
+    env.writeConfig([
+      fragile('shortlived', {
+        EXIT_AFTER_MS: '1500',
+        EXIT_ONCE_FILE: path.join(env.home, 'left-once'),
+      }),
+    ])
     await env.startGateway()
     const { client } = await env.connect('shortlived')
     let closed = false
     client.onclose = () => (closed = true)
     expect(await client.ping()).toEqual({})
-    await waitFor(() => serverTree().length === 0, 5000, 'the server to exit')
+    // The gateway has seen the exit (a request racing the exit itself gets the exit's error).
+    await waitFor(
+      () => env.gatewayOutput.includes('shortlived: server exited (code 4)'),
+      5000,
+      'the gateway to see the server exit',
+    )
     expect(await client.ping()).toEqual({})
     expect(closed).toBe(false)
   })

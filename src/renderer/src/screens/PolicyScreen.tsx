@@ -185,25 +185,34 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
   useEffect(() => {
     textRef.current = text
   }, [text])
+  // Cell edits apply one after another: each starts from the text the previous one left, so two
+  // quick edits (an action, then its reason) cannot overwrite each other while a check is awaited.
+  const editQueue = useRef<Promise<unknown>>(Promise.resolve())
   const onToolChange = useCallback(
-    async (name: string, setting: ToolSetting): Promise<string | undefined> => {
-      let next: string
-      try {
-        next = writeToolSetting(textRef.current ?? '', name, setting)
-      } catch (err) {
-        return errorMessage(err)
+    (name: string, setting: ToolSetting): Promise<string | undefined> => {
+      const apply = async (): Promise<string | undefined> => {
+        let next: string
+        try {
+          next = writeToolSetting(textRef.current ?? '', name, setting)
+        } catch (err) {
+          return errorMessage(err)
+        }
+        // The gateway's own policy check: the cell shows what the YAML editor would.
+        try {
+          const v = await api.policy.validate({ text: next })
+          const problem = toolIssue(v.errors, name)
+          if (problem !== undefined) return problem
+        } catch (err) {
+          return `Could not check the policy: ${errorMessage(err)}`
+        }
+        textRef.current = next
+        setText(next)
+        setStatus(undefined)
+        return undefined
       }
-      // The gateway's own policy check: the cell shows what the YAML editor would.
-      try {
-        const v = await api.policy.validate({ text: next })
-        const problem = toolIssue(v.errors, name)
-        if (problem !== undefined) return problem
-      } catch (err) {
-        return `Could not check the policy: ${errorMessage(err)}`
-      }
-      setText(next)
-      setStatus(undefined)
-      return undefined
+      const result = editQueue.current.then(apply)
+      editQueue.current = result.catch(() => undefined)
+      return result
     },
     [api],
   )
