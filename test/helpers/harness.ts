@@ -22,7 +22,6 @@ import type {
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..')
 export const CLI = path.join(ROOT, 'bin', 'airlock.js')
-export const FIXTURES = path.resolve(ROOT, '..', 'shared', 'fixtures')
 const require = createRequire(import.meta.url)
 
 /** Absolute path of an npm MCP server's entry script. */

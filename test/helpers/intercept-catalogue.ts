@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { SHARED_FIXTURES } from './shared-fixtures'
 
 /** One tool of the catalogue. */
 export interface CatalogueTool {
@@ -16,7 +17,7 @@ export interface CatalogueTool {
 }
 
 /** Where the catalogue lives relative to the repository (the shared fixtures folder). */
-export const CATALOGUE_DIR = path.resolve(__dirname, '../../../shared/fixtures/intercept-policies')
+export const CATALOGUE_DIR = path.join(SHARED_FIXTURES, 'intercept-policies')
 
 /** Every tool of every template in `dir`, in file order. */
 export function readCatalogue(dir: string = CATALOGUE_DIR): CatalogueTool[] {
