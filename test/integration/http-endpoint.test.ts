@@ -493,6 +493,29 @@ describe('refusals', () => {
     }).catch((err: Error) => ({ status: -1, headers: {}, body: err.message }))
     expect(res.status).toBe(413)
     expect(res.body).toContain('Payload Too Large')
+    // Without a Content-Length (chunked), the cap is found while reading; the answer still arrives.
+    const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/mcp/everything',
+          headers: mcpHeaders(token),
+        },
+        (r) => {
+          let body = ''
+          r.on('data', (c: Buffer) => (body += c.toString()))
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, body }))
+        },
+      )
+      req.on('error', reject)
+      const piece = Buffer.alloc(1024 * 1024, 0x20)
+      for (let i = 0; i < 9; i++) req.write(piece)
+      req.end()
+    })
+    expect(chunked.status).toBe(413)
+    expect(chunked.body).toContain('Payload Too Large')
   })
 
   it('an unknown server: 404 naming it; a disabled one: 403; a stale session: 404', async () => {

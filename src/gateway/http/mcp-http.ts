@@ -131,6 +131,9 @@ function sendError(
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }))
 }
 
+/** How much of a refused body is read and dropped before the connection is closed instead. */
+const DISCARD_MAX = 64 * 1024 * 1024
+
 /** Reads a body up to `max` bytes; undefined (after answering 413) when it is larger. */
 function readBody(
   req: http.IncomingMessage,
@@ -139,14 +142,25 @@ function readBody(
 ): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const tooLarge = (): void => {
+      // The connection stays open while the rest of the body is read and dropped: a server that
+      // closes with unread bytes sends a reset, and the reset can reach the client before the
+      // answer does (it then sees "socket hang up", not the 413). A body far past the cap is not
+      // read to its end: the connection is closed once DISCARD_MAX bytes have been dropped.
+      const declared = Number(req.headers['content-length'])
+      const hopeless = Number.isFinite(declared) && declared > DISCARD_MAX
       sendError(
         res,
         413,
         ErrorCode.InvalidRequest,
         `Payload Too Large: an MCP request body must not exceed ${max} bytes`,
-        { Connection: 'close' },
+        hopeless ? { Connection: 'close' } : {},
       )
-      req.resume() // discard the rest; the connection closes after the answer
+      let dropped = 0
+      req.on('data', (c: Buffer) => {
+        dropped += c.length
+        if (dropped > DISCARD_MAX) req.socket.destroy()
+      })
+      req.resume()
       resolve(undefined)
     }
     if (Number(req.headers['content-length']) > max) return tooLarge()
