@@ -3,7 +3,7 @@
  * src/gateway/host/utility-entry.ts) in a Node child whose `process.parentPort` is emulated over
  * fork IPC, driven by main's real GatewayHost and ApprovalDialogs (with a fake message box),
  * a real MCP server and the SDK client through the real shim. What stays unverified here is
- * Electron itself (utilityProcess, dialog, tray): see test/electron.
+ * Electron itself (utilityProcess, dialog, tray): see test/e2e/electron.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'

@@ -8,10 +8,9 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Browser, Locator, Page } from 'playwright-core'
-import { launchChromium } from '../helpers/browser'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { Env, ROOT, serverScript } from '../helpers/harness'
+import type { Locator, Page } from '@playwright/test'
+import { expect, test } from './fixtures'
+import { Env, ROOT, serverScript } from '../../helpers/harness'
 
 const SHOTS =
   process.env.AIRLOCK_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : undefined
@@ -53,32 +52,21 @@ const CURSOR = `{
 }
 `
 
-let browser: Browser
 let env: ClientsEnv
-let page: Page | undefined
-let pageErrors: string[]
+let page: Page
 
-beforeAll(async () => {
-  if (!fs.existsSync(path.join(ROOT, 'out', 'renderer', 'index.html')))
-    throw new Error('out/renderer is missing: run "npx electron-vite build" first')
-  browser = await launchChromium()
+test.beforeAll(() => {
   if (SHOTS) fs.mkdirSync(SHOTS, { recursive: true })
-}, 120_000)
-
-afterAll(async () => {
-  await browser?.close()
 })
 
-beforeEach(() => {
+// This screen needs a temp user home beside the data directory: its own Env, not the fixture's.
+test.beforeEach(({ page: p }) => {
+  page = p
   env = new ClientsEnv()
-  pageErrors = []
 })
 
-afterEach(async () => {
-  await page?.close().catch(() => undefined)
-  page = undefined
+test.afterEach(async () => {
   await env.cleanup()
-  expect(pageErrors).toEqual([])
 })
 
 /** Starts `airlock serve --port 0` (no servers yet) and opens the Clients screen. */
@@ -86,10 +74,7 @@ async function open(): Promise<Page> {
   env.writeConfig([])
   await env.startGateway({ port: 0 })
   if (!env.uiUrl) throw new Error(`airlock serve printed no web UI URL:\n${env.gatewayOutput}`)
-  const p = await browser.newPage({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' })
-  page = p
-  p.setDefaultTimeout(10_000)
-  p.on('pageerror', (e) => pageErrors.push(e.message))
+  const p = page
   await p.goto(env.uiUrl)
   await p.locator('[data-connection=open]').waitFor()
   await p
@@ -111,8 +96,8 @@ async function shot(p: Page, name: string): Promise<void> {
   await p.screenshot({ path: path.join(SHOTS, `${name}.png`) })
 }
 
-describe('the Clients screen', () => {
-  it('lists, protects with a reviewed diff, notices drift and re-protects', async () => {
+test.describe('the Clients screen', () => {
+  test('lists, protects with a reviewed diff, notices drift and re-protects', async () => {
     const file = env.put('.config/Claude/claude_desktop_config.json', CLAUDE)
     env.put('.cursor/mcp.json', CURSOR)
     const p = await open()
@@ -185,7 +170,7 @@ describe('the Clients screen', () => {
     expect(fs.readFileSync(file, 'utf8')).toContain('"connect"')
   })
 
-  it('Cancel (or Escape) writes nothing; Restore puts the file back byte for byte', async () => {
+  test('Cancel (or Escape) writes nothing; Restore puts the file back byte for byte', async () => {
     const file = env.put('.config/Claude/claude_desktop_config.json', CLAUDE)
     const p = await open()
     const claude = p.locator('[data-testid=client-card][data-client=claude-desktop]')
@@ -219,7 +204,7 @@ describe('the Clients screen', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(CLAUDE)
   })
 
-  it('says so when no MCP client is set up', async () => {
+  test('says so when no MCP client is set up', async () => {
     const p = await open()
     await p.getByTestId('clients-empty').waitFor()
     expect(await p.getByTestId('clients-empty').textContent()).toContain(

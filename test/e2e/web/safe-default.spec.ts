@@ -3,76 +3,20 @@
  * agent's `logout` raises a card, a system notification, the count in the title and a favicon
  * badge; the card survives a reload (the request waits for its deadline, not for the tab).
  */
-import { execFileSync } from 'node:child_process'
-import fs from 'node:fs'
 import path from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { launchChromium } from '../helpers/browser'
-import { Env, ROOT, textOf } from '../helpers/harness'
+import type { BrowserContext, Page } from '@playwright/test'
+import { expect, test } from './fixtures'
+import type { Env } from '../../helpers/harness'
+import { ROOT, textOf } from '../../helpers/harness'
 
-const RENDERER = path.join(ROOT, 'out', 'renderer')
-
-let browser: Browser
 let env: Env
 let context: BrowserContext
 let page: Page
-let pageErrors: string[]
 
-function newest(dir: string): number {
-  let max = 0
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name)
-    max = Math.max(max, entry.isDirectory() ? newest(p) : fs.statSync(p).mtimeMs)
-  }
-  return max
-}
-
-/** Builds the renderer when out/renderer is missing or older than its sources. */
-function ensureRendererBuilt(): void {
-  const index = path.join(RENDERER, 'index.html')
-  const sources = Math.max(
-    newest(path.join(ROOT, 'src', 'renderer')),
-    newest(path.join(ROOT, 'src', 'shared')),
-  )
-  if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= sources) return
-  const vite = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js')
-  execFileSync(
-    process.execPath,
-    [
-      vite,
-      'build',
-      'src/renderer',
-      '--outDir',
-      '../../out/renderer',
-      '--emptyOutDir',
-      '--base',
-      './',
-      '--logLevel',
-      'warn',
-    ],
-    { cwd: ROOT, stdio: 'inherit' },
-  )
-}
-
-beforeAll(async () => {
-  ensureRendererBuilt()
-  browser = await launchChromium()
-}, 120_000)
-
-afterAll(async () => {
-  await browser?.close()
-})
-
-beforeEach(() => {
-  env = new Env()
-  pageErrors = []
-})
-
-afterEach(async () => {
-  await context?.close().catch(() => undefined)
-  await env.cleanup()
-  expect(pageErrors).toEqual([])
+test.beforeEach(({ context: c, page: p, env: e }) => {
+  context = c
+  page = p
+  env = e
 })
 
 /** A tiny chat server with `logout`, and no policy: only the risk floor stands between. */
@@ -86,7 +30,6 @@ async function start(): Promise<void> {
   ])
   await env.startGateway({ port: 0 })
   if (!env.uiUrl) throw new Error(`airlock serve printed no web UI URL:\n${env.gatewayOutput}`)
-  context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
   const origin = new URL(env.uiUrl).origin
   await context.grantPermissions(['notifications'], { origin })
   // Record the notifications the page raises (headless Chromium shows none on screen).
@@ -101,9 +44,6 @@ async function start(): Promise<void> {
     }
     Object.defineProperty(window, 'Notification', { value: Recorded })
   `)
-  page = await context.newPage()
-  page.setDefaultTimeout(10_000)
-  page.on('pageerror', (e) => pageErrors.push(e.message))
   await open()
 }
 
@@ -115,8 +55,8 @@ async function open(): Promise<void> {
 
 const notes = (): Promise<{ title: string; body?: string }[]> => page.evaluate('window.__notes')
 
-describe('safe by default, in the browser', () => {
-  it('logout with no policy raises a card, a notification, the title count; a reload keeps the card', async () => {
+test.describe('safe by default, in the browser', () => {
+  test('logout with no policy raises a card, a notification, the title count; a reload keeps the card', async () => {
     await start()
     const { client } = await env.connect('chat', { name: 'browser-agent' })
     const call = client.callTool({ name: 'logout', arguments: {} })
@@ -144,7 +84,7 @@ describe('safe by default, in the browser', () => {
     await page.waitForFunction('!document.title.startsWith("(")')
   })
 
-  it('Always asks to confirm, stating its scope; confirmed, the next call passes without asking', async () => {
+  test('Always asks to confirm, stating its scope; confirmed, the next call passes without asking', async () => {
     await start()
     const { client } = await env.connect('chat', { name: 'browser-agent' })
     const call = client.callTool({ name: 'delete_chat', arguments: { chat: 'a' } })

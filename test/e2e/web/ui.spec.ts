@@ -4,90 +4,30 @@
  * the real `airlock connect` shim. With AIRLOCK_SCREENSHOTS=1 it also writes a screenshot of each
  * screen to docs/screenshots/ (off by default, so that CI never writes into the tree).
  */
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Browser, Locator, Page } from 'playwright-core'
-import { launchChromium } from '../helpers/browser'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Locator, Page } from '@playwright/test'
+import { expect, test } from './fixtures'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { Env, ROOT, everything, memory, textOf, waitFor } from '../helpers/harness'
+import type { Env } from '../../helpers/harness'
+import { ROOT, everything, memory, textOf, waitFor } from '../../helpers/harness'
 
-const RENDERER = path.join(ROOT, 'out', 'renderer')
 const SHOTS =
   process.env.AIRLOCK_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : undefined
 const XSS = '<img src=x onerror=alert(1)>'
 
-let browser: Browser
 let env: Env
 let page: Page
 let dialogs: string[]
-let pageErrors: string[]
 
-/** The newest modification time under `dir` (ms). */
-function newest(dir: string): number {
-  let max = 0
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name)
-    max = Math.max(max, entry.isDirectory() ? newest(p) : fs.statSync(p).mtimeMs)
-  }
-  return max
-}
-
-/** Builds the renderer (vite, no Electron parts) when out/renderer is missing or older than its sources. */
-function ensureRendererBuilt(): void {
-  const index = path.join(RENDERER, 'index.html')
-  const sources = Math.max(
-    newest(path.join(ROOT, 'src', 'renderer')),
-    newest(path.join(ROOT, 'src', 'shared')),
-  )
-  if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= sources) return
-  const vite = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js')
-  execFileSync(
-    process.execPath,
-    [
-      vite,
-      'build',
-      'src/renderer',
-      '--outDir',
-      '../../out/renderer',
-      '--emptyOutDir',
-      '--base',
-      './',
-      '--logLevel',
-      'warn',
-    ],
-    { cwd: ROOT, stdio: 'inherit' },
-  )
-}
-
-beforeAll(async () => {
-  ensureRendererBuilt()
-  browser = await launchChromium()
+test.beforeAll(() => {
   if (SHOTS) fs.mkdirSync(SHOTS, { recursive: true })
-}, 120_000)
-
-afterAll(async () => {
-  await browser?.close()
 })
 
-beforeEach(() => {
-  env = new Env()
+test.beforeEach(({ page: p, env: e }) => {
+  page = p
+  env = e
   dialogs = []
-  pageErrors = []
-})
-
-afterEach(async (ctx) => {
-  if (process.env.DEBUG_SHOTS)
-    await page
-      ?.screenshot({
-        path: `/tmp/airlock-dev/fail-${ctx.task.name.slice(0, 20).replace(/\W+/g, '_')}.png`,
-        fullPage: true,
-      })
-      .catch(() => undefined)
-  await page?.close().catch(() => undefined)
-  await env.cleanup()
-  expect(pageErrors).toEqual([])
 })
 
 /** Writes a policy for `everything`, starts `airlock serve --port 0`, and opens its URL. */
@@ -99,17 +39,11 @@ async function start(
   env.writeConfig([everything('everything', { policy: file })])
   await env.startGateway({ port: 0 })
   if (!env.uiUrl) throw new Error(`airlock serve printed no web UI URL:\n${env.gatewayOutput}`)
-  page = await browser.newPage({
-    viewport: { width: 1400, height: 900 },
-    colorScheme: opts.colorScheme ?? 'light',
-  })
-  // Fail with the locator's own message well before the test's timeout.
-  page.setDefaultTimeout(10_000)
+  if (opts.colorScheme) await page.emulateMedia({ colorScheme: opts.colorScheme })
   page.on('dialog', (d) => {
     dialogs.push(d.message())
     void d.dismiss()
   })
-  page.on('pageerror', (e) => pageErrors.push(e.message))
   await page.goto(env.uiUrl)
   await page.getByTestId('pending-count').waitFor()
   // Connected and authenticated: only then does the gateway count this page as an approver.
@@ -150,13 +84,13 @@ async function texts(locator: Locator): Promise<string[]> {
   return (await locator.allTextContents()).map((t) => t.trim())
 }
 
-describe('approvals in the browser', () => {
+test.describe('approvals in the browser', () => {
   const ask = {
     default: 'allow',
     tools: { echo: { rules: [{ name: 'ask before echo', action: 'require_approval' }] } },
   }
 
-  it('a require_approval call appears within 1 s; Allow once → the agent gets the server’s result', async () => {
+  test('a require_approval call appears within 1 s; Allow once → the agent gets the server’s result', async () => {
     await start(ask)
     await go('Approvals')
     const client = await agent()
@@ -185,7 +119,7 @@ describe('approvals in the browser', () => {
     await page.getByTestId('recent-decisions').getByText('approved').waitFor()
   })
 
-  it('Deny → the agent gets an error and the server never runs the call', async () => {
+  test('Deny → the agent gets an error and the server never runs the call', async () => {
     await start(ask)
     const client = await agent()
     const call = echo(client, 'please?')
@@ -204,7 +138,7 @@ describe('approvals in the browser', () => {
     expect(env.auditRecords().filter((r) => r.kind === 'outcome')).toHaveLength(0)
   })
 
-  it('keyboard: Deny has the focus; A allows once, Esc denies; the floating dock never moves the page', async () => {
+  test('keyboard: Deny has the focus; A allows once, Esc denies; the floating dock never moves the page', async () => {
     await start(ask)
     const client = await agent()
     const main = page.locator('main')
@@ -230,7 +164,7 @@ describe('approvals in the browser', () => {
     expect(textOf(denied)).toContain('the user denied "echo"')
   })
 
-  it('no answer → denied at the deadline, and the card goes away', async () => {
+  test('no answer → denied at the deadline, and the card goes away', async () => {
     await start({ ...ask, approval_timeout: 2 })
     await go('Approvals')
     const client = await agent()
@@ -247,7 +181,7 @@ describe('approvals in the browser', () => {
     await page.getByTestId('recent-decisions').getByText('timed out').waitFor()
   })
 
-  it('Allow for session lets the next call through without asking', async () => {
+  test('Allow for session lets the next call through without asking', async () => {
     await start(ask)
     await go('Approvals')
     const client = await agent()
@@ -298,8 +232,8 @@ describe('approvals in the browser', () => {
   })
 })
 
-describe('activity', () => {
-  it('shows the calls live, with details, and its filters work', async () => {
+test.describe('activity', () => {
+  test('shows the calls live, with details, and its filters work', async () => {
     await start({
       default: 'allow',
       tools: {
@@ -402,7 +336,7 @@ describe('activity', () => {
     await waitFor(async () => (await rowCount()) === 7, 5000, 'all rows again')
   })
 
-  it('agent-written arguments render as text, never as markup', async () => {
+  test('agent-written arguments render as text, never as markup', async () => {
     await start({
       default: 'allow',
       tools: { echo: { rules: [{ name: 'ask', action: 'require_approval' }] } },
@@ -428,8 +362,8 @@ describe('activity', () => {
   })
 })
 
-describe('tools & policy', () => {
-  it('an edit in the UI changes the next call’s decision', async () => {
+test.describe('tools & policy', () => {
+  test('an edit in the UI changes the next call’s decision', async () => {
     await start({ default: 'allow' })
     const client = await agent()
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('echo')
@@ -501,8 +435,8 @@ describe('tools & policy', () => {
   })
 })
 
-describe('servers and settings', () => {
-  it('adds, disables and discovers servers; saves settings', async () => {
+test.describe('servers and settings', () => {
+  test('adds, disables and discovers servers; saves settings', async () => {
     await start({ default: 'allow' })
     await go('Servers')
     const card = page.locator('[data-testid=server-card][data-server=everything]')
