@@ -5,6 +5,7 @@
  * app, a fake in tests), so nothing here imports `electron`.
  */
 import type { ApprovalAnswer, PendingApproval } from '../gateway/approvals/approvals'
+import { ALWAYS_SCOPE, ANSWER_LABELS } from '../shared/approval-answers'
 import { escapeUnsafe, excerpt } from '../shared/excerpt'
 
 /** The subset of Electron's MessageBoxOptions the dialog uses. */
@@ -28,9 +29,12 @@ export type ShowMessageBox = (
 /** Shows a desktop notification. */
 export type Notify = (title: string, body: string) => void
 
-/** The dialog's buttons, in order; the index is the `response`. */
-export const DIALOG_BUTTONS = ['Deny', 'Allow once', 'Allow for this session'] as const
-const RESPONSES: readonly ApprovalAnswer[] = ['deny', 'allow_once', 'allow_session']
+/** The dialog's buttons, in order (the card's answers, in its words); the index is the `response`. */
+export const DIALOG_BUTTONS: readonly string[] = ANSWER_LABELS.map((a) => a.label)
+const RESPONSES: readonly ApprovalAnswer[] = ANSWER_LABELS.map((a) => a.answer)
+
+/** The buttons of the dialog that confirms "Always": Cancel (the default) goes back to the question. */
+export const CONFIRM_BUTTONS = ['Cancel', 'Yes, always allow'] as const
 
 /** Bytes of argument text a dialog shows at most. */
 export const ARGS_MAX_BYTES = 1024
@@ -89,6 +93,20 @@ export function dialogOptions(req: PendingApproval, now: number): DialogOptions 
     message: `${label(req.client)} wants to run ${label(req.tool)} on ${label(req.server)}`,
     detail: lines.join('\n'),
     buttons: [...DIALOG_BUTTONS],
+    defaultId: 0,
+    cancelId: 0,
+    noLink: true,
+  }
+}
+
+/** The dialog that confirms "Always", stating its scope. */
+export function confirmAlwaysOptions(req: PendingApproval): DialogOptions {
+  return {
+    type: 'warning',
+    title: 'Airlock — always allow?',
+    message: `Always allow ${label(req.tool)} on ${label(req.server)}?`,
+    detail: `Calls of this tool will run without asking: ${ALWAYS_SCOPE} in Tools & policy.`,
+    buttons: [...CONFIRM_BUTTONS],
     defaultId: 0,
     cancelId: 0,
     noLink: true,
@@ -169,22 +187,32 @@ export class ApprovalDialogs {
     item.resolve(answer)
   }
 
+  /**
+   * Asks until there is an answer: "Always" is confirmed in a second dialog, and its Cancel goes
+   * back to the question. A dialog closed by the signal reports its cancel button: that is no
+   * answer (undefined), not a deny.
+   */
+  private async answer(item: Item, signal: AbortSignal): Promise<ApprovalAnswer | undefined> {
+    for (;;) {
+      const first = await this.show(dialogOptions(item.req, this.now()), signal)
+      if (signal.aborted) return undefined
+      const answer = answerFor(first.response)
+      if (answer !== 'allow_always') return answer
+      const confirm = await this.show(confirmAlwaysOptions(item.req), signal)
+      if (signal.aborted) return undefined
+      if (confirm.response === 1) return 'allow_always'
+    }
+  }
+
   private next(): void {
     if (this.current) return
     const item = this.queue.shift()
     if (!item) return
     const close = new AbortController()
     this.current = { item, close }
-    let shown: Promise<{ response: number }>
-    try {
-      shown = this.show(dialogOptions(item.req, this.now()), close.signal)
-    } catch (err) {
-      shown = Promise.reject(err)
-    }
-    void shown
+    void this.answer(item, close.signal)
       .then(
-        // A dialog closed by its signal reports the cancel button: that is no answer, not a deny.
-        (r) => this.settle(item, close.signal.aborted ? undefined : answerFor(r.response)),
+        (answer) => this.settle(item, answer),
         () => this.settle(item, undefined),
       )
       .finally(() => {

@@ -9,6 +9,7 @@ import {
   DIALOG_BUTTONS,
   type DialogOptions,
 } from '../../../src/main/approval-dialogs'
+import { ALWAYS_SCOPE, ANSWER_LABELS } from '../../../src/shared/approval-answers'
 import { deferred, flush, request } from './fixtures'
 
 /** A fake showMessageBox: records every dialog; each one is answered by the test. */
@@ -45,16 +46,18 @@ function fakeDialogs() {
 }
 
 describe('dialog result → decision', () => {
-  it('maps the buttons in order: Deny, Allow once, Allow for this session', () => {
-    expect(DIALOG_BUTTONS).toEqual(['Deny', 'Allow once', 'Allow for this session'])
+  it('maps the buttons in order, in the card’s words: Deny, Allow once, Allow for session, Always', () => {
+    expect(DIALOG_BUTTONS).toEqual(ANSWER_LABELS.map((a) => a.label))
+    expect(DIALOG_BUTTONS).toEqual(['Deny', 'Allow once', 'Allow for session', 'Always'])
     expect(answerFor(0)).toBe('deny')
     expect(answerFor(1)).toBe('allow_once')
     expect(answerFor(2)).toBe('allow_session')
+    expect(answerFor(3)).toBe('allow_always')
   })
 
   it('treats any other response as a deny', () => {
     expect(answerFor(-1)).toBe('deny')
-    expect(answerFor(3)).toBe('deny')
+    expect(answerFor(4)).toBe('deny')
     expect(answerFor(Number.NaN)).toBe('deny')
   })
 
@@ -64,6 +67,52 @@ describe('dialog result → decision', () => {
     await flush()
     shown[0]!.answer(2)
     await expect(answer).resolves.toBe('allow_session')
+  })
+})
+
+describe('"Always" is confirmed', () => {
+  it('asks a second dialog stating the scope; "Yes, always allow" answers allow_always', async () => {
+    const { shown, dialogs } = fakeDialogs()
+    const answer = dialogs.ask(request(), new AbortController().signal)
+    await flush()
+    shown[0]!.answer(3)
+    await flush()
+    expect(shown).toHaveLength(2)
+    const confirm = shown[1]!.options
+    expect(confirm.message).toBe('Always allow send_email on mail?')
+    expect(confirm.detail).toContain(ALWAYS_SCOPE)
+    expect(confirm.buttons).toEqual(['Cancel', 'Yes, always allow'])
+    expect(confirm.buttons[confirm.defaultId]).toBe('Cancel')
+    expect(confirm.buttons[confirm.cancelId]).toBe('Cancel')
+    shown[1]!.answer(1)
+    await expect(answer).resolves.toBe('allow_always')
+  })
+
+  it('Cancel goes back to the question, which can still be denied', async () => {
+    const { shown, dialogs } = fakeDialogs()
+    const answer = dialogs.ask(request(), new AbortController().signal)
+    await flush()
+    shown[0]!.answer(3)
+    await flush()
+    shown[1]!.answer(0)
+    await flush()
+    expect(shown).toHaveLength(3)
+    expect(shown[2]!.options.buttons).toEqual([...DIALOG_BUTTONS])
+    shown[2]!.answer(0)
+    await expect(answer).resolves.toBe('deny')
+  })
+
+  it('a request answered elsewhere closes the confirmation too, answering nothing', async () => {
+    const { shown, dialogs } = fakeDialogs()
+    const ac = new AbortController()
+    const answer = dialogs.ask(request(), ac.signal)
+    await flush()
+    shown[0]!.answer(3)
+    await flush()
+    ac.abort()
+    await expect(answer).resolves.toBeUndefined()
+    expect(shown[1]!.closed).toBe(true)
+    expect(shown).toHaveLength(2)
   })
 })
 

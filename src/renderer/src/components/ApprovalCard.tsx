@@ -4,6 +4,7 @@
  */
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import type { PendingApprovalView, ResultOf } from '../../../shared/contract/control-api'
+import { ALWAYS_SCOPE, answerLabel } from '../../../shared/approval-answers'
 import { RiskBadge } from './RiskBadge'
 import { useApi } from '../api-context'
 import { clientDisplayName } from '../client-names'
@@ -22,28 +23,28 @@ const BUTTONS: readonly {
 }[] = [
   {
     answer: 'deny',
-    label: 'Deny',
+    label: answerLabel('deny'),
     key: 'D',
     className: 'btn btn-danger',
     hint: 'Refuse this call; the agent gets an error. Keys: D or Esc.',
   },
   {
     answer: 'allow_once',
-    label: 'Allow once',
+    label: answerLabel('allow_once'),
     key: 'A',
     className: 'btn',
     hint: 'Let this call through. Key: A.',
   },
   {
     answer: 'allow_session',
-    label: 'Allow for session',
+    label: answerLabel('allow_session'),
     key: 'S',
     className: 'btn',
     hint: 'Let calls of this tool through until this agent session ends. Key: S.',
   },
   {
     answer: 'allow_always',
-    label: 'Always',
+    label: answerLabel('allow_always'),
     key: '',
     className: 'btn',
     hint: 'Always let calls of this tool through, with any arguments, from every client (asks to confirm; a grant you can revoke).',
@@ -278,8 +279,7 @@ export function ApprovalCard({
         >
           <p>
             Always allow <span className="mono strong">{req.tool}</span> on{' '}
-            <span className="strong">{req.server}</span>: any arguments, from every client, until
-            you revoke it (Tools &amp; policy).
+            <span className="strong">{req.server}</span>: {ALWAYS_SCOPE} (Tools &amp; policy).
           </p>
           <button
             type="button"

@@ -1,0 +1,30 @@
+/**
+ * The answers a person gives a pending approval, in the words every approver uses: the window's
+ * card, the native dialog and the terminal offer the same answers with the same labels, Deny
+ * first (the default). "Always" is a considered act: each approver asks to confirm it, stating
+ * its scope in the words below.
+ */
+
+/** The answers every approver offers, in this order. */
+export type StandardAnswer = 'deny' | 'allow_once' | 'allow_session' | 'allow_always'
+
+/** The label of each answer, in the order approvers show them. */
+export const ANSWER_LABELS: readonly { answer: StandardAnswer; label: string }[] = [
+  { answer: 'deny', label: 'Deny' },
+  { answer: 'allow_once', label: 'Allow once' },
+  { answer: 'allow_session', label: 'Allow for session' },
+  { answer: 'allow_always', label: 'Always' },
+]
+
+/** The label of `answer`. */
+export function answerLabel(answer: StandardAnswer): string {
+  return ANSWER_LABELS.find((a) => a.answer === answer)?.label ?? answer
+}
+
+/** What an "Always" grant covers, stated when it is confirmed. */
+export const ALWAYS_SCOPE = 'any arguments, from every client, until you revoke it'
+
+/** The confirmation question for "Always". Tool and server names must already be made safe. */
+export function alwaysQuestion(tool: string, server: string): string {
+  return `Always allow ${tool} on ${server}: ${ALWAYS_SCOPE} (Tools & policy)?`
+}
