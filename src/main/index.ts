@@ -137,8 +137,11 @@ function start(): void {
   const icon = (v: TrayIconVariant): NativeImage => {
     let img = icons.get(v)
     if (!img) {
-      img = nativeImage.createFromBuffer(trayIconPng(v, 16), { scaleFactor: 1 })
-      img.addRepresentation({ scaleFactor: 2, buffer: trayIconPng(v, 32) })
+      // macOS menu bar icons are template images (tinted by the system for light and dark).
+      const template = process.platform === 'darwin'
+      img = nativeImage.createFromBuffer(trayIconPng(v, 16, template), { scaleFactor: 1 })
+      img.addRepresentation({ scaleFactor: 2, buffer: trayIconPng(v, 32, template) })
+      if (template) img.setTemplateImage(true)
       icons.set(v, img)
     }
     return img

@@ -12,6 +12,7 @@ export interface LoginItemDeps {
   setLoginItemSettings(settings: {
     openAtLogin: boolean
     openAsHidden?: boolean
+    path?: string
     args?: string[]
   }): void
   /** The executable and the arguments that start this app (the app path in development). */
@@ -30,6 +31,18 @@ export const HIDDEN_ARG = '--hidden'
 export function quoteExecArg(arg: string): string {
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg
   return `"${arg.replace(/[\\"`$]/g, (c) => `\\${c}`)}"`
+}
+
+/**
+ * Quotes an argument of a Windows command line (the rules CommandLineToArgvW reads): wrapped in
+ * quotes when it has a space, tab or quote (or is empty), quotes escaped, and backslashes doubled
+ * where they precede a quote. Electron writes the login item's `path` and `args` into the Run key
+ * joined by spaces, unquoted: "C:\Program Files\Airlock\Airlock.exe" would otherwise start
+ * "C:\Program" (or whatever stands there) at login.
+ */
+export function quoteWindowsCommandArg(arg: string): string {
+  if (arg !== '' && !/[\s"]/.test(arg)) return arg
+  return `"${arg.replace(/(\\*)"/g, '$1$1\\"').replace(/(\\*)$/, '$1$1')}"`
 }
 
 /** The XDG autostart entry that starts Airlock hidden. */
@@ -55,9 +68,14 @@ export function applyStartAtLogin(enabled: boolean, deps: LoginItemDeps): void {
     else deps.removeFile(file)
     return
   }
-  deps.setLoginItemSettings({
-    openAtLogin: enabled,
-    openAsHidden: true,
-    args: [...deps.appArgs, HIDDEN_ARG],
-  })
+  const args = [...deps.appArgs, HIDDEN_ARG]
+  deps.setLoginItemSettings(
+    deps.platform === 'win32'
+      ? {
+          openAtLogin: enabled,
+          path: quoteWindowsCommandArg(deps.execPath),
+          args: args.map(quoteWindowsCommandArg),
+        }
+      : { openAtLogin: enabled, openAsHidden: true, args },
+  )
 }

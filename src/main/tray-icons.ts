@@ -14,9 +14,23 @@ const COLOURS: Record<TrayIconVariant, { ring: Rgba; mark: Rgba }> = {
   paused: { ring: [128, 128, 128, 255], mark: [128, 128, 128, 255] },
 }
 
-/** The icon for a variant as PNG bytes, `size` pixels square (16 and 32 for 1x/2x). */
-export function trayIconPng(variant: TrayIconVariant, size = 16): Buffer {
-  const { ring, mark } = COLOURS[variant]
+/**
+ * macOS template images: black and alpha only; the menu bar tints them for light and dark mode
+ * and for the highlighted state. The state shows by shape (the badge dot, the pause bars), and
+ * paused is drawn at half alpha, as disabled items are.
+ */
+const TEMPLATE: Record<TrayIconVariant, { ring: Rgba; mark: Rgba }> = {
+  idle: { ring: [0, 0, 0, 255], mark: [0, 0, 0, 255] },
+  pending: { ring: [0, 0, 0, 255], mark: [0, 0, 0, 255] },
+  paused: { ring: [0, 0, 0, 128], mark: [0, 0, 0, 128] },
+}
+
+/**
+ * The icon for a variant as PNG bytes, `size` pixels square (16 and 32 for 1x/2x). `template`
+ * draws the macOS template form (pass the image to `setTemplateImage(true)`).
+ */
+export function trayIconPng(variant: TrayIconVariant, size = 16, template = false): Buffer {
+  const { ring, mark } = (template ? TEMPLATE : COLOURS)[variant]
   const px = new Uint8Array(size * size * 4)
   const ss = 4 // supersampling per axis, for smooth edges
   for (let y = 0; y < size; y++) {

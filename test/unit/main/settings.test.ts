@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import {
   applyStartAtLogin,
   autostartEntry,
+  quoteWindowsCommandArg,
   quoteExecArg,
   type LoginItemDeps,
 } from '../../../src/main/login-item'
@@ -64,7 +65,25 @@ describe('start at login', () => {
     }
   }
 
-  it('uses the login item API on macOS and Windows, starting hidden', () => {
+  it('quotes the path and arguments on Windows, where Electron joins them unquoted into the Run key', () => {
+    const d = {
+      ...deps('win32'),
+      execPath: 'C:\\Program Files\\Airlock\\Airlock.exe',
+      appArgs: ['C:\\Users\\Jo Doe\\airlock'],
+    }
+    applyStartAtLogin(true, d)
+    expect(d.setLoginItemSettings).toHaveBeenCalledWith({
+      openAtLogin: true,
+      path: '"C:\\Program Files\\Airlock\\Airlock.exe"',
+      args: ['"C:\\Users\\Jo Doe\\airlock"', '--hidden'],
+    })
+    expect(quoteWindowsCommandArg('C:\\plain\\a.exe')).toBe('C:\\plain\\a.exe')
+    expect(quoteWindowsCommandArg('say "hi"')).toBe('"say \\"hi\\""')
+    expect(quoteWindowsCommandArg('C:\\dir with space\\')).toBe('"C:\\dir with space\\\\"')
+    expect(quoteWindowsCommandArg('')).toBe('""')
+  })
+
+  it('uses the login item API on macOS, starting hidden', () => {
     const d = deps('darwin')
     applyStartAtLogin(true, d)
     expect(d.setLoginItemSettings).toHaveBeenCalledWith({

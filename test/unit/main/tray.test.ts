@@ -181,4 +181,23 @@ describe('tray icons', () => {
     )
     expect(new Set([a, b, c]).size).toBe(3)
   })
+
+  it('draws macOS template images: black and alpha only, the state shown by shape', () => {
+    const pixels = (variant: 'idle' | 'pending' | 'paused'): Buffer => {
+      const png = trayIconPng(variant, 16, true)
+      const raw = inflateSync(png.subarray(41, 41 + png.readUInt32BE(33)))
+      // Drop each row's filter byte: RGBA only.
+      const out: number[] = []
+      for (let y = 0; y < 16; y++) out.push(...raw.subarray(y * 65 + 1, y * 65 + 65))
+      return Buffer.from(out)
+    }
+    const shapes = new Set<string>()
+    for (const v of ['idle', 'pending', 'paused'] as const) {
+      const px = pixels(v)
+      for (let i = 0; i < px.length; i += 4)
+        expect([px[i], px[i + 1], px[i + 2]]).toEqual([0, 0, 0])
+      shapes.add(px.toString('base64'))
+    }
+    expect(shapes.size).toBe(3)
+  })
 })
