@@ -9,12 +9,35 @@
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
 
-/** How a person answered. */
-export type ApprovalAnswer = 'allow_once' | 'allow_session' | 'allow_always' | 'deny'
+/**
+ * How a person answered. `allow_hour`: this tool on this server, any arguments, from any session,
+ * for {@link ALLOW_HOUR_MS} (a grant that expires on its own).
+ */
+export type ApprovalAnswer = 'allow_once' | 'allow_session' | 'allow_hour' | 'allow_always' | 'deny'
 
-/** How a request ended. */
+/** How long an `allow_hour` answer lets the tool through. */
+export const ALLOW_HOUR_MS = 60 * 60_000
+
+/** The longest message a person may send the agent with a deny (longer ones are cut). */
+export const DENY_MESSAGE_MAX = 500
+
+/**
+ * A person's message to the agent, made safe to show it: control characters (line breaks
+ * included) become spaces, runs of spaces one, and it is cut to {@link DENY_MESSAGE_MAX}.
+ * Undefined when nothing is left.
+ */
+export function cleanDenyMessage(message: string | undefined): string | undefined {
+  if (message === undefined) return undefined
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
+  const flat = message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ')
+  const text = flat.replace(/\s+/g, ' ').trim()
+  if (text === '') return undefined
+  return text.length > DENY_MESSAGE_MAX ? `${text.slice(0, DENY_MESSAGE_MAX - 1)}…` : text
+}
+
+/** How a request ended. `message`: what the person told the agent with a deny. */
 export type ApprovalOutcome =
-  | { answer: ApprovalAnswer; by: string }
+  | { answer: ApprovalAnswer; by: string; message?: string }
   | { answer: 'timeout' | 'cancelled' | 'no_approver'; by: 'gateway' }
 
 /** A pending request as shown to people (args already escaped and cut). */
@@ -137,10 +160,20 @@ export class ApprovalCenter extends EventEmitter {
   /**
    * Answers a request. Returns 'ok' when this answer decided it, 'late' when it came after a
    * timeout (an allow then leaves a single-use grant via the `late` event), 'unknown' otherwise.
+   * `message` goes with a deny to the agent (cleaned by {@link cleanDenyMessage}); it is refused
+   * with any other answer.
    */
-  decide(id: string, answer: ApprovalAnswer, by: string): 'ok' | 'late' | 'unknown' {
+  decide(
+    id: string,
+    answer: ApprovalAnswer,
+    by: string,
+    message?: string,
+  ): 'ok' | 'late' | 'unknown' {
+    if (message !== undefined && answer !== 'deny')
+      throw new Error(`a message goes with "deny" only (got answer "${answer}")`)
     if (this.pending.has(id)) {
-      this.finish(id, { answer, by })
+      const text = cleanDenyMessage(message)
+      this.finish(id, text === undefined ? { answer, by } : { answer, by, message: text })
       return 'ok'
     }
     const late = this.late.get(id)

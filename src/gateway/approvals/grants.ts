@@ -76,8 +76,9 @@ export class Grants {
     this.grants = this.grants.filter((g) => !(g.scope === 'session' && g.session === session))
   }
 
-  /** All live grants. */
-  list(): Grant[] {
+  /** The grants still in force at `now` (an expired one is dropped). */
+  list(now: number = Date.now()): Grant[] {
+    this.grants = this.grants.filter((g) => g.until === undefined || g.until > now)
     return [...this.grants]
   }
 

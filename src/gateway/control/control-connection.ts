@@ -12,7 +12,13 @@ import { LineSplitter } from '../../node/framing/line-splitter'
 import { isObject } from '../../node/jsonrpc'
 import { isControlMethod } from '../../shared/contract/control-api'
 
-const ANSWERS: readonly ApprovalAnswer[] = ['allow_once', 'allow_session', 'allow_always', 'deny']
+const ANSWERS: readonly ApprovalAnswer[] = [
+  'allow_once',
+  'allow_session',
+  'allow_hour',
+  'allow_always',
+  'deny',
+]
 
 /** One control client. */
 export class ControlConnection {
@@ -96,11 +102,14 @@ export class ControlConnection {
       case 'approvals.decide': {
         const answer = params.answer as ApprovalAnswer
         if (typeof params.id !== 'string' || !ANSWERS.includes(answer))
-          throw new Error(`expected {id, answer: ${ANSWERS.join('|')}}`)
+          throw new Error(`expected {id, answer: ${ANSWERS.join('|')}, message?}`)
+        if (params.message !== undefined && typeof params.message !== 'string')
+          throw new Error('expected "message" to be a string (sent to the agent with a deny)')
         return gw.approvals.decide(
           params.id,
           answer,
           typeof params.by === 'string' ? params.by.slice(0, 64) : 'control',
+          params.message,
         )
       }
       case 'audit.subscribe': {

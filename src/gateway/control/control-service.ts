@@ -265,7 +265,7 @@ export class ControlService {
       },
       'approvals.list': () => gw.approvals.list().map((r) => this.approvalView(r)),
       'approvals.decide': (p, ctx) =>
-        gw.approvals.decide(p.id, p.answer, (ctx.by ?? 'ui').slice(0, 64)),
+        gw.approvals.decide(p.id, p.answer, (ctx.by ?? 'ui').slice(0, 64), p.message),
       'grants.list': () => gw.grants.list(),
       'grants.revoke': (p) => gw.grants.revoke(p.id),
       'audit.query': (p) => this.auditQuery(p.filter, p.limit, p.beforeSeq),

@@ -18,7 +18,7 @@ import { decide } from '../../shared/policy/engine'
 import { isHidden } from '../../shared/policy/hide'
 import type { Decision, Reservation } from '../../shared/policy/types'
 import type { ToolClass } from '../../shared/risk'
-import type { ApprovalCenter, ApprovalOutcome } from '../approvals/approvals'
+import { ALLOW_HOUR_MS, type ApprovalCenter, type ApprovalOutcome } from '../approvals/approvals'
 import { argsDigest, type Grants } from '../approvals/grants'
 import {
   ErrorCode,
@@ -331,6 +331,7 @@ export class CallGate {
     switch (outcome.answer) {
       case 'allow_once':
       case 'allow_session':
+      case 'allow_hour':
       case 'allow_always':
         if (this.s.isClosed())
           return this.record({
@@ -339,7 +340,13 @@ export class CallGate {
             decidedBy: 'gateway',
             reason: 'session ended before the approval',
           })
-        if (outcome.answer !== 'allow_once') {
+        if (outcome.answer === 'allow_hour') {
+          const now = this.deps.now()
+          this.deps.grants.add(
+            { scope: 'tool', server: this.s.server, tool: base.tool, until: now + ALLOW_HOUR_MS },
+            now,
+          )
+        } else if (outcome.answer !== 'allow_once') {
           this.deps.grants.add(
             {
               scope: outcome.answer === 'allow_session' ? 'session' : 'always',
@@ -366,12 +373,20 @@ export class CallGate {
         }
         return
       case 'deny':
-        return deny(
-          'denied_by_user',
-          'user',
-          `the user denied "${base.tool}" on "${this.s.server}" (approval was needed: ${why}).`,
-          `${why}; denied by ${outcome.by}`,
-        )
+        // A person's message is for the agent: it leads the text, in quotes.
+        return outcome.message === undefined
+          ? deny(
+              'denied_by_user',
+              'user',
+              `the user denied "${base.tool}" on "${this.s.server}" (approval was needed: ${why}).`,
+              `${why}; denied by ${outcome.by}`,
+            )
+          : deny(
+              'denied_by_user',
+              'user',
+              `the user denied "${base.tool}" on "${this.s.server}" with this message: "${outcome.message}" (approval was needed: ${why}).`,
+              `${why}; denied by ${outcome.by}: "${outcome.message}"`,
+            )
       case 'timeout':
         return deny(
           'timeout',

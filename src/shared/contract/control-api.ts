@@ -69,7 +69,14 @@ export const pendingApprovalSchema = z.object({
   deadline: z.number(),
 })
 
-export const approvalAnswerSchema = z.enum(['allow_once', 'allow_session', 'allow_always', 'deny'])
+/** `allow_hour`: this tool, any arguments, any session, for one hour (a grant that expires). */
+export const approvalAnswerSchema = z.enum([
+  'allow_once',
+  'allow_session',
+  'allow_hour',
+  'allow_always',
+  'deny',
+])
 
 export const grantSchema = z.object({
   id: z.string(),
@@ -303,7 +310,17 @@ export const controlRequests = {
   },
   'approvals.list': { params: empty, result: z.array(pendingApprovalSchema) },
   'approvals.decide': {
-    params: z.strictObject({ id: z.string().max(64), answer: approvalAnswerSchema }),
+    params: z
+      .strictObject({
+        id: z.string().max(64),
+        answer: approvalAnswerSchema,
+        /** With `deny` only: what the agent is told (control characters become spaces; cut at 500). */
+        message: z.string().max(2000).optional(),
+      })
+      .refine((p) => p.message === undefined || p.answer === 'deny', {
+        message: 'a message goes with answer "deny" only',
+        path: ['message'],
+      }),
     result: z.enum(['ok', 'late', 'unknown']),
   },
   'grants.list': { params: empty, result: z.array(grantSchema) },

@@ -127,7 +127,7 @@ test.describe('approvals in the browser', () => {
     const card = page.getByTestId('pending-dock').getByTestId('approval-card')
     await card.waitFor({ timeout: 10_000 })
     // Keyboard: the answers are real buttons.
-    await card.getByRole('button', { name: 'Deny' }).focus()
+    await card.locator('[data-answer=deny]').focus()
     await page.keyboard.press('Enter')
     const result = await call
     expect(result.isError).toBe(true)

@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest'
 import {
   ApprovalCenter,
+  DENY_MESSAGE_MAX,
+  cleanDenyMessage,
   type ApprovalAnswer,
   type Approver,
   type PendingApproval,
@@ -141,5 +143,27 @@ describe('ApprovalCenter', () => {
     // A terminal approver that connects later is asked about it, and answers.
     c.addApprover({ name: 'terminal', ask: () => Promise.resolve('allow_once') })
     await expect(p).resolves.toEqual({ answer: 'allow_once', by: 'terminal' })
+  })
+
+  it('a deny carries the person’s message to the outcome, cleaned; a message with an allow is refused', async () => {
+    const c = new ApprovalCenter()
+    c.attachUi()
+    const p = c.request(fields, 10_000, new AbortController().signal)
+    const [req] = c.list()
+    expect(() => c.decide(req!.id, 'allow_once', 'ui', 'hi')).toThrow(/"deny" only/)
+    expect(c.list()).toHaveLength(1)
+    expect(c.decide(req!.id, 'deny', 'ui', ' use\n\u001b[31mstaging\u2028 ')).toBe('ok')
+    await expect(p).resolves.toEqual({ answer: 'deny', by: 'ui', message: 'use [31mstaging' })
+  })
+})
+
+describe('cleanDenyMessage', () => {
+  it('flattens control characters, trims, cuts long text and drops an empty one', () => {
+    expect(cleanDenyMessage(undefined)).toBeUndefined()
+    expect(cleanDenyMessage(' \n\t ')).toBeUndefined()
+    expect(cleanDenyMessage('a\r\nb')).toBe('a b')
+    const long = cleanDenyMessage('x'.repeat(2000))
+    expect(long).toHaveLength(DENY_MESSAGE_MAX)
+    expect(long?.endsWith('…')).toBe(true)
   })
 })

@@ -81,3 +81,14 @@ describe('Grants', () => {
     expect(new Grants(file).list()).toEqual([])
   })
 })
+
+describe('expiring grants (allow for 1 hour)', () => {
+  it('a tool grant covers every session until it expires, then is gone from match and list', () => {
+    const g = new Grants()
+    g.add({ scope: 'tool', server: 'mail', tool: 'send', until: 1000 + 3_600_000 }, 1000)
+    expect(g.match(q({ session: 'other' }), 2000)?.scope).toBe('tool')
+    expect(g.list(1000 + 3_599_999)).toHaveLength(1)
+    expect(g.list(1000 + 3_600_000)).toHaveLength(0)
+    expect(g.match(q(), 1000 + 3_600_001)).toBeUndefined()
+  })
+})

@@ -11,7 +11,7 @@ import { clientDisplayName } from '../client-names'
 import { errorMessage, secondsLeft, visibleText } from '../format'
 import { useResource } from '../hooks/use-resource'
 
-type Answer = 'allow_once' | 'allow_session' | 'allow_always' | 'deny'
+type Answer = 'allow_once' | 'allow_session' | 'allow_hour' | 'allow_always' | 'deny'
 
 /** The answers, Deny first (it has the focus, as in the native dialog); `key` answers from the keyboard. */
 const BUTTONS: readonly {
@@ -43,6 +43,13 @@ const BUTTONS: readonly {
     hint: 'Let calls of this tool through until this agent session ends. Key: S.',
   },
   {
+    answer: 'allow_hour',
+    label: 'Allow for 1 hour',
+    key: 'H',
+    className: 'btn',
+    hint: 'Let calls of this tool through, with any arguments, from every session, for one hour; the grant then expires on its own. Key: H.',
+  },
+  {
     answer: 'allow_always',
     label: answerLabel('allow_always'),
     key: '',
@@ -54,6 +61,7 @@ const BUTTONS: readonly {
 const KEYS: Readonly<Record<string, Answer>> = {
   a: 'allow_once',
   s: 'allow_session',
+  h: 'allow_hour',
   d: 'deny',
   escape: 'deny',
 }
@@ -137,16 +145,22 @@ export function ApprovalCard({
   const [error, setError] = useState<string | undefined>(undefined)
   // "Always" is a considered act: it asks to confirm, stating its scope.
   const [confirmAlways, setConfirmAlways] = useState(false)
+  // "Deny with a message": the text the agent is told (undefined: the field is closed).
+  const [denyMessage, setDenyMessage] = useState<string | undefined>(undefined)
   const left = secondsLeft(req.deadline, now)
   const total = Math.max(1, req.deadline - req.requestedAt)
   const fraction = Math.max(0, Math.min(1, (req.deadline - now) / total))
   const expired = left === 0
 
-  const decide = async (answer: Answer): Promise<void> => {
+  const decide = async (answer: Answer, message?: string): Promise<void> => {
     setBusy(answer)
     setError(undefined)
     try {
-      setResult(await api.approvals.decide({ id: req.id, answer }))
+      setResult(
+        await api.approvals.decide(
+          message === undefined ? { id: req.id, answer } : { id: req.id, answer, message },
+        ),
+      )
     } catch (err) {
       setError(errorMessage(err))
     } finally {
@@ -157,7 +171,14 @@ export function ApprovalCard({
   const onKeyDown = (e: KeyboardEvent<HTMLElement>): void => {
     if (e.altKey || e.ctrlKey || e.metaKey || isTyping(e.target as Element)) return
     const answer = KEYS[e.key.toLowerCase()]
-    if (answer === undefined || busy !== undefined || result !== undefined || confirmAlways) return
+    if (
+      answer === undefined ||
+      busy !== undefined ||
+      result !== undefined ||
+      confirmAlways ||
+      denyMessage !== undefined
+    )
+      return
     e.preventDefault()
     e.stopPropagation()
     void decide(answer)
@@ -245,7 +266,9 @@ export function ApprovalCard({
               className={b.className}
               title={b.hint}
               aria-keyshortcuts={b.answer === 'deny' ? 'D Escape' : b.key || undefined}
-              disabled={busy !== undefined || result === 'ok' || confirmAlways}
+              disabled={
+                busy !== undefined || result === 'ok' || confirmAlways || denyMessage !== undefined
+              }
               onClick={() =>
                 b.answer === 'allow_always' ? setConfirmAlways(true) : void decide(b.answer)
               }
@@ -257,6 +280,17 @@ export function ApprovalCard({
               ) : null}
             </button>
           ))}
+          <button
+            type="button"
+            className="btn btn-small"
+            title="Deny, and tell the agent why or what to do instead: it reads your words in its error."
+            disabled={busy !== undefined || result === 'ok' || confirmAlways}
+            aria-expanded={denyMessage !== undefined}
+            onClick={() => setDenyMessage(denyMessage === undefined ? '' : undefined)}
+            data-testid="deny-with-message"
+          >
+            Deny with a message…
+          </button>
           {onDenySession && sessionCount > 1 ? (
             <button
               type="button"
@@ -270,6 +304,46 @@ export function ApprovalCard({
           ) : null}
         </div>
       )}
+      {denyMessage !== undefined && result === undefined ? (
+        <form
+          className="deny-message small"
+          data-testid="deny-message"
+          onSubmit={(e) => {
+            e.preventDefault()
+            void decide('deny', denyMessage)
+          }}
+        >
+          <label>
+            Message to the agent (it reads this in its error)
+            <input
+              type="text"
+              value={denyMessage}
+              maxLength={500}
+              autoFocus
+              placeholder="e.g. Use the staging database instead"
+              onChange={(e) => setDenyMessage(e.target.value)}
+              onKeyDown={(e) => {
+                if (e.key === 'Escape') {
+                  e.preventDefault()
+                  e.stopPropagation()
+                  setDenyMessage(undefined)
+                }
+              }}
+            />
+          </label>{' '}
+          <button type="submit" className="btn btn-danger btn-small" disabled={busy !== undefined}>
+            {busy === 'deny' ? '…' : 'Deny and send'}
+          </button>{' '}
+          <button
+            type="button"
+            className="btn btn-small"
+            disabled={busy !== undefined}
+            onClick={() => setDenyMessage(undefined)}
+          >
+            Cancel
+          </button>
+        </form>
+      ) : null}
       {confirmAlways && result === undefined ? (
         <div
           className="confirm-always small"

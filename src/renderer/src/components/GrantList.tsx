@@ -12,7 +12,7 @@ import { useResource } from '../hooks/use-resource'
 const SCOPES: Record<GrantView['scope'], string> = {
   call: 'this exact call, once',
   session: 'this session',
-  tool: 'this tool, for a while',
+  tool: 'this tool, every session',
   always: 'always',
 }
 
@@ -27,6 +27,14 @@ export function GrantList() {
     timer.current = setTimeout(grants.reload, 100)
   })
   useEffect(() => () => clearTimeout(timer.current), [])
+  // A grant with an expiry leaves the list when it expires.
+  const nextExpiry = Math.min(...(grants.data ?? []).map((g) => g.until ?? Infinity))
+  const reload = grants.reload
+  useEffect(() => {
+    if (!Number.isFinite(nextExpiry)) return
+    const t = setTimeout(reload, Math.max(0, nextExpiry - Date.now()) + 500)
+    return () => clearTimeout(t)
+  }, [nextExpiry, reload])
 
   const revoke = async (id: string): Promise<void> => {
     setError(undefined)
@@ -49,7 +57,8 @@ export function GrantList() {
         <Loading what="grants" />
       ) : list.length === 0 ? (
         <EmptyState title="No grants.">
-          “Allow for session” and “Always” answers are remembered here until you revoke them.
+          “Allow for session”, “Allow for 1 hour” and “Always” answers are remembered here until
+          they expire or you revoke them.
         </EmptyState>
       ) : (
         <ul className="plain-list">
@@ -61,7 +70,7 @@ export function GrantList() {
               <span className="small muted">
                 {SCOPES[g.scope]}
                 {g.session ? ` (${shortId(g.session)})` : ''}
-                {g.until ? ` · until ${formatDateTime(g.until)}` : ''}
+                {g.until ? ` · expires ${formatDateTime(g.until)}` : ''}
               </span>
               <button
                 type="button"

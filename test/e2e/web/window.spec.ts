@@ -1,0 +1,113 @@
+/**
+ * End to end (issue 12, "the window people live in"): the approval card's "deny with a message"
+ * and "allow for 1 hour", the Tools & policy screen's fixes, headless secrets and the compressed
+ * bundle — in Chromium against `airlock serve`, with the SDK Client as the agent through the real
+ * `airlock connect` shim.
+ */
+import type { Page } from '@playwright/test'
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { expect, test } from './fixtures'
+import type { Env } from '../../helpers/harness'
+import { everything, textOf } from '../../helpers/harness'
+
+let env: Env
+let page: Page
+
+test.beforeEach(({ page: p, env: e }) => {
+  page = p
+  env = e
+})
+
+/** Writes a policy for `everything`, starts `airlock serve --port 0`, and opens its URL. */
+async function start(policy: Record<string, unknown>): Promise<void> {
+  const file = env.writePolicy('everything', { version: '1', ...policy })
+  env.writeConfig([everything('everything', { policy: file })])
+  await env.startGateway({ port: 0 })
+  if (!env.uiUrl) throw new Error(`airlock serve printed no web UI URL:\n${env.gatewayOutput}`)
+  await page.goto(env.uiUrl)
+  await page.getByTestId('pending-count').waitFor()
+  await page.locator('[data-connection=open]').waitFor()
+}
+
+async function agent(): Promise<Client> {
+  return (await env.connect('everything', { name: 'e2e-agent' })).client
+}
+
+const echo = (client: Client, message: string) =>
+  client.callTool({ name: 'echo', arguments: { message } })
+
+async function go(screen: 'Activity' | 'Approvals' | 'Servers' | 'Tools & policy' | 'Settings') {
+  await page
+    .getByRole('navigation', { name: 'Screens' })
+    .getByRole('button', { name: screen, exact: true })
+    .click()
+}
+
+const ask = {
+  default: 'allow',
+  tools: { echo: { rules: [{ name: 'ask before echo', action: 'require_approval' }] } },
+}
+
+test.describe('approval card: deny with a message, allow for 1 hour', () => {
+  test('deny with a message: the agent reads the person’s words in its error', async () => {
+    await start(ask)
+    await go('Approvals')
+    const client = await agent()
+    const call = echo(client, 'drop the prod table')
+    const card = page.getByTestId('approval-card')
+    await card.waitFor({ timeout: 10_000 })
+    await card.getByTestId('deny-with-message').click()
+    const field = card.getByTestId('deny-message').getByRole('textbox')
+    await expect(field).toBeFocused()
+    // Typing answers nothing: A, S, H and D are letters here.
+    await field.fill('Use the staging server instead\nand ask me first')
+    await field.press('Enter')
+    const result = await call
+    expect(result.isError).toBe(true)
+    expect(textOf(result)).toContain(
+      'the user denied "echo" on "everything" with this message: "Use the staging server instead and ask me first"',
+    )
+    await card.waitFor({ state: 'detached' })
+    const rec = env.auditRecords().find((r) => r.kind === 'call')
+    expect(rec).toMatchObject({ decision: 'denied_by_user', decidedBy: 'user' })
+    expect(String(rec?.reason)).toContain('"Use the staging server instead and ask me first"')
+    expect(env.auditRecords().filter((r) => r.kind === 'outcome')).toHaveLength(0)
+  })
+
+  test('allow for 1 hour: a second call, from another session too, passes without a card', async () => {
+    await start(ask)
+    await go('Approvals')
+    const client = await agent()
+    const first = echo(client, 'one')
+    const card = page.getByTestId('approval-card')
+    await card.waitFor({ timeout: 10_000 })
+    const before = Date.now()
+    await card.getByRole('button', { name: /Allow for 1 hour/ }).click()
+    expect(textOf(await first)).toBe('Echo: one')
+    await card.waitFor({ state: 'detached' })
+
+    await page.evaluate(`(() => {
+      window.__cards = 0
+      new MutationObserver(() => { if (document.querySelector('[data-testid=approval-card]')) window.__cards++ })
+        .observe(document.body, { subtree: true, childList: true })
+    })()`)
+    expect(textOf(await echo(client, 'two'))).toBe('Echo: two')
+    const other = await agent()
+    expect(textOf(await echo(other, 'three'))).toBe('Echo: three')
+    expect(await page.evaluate('window.__cards')).toBe(0)
+    const calls = env.auditRecords().filter((r) => r.kind === 'call')
+    expect(calls.map((r) => r.decidedBy)).toEqual(['user', 'grant', 'grant'])
+
+    // The grant is listed with its expiry, one hour from the answer.
+    const grant = page.getByTestId('grant')
+    await grant.waitFor()
+    expect(await grant.textContent()).toMatch(/this tool, every session · expires /)
+    const control = await env.control()
+    const grants = await control.request<{ scope: string; until?: number }[]>('grants.list')
+    expect(grants).toHaveLength(1)
+    expect(grants[0]?.scope).toBe('tool')
+    const until = grants[0]?.until ?? 0
+    expect(until - before).toBeGreaterThanOrEqual(60 * 60_000 - 1000)
+    expect(until - Date.now()).toBeLessThanOrEqual(60 * 60_000)
+  })
+})
