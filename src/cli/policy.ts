@@ -29,9 +29,9 @@ import {
 import { CliError } from './cli-error'
 
 const USAGE =
-  'airlock policy set <server> <file> | show <server> | check <file> | eval --policy FILE --tool NAME [--args JSON] [--session ID] [--risk-floor critical|high|off]'
+  'airlock policy set <server> <file> | show <server> | check <file> | eval --policy FILE --tool NAME [--args JSON] [--session ID] [--client NAME] [--client-version V] [--risk-floor critical|high|off]'
 const EVAL_USAGE =
-  'airlock policy eval --policy FILE --tool NAME [--args \'{"key":"value"}\'] [--session ID] [--risk-floor critical|high|off]'
+  'airlock policy eval --policy FILE --tool NAME [--args \'{"key":"value"}\'] [--session ID] [--client NAME] [--client-version V] [--risk-floor critical|high|off]'
 
 /** Runs `airlock policy <sub> …`; returns the exit code (for `eval`, the decision's). */
 export async function policyCommand(argv: string[]): Promise<number> {
@@ -253,6 +253,8 @@ function evaluate(argv: string[]): number {
     tool: { type: 'string' },
     args: { type: 'string' },
     session: { type: 'string' },
+    client: { type: 'string' },
+    'client-version': { type: 'string' },
     'risk-floor': { type: 'string' },
   })
   noExtraPositionals(positionals, 0, EVAL_USAGE)
@@ -273,7 +275,12 @@ function evaluate(argv: string[]): number {
   const { policy } = readPolicyFile(values.policy, 'nothing was evaluated')
   const decision = decide(
     policy,
-    { tool: values.tool, args, sessionId: values.session ?? 'cli' },
+    {
+      tool: values.tool,
+      args,
+      sessionId: values.session ?? 'cli',
+      client: { name: values.client, version: values['client-version'] },
+    },
     new CounterStore(),
     Date.now(),
     { riskFloor: floor },

@@ -240,6 +240,7 @@ export class AuditLog {
     put(record, 'callId', capId(input.callId))
     put(record, 'session', capId(input.session))
     put(record, 'client', capId(input.client))
+    put(record, 'clientVersion', capId(input.clientVersion))
     put(record, 'server', capId(input.server))
     put(record, 'tool', capId(input.tool))
     put(record, 'decision', input.decision)

@@ -56,6 +56,8 @@ export interface GateSession {
   readonly server: string
   /** The client's name from its `initialize` (read at each call). */
   readonly client: string
+  /** The client's version from its `initialize`, when it gave one (read at each call). */
+  readonly clientVersion?: string
   isClosed(): boolean
   /** Queues bytes for the client (a newline is added when `addNewline`). */
   toClient(data: Buffer | string, addNewline?: boolean): void
@@ -155,6 +157,7 @@ export class CallGate {
       callId,
       session: this.s.id,
       client: this.s.client,
+      clientVersion: this.s.clientVersion,
       server: this.s.server,
       tool,
       args,
@@ -181,7 +184,13 @@ export class CallGate {
     const known = this.deps.toolClass?.(tool)
     const decision: Decision = decide(
       live.policy,
-      { tool, args, sessionId: this.s.id, ...(known ? { risk: known } : {}) },
+      {
+        tool,
+        args,
+        sessionId: this.s.id,
+        client: { name: this.s.client, version: this.s.clientVersion },
+        ...(known ? { risk: known } : {}),
+      },
       this.deps.counters,
       now,
       {

@@ -95,6 +95,8 @@ export class Session {
   readonly id: string
   readonly server: string
   client = 'unknown'
+  /** The client's `clientInfo.version` from its `initialize`, when it gave one. */
+  clientVersion: string | undefined = undefined
   readonly startedAt: number
   /** The link to the server; undefined after the server went away (until the next request). */
   private upstream?: UpstreamLink
@@ -128,6 +130,9 @@ export class Session {
       server: this.server,
       get client() {
         return relay.client
+      },
+      get clientVersion() {
+        return relay.clientVersion
       },
       isClosed: () => this.closed,
       toClient: (data, addNewline) => this.sendToClient(data, addNewline),
@@ -359,6 +364,8 @@ export class Session {
       if (isObject(msg.params) && isObject(msg.params.clientInfo)) {
         const name = msg.params.clientInfo.name
         if (typeof name === 'string') this.client = excerpt(name, 64)
+        const version = msg.params.clientInfo.version
+        if (typeof version === 'string') this.clientVersion = excerpt(version, 64)
       }
     }
     if (method === 'tools/call') return this.toolsCall(id, msg.params, raw)

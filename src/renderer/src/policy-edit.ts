@@ -17,11 +17,34 @@ import {
 /** What the Tools & policy table edits per tool. */
 export type ToolAction = 'default' | 'allow' | 'require_approval' | 'deny' | 'hide'
 
-/** A tool's setting as shown: action, rate limit text ("10/minute", "5/60s") and deny reason. */
+/**
+ * A tool's setting as shown: action, rate limit text ("10/minute", "5/60s"), deny reason, and
+ * the clients the rule is scoped to (`clients:`, names separated by commas; absent or '' = every
+ * client). A setting without `clients` leaves the rule's scope as it is.
+ */
 export interface ToolSetting {
   action: ToolAction
   rateLimit: string
   reason: string
+  clients?: string
+}
+
+/** Client names from the text of the Clients cell ("a, b" → ["a", "b"]), each once. */
+export function parseClients(text: string): string[] {
+  const out: string[] = []
+  for (const part of text.split(',')) {
+    const name = part.trim()
+    if (name !== '' && !out.includes(name)) out.push(name)
+  }
+  return out
+}
+
+function clientsText(node: unknown): string | undefined {
+  if (!isSeq(node)) return undefined
+  return node.items
+    .map((i) => scalarText(i))
+    .filter((n): n is string => n !== undefined)
+    .join(', ')
 }
 
 /** The default posture choices. */
@@ -111,10 +134,12 @@ export function readToolSetting(doc: Document, tool: string): ToolSetting {
   const action = scalarText(rule?.get('action'))
   const ruleAction: ToolAction =
     action === 'allow' || action === 'deny' || action === 'require_approval' ? action : 'default'
+  const clients = clientsText(rule?.get('clients'))
   return {
     action: hidden ? 'hide' : ruleAction,
     rateLimit: rateLimitText(rule?.get('rate_limit')),
     reason: scalarText(rule?.get('on_deny')) ?? scalarText(rule?.get('reason')) ?? '',
+    ...(clients !== undefined ? { clients } : {}),
   }
 }
 
@@ -152,8 +177,12 @@ export function writeToolSetting(text: string, tool: string, setting: ToolSettin
   if (hide && hiddenAt >= 0) hide.items.splice(hiddenAt, 1)
 
   // the tool's unconditional rule
+  const clients = setting.clients === undefined ? undefined : parseClients(setting.clients)
   const needRule =
-    setting.action !== 'default' || rate.value !== undefined || setting.reason.trim() !== ''
+    setting.action !== 'default' ||
+    rate.value !== undefined ||
+    setting.reason.trim() !== '' ||
+    (clients !== undefined && clients.length > 0)
   const rules = rulesOf(doc, tool)
   const index = rules ? rules.items.findIndex(isPlainRule) : -1
   if (!needRule) {
@@ -183,6 +212,10 @@ export function writeToolSetting(text: string, tool: string, setting: ToolSettin
   rule.delete('reason')
   if (setting.reason.trim() === '') rule.delete('on_deny')
   else rule.set('on_deny', setting.reason.trim())
+  if (clients !== undefined) {
+    if (clients.length === 0) rule.delete('clients')
+    else rule.set('clients', doc.createNode(clients))
+  }
   return stringify(parsed)
 }
 

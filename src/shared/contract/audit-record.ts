@@ -33,6 +33,8 @@ export interface AuditInput {
   callId: string
   session: string
   client?: string
+  /** The client's `clientInfo.version`, when it gave one (policy conditions may read it). */
+  clientVersion?: string
   server: string
   tool: string
   /** Call arguments: redacted and size-capped by the writer. Only on `call` records. */

@@ -12,6 +12,8 @@
  * - `require_approval`: when its conditions hold, the call needs approval, but later rules still
  *   run, so a deny or an exhausted limit wins over asking a person (deny > approval > allow).
  * A rule's `rate_limit` and `state` count only when the rule applies (always for `evaluate`).
+ * A rule with `clients` (Airlock's addition) applies only to calls from those clients
+ * (`clientInfo.name`); for any other client it is skipped as if absent.
  * No deciding rule → the default posture, which (`deny` and `require_approval` alike) only
  * concerns unlisted tools: a listed tool that no rule stops is allowed.
  *
@@ -247,6 +249,7 @@ function decideUnchecked(
 }
 
 function runRule(ctx: Ctx, entry: ToolPolicy, rule: Rule): Step {
+  if (rule.clients && !appliesToClient(rule.clients, ctx.call)) return { kind: 'skip' }
   const scope = scopeOf(entry.pattern)
   let own: CounterRead | undefined
   if (rule.state) {
@@ -371,10 +374,25 @@ function stateValue(
   return spec ? readCounter(ctx, ref.scope, spec, 0, false) : undefined
 }
 
+/** Whether a rule scoped to `clients` applies to this call (an unknown client matches none). */
+export function appliesToClient(
+  clients: readonly string[],
+  call: Pick<CallInput, 'client'>,
+): boolean {
+  const name = call.client?.name
+  return name !== undefined && clients.includes(name)
+}
+
 function holds(ctx: Ctx, c: Condition, scope: string, own: CounterRead | undefined): boolean {
   if (c.path.startsWith('state.')) {
     const read = stateValue(ctx, c, scope, own)
     return read ? test(c.op, true, read.value, c.value) : false
+  }
+  if (c.path === 'client.name' || c.path === 'client.version') {
+    const value = c.path === 'client.name' ? ctx.call.client?.name : ctx.call.client?.version
+    if (c.op === 'regex' && typeof value === 'string' && value.length > REGEX_INPUT_LIMIT)
+      throw new RegexInputTooLong(c.path, value.length)
+    return test(c.op, value !== undefined, value, c.value)
   }
   const { found, value } = resolveArgs(ctx.call.args, c.path.slice('args.'.length))
   if (c.op === 'regex' && typeof value === 'string' && value.length > REGEX_INPUT_LIMIT)

@@ -34,6 +34,7 @@ const RULE_KEYS = [
   'rate_limit',
   'state',
   'approval_timeout',
+  'clients',
 ]
 const CONDITION_KEYS = ['path', 'op', 'value']
 const RATE_KEYS = ['max', 'window', 'scope']
@@ -55,11 +56,13 @@ const OPS: readonly ConditionOp[] = [
 ]
 const WINDOWS: readonly StateSpec['window'][] = ['minute', 'hour', 'day']
 const RATE_EXPECTED = '"N/minute|hour|day" or {max, window}'
-const PATH_EXPECTED = '"args.<name>" or "state.<counter>"'
+const PATH_EXPECTED = '"args.<name>", "state.<counter>", "client.name" or "client.version"'
 const COUNTER_NAME = /^[A-Za-z0-9_-]+$/
 const ARGS_PATH = /^args(\.[^.]+)+$/
 /** `state.<counter>` or `state.<scope>.<counter>`; a scope (a tool name) may itself hold dots. */
 const STATE_PATH = /^state\.(.+\.)?[A-Za-z0-9_-]+$/
+/** Airlock's addition: the calling client's `clientInfo.name` / `clientInfo.version`. */
+const CLIENT_PATH = /^client\.(name|version)$/
 
 /** The outcome of `validatePolicy`: the policy, or every issue found. */
 export type PolicyValidation = { ok: true; policy: Policy } | { ok: false; errors: PolicyIssue[] }
@@ -430,6 +433,11 @@ function readRule(v: unknown, segs: Seg[], out: Collector): Rule | undefined {
     }
   }
 
+  if (v.clients !== undefined && v.clients !== null) {
+    const clients = readClients(v.clients, [...segs, 'clients'], out)
+    if (clients) rule.clients = clients
+  }
+
   if (rule.action === 'deny' && (v.rate_limit != null || v.state != null)) {
     out.add(
       [...segs, v.rate_limit != null ? 'rate_limit' : 'state'],
@@ -446,6 +454,25 @@ function readRule(v: unknown, segs: Seg[], out: Collector): Rule | undefined {
   }
   // Returned even when invalid, so later checks (names, counters) still see it; the policy is not.
   return rule
+}
+
+/** `clients: [names]` (Airlock's addition): the `clientInfo.name`s a rule is scoped to. */
+function readClients(v: unknown, segs: Seg[], out: Collector): string[] | undefined {
+  const expected =
+    'a list of client names as their clientInfo.name gives them, e.g. ["claude-code", "cursor"]'
+  if (!Array.isArray(v) || v.length === 0) {
+    out.add(segs, `${expected} (got ${Array.isArray(v) ? 'an empty list' : show(v)})`)
+    return undefined
+  }
+  const names: string[] = []
+  v.forEach((name, i) => {
+    if (typeof name !== 'string' || name.trim() === '') {
+      out.add([...segs, i], `a client name, a non-empty string (got ${show(name)})`)
+    } else if (names.includes(name)) {
+      out.add([...segs, i], `each client once (${JSON.stringify(name)} is repeated)`)
+    } else names.push(name)
+  })
+  return names.length === v.length ? names : undefined
 }
 
 function readConditions(v: unknown, segs: Seg[], out: Collector): Condition[] {
@@ -469,7 +496,7 @@ function readCondition(v: unknown, segs: Seg[], out: Collector): Condition | und
   }
   checkKeys(v, CONDITION_KEYS, segs, out)
   const path = typeof v.path === 'string' ? v.path : ''
-  const pathOk = ARGS_PATH.test(path) || STATE_PATH.test(path)
+  const pathOk = ARGS_PATH.test(path) || STATE_PATH.test(path) || CLIENT_PATH.test(path)
   if (!pathOk) {
     out.add(
       [...segs, 'path'],

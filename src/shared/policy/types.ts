@@ -12,7 +12,10 @@ export type Posture = 'allow' | 'deny' | 'require_approval'
 export type ConditionOp =
   'eq' | 'neq' | 'in' | 'not_in' | 'lt' | 'lte' | 'gt' | 'gte' | 'regex' | 'contains' | 'exists'
 
-/** One condition: `path` is `args.<dotted>` or `state.<counter>`. */
+/**
+ * One condition: `path` is `args.<dotted>`, `state.<counter>`, or (Airlock's addition)
+ * `client.name` / `client.version`, the calling client's `clientInfo` as the audit records it.
+ */
 export interface Condition {
   path: string
   op: ConditionOp
@@ -43,6 +46,11 @@ export interface Rule {
   rateLimit?: RateLimit
   state?: StateSpec
   approvalTimeoutSeconds?: number
+  /**
+   * Airlock's addition: the rule applies only to calls from clients of these names (`clientInfo.name`,
+   * exactly); other clients' calls skip it. Absent = every client.
+   */
+  clients?: string[]
 }
 
 /** Rules for one tool name or glob (`"*"` is the wildcard bucket). */
@@ -78,6 +86,14 @@ export interface CallInput {
    * takes it lower than the tool's name alone says; absent, the name decides.
    */
   risk?: ToolClass
+  /** The calling client's `clientInfo` (name and version as the audit records them), when known. */
+  client?: ClientInfo
+}
+
+/** Who is calling: the client's `clientInfo` from its `initialize`. */
+export interface ClientInfo {
+  name?: string
+  version?: string
 }
 
 /**

@@ -160,11 +160,11 @@ describe('exportAudit', () => {
     exportAudit(dir, { limit: 2 }, 'csv', (c) => (out += c))
     const rows = out.split('\r\n')
     expect(rows[0]).toBe(
-      'seq,ts,kind,callId,session,client,server,tool,decision,decidedBy,rule,reason,outcome,latencyMs,approvalMs,detail,args,prev,hash',
+      'seq,ts,kind,callId,session,client,clientVersion,server,tool,decision,decidedBy,rule,reason,outcome,latencyMs,approvalMs,detail,args,prev,hash',
     )
     expect(
       rows[1]?.startsWith(
-        '319,2026-11-21T08:18:00.000Z,call,c319,s1,claude-desktop,files,read_file,allow,policy,',
+        '319,2026-11-21T08:18:00.000Z,call,c319,s1,claude-desktop,,files,read_file,allow,policy,',
       ),
     ).toBe(true)
     expect(rows[1]).toContain(',"{""path"":""/home/me/Project-319/notes.txt""}",')

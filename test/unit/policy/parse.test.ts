@@ -292,7 +292,7 @@ describe('parsePolicy: errors name the file, the path and what was expected', ()
 
   it('rejects unknown rule keys, naming the key and the allowed ones', () => {
     expect(messages(withRules({ name: 'r', rate_limit: '1/day', limit: 3 }))).toEqual([
-      `${R}.limit: expected one of the keys name, action, conditions, on_deny, reason, rate_limit, state, approval_timeout ("limit" is not a policy key)`,
+      `${R}.limit: expected one of the keys name, action, conditions, on_deny, reason, rate_limit, state, approval_timeout, clients ("limit" is not a policy key)`,
     ])
   })
 
@@ -442,13 +442,13 @@ describe('parsePolicy: errors name the file, the path and what was expected', ()
       `${C}.note: expected one of the keys path, op, value ("note" is not a policy key)`,
     ])
     expect(cond({ path: 'amount', op: 'eq', value: 1 })).toEqual([
-      `${C}.path: expected "args.<name>" or "state.<counter>" (got "amount")`,
+      `${C}.path: expected "args.<name>", "state.<counter>", "client.name" or "client.version" (got "amount")`,
     ])
     expect(cond({ path: 'args.', op: 'eq', value: 1 })).toEqual([
-      `${C}.path: expected "args.<name>" or "state.<counter>" (got "args.")`,
+      `${C}.path: expected "args.<name>", "state.<counter>", "client.name" or "client.version" (got "args.")`,
     ])
     expect(cond({ op: 'eq', value: 1 })).toEqual([
-      `${C}.path: expected "args.<name>" or "state.<counter>"`,
+      `${C}.path: expected "args.<name>", "state.<counter>", "client.name" or "client.version"`,
     ])
     expect(cond({ path: 'args.a', op: 'like', value: 1 })).toEqual([
       `${C}.op: expected one of "eq", "neq", "in", "not_in", "lt", "lte", "gt", "gte", "regex", "contains", "exists" (got "like")`,

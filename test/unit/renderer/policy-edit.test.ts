@@ -134,4 +134,28 @@ describe('policy-edit', () => {
       writeToolSetting('tools: [', 'x', { action: 'allow', rateLimit: '', reason: '' }),
     ).toThrow(/line 1/)
   })
+
+  it('scopes the tool rule to clients, and back to every client', () => {
+    const out = writeToolSetting(BASE, 'echo', {
+      action: 'deny',
+      rateLimit: '',
+      reason: '',
+      clients: 'cursor, claude-code, cursor',
+    })
+    expect(parse(out).tools.echo.rules).toEqual([
+      { name: UI_RULE_NAME, action: 'deny', clients: ['cursor', 'claude-code'] },
+    ])
+    expect(validatePolicy(out, 'p').ok).toBe(true)
+    expect(setting(out, 'echo').clients).toBe('cursor, claude-code')
+    // A setting without clients leaves the scope alone; '' removes it.
+    const kept = writeToolSetting(out, 'echo', { action: 'allow', rateLimit: '', reason: '' })
+    expect(parse(kept).tools.echo.rules[0].clients).toEqual(['cursor', 'claude-code'])
+    const all = writeToolSetting(kept, 'echo', {
+      action: 'allow',
+      rateLimit: '',
+      reason: '',
+      clients: ' ',
+    })
+    expect(parse(all).tools.echo.rules[0]).toEqual({ name: UI_RULE_NAME, action: 'allow' })
+  })
 })

@@ -45,16 +45,23 @@ export const ToolPolicyRow = memo(function ToolPolicyRow({
 }: ToolPolicyRowProps) {
   const [rate, setRate] = useState(setting.rateLimit)
   const [reason, setReason] = useState(setting.reason)
+  const [clients, setClients] = useState(setting.clients ?? '')
   const [error, setError] = useState<string | undefined>(undefined)
   useEffect(() => setRate(setting.rateLimit), [setting.rateLimit])
   useEffect(() => setReason(setting.reason), [setting.reason])
+  useEffect(() => setClients(setting.clients ?? ''), [setting.clients])
 
   const apply = (next: ToolSetting): void => {
     onChange(name, next).then(setError, (err: unknown) => setError(String(err)))
   }
   const commitText = (): void => {
-    if (rate !== setting.rateLimit || reason !== setting.reason || error !== undefined)
-      apply({ ...setting, rateLimit: rate, reason })
+    if (
+      rate !== setting.rateLimit ||
+      reason !== setting.reason ||
+      clients !== (setting.clients ?? '') ||
+      error !== undefined
+    )
+      apply({ ...setting, rateLimit: rate, reason, clients })
   }
   const onEnter = (e: KeyboardEvent<HTMLInputElement>): void => {
     if (e.key === 'Enter') {
@@ -111,6 +118,7 @@ export const ToolPolicyRow = memo(function ToolPolicyRow({
                   action: e.currentTarget.value as ToolAction,
                   rateLimit: rate,
                   reason,
+                  clients,
                 })
               }
             >
@@ -154,6 +162,24 @@ export const ToolPolicyRow = memo(function ToolPolicyRow({
               placeholder="shown when denied"
               disabled={disabled || setting.action === 'hide'}
               onChange={(e) => setReason(e.currentTarget.value)}
+              onBlur={commitText}
+              onKeyDown={onEnter}
+            />
+          )}
+        </Field>
+      </div>
+      <div role="gridcell">
+        <Field label={`Clients for ${name}`} hiddenLabel>
+          {(p) => (
+            <input
+              {...p}
+              type="text"
+              value={clients}
+              placeholder="all clients"
+              title="Scope this rule to clients: their names as Activity shows them, separated by commas"
+              disabled={disabled || setting.action === 'hide'}
+              spellCheck={false}
+              onChange={(e) => setClients(e.currentTarget.value)}
               onBlur={commitText}
               onKeyDown={onEnter}
             />

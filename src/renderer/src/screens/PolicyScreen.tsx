@@ -341,6 +341,7 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
               <div role="columnheader">Action</div>
               <div role="columnheader">Rate limit</div>
               <div role="columnheader">Reason</div>
+              <div role="columnheader">Clients</div>
             </div>
             {rows.map((r) => (
               <ToolPolicyRow
