@@ -10,6 +10,8 @@ import path from 'node:path'
 
 /** The secret store port. */
 export interface SecretStore {
+  /** Where the values are kept, in words for the UI ("the OS keychain", a file's path). */
+  readonly where?: string
   /** Stores one value. */
   set(server: string, key: string, value: string): void
   /** One value, or undefined when none is stored. */
@@ -26,6 +28,11 @@ type SecretFile = Record<string, Record<string, string>>
  * reported once and treated as empty, and never overwritten by a partial write.
  */
 export class FileSecretStore implements SecretStore {
+  /** The file, and that only its owner may read it. */
+  get where(): string {
+    return `${this.file} (readable only by you, mode 0600), not config.json`
+  }
+
   constructor(
     readonly file: string,
     private readonly log: (msg: string) => void = () => {},

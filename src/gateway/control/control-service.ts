@@ -241,6 +241,7 @@ export class ControlService {
         sessions: gw.sessionList(),
         pending: gw.approvals.list().length,
         errors: gw.live.errors(),
+        ...(gw.secrets.where ? { secretStore: gw.secrets.where } : {}),
       }),
       'servers.list': () => gw.live.config.servers.map((s) => this.serverView(s)),
       'servers.add': (p) => this.saveServer(undefined, p.server, p.secretValues ?? {}),

@@ -14,6 +14,7 @@ export class SecretRefusedError extends Error {
 
 /** In-memory secrets whose writes are persisted by the host. */
 export class HostSecretStore implements SecretStore {
+  readonly where = 'the OS keychain (encrypted by the desktop app), not config.json'
   private values = new Map<string, Map<string, string>>()
   private refusal?: string
 

@@ -182,6 +182,10 @@ export function resolveStatic(root: string, urlPath: string): string | null {
   }
 }
 
+/** The app's icon (the page links it inline); `/favicon.ico` answers with it rather than a 404. */
+export const FAVICON_SVG =
+  "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'><rect x='3' y='3' width='26' height='26' rx='7' fill='#2563eb'/><path d='M10 22 16 9l6 13' fill='none' stroke='white' stroke-width='3' stroke-linecap='round' stroke-linejoin='round'/></svg>\n"
+
 const NOT_BUILT = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Airlock</title></head>
 <body style="font-family: system-ui, sans-serif; max-width: 40em; margin: 4em auto; line-height: 1.5">
@@ -245,6 +249,15 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     const urlPath = (req.url ?? '/').split(/[?#]/, 1)[0] as string
     if (urlPath === '/api')
       return refuse(res, 426, 'the control API is a WebSocket: connect with ws://')
+    if (urlPath === '/favicon.ico') {
+      res.writeHead(200, {
+        ...securityHeaders(),
+        'Content-Type': 'image/svg+xml',
+        'Cache-Control': 'max-age=86400',
+      })
+      res.end(req.method === 'HEAD' ? undefined : FAVICON_SVG)
+      return
+    }
     const indexPath = path.join(opts.rendererDir, 'index.html')
     if (!fs.existsSync(indexPath)) {
       if (urlPath !== '/' && urlPath !== '/index.html') return refuse(res, 404, 'not found')

@@ -138,6 +138,8 @@ export const statusSchema = z.object({
   sessions: z.array(sessionInfoSchema),
   pending: z.number(),
   errors: z.array(z.string()),
+  /** Where secret env values are kept, in words ("the OS keychain…", secrets.json's path). */
+  secretStore: z.string().optional(),
 })
 
 const auditSettings = settingsSchema.shape.audit.unwrap().shape

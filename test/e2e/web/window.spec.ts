@@ -4,11 +4,13 @@
  * bundle — in Chromium against `airlock serve`, with the SDK Client as the agent through the real
  * `airlock connect` shim.
  */
+import fs from 'node:fs'
+import path from 'node:path'
 import type { Page } from '@playwright/test'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { expect, test } from './fixtures'
 import type { Env } from '../../helpers/harness'
-import { everything, textOf } from '../../helpers/harness'
+import { everything, memory, textOf } from '../../helpers/harness'
 
 let env: Env
 let page: Page
@@ -109,5 +111,70 @@ test.describe('approval card: deny with a message, allow for 1 hour', () => {
     const until = grants[0]?.until ?? 0
     expect(until - before).toBeGreaterThanOrEqual(60 * 60_000 - 1000)
     expect(until - Date.now()).toBeLessThanOrEqual(60 * 60_000)
+  })
+})
+
+test.describe('headless host: secrets, compressed bundle, icons', () => {
+  test('a secret env value goes to secrets.json (0600), never config.json, and the form says so', async () => {
+    await start({ default: 'allow' })
+    await go('Servers')
+    await page.getByRole('button', { name: 'Add server' }).click()
+    const form = page.getByTestId('server-form')
+    await form.getByLabel('Name', { exact: true }).fill('memory')
+    await form.getByLabel('Command', { exact: true }).fill(process.execPath)
+    const mem = memory(path.join(env.home, 'memory.jsonl'))
+    await form
+      .getByLabel('Arguments (one per line)', { exact: true })
+      .fill((mem.args ?? []).join('\n'))
+    await form.getByRole('button', { name: 'Add variable' }).click()
+    await form.getByLabel('Variable 1 name', { exact: true }).fill('API_TOKEN')
+    await form.getByLabel('Variable 1 value', { exact: true }).fill('s3cret-value-42')
+    await form.getByTestId('env-row').getByRole('checkbox', { name: 'secret' }).check()
+    const secretsFile = path.join(env.home, 'secrets.json')
+    await expect(form.getByTestId('secret-store')).toContainText(secretsFile)
+    await expect(form.getByTestId('secret-store')).toContainText('not config.json')
+    await form.getByRole('button', { name: 'Add server', exact: true }).click()
+    await page.locator('[data-testid=server-card][data-server=memory]').waitFor()
+
+    const configText = fs.readFileSync(path.join(env.home, 'config.json'), 'utf8')
+    expect(configText).not.toContain('s3cret-value-42')
+    const config = JSON.parse(configText) as {
+      servers: { name: string; env: Record<string, string>; secretEnv: string[] }[]
+    }
+    const saved = config.servers.find((s) => s.name === 'memory')
+    expect(saved?.secretEnv).toEqual(['API_TOKEN'])
+    expect(saved?.env).not.toHaveProperty('API_TOKEN')
+    expect(JSON.parse(fs.readFileSync(secretsFile, 'utf8'))).toEqual({
+      memory: { API_TOKEN: 's3cret-value-42' },
+    })
+    if (process.platform !== 'win32') expect(fs.statSync(secretsFile).mode & 0o777).toBe(0o600)
+  })
+
+  test('the bundle arrives compressed, /favicon.ico is the icon, the paused mark is an SVG', async () => {
+    const encodings = new Map<string, string | undefined>()
+    page.on('response', (r) => {
+      if (/\.(js|css)$/.test(new URL(r.url()).pathname))
+        encodings.set(new URL(r.url()).pathname, r.headers()['content-encoding'])
+    })
+    await start({ default: 'allow' })
+    expect(encodings.size).toBeGreaterThan(0)
+    for (const [file, enc] of encodings) expect([file, enc]).toEqual([file, 'br'])
+    const js = [...encodings.keys()].find((f) => f.endsWith('.js')) as string
+    const res = await page.request.get(new URL(js, env.uiUrl).href, {
+      headers: { 'Accept-Encoding': 'gzip' },
+    })
+    expect(res.headers()['content-encoding']).toBe('gzip')
+    expect(res.headers()['vary']).toBe('Accept-Encoding')
+    expect((await res.body()).length).toBeGreaterThan(1000)
+
+    const icon = await page.request.get(new URL('/favicon.ico', env.uiUrl).href)
+    expect(icon.status()).toBe(200)
+    expect(icon.headers()['content-type']).toBe('image/svg+xml')
+    expect(await icon.text()).toContain('<svg')
+
+    await page.getByRole('button', { name: /Pause/ }).first().click()
+    const pill = page.getByTestId('paused-indicator')
+    await expect(pill).toHaveText('Paused')
+    await expect(pill.locator('svg.pause-glyph')).toBeVisible()
   })
 })

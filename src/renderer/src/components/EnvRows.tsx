@@ -12,9 +12,12 @@ export interface EnvRow {
 export function EnvRows({
   rows,
   onChange,
+  secretStore,
 }: {
   rows: readonly EnvRow[]
   onChange: (rows: EnvRow[]) => void
+  /** Where the host keeps secret values (status.get), when known. */
+  secretStore?: string
 }) {
   const update = (i: number, patch: Partial<EnvRow>): void =>
     onChange(rows.map((r, k) => (k === i ? { ...r, ...patch } : r)))
@@ -71,8 +74,9 @@ export function EnvRows({
       >
         Add variable
       </button>
-      <p className="muted small">
-        Secret values are never shown again; the desktop app keeps them in the OS keychain.
+      <p className="muted small" data-testid="secret-store">
+        Secret values are never shown again. They are kept in{' '}
+        {secretStore ?? 'the secret store, never in config.json'}.
       </p>
     </fieldset>
   )

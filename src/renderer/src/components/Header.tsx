@@ -99,7 +99,10 @@ export function Header({ screen, onNavigate, pending, unprotected, paused, onPau
         ) : null}
         {paused ? (
           <span className="pill pill-paused" data-testid="paused-indicator" role="status">
-            <span className="pause-glyph" aria-hidden="true" />
+            <svg className="pause-glyph" viewBox="0 0 10 12" aria-hidden="true" focusable="false">
+              <rect x="1" y="1" width="3" height="10" rx="0.6" fill="currentColor" />
+              <rect x="6" y="1" width="3" height="10" rx="0.6" fill="currentColor" />
+            </svg>
             Paused
           </span>
         ) : null}

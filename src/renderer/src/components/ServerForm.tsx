@@ -6,6 +6,7 @@ import { EnvRows, type EnvRow } from './EnvRows'
 import { Field } from './Field'
 import { useApi } from '../api-context'
 import { errorMessage } from '../format'
+import { useResource } from '../hooks/use-resource'
 
 function rowsOf(config: ServerConfig | undefined): EnvRow[] {
   if (!config) return []
@@ -29,6 +30,7 @@ export function ServerForm({
   onCancel: () => void
 }) {
   const api = useApi()
+  const status = useResource(() => api.status.get(), [api])
   const [name, setName] = useState(initial?.name ?? '')
   const [command, setCommand] = useState(initial?.command ?? '')
   const [args, setArgs] = useState((initial?.args ?? []).join('\n'))
@@ -154,7 +156,7 @@ export function ServerForm({
           />
         </label>
       </div>
-      <EnvRows rows={env} onChange={setEnv} />
+      <EnvRows rows={env} onChange={setEnv} secretStore={status.data?.secretStore} />
       <label className="checkbox">
         <input
           type="checkbox"
