@@ -88,8 +88,8 @@ export default tseslint.config(
   ),
   layer(
     'src/shim/**',
-    [new RegExp('^(?!node:|\\.\\./node/(handshake|paths)$)')],
-    'The shim is dependency-free: only node: builtins.',
+    [new RegExp('^(?!node:|\\.\\./node/(handshake|paths|desktop-app)$)')],
+    'The shim is dependency-free: only node: builtins (and handshake, paths, desktop-app of src/node).',
   ),
   layer(
     'src/renderer/**',

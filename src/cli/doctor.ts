@@ -29,7 +29,7 @@ import { dataDir, dataPaths } from '../node/paths'
 import { noExtraPositionals, parseCommandArgs, positiveInt, terminalText } from './args'
 import { CliError } from './cli-error'
 import { context, table, tilde } from './clients'
-import { ControlClient } from './control-client'
+import { ControlClient } from '../node/control-client'
 
 const USAGE = 'airlock doctor [--client ID] [--project DIR]... [--timeout SECONDS] [--json]'
 const DEFAULT_TIMEOUT_S = 10

@@ -11,6 +11,7 @@ import { Gateway, GatewayRunningError } from '../gateway/gateway'
 import { startHttpFront, stopHttpFront } from '../gateway/http/front'
 import { dataDir } from '../node/paths'
 import { DEFAULT_UI_PORT, defaultRendererDir, type UiServer } from '../gateway/http/ui-server'
+import { HAND_OVER_EVENT, type HandOverRequest } from '../gateway/host/hand-over'
 import { CliError } from './cli-error'
 import { TerminalApprover } from './terminal-approver'
 
@@ -56,7 +57,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let ui: UiServer | undefined
   // From the moment the gateway listens, a signal stops it cleanly (sessions, audit, lock).
   let stopping = false
-  const stop = (): void => {
+  const stop = (why?: string): void => {
     if (stopping) return
     stopping = true
     const closeUi = ui ? stopHttpFront(gw, ui) : Promise.resolve()
@@ -64,16 +65,23 @@ export async function serveCommand(argv: string[]): Promise<number> {
       .catch(() => undefined)
       .then(() => {
         service.close()
-        return gw.close()
+        return gw.close(why)
       })
       .then(
         () => process.exit(0),
         () => process.exit(1),
       )
   }
-  process.on('SIGINT', stop)
-  process.on('SIGTERM', stop)
-  process.on('SIGHUP', stop)
+  // The desktop app takes the data directory over: stop as on a signal; agents reconnect to it.
+  gw.on(HAND_OVER_EVENT, (req: HandOverRequest) => {
+    log(
+      `${req.to} (pid ${req.pid}) takes over ${home}: this gateway stops; connected agents reconnect to it`,
+    )
+    stop(`the gateway handed over to ${req.to}`)
+  })
+  process.on('SIGINT', () => stop())
+  process.on('SIGTERM', () => stop())
+  process.on('SIGHUP', () => stop())
   // --no-ui keeps MCP over HTTP (clients wrapped with --http need it); --no-http binds no port.
   if (values['no-http'] && values.port !== undefined)
     log(`--port ${values.port} is ignored: --no-http serves nothing over HTTP`)

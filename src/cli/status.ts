@@ -4,7 +4,7 @@ import type { SessionInfo } from '../gateway/gateway'
 import { dataDir } from '../node/paths'
 import { noExtraPositionals, parseCommandArgs, terminalText } from './args'
 import { CliError } from './cli-error'
-import { ControlClient } from './control-client'
+import { ControlClient } from '../node/control-client'
 import { uiLink } from './open'
 
 /** The `status` reply of the control connection. */

@@ -313,7 +313,11 @@ export class Gateway extends EventEmitter {
   }
 
   /** Closes every session (ending their server trees), the socket and the audit log. */
-  async close(): Promise<void> {
+  /**
+   * Stops: pending approvals denied, sessions ended (their requests in flight answered with
+   * `why` and the retry hint), the socket, the lock and the audit log closed.
+   */
+  async close(why = 'the gateway is shutting down'): Promise<void> {
     this.live.close()
     if (this.pruneTimer) clearInterval(this.pruneTimer)
     this.approvals.denyAll('gateway shutdown')
@@ -321,7 +325,7 @@ export class Gateway extends EventEmitter {
       [...this.sessions].map((s) =>
         s.close(
           'gateway shutting down',
-          'Airlock gateway is shutting down, so this request was not completed; restart the MCP server in your client once Airlock runs again',
+          `Airlock: ${why}, so this request was not completed; it may not have run. Retry it once Airlock runs again (airlock connect reconnects on its own).`,
         ),
       ),
     )

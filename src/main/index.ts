@@ -25,6 +25,7 @@ import {
   type WebContents,
 } from 'electron'
 import Store from 'electron-store'
+import { recordDesktopApp } from '../node/desktop-app'
 import { dataDir, dataPaths } from '../node/paths'
 import type { EventOf } from '../shared/contract/control-api'
 import { ApprovalDialogs } from './approval-dialogs'
@@ -109,8 +110,22 @@ if (!app.requestSingleInstanceLock()) {
   })
 }
 
+/** The arguments that start this app: its folder when run from a checkout (`electron .`). */
+function appArgs(): string[] {
+  return process.defaultApp && process.argv[1] ? [path.resolve(process.argv[1])] : []
+}
+
 function start(): void {
   if (process.platform === 'win32') app.setAppUserModelId(APP_ID)
+  // A shim that finds no gateway starts the app with this (in the tray), not a headless gateway.
+  try {
+    recordDesktopApp(home, {
+      command: launchExecutable(process.platform, process.env, process.execPath),
+      args: [...appArgs(), HIDDEN_ARG],
+    })
+  } catch (err) {
+    log(`cannot record how to start the app in ${home}: ${(err as Error).message}`)
+  }
   // Servers started from the Dock or at login need the user's PATH (npx, uvx, nvm's node).
   const shellPath = loginShellPath(process.platform, process.env, runCommand)
   if (shellPath) process.env.PATH = shellPath
@@ -276,7 +291,7 @@ function start(): void {
       platform: process.platform,
       setLoginItemSettings: (s) => app.setLoginItemSettings(s),
       execPath: launchExecutable(process.platform, process.env, process.execPath),
-      appArgs: process.defaultApp && process.argv[1] ? [path.resolve(process.argv[1])] : [],
+      appArgs: appArgs(),
       autostartDir: path.join(
         process.env.XDG_CONFIG_HOME ?? path.join(app.getPath('home'), '.config'),
         'autostart',

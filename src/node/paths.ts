@@ -35,6 +35,8 @@ export function dataPaths(home: string) {
     httpToken: path.join(home, 'http-token'),
     /** The port `airlock serve` serves HTTP on, while it runs (for `clients wrap --http` and `doctor`). */
     httpPort: path.join(home, 'http-port'),
+    /** How to start the desktop app (recorded by the app; a shim that finds no gateway starts it). */
+    desktopApp: path.join(home, 'desktop-app.json'),
     /** The process groups of running servers, so that a later gateway can end what a dead one left. */
     serverGroups: path.join(home, 'server-groups'),
   }

@@ -17,9 +17,12 @@ import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { newChallenge, proof, proofMatches, readSecret } from '../node/handshake'
+import { readDesktopApp } from '../node/desktop-app'
 import { dataDir, dataPaths, socketPath } from '../node/paths'
 
 const AUTOSTART_WAIT_MS = 5000
+/** How long a desktop app started by the shim gets to open its socket (Electron starts slower). */
+const APP_START_WAIT_MS = 20_000
 const FAIL_IDLE_EXIT_MS = 3000
 /** How long the shim tries to reach a restarted gateway before it gives up. */
 const RECONNECT_WINDOW_MS = 30_000
@@ -85,25 +88,44 @@ function tryConnect(): Promise<net.Socket | undefined> {
   })
 }
 
-function startGateway(): void {
-  const cli = path.join(__dirname, '..', '..', 'bin', 'airlock.js')
+/**
+ * Starts a gateway for this data directory: the desktop app when it recorded how to start it
+ * (it is the one that shows approval dialogs), else the headless gateway. Returns how long to
+ * wait for its socket.
+ */
+function startGateway(): number {
   fs.mkdirSync(files.logs, { recursive: true, mode: 0o700 })
   const log = fs.openSync(path.join(files.logs, 'gateway.log'), 'a', 0o600)
-  const child = spawn(process.execPath, [cli, 'serve', '--background'], {
+  const app = readDesktopApp(home)
+  // A shim run by the app's own binary has ELECTRON_RUN_AS_NODE set: the app must not inherit it.
+  const env = { ...process.env }
+  delete env.ELECTRON_RUN_AS_NODE
+  const [file, args] = app
+    ? [app.command, app.args]
+    : [
+        process.execPath,
+        [path.join(__dirname, '..', '..', 'bin', 'airlock.js'), 'serve', '--background'],
+      ]
+  const child = spawn(file, args, {
     detached: true,
     stdio: ['ignore', log, log],
-    env: process.env,
-    windowsHide: true,
+    env: app ? env : process.env,
+    windowsHide: !app,
   })
+  child.on('error', () => undefined) // the wait below reports that nothing answers
   child.unref()
   fs.closeSync(log)
+  return app ? APP_START_WAIT_MS : AUTOSTART_WAIT_MS
 }
+
+/** How long the last start was waited for (said when nothing answered). */
+let startWaitMs = AUTOSTART_WAIT_MS
 
 async function connect(): Promise<net.Socket | undefined> {
   const first = await tryConnect()
   if (first || process.env.AIRLOCK_NO_AUTOSTART === '1') return first
-  startGateway()
-  const deadline = Date.now() + AUTOSTART_WAIT_MS
+  startWaitMs = startGateway()
+  const deadline = Date.now() + startWaitMs
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100))
     const s = await tryConnect()
@@ -151,7 +173,7 @@ async function open(autostart: boolean): Promise<net.Socket> {
     const why = autostart
       ? process.env.AIRLOCK_NO_AUTOSTART === '1'
         ? 'AIRLOCK_NO_AUTOSTART=1 is set, so none was started'
-        : `it could not be started within ${AUTOSTART_WAIT_MS / 1000} s`
+        : `it could not be started within ${startWaitMs / 1000} s`
       : 'it did not come back'
     throw new Error(
       `Airlock gateway is not running: nothing answers at ${endpoint() || files.pipeName} (data directory ${home}) and ${why}. Start the Airlock app or run "npx airlock serve", then restart this MCP server in your client.`,

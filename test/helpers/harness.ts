@@ -12,7 +12,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js'
 import type { ServerConfig } from '../../src/shared/contract/config'
-import { ControlClient } from '../../src/cli/control-client'
+import { ControlClient } from '../../src/node/control-client'
 import { socketDir } from '../../src/node/paths'
 import type {
   ApprovalAnswer,

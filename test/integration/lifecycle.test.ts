@@ -251,7 +251,7 @@ child.on('exit', (code) => process.exit(code ?? 1))
     )
     await sleep(500)
     gw.kill('SIGTERM')
-    expect(await settled).toMatch(/Airlock gateway is shutting down/)
+    expect(await settled).toMatch(/the gateway is shutting down.*Retry it/)
   })
 })
 

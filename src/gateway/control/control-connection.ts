@@ -11,6 +11,7 @@ import type { Gateway } from '../gateway'
 import { LineSplitter } from '../../node/framing/line-splitter'
 import { isObject } from '../../node/jsonrpc'
 import { isControlMethod } from '../../shared/contract/control-api'
+import { HAND_OVER_EVENT, HAND_OVER_METHOD, parseHandOver } from '../host/hand-over'
 
 const ANSWERS: readonly ApprovalAnswer[] = [
   'allow_once',
@@ -129,6 +130,16 @@ export class ControlConnection {
       case 'resume':
         gw.setPaused(false)
         return true
+      case HAND_OVER_METHOD: {
+        // Only a host that can stop cleanly (airlock serve) listens; the desktop app never hands over.
+        const req = parseHandOver(params)
+        if (!gw.listenerCount(HAND_OVER_EVENT))
+          throw new Error(
+            `this gateway (pid ${process.pid}) does not hand over: it is the desktop app's`,
+          )
+        setImmediate(() => gw.emit(HAND_OVER_EVENT, req))
+        return { pid: process.pid }
+      }
       default:
         if (gw.controlHandler && isControlMethod(method)) return gw.controlHandler(method, params)
         throw new Error(`unknown method "${method.slice(0, 64)}"`)

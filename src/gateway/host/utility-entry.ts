@@ -5,7 +5,8 @@
  * the native approval dialog as an approver, and the keychain-backed secrets.
  */
 import { ControlService } from '../control/control-service'
-import { Gateway } from '../gateway'
+import { Gateway, GatewayRunningError } from '../gateway'
+import { takeOver } from './hand-over'
 import { HostBridge, type HostPort } from './bridge'
 import { HostSecretStore } from './secret-store'
 import path from 'node:path'
@@ -54,7 +55,7 @@ async function main(parent: HostPort): Promise<void> {
   )
   await Promise.race([secretsLoaded, new Promise((r) => setTimeout(r, 5000).unref())])
   try {
-    await gw.listen()
+    await listenOrTakeOver(gw, home, log)
   } catch (err) {
     bridge.fatal(err)
     log(`cannot start: ${(err as Error).message}`)
@@ -82,6 +83,28 @@ async function main(parent: HostPort): Promise<void> {
   for (const e of gw.live.errors()) log(e)
   bridge.ready(home, gw.endpoint)
   process.on('SIGTERM', () => shutdown(0))
+}
+
+/**
+ * Listens; when a headless gateway owns the data directory (started by a shim or `airlock serve`),
+ * asks it to hand over and listens once it has let go. One gateway per data directory, and the
+ * desktop app wins.
+ */
+async function listenOrTakeOver(
+  gw: Gateway,
+  home: string,
+  log: (msg: string) => void,
+): Promise<void> {
+  try {
+    await gw.listen()
+    return
+  } catch (err) {
+    if (!(err instanceof GatewayRunningError)) throw err
+    log(`${err.message}; asking it to hand over to the desktop app`)
+  }
+  const old = await takeOver(home, { to: 'the Airlock desktop app', pid: process.pid })
+  log(`the headless gateway (pid ${old}) handed over`)
+  await gw.listen()
 }
 
 if (!port) {

@@ -291,3 +291,47 @@ test.describe('approval dialog', () => {
     )
   })
 })
+
+test.describe('one gateway per data directory', () => {
+  test('takes over from a running headless gateway; agents reconnect to the app', async () => {
+    env.writeConfig([everything()])
+    const old = await env.startGateway()
+    const exited = new Promise<number | null>((r) => old.once('exit', r))
+    const { client } = await env.connect('everything', { name: 'before-app' })
+    await launch()
+    expect(await exited).toBe(0)
+    expect(env.gatewayOutput).toContain('the Airlock desktop app (pid')
+    await waitFor(
+      async () =>
+        client
+          .callTool({ name: 'echo', arguments: { message: 'app' } })
+          .then((r) => textOf(r) === 'Echo: app')
+          .catch(() => false),
+      20_000,
+      'the agent to reach the app’s gateway',
+    )
+    // The app recorded how a shim starts it.
+    const launchFile = JSON.parse(fs.readFileSync(path.join(env.home, 'desktop-app.json'), 'utf8'))
+    expect(launchFile.args).toContain('--hidden')
+  })
+
+  test('a second instance hands its work to the first and exits', async () => {
+    await launch()
+    const second = await _electron
+      .launch({
+        executablePath: runtime.ok ? runtime.path : '',
+        args:
+          process.platform === 'linux' && process.getuid?.() === 0
+            ? ['--no-sandbox', ROOT]
+            : [ROOT],
+        env: { ...(env.env as Record<string, string>), AIRLOCK_E2E: '1' },
+        timeout: 30_000,
+      })
+      .catch(() => undefined)
+    if (second) {
+      await waitFor(() => second.process().exitCode !== null, 15_000, 'the second instance to exit')
+    }
+    expect(app!.windows().length).toBeGreaterThan(0)
+    expect((await hooks((h) => h.gatewayState())).state).toBe('running')
+  })
+})

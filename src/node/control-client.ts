@@ -5,9 +5,9 @@
 import { EventEmitter } from 'node:events'
 import fs from 'node:fs'
 import net from 'node:net'
-import { newChallenge, proof, proofMatches, readSecret } from '../node/handshake'
-import { dataPaths, socketPath } from '../node/paths'
-import { LineSplitter } from '../node/framing/line-splitter'
+import { newChallenge, proof, proofMatches, readSecret } from './handshake'
+import { dataPaths, socketPath } from './paths'
+import { LineSplitter } from './framing/line-splitter'
 
 /** The endpoint for a data directory (socket path, or the named pipe on Windows). */
 export function endpointFor(home: string): string {
