@@ -12,6 +12,7 @@ import { clientsCommand } from './clients'
 import { doctorCommand } from './doctor'
 import { settingsCommand } from './settings'
 import { openCommand } from './open'
+import { toolsCommand } from './tools'
 
 const USAGE = `airlock — an MCP gateway: every tool call passes a policy and lands in an audit log
 
@@ -26,6 +27,9 @@ Usage:
   airlock policy show <server>
   airlock policy check <file>
   airlock policy eval --policy FILE --tool NAME [--args JSON]
+  airlock tools list <server> [--json]         the pinned tool definitions: changed, new, as pinned
+  airlock tools diff <server> [tool]          what changed since a tool was pinned, old and new side by side
+  airlock tools accept <server> [tool]        accept a changed (or new) tool: its definition becomes the pin
   airlock settings [show] | set <key> <value>  e.g. "airlock settings set riskFloor high" (critical | high | off)
   airlock audit tail [-n N] [-f]
   airlock audit query [--server S] [--tool T] [--decision D] [--client C] [--since TIME] [--text T] [--limit N] [--json]
@@ -73,6 +77,8 @@ export async function run(argv: string[]): Promise<number> {
       return doctorCommand(rest)
     case 'settings':
       return settingsCommand(rest)
+    case 'tools':
+      return toolsCommand(rest)
     case 'open':
       return openCommand(rest)
     case undefined:

@@ -14,6 +14,8 @@ const USAGE = 'airlock settings [show] | set <key> <value>   (keys: airlock sett
 const HELP: Record<string, string> = {
   riskFloor:
     'critical | high | off: tools of this risk class or above need your approval unless the policy decides them',
+  pinning:
+    'block | approve | off: a tool whose definition changed since it was pinned is refused, needs your approval, or is not checked',
   approvalTimeoutSeconds: 'how long a call waits for an approval before it is denied',
   defaultPosture: 'allow | deny | require_approval: the default of proposed policies',
   paused: 'true | false: deny every tool call',
@@ -86,6 +88,14 @@ function set(argv: string[]): number {
       value === 'off'
         ? 'The risk floor is off: only your policies decide which calls wait for you.\n'
         : `Tools of ${value === 'high' ? 'high or critical' : 'critical'} risk wait for your approval unless their server's policy decides them.\n`,
+    )
+  if (key === 'pinning')
+    process.stdout.write(
+      value === 'off'
+        ? 'Tool pinning is off: changed tool definitions run without a check.\n'
+        : value === 'approve'
+          ? 'A call of a tool whose definition changed since it was pinned waits for your approval, which shows the change.\n'
+          : 'A call of a tool whose definition changed since it was pinned is refused until you accept the change ("airlock tools diff <server>").\n',
     )
   return 0
 }

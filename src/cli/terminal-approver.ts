@@ -33,9 +33,20 @@ export function promptText(req: PendingApproval, now: number): string {
     `\n⚠ ${escapeUnsafe(req.client)} wants to run "${escapeUnsafe(req.tool)}" on "${escapeUnsafe(req.server)}"` +
     (req.rule ? ` (rule: ${escapeUnsafe(req.rule)})` : '') +
     (req.reason && !req.rule ? `\n  why: ${escapeUnsafe(req.reason)}` : '') +
+    pinText(req) +
     `\n  args: ${excerpt(req.argsExcerpt, 300)}` +
-    `\n  Allow? [y] once  [s] this session  [a] always  [N] deny  (${secs} s): `
+    `\n  Allow? [y] once  [s] this session  [a] always${req.pin ? ' (accepts the new definition)' : ''}  [N] deny  (${secs} s): `
   )
+}
+
+/** What changed in a tool since it was pinned (server-written text: escaped and cut). */
+function pinText(req: PendingApproval): string {
+  if (!req.pin) return ''
+  const lines = req.pin.changes.map(
+    (c) =>
+      `\n    ${c.field}:\n      was: ${excerpt(c.old || '(none)', 400)}\n      now: ${excerpt(c.new || '(none)', 400)}`,
+  )
+  return `\n  the tool CHANGED since it was pinned on ${escapeUnsafe(req.pin.pinnedAt.slice(0, 10))}:${lines.join('')}`
 }
 
 /** A terminal approver over an input and output stream. */

@@ -21,6 +21,7 @@ import { spawnServer } from './proxy/server-process'
 import { Session, type ClientLink } from './proxy/session'
 import { StdioUpstream } from './proxy/stdio-upstream'
 import { ToolCatalog } from './proxy/tool-catalog'
+import { PinStore } from './proxy/tool-pins'
 import { ControlConnection } from './control/control-connection'
 import { FileSecretStore, type SecretStore } from './config/secret-store'
 
@@ -79,7 +80,8 @@ export class GatewayRunningError extends Error {
 /**
  * The gateway process core. Events: `audit` (AuditRecord), `sessions` (SessionInfo[]), `paused`
  * (boolean), `config` (ReloadResult, after config.json or a policy changed), `tools` (server,
- * tools[] of a tools/list page), `server-error` (server, message).
+ * tools[] of a tools/list page), `pins` (server: its tools to review changed), `server-error`
+ * (server, message).
  */
 export class Gateway extends EventEmitter {
   readonly home: string
@@ -90,6 +92,8 @@ export class Gateway extends EventEmitter {
   readonly grants: Grants
   /** The tools each server listed last, with their classes (kept in `<home>/tools/`). */
   readonly tools: ToolCatalog
+  /** The pinned definition of each tool (kept in `<home>/pins/`). */
+  readonly pins: PinStore
   readonly counters = new CounterStore()
   /** Opened by listen(), once this process owns the data directory. */
   audit!: AuditLog
@@ -129,6 +133,7 @@ export class Gateway extends EventEmitter {
     this.approvals = new ApprovalCenter(this.now)
     this.grants = new Grants(this.paths.grants)
     this.tools = new ToolCatalog(path.join(this.home, 'tools'), (m) => this.log(m))
+    this.pins = new PinStore(this.paths.pins, this.now, (m) => this.log(m))
     // A late "allow" after a timeout lets an identical retry through once.
     this.approvals.on(
       'late',
@@ -434,6 +439,11 @@ export class Gateway extends EventEmitter {
     socket.resume()
   }
 
+  /** Tells the clients of `server`'s sessions that its tool list changed (e.g. a pin was accepted). */
+  notifyToolsListChanged(server: string): void {
+    for (const s of this.sessions) if (s.server === server) s.notifyToolsListChanged()
+  }
+
   /**
    * Starts a session of server `name` for an agent reached through `link` (the shim's socket,
    * or an MCP HTTP session): its own server process, the policy, approvals and audit. The
@@ -483,9 +493,24 @@ export class Gateway extends EventEmitter {
         },
         onToolsList: (tools, first) => {
           this.tools.record(server.name, tools, first)
+          if (
+            this.live.config.settings.pinning !== 'off' &&
+            this.pins.observe(server.name, tools, first)
+          )
+            this.emit('pins', server.name)
           this.emit('tools', server.name, tools)
         },
         toolClass: (tool) => this.tools.classOf(server.name, tool),
+        pins: {
+          mode: () => this.live.config.settings.pinning,
+          check: (tool) => this.pins.check(server.name, tool),
+          accept: (tool, hash) => {
+            if (!this.pins.accept(server.name, tool, hash).length) return
+            this.emit('pins', server.name)
+            this.notifyToolsListChanged(server.name)
+          },
+        },
+        listBeforeFirstCall: () => this.live.config.settings.pinning !== 'off',
         onServerGone: (message) => this.emit('server-error', server.name, message),
       },
       link,

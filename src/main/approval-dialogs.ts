@@ -81,6 +81,16 @@ export function dialogOptions(req: PendingApproval, now: number): DialogOptions 
     `Risk: ${req.risk ? label(req.risk, 32) : 'unclassified'}`,
     `Rule: ${req.rule ? label(req.rule) : '(policy default)'}`,
     ...(req.reason ? [`Reason: ${label(req.reason, 300)}`] : []),
+    ...(req.pin
+      ? [
+          '',
+          `The tool changed since it was pinned on ${label(req.pin.pinnedAt.slice(0, 10), 16)}; "Always" accepts the new definition.`,
+          ...req.pin.changes.flatMap((c) => [
+            `${c.field} was: ${label(c.old || '(none)', 300)}`,
+            `${c.field} now: ${label(c.new || '(none)', 300)}`,
+          ]),
+        ]
+      : []),
     '',
     'Arguments:',
     args || '(none)',

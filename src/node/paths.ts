@@ -29,6 +29,8 @@ export function dataPaths(home: string) {
     audit: path.join(home, 'audit'),
     logs: path.join(home, 'logs'),
     grants: path.join(home, 'grants.json'),
+    /** Pinned tool definitions, one 0600 file per server (`pins/<server>.json`). */
+    pins: path.join(home, 'pins'),
     policies: path.join(home, 'policies'),
     uiToken: path.join(home, 'ui-token'),
     /** The bearer token of the loopback MCP endpoint (`/mcp/<server>`). */

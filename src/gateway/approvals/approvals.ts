@@ -8,6 +8,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
+import type { FieldChange } from '../../shared/tool-pins'
 
 /**
  * How a person answered. `allow_hour`: this tool on this server, any arguments, from any session,
@@ -52,6 +53,12 @@ export interface PendingApproval {
   rule?: string
   reason?: string
   risk?: string
+  /**
+   * Set when the tool's definition changed since it was pinned (setting `pinning: approve`):
+   * when it was pinned and what changed (each text cut to 2 000 characters). Allow always
+   * accepts the new definition.
+   */
+  pin?: { pinnedAt: string; changes: FieldChange[] }
   requestedAt: number
   deadline: number
 }

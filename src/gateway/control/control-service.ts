@@ -60,6 +60,7 @@ import {
 import type { Gateway, SessionInfo } from '../gateway'
 import type { ReloadResult } from '../config/live-config'
 import { spawnServer } from '../proxy/server-process'
+import { PinError } from '../proxy/tool-pins'
 import {
   inspectTools,
   INSPECT_TIMEOUT_MS,
@@ -166,6 +167,7 @@ export class ControlService {
     on(gw, 'paused', (paused: boolean) => this.emit('paused', { paused }))
     on(gw, 'config', (_r: ReloadResult) => this.emit('servers.changed', {}))
     on(gw, 'tools', (server: string, tools: unknown[]) => this.recordTools(server, tools, false))
+    on(gw, 'pins', (server: string) => this.emit('pins.changed', { server }))
     on(gw, 'server-error', (server: string, message: string) => {
       this.lastErrors.set(server, message)
       this.emit('servers.changed', {})
@@ -258,6 +260,27 @@ export class ControlService {
         return this.serverView(this.requireServer(p.name))
       },
       'tools.list': (p) => this.toolsList(p.server, p.discover === true),
+      'pins.list': (p) => {
+        this.requireServer(p.server)
+        return gw.pins.view(p.server)
+      },
+      'pins.summary': () => gw.pins.summary(gw.live.config.servers.map((s) => s.name)),
+      'pins.accept': (p) => {
+        this.requireServer(p.server)
+        let accepted: string[]
+        try {
+          accepted = gw.pins.accept(p.server, p.tool)
+        } catch (err) {
+          if (err instanceof PinError) throw new ControlError(err.message, 'NOT_FOUND')
+          throw err
+        }
+        if (accepted.length) {
+          this.emit('pins.changed', { server: p.server })
+          // Clients list the accepted definitions from now on.
+          gw.notifyToolsListChanged(p.server)
+        }
+        return { accepted }
+      },
       'policy.get': (p) => this.policyGet(p.server),
       'policy.set': (p) => this.policySet(p.server, p.text),
       'policy.validate': (p) => {
@@ -462,6 +485,8 @@ export class ControlService {
     if (oldName !== undefined && oldName !== server.name) {
       this.catalog.delete(oldName)
       this.gw.tools.forget(oldName)
+      // The pins go with the server: a rename must not re-pin whatever it lists next.
+      this.gw.pins.rename(oldName, server.name)
       this.lastErrors.delete(oldName)
     }
     return this.serverView(this.requireServer(server.name))
@@ -510,6 +535,7 @@ export class ControlService {
     }
     this.catalog.delete(name)
     this.gw.tools.forget(name)
+    this.gw.pins.forget(name)
     this.lastErrors.delete(name)
     return true
   }

@@ -18,6 +18,12 @@ import { decide } from '../../shared/policy/engine'
 import { isHidden } from '../../shared/policy/hide'
 import type { Decision, Reservation } from '../../shared/policy/types'
 import type { ToolClass } from '../../shared/risk'
+import {
+  changedToolText,
+  definitionChanges,
+  type PinningMode,
+  type ToolDefinition,
+} from '../../shared/tool-pins'
 import { ALLOW_HOUR_MS, type ApprovalCenter, type ApprovalOutcome } from '../approvals/approvals'
 import { argsDigest, type Grants } from '../approvals/grants'
 import {
@@ -29,6 +35,7 @@ import {
   type JsonRpcId,
 } from '../../node/jsonrpc'
 import type { LiveConfig } from '../config/live-config'
+import type { PinCheck } from './tool-pins'
 
 /** Where the gate writes audit records; throws when the record cannot be written. */
 export interface AuditSink {
@@ -48,7 +55,21 @@ export interface CallGateDeps {
   defaultApprovalTimeoutMs: () => number
   /** The class of a tool as this server listed it last (kept across sessions), if it did. */
   toolClass?: (tool: string) => ToolClass | undefined
+  /** This server's tool pins (absent: no pinning). */
+  pins?: GatePins
 }
+
+/** What the gate needs of the tool pins of its server. */
+export interface GatePins {
+  /** The setting `pinning`, read at each call. */
+  mode(): PinningMode
+  check(tool: string): PinCheck
+  /** Accepts the definition with this hash as the tool's new pin (Allow always on a changed tool). */
+  accept(tool: string, hash: string): void
+}
+
+/** A changed tool's call, as the gate holds it for approval. */
+type ChangedPin = Extract<PinCheck, { kind: 'changed' }>
 
 /** The session a gate works for: who calls, and the relay's two directions. */
 export interface GateSession {
@@ -94,6 +115,8 @@ const PREFIX = '[Airlock policy]'
 /** The policy, grant, approval and audit steps of one session's tool calls. */
 export class CallGate {
   private callSeq = 0
+  /** Changed definitions a person allowed for this session (tool → hash of the definition). */
+  private readonly acceptedForSession = new Map<string, string>()
 
   constructor(
     private readonly deps: CallGateDeps,
@@ -198,6 +221,39 @@ export class CallGate {
         riskFloor: this.deps.live.config.settings.riskFloor,
       },
     )
+    const pin = this.changedPin(tool)
+    if (pin && (decision.kind === 'allow' || decision.kind === 'needs_approval')) {
+      // The policy would let it run (or ask): the changed definition is never run silently.
+      const text = changedToolText(tool, pin.pinnedAt)
+      if (this.deps.pins?.mode() === 'approve') {
+        this.hold(
+          id,
+          base,
+          {
+            kind: 'needs_approval',
+            ...(decision.rule ? { rule: decision.rule } : {}),
+            reason: `pin mismatch: ${text.replace(/; review it in Airlock$/, '')}`,
+            timeoutMs:
+              decision.kind === 'needs_approval'
+                ? decision.timeoutMs
+                : this.deps.defaultApprovalTimeoutMs(),
+            reservations: decision.reservations,
+          },
+          argsDigest(args),
+          raw,
+          pin,
+        )
+        return false
+      }
+      this.record({
+        ...base,
+        decision: 'deny',
+        decidedBy: 'gateway',
+        reason: `pin mismatch: ${text}`,
+      })
+      this.s.toClient(toolErrorLine(id, `${PREFIX} ${text}`))
+      return false
+    }
     switch (decision.kind) {
       case 'allow':
         return this.forwardCall(
@@ -249,6 +305,15 @@ export class CallGate {
     }
   }
 
+  /** The pin check of a call: the changed definition, unless pinning is off or this session allowed it. */
+  private changedPin(tool: string): ChangedPin | undefined {
+    const pins = this.deps.pins
+    if (!pins || pins.mode() === 'off') return undefined
+    const check = pins.check(tool)
+    if (check.kind !== 'changed') return undefined
+    return this.acceptedForSession.get(tool) === check.hash ? undefined : check
+  }
+
   /** Writes the decision record, reserves counters, forwards. On an audit failure: denied. */
   private forwardCall(id: string | number, rec: AuditInput, reservations: Reservation[]): boolean {
     const reservation = reservations.length ? this.deps.counters.reserve(reservations) : undefined
@@ -280,6 +345,7 @@ export class CallGate {
     decision: Extract<Decision, { kind: 'needs_approval' }>,
     digest: string,
     raw: Buffer | undefined,
+    pin?: ChangedPin,
   ): void {
     const key = idKey(id)
     const abort = new AbortController()
@@ -306,11 +372,12 @@ export class CallGate {
           argsDigest: digest,
           rule: decision.rule,
           reason: decision.reason,
+          ...(pin ? { pin: { pinnedAt: pin.pinnedAt, changes: shownChanges(pin) } } : {}),
         },
         decision.timeoutMs,
         abort.signal,
       )
-      .then((outcome) => this.approvalDone(id, key, base, decision, line, asked, outcome))
+      .then((outcome) => this.approvalDone(id, key, base, decision, line, asked, outcome, pin))
   }
 
   private approvalDone(
@@ -321,6 +388,7 @@ export class CallGate {
     line: Buffer,
     asked: number,
     outcome: ApprovalOutcome,
+    pin?: ChangedPin,
   ): void {
     this.s.release(key)
     const approvalMs = this.deps.now() - asked
@@ -349,13 +417,18 @@ export class CallGate {
             decidedBy: 'gateway',
             reason: 'session ended before the approval',
           })
-        if (outcome.answer === 'allow_hour') {
+        if (pin && outcome.answer === 'allow_always') {
+          // Always, for a changed tool, means: its new definition becomes the pin.
+          this.deps.pins?.accept(base.tool, pin.hash)
+        } else if (outcome.answer === 'allow_hour') {
+          if (pin) this.acceptedForSession.set(base.tool, pin.hash)
           const now = this.deps.now()
           this.deps.grants.add(
             { scope: 'tool', server: this.s.server, tool: base.tool, until: now + ALLOW_HOUR_MS },
             now,
           )
         } else if (outcome.answer !== 'allow_once') {
+          if (pin) this.acceptedForSession.set(base.tool, pin.hash)
           this.deps.grants.add(
             {
               scope: outcome.answer === 'allow_session' ? 'session' : 'always',
@@ -485,9 +558,26 @@ export class CallGate {
   visibleTools(tools: unknown[]): unknown[] {
     const live = this.deps.live.policyFor(this.s.server)
     if ('error' in live) return []
-    return tools.filter(
-      (t) => !(isObject(t) && typeof t.name === 'string' && isHidden(live.policy, t.name)),
-    )
+    let changed = false
+    const out: unknown[] = []
+    for (const t of tools) {
+      if (!isObject(t) || typeof t.name !== 'string') {
+        out.push(t)
+        continue
+      }
+      if (isHidden(live.policy, t.name)) {
+        changed = true
+        continue
+      }
+      // A changed tool is listed as it was pinned: a new description may carry instructions
+      // for the model, and nobody has read it yet.
+      const pin = this.changedPin(t.name)
+      if (pin) {
+        changed = true
+        out.push(listed(pin.pinned))
+      } else out.push(t)
+    }
+    return changed ? out : tools
   }
 }
 
@@ -506,6 +596,30 @@ function unknownToolLine(id: JsonRpcId, tool: string): string {
       id,
     }) + '\n'
   )
+}
+
+/** A pinned definition as a tools/list entry (absent fields left out). */
+function listed(def: ToolDefinition): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: def.name }
+  if (def.description !== undefined) out.description = def.description
+  out.inputSchema = def.inputSchema ?? { type: 'object' }
+  if (def.annotations !== undefined) out.annotations = def.annotations
+  return out
+}
+
+/** What changed, for the approval request (each text cut: it is written by the server). */
+function shownChanges(
+  pin: ChangedPin,
+): { field: 'description' | 'inputSchema' | 'annotations'; old: string; new: string }[] {
+  return definitionChanges(pin.pinned, pin.current).map((c) => ({
+    field: c.field,
+    old: cut(c.old),
+    new: cut(c.new),
+  }))
+}
+
+function cut(text: string): string {
+  return text.length > 2000 ? `${text.slice(0, 2000)}…` : text
 }
 
 function firstText(result: Record<string, unknown>): string | undefined {

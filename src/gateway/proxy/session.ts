@@ -48,6 +48,12 @@ export interface SessionDeps extends CallGateDeps {
    * when it answers a request without a cursor (the list starts anew).
    */
   onToolsList?: (tools: unknown[], first: boolean) => void
+  /**
+   * Whether the first call of a session whose client has not listed the tools yet waits for the
+   * gateway's own tools/list (tool pinning: the call is checked against what the server lists
+   * now, not what an earlier session saw). Read at each call; default false.
+   */
+  listBeforeFirstCall?: () => boolean
   /** How long the gateway's own tools/list for an unseen tool may take (default 5 s). */
   ownListTimeoutMs?: number
   /** Told why the server went away (could not start, exited) when that ends the session. */
@@ -114,6 +120,8 @@ export class Session {
   private collecting: Batch | undefined
   /** Whether the server answered `initialize` (it is running and can be asked for its tools). */
   private initialized = false
+  /** Whether a tools/list answer of this session's server went by (the client's or the gateway's). */
+  private listSeen = false
   /** The gateway's own tools/list (at most one per session), and the calls waiting for it. */
   private ownList?: { done: boolean; waiting: (() => void)[]; timer?: NodeJS.Timeout }
 
@@ -409,8 +417,11 @@ export class Session {
     params: Record<string, unknown>,
     raw: Buffer | undefined,
   ): boolean {
-    if (!this.deps.toolClass || !this.initialized || this.ownList?.done) return false
-    if (this.deps.toolClass(params.name as string) !== undefined) return false
+    if (!this.initialized || this.ownList?.done) return false
+    const unseen =
+      this.deps.toolClass?.(params.name as string) === undefined && !!this.deps.toolClass
+    const fresh = !this.listSeen && this.deps.listBeforeFirstCall?.() === true
+    if (!unseen && !fresh) return false
     const key = idKey(id)
     const abort = new AbortController()
     this.held.set(key, { abort })
@@ -491,8 +502,10 @@ export class Session {
   private serverMessage(msg: unknown, finished: Finished[]): unknown {
     if (!isObject(msg) || 'method' in msg || !isId(msg.id)) return msg
     if (msg.id === OWN_LIST_ID && this.ownList && !this.ownList.done) {
-      if (isObject(msg.result) && Array.isArray(msg.result.tools))
+      if (isObject(msg.result) && Array.isArray(msg.result.tools)) {
+        this.listSeen = true
         this.deps.onToolsList?.(msg.result.tools as unknown[], true)
+      }
       this.ownListDone()
       return DROP
     }
@@ -508,9 +521,10 @@ export class Session {
     if (p.method === 'initialize' && isObject(msg.result)) this.initialized = true
     if (p.method === 'tools/list' && isObject(msg.result) && Array.isArray(msg.result.tools)) {
       const tools = msg.result.tools as unknown[]
+      this.listSeen = true
       this.deps.onToolsList?.(tools, p.firstPage === true)
       const kept = this.gate.visibleTools(tools)
-      if (kept.length !== tools.length) return { ...msg, result: { ...msg.result, tools: kept } }
+      if (kept !== tools) return { ...msg, result: { ...msg.result, tools: kept } }
     }
     return msg
   }

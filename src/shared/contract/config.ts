@@ -61,6 +61,11 @@ export const settingsSchema = z.strictObject({
    * unless the server's policy decides them explicitly. `off` leaves every tool to the policy.
    */
   riskFloor: z.enum(['critical', 'high', 'off']).default('critical'),
+  /**
+   * Tool pinning: a tool whose definition changed since it was pinned is refused (`block`), needs
+   * a person's approval that shows the change (`approve`), or is not checked at all (`off`).
+   */
+  pinning: z.enum(['block', 'approve', 'off']).default('block'),
   /** Default posture for proposed policies of servers added without one. */
   defaultPosture: z.enum(['allow', 'deny', 'require_approval']).default('allow'),
   paused: z.boolean().default(false),

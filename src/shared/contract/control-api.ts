@@ -65,6 +65,19 @@ export const pendingApprovalSchema = z.object({
   rule: z.string().optional(),
   reason: z.string().optional(),
   risk: z.string().optional(),
+  /** The tool changed since it was pinned (setting `pinning: approve`): when, and what changed. */
+  pin: z
+    .object({
+      pinnedAt: z.string(),
+      changes: z.array(
+        z.object({
+          field: z.enum(['description', 'inputSchema', 'annotations']),
+          old: z.string(),
+          new: z.string(),
+        }),
+      ),
+    })
+    .optional(),
   requestedAt: z.number(),
   deadline: z.number(),
 })
@@ -122,6 +135,32 @@ export const toolViewSchema = z.object({
   floor: z.string().optional(),
 })
 
+/** A pinned tool definition (the fields a model reads). */
+export const toolDefinitionSchema = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  inputSchema: z.unknown().optional(),
+  annotations: z.record(z.string(), z.unknown()).optional(),
+})
+
+/** A tool's pin: when it was pinned, and the definition the server lists now when it differs. */
+export const pinViewSchema = z.object({
+  name: z.string(),
+  state: z.enum(['pinned', 'changed', 'new']),
+  pinnedAt: z.string(),
+  hash: z.string(),
+  pinned: toolDefinitionSchema,
+  current: toolDefinitionSchema.optional(),
+  seenAt: z.string().optional(),
+})
+
+/** A server with tools to review: changed since pinned, or new since its first list. */
+export const pinSummarySchema = z.object({
+  server: z.string(),
+  changed: z.array(z.string()),
+  added: z.array(z.string()),
+})
+
 export const policyIssueSchema = z.object({
   file: z.string(),
   path: z.string(),
@@ -169,6 +208,7 @@ export const settingsPatchSchema = z.strictObject({
     .optional(),
   defaultPosture: settingsSchema.shape.defaultPosture.unwrap().optional(),
   riskFloor: settingsSchema.shape.riskFloor.unwrap().optional(),
+  pinning: settingsSchema.shape.pinning.unwrap().optional(),
   paused: settingsSchema.shape.paused.unwrap().optional(),
 })
 
@@ -298,6 +338,12 @@ export const controlRequests = {
     params: z.strictObject({ server: z.string().max(64), discover: z.boolean().optional() }),
     result: z.array(toolViewSchema),
   },
+  'pins.list': { params: serverRef, result: z.array(pinViewSchema) },
+  'pins.summary': { params: empty, result: z.array(pinSummarySchema) },
+  'pins.accept': {
+    params: z.strictObject({ server: z.string().max(64), tool: z.string().max(256).optional() }),
+    result: z.object({ accepted: z.array(z.string()) }),
+  },
   'policy.get': {
     params: serverRef,
     result: z.object({ text: z.string(), path: z.string().optional(), proposed: z.boolean() }),
@@ -398,6 +444,8 @@ export const controlEvents = {
   'audit.appended': callRowSchema,
   'sessions.changed': z.array(sessionInfoSchema),
   'servers.changed': empty,
+  /** A server's tools to review changed (a tool changed, is new, or was accepted). */
+  'pins.changed': serverRef,
   paused: z.object({ paused: z.boolean() }),
   /** A wrapped entry's protection changed (drift, re-wrap), or a wrap or restore was applied. */
   'clients.changed': clientsStatusSchema,
@@ -429,6 +477,8 @@ export type ClientApplyResult = z.infer<typeof clientApplyResultSchema>
 export type ClientsStatus = z.infer<typeof clientsStatusSchema>
 export type DriftedEntry = z.infer<typeof driftedEntrySchema>
 export type StartAtLogin = z.infer<typeof startAtLoginSchema>
+export type PinViewRow = z.infer<typeof pinViewSchema>
+export type PinSummaryView = z.infer<typeof pinSummarySchema>
 
 /** The two halves a transport supplies: a request/response call and an event subscription. */
 export interface ControlTransport {
