@@ -1,18 +1,20 @@
 /**
  * The answers a person gives a pending approval, in the words every approver uses: the window's
  * card, the native dialog and the terminal offer the same answers with the same labels, Deny
- * first (the default). "Always" is a considered act: each approver asks to confirm it, stating
+ * first (the default). The card also lets a person deny with a message for the agent, which a
+ * native message box cannot (it has no text field). "Always" is a considered act: each approver asks to confirm it, stating
  * its scope in the words below.
  */
 
 /** The answers every approver offers, in this order. */
-export type StandardAnswer = 'deny' | 'allow_once' | 'allow_session' | 'allow_always'
+export type StandardAnswer = 'deny' | 'allow_once' | 'allow_session' | 'allow_hour' | 'allow_always'
 
 /** The label of each answer, in the order approvers show them. */
 export const ANSWER_LABELS: readonly { answer: StandardAnswer; label: string }[] = [
   { answer: 'deny', label: 'Deny' },
   { answer: 'allow_once', label: 'Allow once' },
   { answer: 'allow_session', label: 'Allow for session' },
+  { answer: 'allow_hour', label: 'Allow for 1 hour' },
   { answer: 'allow_always', label: 'Always' },
 ]
 

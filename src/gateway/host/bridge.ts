@@ -3,6 +3,7 @@
  * events out, and an approver that asks main's native dialog. Plain Node: the port is
  * `process.parentPort` in a utilityProcess, a fake in tests.
  */
+import { ANSWER_LABELS } from '../../shared/approval-answers'
 import type {
   ApprovalAnswer,
   ApprovalCenter,
@@ -30,7 +31,8 @@ export interface BridgeHooks {
   onShutdown?: () => void
 }
 
-const ANSWERS: readonly string[] = ['allow_once', 'allow_session', 'allow_always', 'deny']
+/** The answers the native dialog gives (the card's, from one shared list). */
+const ANSWERS: readonly string[] = ANSWER_LABELS.map((a) => a.answer)
 
 /**
  * Wires a port to a control handler and registers main's dialog as an approver. The dialog's

@@ -249,7 +249,13 @@ test.describe('approval dialog', () => {
     expect(d?.message).toBe('dialog-agent wants to run echo on everything')
     expect(d?.detail).toContain('Rule: ask before echo')
     expect(d?.detail).toContain('hi <img src=x onerror=alert(1)>')
-    expect(d?.buttons).toEqual(['Deny', 'Allow once', 'Allow for session', 'Always'])
+    expect(d?.buttons).toEqual([
+      'Deny',
+      'Allow once',
+      'Allow for session',
+      'Allow for 1 hour',
+      'Always',
+    ])
     expect(d?.defaultId).toBe(0)
     expect(d?.cancelId).toBe(0)
   })

@@ -46,18 +46,25 @@ function fakeDialogs() {
 }
 
 describe('dialog result → decision', () => {
-  it('maps the buttons in order, in the card’s words: Deny, Allow once, Allow for session, Always', () => {
+  it('maps the buttons in order, in the card’s words', () => {
     expect(DIALOG_BUTTONS).toEqual(ANSWER_LABELS.map((a) => a.label))
-    expect(DIALOG_BUTTONS).toEqual(['Deny', 'Allow once', 'Allow for session', 'Always'])
+    expect(DIALOG_BUTTONS).toEqual([
+      'Deny',
+      'Allow once',
+      'Allow for session',
+      'Allow for 1 hour',
+      'Always',
+    ])
     expect(answerFor(0)).toBe('deny')
     expect(answerFor(1)).toBe('allow_once')
     expect(answerFor(2)).toBe('allow_session')
-    expect(answerFor(3)).toBe('allow_always')
+    expect(answerFor(3)).toBe('allow_hour')
+    expect(answerFor(4)).toBe('allow_always')
   })
 
   it('treats any other response as a deny', () => {
     expect(answerFor(-1)).toBe('deny')
-    expect(answerFor(4)).toBe('deny')
+    expect(answerFor(5)).toBe('deny')
     expect(answerFor(Number.NaN)).toBe('deny')
   })
 
@@ -75,7 +82,7 @@ describe('"Always" is confirmed', () => {
     const { shown, dialogs } = fakeDialogs()
     const answer = dialogs.ask(request(), new AbortController().signal)
     await flush()
-    shown[0]!.answer(3)
+    shown[0]!.answer(4)
     await flush()
     expect(shown).toHaveLength(2)
     const confirm = shown[1]!.options
@@ -92,7 +99,7 @@ describe('"Always" is confirmed', () => {
     const { shown, dialogs } = fakeDialogs()
     const answer = dialogs.ask(request(), new AbortController().signal)
     await flush()
-    shown[0]!.answer(3)
+    shown[0]!.answer(4)
     await flush()
     shown[1]!.answer(0)
     await flush()
@@ -107,7 +114,7 @@ describe('"Always" is confirmed', () => {
     const ac = new AbortController()
     const answer = dialogs.ask(request(), ac.signal)
     await flush()
-    shown[0]!.answer(3)
+    shown[0]!.answer(4)
     await flush()
     ac.abort()
     await expect(answer).resolves.toBeUndefined()

@@ -44,7 +44,7 @@ const BUTTONS: readonly {
   },
   {
     answer: 'allow_hour',
-    label: 'Allow for 1 hour',
+    label: answerLabel('allow_hour'),
     key: 'H',
     className: 'btn',
     hint: 'Let calls of this tool through, with any arguments, from every session, for one hour; the grant then expires on its own. Key: H.',
