@@ -16,7 +16,7 @@ import {
   terminalText,
 } from './args'
 import { CliError } from './cli-error'
-import { ControlClient } from './control-client'
+import { ControlClient } from '../node/control-client'
 
 const USAGE = 'airlock tools list <server> | diff <server> [tool] | accept <server> [tool]'
 
