@@ -131,24 +131,35 @@ export class Gateway extends EventEmitter {
     this.live.reload()
     this.pausedFlag = this.live.config.settings.paused
     this.approvals = new ApprovalCenter(this.now)
-    this.grants = new Grants(this.paths.grants)
+    this.grants = new Grants(this.paths.grants, () => this.emit('grants'))
     this.tools = new ToolCatalog(path.join(this.home, 'tools'), (m) => this.log(m))
     this.pins = new PinStore(this.paths.pins, this.now, (m) => this.log(m))
-    // A late "allow" after a timeout lets an identical retry through once.
+    // A late "allow" after a timeout (or a denial with no approver) lets an identical retry
+    // through once, within the late window.
     this.approvals.on(
       'late',
       ({
         req,
         answer,
+        by,
       }: {
         req: { server: string; tool: string; argsDigest: string }
         answer: string
+        by: string
       }) => {
-        if (answer !== 'deny')
-          this.grants.add(
-            { scope: 'call', server: req.server, tool: req.tool, digest: req.argsDigest },
-            this.now(),
-          )
+        if (answer === 'deny') return
+        const now = this.now()
+        this.grants.add(
+          {
+            scope: 'call',
+            server: req.server,
+            tool: req.tool,
+            digest: req.argsDigest,
+            until: now + this.approvals.lateWindowMs,
+            by,
+          },
+          now,
+        )
       },
     )
     this.endpoint = opts.endpoint ?? defaultEndpoint(this.home, this.paths.pipeName)

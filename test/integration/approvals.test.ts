@@ -198,6 +198,42 @@ describe('nobody answers', () => {
     expect(textOf(res)).toMatch(
       /^\[Airlock policy\] "echo" needs the user's approval \(rule "ask before echo" requires approval\) and no approver is available/,
     )
+    expect(textOf(res)).toContain('within 10 minutes, the user allows this call in Activity')
+  })
+
+  it('no approver: the user allows the retry later from Activity (approvals.allowRetry); only the identical retry passes, once', async () => {
+    await askForEcho()
+    const { client } = await env.connect('everything')
+    expect((await echo(client, 'later')).isError).toBe(true)
+
+    // What Activity shows: the denied call, with its late-allow window open.
+    const control = await env.control()
+    const page = await control.request<{
+      rows: { callId: string; tool: string; decision: string; retry?: { until: number } }[]
+    }>('audit.query', { filter: { tool: 'echo' } })
+    const row = page.rows[0]!
+    expect(row.decision).toBe('deny')
+    expect(row.retry?.until).toBeGreaterThan(Date.now() + 9 * 60_000)
+    const allowed = await control.request<{ allowedBy?: string }>('approvals.allowRetry', {
+      callId: row.callId,
+    })
+    expect(allowed.allowedBy).toBeTruthy()
+    await expect(control.request('approvals.allowRetry', { callId: row.callId })).rejects.toThrow(
+      /already allowed/,
+    )
+    await expect(
+      control.request('approvals.allowRetry', { callId: 'no-such-call' }),
+    ).rejects.toThrow(/cannot allow the retry of call no-such-call/)
+    const grants = await control.request<{ scope: string; until?: number }[]>('grants.list')
+    expect(grants).toMatchObject([{ scope: 'call', tool: 'echo' }])
+
+    // Other arguments are not covered; the identical retry passes once, without asking.
+    expect((await echo(client, 'something else')).isError).toBe(true)
+    expect(textOf(await echo(client, 'later'))).toBe('Echo: later')
+    expect((await echo(client, 'later')).isError).toBe(true)
+    const calls = env.auditRecords().filter((r) => r.kind === 'call' && r.tool === 'echo')
+    expect(calls.map((r) => r.decidedBy)).toEqual(['gateway', 'gateway', 'grant', 'gateway'])
+    expect(calls[2]!.reason).toMatch(/^grant: call \(retry allowed late by /)
   })
 })
 

@@ -3,8 +3,10 @@
  * approver answers first (terminal prompt, web UI, desktop dialog); later answers are ignored.
  * No approver connected when the call arrives, a timeout or a withdrawn call → not allowed. A
  * request survives its approvers leaving (a reloaded or closed tab): it waits until its deadline
- * for any approver, and one that connects later sees it in `list()`. A late "allow" after a timeout
- * leaves a single-use grant so that an identical retry passes.
+ * for any approver, and one that connects later sees it in `list()`. A call denied for want of an
+ * answer (a timeout, or no approver at all) can be allowed late, within `lateWindowMs`: by the
+ * request's id (`decide`) or by the call's id (`allowRetry`, the Activity row's "Allow the retry").
+ * The `late` event then leaves a single-use grant so that an identical retry passes.
  */
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
@@ -61,7 +63,29 @@ export interface PendingApproval {
   pin?: { pinnedAt: string; changes: FieldChange[] }
   requestedAt: number
   deadline: number
+  /** The held call's id in the audit log (links the request to its Activity row). */
+  callId?: string
 }
+
+/** A denied call that may still be allowed late: until when, and who allowed its retry. */
+export interface RetryState {
+  until: number
+  allowedBy?: string
+}
+
+/** Why a late allow of a call's retry was refused. */
+export class RetryError extends Error {
+  override name = 'RetryError'
+  constructor(
+    message: string,
+    readonly code: 'UNKNOWN' | 'EXPIRED' | 'ALREADY',
+  ) {
+    super(message)
+  }
+}
+
+/** The most denied calls remembered for a late allow (oldest dropped first). */
+const LATE_MAX = 2000
 
 /** Something that can ask a person (the terminal prompt, a native dialog). */
 export interface Approver {
@@ -78,16 +102,32 @@ interface Entry {
   timer: NodeJS.Timeout
 }
 
-/** Events: `requested` (PendingApproval), `resolved` ({ id, outcome }), `late` ({ req, answer, by }). */
+interface LateEntry {
+  req: PendingApproval
+  until: number
+  allowedBy?: string
+}
+
+/**
+ * Events: `requested` (PendingApproval), `resolved` ({ id, outcome }), `late` ({ req, answer,
+ * by }) and `retry` ({ callId, state }) when a call's retry was allowed late.
+ */
 export class ApprovalCenter extends EventEmitter {
   private readonly pending = new Map<string, Entry>()
-  private readonly late = new Map<string, { req: PendingApproval; until: number }>()
+  /** Calls denied for want of an answer, by request id, oldest first. */
+  private readonly late = new Map<string, LateEntry>()
+  /** The same entries by the call's id. */
+  private readonly lateByCall = new Map<string, string>()
   private readonly approvers = new Set<Approver>()
   private uiCount = 0
 
+  /**
+   * `lateWindowMs`: how long after a timeout (or a denial with no approver) the call can still be
+   * allowed late; the agent is told this window.
+   */
   constructor(
     private readonly now: () => number = Date.now,
-    private readonly lateWindowMs = 10 * 60_000,
+    readonly lateWindowMs = 10 * 60_000,
   ) {
     super()
   }
@@ -137,7 +177,10 @@ export class ApprovalCenter extends EventEmitter {
       requestedAt: now,
       deadline: now + timeoutMs,
     }
-    if (!this.hasApprover()) return Promise.resolve({ answer: 'no_approver', by: 'gateway' })
+    if (!this.hasApprover()) {
+      this.remember(req)
+      return Promise.resolve({ answer: 'no_approver', by: 'gateway' })
+    }
     if (signal.aborted) return Promise.resolve({ answer: 'cancelled', by: 'gateway' })
     return new Promise<ApprovalOutcome>((resolve) => {
       const abort = new AbortController()
@@ -184,12 +227,74 @@ export class ApprovalCenter extends EventEmitter {
       return 'ok'
     }
     const late = this.late.get(id)
-    if (late && late.until > this.now()) {
-      this.late.delete(id)
+    if (late && late.until > this.now() && late.allowedBy === undefined) {
+      if (answer === 'deny') this.forget(id)
+      else this.allowLate(late, by)
       this.emit('late', { req: late.req, answer, by })
       return 'late'
     }
     return 'unknown'
+  }
+
+  /**
+   * Allows the retry of a call that was denied for want of an answer (timed out, or no approver),
+   * within the late window: an identical retry then passes once, without asking. Throws a
+   * RetryError that says why when it cannot.
+   */
+  allowRetry(callId: string, by: string): RetryState {
+    const id = this.lateByCall.get(callId)
+    const late = id === undefined ? undefined : this.late.get(id)
+    if (!late || id === undefined)
+      throw new RetryError(
+        'this call cannot be allowed late: only a call denied because nobody answered in time (or no approver was open) can, and only while the gateway that denied it runs',
+        'UNKNOWN',
+      )
+    if (late.allowedBy !== undefined)
+      throw new RetryError(
+        `the retry of this call was already allowed by ${late.allowedBy}`,
+        'ALREADY',
+      )
+    if (late.until <= this.now())
+      throw new RetryError(
+        `the window for a late allow (${Math.round(this.lateWindowMs / 60_000)} minutes after the denial) has passed; ask the agent to call again and answer the new request`,
+        'EXPIRED',
+      )
+    this.allowLate(late, by)
+    this.emit('late', { req: late.req, answer: 'allow_once', by })
+    return this.retryState(callId) as RetryState
+  }
+
+  /** Whether a call's retry can be (or was) allowed late, and until when; undefined otherwise. */
+  retryState(callId: string): RetryState | undefined {
+    const id = this.lateByCall.get(callId)
+    const late = id === undefined ? undefined : this.late.get(id)
+    if (!late || late.until <= this.now()) return undefined
+    return late.allowedBy === undefined
+      ? { until: late.until }
+      : { until: late.until, allowedBy: late.allowedBy }
+  }
+
+  private allowLate(late: LateEntry, by: string): void {
+    late.allowedBy = by
+    if (late.req.callId !== undefined)
+      this.emit('retry', { callId: late.req.callId, state: this.retryState(late.req.callId) })
+  }
+
+  /** Keeps a request that ended unanswered, for a late allow within the window. */
+  private remember(req: PendingApproval): void {
+    const now = this.now()
+    for (const [k, v] of this.late) {
+      if (v.until > now && this.late.size < LATE_MAX) break
+      this.forget(k)
+    }
+    this.late.set(req.id, { req, until: now + this.lateWindowMs })
+    if (req.callId !== undefined) this.lateByCall.set(req.callId, req.id)
+  }
+
+  private forget(id: string): void {
+    const late = this.late.get(id)
+    this.late.delete(id)
+    if (late?.req.callId !== undefined) this.lateByCall.delete(late.req.callId)
   }
 
   /** Ends every pending request as denied (the UI or gateway is going away). */
@@ -203,11 +308,7 @@ export class ApprovalCenter extends EventEmitter {
     this.pending.delete(id)
     clearTimeout(e.timer)
     e.abort.abort()
-    if (outcome.answer === 'timeout') {
-      const now = this.now()
-      for (const [k, v] of this.late) if (v.until <= now) this.late.delete(k)
-      this.late.set(id, { req: e.req, until: now + this.lateWindowMs })
-    }
+    if (outcome.answer === 'timeout') this.remember(e.req)
     this.emit('resolved', { id, outcome })
     e.resolve(outcome)
   }

@@ -18,6 +18,8 @@ export interface Grant {
   /** Epoch ms after which the grant no longer applies. */
   until?: number
   createdAt: number
+  /** Who allowed a call's retry late (a `call` grant from Activity or a late answer). */
+  by?: string
 }
 
 /** Digest of a call's arguments, independent of key order. */
@@ -27,11 +29,14 @@ export function argsDigest(args: unknown): string {
     .digest('hex')
 }
 
-/** The grant table. `file` persists the `always` grants. */
+/** The grant table. `file` persists the `always` grants; `onChange` hears every add, use and revoke. */
 export class Grants {
   private grants: Grant[] = []
 
-  constructor(private readonly file?: string) {
+  constructor(
+    private readonly file?: string,
+    private readonly onChange: () => void = () => undefined,
+  ) {
     if (file) {
       try {
         const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as Grant[]
@@ -47,6 +52,7 @@ export class Grants {
     const grant: Grant = { ...g, id: randomUUID(), createdAt: now }
     this.grants.push(grant)
     if (grant.scope === 'always') this.persist()
+    this.onChange()
     return grant
   }
 
@@ -67,13 +73,18 @@ export class Grants {
           (g.scope === 'session' && g.session === q.session) ||
           (g.scope === 'call' && g.digest === q.digest)),
     )
-    if (g?.scope === 'call') this.grants = this.grants.filter((x) => x !== g)
+    if (g?.scope === 'call') {
+      this.grants = this.grants.filter((x) => x !== g)
+      this.onChange()
+    }
     return g
   }
 
   /** Drops the session-scoped grants of an ended session. */
   endSession(session: string): void {
+    const before = this.grants.length
     this.grants = this.grants.filter((g) => !(g.scope === 'session' && g.session === session))
+    if (this.grants.length < before) this.onChange()
   }
 
   /** The grants still in force at `now` (an expired one is dropped). */
@@ -88,6 +99,7 @@ export class Grants {
     const was = this.grants.find((g) => g.id === id)
     this.grants = this.grants.filter((g) => g.id !== id)
     if (was?.scope === 'always') this.persist()
+    if (was) this.onChange()
     return this.grants.length < before
   }
 

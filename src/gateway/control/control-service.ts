@@ -39,7 +39,12 @@ import { decide } from '../../shared/policy/engine'
 import { isHidden } from '../../shared/policy/hide'
 import { validatePolicy } from '../../shared/policy/parse'
 import { classReason, classifyTool, proposePolicy } from '../../shared/risk'
-import type { ApprovalOutcome, PendingApproval } from '../approvals/approvals'
+import {
+  RetryError,
+  type ApprovalOutcome,
+  type PendingApproval,
+  type RetryState,
+} from '../approvals/approvals'
 import { exportAudit } from '../audit'
 import { AuditIndex, type IndexFilter } from '../audit/activity-index/index'
 import { diskPage } from '../audit/disk-page'
@@ -175,6 +180,13 @@ export class ControlService {
     on(gw.approvals, 'requested', (req: PendingApproval) =>
       this.emit('approval.requested', this.approvalView(req)),
     )
+    on(gw, 'grants', () => this.emit('grants.changed', {}))
+    on(gw.approvals, 'retry', (r: { callId: string; state: RetryState | undefined }) =>
+      this.emit(
+        'call.updated',
+        r.state ? { callId: r.callId, retry: r.state } : { callId: r.callId },
+      ),
+    )
     on(gw.approvals, 'resolved', (res: { id: string; outcome: ApprovalOutcome }) =>
       this.emit('approval.resolved', {
         id: res.id,
@@ -290,6 +302,18 @@ export class ControlService {
       'approvals.list': () => gw.approvals.list().map((r) => this.approvalView(r)),
       'approvals.decide': (p, ctx) =>
         gw.approvals.decide(p.id, p.answer, (ctx.by ?? 'ui').slice(0, 64), p.message),
+      'approvals.allowRetry': (p, ctx) => {
+        try {
+          return gw.approvals.allowRetry(p.callId, (ctx.by ?? 'ui').slice(0, 64))
+        } catch (err) {
+          if (err instanceof RetryError)
+            throw new ControlError(
+              `cannot allow the retry of call ${p.callId.slice(0, 80)}: ${err.message}`,
+              err.code === 'UNKNOWN' ? 'NOT_FOUND' : 'CONFLICT',
+            )
+          throw err
+        }
+      },
       'grants.list': () => gw.grants.list(),
       'grants.revoke': (p) => gw.grants.revoke(p.id),
       'audit.query': (p) => this.auditQuery(p.filter, p.limit, p.beforeSeq),
@@ -805,6 +829,8 @@ export class ControlService {
 
   private callRow(row: CallRow): CallRow {
     row.risk = this.riskOf(row.server, row.tool)
+    const retry = this.gw.approvals.retryState(row.callId)
+    if (retry) row.retry = retry
     return row
   }
 

@@ -25,7 +25,7 @@ import {
   type ToolDefinition,
 } from '../../shared/tool-pins'
 import { ALLOW_HOUR_MS, type ApprovalCenter, type ApprovalOutcome } from '../approvals/approvals'
-import { argsDigest, type Grants } from '../approvals/grants'
+import { argsDigest, type Grant, type Grants } from '../approvals/grants'
 import {
   ErrorCode,
   errorLine,
@@ -290,7 +290,7 @@ export class CallGate {
               decision: 'approved',
               decidedBy: 'grant',
               rule: decision.rule,
-              reason: `grant: ${grant.scope}`,
+              reason: grantReason(grant),
             },
             decision.reservations,
           )
@@ -373,6 +373,7 @@ export class CallGate {
           rule: decision.rule,
           reason: decision.reason,
           ...(pin ? { pin: { pinnedAt: pin.pinnedAt, changes: shownChanges(pin) } } : {}),
+          callId: base.callId,
         },
         decision.timeoutMs,
         abort.signal,
@@ -403,6 +404,7 @@ export class CallGate {
       if (!this.s.isClosed()) this.s.toClient(toolErrorLine(id, `${PREFIX} ${text}`))
     }
     const secs = Math.round(decision.timeoutMs / 1000)
+    const late = lateWindowText(this.deps.approvals.lateWindowMs)
     // Why a person was asked, for the audit record and the agent: the rule, or the risk floor.
     const why = decision.reason ?? (decision.rule ? `rule "${decision.rule}"` : 'the policy')
     switch (outcome.answer) {
@@ -473,14 +475,14 @@ export class CallGate {
         return deny(
           'timeout',
           'timeout',
-          `"${base.tool}" needs the user's approval (${why}) and nobody answered within ${secs} s, so it was denied. Ask the user to allow it in Airlock (the pending request in the app, or Activity → allow the retry); an identical retry of this call is then let through.`,
+          `"${base.tool}" needs the user's approval (${why}) and nobody answered within ${secs} s, so it was denied. Ask the user to allow it in Airlock within ${late} (Activity, this call's row, "Allow the retry"); an identical retry of this call is then let through once, without asking again.`,
           `${why}; no answer within ${secs} s`,
         )
       case 'no_approver':
         return deny(
           'deny',
           'gateway',
-          `"${base.tool}" needs the user's approval (${why}) and no approver is available, so it was denied. Ask the user to open Airlock (the desktop app, or "airlock open" for the web UI of "airlock serve") and retry: the request then waits for their Allow or Deny.`,
+          `"${base.tool}" needs the user's approval (${why}) and no approver is available, so it was denied. Ask the user to open Airlock (the desktop app, or "airlock open" for the web UI of "airlock serve") and retry: the request then waits for their Allow or Deny. Or, within ${late}, the user allows this call in Activity ("Allow the retry"), and an identical retry is let through once.`,
           `${why}; no approver available`,
         )
       case 'cancelled':
@@ -628,4 +630,19 @@ function firstText(result: Record<string, unknown>): string | undefined {
   const t = content.find((c) => isObject(c) && c.type === 'text' && typeof c.text === 'string') as
     { text: string } | undefined
   return t ? excerpt(t.text, 1024) : undefined
+}
+
+/** How long a late allow stays possible, in words for the agent ("10 minutes"). */
+export function lateWindowText(ms: number): string {
+  const mins = Math.round(ms / 60_000)
+  if (mins >= 1) return `${mins} ${mins === 1 ? 'minute' : 'minutes'}`
+  const secs = Math.max(1, Math.round(ms / 1000))
+  return `${secs} ${secs === 1 ? 'second' : 'seconds'}`
+}
+
+/** The audit reason of a call a grant let through (a late allow names who allowed the retry). */
+function grantReason(grant: Grant): string {
+  if (grant.scope === 'call' && grant.by !== undefined)
+    return `grant: call (retry allowed late by ${grant.by})`
+  return `grant: ${grant.scope}`
 }

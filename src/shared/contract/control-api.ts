@@ -24,6 +24,15 @@ export const categorySchema = z.enum([
 
 export const decisionKindSchema = z.enum(AUDIT_DECISIONS)
 
+/**
+ * A call denied for want of an answer (timed out, or no approver) whose retry can still be allowed
+ * late (until `until`, epoch ms), or was (`allowedBy`): an identical retry then passes once.
+ */
+export const retryStateSchema = z.object({
+  until: z.number(),
+  allowedBy: z.string().optional(),
+})
+
 /** A call as the Activity view shows it: the decision record joined with its outcome. */
 export const callRowSchema = z.object({
   seq: z.number(),
@@ -42,6 +51,8 @@ export const callRowSchema = z.object({
   outcome: z.enum(['ok', 'is_error', 'error', 'server_exit', 'cancelled']).optional(),
   detail: z.string().optional(),
   latencyMs: z.number().optional(),
+  /** Set while this call's retry can be (or has been) allowed late, from the running gateway. */
+  retry: retryStateSchema.optional(),
 })
 
 export const auditFilterSchema = z.strictObject({
@@ -80,6 +91,8 @@ export const pendingApprovalSchema = z.object({
     .optional(),
   requestedAt: z.number(),
   deadline: z.number(),
+  /** The held call's id (its Activity row). */
+  callId: z.string().optional(),
 })
 
 /** `allow_hour`: this tool, any arguments, any session, for one hour (a grant that expires). */
@@ -100,6 +113,8 @@ export const grantSchema = z.object({
   digest: z.string().optional(),
   until: z.number().optional(),
   createdAt: z.number(),
+  /** Who allowed a call's retry late (a single-use `call` grant). */
+  by: z.string().optional(),
 })
 
 export const sessionInfoSchema = z.object({
@@ -371,6 +386,15 @@ export const controlRequests = {
       }),
     result: z.enum(['ok', 'late', 'unknown']),
   },
+  /**
+   * Allows the retry of a call denied because nobody answered in time (or no approver was open),
+   * within the late window the agent was told: an identical retry then passes once, without
+   * asking. Fails with a message saying why when the call is not such a call or the window passed.
+   */
+  'approvals.allowRetry': {
+    params: z.strictObject({ callId: z.string().max(200) }),
+    result: retryStateSchema,
+  },
   'grants.list': { params: empty, result: z.array(grantSchema) },
   'grants.revoke': { params: z.strictObject({ id: z.string().max(64) }), result: z.boolean() },
   'audit.query': {
@@ -442,6 +466,10 @@ export const controlEvents = {
     outcome: z.object({ answer: z.string(), by: z.string() }),
   }),
   'audit.appended': callRowSchema,
+  /** A listed call changed without a new record (its retry was allowed late): update it in place. */
+  'call.updated': z.object({ callId: z.string(), retry: retryStateSchema.optional() }),
+  /** A grant was added (an answer, a late allow) or revoked. */
+  'grants.changed': empty,
   'sessions.changed': z.array(sessionInfoSchema),
   'servers.changed': empty,
   /** A server's tools to review changed (a tool changed, is new, or was accepted). */
@@ -466,6 +494,7 @@ export type ToolView = z.infer<typeof toolViewSchema>
 export type ServerView = z.infer<typeof serverViewSchema>
 export type PendingApprovalView = z.infer<typeof pendingApprovalSchema>
 export type GrantView = z.infer<typeof grantSchema>
+export type RetryState = z.infer<typeof retryStateSchema>
 export type AuditFilter = z.infer<typeof auditFilterSchema>
 export type Risk = z.infer<typeof riskSchema>
 export type Category = z.infer<typeof categorySchema>

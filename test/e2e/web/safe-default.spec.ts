@@ -1,7 +1,8 @@
 /**
  * Safe by default, in the browser (Debian's Chromium, playwright-core): with no policy at all, an
  * agent's `logout` raises a card, a system notification, the count in the title and a favicon
- * badge; the card survives a reload (the request waits for its deadline, not for the tab).
+ * badge; the card survives a reload (the request waits for its deadline, not for the tab); "Always"
+ * asks to confirm; a call nobody answered in time is allowed late from Activity and its retry passes.
  */
 import path from 'node:path'
 import type { BrowserContext, Page } from '@playwright/test'
@@ -20,14 +21,17 @@ test.beforeEach(({ context: c, page: p, env: e }) => {
 })
 
 /** A tiny chat server with `logout`, and no policy: only the risk floor stands between. */
-async function start(): Promise<void> {
-  env.writeConfig([
-    {
-      name: 'chat',
-      command: process.execPath,
-      args: [path.join(ROOT, 'test', 'fixtures', 'servers', 'chat-server.mjs')],
-    },
-  ])
+async function start(settings: Record<string, unknown> = {}): Promise<void> {
+  env.writeConfig(
+    [
+      {
+        name: 'chat',
+        command: process.execPath,
+        args: [path.join(ROOT, 'test', 'fixtures', 'servers', 'chat-server.mjs')],
+      },
+    ],
+    settings,
+  )
   await env.startGateway({ port: 0 })
   if (!env.uiUrl) throw new Error(`airlock serve printed no web UI URL:\n${env.gatewayOutput}`)
   const origin = new URL(env.uiUrl).origin
@@ -105,5 +109,49 @@ test.describe('safe by default, in the browser', () => {
     expect(textOf(next)).toBe('delete_chat: done')
     const rec = env.auditRecords().filter((r) => r.tool === 'delete_chat' && r.kind === 'call')
     expect(rec.map((r) => r.decidedBy)).toEqual(['user', 'grant'])
+  })
+
+  test('a call nobody answered in time is allowed late from Activity; the retry passes without asking, and the audit says so', async () => {
+    await start({ approvalTimeoutSeconds: 1 })
+    const { client } = await env.connect('chat', { name: 'browser-agent' })
+    const args = { to: 'bob', amount: 5 }
+    const call = client.callTool({ name: 'transfer', arguments: args })
+    await page.getByTestId('approval-card').first().waitFor()
+    // Nobody answers: the agent is told how the user can still allow it, and for how long.
+    const denied = await call
+    expect(denied.isError).toBe(true)
+    expect(textOf(denied)).toContain('nobody answered within 1 s')
+    expect(textOf(denied)).toContain(
+      'within 10 minutes (Activity, this call\'s row, "Allow the retry")',
+    )
+
+    await page
+      .getByRole('navigation', { name: 'Screens' })
+      .getByRole('button', { name: 'Activity', exact: true })
+      .click()
+    const row = page.locator('[data-testid=call-row]', { hasText: 'transfer' }).first()
+    await expect(row.getByTestId('call-decision')).toHaveText('timed out')
+    await row.getByRole('button', { name: 'Allow the retry' }).click()
+    await row.getByTestId('retry-allowed').waitFor()
+
+    // The identical retry passes at once: no new card, no new request.
+    const retry = await client.callTool({ name: 'transfer', arguments: args })
+    expect(textOf(retry)).toBe('transfer: done')
+    expect(await page.getByTestId('approval-card').count()).toBe(0)
+    const calls = env.auditRecords().filter((r) => r.tool === 'transfer' && r.kind === 'call')
+    expect(calls.map((r) => [r.decision, r.decidedBy])).toEqual([
+      ['timeout', 'timeout'],
+      ['approved', 'grant'],
+    ])
+    expect(calls[1]?.reason).toBe('grant: call (retry allowed late by web UI)')
+    // Activity lists the retry, approved by the grant.
+    const approved = page.locator('[data-testid=call-row]', { hasText: 'approved' }).first()
+    await expect(approved).toContainText('transfer')
+    await expect(approved).toContainText('grant')
+
+    // The grant was single use: the same call again is asked about again.
+    const again = client.callTool({ name: 'transfer', arguments: args })
+    await page.getByTestId('approval-card').first().waitFor()
+    expect((await again).isError).toBe(true)
   })
 })

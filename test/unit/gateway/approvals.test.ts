@@ -122,6 +122,73 @@ describe('ApprovalCenter', () => {
     }
   })
 
+  it('allowRetry: a timed-out call is allowed late by its call id, once, within the window', async () => {
+    vi.useFakeTimers()
+    try {
+      let now = 0
+      const c = new ApprovalCenter(() => now, 60_000)
+      c.attachUi()
+      const late = vi.fn()
+      const retry = vi.fn()
+      c.on('late', late)
+      c.on('retry', retry)
+      const p = c.request({ ...fields, callId: 'c1' }, 1000, new AbortController().signal)
+      expect(c.retryState('c1')).toBeUndefined() // still pending: nothing to allow late
+      now = 1000
+      vi.advanceTimersByTime(1000)
+      await p
+      expect(c.retryState('c1')).toEqual({ until: 61_000 })
+      expect(c.allowRetry('c1', 'web UI')).toEqual({ until: 61_000, allowedBy: 'web UI' })
+      expect(late).toHaveBeenCalledWith(
+        expect.objectContaining({ answer: 'allow_once', by: 'web UI' }),
+      )
+      expect(retry).toHaveBeenCalledWith({
+        callId: 'c1',
+        state: { until: 61_000, allowedBy: 'web UI' },
+      })
+      expect(() => c.allowRetry('c1', 'web UI')).toThrow(/already allowed by web UI/)
+      expect(late).toHaveBeenCalledTimes(1)
+      now = 61_000
+      expect(c.retryState('c1')).toBeUndefined()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('allowRetry: a call denied with no approver can be allowed late too; not after the window, not an unknown call', async () => {
+    let now = 0
+    const c = new ApprovalCenter(() => now, 60_000)
+    await expect(
+      c.request({ ...fields, callId: 'c2' }, 1000, new AbortController().signal),
+    ).resolves.toMatchObject({ answer: 'no_approver' })
+    expect(c.retryState('c2')).toEqual({ until: 60_000 })
+    expect(() => c.allowRetry('nope', 'web UI')).toThrow(/cannot be allowed late/)
+    now = 60_000
+    expect(() => c.allowRetry('c2', 'web UI')).toThrow(/window for a late allow \(1 minutes/)
+  })
+
+  it('a late allow through decide marks the call allowed; a late deny closes it', async () => {
+    vi.useFakeTimers()
+    try {
+      const c = new ApprovalCenter()
+      c.attachUi()
+      const ids: string[] = []
+      const ps = ['a', 'b'].map((callId) => {
+        const p = c.request({ ...fields, callId }, 1000, new AbortController().signal)
+        ids.push(c.list().at(-1)!.id)
+        return p
+      })
+      vi.advanceTimersByTime(1000)
+      await Promise.all(ps)
+      expect(c.decide(ids[0]!, 'allow_once', 'dialog')).toBe('late')
+      expect(c.retryState('a')).toMatchObject({ allowedBy: 'dialog' })
+      expect(c.decide(ids[1]!, 'deny', 'dialog')).toBe('late')
+      expect(c.retryState('b')).toBeUndefined()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('an aborted call withdraws the request', async () => {
     const c = new ApprovalCenter()
     const a = manual()

@@ -5,11 +5,21 @@
  */
 import type { CallRow } from '../../../shared/contract/control-api'
 import { DecisionBadge, OutcomeBadge } from './DecisionBadge'
+import { RetryAction } from './RetryAction'
 import { RiskBadge } from './RiskBadge'
 import { argsText, formatDateTime, formatLatency, visibleText } from '../format'
 
+/** Props: `retry` carries what the "Allow the retry" action needs (see RetryAction). */
+export interface CallDetailsProps {
+  row: CallRow
+  onClose: () => void
+  now: number
+  retryBusy: boolean
+  onAllowRetry: (callId: string) => void
+}
+
 /** The details panel for `row`; `onClose` clears the selection. */
-export function CallDetails({ row, onClose }: { row: CallRow; onClose: () => void }) {
+export function CallDetails({ row, onClose, now, retryBusy, onAllowRetry }: CallDetailsProps) {
   return (
     <aside className="details" aria-label="Call details" data-testid="call-details">
       <div className="details-head">
@@ -55,6 +65,23 @@ export function CallDetails({ row, onClose }: { row: CallRow; onClose: () => voi
         <dd>
           <OutcomeBadge row={row} />
         </dd>
+        {row.retry && row.retry.until > now ? (
+          <>
+            <dt>Retry</dt>
+            <dd data-testid="call-retry">
+              <RetryAction row={row} now={now} busy={retryBusy} onAllow={onAllowRetry} />
+              {row.retry.allowedBy === undefined ? (
+                <span className="small muted">
+                  {' '}
+                  Nobody answered in time. Allowed now, the agent&apos;s identical retry passes once
+                  without asking.
+                </span>
+              ) : (
+                <span className="small muted"> by {row.retry.allowedBy}</span>
+              )}
+            </dd>
+          </>
+        ) : null}
         <dt>Latency</dt>
         <dd>{formatLatency(row.latencyMs)}</dd>
         <dt>Session</dt>

@@ -14,6 +14,7 @@ import {
 } from 'react'
 import type { CallRow } from '../../../shared/contract/control-api'
 import { DecisionBadge, OutcomeBadge } from './DecisionBadge'
+import { RetryAction } from './RetryAction'
 import { RiskBadge } from './RiskBadge'
 import { formatDateTime, formatLatency, formatTime } from '../format'
 
@@ -40,9 +41,21 @@ interface RowProps {
   index: number
   selected: boolean
   onSelect: (callId: string) => void
+  now: number
+  retryBusy: boolean
+  onAllowRetry: (callId: string) => void
 }
 
-const CallTableRow = memo(function CallTableRow({ row, index, selected, onSelect }: RowProps) {
+const CallTableRow = memo(function CallTableRow({
+  row,
+  index,
+  selected,
+  onSelect,
+  now,
+  retryBusy,
+  onAllowRetry,
+}: RowProps) {
+  const retrying = row.retry !== undefined && row.retry.until > now
   return (
     <div
       role="row"
@@ -80,7 +93,11 @@ const CallTableRow = memo(function CallTableRow({ row, index, selected, onSelect
         {formatLatency(row.latencyMs)}
       </div>
       <div role="gridcell">
-        <OutcomeBadge row={row} />
+        {retrying ? (
+          <RetryAction row={row} now={now} busy={retryBusy} onAllow={onAllowRetry} />
+        ) : (
+          <OutcomeBadge row={row} />
+        )}
       </div>
     </div>
   )
@@ -94,6 +111,11 @@ export interface CallTableProps {
   hasMore: boolean
   loading: boolean
   onEndReached: () => void
+  /** The clock the rows' late-allow windows are compared with. */
+  now: number
+  /** The call whose late allow is being sent, if any. */
+  retryBusy: string | undefined
+  onAllowRetry: (callId: string) => void
 }
 
 /** A windowed, keyboard-operable table of calls, newest first. */
@@ -104,6 +126,9 @@ export function CallTable({
   hasMore,
   loading,
   onEndReached,
+  now,
+  retryBusy,
+  onAllowRetry,
 }: CallTableProps) {
   const viewport = useRef<HTMLDivElement>(null)
   const [scrollTop, setScrollTop] = useState(0)
@@ -210,6 +235,9 @@ export function CallTable({
               index={first + k}
               selected={row.callId === selectedId}
               onSelect={select}
+              now={now}
+              retryBusy={retryBusy === row.callId}
+              onAllowRetry={onAllowRetry}
             />
           ))}
         </div>

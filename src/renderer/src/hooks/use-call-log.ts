@@ -2,7 +2,7 @@
  * The Activity list: a page of calls from `audit.query`, more pages by `beforeSeq` on demand, and
  * live rows from `audit.appended`, batched so that a burst of calls is one render.
  */
-import { useCallback, useEffect, useRef, useState } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { AuditFilter, CallRow } from '../../../shared/contract/control-api'
 import { useApi } from '../api-context'
 import { applyLive } from '../call-log'
@@ -21,6 +21,8 @@ export interface CallLog {
   error: string | undefined
   loadMore: () => void
   reload: () => void
+  /** Changes a listed call in place (a late allow of its retry); unlisted calls are left alone. */
+  update: (callId: string, change: Partial<CallRow>) => void
 }
 
 /** Loads calls matching `filter` (already cleaned) and keeps them live. */
@@ -118,6 +120,25 @@ export function useCallLog(filter: AuditFilter): CallLog {
     }
   }, [api])
 
+  const update = useCallback((callId: string, change: Partial<CallRow>) => {
+    setRows((prev) => {
+      const i = prev.findIndex((r) => r.callId === callId)
+      if (i < 0) return prev
+      const next = [...prev]
+      next[i] = { ...prev[i]!, ...change }
+      return next
+    })
+  }, [])
+
+  // A call changed without a new record (its retry was allowed late, from here or elsewhere).
+  useEffect(
+    () => api.on('call.updated', (u) => update(u.callId, u.retry ? { retry: u.retry } : {})),
+    [api, update],
+  )
+
   const reload = useCallback(() => setTick((t) => t + 1), [])
-  return { rows, hasMore, loading, error, loadMore, reload }
+  return useMemo(
+    () => ({ rows, hasMore, loading, error, loadMore, reload, update }),
+    [rows, hasMore, loading, error, loadMore, reload, update],
+  )
 }

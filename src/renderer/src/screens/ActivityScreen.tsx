@@ -1,5 +1,5 @@
 /** Activity: every call, live, with filters, a chart, details, and export. */
-import { useMemo, useState } from 'react'
+import { useCallback, useMemo, useState } from 'react'
 import { ActivityFilters, draftToFilter, type FilterDraft } from '../components/ActivityFilters'
 import { CallChart } from '../components/CallChart'
 import { CallDetails } from '../components/CallDetails'
@@ -12,6 +12,7 @@ import { downloadText } from '../download'
 import { errorMessage } from '../format'
 import { useCallLog } from '../hooks/use-call-log'
 import { useDebounced } from '../hooks/use-debounced'
+import { useNow } from '../hooks/use-now'
 import { useResource } from '../hooks/use-resource'
 
 /** The Activity screen; the filter draft lives in the App so it survives switching screens. */
@@ -35,6 +36,32 @@ export function ActivityScreen({
   )
   const [exporting, setExporting] = useState<string | undefined>(undefined)
   const [exportError, setExportError] = useState<string | undefined>(undefined)
+  const [retryBusy, setRetryBusy] = useState<string | undefined>(undefined)
+  const [retryError, setRetryError] = useState<string | undefined>(undefined)
+  // Late-allow windows close on their own: the clock hides expired "Allow the retry" buttons.
+  const now = useNow(
+    15_000,
+    log.rows.some((r) => r.retry !== undefined),
+  )
+
+  const { update } = log
+  const allowRetry = useCallback(
+    (callId: string): void => {
+      setRetryBusy(callId)
+      setRetryError(undefined)
+      api.approvals.allowRetry({ callId }).then(
+        (retry) => {
+          update(callId, { retry })
+          setRetryBusy(undefined)
+        },
+        (err: unknown) => {
+          setRetryError(errorMessage(err))
+          setRetryBusy(undefined)
+        },
+      )
+    },
+    [api, update],
+  )
 
   const exportAs = async (format: 'csv' | 'jsonl'): Promise<void> => {
     setExporting(format)
@@ -77,6 +104,7 @@ export function ActivityScreen({
         </div>
       </div>
       {exportError ? <ErrorNotice message={`Export failed: ${exportError}`} /> : null}
+      {retryError ? <ErrorNotice message={`Not allowed: ${retryError}`} /> : null}
       <ActivityFilters draft={draft} servers={serverNames} onChange={onDraftChange} />
       <CallChart since={sinceMs} until={untilMs} server={filter.server} />
       <div className="activity-body">
@@ -102,6 +130,9 @@ export function ActivityScreen({
               hasMore={log.hasMore}
               loading={log.loading}
               onEndReached={log.loadMore}
+              now={now}
+              retryBusy={retryBusy}
+              onAllowRetry={allowRetry}
             />
           )}
           <div className="list-foot small muted" aria-live="polite">
@@ -124,7 +155,15 @@ export function ActivityScreen({
             ) : null}
           </div>
         </div>
-        {selected ? <CallDetails row={selected} onClose={() => setSelectedId(undefined)} /> : null}
+        {selected ? (
+          <CallDetails
+            row={selected}
+            onClose={() => setSelectedId(undefined)}
+            now={now}
+            retryBusy={retryBusy === selected.callId}
+            onAllowRetry={allowRetry}
+          />
+        ) : null}
       </div>
     </div>
   )
