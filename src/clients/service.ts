@@ -497,6 +497,8 @@ export interface ShimLookup {
   from?: string
   platform?: NodeJS.Platform
   isFile?: (file: string) => boolean
+  /** Copies the shim out of an AppImage's temporary mount (default: into `<home>/shim`). */
+  copyShim?: (script: string, home: string) => string
 }
 
 function isFile(file: string): boolean {
@@ -534,6 +536,12 @@ export function resolveShim(lookup: ShimLookup): ShimCommand {
       'cannot find bin/airlock.js of this Airlock install, so there is no command to write into the client config; run Airlock from its checkout',
     )
   script = unpackedPath(script)
+  // An AppImage runs from a temporary mount (/tmp/.mount_*, a new one each start): a script
+  // there breaks wrapped entries whenever the app is not running. Its copy in the data directory
+  // stays; it starts the app (desktop-app.json) when no gateway answers.
+  if (env.APPIMAGE && env.APPDIR && isInside(script, env.APPDIR, p)) {
+    script = (lookup.copyShim ?? copyShimOut)(script, path.resolve(lookup.home))
+  }
   const shimEnv: Record<string, string> = {}
   const electron = lookup.electron ?? process.versions.electron !== undefined
   let node: string | undefined
@@ -572,6 +580,45 @@ export function resolveShim(lookup: ShimLookup): ShimCommand {
   if (home !== dataDir({ ...env, AIRLOCK_HOME: undefined })) shimEnv.AIRLOCK_HOME = home
   if (env.AIRLOCK_SOCKET_DIR) shimEnv.AIRLOCK_SOCKET_DIR = path.resolve(env.AIRLOCK_SOCKET_DIR)
   return { node, script, ...(Object.keys(shimEnv).length ? { env: shimEnv } : {}) }
+}
+
+function isInside(file: string, dir: string, p: typeof path.posix): boolean {
+  const rel = p.relative(dir, file)
+  return rel !== '' && !rel.startsWith('..') && !p.isAbsolute(rel)
+}
+
+/** The files `airlock connect` runs from (bin/airlock.js loads out/shim/connect.cjs). */
+const SHIM_FILES = [
+  ['bin', 'airlock.js'],
+  ['bin', 'package.json'],
+  ['out', 'shim', 'connect.cjs'],
+] as const
+
+/**
+ * Copies the shim (`bin/airlock.js` and the bundle it loads) out of an install that will go away
+ * into `<data dir>/shim/`, rewriting only files that changed (an app update brings a new shim).
+ * Returns the copy's `bin/airlock.js`.
+ */
+export function copyShimOut(script: string, home: string): string {
+  const root = path.dirname(path.dirname(script))
+  const target = path.join(home, 'shim')
+  for (const parts of SHIM_FILES) {
+    const from = path.join(root, ...parts)
+    const to = path.join(target, ...parts)
+    const bytes = fs.readFileSync(from)
+    let same = false
+    try {
+      same = fs.readFileSync(to).equals(bytes)
+    } catch {
+      // Not copied yet.
+    }
+    if (same) continue
+    fs.mkdirSync(path.dirname(to), { recursive: true, mode: 0o700 })
+    const tmp = `${to}.${process.pid}.tmp`
+    fs.writeFileSync(tmp, bytes, { mode: 0o644 })
+    fs.renameSync(tmp, to)
+  }
+  return path.join(target, 'bin', 'airlock.js')
 }
 
 /**
