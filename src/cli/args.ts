@@ -126,17 +126,3 @@ export function findServer(config: Config, name: string): ServerConfig {
   }
   return server
 }
-
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
-
-/**
- * Escapes control characters (`\n` as `\\n`, tab as a space, others as `\\uXXXX`) so text an
- * agent wrote cannot move the cursor or recolour the terminal; cuts it to `max` characters.
- */
-export function terminalText(text: string, max = Number.POSITIVE_INFINITY): string {
-  const safe = text.replace(CONTROL, (c) =>
-    c === '\n' ? '\\n' : c === '\t' ? ' ' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  )
-  return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe
-}

@@ -5,7 +5,6 @@
  * Human rows show text the agent wrote (tool names, reasons), so control characters are escaped
  * before they reach the terminal.
  */
-import fs from 'node:fs'
 import path from 'node:path'
 import {
   AuditQueryError,
@@ -23,14 +22,10 @@ import {
   type AuditQuery,
   type AuditRecord,
 } from '../shared/contract/audit-record'
-import {
-  noExtraPositionals,
-  parseCommandArgs,
-  positiveInt,
-  terminalText,
-  type OptionSpecs,
-} from './args'
+import { noExtraPositionals, parseCommandArgs, positiveInt, type OptionSpecs } from './args'
+import { terminalText } from '../shared/text'
 import { CliError } from './cli-error'
+import { writeFileAtomic } from '../node/atomic-write'
 
 const USAGE =
   'airlock audit tail [-n N] [-f] [--json] | query [filters] [--json] | export --format csv|jsonl [filters] [--out FILE] | verify'
@@ -229,32 +224,20 @@ function exportCommand(dir: string, argv: string[]): number {
   // Written beside the target and renamed, so a failed export never leaves half a file; 0600
   // because the records hold tool arguments.
   const out = path.resolve(values.out)
-  const tmp = `${out}.${process.pid}.tmp`
-  let fd: number
+  let count = 0
+  let created = false
   try {
-    fd = fs.openSync(tmp, 'w', 0o600)
+    writeFileAtomic(out, (write) => {
+      created = true
+      count = exportAudit(dir, q, format, write)
+    })
   } catch (err) {
+    if (created) throw err
     throw new CliError(
       `--out ${values.out}: cannot create the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check that its directory exists and is writable`,
       1,
       { cause: err },
     )
-  }
-  let count: number
-  try {
-    count = exportAudit(dir, q, format, (chunk) => {
-      fs.writeSync(fd, chunk)
-    })
-    fs.closeSync(fd)
-    fs.renameSync(tmp, out)
-  } catch (err) {
-    try {
-      fs.closeSync(fd)
-    } catch {
-      // already closed
-    }
-    fs.rmSync(tmp, { force: true })
-    throw err
   }
   process.stderr.write(`exported ${count} record${count === 1 ? '' : 's'} to ${out}\n`)
   return 0

@@ -7,7 +7,6 @@
  */
 import fs from 'node:fs'
 import os from 'node:os'
-import { fileURLToPath } from 'node:url'
 import type { HttpEndpoint, ShimCommand } from '../clients/adapters/adapter'
 import { ClientConfigError } from '../clients/errors'
 import { nodeClientFs } from '../clients/fs-port'
@@ -22,12 +21,14 @@ import {
   type FileReport,
 } from '../clients/protect'
 import { clientAdapters, clientEnvFromProcess } from '../clients/adapters/registry'
+import { resolveShim } from '../clients/service'
 import { TOKEN_INPUT_REF } from '../clients/shim-command'
 import { ConfigError } from '../gateway/config/config-store'
 import { dataDir, dataPaths } from '../node/paths'
 import { ensureUiToken } from '../gateway/http/ui-server'
 import { configFailure, loadConfig, noExtraPositionals, parseCommandArgs, positional } from './args'
 import { CliError } from './cli-error'
+import { table } from './table'
 
 const USAGE =
   'airlock clients [list] [--project DIR]... [--json] | wrap <client> [--server NAME]... [--http [--port N]] [--dry-run] [--project DIR]... | restore <client> [--server NAME]... [--dry-run]'
@@ -63,34 +64,15 @@ export function context(projects: readonly string[]): ClientsContext {
   }
 }
 
-/** The shim the wrapped entries run: this node and this checkout's bin/airlock.js (absolute). */
+/**
+ * The shim the wrapped entries run (`resolveShim`: this node, this install's bin/airlock.js, and
+ * AIRLOCK_HOME / AIRLOCK_SOCKET_DIR when they are not the defaults).
+ */
 export function shimCommand(home: string, env: NodeJS.ProcessEnv = process.env): ShimCommand {
-  const candidates = [
-    process.argv[1],
-    fileURLToPath(new URL('../../bin/airlock.js', import.meta.url)),
-  ]
-  let script: string | undefined
-  for (const c of candidates) {
-    if (!c) continue
-    try {
-      const real = fs.realpathSync(c)
-      if (/airlock\.js$/.test(real)) {
-        script = real
-        break
-      }
-    } catch {
-      // not there
-    }
-  }
-  if (!script)
-    throw new CliError(
-      'cannot find bin/airlock.js of this Airlock install; run airlock from its checkout (node bin/airlock.js …)',
-      1,
-    )
-  return {
-    node: process.execPath,
-    script,
-    ...(env.AIRLOCK_HOME ? { env: { AIRLOCK_HOME: home } } : {}),
+  try {
+    return resolveShim({ home, env })
+  } catch (err) {
+    throw new CliError((err as Error).message, 1, { cause: err })
   }
 }
 
@@ -351,15 +333,4 @@ function restore(argv: string[]): number {
   } catch (err) {
     return clientError(err)
   }
-}
-
-/** Rows under a header, in columns padded to their widest cell (the last column unpadded). */
-export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd() + '\n'
-  return line(header) + rows.map(line).join('')
 }

@@ -26,9 +26,12 @@ import { resolveTokenRef } from '../clients/shim-command'
 import { ConfigError, readConfig } from '../gateway/config/config-store'
 import type { SessionInfo } from '../gateway/gateway'
 import { dataDir, dataPaths } from '../node/paths'
-import { noExtraPositionals, parseCommandArgs, positiveInt, terminalText } from './args'
+import { terminalText } from '../shared/text'
+import { noExtraPositionals, parseCommandArgs, positiveInt } from './args'
 import { CliError } from './cli-error'
-import { context, table, tilde } from './clients'
+import { context, tilde } from './clients'
+import { table } from './table'
+import { withTimeout } from '../shared/with-timeout'
 import { ControlClient } from '../node/control-client'
 
 const USAGE = 'airlock doctor [--client ID] [--project DIR]... [--timeout SECONDS] [--json]'
@@ -309,7 +312,7 @@ class Doctor {
     if (!c) {
       const connecting = ControlClient.connect(home)
       this.connecting.push(connecting)
-      c = withTimeout(connecting, this.timeoutMs, 'the gateway did not answer')
+      c = withTimeout(connecting, this.timeoutMs, () => new Error('the gateway did not answer'))
       this.controls.set(home, c)
     }
     try {
@@ -347,7 +350,7 @@ class Doctor {
       const status = await withTimeout(
         control.request<{ sessions: SessionInfo[]; errors?: string[] }>('status'),
         left(),
-        'the gateway did not answer "status"',
+        () => new Error('the gateway did not answer "status"'),
       )
       const reached = status.sessions.some((s) => s.server === server && s.client === this.name)
       const policyError = status.errors?.find((x) => x.startsWith(`${server}: `))
@@ -356,7 +359,7 @@ class Doctor {
         const views = await withTimeout(
           control.request<{ name: string; action: string }[]>('tools.list', { server }),
           left(),
-          'the gateway did not list the tools',
+          () => new Error('the gateway did not list the tools'),
         )
         hidden = views.filter((v) => v.action === 'hide').map((v) => v.name)
       } catch {
@@ -370,7 +373,11 @@ class Doctor {
       }
     }
     try {
-      return await withTimeout(run(), this.timeoutMs, `no answer within ${this.timeoutMs / 1000} s`)
+      return await withTimeout(
+        run(),
+        this.timeoutMs,
+        () => new Error(`no answer within ${this.timeoutMs / 1000} s`),
+      )
     } catch (err) {
       const why = tail()
       throw new Error(
@@ -407,20 +414,4 @@ class Doctor {
       }
     return { checked }
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(message)), ms)
-    p.then(
-      (v) => {
-        clearTimeout(timer)
-        resolve(v)
-      },
-      (err: unknown) => {
-        clearTimeout(timer)
-        reject(err instanceof Error ? err : new Error(String(err)))
-      },
-    )
-  })
 }

@@ -18,6 +18,7 @@ import {
   positional,
 } from './args'
 import { CliError } from './cli-error'
+import { table } from './table'
 import { readPolicyFile } from './policy'
 
 const ADD_USAGE =
@@ -229,14 +230,4 @@ function policyText(server: ServerConfig, config: Config | undefined): string {
   return config
     ? `(none: default ${config.settings.defaultPosture})`
     : '(none: the default posture applies; set one with "airlock policy set")'
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd() + '\n'
-  return line(header) + rows.map(line).join('')
 }

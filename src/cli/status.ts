@@ -2,7 +2,9 @@
 import type { PendingApproval } from '../gateway/approvals/approvals'
 import type { SessionInfo } from '../gateway/gateway'
 import { dataDir } from '../node/paths'
-import { noExtraPositionals, parseCommandArgs, terminalText } from './args'
+import { terminalText } from '../shared/text'
+import { withTimeout } from '../shared/with-timeout'
+import { noExtraPositionals, parseCommandArgs } from './args'
 import { CliError } from './cli-error'
 import { ControlClient } from '../node/control-client'
 import { uiLink } from './open'
@@ -42,7 +44,11 @@ export async function statusCommand(argv: string[]): Promise<number> {
     status = await withTimeout(
       client.request<StatusReply>('status'),
       REQUEST_TIMEOUT_MS,
-      `the gateway for ${home} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s; restart it ("airlock serve")`,
+      () =>
+        new CliError(
+          `the gateway for ${home} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s; restart it ("airlock serve")`,
+          1,
+        ),
     )
   } catch (err) {
     if (err instanceof CliError) throw err
@@ -109,20 +115,4 @@ function ago(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m`
   if (s < 86_400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
   return `${Math.floor(s / 86_400)}d`
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new CliError(message, 1)), ms)
-    p.then(
-      (v) => {
-        clearTimeout(timer)
-        resolve(v)
-      },
-      (err: unknown) => {
-        clearTimeout(timer)
-        reject(err instanceof Error ? err : new Error(String(err)))
-      },
-    )
-  })
 }

@@ -5,7 +5,7 @@
  */
 import readline from 'node:readline'
 import type { ApprovalAnswer, Approver, PendingApproval } from '../gateway/approvals/approvals'
-import { escapeUnsafe, excerpt } from '../shared/excerpt'
+import { escapeUnsafe, excerpt } from '../shared/text'
 
 /** Maps a typed reply to an answer; anything unrecognised is a deny. */
 export function parseReply(reply: string): ApprovalAnswer {

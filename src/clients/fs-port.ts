@@ -3,11 +3,11 @@
  * and an atomic same-mode write (temp file in the same directory, fsync, rename, following a
  * symlinked config to its target). Tests use the node implementation on temp directories.
  */
-import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { DirLister } from './adapters/adapter'
 import { ClientConfigError } from './errors'
+import { writeFileAtomic } from '../node/atomic-write'
 
 /** What the client tools do to files. */
 export interface ClientFs extends DirLister {
@@ -73,10 +73,6 @@ export function nodeClientFs(): ClientFs {
         // a new file: write where it was named
       }
       const dir = path.dirname(target)
-      const tmp = path.join(
-        dir,
-        `.${path.basename(target)}.airlock-${process.pid}-${randomBytes(4).toString('hex')}.tmp`,
-      )
       let owner: fs.Stats | undefined
       try {
         owner = fs.statSync(target)
@@ -84,30 +80,22 @@ export function nodeClientFs(): ClientFs {
         owner = undefined
       }
       try {
-        const fd = fs.openSync(tmp, 'wx', mode)
-        try {
-          fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data)
-          fs.fsyncSync(fd)
-        } finally {
-          fs.closeSync(fd)
-        }
-        fs.chmodSync(tmp, mode)
-        if (
-          owner &&
-          typeof process.getuid === 'function' &&
-          process.getuid() === 0 &&
-          (owner.uid !== 0 || owner.gid !== 0)
-        ) {
-          // Run with sudo: keep the file the user's.
-          fs.chownSync(tmp, owner.uid, owner.gid)
-        }
-        fs.renameSync(tmp, target)
+        writeFileAtomic(target, data, {
+          mode,
+          beforeRename: (tmp) => {
+            fs.chmodSync(tmp, mode)
+            if (
+              owner &&
+              typeof process.getuid === 'function' &&
+              process.getuid() === 0 &&
+              (owner.uid !== 0 || owner.gid !== 0)
+            ) {
+              // Run with sudo: keep the file the user's.
+              fs.chownSync(tmp, owner.uid, owner.gid)
+            }
+          },
+        })
       } catch (err) {
-        try {
-          fs.unlinkSync(tmp)
-        } catch {
-          // never created
-        }
         const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message
         throw new ClientConfigError(
           `${file}: cannot write (${code}); check that you may write to ${dir}, then run again; the file is unchanged`,

@@ -33,6 +33,7 @@ import {
   type ClientManifest,
   type FileRecord,
 } from './manifest'
+import { writeFileAtomic } from '../node/atomic-write'
 
 /** What the client tools work with. */
 export interface ClientsContext {
@@ -313,9 +314,7 @@ function withProposedPolicy(home: string, server: ServerConfig, config: Config):
   const file = path.join(home, 'policies', `${server.name}.yaml`)
   if (!fs.existsSync(file)) {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
-    const tmp = `${file}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, proposePolicy([], config.settings.defaultPosture), { mode: 0o600 })
-    fs.renameSync(tmp, file)
+    writeFileAtomic(file, proposePolicy([], config.settings.defaultPosture))
   }
   return { ...server, policy: file }
 }

@@ -6,7 +6,7 @@
  */
 import type { ApprovalAnswer, PendingApproval } from '../gateway/approvals/approvals'
 import { ALWAYS_SCOPE, ANSWER_LABELS } from '../shared/approval-answers'
-import { escapeUnsafe, excerpt } from '../shared/excerpt'
+import { escapeUnsafe, excerpt } from '../shared/text'
 
 /** The subset of Electron's MessageBoxOptions the dialog uses. */
 export interface DialogOptions {

@@ -6,7 +6,8 @@
  *   gateway → {"ok":true,"proof":H("gateway",P)}   or {"ok":false,"error":"…"} and close
  * then newline-delimited JSON-RPC (agent) or control messages (control).
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
+import { safeEqual } from './safe-equal'
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -15,10 +16,9 @@ export function proof(secret: Buffer, role: 'peer' | 'gateway', challenge: strin
   return createHmac('sha256', secret).update(`airlock/1 ${role} ${challenge}`).digest('hex')
 }
 
-/** Constant-time comparison of two hex proofs. */
+/** Whether a hostile `got` is the expected proof (constant time). */
 export function proofMatches(expected: string, got: unknown): boolean {
-  if (typeof got !== 'string' || got.length !== expected.length) return false
-  return timingSafeEqual(Buffer.from(expected), Buffer.from(got))
+  return safeEqual(expected, got)
 }
 
 /** A fresh random challenge. */

@@ -7,6 +7,7 @@
  * (`readOnlyHint: true` on `delete_repo` leaves it critical). Pure: no Node, no I/O.
  */
 import type { Category, Risk } from './contract/control-api'
+import { escapeUnsafe } from './text'
 
 /** What classification reads of a tool (the fields of an MCP `Tool`). */
 export interface ToolInfo {
@@ -446,6 +447,5 @@ export function proposePolicy(
 
 /** A tool name made safe for a YAML comment (one line, no control characters). */
 function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').slice(0, 200)
+  return escapeUnsafe(text, () => ' ').slice(0, 200)
 }

@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import { canonicalJson } from '../../shared/canonical-json'
+import { writeFileAtomic } from '../../node/atomic-write'
 
 /** A remembered approval. */
 export interface Grant {
@@ -105,16 +106,13 @@ export class Grants {
 
   private persist(): void {
     if (!this.file) return
-    const tmp = `${this.file}.tmp`
-    fs.writeFileSync(
-      tmp,
+    writeFileAtomic(
+      this.file,
       JSON.stringify(
         this.grants.filter((g) => g.scope === 'always'),
         null,
         2,
       ),
-      { mode: 0o600 },
     )
-    fs.renameSync(tmp, this.file)
   }
 }

@@ -14,6 +14,7 @@ import { csvHeader, csvRow } from './csv'
 import { AuditQueryError } from './errors'
 import type { AuditFile } from './files'
 import { listAuditFiles, utcDay } from './files'
+import { timeExpected, toMs } from '../../shared/time'
 
 /** Default `limit` of {@link queryAudit}. */
 export const DEFAULT_QUERY_LIMIT = 100
@@ -170,18 +171,9 @@ interface CompiledQuery {
   limit: number
 }
 
-function toMs(value: string | number, field: string): number {
-  const ms =
-    typeof value === 'number'
-      ? value
-      : /^\d+$/.test(value.trim())
-        ? Number(value.trim())
-        : Date.parse(value)
-  if (!Number.isFinite(ms)) {
-    throw new AuditQueryError(
-      `audit query: ${field}: expected an ISO time (2026-11-21T10:00:00Z) or epoch milliseconds, got ${JSON.stringify(value)}`,
-    )
-  }
+function queryTime(value: string | number, field: string): number {
+  const ms = toMs(value)
+  if (ms === undefined) throw new AuditQueryError(`audit query: ${field}: ${timeExpected(value)}`)
   return ms
 }
 
@@ -199,8 +191,8 @@ function compileQuery(q: AuditQuery): CompiledQuery {
     decision: q.decision,
     client: q.client,
     kind: q.kind,
-    sinceMs: q.since === undefined ? undefined : toMs(q.since, 'since'),
-    untilMs: q.until === undefined ? undefined : toMs(q.until, 'until'),
+    sinceMs: q.since === undefined ? undefined : queryTime(q.since, 'since'),
+    untilMs: q.until === undefined ? undefined : queryTime(q.until, 'until'),
     text,
     // ASCII without what JSON escapes appears verbatim in the line if it appears in a field.
     lineText:

@@ -12,6 +12,7 @@ import {
 } from '../../shared/contract/config'
 import { parsePolicy } from '../../shared/policy/parse'
 import type { Policy } from '../../shared/policy/types'
+import { writeFileAtomic } from '../../node/atomic-write'
 
 /** A config file that cannot be read or does not match the schema. */
 export class ConfigError extends Error {
@@ -59,13 +60,11 @@ export function readConfig(file: string): Config {
   return parsed.data
 }
 
-/** Writes the config atomically (temp file 0600, then rename). */
+/** Writes the config atomically (0600; see `writeFileAtomic`). */
 export function writeConfig(file: string, config: Config): void {
   const valid = configSchema.parse(config)
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
-  const tmp = `${file}.${process.pid}.tmp`
-  fs.writeFileSync(tmp, JSON.stringify(valid, null, 2) + '\n', { mode: 0o600 })
-  fs.renameSync(tmp, file)
+  writeFileAtomic(file, JSON.stringify(valid, null, 2) + '\n')
 }
 
 /** Read-modify-write. Throws (and writes nothing) when the current file is invalid. */

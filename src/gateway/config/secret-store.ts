@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { writeFileAtomic } from '../../node/atomic-write'
 
 /** The secret store port. */
 export interface SecretStore {
@@ -90,8 +91,6 @@ export class FileSecretStore implements SecretStore {
 
   private write(all: SecretFile): void {
     fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 })
-    const tmp = `${this.file}.${process.pid}.tmp`
-    fs.writeFileSync(tmp, JSON.stringify(all, null, 2) + '\n', { mode: 0o600 })
-    fs.renameSync(tmp, this.file)
+    writeFileAtomic(this.file, JSON.stringify(all, null, 2) + '\n')
   }
 }

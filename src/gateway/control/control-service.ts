@@ -72,6 +72,8 @@ import {
   toListedTool,
   type ListedTool,
 } from '../proxy/tool-inspector'
+import { writeFileAtomic } from '../../node/atomic-write'
+import { timeExpected, toMs } from '../../shared/time'
 
 export { ControlError }
 
@@ -890,19 +892,10 @@ function dropUndefined<T extends object>(o: T): Partial<T> {
 }
 
 /** An epoch-ms time from an ISO string or epoch ms (number or digits); throws naming the field. */
-export function toMs(value: string | number, field: string): number {
-  const ms =
-    typeof value === 'number'
-      ? value
-      : /^\d+$/.test(value.trim())
-        ? Number(value.trim())
-        : Date.parse(value)
-  if (!Number.isFinite(ms)) {
-    throw new ControlError(
-      `filter.${field}: expected an ISO time (2026-11-21T10:00:00Z) or epoch milliseconds, got ${JSON.stringify(value)}`,
-      'INVALID_PARAMS',
-    )
-  }
+function filterTime(value: string | number, field: string): number {
+  const ms = toMs(value)
+  if (ms === undefined)
+    throw new ControlError(`filter.${field}: ${timeExpected(value)}`, 'INVALID_PARAMS')
   return ms
 }
 
@@ -913,14 +906,7 @@ function toIndexFilter(f: AuditFilter): IndexFilter {
   if (f.decision !== undefined) out.decision = f.decision
   if (f.client !== undefined) out.client = f.client
   if (f.text !== undefined && f.text.trim() !== '') out.text = f.text
-  if (f.since !== undefined) out.sinceMs = toMs(f.since, 'since')
-  if (f.until !== undefined) out.untilMs = toMs(f.until, 'until')
+  if (f.since !== undefined) out.sinceMs = filterTime(f.since, 'since')
+  if (f.until !== undefined) out.untilMs = filterTime(f.until, 'until')
   return out
-}
-
-/** Writes a file atomically (temp file 0600 in the same directory, then rename). */
-function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`
-  fs.writeFileSync(tmp, text, { mode: 0o600 })
-  fs.renameSync(tmp, file)
 }

@@ -18,7 +18,8 @@
  * flight; an open GET stream does not count) is ended, and a server has at most `settings.http.maxSessionsPerServer`
  * sessions (default 32): a new one first ends the longest-idle one, with its server process.
  */
-import { randomUUID, timingSafeEqual } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
+import { safeEqual } from '../../node/safe-equal'
 import type http from 'node:http'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
@@ -85,10 +86,7 @@ export function mcpServerFromPath(urlPath: string): string | undefined {
 /** Whether an Authorization header carries `Bearer <token>` (constant-time compare). */
 export function bearerMatches(token: string, header: string | undefined): boolean {
   const given = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '')?.[1]
-  if (given === undefined) return false
-  const a = Buffer.from(token)
-  const b = Buffer.from(given)
-  return a.length === b.length && timingSafeEqual(a, b)
+  return safeEqual(token, given)
 }
 
 interface HttpSession {

@@ -11,7 +11,8 @@
  * browsers do not send. Messages are capped at 1 MiB. Static files are served only from inside
  * the renderer directory, with a strict CSP.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
+import { safeEqual } from '../../node/safe-equal'
 import fs from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -20,6 +21,7 @@ import zlib from 'node:zlib'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { ControlEvent } from '../../shared/contract/control-api'
 import { mcpServerFromPath, MCP_PATH_PREFIX, type McpHttpEndpoint } from './mcp-http'
+import { writeFileAtomic } from '../../node/atomic-write'
 
 /** The control API as the UI server needs it (a ControlService). */
 export interface UiControl {
@@ -106,9 +108,7 @@ export function ensureUiToken(file: string, what = 'UI token'): string {
   }
   const token = randomBytes(32).toString('hex')
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
-  const tmp = `${file}.${process.pid}.tmp`
-  fs.writeFileSync(tmp, token + '\n', { mode: 0o600 })
-  fs.renameSync(tmp, file)
+  writeFileAtomic(file, token + '\n')
   return token
 }
 
@@ -128,10 +128,7 @@ export function isAllowedOrigin(origin: string | undefined, port: number): boole
 
 /** Whether two tokens are equal, in constant time. */
 export function tokenMatches(expected: string, given: unknown): boolean {
-  if (typeof given !== 'string') return false
-  const a = Buffer.from(expected)
-  const b = Buffer.from(given)
-  return a.length === b.length && timingSafeEqual(a, b)
+  return safeEqual(expected, given)
 }
 
 /** The CSP of every page: own scripts only, WebSocket to this server only. */

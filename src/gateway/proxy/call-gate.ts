@@ -6,7 +6,7 @@
  * reservation), records refused malformed requests, and hides from `tools/list` the tools the
  * policy hides. It speaks to the client and the server only through its {@link GateSession}.
  */
-import { excerpt } from '../../shared/excerpt'
+import { excerpt } from '../../shared/text'
 import type {
   AuditDecision,
   AuditInput,

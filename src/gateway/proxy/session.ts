@@ -7,7 +7,7 @@
  * forwarded), and its outcome is recorded when the server answers. Each side is closed once.
  */
 import type { ServerConfig } from '../../shared/contract/config'
-import { excerpt } from '../../shared/excerpt'
+import { excerpt } from '../../shared/text'
 import { LineSplitter } from '../../node/framing/line-splitter'
 import {
   ErrorCode,

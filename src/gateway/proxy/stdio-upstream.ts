@@ -5,7 +5,7 @@
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import type { ServerConfig } from '../../shared/contract/config'
-import { excerpt } from '../../shared/excerpt'
+import { excerpt } from '../../shared/text'
 import { LineSplitter } from '../../node/framing/line-splitter'
 import { killTree } from './server-process'
 import type { UpstreamHandlers, UpstreamLink } from './upstream-link'

@@ -8,6 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { classifyTool, type ToolClass } from '../../shared/risk'
 import { toListedTool, type ListedTool } from './tool-inspector'
+import { writeFileAtomic } from '../../node/atomic-write'
 
 /** At most this many tools are kept per server: a hostile server cannot fill the disk. */
 const MAX_TOOLS = 5000
@@ -87,10 +88,8 @@ export class ToolCatalog {
     try {
       fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 })
       const file = this.file(server)
-      const tmp = `${file}.${process.pid}.tmp`
       const body = { server, tools: [...known.values()].map((e) => e.tool) }
-      fs.writeFileSync(tmp, JSON.stringify(body) + '\n', { mode: 0o600 })
-      fs.renameSync(tmp, file)
+      writeFileAtomic(file, JSON.stringify(body) + '\n')
     } catch (err) {
       this.log(`could not keep the tools of "${server}": ${(err as Error).message}`)
     }

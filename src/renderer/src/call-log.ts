@@ -5,12 +5,7 @@
  */
 import type { AuditFilter, CallRow } from '../../shared/contract/control-api'
 import { matchesText } from '../../shared/audit-text'
-
-function toMs(value: string | number | undefined): number | undefined {
-  if (value === undefined) return undefined
-  const ms = typeof value === 'number' ? value : Date.parse(value)
-  return Number.isFinite(ms) ? ms : undefined
-}
+import { toMs } from '../../shared/time'
 
 /** Whether `row` passes `filter` (exact server, tool, decision, client; time range; text). */
 export function matchesFilter(row: CallRow, filter: AuditFilter): boolean {

@@ -1,5 +1,5 @@
 /** Formatting for people: times, durations, ids, errors, and agent-written text made inert. */
-import { escapeUnsafe } from '../../shared/excerpt'
+import { escapeUnsafe } from '../../shared/text'
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0')
 
@@ -57,7 +57,10 @@ export function errorMessage(err: unknown): string {
  * and bidi override shown as `\uXXXX`. React escapes markup; this keeps the text honest too.
  */
 export function visibleText(text: string): string {
-  return text.split('\n').map(escapeUnsafe).join('\n')
+  return text
+    .split('\n')
+    .map((line) => escapeUnsafe(line))
+    .join('\n')
 }
 
 /** Call arguments as indented JSON text (made visible as above). */

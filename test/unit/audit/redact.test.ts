@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { AuditLog, capArgs, secretKeyMatcher, verifyAudit } from '../../../src/gateway/audit'
 import { redactExcerpt, redactSecretValues } from '../../../src/gateway/audit/redact'
 import { canonicalJson } from '../../../src/shared/canonical-json'
-import { excerpt } from '../../../src/shared/excerpt'
+import { excerpt } from '../../../src/shared/text'
 import { input, tempDir } from './helpers'
 
 const isSecret = secretKeyMatcher()

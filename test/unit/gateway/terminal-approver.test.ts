@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import type { PendingApproval } from '../../../src/gateway/approvals/approvals'
 import { TerminalApprover, parseReply, promptText } from '../../../src/cli/terminal-approver'
-import { excerpt } from '../../../src/shared/excerpt'
+import { excerpt } from '../../../src/shared/text'
 
 const req = (over: Partial<PendingApproval> = {}): PendingApproval => ({
   id: '1',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { escapeUnsafe, excerpt } from '../../../src/shared/excerpt'
+import { escapeUnsafe, excerpt, terminalText } from '../../../src/shared/text'
 import { canonicalJson } from '../../../src/shared/canonical-json'
 
 describe('excerpt', () => {
@@ -18,6 +18,24 @@ describe('excerpt', () => {
     const cyclic: Record<string, unknown> = {}
     cyclic.self = cyclic
     expect(excerpt(cyclic)).toBe('[unserializable]')
+  })
+})
+
+describe('terminalText', () => {
+  it('shows a line break as \\n, a tab as a space, and escapes ANSI, bidi and separators', () => {
+    expect(terminalText('a\nb\tc\u001b[2Jd\u202egnp.exe\u2066e\u2028f')).toBe(
+      'a\\nb c\\u001b[2Jd\\u202egnp.exe\\u2066e\\u2028f',
+    )
+  })
+
+  it('cuts to the budget with an ellipsis', () => {
+    expect(terminalText('abcdef', 4)).toBe('abc…')
+  })
+})
+
+describe('escapeUnsafe with a replacement', () => {
+  it('replaces every unsafe character, bidi included, with what it is given', () => {
+    expect(escapeUnsafe('a\u202eb\nc', () => ' ')).toBe('a b c')
   })
 })
 
