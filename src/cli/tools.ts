@@ -7,16 +7,10 @@ import { dataDir, dataPaths } from '../node/paths'
 import type { PinView, ToolDefinition } from '../shared/tool-pins'
 import { definitionChanges, fieldText, pinDate, sideBySide } from '../shared/tool-pins'
 import { PinError, PinStore } from '../gateway/proxy/tool-pins'
-import {
-  findServer,
-  loadConfig,
-  noExtraPositionals,
-  parseCommandArgs,
-  positional,
-  terminalText,
-} from './args'
+import { findServer, loadConfig, noExtraPositionals, parseCommandArgs, positional } from './args'
 import { CliError } from './cli-error'
 import { ControlClient } from '../node/control-client'
+import { terminalText } from '../shared/text'
 
 const USAGE = 'airlock tools list <server> | diff <server> [tool] | accept <server> [tool]'
 

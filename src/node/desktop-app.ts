@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { writeFileAtomic } from './atomic-write'
 import { dataPaths } from './paths'
 
 /** The desktop app's launch command. */
@@ -18,12 +19,9 @@ export interface DesktopAppLaunch {
 const MAX_ARGS = 16
 const MAX_ARG = 4096
 
-/** Records the app's launch command (written to a temp file, then renamed over the old one). */
+/** Records the app's launch command (atomically, 0600). */
 export function recordDesktopApp(home: string, launch: DesktopAppLaunch): void {
-  const file = dataPaths(home).desktopApp
-  const tmp = `${file}.${process.pid}.tmp`
-  fs.writeFileSync(tmp, JSON.stringify(launch, null, 2) + '\n', { mode: 0o600 })
-  fs.renameSync(tmp, file)
+  writeFileAtomic(dataPaths(home).desktopApp, JSON.stringify(launch, null, 2) + '\n')
 }
 
 /** The recorded launch command, when it is valid and its executable still exists. */

@@ -6,11 +6,12 @@
  * calls of that tool meanwhile. Tools first seen after a server's first list are pinned on sight
  * and flagged as new until accepted. Used by the gateway, and by the CLI when no gateway runs.
  */
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { canonicalJson } from '../../shared/canonical-json'
 import { toolDefinition, type PinView, type ToolDefinition } from '../../shared/tool-pins'
+import { writeFileAtomic } from '../../node/atomic-write'
 
 /** At most this many tools are pinned per server: a hostile server cannot fill the disk. */
 const MAX_TOOLS = 5000
@@ -265,21 +266,11 @@ export class PinStore {
   }
 
   private save(server: string, pins: Map<string, Pin>): void {
-    const file = this.file(server)
-    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`
     try {
       fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 })
       const tools = [...pins.entries()].map(([name, p]) => ({ name, ...p }))
-      const fd = fs.openSync(tmp, 'w', 0o600)
-      try {
-        fs.writeSync(fd, JSON.stringify({ server, tools }, null, 1) + '\n')
-        fs.fsyncSync(fd)
-      } finally {
-        fs.closeSync(fd)
-      }
-      fs.renameSync(tmp, file)
+      writeFileAtomic(this.file(server), JSON.stringify({ server, tools }, null, 1) + '\n')
     } catch (err) {
-      fs.rmSync(tmp, { force: true })
       this.log(`could not keep the tool pins of "${server}": ${(err as Error).message}`)
     }
   }
