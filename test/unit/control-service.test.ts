@@ -341,6 +341,7 @@ describe('tools and policies', () => {
       text,
       path: file,
       proposed: false,
+      copiedOnSave: false,
     })
 
     // A second save goes to the same file; an invalid one leaves it as it was.
@@ -368,7 +369,85 @@ describe('tools and policies', () => {
     await c.call('policy.set', { server: 'memory', text: 'version: "1"\ndefault: allow\n' })
     expect(fs.readFileSync(own, 'utf8')).toBe('version: "1"\ndefault: allow\n')
     expect(c.config().servers[0]?.policy).toBe(own)
-    expect(fs.existsSync(path.join(c.home, 'policies'))).toBe(false)
+    expect(fs.existsSync(path.join(c.home, 'policies', 'memory.yaml'))).toBe(false)
+  })
+
+  it('a policy file outside the data directory is copied in on the first save and never written; versions, diff and try', async () => {
+    const c = await setup()
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-checkout-'))
+    try {
+      const theirs = path.join(outside, 'everything.yaml')
+      const original = 'version: "1"\ndefault: deny\n'
+      fs.writeFileSync(theirs, original)
+      await c.call('servers.add', { server: { ...memoryServer(c.home), policy: theirs } })
+      expect(await c.call('policy.get', { server: 'memory' })).toMatchObject({
+        path: theirs,
+        copiedOnSave: true,
+      })
+      const text =
+        'version: "1"\ndefault: allow\ntools:\n  delete_entities:\n    rules:\n      - name: no deletes of people\n        action: deny\n        conditions:\n          - path: args.entityNames\n            op: contains\n            value: alice\n'
+      expect((await c.call('policy.set', { server: 'memory', text })).ok).toBe(true)
+      const copy = path.join(c.home, 'policies', 'memory.yaml')
+      expect(fs.readFileSync(theirs, 'utf8')).toBe(original)
+      expect(fs.readFileSync(copy, 'utf8')).toBe(text)
+      expect(c.config().servers[0]?.policy).toBe(path.join('policies', 'memory.yaml'))
+      expect(await c.call('policy.get', { server: 'memory' })).toMatchObject({
+        path: copy,
+        copiedOnSave: false,
+      })
+
+      // History: what was in force before, then the save; each with its diff to the saved text.
+      const versions = await c.call('policy.history', { server: 'memory' })
+      expect(versions).toHaveLength(2)
+      const oldest = versions[1]!
+      const v = await c.call('policy.version', { server: 'memory', id: oldest.id })
+      expect(v.text).toBe(original)
+      expect(v.diff).toContain('-default: deny')
+      expect(v.diff).toContain('+default: allow')
+      expect((await c.call('policy.version', { server: 'memory', id: versions[0]!.id })).diff).toBe(
+        '',
+      )
+      await expect(c.call('policy.version', { server: 'memory', id: '../x' })).rejects.toThrow(
+        /not a policy version id/,
+      )
+
+      // The conditional deny shows as conditional; try runs the engine.
+      const tools = await c.call('tools.list', { server: 'memory' })
+      // (With no arguments the rule does not apply, so the risk floor asks.)
+      expect(tools.find((t) => t.name === 'delete_entities')).toMatchObject({
+        action: 'require_approval',
+        conditional: true,
+      })
+      expect(tools.find((t) => t.name === 'read_graph')?.conditional).toBeUndefined()
+      const denied = await c.call('policy.try', {
+        server: 'memory',
+        tool: 'delete_entities',
+        args: { entityNames: ['alice'] },
+      })
+      expect(denied).toMatchObject({ kind: 'deny', rule: 'no deletes of people' })
+      expect(
+        await c.call('policy.try', {
+          server: 'memory',
+          tool: 'delete_entities',
+          args: { entityNames: ['bob'] },
+        }),
+      ).toMatchObject({ kind: 'needs_approval', floor: expect.stringContaining('destructive') })
+      // Against unsaved text.
+      expect(
+        await c.call('policy.try', {
+          server: 'memory',
+          tool: 'read_graph',
+          text: 'version: "1"\ndefault: allow\nhide: [read_graph]\n',
+        }),
+      ).toMatchObject({ kind: 'hidden' })
+
+      // Undo: the old version saved again goes to the copy, never to the checkout's file.
+      await c.call('policy.set', { server: 'memory', text: v.text })
+      expect(fs.readFileSync(copy, 'utf8')).toBe(original)
+      expect(await c.call('policy.history', { server: 'memory' })).toHaveLength(3)
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true })
+    }
   })
 
   it('policy.validate returns located errors', async () => {

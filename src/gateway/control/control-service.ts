@@ -35,7 +35,9 @@ import {
   type ToolView,
 } from '../../shared/contract/control-api'
 import { CounterStore } from '../../shared/policy/counters'
+import { dependsOnCall } from '../../shared/policy/conditional'
 import { decide } from '../../shared/policy/engine'
+import { describeDecision } from '../../shared/policy/eval-exit'
 import { isHidden } from '../../shared/policy/hide'
 import { validatePolicy } from '../../shared/policy/parse'
 import { classReason, classifyTool, proposePolicy } from '../../shared/risk'
@@ -54,7 +56,9 @@ import {
   resolveShim,
   type ClientsServiceOptions,
 } from '../../clients/service'
+import { unifiedDiff } from '../../clients/formats/diff'
 import { ControlError } from './control-error'
+import { PolicyHistory, isInside, policyTarget } from './policy-store'
 import {
   ConfigError,
   loadServerPolicy,
@@ -297,6 +301,12 @@ export class ControlService {
       },
       'policy.get': (p) => this.policyGet(p.server),
       'policy.set': (p) => this.policySet(p.server, p.text),
+      'policy.history': (p) => {
+        this.requireServer(p.server)
+        return this.policyHistory.list(p.server)
+      },
+      'policy.version': (p) => this.policyVersion(p.server, p.id),
+      'policy.try': (p) => this.policyTry(p),
       'policy.validate': (p) => {
         const v = validatePolicy(p.text, 'policy')
         return v.ok ? { ok: true, errors: [] } : { ok: false, errors: v.errors }
@@ -628,6 +638,9 @@ export class ControlService {
       action: this.actionFor(server, t.name, floor),
     }
     if (floor.why !== undefined) view.floor = floor.why
+    const live = this.gw.live.policyFor(server)
+    if (!('error' in live) && view.action !== 'hide' && dependsOnCall(live.policy, t.name))
+      view.conditional = true
     if (t.title !== undefined) view.title = t.title
     if (t.description !== undefined) view.description = t.description
     if (t.annotations !== undefined) view.annotations = t.annotations
@@ -693,12 +706,19 @@ export class ControlService {
 
   // ── policies ─────────────────────────────────────────────────────────────
 
+  private historyOf?: PolicyHistory
+  /** The saved versions of every server's policy (`<home>/policies/.history`). */
+  private get policyHistory(): PolicyHistory {
+    return (this.historyOf ??= new PolicyHistory(path.join(this.gw.paths.policies, '.history')))
+  }
+
   private async policyGet(name: string): Promise<ResultOf<'policy.get'>> {
     const server = this.requireServer(name)
     if (typeof server.policy === 'string') {
       const file = policyPath(this.gw.home, server) as string
+      const copiedOnSave = policyTarget(this.gw.home, name, file) !== file
       try {
-        return { text: fs.readFileSync(file, 'utf8'), path: file, proposed: false }
+        return { text: fs.readFileSync(file, 'utf8'), path: file, proposed: false, copiedOnSave }
       } catch (err) {
         throw new ControlError(
           `${file}: cannot read the policy of "${name}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); restore the file or save a new policy`,
@@ -708,7 +728,11 @@ export class ControlService {
       }
     }
     if (typeof server.policy === 'object') {
-      return { text: JSON.stringify(server.policy, null, 2) + '\n', proposed: false }
+      return {
+        text: JSON.stringify(server.policy, null, 2) + '\n',
+        proposed: false,
+        copiedOnSave: true,
+      }
     }
     let tools = [...(this.catalog.get(name)?.values() ?? [])]
     if (tools.length === 0 && server.enabled) {
@@ -725,26 +749,37 @@ export class ControlService {
   }
 
   /**
-   * Validates and saves a server's policy: into the file it already points to (atomically), or
-   * into `<home>/policies/<server>.yaml` (0600), which the config then points to. Nothing is
-   * written when the text is invalid. The gateway reloads at once.
+   * Validates and saves a server's policy, always inside the data directory: into the file it
+   * uses when that is a policy file there, else into `<home>/policies/<server>.yaml` (0600),
+   * which the config then points to — a file elsewhere is never written. The text before the
+   * first save and every saved text are kept as versions (policy.history). Nothing is written
+   * when the text is invalid. The gateway reloads at once.
    */
   private policySet(name: string, text: string): ResultOf<'policy.set'> {
     const server = this.requireServer(name)
-    const existing =
+    const current =
       typeof server.policy === 'string' ? (policyPath(this.gw.home, server) as string) : undefined
-    const target = existing ?? path.join(this.gw.paths.policies, `${name}.yaml`)
+    const target = policyTarget(this.gw.home, name, current)
     const v = validatePolicy(text, target)
     if (!v.ok) return { ok: false, errors: v.errors }
+    // What was in force before, kept once so that the first save can be undone too.
+    if (this.policyHistory.list(name).length === 0) {
+      const before = this.currentPolicyText(server, current)
+      if (before !== undefined) this.policyHistory.record(name, before)
+    }
     fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 })
     writeFileAtomic(target, text)
-    if (existing === undefined) {
+    try {
+      this.policyHistory.record(name, text)
+    } catch (err) {
+      this.log(`policy of "${name}" saved, but not kept in its history: ${(err as Error).message}`)
+    }
+    if (target !== current) {
+      const rel = isInside(this.gw.home, target) ? path.relative(this.gw.home, target) : target
       this.changeConfig(
         (c) => ({
           ...c,
-          servers: c.servers.map((s) =>
-            s.name === name ? { ...s, policy: path.relative(this.gw.home, target) } : s,
-          ),
+          servers: c.servers.map((s) => (s.name === name ? { ...s, policy: rel } : s)),
         }),
         name,
       )
@@ -752,6 +787,79 @@ export class ControlService {
       this.gw.reloadConfig()
     }
     return { ok: true, errors: [] }
+  }
+
+  /** The text of the policy a server uses now (its file, or its inline object), if any. */
+  private currentPolicyText(server: ServerConfig, file: string | undefined): string | undefined {
+    if (typeof server.policy === 'object') return JSON.stringify(server.policy, null, 2) + '\n'
+    if (file === undefined) return undefined
+    try {
+      return fs.readFileSync(file, 'utf8')
+    } catch {
+      return undefined
+    }
+  }
+
+  private policyVersion(name: string, id: string): ResultOf<'policy.version'> {
+    const server = this.requireServer(name)
+    let text: string
+    try {
+      text = this.policyHistory.read(name, id)
+    } catch (err) {
+      throw new ControlError((err as Error).message, 'NOT_FOUND', { cause: err })
+    }
+    const now =
+      this.currentPolicyText(
+        server,
+        typeof server.policy === 'string' ? policyPath(this.gw.home, server) : undefined,
+      ) ?? ''
+    return { text, diff: unifiedDiff(text, now, `saved ${id}`, 'saved now') }
+  }
+
+  /** The engine's decision for one call, against `p.text` or the saved policy; nothing is recorded. */
+  private policyTry(p: Parsed<'policy.try'>): ResultOf<'policy.try'> {
+    this.requireServer(p.server)
+    let policy
+    if (p.text !== undefined) {
+      const v = validatePolicy(p.text, 'policy')
+      if (!v.ok)
+        throw new ControlError(
+          `the policy text is not valid, so it cannot decide: ${v.errors[0]?.message ?? 'invalid'}`,
+          'INVALID',
+        )
+      policy = v.policy
+    } else {
+      const live = this.gw.live.policyFor(p.server)
+      if ('error' in live)
+        return {
+          kind: 'deny',
+          reason: live.error,
+          summary: `deny: the policy could not be loaded, so every call is denied: ${live.error}`,
+        }
+      policy = live.policy
+    }
+    const known = this.catalog.get(p.server)?.get(p.tool)
+    const d = decide(
+      policy,
+      {
+        tool: p.tool,
+        args: p.args,
+        sessionId: 'airlock-try',
+        ...(known ? { risk: classifyTool(known) } : {}),
+        ...(p.client !== undefined ? { client: { name: p.client } } : {}),
+      },
+      new CounterStore(),
+      Date.now(),
+      {
+        defaultApprovalTimeoutMs: this.gw.live.config.settings.approvalTimeoutSeconds * 1000,
+        riskFloor: this.gw.live.config.settings.riskFloor,
+      },
+    )
+    const out: ResultOf<'policy.try'> = { kind: d.kind, summary: describeDecision(d) }
+    if ('rule' in d && d.rule !== undefined) out.rule = d.rule
+    if ('reason' in d && d.reason !== undefined) out.reason = d.reason
+    if (d.kind === 'needs_approval' && d.floor) out.floor = classReason(d.floor)
+    return out
   }
 
   // ── settings ─────────────────────────────────────────────────────────────

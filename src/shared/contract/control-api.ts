@@ -148,6 +148,26 @@ export const toolViewSchema = z.object({
   action: z.enum(['allow', 'deny', 'hide', 'require_approval', 'rate_limited']),
   /** Set when the risk floor asks for this tool, not the policy: why (`auth — "logout"`). */
   floor: z.string().optional(),
+  /** The decision depends on the call (conditions on arguments, counters or clients): `action` is only what a call without arguments gets. */
+  conditional: z.boolean().optional(),
+})
+
+/** One saved version of a server's policy (policy.history), newest first. */
+export const policyVersionSchema = z.object({
+  id: z.string(),
+  savedAt: z.number(),
+  bytes: z.number(),
+})
+
+/** What the engine decides for one call (policy.try). */
+export const policyTryResultSchema = z.object({
+  kind: z.enum(['allow', 'deny', 'hidden', 'rate_limited', 'needs_approval']),
+  rule: z.string().optional(),
+  reason: z.string().optional(),
+  /** The decision in one line, as `airlock policy eval` prints it. */
+  summary: z.string(),
+  /** Set when the risk floor asks, not the policy: why. */
+  floor: z.string().optional(),
 })
 
 /** A pinned tool definition (the fields a model reads). */
@@ -361,7 +381,37 @@ export const controlRequests = {
   },
   'policy.get': {
     params: serverRef,
-    result: z.object({ text: z.string(), path: z.string().optional(), proposed: z.boolean() }),
+    result: z.object({
+      text: z.string(),
+      path: z.string().optional(),
+      proposed: z.boolean(),
+      /** The file is outside the data directory (or inline): a save writes a copy into it. */
+      copiedOnSave: z.boolean().optional(),
+    }),
+  },
+  /** The saved versions of a server's policy, newest first. */
+  'policy.history': { params: serverRef, result: z.array(policyVersionSchema) },
+  /** One saved version's text and its diff to the policy saved now (empty when equal). */
+  'policy.version': {
+    params: z.strictObject({ server: z.string().max(64), id: z.string().max(40) }),
+    result: z.object({ text: z.string(), diff: z.string() }),
+  },
+  /**
+   * The engine's decision for one call of `tool` with `args`: against `text` when given (the
+   * editor's unsaved text), else the saved policy. Counters start empty; nothing is recorded.
+   */
+  'policy.try': {
+    params: z.strictObject({
+      server: z.string().max(64),
+      tool: z.string().min(1).max(200),
+      args: z.record(z.string(), z.unknown()).default({}),
+      client: z.string().max(200).optional(),
+      text: z
+        .string()
+        .max(1024 * 1024)
+        .optional(),
+    }),
+    result: policyTryResultSchema,
   },
   'policy.set': {
     params: z.strictObject({ server: z.string().max(64), text: z.string().max(1024 * 1024) }),
@@ -491,6 +541,8 @@ export type EventOf<E extends ControlEvent> = z.infer<(typeof controlEvents)[E]>
 
 export type CallRow = z.infer<typeof callRowSchema>
 export type ToolView = z.infer<typeof toolViewSchema>
+export type PolicyVersionView = z.infer<typeof policyVersionSchema>
+export type PolicyTryResult = z.infer<typeof policyTryResultSchema>
 export type ServerView = z.infer<typeof serverViewSchema>
 export type PendingApprovalView = z.infer<typeof pendingApprovalSchema>
 export type GrantView = z.infer<typeof grantSchema>
