@@ -50,8 +50,34 @@ function clientsText(node: unknown): string | undefined {
 /** The default posture choices. */
 export type Posture = 'allow' | 'deny' | 'require_approval'
 
-/** The name given to a rule the UI adds. */
+/** The name given to a rule the UI adds when nothing more telling fits (a reason only). */
 export const UI_RULE_NAME = 'set in Airlock'
+
+const ACTION_WORDS: Record<'allow' | 'deny' | 'require_approval', string> = {
+  allow: 'allowed',
+  deny: 'denied',
+  require_approval: 'needs approval',
+}
+
+/**
+ * The name of a rule edited in the table, saying what it does, so that what the agent is told
+ * (`rate limit "echo: at most 10/minute" exceeded`) fits the rule the user wrote: e.g.
+ * `echo: denied`, `echo: needs approval, at most 10/minute, for Cursor`.
+ */
+export function ruleNameFor(tool: string, setting: ToolSetting): string {
+  const parts: string[] = []
+  if (
+    setting.action === 'allow' ||
+    setting.action === 'deny' ||
+    setting.action === 'require_approval'
+  )
+    parts.push(ACTION_WORDS[setting.action])
+  const rate = setting.rateLimit.trim()
+  if (rate !== '') parts.push(`at most ${rate}`)
+  const clients = setting.clients === undefined ? [] : parseClients(setting.clients)
+  if (clients.length > 0) parts.push(`for ${clients.join(', ')}`)
+  return `${tool}: ${parts.length > 0 ? parts.join(', ') : UI_RULE_NAME}`
+}
 
 /** A parsed policy text, or why it cannot be edited by form. */
 export type ParsedPolicy =
@@ -204,8 +230,6 @@ export function writeToolSetting(text: string, tool: string, setting: ToolSettin
     if (rules) rules.add(rule)
     else doc.setIn(['tools', tool, 'rules'], doc.createNode([rule]))
   }
-  // An edited rule is the user's now: the agent must not be told a proposal's name for it.
-  rule.set('name', UI_RULE_NAME)
   rule.set('action', ruleActionOf(setting))
   if (rate.value === undefined) rule.delete('rate_limit')
   else rule.set('rate_limit', doc.createNode(rate.value))
@@ -216,6 +240,11 @@ export function writeToolSetting(text: string, tool: string, setting: ToolSettin
     if (clients.length === 0) rule.delete('clients')
     else rule.set('clients', doc.createNode(clients))
   }
+  // An edited rule is the user's now: the agent must not be told a proposal's name for it.
+  rule.set(
+    'name',
+    ruleNameFor(tool, { ...setting, clients: clientsText(rule.get('clients')) ?? '' }),
+  )
   return stringify(parsed)
 }
 
@@ -251,4 +280,40 @@ export function writeDefault(text: string, posture: Posture): string {
   parsed.doc.set('default', posture)
   if (!parsed.doc.has('version')) parsed.doc.set('version', '1')
   return stringify(parsed)
+}
+
+/** A rule of a pattern entry (`"*"`, `read_*`), as the Tools & policy screen lists it. */
+export interface PatternRule {
+  name: string
+  action: string
+  conditions: number
+  rateLimit: string
+  clients: string
+}
+
+/** The entries of `tools` whose key is a pattern (`"*"` or a glob): they apply to many tools. */
+export function patternEntries(doc: Document): { pattern: string; rules: PatternRule[] }[] {
+  const tools = doc.get('tools')
+  if (!isMap(tools)) return []
+  const out: { pattern: string; rules: PatternRule[] }[] = []
+  for (const pair of tools.items) {
+    const pattern = scalarText(pair.key)
+    if (pattern === undefined || !/[*?[\]{}]/.test(pattern)) continue
+    const rules = isMap(pair.value) ? pair.value.get('rules') : undefined
+    out.push({
+      pattern,
+      rules: (isSeq(rules) ? rules.items : []).filter(isMap).map((r, i) => {
+        const conditions = r.get('conditions')
+        return {
+          name: scalarText(r.get('name')) ?? `rule ${i + 1}`,
+          action: scalarText(r.get('action')) ?? 'evaluate',
+          conditions: isSeq(conditions) ? conditions.items.length : 0,
+          rateLimit: rateLimitText(r.get('rate_limit')),
+          clients: clientsText(r.get('clients')) ?? '',
+        }
+      }),
+    })
+  }
+  // "*" first: it applies to every tool.
+  return out.sort((a, b) => Number(b.pattern === '*') - Number(a.pattern === '*'))
 }

@@ -5,6 +5,7 @@
  * `airlock connect` shim.
  */
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import type { Page } from '@playwright/test'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -176,5 +177,129 @@ test.describe('headless host: secrets, compressed bundle, icons', () => {
     const pill = page.getByTestId('paused-indicator')
     await expect(pill).toHaveText('Paused')
     await expect(pill.locator('svg.pause-glyph')).toBeVisible()
+  })
+})
+
+test.describe('tools & policy', () => {
+  const CHECKOUT_POLICY = `version: "1"
+default: allow
+tools:
+  "*":
+    rules:
+      - name: at most 100 a minute
+        action: evaluate
+        rate_limit: 100/minute
+  echo:
+    rules:
+      - name: no secrets in echo
+        action: deny
+        conditions:
+          - path: args.message
+            op: contains
+            value: secret
+`
+
+  test('no spurious prompts; conditional, * rules and legend shown; Save off on bad YAML; try a call; a copy in the data directory; history undo', async () => {
+    const checkout = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-checkout-'))
+    try {
+      const theirs = path.join(checkout, 'everything.yaml')
+      fs.writeFileSync(theirs, CHECKOUT_POLICY)
+      env.writeConfig([
+        everything('everything', { policy: theirs }),
+        memory(path.join(env.home, 'memory.jsonl')),
+      ])
+      await env.startGateway({ port: 0 })
+      const dialogs: string[] = []
+      page.on('dialog', (d) => {
+        dialogs.push(d.message())
+        void d.dismiss()
+      })
+      await page.goto(env.uiUrl as string)
+      await page.locator('[data-connection=open]').waitFor()
+      const client = await agent()
+      await go('Tools & policy')
+      const picker = page.getByLabel('Server', { exact: true })
+      const row = page.locator('[data-testid=tool-row][data-tool=echo]')
+      await row.waitFor({ timeout: 15_000 })
+
+      // Legend, the "*" rule, the conditional deny, where a save goes.
+      await expect(page.getByTestId('policy-legend')).toContainText('hide')
+      await expect(page.getByTestId('pattern-rules')).toContainText('* (every tool)')
+      await expect(page.getByTestId('pattern-rules')).toContainText('at most 100/minute')
+      await expect(row.getByTestId('tool-conditional')).toHaveText('conditional')
+      await expect(row.getByTestId('tool-effective')).not.toContainText('denied')
+      await expect(page.getByTestId('policy-path')).toContainText('Save keeps a copy')
+      await expect(row.getByLabel('Rate limit for echo', { exact: true })).toHaveAttribute(
+        'placeholder',
+        'no limit',
+      )
+
+      // Nothing changed: switching servers asks nothing. A proposal can be saved as it is.
+      await picker.selectOption('memory')
+      await expect(page.getByTestId('policy-path')).toHaveText('proposed (not saved yet)', {
+        timeout: 15_000,
+      })
+      const save = page.getByRole('button', { name: 'Save policy' })
+      await expect(save).toBeEnabled()
+      await save.click()
+      await page.getByTestId('policy-status').getByText('Saved').waitFor()
+      await expect(page.getByTestId('policy-path')).toHaveText(
+        path.join(env.home, 'policies', 'memory.yaml'),
+      )
+      await picker.selectOption('everything')
+      await row.waitFor()
+      expect(dialogs).toEqual([])
+
+      // Try a call: the engine's decision for a tool and arguments.
+      const tryBox = page.getByTestId('try-call')
+      await tryBox.getByLabel('Tool', { exact: true }).fill('echo')
+      await tryBox.getByLabel('Arguments (JSON)').fill('{"message": "my secret"}')
+      await tryBox.getByRole('button', { name: 'Try' }).click()
+      await expect(tryBox.getByTestId('try-result')).toHaveAttribute('data-kind', 'deny')
+      await expect(tryBox.getByTestId('try-result')).toContainText('no secrets in echo')
+      await tryBox.getByLabel('Arguments (JSON)').fill('{"message": "hello"}')
+      await tryBox.getByRole('button', { name: 'Try' }).click()
+      await expect(tryBox.getByTestId('try-result')).toHaveAttribute('data-kind', 'allow')
+
+      // Save is off while the text does not parse.
+      const yaml = page.getByLabel('Policy YAML', { exact: true })
+      await yaml.fill('tools: [\n')
+      await expect(save).toBeDisabled()
+      await page.getByTestId('save-blocked').waitFor()
+      await yaml.fill(CHECKOUT_POLICY)
+      await expect(save).toBeDisabled() // nothing changed
+
+      // A table edit gets a rule name that says what it does; the agent is told that name.
+      await row.getByLabel('Action for echo', { exact: true }).selectOption('deny')
+      await expect.poll(() => yaml.inputValue(), { timeout: 10_000 }).toContain('echo: denied')
+      await expect(save).toBeEnabled()
+      await save.click()
+      await page.getByTestId('policy-status').getByText('Saved').waitFor()
+      const denied = await echo(client, 'hello')
+      expect(denied.isError).toBe(true)
+      expect(textOf(denied)).toContain('echo: denied')
+      // Saved into the data directory; the checkout's file is untouched.
+      const copy = path.join(env.home, 'policies', 'everything.yaml')
+      expect(fs.readFileSync(copy, 'utf8')).toContain('echo: denied')
+      expect(fs.readFileSync(theirs, 'utf8')).toBe(CHECKOUT_POLICY)
+      await expect(page.getByTestId('policy-path')).toHaveText(copy)
+
+      // History: the version before the first save, with its diff; Restore undoes the save.
+      const history = page.getByTestId('policy-history')
+      const versions = history.getByTestId('policy-version')
+      await expect(versions).toHaveCount(2)
+      const oldest = versions.nth(1)
+      await oldest.getByRole('button', { name: 'Changes since' }).click()
+      await expect(history.getByTestId('plan-diff')).toContainText('+        action: deny')
+      await oldest.getByRole('button', { name: 'Restore' }).click()
+      await page.getByTestId('policy-status').getByText('Restored').waitFor()
+      await expect(versions).toHaveCount(3)
+      expect(fs.readFileSync(copy, 'utf8')).toBe(CHECKOUT_POLICY)
+      expect(textOf(await echo(client, 'hello again'))).toBe('Echo: hello again')
+      expect(await yaml.inputValue()).toBe(CHECKOUT_POLICY)
+      expect(dialogs).toEqual([])
+    } finally {
+      fs.rmSync(checkout, { recursive: true, force: true })
+    }
   })
 })

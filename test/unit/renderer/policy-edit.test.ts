@@ -64,7 +64,7 @@ describe('policy-edit', () => {
     expect(js.tools.send_email!.rules[0]!.name).toBe('only-internal')
     // An edited rule takes the UI's name: the agent is not told a proposal's rule name.
     expect(js.tools.send_email!.rules[1]).toMatchObject({
-      name: UI_RULE_NAME,
+      name: 'send_email: needs approval, at most 5/hour',
       action: 'require_approval',
       rate_limit: '5/hour',
       on_deny: 'too many emails',
@@ -76,7 +76,7 @@ describe('policy-edit', () => {
     const out = writeToolSetting(BASE, 'echo', { action: 'deny', rateLimit: '', reason: 'no echo' })
     const js = parse(out) as { tools: Record<string, { rules: Record<string, unknown>[] }> }
     expect(js.tools.echo!.rules).toEqual([
-      { name: UI_RULE_NAME, action: 'deny', on_deny: 'no echo' },
+      { name: 'echo: denied', action: 'deny', on_deny: 'no echo' },
     ])
     expect(validatePolicy(out, 'p.yaml').ok).toBe(true)
     const back = writeToolSetting(out, 'echo', { action: 'default', rateLimit: '', reason: '' })
@@ -89,7 +89,7 @@ describe('policy-edit', () => {
     const shown = writeToolSetting(BASE, 'logout', { action: 'allow', rateLimit: '', reason: '' })
     const js = parse(shown) as { hide: string[]; tools: Record<string, { rules: unknown[] }> }
     expect(js.hide).toEqual([])
-    expect(js.tools.logout!.rules).toEqual([{ name: UI_RULE_NAME, action: 'allow' }])
+    expect(js.tools.logout!.rules).toEqual([{ name: 'logout: allowed', action: 'allow' }])
   })
 
   it('creates hide in a policy without one', () => {
@@ -106,7 +106,7 @@ describe('policy-edit', () => {
     const out = writeToolSetting(seed, 'echo', { action: 'allow', rateLimit: '3/10s', reason: '' })
     const js = JSON.parse(out) as { tools: Record<string, { rules: unknown[] }> }
     expect(js.tools.echo!.rules).toEqual([
-      { name: UI_RULE_NAME, action: 'allow', rate_limit: { max: 3, window: 10 } },
+      { name: 'echo: allowed, at most 3/10s', action: 'allow', rate_limit: { max: 3, window: 10 } },
     ])
     expect(validatePolicy(out, 'p.json').ok).toBe(true)
     expect(JSON.parse(writeDefault(seed, 'require_approval'))).toMatchObject({
@@ -143,19 +143,27 @@ describe('policy-edit', () => {
       clients: 'cursor, claude-code, cursor',
     })
     expect(parse(out).tools.echo.rules).toEqual([
-      { name: UI_RULE_NAME, action: 'deny', clients: ['cursor', 'claude-code'] },
+      {
+        name: 'echo: denied, for cursor, claude-code',
+        action: 'deny',
+        clients: ['cursor', 'claude-code'],
+      },
     ])
     expect(validatePolicy(out, 'p').ok).toBe(true)
     expect(setting(out, 'echo').clients).toBe('cursor, claude-code')
     // A setting without clients leaves the scope alone; '' removes it.
     const kept = writeToolSetting(out, 'echo', { action: 'allow', rateLimit: '', reason: '' })
     expect(parse(kept).tools.echo.rules[0].clients).toEqual(['cursor', 'claude-code'])
+    expect(parse(kept).tools.echo.rules[0].name).toBe('echo: allowed, for cursor, claude-code')
     const all = writeToolSetting(kept, 'echo', {
       action: 'allow',
       rateLimit: '',
       reason: '',
       clients: ' ',
     })
-    expect(parse(all).tools.echo.rules[0]).toEqual({ name: UI_RULE_NAME, action: 'allow' })
+    expect(parse(all).tools.echo.rules[0]).toEqual({ name: 'echo: allowed', action: 'allow' })
+    // A reason alone says nothing of the action: the plain UI name.
+    const why = writeToolSetting(BASE, 'echo', { action: 'default', rateLimit: '', reason: 'x' })
+    expect(parse(why).tools.echo.rules[0].name).toBe(`echo: ${UI_RULE_NAME}`)
   })
 })

@@ -85,7 +85,18 @@ export const ToolPolicyRow = memo(function ToolPolicyRow({
         {tool ? <span className="small muted"> {tool.category}</span> : null}
       </div>
       <div role="gridcell" className="small" data-testid="tool-effective">
-        {tool ? (
+        {tool?.conditional ? (
+          <span
+            className="badge tone-info"
+            data-testid="tool-conditional"
+            title={`Depends on the call (its arguments, counters or client). A call without arguments is ${EFFECTIVE[tool.action][0]}; try one below.`}
+          >
+            conditional
+          </span>
+        ) : null}
+        {tool?.conditional ? (
+          <span className="small muted"> (no arguments: {EFFECTIVE[tool.action][0]})</span>
+        ) : tool ? (
           <>
             <span className={`badge ${EFFECTIVE[tool.action][1]}`}>
               {EFFECTIVE[tool.action][0]}
@@ -140,7 +151,8 @@ export const ToolPolicyRow = memo(function ToolPolicyRow({
               {...p}
               type="text"
               value={rate}
-              placeholder="none (e.g. 10/minute)"
+              placeholder="no limit"
+              title="Calls allowed per window: 10/minute, 100/hour, 1000/day, or 5/60s (5 per 60 seconds). Empty: no limit."
               disabled={disabled || setting.action === 'hide'}
               spellCheck={false}
               aria-invalid={error !== undefined}

@@ -17,13 +17,16 @@ import { EmptyState } from '../components/EmptyState'
 import { ErrorNotice } from '../components/ErrorNotice'
 import { Field } from '../components/Field'
 import { Loading } from '../components/Loading'
+import { PolicyHistory } from '../components/PolicyHistory'
 import { PolicyYamlEditor } from '../components/PolicyYamlEditor'
+import { TryCall } from '../components/TryCall'
 import { ToolPolicyRow } from '../components/ToolPolicyRow'
 import { useApi } from '../api-context'
 import { downloadText } from '../download'
 import { errorMessage } from '../format'
 import {
   parsePolicyText,
+  patternEntries,
   readDefault,
   readToolSetting,
   writeDefault,
@@ -116,7 +119,10 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
   const policy = useResource(() => api.policy.get({ server }), [api, server])
   const tools = useResource(() => api.tools.list({ server }), [api, server])
   const [text, setText] = useState<string | undefined>(undefined)
+  // The text as loaded or last saved (a proposal too): only edits after it are "unsaved".
   const [saved, setSaved] = useState<string | undefined>(undefined)
+  const [savedOnce, setSavedOnce] = useState(false)
+  const [generation, setGeneration] = useState(0)
   const [issues, setIssues] = useState<readonly Issue[] | undefined>(undefined)
   const [status, setStatus] = useState<{ kind: 'ok' | 'error'; message: string } | undefined>(
     undefined,
@@ -127,7 +133,7 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
   useEffect(() => {
     if (policy.data && saved === undefined) {
       setText(policy.data.text)
-      setSaved(policy.data.proposed ? '' : policy.data.text)
+      setSaved(policy.data.text)
     }
   }, [policy.data, saved])
 
@@ -153,6 +159,15 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
   const parsed = useMemo(() => (text === undefined ? undefined : parsePolicyText(text)), [text])
   const isDirty = text !== undefined && text !== saved
   useEffect(() => onDirty(isDirty), [isDirty, onDirty])
+  // A proposal is not in force until saved: it may be saved unchanged.
+  const proposed = policy.data?.proposed === true && !savedOnce
+  const invalid =
+    parsed !== undefined && !parsed.ok
+      ? `the text does not parse (${parsed.message})`
+      : issues !== undefined && issues.length > 0
+        ? `${issues.length} ${issues.length === 1 ? 'error' : 'errors'} in the policy`
+        : undefined
+  const patterns = useMemo(() => (parsed?.ok ? patternEntries(parsed.doc) : []), [parsed])
   const posture = parsed?.ok ? readDefault(parsed.doc) : undefined
 
   const rows = useMemo(() => {
@@ -232,9 +247,7 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
     try {
       const r = await api.policy.set({ server, text })
       if (r.ok) {
-        setSaved(text)
-        setStatus({ kind: 'ok', message: 'Saved. The next call uses this policy.' })
-        tools.reload()
+        afterSave(text, 'Saved. The next call uses this policy.')
       } else {
         setIssues(r.errors)
         setStatus({
@@ -247,6 +260,17 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
     } finally {
       setBusy(undefined)
     }
+  }
+
+  /** After a save (or a restore): the text is the saved one; path, tools and history reload. */
+  function afterSave(next: string, message: string): void {
+    setText(next)
+    setSaved(next)
+    setSavedOnce(true)
+    setGeneration((g) => g + 1)
+    setStatus({ kind: 'ok', message })
+    policy.reload()
+    tools.reload()
   }
 
   const discover = async (): Promise<void> => {
@@ -323,6 +347,55 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
             The form is read-only until the text parses: {parsed.message}
           </p>
         ) : null}
+        <ul
+          className="policy-legend small"
+          aria-label="What the actions do"
+          data-testid="policy-legend"
+        >
+          <li>
+            <strong>allow</strong>: the call runs without asking.
+          </li>
+          <li>
+            <strong>ask</strong> (require approval): the call waits until you Allow or Deny it.
+          </li>
+          <li>
+            <strong>deny</strong>: the agent still sees the tool, and a call gets an error with the
+            reason.
+          </li>
+          <li>
+            <strong>hide</strong>: the tool is removed from the agent&apos;s list, and a call is
+            answered as for a tool that does not exist.
+          </li>
+        </ul>
+        {patterns.length > 0 ? (
+          <div className="pattern-rules small" data-testid="pattern-rules">
+            <h4>Rules for several tools</h4>
+            <ul className="plain-list">
+              {patterns.map((p) => (
+                <li key={p.pattern} data-pattern={p.pattern}>
+                  <span className="mono strong">
+                    {p.pattern === '*' ? '* (every tool)' : p.pattern}
+                  </span>
+                  {p.rules.length === 0 ? <span className="muted"> no rules</span> : null}
+                  {p.rules.map((r, i) => (
+                    <span key={i} className="pattern-rule">
+                      {' '}
+                      · “{r.name}”: {r.action.replace('require_approval', 'ask')}
+                      {r.conditions > 0
+                        ? ` when ${r.conditions} condition${r.conditions === 1 ? '' : 's'} match`
+                        : ''}
+                      {r.rateLimit ? `, at most ${r.rateLimit}` : ''}
+                      {r.clients ? `, for ${r.clients}` : ''}
+                    </span>
+                  ))}
+                </li>
+              ))}
+            </ul>
+            <p className="muted">
+              Edit these in the policy text; the table sets one tool at a time.
+            </p>
+          </div>
+        ) : null}
         {tools.error ? (
           <ErrorNotice message={tools.error} onRetry={tools.reload} />
         ) : tools.loading && !tools.data ? (
@@ -360,8 +433,16 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
       <section className="panel" aria-labelledby="yaml-title">
         <div className="panel-head">
           <h3 id="yaml-title">Policy file</h3>
-          <span className="small muted ellipsis" title={policy.data?.path}>
-            {policy.data?.proposed ? 'proposed (not saved yet)' : (policy.data?.path ?? 'inline')}
+          <span
+            className="small muted ellipsis"
+            title={policy.data?.path}
+            data-testid="policy-path"
+          >
+            {proposed
+              ? 'proposed (not saved yet)'
+              : policy.data?.copiedOnSave
+                ? `${policy.data.path ?? 'inline in config.json'} (Save keeps a copy in the data directory; this file is not changed)`
+                : (policy.data?.path ?? 'inline')}
           </span>
           {dirty ? <span className="badge tone-warn">unsaved</span> : null}
         </div>
@@ -371,14 +452,15 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
             type="button"
             className="btn btn-primary"
             onClick={() => void save()}
-            disabled={busy !== undefined || !dirty}
+            disabled={busy !== undefined || (!dirty && !proposed) || invalid !== undefined}
+            title={invalid ? `Fix the policy first: ${invalid}` : undefined}
           >
             {busy === 'save' ? 'Saving…' : 'Save policy'}
           </button>
           <button
             type="button"
             className="btn"
-            onClick={() => setText(saved || policy.data?.text || '')}
+            onClick={() => setText(saved ?? policy.data?.text ?? '')}
             disabled={!dirty}
           >
             Revert
@@ -395,6 +477,11 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
             Export
           </button>
         </div>
+        {invalid !== undefined && (dirty || proposed) ? (
+          <p className="small state-error" data-testid="save-blocked">
+            Save is off until the policy is valid: {invalid}.
+          </p>
+        ) : null}
         {status ? (
           <p
             className={status.kind === 'ok' ? 'small text-good' : 'state-error small'}
@@ -405,6 +492,16 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
           </p>
         ) : null}
       </section>
+      <TryCall
+        server={server}
+        tools={rows.map((r) => r.name)}
+        editedText={dirty && parsed?.ok && invalid === undefined ? text : undefined}
+      />
+      <PolicyHistory
+        server={server}
+        generation={generation}
+        onRestored={(t) => afterSave(t, 'Restored that version; the next call uses it.')}
+      />
     </div>
   )
 }
