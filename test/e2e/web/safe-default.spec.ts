@@ -109,6 +109,28 @@ test.describe('safe by default, in the browser', () => {
     expect(textOf(next)).toBe('delete_chat: done')
     const rec = env.auditRecords().filter((r) => r.tool === 'delete_chat' && r.kind === 'call')
     expect(rec.map((r) => r.decidedBy)).toEqual(['user', 'grant'])
+
+    // The grant shows on its tool's row in Tools & policy, with its scope and a Revoke.
+    await page
+      .getByRole('navigation', { name: 'Screens' })
+      .getByRole('button', { name: 'Tools & policy', exact: true })
+      .click()
+    const row = page.locator('[data-testid=tool-row][data-tool=delete_chat]')
+    const grant = row.getByTestId('tool-grant')
+    await expect(grant).toContainText(
+      'always: any arguments, from every client, until you revoke it',
+    )
+    await expect(
+      page.locator('[data-testid=tool-row][data-tool=logout]').getByTestId('tool-grant'),
+    ).toHaveCount(0)
+    await grant.getByRole('button', { name: 'Revoke the grant for delete_chat' }).click()
+    await expect(grant).toHaveCount(0)
+    // Revoked: the next call is asked about again.
+    const asked = client.callTool({ name: 'delete_chat', arguments: { chat: 'c' } })
+    const again = page.getByTestId('approval-card').first()
+    await again.waitFor()
+    await again.locator('[data-answer=deny]').click()
+    expect((await asked).isError).toBe(true)
   })
 
   test('a call nobody answered in time is allowed late from Activity; the retry passes without asking, and the audit says so', async () => {

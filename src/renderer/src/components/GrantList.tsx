@@ -1,59 +1,24 @@
-/** Grants: remembered approvals ("this session", "always"…) and a way to revoke each. */
-import { useEffect, useRef, useState } from 'react'
-import type { GrantView } from '../../../shared/contract/control-api'
+/**
+ * Grants: remembered approvals ("this session", "always"…) and a way to revoke each. Every grant
+ * also shows on its tool's row in Tools & policy, with the same Revoke (see use-grants.ts).
+ */
 import { EmptyState } from './EmptyState'
 import { ErrorNotice } from './ErrorNotice'
 import { Loading } from './Loading'
-import { useApi } from '../api-context'
-import { errorMessage, formatDateTime, shortId } from '../format'
-import { useApiEvent } from '../hooks/use-api-event'
-import { useResource } from '../hooks/use-resource'
+import { grantScopeText } from '../grant-text'
+import { useGrants } from '../hooks/use-grants'
 
-const SCOPES: Record<GrantView['scope'], string> = {
-  call: 'this exact call, once',
-  session: 'this session',
-  tool: 'this tool, every session',
-  always: 'always',
-}
-
-/** The grants list; refreshed after every answered approval. */
+/** The list of every grant, live. */
 export function GrantList() {
-  const api = useApi()
-  const grants = useResource(() => api.grants.list(), [api])
-  const [error, setError] = useState<string | undefined>(undefined)
-  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
-  useApiEvent('approval.resolved', () => {
-    clearTimeout(timer.current)
-    timer.current = setTimeout(grants.reload, 100)
-  })
-  useEffect(() => () => clearTimeout(timer.current), [])
-  // A grant with an expiry leaves the list when it expires.
-  const nextExpiry = Math.min(...(grants.data ?? []).map((g) => g.until ?? Infinity))
-  const reload = grants.reload
-  useEffect(() => {
-    if (!Number.isFinite(nextExpiry)) return
-    const t = setTimeout(reload, Math.max(0, nextExpiry - Date.now()) + 500)
-    return () => clearTimeout(t)
-  }, [nextExpiry, reload])
-
-  const revoke = async (id: string): Promise<void> => {
-    setError(undefined)
-    try {
-      await api.grants.revoke({ id })
-    } catch (err) {
-      setError(errorMessage(err))
-    }
-    grants.reload()
-  }
-
-  const list = grants.data ?? []
+  const grants = useGrants()
+  const list = grants.list
   return (
     <section className="panel" aria-labelledby="grants-title" data-testid="grants">
       <h3 id="grants-title">Grants</h3>
-      {error ? <ErrorNotice message={error} /> : null}
+      {grants.revokeError ? <ErrorNotice message={grants.revokeError} /> : null}
       {grants.error ? (
         <ErrorNotice message={grants.error} onRetry={grants.reload} />
-      ) : grants.loading && !grants.data ? (
+      ) : grants.loading ? (
         <Loading what="grants" />
       ) : list.length === 0 ? (
         <EmptyState title="No grants.">
@@ -67,15 +32,11 @@ export function GrantList() {
               <span className="ellipsis">
                 <span className="mono">{g.tool}</span> <span className="muted">on</span> {g.server}
               </span>
-              <span className="small muted">
-                {SCOPES[g.scope]}
-                {g.session ? ` (${shortId(g.session)})` : ''}
-                {g.until ? ` · expires ${formatDateTime(g.until)}` : ''}
-              </span>
+              <span className="small muted">{grantScopeText(g)}</span>
               <button
                 type="button"
                 className="btn btn-small"
-                onClick={() => void revoke(g.id)}
+                onClick={() => void grants.revoke(g.id)}
                 aria-label={`Revoke grant for ${g.tool} on ${g.server}`}
               >
                 Revoke

@@ -1,7 +1,8 @@
 /** One tool in the Tools & policy table: its risk, what the saved policy does, and the editors. */
 import { memo, useEffect, useState, type KeyboardEvent } from 'react'
-import type { ToolView } from '../../../shared/contract/control-api'
+import type { GrantView, ToolView } from '../../../shared/contract/control-api'
 import { Field } from './Field'
+import { grantScopeText } from '../grant-text'
 import { RiskBadge } from './RiskBadge'
 import type { Posture, ToolAction, ToolSetting } from '../policy-edit'
 
@@ -32,6 +33,9 @@ export interface ToolPolicyRowProps {
   posture: Posture | undefined
   disabled: boolean
   onChange: (name: string, setting: ToolSetting) => Promise<string | undefined>
+  /** The grants that let this tool's calls pass without asking (none: an empty list). */
+  grants: readonly GrantView[]
+  onRevoke: (id: string) => void
 }
 
 /** The row; text fields apply on Enter or when they lose focus. */
@@ -42,6 +46,8 @@ export const ToolPolicyRow = memo(function ToolPolicyRow({
   posture,
   disabled,
   onChange,
+  grants,
+  onRevoke,
 }: ToolPolicyRowProps) {
   const [rate, setRate] = useState(setting.rateLimit)
   const [reason, setReason] = useState(setting.reason)
@@ -198,6 +204,24 @@ export const ToolPolicyRow = memo(function ToolPolicyRow({
           )}
         </Field>
       </div>
+      {grants.length > 0 ? (
+        <div role="gridcell" className="tool-grants small" data-testid="tool-grants">
+          {grants.map((g) => (
+            <span key={g.id} className="tool-grant" data-testid="tool-grant">
+              <span className="badge tone-info">granted</span>{' '}
+              <span className="muted">passes without asking: {grantScopeText(g)}</span>{' '}
+              <button
+                type="button"
+                className="btn btn-small"
+                onClick={() => onRevoke(g.id)}
+                aria-label={`Revoke the grant for ${name}`}
+              >
+                Revoke
+              </button>
+            </span>
+          ))}
+        </div>
+      ) : null}
       {error ? (
         <p className="tool-error state-error small" id={errorId} role="alert">
           {error}

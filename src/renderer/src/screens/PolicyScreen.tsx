@@ -12,7 +12,7 @@ import {
   type ChangeEvent,
   type ReactNode,
 } from 'react'
-import type { ResultOf, ToolView } from '../../../shared/contract/control-api'
+import type { GrantView, ResultOf, ToolView } from '../../../shared/contract/control-api'
 import { EmptyState } from '../components/EmptyState'
 import { ErrorNotice } from '../components/ErrorNotice'
 import { Field } from '../components/Field'
@@ -37,11 +37,13 @@ import {
 } from '../policy-edit'
 import { useApiEvent } from '../hooks/use-api-event'
 import { useDebounced } from '../hooks/use-debounced'
+import { useGrants } from '../hooks/use-grants'
 import { useResource } from '../hooks/use-resource'
 
 type Issue = ResultOf<'policy.validate'>['errors'][number]
 
 const GLOB = /[*?[\]{}]/
+const NO_GRANTS: readonly GrantView[] = []
 
 /** The Tools & policy screen. */
 export function PolicyScreen() {
@@ -118,6 +120,20 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
   const api = useApi()
   const policy = useResource(() => api.policy.get({ server }), [api, server])
   const tools = useResource(() => api.tools.list({ server }), [api, server])
+  const grants = useGrants()
+  // This server's grants by tool; each tool's list keeps its identity while its grants don't change.
+  const grantsByTool = useMemo(() => {
+    const by = new Map<string, GrantView[]>()
+    for (const g of grants.list) {
+      if (g.server !== server) continue
+      const list = by.get(g.tool)
+      if (list) list.push(g)
+      else by.set(g.tool, [g])
+    }
+    return by
+  }, [grants.list, server])
+  const { revoke } = grants
+  const onRevoke = useCallback((id: string) => void revoke(id), [revoke])
   const [text, setText] = useState<string | undefined>(undefined)
   // The text as loaded or last saved (a proposal too): only edits after it are "unsaved".
   const [saved, setSaved] = useState<string | undefined>(undefined)
@@ -186,6 +202,8 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
       for (const n of extra)
         if (!GLOB.test(n) && !byName.has(n) && !names.includes(n)) names.push(n)
     }
+    // A tool with a grant has a row (where its Revoke is), even if no session listed it yet.
+    for (const n of grantsByTool.keys()) if (!byName.has(n) && !names.includes(n)) names.push(n)
     return names.map((name) => ({
       name,
       tool: byName.get(name),
@@ -193,7 +211,7 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
         ? readToolSetting(parsed.doc, name)
         : { action: 'default' as const, rateLimit: '', reason: '' },
     }))
-  }, [tools.data, parsed])
+  }, [tools.data, parsed, grantsByTool])
 
   // The latest text, for edits that finish after an await (a cell's check).
   const textRef = useRef(text)
@@ -342,6 +360,7 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
             {busy === 'discover' ? 'Discovering…' : 'Discover tools'}
           </button>
         </div>
+        {grants.revokeError ? <ErrorNotice message={`Not revoked: ${grants.revokeError}`} /> : null}
         {parsed && !parsed.ok ? (
           <p className="state-error small">
             The form is read-only until the text parses: {parsed.message}
@@ -425,6 +444,8 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
                 posture={posture}
                 disabled={!parsed?.ok}
                 onChange={onToolChange}
+                grants={grantsByTool.get(r.name) ?? NO_GRANTS}
+                onRevoke={onRevoke}
               />
             ))}
           </div>
