@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process'
+import type { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -7,11 +7,9 @@ import {
   appEnv,
   findElectron,
   installElectron,
-  MISSING_RUNTIME_MESSAGE,
   sandboxHint,
 } from '../../../scripts/electron-runtime.mjs'
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..', '..')
 let dir: string | undefined
 afterEach(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true })
@@ -69,26 +67,6 @@ describe('finding the Electron runtime without downloading it', () => {
       path: path.join(override, 'electron'),
     })
   })
-})
-
-describe('npm start without the runtime', () => {
-  it.skipIf(findElectron(ROOT).ok)(
-    'prints one clear line naming `npx airlock serve` and exits 1',
-    () => {
-      const r = spawnSync(
-        process.execPath,
-        [path.join(ROOT, 'scripts', 'start.mjs'), '--no-build'],
-        { cwd: ROOT, encoding: 'utf8' },
-      )
-      expect(r.status).toBe(1)
-      expect(r.stdout).toBe('')
-      // It tried the package's installer (no network to GitHub here) and says why in one line.
-      const lines = r.stderr.trim().split('\n')
-      expect(lines).toHaveLength(1)
-      expect(lines[0]).toContain(MISSING_RUNTIME_MESSAGE)
-      expect(MISSING_RUNTIME_MESSAGE).toContain('npx airlock serve')
-    },
-  )
 })
 
 describe('installing the runtime', () => {

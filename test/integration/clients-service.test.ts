@@ -18,16 +18,16 @@ import {
   type ControlMethod,
   type ParamsOf,
   type ResultOf,
-} from '../../../src/shared/contract/control-api'
-import { clientEnvFromHost, resolveShim } from '../../../src/clients/service'
-import { ControlError, ControlService } from '../../../src/gateway/control/control-service'
-import { Gateway } from '../../../src/gateway/gateway'
-import { dataDir } from '../../../src/node/paths'
-import { waitFor } from '../../helpers/harness'
+} from '../../src/shared/contract/control-api'
+import { clientEnvFromHost, resolveShim } from '../../src/clients/service'
+import { ControlError, ControlService } from '../../src/gateway/control/control-service'
+import { Gateway } from '../../src/gateway/gateway'
+import { dataDir } from '../../src/node/paths'
+import { waitFor } from '../helpers/harness'
 
 const require = createRequire(import.meta.url)
 const EVERYTHING = require.resolve('@modelcontextprotocol/server-everything/dist/index.js')
-const ROOT = path.resolve(import.meta.dirname, '..', '..', '..')
+const ROOT = path.resolve(import.meta.dirname, '..', '..')
 
 /** A Claude Desktop config as a user has it: server-everything, a remote server, other settings. */
 const ORIGINAL = `{

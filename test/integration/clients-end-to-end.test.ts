@@ -9,7 +9,7 @@ import path from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterEach, beforeEach, expect, it } from 'vitest'
-import { Env, runCliAs, serverScript, textOf } from '../../helpers/harness'
+import { Env, runCliAs, serverScript, textOf } from '../helpers/harness'
 
 let env: Env
 let home: string

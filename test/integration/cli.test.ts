@@ -7,10 +7,10 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { AuditLog } from '../../../src/gateway/audit'
-import { sharedFixture } from '../../helpers/shared-fixtures'
+import { AuditLog } from '../../src/gateway/audit'
+import { sharedFixture } from '../helpers/shared-fixtures'
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..', '..')
+const ROOT = path.resolve(import.meta.dirname, '..', '..')
 const CLI = path.join(ROOT, 'bin', 'airlock.js')
 const GITHUB_POLICY = sharedFixture('intercept-policies/github.yaml', 'test/unit/cli/cli.test.ts')
 

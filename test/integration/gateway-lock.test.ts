@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { Gateway, GatewayRunningError } from '../../../src/gateway/gateway'
+import { Gateway, GatewayRunningError } from '../../src/gateway/gateway'
 
 const homes: string[] = []
 const gateways: Gateway[] = []
