@@ -17,6 +17,7 @@ import {
   planRestore,
   planWrap,
   scanClients,
+  wrapCommand,
   type ClientsContext,
   type FileReport,
 } from '../clients/protect'
@@ -148,6 +149,7 @@ function list(argv: string[]): number {
         ...(s.entry.project ? { project: s.entry.project } : {}),
         route: s.entry.transport,
         protected: s.protected,
+        ...(s.broken ? { broken: true } : {}),
         ...(s.entry.wrappedServer ? { airlockServer: s.entry.wrappedServer } : {}),
         ...(s.problem ? { problem: s.problem } : {}),
       })),
@@ -177,7 +179,7 @@ function list(argv: string[]): number {
         tilde(r.location.file),
         name,
         s.entry.transport,
-        s.protected ? 'yes' : 'no',
+        s.protected ? 'yes' : s.broken ? 'broken' : 'no',
         s.problem ??
           (s.entry.wrappedServer && s.entry.wrappedServer !== s.entry.name
             ? `as ${s.entry.wrappedServer}`
@@ -191,12 +193,22 @@ function list(argv: string[]): number {
   for (const r of reports) if (r.error) process.stderr.write(`airlock: ${r.error.message}\n`)
   const open = reports.flatMap((r) =>
     r.entries
-      .filter((s) => !s.protected && s.entry.transport === 'stdio' && !s.entry.unsupported)
+      .filter(
+        (s) => !s.protected && !s.broken && s.entry.transport === 'stdio' && !s.entry.unsupported,
+      )
       .map(() => r.client.id),
   )
   if (open.length)
     process.stdout.write(
       `\nprotect them with: ${[...new Set(open)].map((c) => `airlock clients wrap ${c}`).join(' ; ')}\n`,
+    )
+  const broken = reports.flatMap((r) => {
+    const names = r.entries.filter((s) => s.broken).map((s) => s.entry.name)
+    return names.length ? [wrapCommand(r.client.id, r.location, names)] : []
+  })
+  if (broken.length)
+    process.stdout.write(
+      `\nbroken entries reach nothing (their node or shim path is gone); repair them with: ${broken.join(' ; ')}\n`,
     )
   return reports.some((r) => r.error) ? 1 : 0
 }
@@ -219,9 +231,10 @@ function wrap(argv: string[]): number {
   const dry = values['dry-run']
   try {
     const http = values.http ? httpEndpoint(ctx.home, values.port) : undefined
+    const shim = shimCommand(ctx.home)
     const plan = planWrap(ctx, clientId, {
       ...(values.server ? { servers: values.server } : {}),
-      shim: shimCommand(ctx.home),
+      shim,
       existing: config.servers,
       ...(http ? { http } : {}),
     })
@@ -247,13 +260,20 @@ function wrap(argv: string[]): number {
         `${dry ? 'would add' : 'added'} to Airlock: ${add.map((s) => `${s.name} (${[s.command, ...s.args].join(' ')})`).join(', ')}\n`,
       )
     for (const f of plan.files) {
-      const names = f.targets.map((t) =>
-        t.server === t.entry.name ? t.entry.name : `${t.entry.name} → ${t.server}`,
-      )
+      const names = f.targets
+        .filter((t) => !t.repair)
+        .map((t) => (t.server === t.entry.name ? t.entry.name : `${t.entry.name} → ${t.server}`))
+      const repaired = f.targets
+        .filter((t) => t.repair)
+        .map((t) => `${t.entry.name} (${t.repair ?? ''})`)
       const ok = dry || written.includes(f.location.file)
-      if (ok)
+      if (ok && names.length)
         out.write(
           `${dry ? 'would wrap' : 'wrapped'} in ${tilde(f.location.file)}: ${names.join(', ')}\n`,
+        )
+      if (ok && repaired.length)
+        out.write(
+          `${dry ? 'would repair' : 'repaired'} in ${tilde(f.location.file)} (now ${`${shim.node} ${shim.script}`}): ${repaired.join(', ')}\n`,
         )
       if (ok && http && f.after.includes(TOKEN_INPUT_REF))
         out.write(

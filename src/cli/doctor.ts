@@ -46,6 +46,8 @@ export interface DoctorRow {
   route: Transport
   /** The entry runs the shim, or reaches Airlock's HTTP endpoint. */
   protected: boolean
+  /** A wrapped entry whose node or shim path is gone (it reaches nothing; a wrap repairs it). */
+  broken?: boolean
   /** The Airlock server a wrapped entry names. */
   airlockServer?: string
   /** What is wrong; undefined when the check passed. */
@@ -126,7 +128,7 @@ export function formatRows(rows: readonly DoctorRow[]): string {
           : r.server,
       ),
       r.route,
-      r.protected ? 'yes' : 'no',
+      r.protected ? 'yes' : r.broken ? 'broken' : 'no',
       r.problem !== undefined ? t(r.problem) : '-',
     ]),
   )
@@ -172,9 +174,10 @@ class Doctor {
       server: e.scope === 'local' && e.project ? `${e.name} (${tilde(e.project)})` : e.name,
       route: e.transport,
       protected: status.protected,
+      ...(status.broken ? { broken: true } : {}),
       ...(e.wrappedServer !== undefined ? { airlockServer: e.wrappedServer } : {}),
     }
-    if (!e.wrapped || e.wrappedServer === undefined) {
+    if (!e.wrapped || e.wrappedServer === undefined || status.broken) {
       return { ...row, problem: status.problem ?? 'not wrapped' }
     }
     try {
@@ -193,20 +196,8 @@ class Doctor {
     e: ClientServerEntry,
     server: string,
   ): Promise<{ problem?: string; checked?: string }> {
+    // A missing node or shim path was reported from the entry's status (broken) before this.
     const command = e.command ?? ''
-    if (path.isAbsolute(command) && !fs.existsSync(command)) {
-      return {
-        problem: `node not found at ${command} (was Node moved or upgraded?); run "airlock clients wrap ${report.client.id}" again`,
-      }
-    }
-    const script = e.args.find(
-      (a, i) => e.args[i + 1] === 'connect' && /airlock(\.m?js)?$/i.test(a),
-    )
-    if (script && path.isAbsolute(script) && !fs.existsSync(script)) {
-      return {
-        problem: `shim not found at ${script} (was Airlock moved?); run "airlock clients wrap ${report.client.id}" again from the current install`,
-      }
-    }
     // The data directory the shim will use: the one the client's environment names.
     const env = { ...getDefaultEnvironment(), ...e.env }
     const home = dataDir(env)

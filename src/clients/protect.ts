@@ -21,7 +21,7 @@ import type {
   WrapTarget,
 } from './adapters/adapter'
 import { unifiedDiff } from './formats/diff'
-import { maskBearer } from './shim-command'
+import { brokenShim, maskBearer } from './shim-command'
 import { ClientConfigError } from './errors'
 import type { ClientFs } from './fs-port'
 import { importServers, sameServer, type ImportedServer } from './import'
@@ -49,6 +49,11 @@ export interface ClientsContext {
 export interface EntryStatus {
   entry: ClientServerEntry
   protected: boolean
+  /**
+   * A wrapped entry whose node or shim path no longer exists: the client reaches nothing (not
+   * protected); `problem` says what is missing and the wrap command that repairs it.
+   */
+  broken?: boolean
   /** Why it is not protected, or what is wrong with its protection. */
   problem?: string
 }
@@ -150,12 +155,52 @@ function asConfigError(err: unknown, file: string): ClientConfigError {
   })
 }
 
+/** A word a shell takes as one argument: quoted when it holds anything but plain characters. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
+}
+
+/** The command that repairs (or wraps) the entries `names` of `client` found in `location`. */
+export function wrapCommand(
+  client: string,
+  location: ConfigLocation,
+  names: string | readonly string[],
+): string {
+  const servers = (typeof names === 'string' ? [names] : names)
+    .map((n) => ` --server ${shellWord(n)}`)
+    .join('')
+  const project = location.project ? ` --project ${shellWord(location.project)}` : ''
+  return `airlock clients wrap ${client}${servers}${project}`
+}
+
+/** Whether the file exists (a path the client tools can stat). */
+function existsIn(fs: ClientFs): (file: string) => boolean {
+  return (file) => fs.stat(file) !== undefined
+}
+
+/** Why a wrapped stdio entry reaches nothing (its node or shim is gone), or undefined. */
+function brokenProblem(entry: ClientServerEntry, fs: ClientFs): string | undefined {
+  return entry.wrapped && entry.transport === 'stdio'
+    ? brokenShim(entry.command, entry.args, existsIn(fs))
+    : undefined
+}
+
 function status(
   entry: ClientServerEntry,
   drifted: boolean,
   config: Config | undefined,
+  location: ConfigLocation,
+  fs: ClientFs,
 ): EntryStatus {
   if (entry.wrapped) {
+    const broken = brokenProblem(entry, fs)
+    if (broken)
+      return {
+        entry,
+        protected: false,
+        broken: true,
+        problem: `broken: ${broken}; "${wrapCommand(location.client, location, entry.name)}" repairs it`,
+      }
     const known = config === undefined || config.servers.some((s) => s.name === entry.wrappedServer)
     return known
       ? { entry, protected: true }
@@ -202,7 +247,9 @@ export function scanClients(ctx: ClientsContext, clientId?: string, config?: Con
         out.push({
           client,
           location,
-          entries: entries.map((e) => status(e, wrappedKeys.has(e.key.join('\u0000')), config)),
+          entries: entries.map((e) =>
+            status(e, wrappedKeys.has(e.key.join('\u0000')), config, location, ctx.fs),
+          ),
         })
       } catch (err) {
         if (bytes === undefined && !(err instanceof ClientConfigError)) throw err
@@ -250,11 +297,20 @@ export function planWrap(
       const text = decode(location.file, before)
       const entries = client.read(text, location).filter((e) => !wanted || wanted.has(e.name))
       const candidates: ClientServerEntry[] = []
+      const repairs: WrapTarget[] = []
       for (const entry of entries) {
         seen.add(entry.name)
         const skip = (reason: string): void =>
           void plan.skipped.push({ location, name: entry.name, reason })
-        if (entry.wrapped) skip(`already protected (airlock connect ${entry.wrappedServer ?? ''})`)
+        const broken = brokenProblem(entry, ctx.fs)
+        if (broken && entry.wrappedServer !== undefined) {
+          if (opts.http)
+            skip(
+              `broken (${broken}); "${wrapCommand(client.id, location, entry.name)}" (without --http) repairs it`,
+            )
+          else repairs.push({ entry, server: entry.wrappedServer, repair: broken })
+        } else if (entry.wrapped)
+          skip(`already protected (airlock connect ${entry.wrappedServer ?? ''})`)
         else if (entry.transport !== 'stdio')
           skip(
             `${entry.transport.toUpperCase()} endpoint: not protected (Airlock wraps stdio servers)`,
@@ -262,7 +318,7 @@ export function planWrap(
         else if (entry.unsupported) skip(`cannot wrap: ${entry.unsupported}`)
         else candidates.push(entry)
       }
-      if (candidates.length === 0) continue
+      if (candidates.length === 0 && repairs.length === 0) continue
       if (!ctx.fs.writable(location.file)) {
         throw new ClientConfigError(
           `${location.file}: read-only; Airlock leaves read-only files alone. To protect ${client.displayName}'s servers, make it writable (chmod u+w "${location.file}") and run again.`,
@@ -272,7 +328,10 @@ export function planWrap(
       }
       const taken = [...opts.existing, ...plan.imports.filter((i) => !i.reuse).map((i) => i.server)]
       const imports = importServers(candidates, client.id, taken)
-      const targets = imports.map((i) => ({ entry: i.entry, server: i.server.name }))
+      const targets: WrapTarget[] = [
+        ...imports.map((i) => ({ entry: i.entry, server: i.server.name })),
+        ...repairs,
+      ]
       const after = client.wrap(text, targets, opts.shim, location, opts.http)
       const holdsToken = opts.http !== undefined && after.includes(opts.http.token)
       const mode = ctx.fs.stat(location.file)?.mode ?? 0o600
@@ -372,19 +431,30 @@ export function applyWrap(
         plan.client.read(f.after, f.location).map((e) => [e.key.join('\u0000'), e]),
       )
       const text = f.before.toString('utf8')
-      const records: EntryRecord[] = f.targets.map(({ entry, server }) => {
-        const now = afterEntries.get(entry.key.join('\u0000'))
-        return {
+      const rec = manifest.files.find((r) => r.file === file)
+      const records: EntryRecord[] = []
+      for (const { entry, server, repair } of f.targets) {
+        const key = entry.key.join('\u0000')
+        const now = afterEntries.get(key)
+        const wrapped = now ? f.after.slice(now.range.start, now.range.end) : ''
+        if (repair) {
+          // The record keeps the entry as it was before Airlock first wrapped it, so that a
+          // restore gives back the user's original, not the broken wrapped one. An entry
+          // wrapped by hand (no record) has no original to give back.
+          const known = rec?.entries.find((e) => e.key.join('\u0000') === key)
+          if (known) records.push({ ...known, wrapped })
+          continue
+        }
+        records.push({
           key: entry.key,
           name: entry.name,
           server,
           original: text.slice(entry.range.start, entry.range.end),
-          wrapped: now ? f.after.slice(now.range.start, now.range.end) : '',
-        }
-      })
+          wrapped,
+        })
+      }
       const hashBefore = sha256(current)
       const hashAfter = sha256(Buffer.from(f.after, 'utf8'))
-      const rec = manifest.files.find((r) => r.file === file)
       if (rec) {
         rec.byteRestore = rec.byteRestore && rec.wrappedHash === hashBefore
         rec.backups.push(backup)
@@ -395,7 +465,7 @@ export function applyWrap(
           if (i >= 0) rec.entries[i] = r
           else rec.entries.push(r)
         }
-      } else {
+      } else if (records.length) {
         manifest.files.push({
           file,
           scope: f.location.scope,

@@ -174,25 +174,28 @@ export class ClientsService {
         scope: r.location.scope,
         ...(r.location.project ? { project: r.location.project } : {}),
         ...(r.error ? { error: r.error.message } : {}),
-        entries: r.entries.map(({ entry, protected: isProtected, problem }): ClientEntryView => {
-          const wrappedByAirlock = keys?.has(entry.key.join('\0')) ?? false
-          return {
-            name: entry.name,
-            scope: entry.scope,
-            ...(entry.project ? { project: entry.project } : {}),
-            route: entry.transport,
-            target:
-              entry.transport === 'stdio'
-                ? commandLine(entry.command ?? '', entry.args)
-                : (entry.url ?? ''),
-            protected: isProtected,
-            ...(entry.wrappedServer ? { airlockServer: entry.wrappedServer } : {}),
-            drifted: wrappedByAirlock && !entry.wrapped,
-            canProtect: !isProtected && entry.transport === 'stdio' && !entry.unsupported,
-            canRestore: wrappedByAirlock,
-            ...(problem ? { problem } : {}),
-          }
-        }),
+        entries: r.entries.map(
+          ({ entry, protected: isProtected, broken, problem }): ClientEntryView => {
+            const wrappedByAirlock = keys?.has(entry.key.join('\0')) ?? false
+            return {
+              name: entry.name,
+              scope: entry.scope,
+              ...(entry.project ? { project: entry.project } : {}),
+              route: entry.transport,
+              target:
+                entry.transport === 'stdio'
+                  ? commandLine(entry.command ?? '', entry.args)
+                  : (entry.url ?? ''),
+              protected: isProtected,
+              ...(entry.wrappedServer ? { airlockServer: entry.wrappedServer } : {}),
+              drifted: wrappedByAirlock && !entry.wrapped,
+              ...(broken ? { broken: true } : {}),
+              canProtect: !isProtected && entry.transport === 'stdio' && !entry.unsupported,
+              canRestore: wrappedByAirlock,
+              ...(problem ? { problem } : {}),
+            }
+          },
+        ),
       })
     }
     return out
@@ -305,7 +308,9 @@ export class ClientsService {
       notes.push(`Adds "${s.name}" to Airlock's servers: ${commandLine(s.command, s.args)}`)
     for (const f of plan.files)
       for (const t of f.targets)
-        if (t.server !== t.entry.name)
+        if (t.repair)
+          notes.push(`Repairs ${t.entry.name}: ${t.repair}; it will run the current Airlock`)
+        else if (t.server !== t.entry.name)
           notes.push(`${t.entry.name} connects to the Airlock server "${t.server}"`)
     for (const i of plan.imports) for (const w of i.warnings) notes.push(`${i.entry.name}: ${w}`)
     for (const s of plan.skipped) notes.push(`Left alone: ${s.name} (${s.reason})`)

@@ -109,3 +109,26 @@ export function resolveTokenRef(
     Object.entries(headers).map(([k, v]) => [k, v.split(TOKEN_INPUT_REF).join(token)]),
   )
 }
+
+/**
+ * What is broken in a stdio entry that runs the shim, or undefined: its node (an absolute
+ * command) or its shim script (an absolute `…/airlock.js` before `connect`) is not there, e.g.
+ * after Node was upgraded or Airlock moved (an app update, an AppImage mounted elsewhere). Such
+ * an entry reaches nothing: it is not protected, and a wrap repairs it.
+ */
+export function brokenShim(
+  command: string | undefined,
+  args: readonly string[],
+  exists: (file: string) => boolean,
+): string | undefined {
+  const absolute = (p: string): boolean => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p)
+  if (command && absolute(command) && !exists(command)) {
+    return base(command) === 'airlock'
+      ? `airlock not found at ${command} (was Airlock moved or updated?)`
+      : `node not found at ${command} (was Node moved or upgraded?)`
+  }
+  const script = args.find((a, i) => args[i + 1] === 'connect' && /airlock(\.m?js)?$/i.test(a))
+  if (script && absolute(script) && !exists(script))
+    return `shim not found at ${script} (was Airlock moved or updated?)`
+  return undefined
+}

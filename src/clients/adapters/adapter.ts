@@ -96,6 +96,11 @@ export interface HttpEndpoint {
 export interface WrapTarget {
   entry: ClientServerEntry
   server: string
+  /**
+   * A wrapped entry whose node or shim path broke (what is missing): only its command and args
+   * are rewritten to the current shim; its env (plus what the shim needs) and cwd stay.
+   */
+  repair?: string
 }
 
 /** What a wrap changed in one entry, kept in the backup manifest to restore it. */

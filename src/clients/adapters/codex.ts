@@ -262,7 +262,7 @@ function wrapEdits(text: string, entry: ClientServerEntry, wrapped: WrappedComma
       .join(', ')} }`
     set('env', inline, 'args')
   }
-  remove('cwd')
+  if (!wrapped.keepCwd) remove('cwd')
   return [entryEdit(text, t, entry.range)]
 }
 

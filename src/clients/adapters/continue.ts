@@ -252,7 +252,7 @@ function wrapEdits(text: string, entry: ClientServerEntry, wrapped: WrappedComma
       .join(', ')} }`
     set('env', () => flow, flow, 'args')
   }
-  remove('cwd')
+  if (!wrapped.keepCwd) remove('cwd')
   return [entryEdit(text, t, entry.range)]
 }
 

@@ -26,6 +26,8 @@ export interface WrappedCommand {
   args: string[]
   /** Env for the shim (AIRLOCK_HOME); undefined removes the entry's env. */
   env?: Record<string, string>
+  /** Leave the entry's `cwd` as it is (a repair); otherwise it is removed. */
+  keepCwd?: boolean
 }
 
 /** What an entry wrapped onto the HTTP endpoint gets. */
@@ -106,16 +108,22 @@ function wrapChecked(
   }
   const before = spec.parse(text, file)
   const edits: TextEdit[] = []
-  for (const { entry, server } of targets) {
-    if (entry.transport !== 'stdio' || entry.wrapped || entry.unsupported) {
+  for (const { entry, server, repair } of targets) {
+    if (
+      entry.transport !== 'stdio' ||
+      entry.unsupported ||
+      (repair ? entry.wrappedServer !== server || http : entry.wrapped)
+    ) {
       throw new Error(
-        `internal: entry "${entry.name}" of ${file} cannot be wrapped (${entry.unsupported ?? entry.transport})`,
+        `internal: entry "${entry.name}" of ${file} cannot be ${repair ? 'repaired' : 'wrapped'} (${entry.unsupported ?? entry.transport})`,
       )
     }
+    const env = repair ? repairedEnv(entry.env, shim.env) : shim.env
     const wrapped: WrappedCommand = {
       command: shim.node,
       args: shimArgs(shim, server),
-      ...(shim.env && Object.keys(shim.env).length ? { env: shim.env } : {}),
+      ...(env && Object.keys(env).length ? { env } : {}),
+      ...(repair ? { keepCwd: true } : {}),
     }
     const entryEdits =
       viaHttp && http
@@ -162,6 +170,20 @@ function wrapChecked(
       )
   }
   return after
+}
+
+/**
+ * The env of a repaired entry: the entry's own (its AIRLOCK_HOME names the data directory its
+ * server is configured in), plus what the current shim needs besides AIRLOCK_HOME (e.g.
+ * ELECTRON_RUN_AS_NODE when the app binary runs the shim).
+ */
+function repairedEnv(
+  current: Readonly<Record<string, string>>,
+  shimEnv: Readonly<Record<string, string>> | undefined,
+): Record<string, string> {
+  const out = { ...current }
+  for (const [k, v] of Object.entries(shimEnv ?? {})) if (k !== 'AIRLOCK_HOME') out[k] = v
+  return out
 }
 
 function restoreChecked(

@@ -252,7 +252,7 @@ function wrapEntry(text: string, entry: ClientServerEntry, wrapped: WrappedComma
     ? setMember(sub, at, 'env', (like, t) => renderJson(t, env, eol, like), ['args', cmdKey], eol)
     : removeMember(sub, at, 'env')
   if (nested) sub = removeMember(sub, [], 'env')
-  sub = removeMember(sub, [], 'cwd')
+  if (!wrapped.keepCwd) sub = removeMember(sub, [], 'cwd')
   return [{ start, end, text: sub.slice(pad.length) }]
 }
 

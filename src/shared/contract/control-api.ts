@@ -267,6 +267,8 @@ export const clientEntrySchema = z.object({
   airlockServer: z.string().optional(),
   /** Airlock wrapped this entry and the client (or a person) rewrote it back: not protected. */
   drifted: z.boolean(),
+  /** A wrapped entry whose node or shim path is gone: it reaches nothing; a wrap repairs it. */
+  broken: z.boolean().optional(),
   /** Airlock can wrap it now (an unprotected stdio entry it knows how to edit). */
   canProtect: z.boolean(),
   /** Airlock wrapped it and can put the original back. */

@@ -11,7 +11,7 @@ import type {
   ConfigLocation,
   ShimCommand,
 } from '../../../src/clients/adapters/adapter'
-import { nodeClientFs } from '../../../src/clients/fs-port'
+import { nodeClientFs, type ClientFs } from '../../../src/clients/fs-port'
 import type { ClientsContext } from '../../../src/clients/protect'
 import { clientAdapters } from '../../../src/clients/adapters/registry'
 
@@ -21,6 +21,19 @@ export const FIXTURES = path.resolve(import.meta.dirname, '..', '..', 'fixtures'
 export const SHIM: ShimCommand = {
   node: '/opt/node/bin/node',
   script: '/opt/airlock/bin/airlock.js',
+}
+
+/**
+ * The node file system, except that the shim's node and script exist (they are not on this
+ * machine): entries wrapped with {@link SHIM} are protected, not broken.
+ */
+export function fsWithShim(): ClientFs {
+  const real = nodeClientFs()
+  const installed = new Set([SHIM.node, SHIM.script])
+  return {
+    ...real,
+    stat: (file) => (installed.has(file) ? { mode: 0o755, uid: 0, gid: 0 } : real.stat(file)),
+  }
 }
 
 /** A fixture file's bytes. */
@@ -229,7 +242,7 @@ export function sandbox(): Sandbox {
     ctx: {
       adapters: clientAdapters,
       env,
-      fs: nodeClientFs(),
+      fs: fsWithShim(),
       home: airlock,
       now: () => new Date('2026-01-02T03:04:05.678Z'),
     },

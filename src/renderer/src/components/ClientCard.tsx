@@ -35,6 +35,16 @@ function ProtectionBadge({ entry }: { entry: ClientEntryView }) {
         protected
       </span>
     )
+  if (entry.broken)
+    return (
+      <span
+        className="badge tone-bad"
+        data-testid="broken-badge"
+        title="Wrapped, but its node or Airlock path is gone: the client reaches nothing. Repair rewrites it to the current Airlock."
+      >
+        ⚠ broken
+      </span>
+    )
   if (entry.drifted)
     return (
       <span
@@ -162,10 +172,10 @@ export function ClientCard({ client, busy, onPlan, children }: ClientCardProps) 
                       ) : null}
                     </td>
                     <td className="entry-actions">
-                      {e.drifted
+                      {e.drifted || e.broken
                         ? button(
                             { client: client.id, action: 'wrap', server: e.name },
-                            'Re-protect',
+                            e.broken ? 'Repair' : 'Re-protect',
                             'btn btn-small btn-primary',
                           )
                         : e.canProtect

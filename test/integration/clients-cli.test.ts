@@ -7,9 +7,9 @@ import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { fixture, sandbox, type Sandbox } from './helpers'
+import { fixture, sandbox, type Sandbox } from '../unit/clients/helpers'
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..', '..')
+const ROOT = path.resolve(import.meta.dirname, '..', '..')
 const CLI = path.join(ROOT, 'bin', 'airlock.js')
 const DESKTOP = 'home/.config/Claude/claude_desktop_config.json'
 
@@ -20,14 +20,23 @@ beforeEach(() => {
 afterEach(() => box.cleanup())
 
 function airlock(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return airlockWith(process.execPath, CLI, args)
+}
+
+/** The CLI run by `node` from `script` (another install of Airlock). */
+function airlockWith(
+  node: string,
+  script: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: box.home, AIRLOCK_HOME: box.airlock }
   delete env.XDG_CONFIG_HOME
   delete env.CODEX_HOME
   delete env.CLAUDE_CONFIG_DIR
   return new Promise((resolve) => {
     execFile(
-      process.execPath,
-      [CLI, ...args],
+      node,
+      [script, ...args],
       { cwd: box.project, env, timeout: 15_000 },
       (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr })
@@ -193,5 +202,100 @@ describe('airlock clients', () => {
     expect(list.stdout).toMatch(
       /claude-desktop\s+~\/\.config\/Claude\/claude_desktop_config\.json\s+-\s+-\s+\?\s+unreadable/,
     )
+  })
+
+  it('repairs entries whose node or shim path broke; list and doctor mark them broken; restore gives back the original', async () => {
+    const file = box.put(DESKTOP, fixture('claude_desktop_config.json'))
+    // Another install of Airlock, with its own node, that goes away after wrapping (Node
+    // upgraded, the app updated, an AppImage mounted elsewhere).
+    const install = path.join(box.root, 'old-install')
+    fs.mkdirSync(path.join(install, 'bin'), { recursive: true })
+    const oldNode = path.join(install, 'node')
+    try {
+      fs.linkSync(process.execPath, oldNode)
+    } catch {
+      fs.copyFileSync(process.execPath, oldNode)
+      fs.chmodSync(oldNode, 0o755)
+    }
+    const oldScript = path.join(install, 'bin', 'airlock.js')
+    fs.copyFileSync(CLI, oldScript)
+    fs.copyFileSync(
+      path.join(ROOT, 'bin', 'package.json'),
+      path.join(install, 'bin', 'package.json'),
+    )
+    fs.symlinkSync(path.join(ROOT, 'out'), path.join(install, 'out'))
+    const w = await airlockWith(oldNode, oldScript, ['clients', 'wrap', 'claude-desktop'])
+    expect(w.stderr).toBe('')
+    expect(w.code).toBe(0)
+    type Doc = {
+      mcpServers: Record<
+        string,
+        { command?: string; args?: string[]; env?: Record<string, string> }
+      >
+    }
+    const wrapped = JSON.parse(fs.readFileSync(file, 'utf8')) as Doc
+    expect(wrapped.mcpServers.github).toEqual({
+      command: oldNode,
+      args: [oldScript, 'connect', 'github'],
+      env: { AIRLOCK_HOME: box.airlock },
+    })
+    fs.rmSync(install, { recursive: true })
+
+    const list = await airlock('clients')
+    expect(list.code).toBe(0)
+    const row = list.stdout.split('\n').find((l) => /\sgithub\s/.test(l))
+    expect(row).toMatch(/github\s+stdio\s+broken\s+broken: node not found at /)
+    expect(row).toContain(`node not found at ${oldNode}`)
+    expect(list.stdout.split('\n').filter((l) => /\sstdio\s+yes/.test(l))).toHaveLength(0)
+    expect(list.stdout).toContain(
+      'repair them with: airlock clients wrap claude-desktop --server filesystem --server github --server sqlite',
+    )
+    const json = JSON.parse((await airlock('clients', '--json')).stdout) as {
+      servers: { name: string; protected: boolean; broken?: boolean }[]
+    }[]
+    expect(json[0]?.servers.find((s) => s.name === 'github')).toMatchObject({
+      protected: false,
+      broken: true,
+    })
+
+    const doctor = await airlock('doctor', '--client', 'claude-desktop', '--timeout', '5')
+    expect(doctor.code).toBe(1)
+    const drow = doctor.stdout.split('\n').find((l) => /^claude-desktop\s+sqlite\s/.test(l))
+    expect(drow).toMatch(/sqlite\s+stdio\s+broken\s+broken: node not found at /)
+    // Its advice is a command that works: run it as printed.
+    const advice = /"(airlock clients wrap [^"]+)" repairs it/.exec(drow ?? '')?.[1]
+    expect(advice).toBe('airlock clients wrap claude-desktop --server sqlite')
+
+    const repair = await airlock(...(advice ?? '').split(' ').slice(1))
+    expect(repair.stderr).toBe('')
+    expect(repair.code).toBe(0)
+    expect(repair.stdout).not.toContain('already protected')
+    expect(repair.stdout).toContain(
+      `repaired in ~/.config/Claude/claude_desktop_config.json (now ${process.execPath} ${CLI}): sqlite (node not found at ${oldNode}`,
+    )
+    const rest = await airlock('clients', 'wrap', 'claude-desktop')
+    expect(rest.code).toBe(0)
+    expect(rest.stdout).toContain(': filesystem (node not found')
+    expect(rest.stdout).not.toContain('added to Airlock')
+    const repaired = JSON.parse(fs.readFileSync(file, 'utf8')) as Doc
+    expect(repaired.mcpServers.github).toEqual({
+      command: process.execPath,
+      args: [CLI, 'connect', 'github'],
+      env: { AIRLOCK_HOME: box.airlock },
+    })
+    // Everything else in the file is as the first wrap left it.
+    expect({ ...repaired, mcpServers: {} }).toEqual({ ...wrapped, mcpServers: {} })
+    expect(repaired.mcpServers.linear).toEqual(wrapped.mcpServers.linear)
+    const after = await airlock('clients')
+    expect(after.stdout.split('\n').filter((l) => /\sstdio\s+yes/.test(l))).toHaveLength(3)
+    expect((await airlock('clients', 'wrap', 'claude-desktop')).stdout).toContain(
+      'already protected',
+    )
+
+    // The manifest kept the user's original entries, not the broken wrapped ones.
+    const r = await airlock('clients', 'restore', 'claude-desktop')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('from the backup, byte for byte: filesystem, github, sqlite')
+    expect(fs.readFileSync(file)).toEqual(fixture('claude_desktop_config.json'))
   })
 })
