@@ -6,6 +6,8 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import type { PendingApprovalView, ResultOf } from '../../../shared/contract/control-api'
 import { ALWAYS_SCOPE, answerLabel } from '../../../shared/approval-answers'
 import { RiskBadge } from './RiskBadge'
+import { pinDate } from '../../../shared/tool-pins'
+import { PinDiff } from './PinDiff'
 import { useApi } from '../api-context'
 import { clientDisplayName } from '../client-names'
 import { errorMessage, secondsLeft, visibleText } from '../format'
@@ -220,6 +222,15 @@ export function ApprovalCard({
             : "the policy requires a person's approval for this tool"}
         .
       </p>
+      {req.pin ? (
+        <div className="approval-pin" data-testid="approval-pin">
+          <p className="small strong">
+            This tool changed since it was pinned on {pinDate(req.pin.pinnedAt)}. “Always” accepts
+            the new definition.
+          </p>
+          <PinDiff changes={req.pin.changes} />
+        </div>
+      ) : null}
       {rows ? (
         rows.length === 0 ? (
           <p className="small muted">No arguments.</p>

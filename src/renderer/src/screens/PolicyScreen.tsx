@@ -17,6 +17,7 @@ import { EmptyState } from '../components/EmptyState'
 import { ErrorNotice } from '../components/ErrorNotice'
 import { Field } from '../components/Field'
 import { Loading } from '../components/Loading'
+import { PinBanners } from '../components/PinReview'
 import { PolicyHistory } from '../components/PolicyHistory'
 import { PolicyYamlEditor } from '../components/PolicyYamlEditor'
 import { TryCall } from '../components/TryCall'
@@ -99,6 +100,7 @@ export function PolicyScreen() {
         </Field>
       }
     >
+      <PinBanners current={server} onPick={pick} />
       <ServerPolicy key={server} server={server} onDirty={setDirty} />
     </Shell>
   )

@@ -16,6 +16,7 @@ interface Draft {
   resultExcerpts: 'on' | 'off'
   defaultPosture: Settings['defaultPosture']
   riskFloor: Settings['riskFloor']
+  pinning: Settings['pinning']
 }
 
 function draftOf(s: Settings): Draft {
@@ -27,6 +28,7 @@ function draftOf(s: Settings): Draft {
     resultExcerpts: s.audit.resultExcerpts ? 'on' : 'off',
     defaultPosture: s.defaultPosture,
     riskFloor: s.riskFloor,
+    pinning: s.pinning,
   }
 }
 
@@ -82,6 +84,7 @@ export function SettingsScreen({
         approvalTimeoutSeconds: intIn(draft.approvalTimeoutSeconds, 1, 3600, 'Approval timeout'),
         defaultPosture: draft.defaultPosture,
         riskFloor: draft.riskFloor,
+        pinning: draft.pinning,
         audit: {
           ...current.audit,
           retentionDays: intIn(draft.retentionDays, 1, 3650, 'Audit retention'),
@@ -105,6 +108,7 @@ export function SettingsScreen({
           approvalTimeoutSeconds: next.approvalTimeoutSeconds,
           defaultPosture: next.defaultPosture,
           riskFloor: next.riskFloor,
+          pinning: next.pinning,
           audit: next.audit,
         },
       })
@@ -138,6 +142,18 @@ export function SettingsScreen({
                   <option value="critical">critical tools ask (default)</option>
                   <option value="high">high and critical tools ask</option>
                   <option value="off">off: only policies decide</option>
+                </select>
+              )}
+            </Field>
+            <Field
+              label="Tool pinning"
+              hint="Each tool's definition is pinned the first time it is seen. When a server changes it (an update, or planted instructions), its calls are refused until you accept the change in Tools & policy, or need your approval, which shows the change."
+            >
+              {(p) => (
+                <select {...p} value={draft.pinning} onChange={set('pinning')}>
+                  <option value="block">block changed tools (default)</option>
+                  <option value="approve">ask me, showing the change</option>
+                  <option value="off">off: changed tools run</option>
                 </select>
               )}
             </Field>
