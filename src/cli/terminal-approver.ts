@@ -5,6 +5,7 @@
  */
 import readline from 'node:readline'
 import type { ApprovalAnswer, Approver, PendingApproval } from '../gateway/approvals/approvals'
+import { alwaysQuestion } from '../shared/approval-answers'
 import { escapeUnsafe, excerpt } from '../shared/text'
 
 /** Maps a typed reply to an answer; anything unrecognised is a deny. */
@@ -49,7 +50,23 @@ function pinText(req: PendingApproval): string {
   return `\n  the tool CHANGED since it was pinned on ${escapeUnsafe(req.pin.pinnedAt.slice(0, 10))}:${lines.join('')}`
 }
 
-/** A terminal approver over an input and output stream. */
+/**
+ * The confirmation of "always", stating its scope as the card and the dialog do. Only y/yes
+ * confirms; anything else goes back to the question.
+ */
+export function confirmAlwaysText(req: PendingApproval): string {
+  const question = alwaysQuestion(`"${escapeUnsafe(req.tool)}"`, `"${escapeUnsafe(req.server)}"`)
+  return `  ${question}
+  Revoke it any time in Airlock (Approvals, or the tool's row in Tools & policy). [y] yes, always  [N] no, back: `
+}
+
+/** Whether a reply confirms "always". */
+export function confirmsAlways(reply: string): boolean {
+  const r = reply.trim().toLowerCase()
+  return r === 'y' || r === 'yes'
+}
+
+/** A terminal approver over an input and output stream; "always" asks to confirm. */
 export class TerminalApprover implements Approver {
   readonly name = 'terminal'
   private queue: Promise<unknown> = Promise.resolve()
@@ -80,13 +97,26 @@ export class TerminalApprover implements Approver {
         resolve(undefined)
       }
       signal.addEventListener('abort', onAbort, { once: true })
-      rl.question(promptText(req, this.now()), (reply) => {
+      const done = (answer: ApprovalAnswer): void => {
         signal.removeEventListener('abort', onAbort)
         rl.close()
-        const answer = parseReply(reply)
         this.output.write(`  → ${answer}\n`)
         resolve(answer)
-      })
+      }
+      const ask = (): void =>
+        rl.question(promptText(req, this.now()), (reply) => {
+          if (signal.aborted) return
+          const answer = parseReply(reply)
+          if (answer !== 'allow_always') return done(answer)
+          // "Always" is a considered act: confirm it, stating its scope; "no" asks again.
+          rl.question(confirmAlwaysText(req), (again) => {
+            if (signal.aborted) return
+            if (confirmsAlways(again)) return done('allow_always')
+            this.output.write('  (not always: answer again)\n')
+            ask()
+          })
+        })
+      ask()
     })
   }
 }

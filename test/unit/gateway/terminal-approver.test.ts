@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import type { PendingApproval } from '../../../src/gateway/approvals/approvals'
+import { ApprovalCenter, type PendingApproval } from '../../../src/gateway/approvals/approvals'
 import { TerminalApprover, parseReply, promptText } from '../../../src/cli/terminal-approver'
 import { excerpt } from '../../../src/shared/text'
 
@@ -60,5 +60,84 @@ describe('terminal approvals', () => {
     expect(shown).toContain('"three"')
     input.write('n\n')
     await expect(third).resolves.toBe('deny')
+  })
+})
+
+describe('terminal "always" asks to confirm, stating its scope', () => {
+  /** The path `airlock serve` wires: the terminal approver added to the gateway's ApprovalCenter. */
+  function wired() {
+    const input = new PassThrough()
+    const output = new PassThrough()
+    let shown = ''
+    output.on('data', (c: Buffer) => (shown += c.toString()))
+    const center = new ApprovalCenter()
+    center.addApprover(new TerminalApprover(input, output))
+    const ask = () =>
+      center.request(
+        {
+          session: 's',
+          client: 'claude',
+          server: 'whatsapp',
+          tool: 'logout',
+          argsExcerpt: '{}',
+          argsDigest: 'd',
+        },
+        60_000,
+        new AbortController().signal,
+      )
+    /** Waits until the output shows `text` (the prompt is written when readline asks). */
+    const until = async (text: string): Promise<void> => {
+      for (let i = 0; i < 500 && !shown.includes(text); i++)
+        await new Promise((r) => setTimeout(r, 10))
+      expect(shown).toContain(text)
+    }
+    return { input, ask, until, shown: () => shown }
+  }
+
+  it('"a" then "y": always, after the scope was stated', async () => {
+    const t = wired()
+    const outcome = t.ask()
+    await t.until('Allow?')
+    t.input.write('a\n')
+    await t.until('[y] yes, always')
+    expect(t.shown()).toContain(
+      'Always allow "logout" on "whatsapp": any arguments, from every client, until you revoke it',
+    )
+    t.input.write('y\n')
+    await expect(outcome).resolves.toEqual({ answer: 'allow_always', by: 'terminal' })
+  })
+
+  it('"a" then anything but yes goes back to the question; it can then be answered otherwise', async () => {
+    const t = wired()
+    const outcome = t.ask()
+    await t.until('Allow?')
+    t.input.write('always\n')
+    await t.until('[y] yes, always')
+    t.input.write('\n')
+    await t.until('(not always: answer again)')
+    expect(t.shown().split('Allow?').length).toBe(3) // asked a second time
+    t.input.write('y\n')
+    await expect(outcome).resolves.toEqual({ answer: 'allow_once', by: 'terminal' })
+  })
+
+  it('a request withdrawn while the confirmation waits ends the prompt; the next request is asked', async () => {
+    const input = new PassThrough()
+    const output = new PassThrough()
+    let shown = ''
+    output.on('data', (c: Buffer) => (shown += c.toString()))
+    const t = new TerminalApprover(input, output, () => 0)
+    const ctl = new AbortController()
+    const answer = t.ask(req(), ctl.signal)
+    input.write('a\n')
+    for (let i = 0; i < 500 && !shown.includes('[y] yes, always'); i++)
+      await new Promise((r) => setTimeout(r, 10))
+    ctl.abort()
+    await expect(answer).resolves.toBeUndefined()
+    expect(shown).toContain('(answered elsewhere, timed out or withdrawn)')
+    const next = t.ask(req({ tool: 'next' }), new AbortController().signal)
+    for (let i = 0; i < 500 && !shown.includes('"next"'); i++)
+      await new Promise((r) => setTimeout(r, 10))
+    input.write('n\n')
+    await expect(next).resolves.toBe('deny')
   })
 })
