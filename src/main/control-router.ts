@@ -19,6 +19,8 @@ export interface LoginItem {
   get(): boolean
   /** Applies and saves the setting (and tells the tray and windows); throws when it cannot. */
   set(enabled: boolean): void
+  /** What the system says when the login item will not start as set (see loginItemNote). */
+  note?(): string | undefined
 }
 
 /** A masked value the UI shows for a stored secret: sending it back means "unchanged". */
@@ -51,7 +53,12 @@ export class ControlRouter {
       try {
         if (method === 'app.setStartAtLogin')
           item.set((params as ParamsOf<'app.setStartAtLogin'>).enabled)
-        const result: StartAtLogin = { supported: true, enabled: item.get() }
+        const note = item.note?.()
+        const result: StartAtLogin = {
+          supported: true,
+          enabled: item.get(),
+          ...(note ? { note } : {}),
+        }
         return Promise.resolve(result)
       } catch (err) {
         return Promise.reject(err instanceof Error ? err : new Error(String(err)))

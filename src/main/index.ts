@@ -33,7 +33,7 @@ import { serveAppFile } from './app-files'
 import { ControlRouter } from './control-router'
 import { GatewayHost, type GatewayProcess } from './gateway-host'
 import { IpcBridge } from './ipc'
-import { applyStartAtLogin, HIDDEN_ARG } from './login-item'
+import { applyStartAtLogin, HIDDEN_ARG, loginItemNote } from './login-item'
 import {
   attentionFor,
   launchExecutable,
@@ -223,6 +223,7 @@ function start(): void {
   const router = new ControlRouter(host, secrets, {
     get: () => settings.startAtLogin,
     set: (on) => setStartAtLogin(on),
+    note: () => loginItemNote(process.platform, settings.startAtLogin, app.getLoginItemSettings()),
   })
   const ipc = new IpcBridge(
     ipcMain,

@@ -79,3 +79,30 @@ export function applyStartAtLogin(enabled: boolean, deps: LoginItemDeps): void {
       : { openAtLogin: enabled, openAsHidden: true, args },
   )
 }
+
+/** What `app.getLoginItemSettings()` reports that matters here. */
+export interface LoginItemReport {
+  /** macOS 13+: 'not-registered' | 'enabled' | 'requires-approval' | 'not-found'. */
+  status?: string
+  /** Windows: false when the user turned Airlock off in Task Manager's Startup apps. */
+  executableWillLaunchAtLogin?: boolean
+}
+
+/**
+ * Why Airlock will not start at login although it is set to (or undefined when it will, or is
+ * not set): the system can hold the login item back, and only the user can release it there.
+ */
+export function loginItemNote(
+  platform: NodeJS.Platform,
+  enabled: boolean,
+  report: LoginItemReport,
+): string | undefined {
+  if (!enabled) return undefined
+  if (platform === 'darwin' && report.status === 'requires-approval')
+    return 'macOS waits for your approval: allow Airlock in System Settings → General → Login Items.'
+  if (platform === 'darwin' && report.status === 'not-found')
+    return 'macOS cannot find Airlock’s login item: turn Start at login off and on again.'
+  if (platform === 'win32' && report.executableWillLaunchAtLogin === false)
+    return 'Windows has Airlock turned off at startup: turn it on in Task Manager → Startup apps.'
+  return undefined
+}

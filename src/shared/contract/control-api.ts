@@ -344,7 +344,12 @@ export const clientApplyResultSchema = z.object({
 const empty = z.strictObject({})
 
 /** Start at login: a desktop-app setting (main answers it); `airlock serve` reports it unsupported. */
-export const startAtLoginSchema = z.object({ supported: z.boolean(), enabled: z.boolean() })
+export const startAtLoginSchema = z.object({
+  supported: z.boolean(),
+  enabled: z.boolean(),
+  /** What the system says about the login item when it will not start as set (macOS, Windows). */
+  note: z.string().optional(),
+})
 const serverRef = z.strictObject({ server: z.string().max(64) })
 
 /** Every request: method → params and result schemas. */

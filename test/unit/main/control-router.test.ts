@@ -46,6 +46,20 @@ describe('ControlRouter start at login', () => {
     await expect(router.call('status.get', {})).resolves.toBe('gateway')
   })
 
+  it('passes on what the system says when the login item will not start (macOS approval)', async () => {
+    const gateway = { call: vi.fn(async () => 'gateway') }
+    const login = {
+      ...fakeLoginItem(true),
+      note: () => 'macOS waits for your approval: allow Airlock in System Settings.',
+    }
+    const router = new ControlRouter(gateway, noSecrets, login)
+    await expect(router.call('app.getStartAtLogin', {})).resolves.toEqual({
+      supported: true,
+      enabled: true,
+      note: 'macOS waits for your approval: allow Airlock in System Settings.',
+    })
+  })
+
   it('rejects with the platform error when the setting cannot be applied', async () => {
     const gateway = { call: vi.fn(async () => 'gateway') }
     const login = fakeLoginItem(false, 'autostart dir is read-only')

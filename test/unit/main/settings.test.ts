@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import {
   applyStartAtLogin,
   autostartEntry,
+  loginItemNote,
   quoteWindowsCommandArg,
   quoteExecArg,
   type LoginItemDeps,
@@ -108,5 +109,24 @@ describe('start at login', () => {
     expect(quoteExecArg('/usr/bin/electron')).toBe('/usr/bin/electron')
     expect(quoteExecArg('a "b" $c `d` \\e')).toBe('"a \\"b\\" \\$c \\`d\\` \\\\e"')
     expect(autostartEntry('/e', ['/app dir'])).toContain('Exec=/e "/app dir" --hidden')
+  })
+})
+
+describe('login item status', () => {
+  it('says why Airlock will not start at login, where the system holds it back', () => {
+    expect(loginItemNote('darwin', true, { status: 'requires-approval' })).toContain(
+      'System Settings → General → Login Items',
+    )
+    expect(loginItemNote('darwin', true, { status: 'not-found' })).toContain('off and on again')
+    expect(loginItemNote('win32', true, { executableWillLaunchAtLogin: false })).toContain(
+      'Task Manager → Startup apps',
+    )
+  })
+
+  it('says nothing when it will start, or is not set to', () => {
+    expect(loginItemNote('darwin', true, { status: 'enabled' })).toBeUndefined()
+    expect(loginItemNote('win32', true, { executableWillLaunchAtLogin: true })).toBeUndefined()
+    expect(loginItemNote('darwin', false, { status: 'requires-approval' })).toBeUndefined()
+    expect(loginItemNote('linux', true, {})).toBeUndefined()
   })
 })

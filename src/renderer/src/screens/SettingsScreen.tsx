@@ -319,6 +319,11 @@ function StartAtLoginField({ desktop }: { desktop: boolean }) {
               : 'Only in the desktop app: this page is served by airlock serve.'
             : 'Loading…'}
       </p>
+      {supported && login.data?.note ? (
+        <p className="state-warn small" data-testid="login-note-system">
+          {login.data.note}
+        </p>
+      ) : null}
       {problem ? (
         <p className="state-error small" role="alert">
           {problem}
