@@ -21,7 +21,8 @@ Usage:
   airlock connect <server>                   the stdio proxy MCP clients run (see README)
   airlock status                             is the gateway running; sessions; pending approvals; the web UI link
   airlock open [--print]                     open the web UI of "airlock serve" (with its token) and print the link
-  airlock servers add <name> [--env K=V]... [--cwd DIR] [--policy FILE] -- <command> [args...]
+  airlock servers add <name> [--env K=V]... [--secret-env K=V]... [--cwd DIR] [--policy FILE] -- <command> [args...]
+  airlock servers add <name> --url <http(s)://…> [--header "Name: value"]... [--secret-header Name]... [--policy FILE]
   airlock servers list | remove <name> | enable <name> | disable <name>
   airlock policy set <server> <file.yaml|json>
   airlock policy show <server>

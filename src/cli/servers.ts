@@ -7,7 +7,15 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { FileSecretStore } from '../gateway/config/secret-store'
 import { dataDir, dataPaths } from '../node/paths'
-import { serverConfigSchema, type Config, type ServerConfig } from '../shared/contract/config'
+import {
+  headerSecretKey,
+  isHttpUrl,
+  serverConfigSchema,
+  splitSecretHeaders,
+  type Config,
+  type ServerConfig,
+} from '../shared/contract/config'
+import { excerpt } from '../shared/text'
 import {
   changeConfig,
   findServer,
@@ -22,8 +30,9 @@ import { table } from './table'
 import { readPolicyFile } from './policy'
 
 const ADD_USAGE =
-  'airlock servers add <name> [--env K=V]... [--secret-env K=V]... [--cwd DIR] [--policy FILE] [--disabled] -- <command> [args...]'
-const USAGE = `airlock servers add <name> … -- <command> [args...] | list [--json] | remove <name> | enable <name> | disable <name>`
+  'airlock servers add <name> [--env K=V]... [--secret-env K=V]... [--cwd DIR] [--policy FILE] [--disabled] -- <command> [args...]\n' +
+  '       airlock servers add <name> --url <http(s)://…> [--header "Name: value"]... [--secret-header Name]... [--policy FILE] [--disabled]'
+const USAGE = `airlock servers add <name> … -- <command> [args...] | add <name> --url <URL> [--header "Name: value"]… | list [--json] | remove <name> | enable <name> | disable <name>`
 
 /** Runs `airlock servers <sub> …`; returns the exit code. */
 export async function serversCommand(argv: string[]): Promise<number> {
@@ -61,8 +70,24 @@ function add(file: string, argv: string[]): number {
     cwd: { type: 'string' },
     policy: { type: 'string' },
     disabled: { type: 'boolean', default: false },
+    url: { type: 'string' },
+    header: { type: 'string', multiple: true },
+    'secret-header': { type: 'string', multiple: true },
   })
   const name = positional(positionals, 0, 'the server name', ADD_USAGE)
+  if (values.url !== undefined) {
+    if (commandLine.length > 0 || values.env || values['secret-env'] || values.cwd !== undefined)
+      throw new CliError(
+        `--url adds a remote server, which Airlock connects to and never starts: give either --url or a command after "--" (with --env/--secret-env/--cwd), not both`,
+        2,
+      )
+    return addRemote(file, name, positionals, values.url, values)
+  }
+  if (values.header || values['secret-header'])
+    throw new CliError(
+      `--header and --secret-header are for a remote server: add --url <http(s)://…>; usage: ${ADD_USAGE}`,
+      2,
+    )
   if (positionals.length > 1) {
     throw new CliError(
       `unexpected argument "${positionals[1] ?? ''}" before "--"; put the server's command after "--": ${ADD_USAGE}`,
@@ -104,24 +129,8 @@ function add(file: string, argv: string[]): number {
     enabled: !values.disabled,
     ...(policy === undefined ? {} : { policy }),
   }
-  const parsed = serverConfigSchema.safeParse(candidate)
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map(
-      (i) => `  ${i.path.length ? i.path.join('.') : '(server)'}: ${i.message}`,
-    )
-    throw new CliError(`cannot add server "${name}":\n${lines.join('\n')}`, 3)
-  }
-  const server = parsed.data
-
-  changeConfig(file, (config) => {
-    if (config.servers.some((s) => s.name === server.name)) {
-      throw new CliError(
-        `a server named "${server.name}" already exists; run "airlock servers remove ${server.name}" first, or pick another name`,
-        1,
-      )
-    }
-    return { ...config, servers: [...config.servers, server] }
-  })
+  const server = validServer(name, candidate)
+  insertServer(file, server)
   // Secret values stay out of config.json: the headless store is secrets.json (0600); the
   // desktop app moves them into the OS keychain.
   const store = new FileSecretStore(path.join(path.dirname(file), 'secrets.json'))
@@ -137,6 +146,105 @@ function add(file: string, argv: string[]): number {
   }
   process.stdout.write(`  MCP clients connect with: airlock connect ${server.name}\n`)
   return 0
+}
+
+/** `servers add <name> --url …`: a remote server, its secret headers kept out of config.json. */
+function addRemote(
+  file: string,
+  name: string,
+  positionals: string[],
+  url: string,
+  values: { header?: string[]; 'secret-header'?: string[]; policy?: string; disabled?: boolean },
+): number {
+  if (positionals.length > 1)
+    throw new CliError(`unexpected argument "${positionals[1] ?? ''}"; usage: ${ADD_USAGE}`, 2)
+  if (!isHttpUrl(url))
+    throw new CliError(
+      `--url "${url}": expected an http:// or https:// URL of the remote MCP server (e.g. https://mcp.example.com/mcp)`,
+      3,
+    )
+  const headers = parseHeaders(values.header)
+  const marked = values['secret-header'] ?? []
+  const given = new Set(Object.keys(headers).map((h) => h.toLowerCase()))
+  for (const h of marked) {
+    if (!given.has(h.toLowerCase()))
+      throw new CliError(
+        `--secret-header ${h}: no --header "${h}: …" gives its value; add one (the value then goes to the secret store)`,
+        3,
+      )
+  }
+  const { plain, secret } = splitSecretHeaders(headers, marked)
+  const policy = values.policy === undefined ? undefined : readPolicyFile(values.policy).path
+  const candidate = {
+    name,
+    url,
+    ...(Object.keys(plain).length ? { headers: plain } : {}),
+    ...(Object.keys(secret).length ? { secretHeaders: Object.keys(secret) } : {}),
+    enabled: !values.disabled,
+    ...(policy === undefined ? {} : { policy }),
+  }
+  const server = validServer(name, candidate)
+  insertServer(file, server)
+  const store = new FileSecretStore(path.join(path.dirname(file), 'secrets.json'))
+  for (const [key, value] of Object.entries(secret))
+    store.set(server.name, headerSecretKey(key), value)
+  process.stdout.write(
+    `added remote server "${server.name}": ${url}${server.enabled ? '' : ' (disabled)'}\n`,
+  )
+  process.stdout.write(`  policy: ${policyText(server, undefined)}\n`)
+  if (Object.keys(secret).length > 0) {
+    process.stdout.write(
+      `  secret header ${Object.keys(secret).join(', ')}: stored in ${path.join(path.dirname(file), 'secrets.json')} (mode 0600), not in config.json; the desktop app moves them to the OS keychain\n`,
+    )
+  }
+  process.stdout.write(`  MCP clients connect with: airlock connect ${server.name}\n`)
+  return 0
+}
+
+/** `--header "Name: value"` options into a record; a malformed one is an invalid input (exit 3). */
+function parseHeaders(options: readonly string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const option of options ?? []) {
+    const colon = option.indexOf(':')
+    const name = colon < 0 ? '' : option.slice(0, colon).trim()
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/.test(name))
+      throw new CliError(
+        `--header "${excerpt(option, 60)}": expected "Name: value" (e.g. --header "X-Team: search")`,
+        3,
+      )
+    const value = option.slice(colon + 1).trim()
+    if (/[\r\n\0]/.test(value))
+      throw new CliError(`--header ${name}: a header value cannot contain line breaks`, 3)
+    if (Object.keys(out).some((k) => k.toLowerCase() === name.toLowerCase()))
+      throw new CliError(`--header ${name} is given twice; give it once`, 3)
+    out[name] = value
+  }
+  return out
+}
+
+/** The candidate checked against the config schema, or exit 3 listing what is wrong. */
+function validServer(name: string, candidate: unknown): ServerConfig {
+  const parsed = serverConfigSchema.safeParse(candidate)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (i) => `  ${i.path.length ? i.path.join('.') : '(server)'}: ${i.message}`,
+    )
+    throw new CliError(`cannot add server "${name}":\n${lines.join('\n')}`, 3)
+  }
+  return parsed.data
+}
+
+/** Appends a server to config.json; a name in use is refused (exit 1). */
+function insertServer(file: string, server: ServerConfig): void {
+  changeConfig(file, (config) => {
+    if (config.servers.some((s) => s.name === server.name)) {
+      throw new CliError(
+        `a server named "${server.name}" already exists; run "airlock servers remove ${server.name}" first, or pick another name`,
+        1,
+      )
+    }
+    return { ...config, servers: [...config.servers, server] }
+  })
 }
 
 function list(file: string, argv: string[]): number {
@@ -207,14 +315,19 @@ function isDirectory(dir: string): boolean {
 }
 
 function maskSecrets(server: ServerConfig): ServerConfig {
-  if (server.secretEnv.length === 0) return server
+  const secretHeaders = server.secretHeaders ?? []
+  if (server.secretEnv.length === 0 && secretHeaders.length === 0) return server
   const env = { ...server.env }
   for (const key of server.secretEnv) env[key] = '********'
-  return { ...server, env }
+  if (secretHeaders.length === 0) return { ...server, env }
+  const headers = { ...server.headers }
+  for (const key of secretHeaders) headers[key] = '********'
+  return { ...server, env, headers }
 }
 
-/** The command line as a shell would show it: words with spaces or quotes are quoted. */
+/** The command line as a shell would show it (words with spaces or quotes quoted), or the URL. */
 function commandText(server: ServerConfig): string {
+  if (server.command === undefined) return server.url ?? ''
   return [server.command, ...server.args].map(shellWord).join(' ')
 }
 

@@ -305,7 +305,9 @@ export class ClientsService {
     if (missing) throw new ControlError(missing.message, 'NOT_FOUND', { cause: missing })
     const notes: string[] = []
     for (const s of newServers(plan))
-      notes.push(`Adds "${s.name}" to Airlock's servers: ${commandLine(s.command, s.args)}`)
+      notes.push(
+        `Adds "${s.name}" to Airlock's servers: ${s.url ?? commandLine(s.command ?? '', s.args)}`,
+      )
     for (const f of plan.files)
       for (const t of f.targets)
         if (t.repair)

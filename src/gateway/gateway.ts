@@ -8,7 +8,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { AuditInput, AuditRecord } from '../shared/contract/audit-record'
-import type { ServerConfig } from '../shared/contract/config'
+import { headerSecretKey, isRemote, type ServerConfig } from '../shared/contract/config'
 import { CounterStore } from '../shared/policy/counters'
 import { ApprovalCenter } from './approvals/approvals'
 import { AuditLog } from './audit'
@@ -20,6 +20,8 @@ import { ProcessGroups } from './proxy/process-groups'
 import { spawnServer } from './proxy/server-process'
 import { Session, type ClientLink } from './proxy/session'
 import { StdioUpstream } from './proxy/stdio-upstream'
+import { HttpUpstream, type RemoteTransport } from './proxy/http-upstream'
+import type { UpstreamLink } from './proxy/upstream-link'
 import { ToolCatalog } from './proxy/tool-catalog'
 import { PinStore } from './proxy/tool-pins'
 import { ControlConnection } from './control/control-connection'
@@ -193,6 +195,50 @@ export class Gateway extends EventEmitter {
       }
     }
     return { ...server, env }
+  }
+
+  /** A remote server's headers with the secret ones (from the secret store) merged in. */
+  remoteHeaders(server: ServerConfig): Record<string, string> {
+    const headers = { ...server.headers }
+    for (const key of server.secretHeaders ?? []) {
+      try {
+        const v = this.secrets.get(server.name, headerSecretKey(key))
+        if (v !== undefined) headers[key] = v
+        else this.log(`${server.name}: secret header ${key} has no stored value; it is not sent`)
+      } catch (err) {
+        this.log(
+          `${server.name}: secret header ${key} is not available (${(err as Error).message})`,
+        )
+      }
+    }
+    return headers
+  }
+
+  /** The transport each remote server last answered on (by server name). */
+  readonly remoteTransports = new Map<string, RemoteTransport>()
+
+  /** The link a session of `server` reaches it through: a remote connection or a child process. */
+  private upstreamFor(server: ServerConfig, clientCwd: string | undefined): UpstreamLink {
+    if (isRemote(server)) {
+      return new HttpUpstream(server.name, {
+        url: server.url,
+        headers: this.remoteHeaders(server),
+        onTransport: (t) => {
+          if (this.remoteTransports.get(server.name) === t) return
+          this.remoteTransports.set(server.name, t)
+          this.emit('sessions', this.sessionList())
+        },
+        log: this.log,
+      })
+    }
+    return new StdioUpstream(server, {
+      spawn: (c) => {
+        const child = spawnServer(this.withSecrets({ ...c, cwd: c.cwd ?? clientCwd }))
+        this.groups.track(child, c.name)
+        return child
+      },
+      log: this.log,
+    })
   }
 
   /** Whether every call is denied until resumed. */
@@ -488,15 +534,7 @@ export class Gateway extends EventEmitter {
         now: this.now,
         log: this.log,
         isPaused: () => this.pausedFlag,
-        upstream: (s) =>
-          new StdioUpstream(s, {
-            spawn: (c) => {
-              const child = spawnServer(this.withSecrets({ ...c, cwd: c.cwd ?? clientCwd }))
-              this.groups.track(child, c.name)
-              return child
-            },
-            log: this.log,
-          }),
+        upstream: (s) => this.upstreamFor(s, clientCwd),
         defaultApprovalTimeoutMs: () => this.live.config.settings.approvalTimeoutSeconds * 1000,
         onClose: (s) => {
           this.sessions.delete(s)

@@ -8,6 +8,7 @@
  */
 import type { ControlMethod, ParamsOf, StartAtLogin } from '../shared/contract/control-api'
 import type { KeychainSecretStore } from './secrets'
+import { headerSecretKey, isSecretHeaderName } from '../shared/contract/config'
 
 /** Where calls go (the GatewayHost). */
 export interface GatewayCalls {
@@ -34,6 +35,10 @@ export function secretKeysOf(params: ParamsOf<'servers.add'>): string[] {
   const keys = new Set<string>()
   for (const [k, v] of Object.entries(params.server.env ?? {}))
     if (secret.has(k) && !isMasked(v)) keys.add(k)
+  const secretHeaders = new Set(params.server.secretHeaders ?? [])
+  for (const [k, v] of Object.entries(params.server.headers ?? {}))
+    if ((secretHeaders.has(k) || isSecretHeaderName(k)) && !isMasked(v))
+      keys.add(headerSecretKey(k))
   for (const [k, v] of Object.entries(params.secretValues ?? {})) if (!isMasked(v)) keys.add(k)
   return [...keys]
 }

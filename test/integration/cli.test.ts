@@ -220,6 +220,107 @@ describe('airlock servers', () => {
     expect(fs.statSync(secrets).mode & 0o777).toBe(0o600)
   })
 
+  it('add --url: a remote server; secret-looking headers and --secret-header go to secrets.json', async () => {
+    const add = await airlock(
+      'servers',
+      'add',
+      'remote',
+      '--url',
+      'https://mcp.example.com/mcp',
+      '--header',
+      'Authorization: Bearer sk-live-1',
+      '--header',
+      'X-API-Key: k-2',
+      '--header',
+      'X-Tenant: acme',
+      '--header',
+      'X-Session: s-3',
+      '--secret-header',
+      'x-session',
+    )
+    expect(add.stderr).toBe('')
+    expect(add.code).toBe(0)
+    expect(add.stdout).toContain('added remote server "remote": https://mcp.example.com/mcp')
+    expect(readServers()).toEqual([
+      {
+        name: 'remote',
+        url: 'https://mcp.example.com/mcp',
+        args: [],
+        env: {},
+        secretEnv: [],
+        headers: { 'X-Tenant': 'acme' },
+        secretHeaders: ['Authorization', 'X-API-Key', 'X-Session'],
+        enabled: true,
+      },
+    ])
+    const text = fs.readFileSync(configPath(), 'utf8')
+    for (const secret of ['sk-live-1', 'k-2', 's-3']) expect(text).not.toContain(secret)
+    const secrets = path.join(home, 'secrets.json')
+    expect(JSON.parse(fs.readFileSync(secrets, 'utf8'))).toEqual({
+      remote: {
+        'header:Authorization': 'Bearer sk-live-1',
+        'header:X-API-Key': 'k-2',
+        'header:X-Session': 's-3',
+      },
+    })
+    expect(fs.statSync(secrets).mode & 0o777).toBe(0o600)
+    const list = await airlock('servers', 'list', '--json')
+    expect(list.stdout).not.toContain('sk-live-1')
+    expect((JSON.parse(list.stdout) as { headers: unknown }[])[0]?.headers).toEqual({
+      'X-Tenant': 'acme',
+      Authorization: '********',
+      'X-API-Key': '********',
+      'X-Session': '********',
+    })
+    expect((await airlock('servers', 'list')).stdout).toMatch(
+      /remote\s+yes\s+https:\/\/mcp\.example\.com\/mcp/,
+    )
+  })
+
+  it('add --url refuses what cannot work, naming it', async () => {
+    const notHttp = await airlock('servers', 'add', 'r', '--url', 'ftp://x/mcp')
+    expect(notHttp.code).toBe(3)
+    expect(notHttp.stderr).toContain('expected an http:// or https:// URL')
+    const both = await airlock(
+      'servers',
+      'add',
+      'r',
+      '--url',
+      'http://127.0.0.1:1/mcp',
+      '--',
+      'node',
+    )
+    expect(both.code).toBe(2)
+    expect(both.stderr).toContain('give either --url or a command')
+    const headerOnly = await airlock('servers', 'add', 'r', '--header', 'A: b', '--', 'node')
+    expect(headerOnly.code).toBe(2)
+    expect(headerOnly.stderr).toContain('add --url')
+    const badHeader = await airlock(
+      'servers',
+      'add',
+      'r',
+      '--url',
+      'http://h/mcp',
+      '--header',
+      'nocolon',
+    )
+    expect(badHeader.code).toBe(3)
+    expect(badHeader.stderr).toContain('expected "Name: value"')
+    const unmarked = await airlock(
+      'servers',
+      'add',
+      'r',
+      '--url',
+      'http://h/mcp',
+      '--secret-header',
+      'X-Session',
+    )
+    expect(unmarked.code).toBe(3)
+    expect(unmarked.stderr).toContain('no --header "X-Session: …" gives its value')
+    expect(fs.existsSync(configPath())).toBe(false)
+    expect(fs.existsSync(path.join(home, 'secrets.json'))).toBe(false)
+  })
+
   it('--policy stores the absolute path of a valid policy and refuses an invalid one', async () => {
     write('good.yaml', 'version: "1"\ndefault: deny\n')
     write('bad.yaml', BROKEN_POLICY)

@@ -228,6 +228,53 @@ describe('servers', () => {
     expect(c.gw.secrets.get('mem2', 'API_KEY')).toBeUndefined()
   })
 
+  it('a remote server: secret headers go to the store, are masked, and survive an edit', async () => {
+    const c = await setup()
+    const server = {
+      name: 'remote',
+      url: 'https://mcp.example.com/mcp',
+      headers: { Authorization: 'Bearer tok-1', 'X-Team': 'search', 'X-Session': 's-9' },
+      secretHeaders: ['X-Session'],
+    }
+    const view = await c.call('servers.add', { server })
+    expect(view.transport).toBeUndefined()
+    expect(view.auth).toBe('headers')
+    expect(view.config.headers).toEqual({
+      'X-Team': 'search',
+      Authorization: '********',
+      'X-Session': '********',
+    })
+    const raw = fs.readFileSync(path.join(c.home, 'config.json'), 'utf8')
+    expect(raw).not.toContain('tok-1')
+    expect(raw).not.toContain('s-9')
+    expect(c.config().servers[0]).toMatchObject({
+      url: 'https://mcp.example.com/mcp',
+      headers: { 'X-Team': 'search' },
+    })
+    expect(c.gw.remoteHeaders(c.gw.live.server('remote')!)).toEqual({
+      Authorization: 'Bearer tok-1',
+      'X-Team': 'search',
+      'X-Session': 's-9',
+    })
+    // The masked view sent back keeps the stored values; a typed value replaces one.
+    await c.call('servers.update', {
+      name: 'remote',
+      server: {
+        ...view.config,
+        headers: { ...view.config.headers, Authorization: 'Bearer tok-2' },
+      },
+    })
+    expect(c.gw.remoteHeaders(c.gw.live.server('remote')!)).toEqual({
+      Authorization: 'Bearer tok-2',
+      'X-Team': 'search',
+      'X-Session': 's-9',
+    })
+    // A server is either started or remote.
+    await expect(
+      c.svc.call('servers.add', { server: { name: 'both', url: 'http://h/mcp', command: 'x' } }),
+    ).rejects.toThrow(/"command" or "url", not both/)
+  })
+
   it('never overwrites an invalid config.json', async () => {
     const c = await setup()
     const file = path.join(c.home, 'config.json')

@@ -14,6 +14,9 @@ import path from 'node:path'
 import type { z } from 'zod'
 import type { AuditQuery, AuditRecord } from '../../shared/contract/audit-record'
 import {
+  headerSecretKey,
+  isRemote,
+  isSecretHeaderName,
   serverConfigSchema,
   settingsSchema,
   type Config,
@@ -70,6 +73,7 @@ import type { Gateway, SessionInfo } from '../gateway'
 import type { ReloadResult } from '../config/live-config'
 import { spawnServer } from '../proxy/server-process'
 import { PinError } from '../proxy/tool-pins'
+import { inspectRemoteTools } from '../proxy/remote-inspector'
 import {
   inspectTools,
   INSPECT_TIMEOUT_MS,
@@ -425,8 +429,14 @@ export class ControlService {
       if (stored) env[key] = MASK
     }
     const view: ServerView = {
-      config: { ...s, env },
+      config: { ...s, env, ...maskedHeaders(s) },
       sessions: this.gw.sessionList().filter((x) => x.server === s.name).length,
+    }
+    if (s.url === undefined) view.transport = 'stdio'
+    else {
+      const t = this.gw.remoteTransports.get(s.name)
+      if (t) view.transport = t
+      view.auth = (s.secretHeaders ?? []).length > 0 ? 'headers' : 'none'
     }
     const lastError = this.lastErrors.get(s.name)
     if (lastError !== undefined) view.lastError = lastError
@@ -454,21 +464,56 @@ export class ControlService {
         `no server named "${oldName}" is configured; list them with servers.list`,
         'NOT_FOUND',
       )
-    const secretKeys = [...new Set([...input.secretEnv, ...Object.keys(secretValues)])]
+    // Secret env keys, and secret headers under their store keys ("header:<Name>").
+    const headerKeys = new Set(
+      Object.keys(secretValues)
+        .filter((k) => k.startsWith('header:'))
+        .map((k) => k.slice('header:'.length)),
+    )
+    const secretEnvKeys = [
+      ...new Set([
+        ...input.secretEnv,
+        ...Object.keys(secretValues).filter((k) => !k.startsWith('header:')),
+      ]),
+    ]
+    const inputHeaders = input.headers ?? {}
+    const secretHeaderNames = [
+      ...new Set([
+        ...(input.secretHeaders ?? []),
+        ...Object.keys(inputHeaders).filter((h) => isSecretHeaderName(h)),
+        ...headerKeys,
+      ]),
+    ]
+    const secretKeys = [...secretEnvKeys, ...secretHeaderNames.map(headerSecretKey)]
     const given: Record<string, string> = {}
-    for (const key of secretKeys) {
+    for (const key of secretEnvKeys) {
       const typed = input.env[key]
       if (typed !== undefined && !isMasked(typed)) given[key] = typed
+    }
+    for (const name of secretHeaderNames) {
+      const typed = inputHeaders[name]
+      if (typed !== undefined && !isMasked(typed)) given[headerSecretKey(name)] = typed
+    }
+    for (const key of secretKeys) {
       const v = secretValues[key]
       if (v !== undefined && !isMasked(v)) given[key] = v
     }
     const env = Object.fromEntries(
-      Object.entries(input.env).filter(([k]) => !secretKeys.includes(k)),
+      Object.entries(input.env).filter(([k]) => !secretEnvKeys.includes(k)),
+    )
+    const headers = Object.fromEntries(
+      Object.entries(inputHeaders).filter(([k]) => !secretHeaderNames.includes(k)),
     )
     const server = serverConfigSchema.parse({
       ...input,
       env,
-      secretEnv: secretKeys,
+      secretEnv: secretEnvKeys,
+      ...(input.url !== undefined || input.headers !== undefined
+        ? {
+            headers: Object.keys(headers).length ? headers : undefined,
+            secretHeaders: secretHeaderNames.length ? secretHeaderNames : undefined,
+          }
+        : {}),
       ...(input.policy === undefined && existing?.policy !== undefined
         ? { policy: existing.policy }
         : {}),
@@ -531,13 +576,13 @@ export class ControlService {
   private secretOf(s: ServerConfig, key: string): string | undefined {
     const stored = this.gw.secrets.get(s.name, key)
     if (stored !== undefined) return stored
-    const plain = s.env[key]
+    const plain = key.startsWith('header:') ? undefined : s.env[key]
     return plain !== undefined && !isMasked(plain) ? plain : undefined
   }
 
   private secretsOf(s: ServerConfig): Record<string, string> {
     const out: Record<string, string> = {}
-    for (const key of s.secretEnv) {
+    for (const key of [...s.secretEnv, ...(s.secretHeaders ?? []).map(headerSecretKey)]) {
       const v = this.secretOf(s, key)
       if (v !== undefined) out[key] = v
     }
@@ -595,7 +640,10 @@ export class ControlService {
   private discover(server: ServerConfig): Promise<ListedTool[]> {
     const running = this.discovering.get(server.name)
     if (running) return running
-    const p = inspectTools(server, (s) => this.spawnForInspection(s), this.inspectTimeoutMs)
+    const listing = isRemote(server)
+      ? inspectRemoteTools(server, this.gw.remoteHeaders(server), this.inspectTimeoutMs)
+      : inspectTools(server, (s) => this.spawnForInspection(s), this.inspectTimeoutMs)
+    const p = listing
       .then(
         (tools) => {
           this.recordTools(server.name, tools, true)
@@ -1017,4 +1065,13 @@ function toIndexFilter(f: AuditFilter): IndexFilter {
   if (f.since !== undefined) out.sinceMs = filterTime(f.since, 'since')
   if (f.until !== undefined) out.untilMs = filterTime(f.until, 'until')
   return out
+}
+
+/** A remote server's headers with the secret ones masked (their values live in the secret store). */
+function maskedHeaders(s: ServerConfig): { headers?: Record<string, string> } {
+  const secret = s.secretHeaders ?? []
+  if (secret.length === 0) return {}
+  const headers = { ...s.headers }
+  for (const key of secret) headers[key] = MASK
+  return { headers }
 }

@@ -83,6 +83,10 @@ export function spawnServer(
   server: ServerConfig,
   env: NodeJS.ProcessEnv = process.env,
 ): ChildProcessWithoutNullStreams {
+  if (server.command === undefined)
+    throw new Error(
+      `"${server.name}" is a remote server (${server.url ?? 'no url'}); Airlock connects to it and never starts it`,
+    )
   const fullEnv = { ...env, ...server.env }
   const cmd = resolveCommand(server.command, server.args, fullEnv)
   return spawn(cmd.file, cmd.args, {

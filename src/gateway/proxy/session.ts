@@ -548,7 +548,9 @@ export class Session {
     const why = `${what}${tail ? `. Last stderr: ${excerpt(tail, 400)}` : ''}`
     const next = ends
       ? `it stopped ${MAX_CRASHES} times within a minute, so the session ends; fix the server (see "airlock status"), then restart it in your client`
-      : 'Airlock starts it again on the next request'
+      : this.deps.server.url !== undefined
+        ? 'Airlock connects to it again on the next request'
+        : 'Airlock starts it again on the next request'
     const message = `MCP server "${this.server}" ${what} before answering; ${next}.${tail ? ` Last stderr: ${excerpt(tail, 400)}` : ''}`
     this.deps.onServerGone?.(why)
     for (const [key, p] of this.pending) {

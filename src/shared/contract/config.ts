@@ -12,18 +12,84 @@ export const serverNameSchema = z
     'expected a name of letters, digits, ".", "_" or "-" (at most 64, starting with a letter or digit)',
   )
 
-export const serverConfigSchema = z.strictObject({
-  name: serverNameSchema,
-  command: z.string().min(1, 'expected the command that starts the MCP server'),
-  args: z.array(z.string()).default([]),
-  env: z.record(z.string(), z.string()).default({}),
-  /** Names of env entries whose values are secrets (kept in the OS keychain by the desktop host). */
-  secretEnv: z.array(z.string()).default([]),
-  cwd: z.string().optional(),
-  enabled: z.boolean().default(true),
-  /** Policy file path (absolute, or relative to the data directory), or an inline policy object. */
-  policy: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
-})
+/** Header names whose values are secret whatever the user says (see {@link isSecretHeaderName}). */
+const SECRET_HEADER = /^(authorization|proxy-authorization|cookie)$|token|key|secret|password/i
+
+/**
+ * Whether a remote server's header value is kept out of config.json by default: Authorization
+ * (and Proxy-Authorization, Cookie), and names that contain "token", "key", "secret" or
+ * "password" (X-API-Key, X-Auth-Token…).
+ */
+export function isSecretHeaderName(name: string): boolean {
+  return SECRET_HEADER.test(name)
+}
+
+/** An HTTP header name (RFC 9110 token). */
+const headerNameSchema = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/, 'expected an HTTP header name')
+
+export const serverConfigSchema = z
+  .strictObject({
+    name: serverNameSchema,
+    /** A server Airlock spawns and speaks to over stdio. Exactly one of `command` and `url`. */
+    command: z.string().min(1, 'expected the command that starts the MCP server').optional(),
+    args: z.array(z.string()).default([]),
+    env: z.record(z.string(), z.string()).default({}),
+    /** Names of env entries whose values are secrets (kept in the OS keychain by the desktop host). */
+    secretEnv: z.array(z.string()).default([]),
+    cwd: z.string().optional(),
+    /**
+     * A remote server Airlock reaches over Streamable HTTP (falling back to the older HTTP+SSE
+     * transport): an http(s) URL.
+     */
+    url: z
+      .string()
+      .refine(isHttpUrl, 'expected an http:// or https:// URL of the remote MCP server')
+      .optional(),
+    /** Headers sent to a remote server (secret ones are kept in the secret store, not here). */
+    headers: z.record(headerNameSchema, z.string()).optional(),
+    /** Names of headers whose values are secrets (kept like `secretEnv` values). */
+    secretHeaders: z.array(headerNameSchema).optional(),
+    enabled: z.boolean().default(true),
+    /** Policy file path (absolute, or relative to the data directory), or an inline policy object. */
+    policy: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.command === undefined && s.url === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['command'],
+        message:
+          'expected "command" (a server Airlock starts) or "url" (a remote server), one of the two',
+      })
+    if (s.command !== undefined && s.url !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'expected "command" or "url", not both: a server is either started or remote',
+      })
+  })
+
+/** Whether `value` is an absolute http(s) URL. */
+export function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value)
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== ''
+  } catch {
+    return false
+  }
+}
+
+/** Whether a server is remote (reached by URL) rather than started by Airlock. */
+export function isRemote(server: ServerConfig): server is ServerConfig & { url: string } {
+  return server.url !== undefined
+}
+
+/** The store key of a secret header's value, next to the secret env keys of the same server. */
+export function headerSecretKey(name: string): string {
+  return `header:${name}`
+}
 
 export const settingsSchema = z.strictObject({
   approvalTimeoutSeconds: z.number().int().min(1).max(3600).default(45),
@@ -86,4 +152,22 @@ export function formatIssues(file: string, error: z.ZodError): string {
   return error.issues
     .map((i) => `${file}: ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
     .join('\n')
+}
+
+/**
+ * Splits a remote server's headers into those config.json may keep and the secret ones (by
+ * {@link isSecretHeaderName}, or named in `markedSecret`, compared case-insensitively).
+ */
+export function splitSecretHeaders(
+  headers: Record<string, string>,
+  markedSecret: readonly string[] = [],
+): { plain: Record<string, string>; secret: Record<string, string> } {
+  const marked = new Set(markedSecret.map((h) => h.toLowerCase()))
+  const plain: Record<string, string> = {}
+  const secret: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (isSecretHeaderName(name) || marked.has(name.toLowerCase())) secret[name] = value
+    else plain[name] = value
+  }
+  return { plain, secret }
 }

@@ -132,6 +132,13 @@ export const sessionInfoSchema = z.object({
 export const serverViewSchema = z.object({
   config: serverConfigSchema,
   sessions: z.number(),
+  /**
+   * How Airlock reaches the server: `stdio` (a process it starts), or for a remote server the
+   * transport it last answered on (absent until a session connected).
+   */
+  transport: z.enum(['stdio', 'streamable-http', 'sse']).optional(),
+  /** A remote server's authentication: none, headers from the secret store, or OAuth. */
+  auth: z.enum(['none', 'headers', 'oauth']).optional(),
   lastError: z.string().optional(),
   policyError: z.string().optional(),
 })

@@ -6,6 +6,7 @@ import { useApi } from '../api-context'
 import { errorMessage } from '../format'
 
 function commandLine(view: ServerView): string {
+  if (view.config.command === undefined) return view.config.url ?? ''
   return [view.config.command, ...view.config.args]
     .map((w) => (/^[\w@%+=:,./~-]+$/.test(w) ? w : JSON.stringify(w)))
     .join(' ')

@@ -1,0 +1,78 @@
+/**
+ * Lists a remote server's tools before any agent connected (the Tools screen, proposed
+ * policies): the SDK Client over Streamable HTTP, falling back to HTTP+SSE on a 4xx, time-capped.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
+import type { ServerConfig } from '../../shared/contract/config'
+import { describe } from './http-upstream'
+import { InspectionError, toListedTool, type ListedTool } from './tool-inspector'
+
+const MAX_PAGES = 100
+
+/**
+ * The tools of remote server `server` (with `headers`, secrets included). Rejects with an
+ * {@link InspectionError} naming the URL and what went wrong; the connection is always closed.
+ */
+export async function inspectRemoteTools(
+  server: ServerConfig & { url: string },
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<ListedTool[]> {
+  const url = new URL(server.url)
+  const client = new Client({ name: 'airlock-inspector', version: '1.0.0' })
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new InspectionError(
+            `"${server.name}" at ${server.url} did not list its tools within ${Math.round(timeoutMs / 1000)} s`,
+            'INSPECT_TIMEOUT',
+          ),
+        ),
+      timeoutMs,
+    )
+  })
+  const run = async (): Promise<ListedTool[]> => {
+    try {
+      await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }))
+    } catch (err) {
+      const status = err instanceof StreamableHTTPError ? err.code : undefined
+      if (status === undefined || status < 400 || status >= 500 || status === 401 || status === 403)
+        throw err
+      await client.connect(new SSEClientTransport(url, { requestInit: { headers } }))
+    }
+    const tools: ListedTool[] = []
+    let cursor: string | undefined
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const res = await client.listTools(cursor === undefined ? {} : { cursor })
+      for (const t of res.tools) {
+        const tool = toListedTool(t)
+        if (tool) tools.push(tool)
+      }
+      cursor = res.nextCursor
+      if (!cursor) break
+    }
+    return tools
+  }
+  try {
+    return await Promise.race([
+      run().catch((err: unknown) => {
+        if (err instanceof InspectionError) throw err
+        throw new InspectionError(
+          `cannot list the tools of "${server.name}" at ${server.url}: ${describe(err)}`,
+          'INSPECT_ERROR',
+        )
+      }),
+      timeout,
+    ])
+  } finally {
+    if (timer) clearTimeout(timer)
+    await client.close().catch(() => undefined)
+  }
+}
