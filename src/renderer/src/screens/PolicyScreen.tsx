@@ -32,6 +32,7 @@ import {
   readToolSetting,
   writeDefault,
   writeToolSetting,
+  type PatternRule,
   type Posture,
   type ToolSetting,
   toolIssue,
@@ -45,6 +46,20 @@ type Issue = ResultOf<'policy.validate'>['errors'][number]
 
 const GLOB = /[*?[\]{}]/
 const NO_GRANTS: readonly GrantView[] = []
+
+/** A pattern rule in words: "ask when 2 conditions match, at most 10/minute, for cursor". */
+function patternRuleWords(r: PatternRule): string {
+  const action = r.action === 'require_approval' ? 'ask' : r.action === 'evaluate' ? '' : r.action
+  const parts = [
+    action +
+      (r.conditions > 0
+        ? `${action ? ' ' : ''}when ${r.conditions} condition${r.conditions === 1 ? '' : 's'} match`
+        : ''),
+    r.rateLimit ? `at most ${r.rateLimit}` : '',
+    r.clients ? `for ${r.clients}` : '',
+  ].filter((x) => x !== '')
+  return parts.length > 0 ? parts.join(', ') : 'no effect on its own'
+}
 
 /** The Tools & policy screen. */
 export function PolicyScreen() {
@@ -401,12 +416,7 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
                   {p.rules.map((r, i) => (
                     <span key={i} className="pattern-rule">
                       {' '}
-                      · “{r.name}”: {r.action.replace('require_approval', 'ask')}
-                      {r.conditions > 0
-                        ? ` when ${r.conditions} condition${r.conditions === 1 ? '' : 's'} match`
-                        : ''}
-                      {r.rateLimit ? `, at most ${r.rateLimit}` : ''}
-                      {r.clients ? `, for ${r.clients}` : ''}
+                      · “{r.name}”: {patternRuleWords(r)}
                     </span>
                   ))}
                 </li>
@@ -453,78 +463,80 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
           </div>
         )}
       </section>
-      <section className="panel" aria-labelledby="yaml-title">
-        <div className="panel-head">
-          <h3 id="yaml-title">Policy file</h3>
-          <span
-            className="small muted ellipsis"
-            title={policy.data?.path}
-            data-testid="policy-path"
-          >
-            {proposed
-              ? 'proposed (not saved yet)'
-              : policy.data?.copiedOnSave
-                ? `${policy.data.path ?? 'inline in config.json'} (Save keeps a copy in the data directory; this file is not changed)`
-                : (policy.data?.path ?? 'inline')}
-          </span>
-          {dirty ? <span className="badge tone-warn">unsaved</span> : null}
-        </div>
-        <PolicyYamlEditor text={text} issues={issues} onChange={setText} />
-        <div className="actions">
-          <button
-            type="button"
-            className="btn btn-primary"
-            onClick={() => void save()}
-            disabled={busy !== undefined || (!dirty && !proposed) || invalid !== undefined}
-            title={invalid ? `Fix the policy first: ${invalid}` : undefined}
-          >
-            {busy === 'save' ? 'Saving…' : 'Save policy'}
-          </button>
-          <button
-            type="button"
-            className="btn"
-            onClick={() => setText(saved ?? policy.data?.text ?? '')}
-            disabled={!dirty}
-          >
-            Revert
-          </button>
-          <label className="btn file-button">
-            Import…
-            <input
-              type="file"
-              accept=".yaml,.yml,.json,application/json,application/yaml,text/yaml"
-              onChange={(e) => void importFile(e)}
-            />
-          </label>
-          <button type="button" className="btn" onClick={exportFile}>
-            Export
-          </button>
-        </div>
-        {invalid !== undefined && (dirty || proposed) ? (
-          <p className="small state-error" data-testid="save-blocked">
-            Save is off until the policy is valid: {invalid}.
-          </p>
-        ) : null}
-        {status ? (
-          <p
-            className={status.kind === 'ok' ? 'small text-good' : 'state-error small'}
-            role={status.kind === 'ok' ? 'status' : 'alert'}
-            data-testid="policy-status"
-          >
-            {status.message}
-          </p>
-        ) : null}
-      </section>
-      <TryCall
-        server={server}
-        tools={rows.map((r) => r.name)}
-        editedText={dirty && parsed?.ok && invalid === undefined ? text : undefined}
-      />
-      <PolicyHistory
-        server={server}
-        generation={generation}
-        onRestored={(t) => afterSave(t, 'Restored that version; the next call uses it.')}
-      />
+      <div className="policy-side">
+        <section className="panel" aria-labelledby="yaml-title">
+          <div className="panel-head">
+            <h3 id="yaml-title">Policy file</h3>
+            <span
+              className="small muted ellipsis"
+              title={policy.data?.path}
+              data-testid="policy-path"
+            >
+              {proposed
+                ? 'proposed (not saved yet)'
+                : policy.data?.copiedOnSave
+                  ? `${policy.data.path ?? 'inline in config.json'} (Save keeps a copy in the data directory; this file is not changed)`
+                  : (policy.data?.path ?? 'inline')}
+            </span>
+            {dirty ? <span className="badge tone-warn">unsaved</span> : null}
+          </div>
+          <PolicyYamlEditor text={text} issues={issues} onChange={setText} />
+          <div className="actions">
+            <button
+              type="button"
+              className="btn btn-primary"
+              onClick={() => void save()}
+              disabled={busy !== undefined || (!dirty && !proposed) || invalid !== undefined}
+              title={invalid ? `Fix the policy first: ${invalid}` : undefined}
+            >
+              {busy === 'save' ? 'Saving…' : 'Save policy'}
+            </button>
+            <button
+              type="button"
+              className="btn"
+              onClick={() => setText(saved ?? policy.data?.text ?? '')}
+              disabled={!dirty}
+            >
+              Revert
+            </button>
+            <label className="btn file-button">
+              Import…
+              <input
+                type="file"
+                accept=".yaml,.yml,.json,application/json,application/yaml,text/yaml"
+                onChange={(e) => void importFile(e)}
+              />
+            </label>
+            <button type="button" className="btn" onClick={exportFile}>
+              Export
+            </button>
+          </div>
+          {invalid !== undefined && (dirty || proposed) ? (
+            <p className="small state-error" data-testid="save-blocked">
+              Save is off until the policy is valid: {invalid}.
+            </p>
+          ) : null}
+          {status ? (
+            <p
+              className={status.kind === 'ok' ? 'small text-good' : 'state-error small'}
+              role={status.kind === 'ok' ? 'status' : 'alert'}
+              data-testid="policy-status"
+            >
+              {status.message}
+            </p>
+          ) : null}
+        </section>
+        <TryCall
+          server={server}
+          tools={rows.map((r) => r.name)}
+          editedText={dirty && parsed?.ok && invalid === undefined ? text : undefined}
+        />
+        <PolicyHistory
+          server={server}
+          generation={generation}
+          onRestored={(t) => afterSave(t, 'Restored that version; the next call uses it.')}
+        />
+      </div>
     </div>
   )
 }
