@@ -17,8 +17,9 @@ export default defineConfig({
     exclude: ['**/node_modules/**', ...(skipBrowser ? ['test/e2e/**'] : [])],
     // Builds out/ (the CLI, gateway and shim bundles the integration tests run) once per run.
     globalSetup: ['test/integration/setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Deadlines for a loaded 2-core CI machine; a passing test takes far less.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
     // Integration tests spawn real processes; two cores on CI.
     fileParallelism: true,
     maxWorkers: 2,

@@ -128,7 +128,8 @@ export class Env {
     proc.stderr!.on('data', take)
     await waitFor(
       () => out.includes('Airlock gateway running') || proc.exitCode !== null,
-      10_000,
+      // Generous: a loaded 2-core CI machine can take a while to start a Node process.
+      30_000,
       'the gateway to start',
     )
     if (proc.exitCode !== null) throw new Error(`gateway exited: ${out}`)
