@@ -68,7 +68,7 @@ test.describe('tool pinning, in the browser', () => {
       .click()
     const banner = page.locator('[data-testid=pin-banner][data-server=shifty]')
     await expect(banner).toContainText('shifty changed a tool since it was pinned: search.')
-    await expect(banner).toContainText('Their calls are refused until you accept the change.')
+    await expect(banner).toContainText('Its calls are refused until you accept the change.')
     const item = banner.locator('[data-testid=pin-item][data-tool=search]')
     // Old and new, side by side on one row.
     const row = item.locator('tr[data-kind=changed]').first()

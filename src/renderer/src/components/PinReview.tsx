@@ -21,12 +21,12 @@ export function PinBanners({ current, onPick }: { current: string; onPick: (s: s
   const list = summary.data ?? []
   if (list.length === 0) return null
   const mode = settings.data?.pinning ?? 'block'
-  const consequence =
+  const consequence = (n: number): string =>
     mode === 'approve'
-      ? 'Their calls wait for your approval until you accept the change.'
+      ? `${n === 1 ? 'Its' : 'Their'} calls wait for your approval until you accept the change.`
       : mode === 'off'
-        ? 'Tool pinning is off (Settings), so they run as they are.'
-        : 'Their calls are refused until you accept the change.'
+        ? `Tool pinning is off (Settings), so ${n === 1 ? 'it runs' : 'they run'} as the server lists ${n === 1 ? 'it' : 'them'} now.`
+        : `${n === 1 ? 'Its' : 'Their'} calls are refused until you accept the change.`
   return (
     <div className="pin-banners">
       {list.map((s) => (
@@ -44,7 +44,8 @@ export function PinBanners({ current, onPick }: { current: string; onPick: (s: s
                 <strong>{s.server}</strong> changed{' '}
                 {s.changed.length === 1 ? 'a tool' : `${s.changed.length} tools`} since{' '}
                 {s.changed.length === 1 ? 'it was' : 'they were'} pinned:{' '}
-                <span className="mono">{s.changed.map(visibleText).join(', ')}</span>. {consequence}
+                <span className="mono">{s.changed.map(visibleText).join(', ')}</span>.{' '}
+                {consequence(s.changed.length)}
               </>
             ) : null}
             {s.added.length > 0 ? (
