@@ -316,4 +316,38 @@ describe('while a call waits', () => {
       outcome: { answer: 'cancelled', by: 'gateway' },
     })
   })
+
+  it('a scripted approver denies with a message (the agent reads it) or allows for 1 hour', async () => {
+    await askForEcho()
+    const approver = await env.approver()
+    const { client } = await env.connect('everything')
+    const first = echo(client, 'one')
+    const req = await nthRequest(approver, 1)
+    await expect(
+      approver.control.request('approvals.decide', {
+        id: req.id,
+        answer: 'allow_once',
+        message: 'not with an allow',
+      }),
+    ).rejects.toThrow(/"deny" only/)
+    expect(
+      await approver.control.request('approvals.decide', {
+        id: req.id,
+        answer: 'deny',
+        message: 'use the other tool',
+      }),
+    ).toBe('ok')
+    expect(textOf(await first)).toContain('with this message: "use the other tool"')
+
+    const second = echo(client, 'two')
+    const req2 = await nthRequest(approver, 2)
+    expect(
+      await approver.control.request('approvals.decide', { id: req2.id, answer: 'allow_hour' }),
+    ).toBe('ok')
+    expect(textOf(await second)).toBe('Echo: two')
+    // From another session too, without asking.
+    const other = await env.connect('everything')
+    expect(textOf(await echo(other.client, 'three'))).toBe('Echo: three')
+    expect(approver.requested).toHaveLength(2)
+  })
 })
