@@ -19,6 +19,7 @@ import { dataDir, dataPaths } from '../node/paths'
 import {
   AUDIT_DECISIONS,
   type AuditDecision,
+  type DecisionPick,
   type AuditQuery,
   type AuditRecord,
 } from '../shared/contract/audit-record'
@@ -30,7 +31,7 @@ import { writeFileAtomic } from '../node/atomic-write'
 const USAGE =
   'airlock audit tail [-n N] [-f] [--json] | query [filters] [--json] | export --format csv|jsonl [filters] [--out FILE] | verify'
 const FILTERS_USAGE =
-  '[--server S] [--tool T] [--decision D] [--client C] [--since TIME] [--until TIME] [--text T] [--limit N]'
+  '[--server S] [--tool T] [--decision D[,D…]|blocked] [--client C] [--since TIME] [--until TIME] [--text T] [--limit N]'
 const DECISIONS: readonly AuditDecision[] = AUDIT_DECISIONS
 const DEFAULT_TAIL = 20
 const UNIT_MS: Record<string, number> = {
@@ -105,13 +106,18 @@ function toQuery(values: FilterValues, now: number): AuditQuery {
   if (values.client !== undefined) q.client = values.client
   if (values.text !== undefined) q.text = values.text
   if (values.decision !== undefined) {
-    if (!(DECISIONS as readonly string[]).includes(values.decision)) {
+    // One decision, "blocked", or several separated by commas.
+    const picks = values.decision.split(',').map((d) => d.trim())
+    const known: readonly string[] = [...DECISIONS, 'blocked']
+    const bad = picks.find((d) => !known.includes(d))
+    if (bad !== undefined) {
       throw new CliError(
-        `--decision "${values.decision}": expected one of ${DECISIONS.join(', ')}`,
+        `--decision "${values.decision}": "${bad}" is not a decision; expected one of ${known.join(', ')} (several separated by commas)`,
         3,
       )
     }
-    q.decision = values.decision as AuditDecision
+    const list = picks as DecisionPick[]
+    q.decision = list.length === 1 ? list[0]! : list
   }
   if (values.since !== undefined) q.since = parseTime('since', values.since, now)
   if (values.until !== undefined) q.until = parseTime('until', values.until, now)

@@ -33,7 +33,7 @@ Usage:
   airlock tools accept <server> [tool]        accept a changed (or new) tool: its definition becomes the pin
   airlock settings [show] | set <key> <value>  e.g. "airlock settings set riskFloor high" (critical | high | off)
   airlock audit tail [-n N] [-f]
-  airlock audit query [--server S] [--tool T] [--decision D] [--client C] [--since TIME] [--text T] [--limit N] [--json]
+  airlock audit query [--server S] [--tool T] [--decision D[,D…]|blocked] [--client C] [--since TIME] [--text T] [--limit N] [--json]
   airlock audit export --format csv|jsonl [filters as for query] [--out FILE]
   airlock audit verify
   airlock clients [--project DIR]... [--json]  MCP clients found here, their servers, protected or not

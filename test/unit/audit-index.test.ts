@@ -7,7 +7,12 @@ import {
   type IndexFilter,
 } from '../../src/gateway/audit/activity-index/index'
 import { listAuditFiles } from '../../src/gateway/audit/files'
-import type { AuditInput, AuditRecord } from '../../src/shared/contract/audit-record'
+import {
+  decisionMatches,
+  type AuditDecision,
+  type AuditInput,
+  type AuditRecord,
+} from '../../src/shared/contract/audit-record'
 import { clock, input, tempDir } from './audit/helpers'
 
 const cleanups: (() => void)[] = []
@@ -101,7 +106,7 @@ function reference(f: Fixture, filter: IndexFilter): string[] {
       if (filter.server !== undefined && c.server !== filter.server) return false
       if (filter.tool !== undefined && c.tool !== filter.tool) return false
       if (filter.client !== undefined && c.client !== filter.client) return false
-      if (filter.decision !== undefined && c.decision !== filter.decision) return false
+      if (!decisionMatches(filter.decision, c.decision)) return false
       if (text === undefined) return true
       const o =
         c.decision === 'allow' || c.decision === 'approved' ? f.outcomes.get(c.callId) : undefined
@@ -418,6 +423,73 @@ describe('AuditIndex text search', () => {
       )
     }
     await expectAll(f, [{}, { server: 'web' }, { text: 'd4' }, { decision: 'deny' }], 7)
+  })
+
+  it('filters by several decisions and by the blocked group, in memory and on disk, and the histogram follows the filter', async () => {
+    const f = await fixture({ maxFileBytes: 4096, windows: [{ maxRows: 10 }] })
+    const kinds: AuditDecision[] = [
+      'allow',
+      'deny',
+      'hidden',
+      'rate_limited',
+      'approved',
+      'denied_by_user',
+      'timeout',
+      'cancelled',
+      'paused',
+    ]
+    for (let k = 0; k < 90; k++) {
+      f.append({
+        kind: 'call',
+        callId: `c${k}`,
+        session: 's1',
+        client: k % 2 ? 'cursor' : 'claude-ai',
+        server: k % 3 === 0 ? 'web' : 'fs',
+        tool: k % 4 === 0 ? 'write' : 'read',
+        args: { k },
+        decision: kinds[k % kinds.length] as AuditDecision,
+      })
+    }
+    await expectAll(
+      f,
+      [
+        { decision: 'blocked' },
+        { decision: ['blocked'] },
+        { decision: ['deny', 'timeout'] },
+        { decision: ['approved', 'blocked'], server: 'web' },
+        { decision: ['cancelled'], tool: 'write' },
+      ],
+      7,
+    )
+    // The blocked group: denied, hidden, rate-limited, denied by a person, timed out, paused.
+    const blocked = (f.live[3] as AuditIndex).query({ decision: 'blocked' }, 1000).rows
+    expect(new Set(blocked.map((r) => r.call.decision))).toEqual(
+      new Set(['deny', 'hidden', 'rate_limited', 'denied_by_user', 'timeout', 'paused']),
+    )
+    const t0 = Date.parse('2026-11-20T11:00:00.000Z')
+    const t1 = Date.parse('2026-11-20T14:00:00.000Z')
+    const sum = (h: ReturnType<AuditIndex['histogram']>): number =>
+      h.series.reduce(
+        (n, s) =>
+          n + [...s.allowed, ...s.approved, ...s.denied].reduce((a: number, b: number) => a + b, 0),
+        0,
+      )
+    const full = f.live[3] as AuditIndex
+    expect(sum(full.histogram(t0, t1, 10))).toBe(90)
+    expect(sum(full.histogram(t0, t1, 10, { decision: 'blocked' }))).toBe(blocked.length)
+    const webWrites = full.histogram(t0, t1, 10, {
+      server: 'web',
+      tool: 'write',
+      client: 'claude-ai',
+    })
+    expect(webWrites.series.map((s) => s.server)).toEqual(['web'])
+    expect(sum(webWrites)).toBe(
+      reference(f, { server: 'web', tool: 'write', client: 'claude-ai' }).length,
+    )
+    expect(sum(full.histogram(t0, t1, 10, { text: '"k":4' }))).toBe(
+      reference(f, { text: '"k":4' }).length,
+    )
+    expect(sum(full.histogram(t0, t1, 10, { server: 'nowhere' }))).toBe(0)
   })
 
   it('drops rows of files deleted by retention, and still finds text in the rest', async () => {

@@ -4,7 +4,11 @@
  * query after a restart while the index is still loading. Slower than the index (every line in
  * reach is parsed), but it needs no memory beyond the page.
  */
-import type { AuditDecision, AuditRecord } from '../../shared/contract/audit-record'
+import {
+  decisionMatches,
+  type AuditRecord,
+  type DecisionFilter,
+} from '../../shared/contract/audit-record'
 import { matchesText } from '../../shared/audit-text'
 import { recordsNewestFirst } from './reader'
 
@@ -12,7 +16,7 @@ import { recordsNewestFirst } from './reader'
 export interface DiskPageFilter {
   server?: string
   tool?: string
-  decision?: AuditDecision
+  decision?: DecisionFilter
   client?: string
   /** Case-insensitive substring of the call's searchable fields or its outcome's. */
   text?: string
@@ -64,7 +68,7 @@ export function diskPage(
     if (filter.server !== undefined && r.server !== filter.server) continue
     if (filter.tool !== undefined && r.tool !== filter.tool) continue
     if (filter.client !== undefined && r.client !== filter.client) continue
-    if (filter.decision !== undefined && r.decision !== filter.decision) continue
+    if (!decisionMatches(filter.decision, r.decision)) continue
     if (filter.sinceMs !== undefined || filter.untilMs !== undefined) {
       const t = Date.parse(r.ts)
       if (filter.sinceMs !== undefined && !(t >= filter.sinceMs)) continue

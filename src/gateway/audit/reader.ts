@@ -7,7 +7,12 @@
  */
 import * as fs from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { AuditDecision, AuditQuery, AuditRecord } from '../../shared/contract/audit-record'
+import {
+  decisionMatches,
+  type AuditQuery,
+  type AuditRecord,
+  type DecisionFilter,
+} from '../../shared/contract/audit-record'
 import { matchesText } from '../../shared/audit-text'
 import { parseStoredLine, sha256Hex, splitStoredLine } from './canonical'
 import { csvHeader, csvRow } from './csv'
@@ -159,7 +164,7 @@ export function* readRecords(dir: string): Generator<AuditRecord> {
 interface CompiledQuery {
   server?: string
   tool?: string
-  decision?: AuditDecision
+  decision?: DecisionFilter
   client?: string
   kind?: 'call' | 'outcome'
   sinceMs?: number
@@ -206,7 +211,7 @@ function matches(r: AuditRecord, q: CompiledQuery): boolean {
   if (q.beforeSeq !== undefined && !(r.seq < q.beforeSeq)) return false
   if (q.server !== undefined && r.server !== q.server) return false
   if (q.tool !== undefined && r.tool !== q.tool) return false
-  if (q.decision !== undefined && r.decision !== q.decision) return false
+  if (!decisionMatches(q.decision, r.decision)) return false
   if (q.client !== undefined && r.client !== q.client) return false
   if (q.kind !== undefined && r.kind !== q.kind) return false
   if (q.sinceMs !== undefined || q.untilMs !== undefined) {

@@ -341,7 +341,8 @@ export class ControlService {
             'INVALID_PARAMS',
           )
         await this.index.load()
-        return this.index.histogram(p.since, p.until, p.buckets)
+        const f = p.filter ? toIndexFilter({ ...p.filter, since: undefined, until: undefined }) : {}
+        return this.index.histogram(p.since, p.until, p.buckets, f)
       },
       'settings.get': () => gw.live.config.settings,
       'settings.set': (p) => this.settingsSet(p.settings),

@@ -6,12 +6,13 @@
 import type { AuditFilter, CallRow } from '../../shared/contract/control-api'
 import { matchesText } from '../../shared/audit-text'
 import { toMs } from '../../shared/time'
+import { decisionMatches } from '../../shared/contract/audit-record'
 
 /** Whether `row` passes `filter` (exact server, tool, decision, client; time range; text). */
 export function matchesFilter(row: CallRow, filter: AuditFilter): boolean {
   if (filter.server !== undefined && row.server !== filter.server) return false
   if (filter.tool !== undefined && row.tool !== filter.tool) return false
-  if (filter.decision !== undefined && row.decision !== filter.decision) return false
+  if (!decisionMatches(filter.decision, row.decision)) return false
   if (filter.client !== undefined && row.client !== filter.client) return false
   const since = toMs(filter.since)
   const until = toMs(filter.until)

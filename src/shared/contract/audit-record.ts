@@ -21,6 +21,50 @@ export const AUDIT_DECISIONS = [
 /** A decision kind as recorded. */
 export type AuditDecision = (typeof AUDIT_DECISIONS)[number]
 
+/**
+ * The "blocked" group: calls the server never saw because Airlock or a person said no
+ * (denied by policy, hidden, rate-limited, denied by a person, timed out, paused).
+ */
+export const BLOCKED_DECISIONS: readonly AuditDecision[] = [
+  'deny',
+  'hidden',
+  'rate_limited',
+  'denied_by_user',
+  'timeout',
+  'paused',
+]
+
+/** Named groups of decisions a filter may use besides single decisions. */
+export const DECISION_GROUPS = { blocked: BLOCKED_DECISIONS } as const
+
+/** A decision or a group of decisions, as a filter names it. */
+export type DecisionPick = AuditDecision | keyof typeof DECISION_GROUPS
+
+/** A decision filter: one decision or group, or several (a call matches any of them). */
+export type DecisionFilter = DecisionPick | readonly DecisionPick[]
+
+/** The decisions a filter admits (undefined: any decision). An empty list admits none. */
+export function decisionSet(f: DecisionFilter | undefined): ReadonlySet<AuditDecision> | undefined {
+  if (f === undefined) return undefined
+  const out = new Set<AuditDecision>()
+  for (const pick of typeof f === 'string' ? [f] : f) {
+    if (pick === 'blocked') for (const d of DECISION_GROUPS.blocked) out.add(d)
+    else out.add(pick)
+  }
+  return out
+}
+
+/** Whether a recorded decision passes a decision filter (undefined filter: yes). */
+export function decisionMatches(
+  f: DecisionFilter | undefined,
+  d: AuditDecision | undefined,
+): boolean {
+  if (f === undefined) return true
+  if (d === undefined) return false
+  if (typeof f === 'string') return f === d || (f === 'blocked' && BLOCKED_DECISIONS.includes(d))
+  return decisionSet(f)!.has(d)
+}
+
 /** Who made the decision. */
 export type DecidedBy = 'policy' | 'user' | 'grant' | 'timeout' | 'gateway'
 
@@ -63,7 +107,8 @@ export interface AuditRecord extends AuditInput {
 export interface AuditQuery {
   server?: string
   tool?: string
-  decision?: AuditDecision
+  /** One decision, the "blocked" group, or several (any of them). */
+  decision?: DecisionFilter
   client?: string
   /** ISO time or epoch ms: records at or after. */
   since?: string | number

@@ -4,7 +4,7 @@
  * Every request's params are parsed with these schemas on arrival; types are inferred from them.
  */
 import { z } from 'zod'
-import { AUDIT_DECISIONS } from './audit-record'
+import { AUDIT_DECISIONS, DECISION_GROUPS } from './audit-record'
 import { serverConfigSchema, settingsSchema } from './config'
 
 // ── shared shapes ──────────────────────────────────────────────────────────
@@ -33,6 +33,12 @@ export const retryStateSchema = z.object({
   allowedBy: z.string().optional(),
 })
 
+/** A decision or a named group of decisions (`blocked`: every call that was kept from running). */
+export const decisionPickSchema = z.enum([
+  ...AUDIT_DECISIONS,
+  ...(Object.keys(DECISION_GROUPS) as (keyof typeof DECISION_GROUPS)[]),
+])
+
 /** A call as the Activity view shows it: the decision record joined with its outcome. */
 export const callRowSchema = z.object({
   seq: z.number(),
@@ -58,7 +64,16 @@ export const callRowSchema = z.object({
 export const auditFilterSchema = z.strictObject({
   server: z.string().max(200).optional(),
   tool: z.string().max(200).optional(),
-  decision: decisionKindSchema.optional(),
+  /** One decision or group, or several (a call matches any of them). */
+  decision: z
+    .union([
+      decisionPickSchema,
+      z
+        .array(decisionPickSchema)
+        .min(1)
+        .max(AUDIT_DECISIONS.length + 1),
+    ])
+    .optional(),
   client: z.string().max(200).optional(),
   text: z.string().max(500).optional(),
   since: z.union([z.string().max(64), z.number()]).optional(),
@@ -481,6 +496,8 @@ export const controlRequests = {
       since: z.number(),
       until: z.number(),
       buckets: z.number().int().min(1).max(500).default(60),
+      /** Count only the calls this filter passes (its since/until are ignored: the range wins). */
+      filter: auditFilterSchema.optional(),
     }),
     result: z.object({
       start: z.number(),
@@ -562,6 +579,7 @@ export type PendingApprovalView = z.infer<typeof pendingApprovalSchema>
 export type GrantView = z.infer<typeof grantSchema>
 export type RetryState = z.infer<typeof retryStateSchema>
 export type AuditFilter = z.infer<typeof auditFilterSchema>
+export type DecisionPick = z.infer<typeof decisionPickSchema>
 export type Risk = z.infer<typeof riskSchema>
 export type Category = z.infer<typeof categorySchema>
 export type ClientView = z.infer<typeof clientViewSchema>

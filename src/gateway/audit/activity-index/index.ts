@@ -21,6 +21,8 @@
 import fs from 'node:fs'
 import {
   AUDIT_DECISIONS,
+  decisionSet,
+  type DecisionFilter,
   type AuditDecision,
   type AuditOutcome,
   type AuditRecord,
@@ -47,7 +49,8 @@ export const OUTCOMES: readonly AuditOutcome[] = [
 export interface IndexFilter {
   server?: string
   tool?: string
-  decision?: AuditDecision
+  /** One decision, the "blocked" group, or several (any of them). */
+  decision?: DecisionFilter
   client?: string
   /** Case-insensitive substring of tool, server, client, reason, detail, rule, callId, session or args. */
   text?: string
@@ -113,6 +116,15 @@ const DECISION_CODE = new Map(DECISIONS.map((d, i) => [d, i]))
 const OUTCOME_CODE = new Map(OUTCOMES.map((o, i) => [o, i + 1]))
 const ALLOW = DECISION_CODE.get('allow') as number
 const APPROVED = DECISION_CODE.get('approved') as number
+
+/** Decision codes a filter admits, as a lookup by code; undefined: any. */
+function decisionMask(f: DecisionFilter | undefined): Uint8Array | undefined {
+  const set = decisionSet(f)
+  if (set === undefined) return undefined
+  const mask = new Uint8Array(DECISIONS.length)
+  for (const d of set) mask[DECISION_CODE.get(d) as number] = 1
+  return mask
+}
 /**
  * Ends every field in the corpus. JSON text never holds a raw NUL and a needle without one
  * cannot match across it, so a hit never spans two fields or two rows.
@@ -1016,7 +1028,7 @@ export class AuditIndex {
       // No held row names it; older calls on disk may.
       return floor > 0 ? diskPage(this.dir, filter, limit, floor) : { rows: [], hasMore: false }
     }
-    const decision = filter.decision === undefined ? undefined : DECISION_CODE.get(filter.decision)
+    const decision = decisionMask(filter.decision)
     const since = filter.sinceMs
     const until = filter.untilMs
     const text = filter.text?.trim() ? filter.text.toLowerCase() : undefined
@@ -1056,7 +1068,7 @@ export class AuditIndex {
         if (server !== undefined && this.server[i] !== server) continue
         if (tool !== undefined && this.tool[i] !== tool) continue
         if (client !== undefined && this.client[i] !== client) continue
-        if (decision !== undefined && this.decision[i] !== decision) continue
+        if (decision !== undefined && !decision[this.decision[i] as number]) continue
         if (since !== undefined && !((this.ts[i] as number) >= since)) continue
         if (until !== undefined && !((this.ts[i] as number) <= until)) continue
         if (text !== undefined) {
@@ -1095,38 +1107,78 @@ export class AuditIndex {
     }
   }
 
-  /** Calls per server per time bucket: allowed (allow), approved, denied (everything else). */
+  /**
+   * Calls per server per time bucket: allowed (allow), approved, denied (everything else).
+   * `filter` (its time fields aside) narrows the calls counted, as it narrows a query.
+   */
   histogram(
     sinceMs: number,
     untilMs: number,
     buckets: number,
+    filter: IndexFilter = {},
   ): { start: number; bucketMs: number; series: HistogramSeries[] } {
     const bucketMs = Math.max(1, Math.ceil((untilMs - sinceMs) / buckets))
     const by = new Map<number, HistogramSeries>()
-    for (let i = 0; i < this.n; i++) {
-      const t = this.ts[i] as number
-      if (!(t >= sinceMs && t < untilMs)) continue
-      const b = Math.min(buckets - 1, Math.floor((t - sinceMs) / bucketMs))
-      const sid = this.server[i] as number
-      let s = by.get(sid)
-      if (!s) {
-        s = {
-          server: this.servers.names[sid] as string,
-          allowed: new Array<number>(buckets).fill(0),
-          approved: new Array<number>(buckets).fill(0),
-          denied: new Array<number>(buckets).fill(0),
+    const want = (name: string | undefined, interner: Interner): number | undefined | null =>
+      name === undefined ? undefined : (interner.ids.get(name) ?? null)
+    const server = want(filter.server, this.servers)
+    const tool = want(filter.tool, this.tools)
+    const client = want(filter.client, this.clients)
+    const decision = decisionMask(filter.decision)
+    const text = filter.text?.trim() ? filter.text.toLowerCase() : undefined
+    const none = server === null || tool === null || client === null
+    let textMatch: ((i: number) => boolean) | undefined
+    try {
+      for (let i = none ? this.n : 0; i < this.n; i++) {
+        const t = this.ts[i] as number
+        if (!(t >= sinceMs && t < untilMs)) continue
+        if (server !== undefined && this.server[i] !== server) continue
+        if (tool !== undefined && this.tool[i] !== tool) continue
+        if (client !== undefined && this.client[i] !== client) continue
+        if (decision !== undefined && !decision[this.decision[i] as number]) continue
+        if (text !== undefined) {
+          textMatch ??= this.textMatcher(text)
+          if (!textMatch(i)) continue
         }
-        by.set(sid, s)
+        this.countRow(by, i, t, sinceMs, bucketMs, buckets)
       }
-      const d = this.decision[i]
-      const arr = d === ALLOW ? s.allowed : d === APPROVED ? s.approved : s.denied
-      arr[b] = (arr[b] as number) + 1
+    } finally {
+      if (text !== undefined) {
+        this.closeFds()
+        this.pruneDead()
+      }
     }
     return {
       start: sinceMs,
       bucketMs,
       series: [...by.values()].sort((a, b) => a.server.localeCompare(b.server)),
     }
+  }
+
+  /** Adds row `i` (at time `t`) to its server's series. */
+  private countRow(
+    by: Map<number, HistogramSeries>,
+    i: number,
+    t: number,
+    sinceMs: number,
+    bucketMs: number,
+    buckets: number,
+  ): void {
+    const b = Math.min(buckets - 1, Math.floor((t - sinceMs) / bucketMs))
+    const sid = this.server[i] as number
+    let s = by.get(sid)
+    if (!s) {
+      s = {
+        server: this.servers.names[sid] as string,
+        allowed: new Array<number>(buckets).fill(0),
+        approved: new Array<number>(buckets).fill(0),
+        denied: new Array<number>(buckets).fill(0),
+      }
+      by.set(sid, s)
+    }
+    const d = this.decision[i]
+    const arr = d === ALLOW ? s.allowed : d === APPROVED ? s.approved : s.denied
+    arr[b] = (arr[b] as number) + 1
   }
 
   /** The full call (and outcome) of row `i`, read from the files; undefined when gone. */
