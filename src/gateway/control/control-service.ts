@@ -334,6 +334,11 @@ export class ControlService {
       'grants.revoke': (p) => gw.grants.revoke(p.id),
       'audit.query': (p) => this.auditQuery(p.filter, p.limit, p.beforeSeq),
       'audit.export': (p) => this.auditExport(p.filter, p.format),
+      'audit.call': (p) => this.auditCall(p.callId),
+      'audit.names': async () => {
+        await this.index.load()
+        return this.index.names()
+      },
       'audit.histogram': async (p) => {
         if (!(p.until > p.since))
           throw new ControlError(
@@ -1007,6 +1012,14 @@ export class ControlService {
       rows: page.rows.map((r) => this.callRow(AuditIndex.toCallRow(r))),
       hasMore: page.hasMore,
     }
+  }
+
+  /** One call by id: its id is searchable text, so a text query finds it; the exact id wins. */
+  private auditCall(callId: string): CallRow | null {
+    const f: IndexFilter = { text: callId }
+    const page = this.index.isReady ? this.index.query(f, 50) : diskPage(this.gw.paths.audit, f, 50)
+    const hit = page.rows.find((r) => r.call.callId === callId)
+    return hit ? this.callRow(AuditIndex.toCallRow(hit)) : null
   }
 
   private auditExport(filter: AuditFilter, format: 'csv' | 'jsonl'): ResultOf<'audit.export'> {

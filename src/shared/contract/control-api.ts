@@ -484,6 +484,20 @@ export const controlRequests = {
     }),
     result: z.object({ rows: z.array(callRowSchema), hasMore: z.boolean() }),
   },
+  /** One call by its id (a link to one call); null when no call has that id. */
+  'audit.call': {
+    params: z.strictObject({ callId: z.string().min(1).max(128) }),
+    result: callRowSchema.nullable(),
+  },
+  /** Server, tool and client names seen in the log (suggestions for the History filters). */
+  'audit.names': {
+    params: empty,
+    result: z.object({
+      servers: z.array(z.string()),
+      tools: z.array(z.string()),
+      clients: z.array(z.string()),
+    }),
+  },
   'audit.export': {
     params: z.strictObject({
       filter: auditFilterSchema.default({}),

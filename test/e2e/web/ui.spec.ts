@@ -313,13 +313,15 @@ test.describe('activity', () => {
     expect(lines.map((l) => (JSON.parse(l) as { tool: string }).tool)).toContain('echo')
 
     // Filters → audit.query.
+    await page.getByRole('button', { name: 'More filters' }).click()
     await page.getByLabel('Tool', { exact: true }).fill('echo')
     await waitFor(async () => (await rowCount()) === 4, 5000, 'tool filter')
-    expect(new Set(await texts(page.getByTestId('call-row').locator('.mono')))).toEqual(
-      new Set(['echo']),
-    )
+    expect(new Set(await texts(page.getByTestId('call-tool')))).toEqual(new Set(['echo']))
     await page.getByRole('button', { name: 'Clear' }).click()
-    await page.getByLabel('Decision', { exact: true }).selectOption('deny')
+    const picker = page.getByTestId('decision-picker')
+    await picker.locator('summary').click()
+    await picker.getByRole('checkbox', { name: 'denied', exact: true }).check()
+    await picker.locator('summary').click()
     await waitFor(async () => (await rowCount()) === 2, 5000, 'decision filter')
     expect(await texts(page.getByTestId('call-decision'))).toEqual(['denied', 'denied'])
     await page.getByRole('button', { name: 'Clear' }).click()

@@ -1002,6 +1002,19 @@ export class AuditIndex {
     )
   }
 
+  /**
+   * The server, tool and client names of the calls held, sorted (suggestions for the filters), at
+   * most `max` of each.
+   */
+  names(max = 1000): { servers: string[]; tools: string[]; clients: string[] } {
+    const list = (i: Interner): string[] =>
+      i.names
+        .filter((n) => n !== '')
+        .sort((a, b) => a.localeCompare(b))
+        .slice(0, max)
+    return { servers: list(this.servers), tools: list(this.tools), clients: list(this.clients) }
+  }
+
   /** The search corpus: bytes of text held, bytes allocated, rows covered (the newest). */
   corpusStats(): { bytes: number; allocated: number; rows: number } {
     return { bytes: this.corpus.size, allocated: this.corpus.allocated, rows: this.corpus.rows }

@@ -3,7 +3,7 @@
  * as SVG from `audit.histogram`. It follows new calls, refreshing at most every two seconds.
  */
 import { memo, useEffect, useRef, useState } from 'react'
-import type { ResultOf } from '../../../shared/contract/control-api'
+import type { AuditFilter, ResultOf } from '../../../shared/contract/control-api'
 import { Field } from './Field'
 import { useApi } from '../api-context'
 import { useApiEvent } from '../hooks/use-api-event'
@@ -21,24 +21,57 @@ const RANGES = [
   { label: 'last 7 days', ms: 7 * 86_400_000 },
 ] as const
 
-/** Props: an explicit time range (from the filters) wins over the chart's own range choice. */
+/**
+ * Props: an explicit time range (from the filters) wins over the chart's own range choice; the
+ * other filters (server, tool, client, decisions, text) narrow the calls counted.
+ */
 export interface CallChartProps {
   since?: number
   until?: number
-  server?: string
+  filter?: Omit<AuditFilter, 'since' | 'until'>
 }
 
-/** The chart with its range choice and legend. */
-export function CallChart({ since, until, server }: CallChartProps) {
+const HIDE_KEY = 'airlock.chartHidden'
+
+function storedHidden(): boolean {
+  try {
+    return window.localStorage.getItem(HIDE_KEY) === '1'
+  } catch {
+    return false
+  }
+}
+
+/** The chart with its range choice and legend; it can be folded away (remembered). */
+export function CallChart({ since, until, filter = {} }: CallChartProps) {
   const api = useApi()
   const [rangeMs, setRangeMs] = useState<number>(RANGES[1].ms)
   const [stamp, setStamp] = useState(() => Date.now())
   const fixed = since !== undefined || until !== undefined
   const end = until ?? stamp
   const start = since ?? end - rangeMs
+  const filterKey = JSON.stringify(filter)
+  const [hidden, setHidden] = useState(storedHidden)
+  const toggle = (): void => {
+    setHidden((h) => {
+      try {
+        window.localStorage.setItem(HIDE_KEY, h ? '0' : '1')
+      } catch {
+        // No storage: the choice lasts for this page only.
+      }
+      return !h
+    })
+  }
   const hist = useResource(
-    () => api.audit.histogram({ since: start, until: end, buckets: BUCKETS }),
-    [api, start, end],
+    () =>
+      hidden
+        ? Promise.resolve(undefined)
+        : api.audit.histogram({
+            since: start,
+            until: end,
+            buckets: BUCKETS,
+            filter: JSON.parse(filterKey) as AuditFilter,
+          }),
+    [api, start, end, filterKey, hidden],
   )
 
   // Follow new calls: move the window to now, at most every 2 s.
@@ -52,7 +85,7 @@ export function CallChart({ since, until, server }: CallChartProps) {
   })
   useEffect(() => () => clearTimeout(pending.current), [])
 
-  const series = (hist.data?.series ?? []).filter((s) => !server || s.server === server)
+  const series = hist.data?.series ?? []
   const max = Math.max(
     1,
     ...series.flatMap((s) =>
@@ -65,6 +98,9 @@ export function CallChart({ since, until, server }: CallChartProps) {
     <section className="chart" aria-labelledby="chart-title" data-testid="call-chart">
       <div className="chart-head">
         <h3 id="chart-title">Calls over time</h3>
+        <button type="button" className="btn btn-small" aria-expanded={!hidden} onClick={toggle}>
+          {hidden ? 'Show chart' : 'Hide chart'}
+        </button>
         <ul className="legend" aria-label="Legend">
           <li>
             <span className="swatch allowed" /> allowed
@@ -76,7 +112,14 @@ export function CallChart({ since, until, server }: CallChartProps) {
             <span className="swatch denied" /> denied
           </li>
         </ul>
-        {fixed ? (
+        {Object.keys(filter).length > 0 ? (
+          <span className="muted small" data-testid="chart-filtered">
+            following the filters
+          </span>
+        ) : null}
+        {hidden ? (
+          <span />
+        ) : fixed ? (
           <span className="muted small">range from the filters</span>
         ) : (
           <Field label="Chart range" hiddenLabel>
@@ -96,7 +139,7 @@ export function CallChart({ since, until, server }: CallChartProps) {
           </Field>
         )}
       </div>
-      {hist.error ? (
+      {hidden ? null : hist.error ? (
         <p className="state-error small" role="alert">
           Chart unavailable: {hist.error}
         </p>

@@ -3,23 +3,74 @@
  * Arguments and results are written by agents and servers and may be hostile: they are shown as
  * text only (React escapes them; control and bidi characters are made visible).
  */
+import { useState } from 'react'
 import type { CallRow } from '../../../shared/contract/control-api'
-import { DecisionBadge, OutcomeBadge } from './DecisionBadge'
+import type { FilterKey } from './CallTable'
+import { DecisionBadge, OutcomeBadge, decisionLabel } from './DecisionBadge'
 import { RetryAction } from './RetryAction'
 import { RiskBadge } from './RiskBadge'
 import { argsText, formatDateTime, formatLatency, visibleText } from '../format'
 
-/** Props: `retry` carries what the "Allow the retry" action needs (see RetryAction). */
+/** The link to one call: this page with `#call=<id>` (the access token is never in it). */
+export function callLink(callId: string): string {
+  const { origin, pathname, search } = window.location
+  const base = origin === 'null' || origin === '' ? '' : `${origin}${pathname}${search}`
+  return `${base}#call=${encodeURIComponent(callId)}`
+}
+
+/** A small "only this value" button beside a fact. */
+function FilterButton({
+  what,
+  value,
+  label,
+  onFilter,
+}: {
+  what: FilterKey
+  value: string | undefined
+  label: string
+  onFilter: ((key: FilterKey, value: string) => void) | undefined
+}) {
+  if (!onFilter || value === undefined) return null
+  return (
+    <button
+      type="button"
+      className="btn btn-small btn-quiet"
+      onClick={() => onFilter(what, value)}
+      aria-label={`Only calls with ${what} ${label}`}
+    >
+      only this
+    </button>
+  )
+}
+
+/** Props of the details panel. */
 export interface CallDetailsProps {
   row: CallRow
   onClose: () => void
+  onFilter?: (key: FilterKey, value: string) => void
+  /** `now`, `retryBusy` and `onAllowRetry` drive the "Allow the retry" action (see RetryAction). */
   now: number
   retryBusy: boolean
   onAllowRetry: (callId: string) => void
 }
 
-/** The details panel for `row`; `onClose` clears the selection. */
-export function CallDetails({ row, onClose, now, retryBusy, onAllowRetry }: CallDetailsProps) {
+/** The details panel for `row`; `onClose` clears the selection; `onFilter` filters by a value. */
+export function CallDetails({
+  row,
+  onClose,
+  onFilter,
+  now,
+  retryBusy,
+  onAllowRetry,
+}: CallDetailsProps) {
+  const [copied, setCopied] = useState<string | undefined>(undefined)
+  const link = callLink(row.callId)
+  const copy = (): void => {
+    const done = (msg: string) => () => setCopied(msg)
+    if (navigator.clipboard?.writeText)
+      navigator.clipboard.writeText(link).then(done('Link copied.'), done(link))
+    else setCopied(link)
+  }
   return (
     <aside className="details" aria-label="Call details" data-testid="call-details">
       <div className="details-head">
@@ -37,9 +88,25 @@ export function CallDetails({ row, onClose, now, retryBusy, onAllowRetry }: Call
         <dt>Time</dt>
         <dd>{formatDateTime(row.ts)}</dd>
         <dt>Server</dt>
-        <dd>{row.server}</dd>
+        <dd>
+          {row.server}{' '}
+          <FilterButton what="server" value={row.server} label={row.server} onFilter={onFilter} />
+        </dd>
         <dt>Client</dt>
-        <dd>{row.client ?? '—'}</dd>
+        <dd>
+          {row.client ?? '—'}{' '}
+          <FilterButton
+            what="client"
+            value={row.client}
+            label={row.client ?? ''}
+            onFilter={onFilter}
+          />
+        </dd>
+        <dt>Tool</dt>
+        <dd>
+          <span className="mono">{row.tool}</span>{' '}
+          <FilterButton what="tool" value={row.tool} label={row.tool} onFilter={onFilter} />
+        </dd>
         <dt>Risk</dt>
         <dd>
           <RiskBadge risk={row.risk} />
@@ -47,7 +114,13 @@ export function CallDetails({ row, onClose, now, retryBusy, onAllowRetry }: Call
         <dt>Decision</dt>
         <dd>
           <DecisionBadge decision={row.decision} />{' '}
-          {row.decidedBy ? <span className="muted">by {row.decidedBy}</span> : null}
+          {row.decidedBy ? <span className="muted">by {row.decidedBy}</span> : null}{' '}
+          <FilterButton
+            what="decision"
+            value={row.decision}
+            label={decisionLabel(row.decision)}
+            onFilter={onFilter}
+          />
         </dd>
         {row.rule ? (
           <>
@@ -88,6 +161,21 @@ export function CallDetails({ row, onClose, now, retryBusy, onAllowRetry }: Call
         <dd className="mono small">{row.session}</dd>
         <dt>Call id</dt>
         <dd className="mono small">{row.callId}</dd>
+        <dt>Link</dt>
+        <dd>
+          <a href={link} data-testid="call-link">
+            link to this call
+          </a>{' '}
+          <button type="button" className="btn btn-small btn-quiet" onClick={copy}>
+            Copy link
+          </button>
+          {copied ? (
+            <span className="muted small" role="status">
+              {' '}
+              {copied}
+            </span>
+          ) : null}
+        </dd>
       </dl>
       <h4>Arguments</h4>
       <pre className="code" data-testid="call-args">

@@ -13,10 +13,11 @@ import {
   type KeyboardEvent,
 } from 'react'
 import type { CallRow } from '../../../shared/contract/control-api'
-import { DecisionBadge, OutcomeBadge } from './DecisionBadge'
+import { DecisionBadge, OutcomeBadge, decisionLabel } from './DecisionBadge'
 import { RetryAction } from './RetryAction'
 import { RiskBadge } from './RiskBadge'
 import { formatDateTime, formatLatency, formatTime } from '../format'
+import { excerpt } from '../../../shared/excerpt'
 
 /** Row height in pixels (must match `.call-row` in styles.css). */
 export const ROW_HEIGHT = 32
@@ -29,6 +30,7 @@ const COLUMNS = [
   'Client',
   'Server',
   'Tool',
+  'Arguments',
   'Risk',
   'Decision',
   'Decided by',
@@ -36,14 +38,68 @@ const COLUMNS = [
   'Outcome',
 ] as const
 
+/** A column a cell's value can filter by. */
+export type FilterKey = 'client' | 'server' | 'tool' | 'decision'
+
+/** Characters of arguments shown in the table (the details panel shows them all). */
+const ARGS_CHARS = 160
+
+/** Columns that give way first on a narrow window (styles.css hides them by width). */
+const HEAD_CLASS: Partial<Record<(typeof COLUMNS)[number], string>> = {
+  Risk: 'col-risk',
+  'Decided by': 'col-by',
+  Latency: 'col-latency num',
+}
+
 interface RowProps {
   row: CallRow
   index: number
   selected: boolean
   onSelect: (callId: string) => void
+  onFilter: ((key: FilterKey, value: string) => void) | undefined
   now: number
   retryBusy: boolean
   onAllowRetry: (callId: string) => void
+}
+
+/** A funnel drawn in SVG (a font glyph may be missing on Linux). */
+function FunnelIcon() {
+  return (
+    <svg viewBox="0 0 16 16" width="12" height="12" aria-hidden="true">
+      <path d="M1.5 2h13l-5 6v5l-3 1.5V8z" fill="currentColor" />
+    </svg>
+  )
+}
+
+/** The "only calls with this value" button at the end of a cell (out of the tab order: the details panel has the same). */
+function CellFilter({
+  what,
+  value,
+  label,
+  onFilter,
+}: {
+  what: FilterKey
+  value: string | undefined
+  label: string
+  onFilter: RowProps['onFilter']
+}) {
+  if (!onFilter || value === undefined) return null
+  return (
+    <button
+      type="button"
+      tabIndex={-1}
+      className="cell-filter"
+      aria-label={`Only ${what} ${label}`}
+      title={`Show only calls with ${what} ${label}`}
+      data-testid={`filter-${what}`}
+      onClick={(e) => {
+        e.stopPropagation()
+        onFilter(what, value)
+      }}
+    >
+      <FunnelIcon />
+    </button>
+  )
 }
 
 const CallTableRow = memo(function CallTableRow({
@@ -51,11 +107,13 @@ const CallTableRow = memo(function CallTableRow({
   index,
   selected,
   onSelect,
+  onFilter,
   now,
   retryBusy,
   onAllowRetry,
 }: RowProps) {
   const retrying = row.retry !== undefined && row.retry.until > now
+  const args = row.args === undefined ? '' : excerpt(row.args, ARGS_CHARS)
   return (
     <div
       role="row"
@@ -68,28 +126,51 @@ const CallTableRow = memo(function CallTableRow({
       data-call-id={row.callId}
       onClick={() => onSelect(row.callId)}
     >
-      <div role="gridcell" title={formatDateTime(row.ts)}>
+      <div role="gridcell" className="nowrap" title={formatDateTime(row.ts)}>
         {formatTime(row.ts)}
       </div>
-      <div role="gridcell" className="ellipsis" title={row.client}>
-        {row.client ?? '—'}
+      <div role="gridcell" className="filterable" title={row.client}>
+        <span className="ellipsis">{row.client ?? '—'}</span>
+        <CellFilter what="client" value={row.client} label={row.client ?? ''} onFilter={onFilter} />
       </div>
-      <div role="gridcell" className="ellipsis" title={row.server}>
-        {row.server}
+      <div role="gridcell" className="filterable" title={row.server}>
+        <span className="ellipsis">{row.server}</span>
+        <CellFilter what="server" value={row.server} label={row.server} onFilter={onFilter} />
       </div>
-      <div role="gridcell" className="ellipsis mono" title={row.tool}>
-        {row.tool}
+      <div role="gridcell" className="filterable" title={row.tool}>
+        <span className="ellipsis mono" data-testid="call-tool">
+          {row.tool}
+        </span>
+        <CellFilter what="tool" value={row.tool} label={row.tool} onFilter={onFilter} />
       </div>
-      <div role="gridcell">
+      <div
+        role="gridcell"
+        className="ellipsis mono args-cell"
+        title={args.length > 0 ? excerpt(row.args, 1000) : undefined}
+        data-testid="call-args-cell"
+      >
+        {args}
+      </div>
+      <div role="gridcell" className="col-risk">
         <RiskBadge risk={row.risk} />
       </div>
-      <div role="gridcell" data-testid="call-decision">
+      <div role="gridcell" className="filterable" data-testid="call-decision">
         <DecisionBadge decision={row.decision} />
+        <CellFilter
+          what="decision"
+          value={row.decision}
+          label={decisionLabel(row.decision)}
+          onFilter={onFilter}
+        />
       </div>
-      <div role="gridcell" className="ellipsis" title={row.rule ? `rule: ${row.rule}` : undefined}>
+      <div
+        role="gridcell"
+        className="ellipsis col-by"
+        title={row.rule ? `rule: ${row.rule}` : undefined}
+      >
         {row.decidedBy ?? '—'}
       </div>
-      <div role="gridcell" className="num">
+      <div role="gridcell" className="num col-latency">
         {formatLatency(row.latencyMs)}
       </div>
       <div role="gridcell">
@@ -111,6 +192,8 @@ export interface CallTableProps {
   hasMore: boolean
   loading: boolean
   onEndReached: () => void
+  /** Filters the list by a cell's value (the funnel in client, server, tool and decision cells). */
+  onFilter?: (key: FilterKey, value: string) => void
   /** The clock the rows' late-allow windows are compared with. */
   now: number
   /** The call whose late allow is being sent, if any. */
@@ -126,6 +209,7 @@ export function CallTable({
   hasMore,
   loading,
   onEndReached,
+  onFilter,
   now,
   retryBusy,
   onAllowRetry,
@@ -215,7 +299,7 @@ export function CallTable({
       <div role="rowgroup" className="call-head">
         <div role="row" aria-rowindex={1} className="call-row head">
           {COLUMNS.map((c) => (
-            <div role="columnheader" key={c}>
+            <div role="columnheader" key={c} className={HEAD_CLASS[c]}>
               {c}
             </div>
           ))}
@@ -235,6 +319,7 @@ export function CallTable({
               index={first + k}
               selected={row.callId === selectedId}
               onSelect={select}
+              onFilter={onFilter}
               now={now}
               retryBusy={retryBusy === row.callId}
               onAllowRetry={onAllowRetry}

@@ -1,6 +1,11 @@
-/** Activity: every call, live, with filters, a chart, details, and export. */
-import { useCallback, useMemo, useState } from 'react'
+/**
+ * Activity (the call history): every call, live, with filters, a chart that follows them, details,
+ * a link to one call (`#call=<id>` in the URL) and export.
+ */
+import { useCallback, useEffect, useMemo, useState } from 'react'
+import type { CallRow } from '../../../shared/contract/control-api'
 import { ActivityFilters, draftToFilter, type FilterDraft } from '../components/ActivityFilters'
+import type { FilterKey } from '../components/CallTable'
 import { CallChart } from '../components/CallChart'
 import { CallDetails } from '../components/CallDetails'
 import { CallTable } from '../components/CallTable'
@@ -14,6 +19,24 @@ import { useCallLog } from '../hooks/use-call-log'
 import { useDebounced } from '../hooks/use-debounced'
 import { useNow } from '../hooks/use-now'
 import { useResource } from '../hooks/use-resource'
+import { useApiEvent } from '../hooks/use-api-event'
+
+/** The call id in the URL's fragment (`#call=<id>`), if any. */
+export function callFromHash(hash: string = window.location.hash): string | undefined {
+  const id = new URLSearchParams(hash.replace(/^#/, '')).get('call')
+  return id && id.length <= 128 ? id : undefined
+}
+
+/** Puts `#call=<id>` in the URL (or takes it out) without a new history entry or a hashchange. */
+function writeCallHash(callId: string | undefined): void {
+  const params = new URLSearchParams(window.location.hash.replace(/^#/, ''))
+  if (callId === undefined) params.delete('call')
+  else params.set('call', callId)
+  params.delete('screen')
+  const rest = params.toString()
+  const url = `${window.location.pathname}${window.location.search}${rest ? `#${rest}` : ''}`
+  window.history.replaceState(window.history.state, '', url)
+}
 
 /** The Activity screen; the filter draft lives in the App so it survives switching screens. */
 export function ActivityScreen({
@@ -28,11 +51,81 @@ export function ActivityScreen({
   const filter = useMemo(() => draftToFilter(settled), [settled])
   const log = useCallLog(filter)
   const servers = useResource(() => api.servers.list(), [api])
-  const serverNames = useMemo(() => (servers.data ?? []).map((s) => s.config.name), [servers.data])
-  const [selectedId, setSelectedId] = useState<string | undefined>(undefined)
-  const selected = useMemo(
-    () => (selectedId === undefined ? undefined : log.rows.find((r) => r.callId === selectedId)),
-    [log.rows, selectedId],
+  const names = useResource(() => api.audit.names(), [api])
+  // New names arrive with calls: refresh the suggestions now and then.
+  const [namesStale, setNamesStale] = useState(false)
+  useApiEvent('audit.appended', (row) => {
+    const n = names.data
+    if (n && (!n.tools.includes(row.tool) || (row.client && !n.clients.includes(row.client))))
+      setNamesStale(true)
+  })
+  useEffect(() => {
+    if (!namesStale) return
+    const t = setTimeout(() => {
+      setNamesStale(false)
+      names.reload()
+    }, 1000)
+    return () => clearTimeout(t)
+  }, [namesStale, names])
+  const suggestions = useMemo(
+    () => ({
+      servers: [
+        ...new Set([
+          ...(servers.data ?? []).map((s) => s.config.name),
+          ...(names.data?.servers ?? []),
+        ]),
+      ],
+      tools: names.data?.tools ?? [],
+      clients: names.data?.clients ?? [],
+    }),
+    [servers.data, names.data],
+  )
+  const [linkError, setLinkError] = useState<string | undefined>(undefined)
+  const [selectedId, setSelectedIdState] = useState<string | undefined>(() => callFromHash())
+  const setSelectedId = useCallback((id: string | undefined) => {
+    setSelectedIdState(id)
+    setLinkError(undefined)
+    writeCallHash(id)
+  }, [])
+  // A link to one call: the row may be outside the current page or filters; fetch it.
+  const [linked, setLinked] = useState<CallRow | undefined>(undefined)
+  const openLink = useCallback(
+    (callId: string) => {
+      setSelectedIdState(callId)
+      setLinkError(undefined)
+      api.audit.call({ callId }).then(
+        (row) => {
+          if (row) setLinked(row)
+          else setLinkError(`No call with id ${callId} is in the audit log.`)
+        },
+        (err: unknown) => setLinkError(errorMessage(err)),
+      )
+    },
+    [api],
+  )
+  useEffect(() => {
+    const first = callFromHash()
+    if (first !== undefined) openLink(first)
+    const onHash = (): void => {
+      const id = callFromHash()
+      if (id !== undefined) openLink(id)
+    }
+    window.addEventListener('hashchange', onHash)
+    return () => window.removeEventListener('hashchange', onHash)
+  }, [openLink])
+  const selected = useMemo(() => {
+    if (selectedId === undefined) return undefined
+    return (
+      log.rows.find((r) => r.callId === selectedId) ??
+      (linked?.callId === selectedId ? linked : undefined)
+    )
+  }, [log.rows, selectedId, linked])
+  const filterBy = useCallback(
+    (key: FilterKey, value: string) => {
+      if (key === 'decision') onDraftChange({ ...draft, decisions: [value] })
+      else onDraftChange({ ...draft, [key]: value })
+    },
+    [draft, onDraftChange],
   )
   const [exporting, setExporting] = useState<string | undefined>(undefined)
   const [exportError, setExportError] = useState<string | undefined>(undefined)
@@ -79,6 +172,12 @@ export function ActivityScreen({
   const sinceMs = filter.since === undefined ? undefined : Date.parse(String(filter.since))
   const untilMs = filter.until === undefined ? undefined : Date.parse(String(filter.until))
   const filtered = Object.keys(filter).length > 0
+  const chartFilter = useMemo(() => {
+    const f = { ...filter }
+    delete f.since
+    delete f.until
+    return f
+  }, [filter])
 
   return (
     <div className="screen activity" data-testid="screen-activity">
@@ -105,8 +204,9 @@ export function ActivityScreen({
       </div>
       {exportError ? <ErrorNotice message={`Export failed: ${exportError}`} /> : null}
       {retryError ? <ErrorNotice message={`Not allowed: ${retryError}`} /> : null}
-      <ActivityFilters draft={draft} servers={serverNames} onChange={onDraftChange} />
-      <CallChart since={sinceMs} until={untilMs} server={filter.server} />
+      <ActivityFilters draft={draft} suggestions={suggestions} onChange={onDraftChange} />
+      <CallChart since={sinceMs} until={untilMs} filter={chartFilter} />
+      {linkError ? <ErrorNotice message={linkError} /> : null}
       <div className="activity-body">
         <div className="activity-list">
           {log.error && log.rows.length === 0 ? (
@@ -130,6 +230,7 @@ export function ActivityScreen({
               hasMore={log.hasMore}
               loading={log.loading}
               onEndReached={log.loadMore}
+              onFilter={filterBy}
               now={now}
               retryBusy={retryBusy}
               onAllowRetry={allowRetry}
@@ -159,6 +260,7 @@ export function ActivityScreen({
           <CallDetails
             row={selected}
             onClose={() => setSelectedId(undefined)}
+            onFilter={filterBy}
             now={now}
             retryBusy={retryBusy === selected.callId}
             onAllowRetry={allowRetry}
