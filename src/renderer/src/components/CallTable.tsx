@@ -17,7 +17,7 @@ import { DecisionBadge, OutcomeBadge, decisionLabel } from './DecisionBadge'
 import { RetryAction } from './RetryAction'
 import { RiskBadge } from './RiskBadge'
 import { formatDateTime, formatLatency, formatTime } from '../format'
-import { excerpt } from '../../../shared/excerpt'
+import { excerpt } from '../../../shared/text'
 
 /** Row height in pixels (must match `.call-row` in styles.css). */
 export const ROW_HEIGHT = 32
