@@ -5,7 +5,7 @@ import { formatDateTime, shortId } from './format'
 const SCOPES: Record<GrantView['scope'], string> = {
   call: 'this exact call, once',
   session: 'this tool, for this session',
-  tool: 'this tool, from every client, for a while',
+  tool: 'this tool, from every client and session',
   always: 'always: any arguments, from every client, until you revoke it',
 }
 

@@ -104,7 +104,7 @@ test.describe('approval card: deny with a message, allow for 1 hour', () => {
     // The grant is listed with its expiry, one hour from the answer.
     const grant = page.getByTestId('grant')
     await grant.waitFor()
-    expect(await grant.textContent()).toMatch(/this tool, every session · expires /)
+    expect(await grant.textContent()).toMatch(/this tool, from every client and session · expires /)
     const control = await env.control()
     const grants = await control.request<{ scope: string; until?: number }[]>('grants.list')
     expect(grants).toHaveLength(1)
