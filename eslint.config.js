@@ -1,22 +1,8 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 import globals from 'globals'
-
-const layer = (from, banned, why) => ({
-  files: [from],
-  rules: {
-    'no-restricted-imports': [
-      'error',
-      {
-        patterns: banned.map((group) =>
-          group instanceof RegExp
-            ? { regex: group.source, message: why }
-            : { group: [group], message: why },
-        ),
-      },
-    ],
-  },
-})
+import reactHooks from 'eslint-plugin-react-hooks'
+import layers from './eslint/layers.js'
 
 export default tseslint.config(
   { ignores: ['out/**', 'node_modules/**', 'docs/**', 'coverage/**'] },
@@ -44,56 +30,21 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
-  // Layer rules: src/shared runs anywhere, src/gateway is plain Node, only main/preload see Electron.
-  layer(
-    'src/shared/**',
-    [
-      'node:*',
-      'fs',
-      'path',
-      'os',
-      'net',
-      'child_process',
-      'crypto',
-      'electron',
-      'electron/*',
-      'ws',
-      '**/node/**',
-      '**/clients/**',
-      '**/gateway/**',
-      '**/main/**',
-      '**/cli/**',
-    ],
-    'src/shared imports neither Node nor Electron nor other layers.',
-  ),
-  layer(
-    'src/node/**',
-    ['electron', 'electron/*', '**/clients/**', '**/gateway/**', '**/main/**', '**/cli/**'],
-    'src/node holds plain-Node building blocks: shared and node: only.',
-  ),
-  layer(
-    'src/clients/**',
-    ['electron', 'electron/*', '**/main/**', '**/cli/**', '**/renderer/**'],
-    'The client-config library runs in plain Node: no electron.',
-  ),
-  layer(
-    'src/gateway/**',
-    ['electron', 'electron/*', '**/main/**', '**/renderer/**', '**/preload/**'],
-    'src/gateway runs in plain Node: no electron.',
-  ),
-  layer(
-    'src/cli/**',
-    ['electron', 'electron/*', '**/main/**', '**/renderer/**'],
-    'The CLI runs in plain Node: no electron.',
-  ),
-  layer(
-    'src/shim/**',
-    [new RegExp('^(?!node:|\\.\\./node/(handshake|paths|desktop-app)$)')],
-    'The shim is dependency-free: only node: builtins (and handshake, paths, desktop-app of src/node).',
-  ),
-  layer(
-    'src/renderer/**',
-    ['node:*', 'electron', 'electron/*', '**/gateway/**', '**/main/**'],
-    'The renderer only speaks the control API.',
-  ),
+  // The layer rule (an allow-list, eslint/layers.js; docs/architecture.md explains it).
+  {
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    plugins: { layers },
+    rules: { 'layers/imports': 'error' },
+  },
+  {
+    files: ['src/renderer/**/*.ts', 'src/renderer/**/*.tsx'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'react-hooks/exhaustive-deps': 'error',
+      // Seven effects start a load by setting "loading" (or reset a draft) synchronously; rewriting
+      // them to derive that state is a behaviour change of its own, not part of the lint switch.
+      'react-hooks/set-state-in-effect': 'off',
+    },
+  },
 )

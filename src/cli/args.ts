@@ -4,7 +4,7 @@
  * turns an invalid config.json into exit 3 without writing anything.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { ConfigError, readConfig, updateConfig } from '../gateway/config/config-store'
+import { ConfigError, readConfig, updateConfig } from '../node/config-store'
 import type { Config, ServerConfig } from '../shared/contract/config'
 import { CliError } from './cli-error'
 

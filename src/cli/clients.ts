@@ -24,7 +24,7 @@ import {
 import { clientAdapters, clientEnvFromProcess } from '../clients/adapters/registry'
 import { resolveShim } from '../clients/service'
 import { TOKEN_INPUT_REF } from '../clients/shim-command'
-import { ConfigError } from '../gateway/config/config-store'
+import { ConfigError } from '../node/config-store'
 import { dataDir, dataPaths } from '../node/paths'
 import { ensureUiToken } from '../gateway/http/ui-server'
 import { configFailure, loadConfig, noExtraPositionals, parseCommandArgs, positional } from './args'

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { policyPath } from '../gateway/config/config-store'
+import { policyPath } from '../node/config-store'
 import { ToolCatalog } from '../gateway/proxy/tool-catalog'
 import { classReason, classifyTool } from '../shared/risk'
 import { dataDir, dataPaths } from '../node/paths'

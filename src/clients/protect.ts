@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Config, ServerConfig } from '../shared/contract/config'
 import { proposePolicy } from '../shared/risk'
-import { ConfigError, updateConfig } from '../gateway/config/config-store'
+import { ConfigError, updateConfig } from '../node/config-store'
 import type {
   ClientAdapter,
   ClientEnv,

@@ -35,8 +35,8 @@ import {
   type WrapPlan,
 } from './protect'
 import { clientAdapters, clientEnvFromProcess } from './adapters/registry'
-import { ConfigError, readConfig } from '../gateway/config/config-store'
-import { ControlError } from '../gateway/control/control-error'
+import { ConfigError, readConfig } from '../node/config-store'
+import { ControlError } from '../shared/contract/control-error'
 import { dataDir } from '../node/paths'
 
 /** Options of a ClientsService. */

@@ -4,7 +4,7 @@
  * ones written into config.json's `env`. Without a keychain they stay where they are.
  */
 import fs from 'node:fs'
-import { readConfig, updateConfig } from '../gateway/config/config-store'
+import { readConfig, updateConfig } from '../node/config-store'
 import { isMasked } from './control-router'
 import type { KeychainSecretStore } from './secrets'
 

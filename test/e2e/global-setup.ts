@@ -43,7 +43,7 @@ export default function globalSetup(): void {
         '../../out/renderer',
         '--emptyOutDir',
         '--base',
-        './',
+        '.',
         '--logLevel',
         'warn',
       ],

@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import { configSchema, type Config, type ServerConfig } from '../../shared/contract/config'
 import type { Policy } from '../../shared/policy/types'
-import { loadServerPolicy, policyPath, readConfig } from './config-store'
+import { loadServerPolicy, policyPath, readConfig } from '../../node/config-store'
 import { dataPaths } from '../../node/paths'
 
 /** What changed in a reload, for notifying connected clients. */

@@ -60,7 +60,7 @@ import {
   type ClientsServiceOptions,
 } from '../../clients/service'
 import { unifiedDiff } from '../../clients/formats/diff'
-import { ControlError } from './control-error'
+import { ControlError } from '../../shared/contract/control-error'
 import { PolicyHistory, isInside, policyTarget } from './policy-store'
 import {
   ConfigError,
@@ -68,7 +68,7 @@ import {
   policyPath,
   readConfig,
   updateConfig,
-} from '../config/config-store'
+} from '../../node/config-store'
 import type { Gateway, SessionInfo } from '../gateway'
 import type { ReloadResult } from '../config/live-config'
 import { spawnServer } from '../proxy/server-process'

@@ -9,7 +9,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { claudeDesktop } from '../../../src/clients/adapters/claude-desktop'
 import { defineClient } from '../../../src/clients/adapters/define-client'
-import { readConfig } from '../../../src/gateway/config/config-store'
+import { readConfig } from '../../../src/node/config-store'
 import type { ClientConfigError } from '../../../src/clients/errors'
 import {
   applyRestore,

@@ -1,5 +1,5 @@
 /** Subscribes a component to one control event for as long as it is mounted. */
-import { useEffect, useRef } from 'react'
+import { useEffect, useLayoutEffect, useRef } from 'react'
 import type { ControlEvent, EventOf } from '../../../shared/contract/control-api'
 import { useApi } from '../api-context'
 
@@ -10,6 +10,8 @@ export function useApiEvent<E extends ControlEvent>(
 ): void {
   const api = useApi()
   const latest = useRef(listener)
-  latest.current = listener
+  useLayoutEffect(() => {
+    latest.current = listener
+  })
   useEffect(() => api.on(event, (data) => latest.current(data)), [api, event])
 }

@@ -2,7 +2,7 @@
  * The Activity list: a page of calls from `audit.query`, more pages by `beforeSeq` on demand, and
  * live rows from `audit.appended`, batched so that a burst of calls is one render.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import type { AuditFilter, CallRow } from '../../../shared/contract/control-api'
 import { useApi } from '../api-context'
 import { applyLive } from '../call-log'
@@ -36,9 +36,11 @@ export function useCallLog(filter: AuditFilter): CallLog {
   const generation = useRef(0)
   const busy = useRef(false)
   const rowsRef = useRef(rows)
-  rowsRef.current = rows
   const filterRef = useRef(filter)
-  filterRef.current = filter
+  useLayoutEffect(() => {
+    rowsRef.current = rows
+    filterRef.current = filter
+  })
 
   // First page whenever the filter changes.
   useEffect(() => {

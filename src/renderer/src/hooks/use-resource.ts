@@ -1,5 +1,12 @@
 /** Loading state for one API read: data, error and a reload that keeps the old data meanwhile. */
-import { useCallback, useEffect, useRef, useState, type DependencyList } from 'react'
+import {
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useRef,
+  useState,
+  type DependencyList,
+} from 'react'
 import { errorMessage } from '../format'
 
 /** What `useResource` gives: the last data, the last error, whether a load runs, and reload. */
@@ -20,7 +27,9 @@ export function useResource<T>(load: () => Promise<T>, deps: DependencyList): Re
   const [tick, setTick] = useState(0)
   const generation = useRef(0)
   const latest = useRef(load)
-  latest.current = load
+  useLayoutEffect(() => {
+    latest.current = load
+  })
 
   useEffect(() => {
     const mine = ++generation.current
@@ -38,7 +47,8 @@ export function useResource<T>(load: () => Promise<T>, deps: DependencyList): Re
         setLoading(false)
       },
     )
-    // The caller's deps decide when to load again (plus reload()).
+    // The caller's deps decide when to load again (plus reload()): that is this hook's contract.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick])
 
   const reload = useCallback(() => setTick((t) => t + 1), [])

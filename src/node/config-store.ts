@@ -9,10 +9,10 @@ import {
   formatIssues,
   type Config,
   type ServerConfig,
-} from '../../shared/contract/config'
-import { parsePolicy } from '../../shared/policy/parse'
-import type { Policy } from '../../shared/policy/types'
-import { writeFileAtomic } from '../../node/atomic-write'
+} from '../shared/contract/config'
+import { parsePolicy } from '../shared/policy/parse'
+import type { Policy } from '../shared/policy/types'
+import { writeFileAtomic } from './atomic-write'
 
 /** A config file that cannot be read or does not match the schema. */
 export class ConfigError extends Error {
