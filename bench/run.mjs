@@ -216,7 +216,7 @@ async function main() {
   await agent.close()
 
   // Activity queries over a large audit log (synthetic records written with the real AuditLog).
-  const { benchAuditQuery, benchDir } = await import('../src/gateway/audit/activity-index/index.ts')
+  const { benchAuditQuery, benchDir } = await import('./audit-query.ts')
   const auditDir = benchDir()
   const audit = await benchAuditQuery(auditDir, AUDIT_N)
   fs.rmSync(auditDir, { recursive: true, force: true })
