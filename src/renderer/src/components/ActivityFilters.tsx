@@ -146,6 +146,8 @@ export function ActivityFilters({
   }
   const applyPreset = (preset: PresetId): void => {
     if (draft.preset === preset) onChange({ ...draft, since: '', until: '', preset: '' })
+    // Runs on a click, not during render: the preset is relative to the moment it is chosen.
+    // eslint-disable-next-line react-hooks/purity
     else onChange({ ...draft, ...presetRange(preset, Date.now()), preset })
   }
   // What "More filters" holds that is set, shown as chips while it is folded.
