@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { policyPath } from '../node/config-store'
 import { ToolCatalog } from '../gateway/proxy/tool-catalog'
-import { classReason, classifyTool } from '../shared/risk'
+import { classifyTool } from '../shared/risk'
 import { dataDir, dataPaths } from '../node/paths'
 import type { Config, ServerConfig } from '../shared/contract/config'
 import {
@@ -27,6 +27,12 @@ import {
   positional,
 } from './args'
 import { CliError } from './cli-error'
+import {
+  describeProtection,
+  toolVerdict,
+  type Protection,
+  type ToolVerdict,
+} from '../shared/protection'
 
 const USAGE =
   'airlock policy set <server> <file> | show <server> | check <file> | eval --policy FILE --tool NAME [--args JSON] [--session ID] [--client NAME] [--client-version V] [--risk-floor critical|high|off]'
@@ -173,36 +179,43 @@ function show(argv: string[]): number {
 export function floorSummary(home: string, config: Config, server: string, policy: Policy): string {
   const floor = config.settings.riskFloor
   const tools = new ToolCatalog(path.join(home, 'tools')).tools(server)
-  if (floor === 'off')
-    return `Risk floor: off (setting riskFloor): only this policy decides which calls wait for you.\n`
+  if (floor === 'off') {
+    const verdicts = tools.map((t) =>
+      toolVerdict(policy, t.name, classifyTool(t), floor, Date.now()),
+    )
+    return `Risk floor: off (setting riskFloor): only this policy decides which calls wait for you.\n${protectionOf(config, server, policy, verdicts).summary}\n`
+  }
   const head = `Risk floor: ${floor} (setting riskFloor) — ${floor === 'high' ? 'high and critical' : 'critical'} tools wait for your approval unless this policy decides them.\n`
   if (tools.length === 0)
-    return `${head}  "${server}" has not listed its tools yet: tools are judged by their names until it does (start a session, or open Tools & policy).\n`
-  const guarded: string[] = []
-  let allowed = 0
-  for (const t of tools) {
-    const d = decide(
-      policy,
-      { tool: t.name, args: {}, sessionId: 'airlock-show', risk: classifyTool(t) },
-      new CounterStore(),
-      Date.now(),
-      { riskFloor: floor },
-    )
-    if (d.kind === 'needs_approval' && d.floor)
-      guarded.push(`  ${t.name.slice(0, 80)}  ${classReason(d.floor)}`)
-    else if (d.kind === 'allow') allowed++
-  }
+    return `${head}  "${server}" has not listed its tools yet: tools are judged by their names until it does (start a session, or open Tools & policy).\n${protectionOf(config, server, policy, []).summary}\n`
+  const verdicts = tools.map((t) => toolVerdict(policy, t.name, classifyTool(t), floor, Date.now()))
+  const guarded = verdicts
+    .filter((v) => v.floor !== undefined)
+    .map((v) => `  ${v.name.slice(0, 80)}  ${v.floor}`)
   const lines = [head]
   lines.push(
     guarded.length
       ? `Guarded by the floor (${guarded.length} of ${tools.length} listed tools):\n${guarded.join('\n')}\n`
       : `No listed tool is guarded by the floor (${tools.length} listed).\n`,
   )
-  if (allowed === tools.length - guarded.length && allowed > 0 && policy.tools.length === 0)
-    lines.push(
-      `Every other call is allowed by default: this server is routed through Airlock, with no policy of its own.\n`,
-    )
+  // The same words as the Servers and Clients screens (src/shared/protection.ts).
+  lines.push(`${protectionOf(config, server, policy, verdicts).summary}\n`)
   return lines.join('')
+}
+
+/** The protection summary of `server` (see describeProtection), as every screen says it. */
+function protectionOf(
+  config: Config,
+  server: string,
+  policy: Policy,
+  verdicts: ToolVerdict[],
+): Protection {
+  return describeProtection({
+    ownPolicy: config.servers.find((s) => s.name === server)?.policy !== undefined,
+    posture: policy.default,
+    riskFloor: config.settings.riskFloor,
+    tools: verdicts,
+  })
 }
 
 function effectiveInline(server: ServerConfig, config: Config): Record<string, unknown> {

@@ -173,6 +173,17 @@ describe('the risk floor, with real processes', () => {
     expect(shown.stderr).toMatch(/Guarded by the floor \(4 of 6 listed tools\)/)
     expect(shown.stderr).toContain('frobnicate  destructive — "Clear all"')
     expect(shown.stderr).not.toContain('get_messages')
+    // The same words as the Servers, Clients and Tools & policy screens (servers.list).
+    const summary =
+      'Routed through Airlock, with no policy of its own: every call is allowed by default, except that the risk floor holds 4 tools for your approval'
+    expect(shown.stderr).toContain(summary)
+    const control = await env.control()
+    const servers =
+      await control.request<{ config: { name: string }; protection?: { summary: string } }[]>(
+        'servers.list',
+      )
+    const line = shown.stderr.split('\n').find((l) => l.startsWith('Routed through Airlock'))
+    expect(servers.find((s) => s.config.name === 'chat')?.protection?.summary).toBe(line)
   })
 })
 

@@ -43,6 +43,7 @@ import { decide } from '../../shared/policy/engine'
 import { describeDecision } from '../../shared/policy/eval-exit'
 import { isHidden } from '../../shared/policy/hide'
 import { validatePolicy } from '../../shared/policy/parse'
+import { describeProtection, toolVerdict, type Protection } from '../../shared/protection'
 import { classReason, classifyTool, proposePolicy } from '../../shared/risk'
 import {
   RetryError,
@@ -437,6 +438,7 @@ export class ControlService {
     const view: ServerView = {
       config: { ...s, env, ...maskedHeaders(s) },
       sessions: this.gw.sessionList().filter((x) => x.server === s.name).length,
+      protection: this.protectionOf(s),
     }
     if (s.url === undefined) view.transport = 'stdio'
     else {
@@ -707,39 +709,42 @@ export class ControlService {
     if ('error' in live) return 'deny' // the session denies every call of a server whose policy never loaded
     if (isHidden(live.policy, tool)) return 'hide'
     const known = this.catalog.get(server)?.get(tool)
-    const d = decide(
+    // The risk floor asked, not the policy: say so, so that "asks" is not read as the policy's.
+    const v = toolVerdict(
       live.policy,
-      {
-        tool,
-        args: {},
-        sessionId: 'airlock-preview',
-        ...(known ? { risk: classifyTool(known) } : {}),
-      },
-      new CounterStore(),
+      tool,
+      known ? classifyTool(known) : undefined,
+      this.gw.live.config.settings.riskFloor,
       Date.now(),
-      {
-        defaultApprovalTimeoutMs: this.gw.live.config.settings.approvalTimeoutSeconds * 1000,
-        riskFloor: this.gw.live.config.settings.riskFloor,
-      },
     )
-    switch (d.kind) {
-      case 'allow':
-        return 'allow'
-      case 'deny':
-        return 'deny'
-      case 'hidden':
-        return 'hide'
-      case 'rate_limited':
-        return 'rate_limited'
-      case 'needs_approval':
-        // The risk floor asked, not the policy: say so, so that "asks" is not read as the policy's.
-        if (d.floor && floor) floor.why = classReason(d.floor)
-        return 'require_approval'
-      default: {
-        const never: never = d
-        throw new Error(`unhandled decision ${JSON.stringify(never)}`)
-      }
-    }
+    if (v.floor !== undefined && floor) floor.why = v.floor
+    return v.action
+  }
+
+  /** How protected a server is, in the words `airlock policy show` uses (src/shared/protection.ts). */
+  private protectionOf(s: ServerConfig): Protection {
+    const live = this.gw.live.policyFor(s.name)
+    const riskFloor = this.gw.live.config.settings.riskFloor
+    if ('error' in live)
+      return describeProtection({
+        ownPolicy: true,
+        posture: 'deny',
+        riskFloor,
+        tools: [],
+        broken: true,
+      })
+    const now = Date.now()
+    const tools = [...(this.catalog.get(s.name)?.values() ?? [])].map((t) =>
+      isHidden(live.policy, t.name)
+        ? { name: t.name, action: 'hide' as const }
+        : toolVerdict(live.policy, t.name, classifyTool(t), riskFloor, now),
+    )
+    return describeProtection({
+      ownPolicy: s.policy !== undefined,
+      posture: live.policy.default,
+      riskFloor,
+      tools,
+    })
   }
 
   /** A tool's risk class: from its listed annotations when known, else from its name. */

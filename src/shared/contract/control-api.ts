@@ -143,6 +143,14 @@ export const sessionInfoSchema = z.object({
   idleMs: z.number().optional(),
 })
 
+/** How protected a server is, in the words every screen and `airlock policy show` use. */
+export const protectionSchema = z.object({
+  level: z.enum(['policy', 'floor', 'open', 'unlisted', 'broken']),
+  label: z.string(),
+  summary: z.string(),
+  floorTools: z.array(z.object({ name: z.string(), why: z.string() })),
+})
+
 /** A server as the UI shows it: its config (secret env values masked) and live status. */
 export const serverViewSchema = z.object({
   config: serverConfigSchema,
@@ -156,6 +164,8 @@ export const serverViewSchema = z.object({
   auth: z.enum(['none', 'headers', 'oauth']).optional(),
   lastError: z.string().optional(),
   policyError: z.string().optional(),
+  /** What Airlock does with its calls (see src/shared/protection.ts). */
+  protection: protectionSchema.optional(),
 })
 
 /** A tool with its risk classification and the action the policy gives it. */
@@ -589,6 +599,7 @@ export type ToolView = z.infer<typeof toolViewSchema>
 export type PolicyVersionView = z.infer<typeof policyVersionSchema>
 export type PolicyTryResult = z.infer<typeof policyTryResultSchema>
 export type ServerView = z.infer<typeof serverViewSchema>
+export type ProtectionView = z.infer<typeof protectionSchema>
 export type PendingApprovalView = z.infer<typeof pendingApprovalSchema>
 export type GrantView = z.infer<typeof grantSchema>
 export type RetryState = z.infer<typeof retryStateSchema>

@@ -146,6 +146,10 @@ test.describe('the Clients screen', () => {
     expect(wrapped.globalShortcut).toBe('Alt+Space')
     await everything.locator('[data-testid=protected-badge]').waitFor()
     expect(await p.getByTestId('drift-indicator').count()).toBe(0)
+    // Routed through Airlock is not protected: the entry says what Airlock does with the calls,
+    // in the words of the Servers screen and "airlock policy show".
+    await expect(everything.getByTestId('protected-badge')).toHaveText('routed through Airlock')
+    await expect(everything.getByTestId('entry-protection')).toContainText('Routed through Airlock')
 
     // The client rewrites its entry back: "not protected" within a few seconds.
     fs.writeFileSync(file, CLAUDE)

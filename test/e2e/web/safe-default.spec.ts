@@ -171,6 +171,18 @@ test.describe('safe by default, in the browser', () => {
     await expect(approved).toContainText('transfer')
     await expect(approved).toContainText('grant')
 
+    // Servers says what the CLI says: routed through Airlock is not protected.
+    await page
+      .getByRole('navigation', { name: 'Screens' })
+      .getByRole('button', { name: 'Servers', exact: true })
+      .click()
+    const card = page.locator('[data-testid=server-card][data-server=chat]')
+    await expect(card.getByTestId('protection')).toHaveAttribute('data-level', 'floor')
+    await expect(card.getByTestId('protection-summary')).toContainText(
+      'Routed through Airlock, with no policy of its own: every call is allowed by default, except that the risk floor holds',
+    )
+    await expect(card.getByTestId('protection-summary')).toContainText('it is a proposal')
+
     // The grant was single use: the same call again is asked about again.
     const again = client.callTool({ name: 'transfer', arguments: args })
     await page.getByTestId('approval-card').first().waitFor()

@@ -4,7 +4,12 @@
  * rewrote back (drift), and Restore. The actions only ask for a plan; the review comes next.
  */
 import type { ReactNode } from 'react'
-import type { ClientEntryView, ClientView } from '../../../shared/contract/control-api'
+import type {
+  ClientEntryView,
+  ClientView,
+  ProtectionView,
+} from '../../../shared/contract/control-api'
+import { ProtectionNote } from './ProtectionNote'
 
 /** What an action button asks for. */
 export interface PlanRequest {
@@ -24,6 +29,8 @@ export interface ClientCardProps {
   /** The key of the request being prepared, if any. */
   busy?: string
   onPlan: (request: PlanRequest) => void
+  /** The protection of an Airlock server (by name), as the Servers screen says it. */
+  protectionOf: (server: string) => ProtectionView | undefined
   /** Shown under the table (the review panel, a result, an error). */
   children?: ReactNode
 }
@@ -31,8 +38,12 @@ export interface ClientCardProps {
 function ProtectionBadge({ entry }: { entry: ClientEntryView }) {
   if (entry.protected)
     return (
-      <span className="badge tone-good" data-testid="protected-badge">
-        protected
+      <span
+        className="badge tone-info"
+        data-testid="protected-badge"
+        title="Its calls pass through Airlock. What Airlock does with them is the server's protection, beside this."
+      >
+        routed through Airlock
       </span>
     )
   if (entry.broken)
@@ -63,7 +74,7 @@ function ProtectionBadge({ entry }: { entry: ClientEntryView }) {
 }
 
 /** The card of one client. */
-export function ClientCard({ client, busy, onPlan, children }: ClientCardProps) {
+export function ClientCard({ client, busy, onPlan, protectionOf, children }: ClientCardProps) {
   const entries = client.files.flatMap((f) => f.entries)
   const canProtect = entries.some((e) => e.canProtect)
   const canRestore = entries.some((e) => e.canRestore)
@@ -129,7 +140,7 @@ export function ClientCard({ client, busy, onPlan, children }: ClientCardProps) 
                 <tr>
                   <th scope="col">Server</th>
                   <th scope="col">Route</th>
-                  <th scope="col">Protected</th>
+                  <th scope="col">Through Airlock</th>
                   <th scope="col">Runs</th>
                   <th scope="col">
                     <span className="sr-only">Actions</span>
@@ -156,6 +167,15 @@ export function ClientCard({ client, busy, onPlan, children }: ClientCardProps) 
                     </td>
                     <td>
                       <ProtectionBadge entry={e} />
+                      {e.protected ? (
+                        <>
+                          {' '}
+                          <ProtectionNote
+                            protection={protectionOf(e.airlockServer ?? e.name)}
+                            full={false}
+                          />
+                        </>
+                      ) : null}
                     </td>
                     <td className="entry-target">
                       <span className="mono small ellipsis" title={e.target}>
@@ -163,6 +183,11 @@ export function ClientCard({ client, busy, onPlan, children }: ClientCardProps) 
                       </span>
                       {e.protected && e.airlockServer && e.airlockServer !== e.name ? (
                         <span className="small muted">as {e.airlockServer}</span>
+                      ) : null}
+                      {e.protected ? (
+                        <span className="small muted" data-testid="entry-protection">
+                          {protectionOf(e.airlockServer ?? e.name)?.summary}
+                        </span>
                       ) : null}
                       {e.problem && !e.protected ? (
                         <span className="small muted">{e.problem}</span>

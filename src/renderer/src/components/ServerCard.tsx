@@ -1,6 +1,7 @@
 /** One configured server: its command, status, and actions (enable, edit, discover, remove). */
 import { useState } from 'react'
 import type { ServerView, ToolView } from '../../../shared/contract/control-api'
+import { ProtectionNote } from './ProtectionNote'
 import { RiskBadge } from './RiskBadge'
 import { useApi } from '../api-context'
 import { errorMessage } from '../format'
@@ -61,6 +62,9 @@ export function ServerCard({
         {commandLine(view)}
       </p>
       {config.cwd ? <p className="small muted">in {config.cwd}</p> : null}
+      <p className="small">
+        <ProtectionNote protection={view.protection} />
+      </p>
       {config.secretEnv.length > 0 ? (
         <p className="small muted">secret env: {config.secretEnv.join(', ')}</p>
       ) : null}

@@ -54,6 +54,15 @@ export function ClientsScreen() {
   const returnFocus = useRef<HTMLElement | null>(null)
   const outcomeRef = useRef<HTMLDivElement>(null)
   useApiEvent('clients.changed', clients.reload)
+  // Each routed entry says what Airlock does with its server's calls, as the Servers screen does.
+  const servers = useResource(() => api.servers.list(), [api])
+  useApiEvent('servers.changed', servers.reload)
+  useApiEvent('clients.changed', servers.reload)
+  const serverList = servers.data
+  const protectionOf = useCallback(
+    (name: string) => serverList?.find((s) => s.config.name === name)?.protection,
+    [serverList],
+  )
 
   const plan = useCallback(
     (request: PlanRequest) => {
@@ -149,7 +158,7 @@ export function ClientsScreen() {
       ) : (
         <div className="card-list">
           {list.map((c) => (
-            <ClientCard key={c.id} client={c} busy={busy} onPlan={plan}>
+            <ClientCard key={c.id} client={c} busy={busy} onPlan={plan} protectionOf={protectionOf}>
               {planError?.client === c.id ? (
                 <p className="state-error small" role="alert">
                   {planError.message}

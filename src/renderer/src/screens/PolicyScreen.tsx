@@ -12,7 +12,12 @@ import {
   type ChangeEvent,
   type ReactNode,
 } from 'react'
-import type { GrantView, ResultOf, ToolView } from '../../../shared/contract/control-api'
+import type {
+  GrantView,
+  ProtectionView,
+  ResultOf,
+  ToolView,
+} from '../../../shared/contract/control-api'
 import { EmptyState } from '../components/EmptyState'
 import { ErrorNotice } from '../components/ErrorNotice'
 import { Field } from '../components/Field'
@@ -20,6 +25,7 @@ import { Loading } from '../components/Loading'
 import { PinBanners } from '../components/PinReview'
 import { PolicyHistory } from '../components/PolicyHistory'
 import { PolicyYamlEditor } from '../components/PolicyYamlEditor'
+import { ProtectionNote } from '../components/ProtectionNote'
 import { TryCall } from '../components/TryCall'
 import { ToolPolicyRow } from '../components/ToolPolicyRow'
 import { useApi } from '../api-context'
@@ -116,7 +122,12 @@ export function PolicyScreen() {
       }
     >
       <PinBanners current={server} onPick={pick} />
-      <ServerPolicy key={server} server={server} onDirty={setDirty} />
+      <ServerPolicy
+        key={server}
+        server={server}
+        onDirty={setDirty}
+        protection={servers.data.find((s) => s.config.name === server)?.protection}
+      />
     </Shell>
   )
 }
@@ -133,7 +144,16 @@ function Shell({ picker, children }: { picker?: ReactNode; children: ReactNode }
   )
 }
 
-function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: boolean) => void }) {
+function ServerPolicy({
+  server,
+  onDirty,
+  protection,
+}: {
+  server: string
+  onDirty: (dirty: boolean) => void
+  /** What the saved policy and the risk floor do now, in the words of the other screens. */
+  protection: ProtectionView | undefined
+}) {
   const api = useApi()
   const policy = useResource(() => api.policy.get({ server }), [api, server])
   const tools = useResource(() => api.tools.list({ server }), [api, server])
@@ -377,6 +397,9 @@ function ServerPolicy({ server, onDirty }: { server: string; onDirty: (dirty: bo
             {busy === 'discover' ? 'Discovering…' : 'Discover tools'}
           </button>
         </div>
+        <p className="small" data-testid="tools-protection">
+          <ProtectionNote protection={protection} />
+        </p>
         {grants.revokeError ? <ErrorNotice message={`Not revoked: ${grants.revokeError}`} /> : null}
         {parsed && !parsed.ok ? (
           <p className="state-error small">
