@@ -2,6 +2,7 @@
  * The gateway: owns the agent socket, the sessions, the approvals, grants, counters and the
  * audit log. Plain Node; hosted by `airlock serve` or (later) an Electron utilityProcess.
  */
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -50,6 +51,21 @@ export interface SessionInfo {
   /** HTTP sessions: ms since the last request ended (0 while one is in flight). */
   idleMs?: number
 }
+
+/** A server's processes as the Servers screen shows them. */
+export interface ServerHealth {
+  /** Process ids of its running processes (one per session). */
+  pids: number[]
+  /** When a process of it last started (epoch ms). */
+  lastStartAt?: number
+  /** Its last process exit: when, why, and whether Airlock ended it. */
+  lastExit?: { at: number; reason: string; expected: boolean }
+  /** The last lines it wrote to stderr (any session), at most {@link STDERR_TAIL_CHARS}. */
+  stderr: string
+}
+
+/** Characters of a server's stderr kept for the Servers screen. */
+export const STDERR_TAIL_CHARS = 4096
 
 /** What an MCP HTTP session tells about itself (see Gateway.openSession). */
 export interface HttpLinkInfo {
@@ -104,6 +120,7 @@ export class Gateway extends EventEmitter {
   /** Serves control methods the control connection does not handle itself (set by the host: a ControlService). */
   controlHandler?: (method: string, params: unknown) => Promise<unknown>
   private readonly sessions = new Set<Session>()
+  private readonly health = new Map<string, ServerHealth>()
   private readonly httpInfo = new WeakMap<Session, () => HttpLinkInfo>()
   private readonly sockets = new Set<net.Socket>()
   private server?: net.Server
@@ -235,9 +252,11 @@ export class Gateway extends EventEmitter {
       spawn: (c) => {
         const child = spawnServer(this.withSecrets({ ...c, cwd: c.cwd ?? clientCwd }))
         this.groups.track(child, c.name)
+        this.trackProcess(c.name, child)
         return child
       },
       log: this.log,
+      onExit: (info) => this.processEnded(server.name, info),
     })
   }
 
@@ -250,6 +269,55 @@ export class Gateway extends EventEmitter {
   setPaused(paused: boolean): void {
     this.pausedFlag = paused
     this.emit('paused', paused)
+  }
+
+  /** A server's processes: running pids, last start, last exit, stderr tail. */
+  serverHealth(name: string): ServerHealth {
+    const h = this.health.get(name)
+    return h ? { ...h, pids: [...h.pids] } : { pids: [], stderr: '' }
+  }
+
+  /**
+   * Restarts every running process of server `name` (each session's own), re-initialized with
+   * its client's initialize. Resolves with the number of sessions restarted (0: none running).
+   */
+  async restartServer(name: string): Promise<number> {
+    const mine = [...this.sessions].filter((s) => s.server === name)
+    this.log(`${name}: restarting ${mine.length} session(s) at the user's request`)
+    await Promise.all(mine.map((s) => s.restart()))
+    return mine.length
+  }
+
+  private healthOf(name: string): ServerHealth {
+    let h = this.health.get(name)
+    if (!h) {
+      h = { pids: [], stderr: '' }
+      this.health.set(name, h)
+    }
+    return h
+  }
+
+  /** Follows a server's new process: its start, its stderr; its exit comes from the upstream. */
+  private trackProcess(name: string, child: ChildProcessWithoutNullStreams): void {
+    const h = this.healthOf(name)
+    if (child.pid !== undefined) {
+      h.pids.push(child.pid)
+      h.lastStartAt = this.now()
+    }
+    child.stderr.on('data', (chunk: Buffer) => {
+      h.stderr = (h.stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS)
+    })
+    this.emit('server-state', name)
+  }
+
+  private processEnded(
+    name: string,
+    info: { pid: number | undefined; reason: string; expected: boolean },
+  ): void {
+    const h = this.healthOf(name)
+    if (info.pid !== undefined) h.pids = h.pids.filter((p) => p !== info.pid)
+    h.lastExit = { at: this.now(), reason: info.reason, expected: info.expected }
+    this.emit('server-state', name)
   }
 
   /** Live sessions. */

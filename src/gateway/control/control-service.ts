@@ -182,8 +182,18 @@ export class ControlService {
     on(gw, 'sessions', (list: SessionInfo[]) => this.emit('sessions.changed', list))
     on(gw, 'paused', (paused: boolean) => this.emit('paused', { paused }))
     on(gw, 'config', (_r: ReloadResult) => this.emit('servers.changed', {}))
-    on(gw, 'tools', (server: string, tools: unknown[]) => this.recordTools(server, tools, false))
+    on(gw, 'tools', (server: string, tools: unknown[]) => {
+      const before = this.catalog.get(server)?.size
+      this.recordTools(server, tools, false)
+      // The Servers screen shows the tool count.
+      if (this.catalog.get(server)?.size !== before) this.emit('servers.changed', {})
+    })
     on(gw, 'pins', (server: string) => this.emit('pins.changed', { server }))
+    on(gw, 'server-state', (server: string) => {
+      // A process of it runs again: an old error no longer describes it.
+      if (gw.serverHealth(server).pids.length > 0) this.lastErrors.delete(server)
+      this.emit('servers.changed', {})
+    })
     on(gw, 'server-error', (server: string, message: string) => {
       this.lastErrors.set(server, message)
       this.emit('servers.changed', {})
@@ -282,6 +292,7 @@ export class ControlService {
         )
         return this.serverView(this.requireServer(p.name))
       },
+      'servers.restart': (p) => this.restartServer(p.name),
       'tools.list': (p) => this.toolsList(p.server, p.discover === true),
       'pins.list': (p) => {
         this.requireServer(p.server)
@@ -435,10 +446,23 @@ export class ControlService {
       }
       if (stored) env[key] = MASK
     }
+    const sessions = this.gw.sessionList().filter((x) => x.server === s.name)
+    const health = this.gw.serverHealth(s.name)
+    const lastError = this.lastErrors.get(s.name)
+    const failed = (health.lastExit !== undefined && !health.lastExit.expected) || !!lastError
     const view: ServerView = {
       config: { ...s, env, ...maskedHeaders(s) },
-      sessions: this.gw.sessionList().filter((x) => x.server === s.name).length,
+      sessions: sessions.length,
       protection: this.protectionOf(s),
+      status: !s.enabled
+        ? 'disabled'
+        : health.pids.length > 0 || (s.url !== undefined && sessions.length > 0)
+          ? 'running'
+          : failed
+            ? 'failing'
+            : 'idle',
+      pids: health.pids,
+      sessionClients: [...new Set(sessions.map((x) => x.client))].sort(),
     }
     if (s.url === undefined) view.transport = 'stdio'
     else {
@@ -446,7 +470,11 @@ export class ControlService {
       if (t) view.transport = t
       view.auth = (s.secretHeaders ?? []).length > 0 ? 'headers' : 'none'
     }
-    const lastError = this.lastErrors.get(s.name)
+    if (health.lastStartAt !== undefined) view.lastStartAt = health.lastStartAt
+    if (health.lastExit !== undefined) view.lastExit = health.lastExit
+    if (health.stderr !== '') view.stderrTail = lastLines(health.stderr, 20)
+    const toolCount = this.catalog.get(s.name)?.size ?? this.gw.tools.tools(s.name).length
+    if (toolCount > 0 || this.catalog.has(s.name)) view.toolCount = toolCount
     if (lastError !== undefined) view.lastError = lastError
     const prefix = `${s.name}: `
     const policyError = this.gw.live.errors().find((e) => e.startsWith(prefix))
@@ -627,6 +655,29 @@ export class ControlService {
     this.gw.pins.forget(name)
     this.lastErrors.delete(name)
     return true
+  }
+
+  /** Restarts a server's processes, or with none running, checks that it starts. */
+  private async restartServer(name: string): Promise<ResultOf<'servers.restart'>> {
+    const server = this.requireServer(name)
+    if (!server.enabled)
+      throw new ControlError(`server "${name}" is disabled; enable it first`, 'INVALID')
+    const restarted = await this.gw.restartServer(name)
+    if (restarted > 0) {
+      return {
+        restarted,
+        message: `Restarted ${restarted} ${restarted === 1 ? 'process' : 'processes'} of "${name}".`,
+        server: this.serverView(this.requireServer(name)),
+      }
+    }
+    // Nothing runs: start it once to check it (its tools are listed and kept).
+    const tools = await this.discover(server)
+    this.emit('servers.changed', {})
+    return {
+      restarted: 0,
+      message: `No client is connected to "${name}", so nothing was running. It started, listed ${tools.length} tools and stopped; it starts when a client connects.`,
+      server: this.serverView(this.requireServer(name)),
+    }
   }
 
   // ── tools ────────────────────────────────────────────────────────────────
@@ -1056,6 +1107,12 @@ export class ControlService {
       .replace('T', '-')
     return { filename: `airlock-audit-${stamp}.${format}`, text: chunks.join('') }
   }
+}
+
+/** The last `n` lines of `text`. */
+function lastLines(text: string, n: number): string {
+  const lines = text.replace(/\n$/, '').split('\n')
+  return lines.slice(-n).join('\n')
 }
 
 function forwarded(rec: AuditRecord): boolean {

@@ -569,6 +569,30 @@ export class Session {
     void this.close(`server ${what}`)
   }
 
+  /**
+   * Restarts the server's process now (a person asked, from the Servers screen): requests in
+   * flight get an error saying so (a forwarded call is recorded as ended by the server's exit,
+   * since it may have run), the old process tree is ended, and a new one is started and
+   * re-initialized with the client's own initialize. Resolves once the old process is gone.
+   */
+  async restart(): Promise<void> {
+    if (this.closed) return
+    const old = this.upstream
+    this.upstream = undefined
+    const message = `MCP server "${this.server}" was restarted from Airlock before answering; send the request again.`
+    for (const [key, p] of this.pending) {
+      if (p.call) this.gate.finish(p.call, 'server_exit', 'restarted from Airlock', true)
+      if (p.method !== REINIT_ID)
+        this.sendToClient(errorLine(idFromKey(key), ErrorCode.ServerGone, message))
+    }
+    this.pending.clear()
+    this.toServer = []
+    if (old) await old.close()
+    if (this.closed || this.upstream) return
+    this.restartServer()
+    this.queueFlush()
+  }
+
   /** Starts a server that went away again, re-initialized with the client's own initialize. */
   private restartServer(): void {
     this.deps.log(`${this.server}: starting the server again for session ${this.id}`)

@@ -19,6 +19,11 @@ export interface StdioUpstreamDeps {
   /** Starts the server's process (with its secrets in the environment). */
   spawn: (server: ServerConfig) => ChildProcessWithoutNullStreams
   log: (msg: string) => void
+  /**
+   * The process ended or could not start: `reason` in words ("exited (code 1)"), `expected`
+   * when Airlock ended it (the session closed or was restarted).
+   */
+  onExit?: (info: { pid: number | undefined; reason: string; expected: boolean }) => void
 }
 
 /** An MCP server run as a child process, reached over its stdio. */
@@ -54,6 +59,12 @@ export class StdioUpstream implements UpstreamLink {
     child.stdin.on('error', () => undefined) // EPIPE after a crash: handled by 'exit'.
     child.on('error', (err) => {
       this.deps.log(`${this.server.name}: cannot start "${this.server.command}": ${err.message}`)
+      if (child.pid === undefined)
+        this.deps.onExit?.({
+          pid: undefined,
+          reason: `could not be started (${err.message})`,
+          expected: false,
+        })
       serverGone(
         `could not be started (${err.message}); check that "${excerpt(this.server.command, 200)}" is installed and on the PATH of the gateway, or fix "command" with "airlock servers list"`,
       )
@@ -67,6 +78,11 @@ export class StdioUpstream implements UpstreamLink {
       serverGone(`exited (${signal ?? `code ${code}`})`)
     }
     child.on('exit', (code, signal) => {
+      this.deps.onExit?.({
+        pid: child.pid,
+        reason: `exited (${signal ?? `code ${code}`})`,
+        expected: this.closed,
+      })
       exitGrace = setTimeout(() => exited(code, signal), EXIT_DRAIN_GRACE_MS)
       exitGrace.unref()
     })

@@ -2,7 +2,7 @@
  * The window: header, the screen chosen, and — on every screen but Approvals — the pending
  * approval cards, so a request is visible the moment it arrives wherever the user is.
  */
-import { useCallback, useEffect, useState } from 'react'
+import { useCallback, useEffect, useMemo, useState } from 'react'
 import type { AirlockApi } from '../../shared/contract/control-api'
 import { ActivityScreen } from './screens/ActivityScreen'
 import { EMPTY_FILTER, type FilterDraft } from './components/ActivityFilters'
@@ -20,6 +20,7 @@ import { errorMessage } from './format'
 import { useApprovals } from './hooks/use-approvals'
 import { useApprovalAlerts } from './hooks/use-approval-alerts'
 import { useClientsStatus } from './hooks/use-clients-status'
+import { useServers } from './hooks/use-servers'
 import type { ConnectionState } from './ws-transport'
 
 /** The screen a new window opens on: `#screen=<id>` in the URL (the tray's "Re-protect…"), else Activity. */
@@ -67,6 +68,11 @@ export function App({
   const { reload: reloadApprovals } = approvals
   const clientsStatus = useClientsStatus(api, generation)
   const unprotected = clientsStatus?.drifted.length ?? 0
+  const servers = useServers(api, generation)
+  const failing = useMemo(
+    () => (servers ?? []).filter((s) => s.status === 'failing').map((s) => s.config.name),
+    [servers],
+  )
 
   useEffect(() => {
     if (!connection) return
@@ -134,6 +140,7 @@ export function App({
           onNavigate={setScreen}
           pending={approvals.pending.length}
           unprotected={unprotected}
+          failing={failing}
           paused={paused}
           onPause={onPause}
         />

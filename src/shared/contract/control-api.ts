@@ -162,6 +162,23 @@ export const serverViewSchema = z.object({
   transport: z.enum(['stdio', 'streamable-http', 'sse']).optional(),
   /** A remote server's authentication: none, headers from the secret store, or OAuth. */
   auth: z.enum(['none', 'headers', 'oauth']).optional(),
+  /**
+   * running: a process of it runs now; idle: none runs (one starts when a client connects);
+   * failing: none runs and the last one exited on its own or could not start; disabled.
+   */
+  status: z.enum(['running', 'idle', 'failing', 'disabled']),
+  /** Process ids of its running processes (one per session). */
+  pids: z.array(z.number()),
+  /** When a process of it last started (epoch ms). */
+  lastStartAt: z.number().optional(),
+  /** Its last process exit: when, why, and whether Airlock ended it (a session closed). */
+  lastExit: z.object({ at: z.number(), reason: z.string(), expected: z.boolean() }).optional(),
+  /** The last lines it wrote to stderr (raw text: escape before showing). */
+  stderrTail: z.string().optional(),
+  /** How many tools it listed last (undefined: never listed). */
+  toolCount: z.number().optional(),
+  /** Client names of its sessions now. */
+  sessionClients: z.array(z.string()),
   lastError: z.string().optional(),
   policyError: z.string().optional(),
   /** What Airlock does with its calls (see src/shared/protection.ts). */
@@ -407,6 +424,14 @@ export const controlRequests = {
   'servers.setEnabled': {
     params: z.strictObject({ name: z.string().max(64), enabled: z.boolean() }),
     result: serverViewSchema,
+  },
+  /**
+   * Restarts the server's running processes (each session's), re-initialized with their client's
+   * initialize; with none running, starts it once to check it (lists its tools, then stops it).
+   */
+  'servers.restart': {
+    params: z.strictObject({ name: z.string().max(64) }),
+    result: z.object({ restarted: z.number(), message: z.string(), server: serverViewSchema }),
   },
   'tools.list': {
     params: z.strictObject({ server: z.string().max(64), discover: z.boolean().optional() }),

@@ -463,7 +463,7 @@ test.describe('servers and settings', () => {
     const added = page.locator('[data-testid=server-card][data-server=memory]')
     await added.waitFor()
     await added.getByRole('button', { name: 'Disable' }).click()
-    await added.getByText('disabled', { exact: true }).waitFor()
+    await expect(added.getByTestId('server-status')).toHaveAttribute('data-status', 'disabled')
     const config = JSON.parse(fs.readFileSync(path.join(env.home, 'config.json'), 'utf8')) as {
       servers: { name: string; enabled: boolean; env: Record<string, string> }[]
     }
@@ -472,8 +472,7 @@ test.describe('servers and settings', () => {
       env: { MEMORY_FILE_PATH: path.join(env.home, 'memory.jsonl') },
     })
     await added.getByRole('button', { name: 'Enable' }).click()
-    await added.getByText('enabled', { exact: true }).waitFor()
-    await shot('servers')
+    await expect(added.getByTestId('server-status')).not.toHaveAttribute('data-status', 'disabled')
 
     await go('Settings')
     const timeout = page.getByLabel('Approval timeout (seconds)', { exact: true })

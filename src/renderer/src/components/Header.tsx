@@ -23,6 +23,8 @@ export interface HeaderProps {
   pending: number
   /** Wrapped client entries that drifted (rewritten back by their client). */
   unprotected: number
+  /** Servers whose last process exited on its own or could not start (and none runs now). */
+  failing?: readonly string[]
   paused: boolean
   onPause: (paused: boolean) => void
 }
@@ -33,7 +35,15 @@ export function isScreenId(value: unknown): value is ScreenId {
 }
 
 /** The header bar with navigation. */
-export function Header({ screen, onNavigate, pending, unprotected, paused, onPause }: HeaderProps) {
+export function Header({
+  screen,
+  onNavigate,
+  pending,
+  unprotected,
+  failing = [],
+  paused,
+  onPause,
+}: HeaderProps) {
   return (
     <header className="app-header">
       <div className="brand" aria-label="Airlock">
@@ -95,6 +105,18 @@ export function Header({ screen, onNavigate, pending, unprotected, paused, onPau
             data-count={unprotected}
           >
             ⚠ {unprotected} not protected
+          </button>
+        ) : null}
+        {failing.length > 0 ? (
+          <button
+            type="button"
+            className="pill pill-alert"
+            onClick={() => onNavigate('servers')}
+            data-testid="server-failing-indicator"
+            data-count={failing.length}
+            title={`Failing: ${failing.join(', ')}`}
+          >
+            {failing.length === 1 ? `${failing[0]} failing` : `${failing.length} servers failing`}
           </button>
         ) : null}
         {paused ? (

@@ -1,10 +1,30 @@
-/** One configured server: its command, status, and actions (enable, edit, discover, remove). */
+/**
+ * One configured server: its command, its status (running, idle, failing; sessions now, last
+ * start, last exit with its time, process ids, tool count, the clients that route to it), the
+ * last lines of its stderr (server-written: shown as inert text), and actions (restart, enable,
+ * edit, discover, remove).
+ */
 import { useState } from 'react'
 import type { ServerView, ToolView } from '../../../shared/contract/control-api'
 import { ProtectionNote } from './ProtectionNote'
 import { RiskBadge } from './RiskBadge'
 import { useApi } from '../api-context'
-import { errorMessage } from '../format'
+import { errorMessage, formatDateTime, formatTime, visibleText } from '../format'
+
+const STATUS: Record<ServerView['status'], { label: string; tone: string; hint: string }> = {
+  running: { label: 'running', tone: 'tone-good', hint: 'a process of it runs now' },
+  idle: {
+    label: 'not running',
+    tone: 'tone-muted',
+    hint: 'it starts when a client connects',
+  },
+  failing: {
+    label: 'failing',
+    tone: 'tone-bad',
+    hint: 'its last process exited on its own or could not start',
+  },
+  disabled: { label: 'disabled', tone: 'tone-muted', hint: 'clients cannot reach it' },
+}
 
 function commandLine(view: ServerView): string {
   if (view.config.command === undefined) return view.config.url ?? ''
@@ -16,10 +36,13 @@ function commandLine(view: ServerView): string {
 /** The card; `onEdit` opens the form, `onChanged` asks the list to refresh. */
 export function ServerCard({
   view,
+  routedFrom = [],
   onEdit,
   onChanged,
 }: {
   view: ServerView
+  /** Clients whose config routes to this server through Airlock (display names). */
+  routedFrom?: readonly string[]
   onEdit: () => void
   onChanged: () => void
 }) {
@@ -29,6 +52,9 @@ export function ServerCard({
   const [error, setError] = useState<string | undefined>(undefined)
   const [tools, setTools] = useState<ToolView[] | undefined>(undefined)
   const [confirmRemove, setConfirmRemove] = useState(false)
+  const [notice, setNotice] = useState<string | undefined>(undefined)
+  const status = STATUS[view.status]
+  const clients = [...new Set([...routedFrom, ...view.sessionClients])]
 
   const run = async (what: string, action: () => Promise<unknown>): Promise<void> => {
     setBusy(what)
@@ -51,12 +77,22 @@ export function ServerCard({
     >
       <header className="server-head">
         <h3 id={`server-${config.name}`}>{config.name}</h3>
-        <span className={`badge ${config.enabled ? 'tone-good' : 'tone-muted'}`}>
-          {config.enabled ? 'enabled' : 'disabled'}
+        <span
+          className={`badge ${status.tone}`}
+          title={status.hint}
+          data-testid="server-status"
+          data-status={view.status}
+        >
+          {status.label}
         </span>
         <span className="small muted" data-testid="server-sessions">
-          {view.sessions} {view.sessions === 1 ? 'session' : 'sessions'}
+          {view.sessions} {view.sessions === 1 ? 'session' : 'sessions'} now
         </span>
+        {view.toolCount !== undefined ? (
+          <span className="small muted" data-testid="server-tools">
+            {view.toolCount} {view.toolCount === 1 ? 'tool' : 'tools'}
+          </span>
+        ) : null}
       </header>
       <p className="mono small command" title="Command">
         {commandLine(view)}
@@ -68,10 +104,61 @@ export function ServerCard({
       {config.secretEnv.length > 0 ? (
         <p className="small muted">secret env: {config.secretEnv.join(', ')}</p>
       ) : null}
-      {view.lastError ? (
+      <dl className="facts server-facts">
+        <dt>Last start</dt>
+        <dd data-testid="server-last-start">
+          {view.lastStartAt !== undefined ? (
+            <span title={formatDateTime(view.lastStartAt)}>{formatTime(view.lastStartAt)}</span>
+          ) : (
+            <span className="muted">not since Airlock started</span>
+          )}
+          {view.pids.length > 0 ? (
+            <span className="muted small" data-testid="server-pids">
+              {' '}
+              · process {view.pids.join(', ')}
+            </span>
+          ) : null}
+        </dd>
+        <dt>Last exit</dt>
+        <dd data-testid="server-last-exit">
+          {view.lastExit ? (
+            <>
+              {visibleText(view.lastExit.reason)}{' '}
+              <span className="muted" title={formatDateTime(view.lastExit.at)}>
+                at {formatTime(view.lastExit.at)}
+              </span>
+              {view.lastExit.expected ? (
+                <span className="muted small"> (ended by Airlock)</span>
+              ) : null}
+            </>
+          ) : (
+            <span className="muted">none</span>
+          )}
+        </dd>
+        <dt>Clients</dt>
+        <dd data-testid="server-clients">
+          {clients.length > 0 ? (
+            clients.join(', ')
+          ) : (
+            <span className="muted">
+              none yet: protect a client on the Clients screen, or run{' '}
+              <span className="mono">airlock connect {config.name}</span>
+            </span>
+          )}
+        </dd>
+      </dl>
+      {view.status === 'failing' && view.lastError ? (
         <p className="state-error small" role="alert">
-          Last error: {view.lastError}
+          {visibleText(view.lastError)}
+          <br />
+          Check the command with Edit, then Restart.
         </p>
+      ) : null}
+      {view.stderrTail ? (
+        <details className="stderr" data-testid="server-stderr">
+          <summary className="small">Last lines of its stderr</summary>
+          <pre className="code">{visibleText(view.stderrTail)}</pre>
+        </details>
       ) : null}
       {view.policyError ? (
         <p className="state-error small" role="alert">
@@ -83,7 +170,27 @@ export function ServerCard({
           {error}
         </p>
       ) : null}
+      {notice ? (
+        <p className="small muted" role="status" data-testid="server-notice">
+          {notice}
+        </p>
+      ) : null}
       <div className="actions">
+        <button
+          type="button"
+          className="btn"
+          disabled={busy !== undefined || !config.enabled}
+          onClick={() =>
+            void run('restart', async () => {
+              setNotice(undefined)
+              const r = await api.servers.restart({ name: config.name })
+              setNotice(r.message)
+              onChanged()
+            })
+          }
+        >
+          {busy === 'restart' ? 'Restarting…' : 'Restart'}
+        </button>
         <button
           type="button"
           className="btn"

@@ -1,5 +1,5 @@
 /** Servers: the configured MCP servers, their status, and a form to add or edit one. */
-import { useState } from 'react'
+import { useMemo, useState } from 'react'
 import { EmptyState } from '../components/EmptyState'
 import { ErrorNotice } from '../components/ErrorNotice'
 import { Loading } from '../components/Loading'
@@ -17,6 +17,21 @@ export function ServersScreen() {
   const [adding, setAdding] = useState(false)
   useApiEvent('servers.changed', servers.reload)
   useApiEvent('sessions.changed', servers.reload)
+  // Which clients route to each server: protected entries in their config files.
+  const clients = useResource(() => api.clients.list(), [api])
+  useApiEvent('clients.changed', clients.reload)
+  const routes = useMemo(() => {
+    const by = new Map<string, string[]>()
+    for (const c of clients.data ?? [])
+      for (const f of c.files)
+        for (const e of f.entries) {
+          if (!e.protected || e.airlockServer === undefined) continue
+          const names = by.get(e.airlockServer) ?? []
+          if (!names.includes(c.name)) names.push(c.name)
+          by.set(e.airlockServer, names)
+        }
+    return by
+  }, [clients.data])
 
   const list = servers.data ?? []
   return (
@@ -69,6 +84,7 @@ export function ServersScreen() {
               <ServerCard
                 key={view.config.name}
                 view={view}
+                routedFrom={routes.get(view.config.name)}
                 onEdit={() => setEditing(view.config.name)}
                 onChanged={servers.reload}
               />
