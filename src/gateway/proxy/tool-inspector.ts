@@ -1,13 +1,18 @@
 /**
  * A short inspection session: starts a configured server, initializes it, lists its tools
- * (following `nextCursor`), then ends its process tree. Raw JSON-RPC over stdio, time-capped.
+ * (following `nextCursor`), then ends its process tree. The SDK `Client` over the child's stdio, time-capped.
  * Used to show a server's tools (and propose a policy) before any agent has connected to it.
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js'
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
+import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
+import { z } from 'zod'
 import type { ServerConfig } from '../../shared/contract/config'
 import { excerpt } from '../../shared/text'
+import { withTimeout } from '../../shared/with-timeout'
 import { isObject } from '../../node/jsonrpc'
-import { LineSplitter } from '../../node/framing/line-splitter'
 import { killTree } from './server-process'
 
 /** A tool as a server lists it (the fields Airlock reads). */
@@ -32,7 +37,6 @@ export class InspectionError extends Error {
 /** Default cap of an inspection. */
 export const INSPECT_TIMEOUT_MS = 15_000
 const MAX_PAGES = 100
-const PROTOCOL_VERSION = '2025-06-18'
 
 /** Keeps the fields of a listed tool that Airlock shows, dropping anything malformed. */
 export function toListedTool(t: unknown): ListedTool | undefined {
@@ -49,119 +53,90 @@ export function toListedTool(t: unknown): ListedTool | undefined {
   return out
 }
 
+/** A list page as the inspector reads it: tools checked one by one by `toListedTool`, not all-or-nothing. */
+const LIST_PAGE = z.object({
+  tools: z.array(z.unknown()).optional(),
+  nextCursor: z.string().optional(),
+})
+
 /**
- * Lists a server's tools through a fresh process started by `spawn`. Rejects with an
- * {@link InspectionError} naming what went wrong; the process tree is always ended.
+ * The SDK `Transport` over a child process the gateway started (spawnServer: its environment,
+ * secrets, working directory and process group), framed by the SDK's own stdio framing.
  */
-export function inspectTools(
+class ChildTransport implements Transport {
+  onclose?: () => void
+  onerror?: (error: Error) => void
+  onmessage?: (message: JSONRPCMessage) => void
+  private readonly buffer = new ReadBuffer()
+
+  constructor(private readonly child: ChildProcessWithoutNullStreams) {}
+
+  start(): Promise<void> {
+    this.child.stdout.on('data', (chunk: Buffer) => {
+      try {
+        this.buffer.append(chunk)
+      } catch (err) {
+        // A line over the SDK's 10 MiB cap: dropped; the inspection's time cap ends it.
+        this.onerror?.(err as Error)
+        return
+      }
+      for (;;) {
+        let msg: JSONRPCMessage | null
+        try {
+          msg = this.buffer.readMessage()
+        } catch {
+          continue // not JSON-RPC (a log line on stdout): ignore it
+        }
+        if (msg === null) break
+        this.onmessage?.(msg)
+      }
+    })
+    return Promise.resolve()
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    if (this.child.stdin.writable) this.child.stdin.write(serializeMessage(message))
+    return Promise.resolve()
+  }
+
+  close(): Promise<void> {
+    this.onclose?.()
+    return Promise.resolve()
+  }
+}
+
+/**
+ * Lists a server's tools through a fresh process started by `spawn`, with the SDK `Client`
+ * (initialize, then tools/list following `nextCursor`). Rejects with an {@link InspectionError}
+ * naming what went wrong; the process tree is always ended.
+ */
+export async function inspectTools(
   server: ServerConfig,
   spawn: (s: ServerConfig) => ChildProcessWithoutNullStreams,
   timeoutMs = INSPECT_TIMEOUT_MS,
 ): Promise<ListedTool[]> {
-  return new Promise<ListedTool[]>((resolve, reject) => {
-    let child: ChildProcessWithoutNullStreams
-    try {
-      child = spawn(server)
-    } catch (err) {
-      reject(
-        new InspectionError(
-          `cannot start "${server.command}" for "${server.name}": ${(err as Error).message}; check its command and args`,
-          'INSPECT_START',
-        ),
-      )
-      return
-    }
-    let stderr = ''
-    let done = false
-    const tools: ListedTool[] = []
-    let pages = 0
-    const tail = (): string => {
-      const t = stderr.trim().split('\n').slice(-3).join(' | ')
-      return t ? ` Last stderr: ${excerpt(t, 400)}` : ''
-    }
-    const finish = (err?: InspectionError): void => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      void killTree(child)
-      if (err) reject(err)
-      else resolve(tools)
-    }
-    const timer = setTimeout(
-      () =>
-        finish(
-          new InspectionError(
-            `"${server.name}" did not list its tools within ${Math.round(timeoutMs / 1000)} s; check that it starts (run its command in a terminal) and try again.${tail()}`,
-            'INSPECT_TIMEOUT',
-          ),
-        ),
-      timeoutMs,
+  let child: ChildProcessWithoutNullStreams
+  try {
+    child = spawn(server)
+  } catch (err) {
+    throw new InspectionError(
+      `cannot start "${server.command}" for "${server.name}": ${(err as Error).message}; check its command and args`,
+      'INSPECT_START',
     )
-    const send = (msg: unknown): void => {
-      if (!done && child.stdin.writable) child.stdin.write(JSON.stringify(msg) + '\n')
-    }
-    const listPage = (cursor?: string): void => {
-      pages++
-      send({
-        jsonrpc: '2.0',
-        id: `tools-${pages}`,
-        method: 'tools/list',
-        params: cursor === undefined ? {} : { cursor },
-      })
-    }
-    const onMessage = (msg: Record<string, unknown>): void => {
-      if (typeof msg.method === 'string') {
-        // A server request (roots, sampling, elicitation): this session offers none of them.
-        if ('id' in msg)
-          send({
-            jsonrpc: '2.0',
-            id: msg.id,
-            error: { code: -32601, message: 'Method not found: Airlock is only listing tools' },
-          })
-        return
-      }
-      if (isObject(msg.error)) {
-        const m = typeof msg.error.message === 'string' ? msg.error.message : 'error'
-        finish(
-          new InspectionError(
-            `"${server.name}" answered ${msg.id === 'init' ? 'initialize' : 'tools/list'} with an error: ${excerpt(m, 300)}`,
-            'INSPECT_ERROR',
-          ),
-        )
-        return
-      }
-      if (msg.id === 'init') {
-        send({ jsonrpc: '2.0', method: 'notifications/initialized' })
-        listPage()
-        return
-      }
-      if (typeof msg.id === 'string' && msg.id.startsWith('tools-') && isObject(msg.result)) {
-        const list = Array.isArray(msg.result.tools) ? msg.result.tools : []
-        for (const t of list) {
-          const tool = toListedTool(t)
-          if (tool) tools.push(tool)
-        }
-        const next = msg.result.nextCursor
-        if (typeof next === 'string' && next !== '' && pages < MAX_PAGES) listPage(next)
-        else finish()
-      }
-    }
-    const splitter = new LineSplitter((line) => {
-      let msg: unknown
-      try {
-        msg = JSON.parse(line.toString('utf8'))
-      } catch {
-        return // not JSON-RPC (a log line on stdout): ignore
-      }
-      if (isObject(msg)) onMessage(msg)
-    })
-    child.stdout.on('data', (c: Buffer) => splitter.push(c))
-    child.stderr.on('data', (c: Buffer) => {
-      stderr = (stderr + c.toString('utf8')).slice(-2048)
-    })
-    child.stdin.on('error', () => undefined)
+  }
+  let stderr = ''
+  const tail = (): string => {
+    const t = stderr.trim().split('\n').slice(-3).join(' | ')
+    return t ? ` Last stderr: ${excerpt(t, 400)}` : ''
+  }
+  child.stderr.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString('utf8')).slice(-2048)
+  })
+  child.stdin.on('error', () => undefined)
+  // The child's own end (it could not start, or it exited) settles the inspection at once.
+  const ended = new Promise<never>((_, reject) => {
     child.on('error', (err) =>
-      finish(
+      reject(
         new InspectionError(
           `cannot start "${server.command}" for "${server.name}": ${err.message}; check its command and args`,
           'INSPECT_START',
@@ -169,22 +144,63 @@ export function inspectTools(
       ),
     )
     child.on('exit', (code, signal) =>
-      finish(
+      reject(
         new InspectionError(
           `"${server.name}" exited (${signal ?? `code ${code}`}) before listing its tools.${tail()}`,
           'INSPECT_EXIT',
         ),
       ),
     )
-    send({
-      jsonrpc: '2.0',
-      id: 'init',
-      method: 'initialize',
-      params: {
-        protocolVersion: PROTOCOL_VERSION,
-        capabilities: {},
-        clientInfo: { name: 'airlock-inspector', version: '1' },
-      },
-    })
   })
+  const client = new Client({ name: 'airlock-inspector', version: '1' })
+  let step: 'initialize' | 'tools/list' = 'initialize'
+  const run = async (): Promise<ListedTool[]> => {
+    await client.connect(new ChildTransport(child), { timeout: timeoutMs })
+    step = 'tools/list'
+    const tools: ListedTool[] = []
+    let cursor: string | undefined
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const res = await client.request(
+        { method: 'tools/list', params: cursor === undefined ? {} : { cursor } },
+        LIST_PAGE,
+        { timeout: timeoutMs },
+      )
+      for (const t of res.tools ?? []) {
+        const tool = toListedTool(t)
+        if (tool) tools.push(tool)
+      }
+      cursor = res.nextCursor
+      if (!cursor) break
+    }
+    return tools
+  }
+  const timeout = (): InspectionError =>
+    new InspectionError(
+      `"${server.name}" did not list its tools within ${Math.round(timeoutMs / 1000)} s; check that it starts (run its command in a terminal) and try again.${tail()}`,
+      'INSPECT_TIMEOUT',
+    )
+  try {
+    return await withTimeout(
+      Promise.race([
+        run().catch((err: unknown) => {
+          if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) throw timeout()
+          const m =
+            err instanceof McpError
+              ? err.message.replace(/^MCP error -?\d+: /, '')
+              : String((err as Error).message ?? err)
+          throw new InspectionError(
+            `"${server.name}" answered ${step} with an error: ${excerpt(m, 300)}`,
+            'INSPECT_ERROR',
+          )
+        }),
+        ended,
+      ]),
+      timeoutMs,
+      timeout,
+    )
+  } finally {
+    ended.catch(() => undefined)
+    await client.close().catch(() => undefined)
+    void killTree(child)
+  }
 }
