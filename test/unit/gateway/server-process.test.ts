@@ -1,66 +1,49 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { quoteWindowsArg, resolveCommand } from '../../../src/gateway/proxy/server-process'
+import { spawnServer } from '../../../src/gateway/proxy/server-process'
 
-describe('resolveCommand', () => {
-  it('uses the command as is on POSIX', () => {
-    expect(resolveCommand('npx', ['-y', 'pkg'], {}, 'linux', () => false)).toEqual({
-      file: 'npx',
-      args: ['-y', 'pkg'],
-    })
+describe('spawnServer (cross-spawn)', () => {
+  it('passes arguments verbatim, the server env over the gateway env, and the cwd', async () => {
+    const cwd = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-spawn-')))
+    try {
+      const args = ['a b', 'say "hi"', '%PATH%', '^&|<>', 'back\\slash\\', '']
+      const child = spawnServer(
+        {
+          name: 'echo',
+          command: process.execPath,
+          args: [
+            '-e',
+            'process.stdout.write(JSON.stringify([process.argv.slice(1), process.env.X, process.env.Y, process.cwd()]))',
+            ...args,
+          ],
+          env: { X: 'server' },
+          secretEnv: [],
+          cwd,
+          enabled: true,
+        },
+        { ...process.env, X: 'gateway', Y: 'kept' },
+      )
+      let out = ''
+      child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')))
+      await new Promise((resolve) => child.on('exit', resolve))
+      expect(JSON.parse(out)).toEqual([args, 'server', 'kept', cwd])
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true })
+    }
   })
 
-  it('finds npx.cmd through PATH and PATHEXT on Windows and runs it via cmd.exe', () => {
-    const exists = (p: string): boolean => p === 'C:\\node\\npx.cmd'
-    const r = resolveCommand(
-      'npx',
-      ['-y', '@scope/server', 'a b'],
-      {
-        PATH: 'C:\\Windows;C:\\node',
-        PATHEXT: '.COM;.EXE;.BAT;.CMD',
-        ComSpec: 'C:\\Windows\\system32\\cmd.exe',
-      },
-      'win32',
-      exists,
-    )
-    expect(r.file).toBe('C:\\Windows\\system32\\cmd.exe')
-    expect(r.windowsVerbatimArguments).toBe(true)
-    expect(r.args).toEqual([
-      '/d',
-      '/s',
-      '/c',
-      '"C:\\node\\npx.cmd ^"-y^" ^"@scope/server^" ^"a^ b^""',
-    ])
-  })
-
-  it('prefers an .exe found earlier in PATH and runs it directly', () => {
-    const exists = (p: string): boolean => p === 'C:\\tools\\uvx.exe'
-    expect(
-      resolveCommand('uvx', ['srv'], { PATH: 'C:\\tools', PATHEXT: '.EXE;.CMD' }, 'win32', exists),
-    ).toEqual({ file: 'C:\\tools\\uvx.exe', args: ['srv'] })
-  })
-
-  it('leaves an unknown command for spawn to report', () => {
-    expect(resolveCommand('nope', [], { PATH: 'C:\\x' }, 'win32', () => false)).toEqual({
-      file: 'nope',
-      args: [],
-    })
-  })
-})
-
-describe('quoteWindowsArg', () => {
-  it('quotes for the C runtime and caret-escapes every cmd metacharacter, quotes included', () => {
-    expect(quoteWindowsArg('plain')).toBe('^"plain^"')
-    expect(quoteWindowsArg('')).toBe('^"^"')
-    expect(quoteWindowsArg('a b')).toBe('^"a^ b^"')
-    expect(quoteWindowsArg('say "hi"')).toBe('^"say^ \\^"hi\\^"^"')
-    expect(quoteWindowsArg('a&calc|x>y%PATH%!z')).toBe('^"a^&calc^|x^>y^%PATH^%^!z^"')
-    expect(quoteWindowsArg('C:\\my dir\\')).toBe('^"C:\\my^ dir\\\\^"')
-  })
-
-  it('escapes twice for npm .cmd shims, which run the arguments through cmd again', () => {
-    expect(quoteWindowsArg('a&b', true)).toBe('^^^"a^^^&b^^^"')
-    const exists = (p: string): boolean => p === 'C:\\proj\\node_modules\\.bin\\srv.cmd'
-    const r = resolveCommand('C:\\proj\\node_modules\\.bin\\srv.cmd', ['x&y'], {}, 'win32', exists)
-    expect(r.args[3]).toBe('"C:\\proj\\node_modules\\.bin\\srv.cmd ^^^"x^^^&y^^^""')
+  it('refuses a remote server (it is never started)', () => {
+    expect(() =>
+      spawnServer({
+        name: 'remote',
+        url: 'https://example.invalid/mcp',
+        args: [],
+        env: {},
+        secretEnv: [],
+        enabled: true,
+      }),
+    ).toThrow(/remote server/)
   })
 })
