@@ -6,8 +6,9 @@
  * that are not handled here go to the host's control service (`gateway.controlHandler`).
  */
 import type net from 'node:net'
-import type { ApprovalAnswer } from '../approvals/approvals'
-import type { Gateway } from '../gateway'
+import type { ApprovalAnswer, ApprovalCenter } from '../approvals/approvals'
+import type { EventEmitter } from 'node:events'
+import type { Grants } from '../approvals/grants'
 import { LineSplitter } from '../../node/framing/line-splitter'
 import { isObject } from '../../node/jsonrpc'
 import { isControlMethod } from '../../shared/contract/control-api'
@@ -21,13 +22,29 @@ const ANSWERS: readonly ApprovalAnswer[] = [
   'deny',
 ]
 
+/**
+ * What a control connection needs of the gateway (the `Gateway` implements it). Its own interface,
+ * so that this module does not import gateway.ts, which imports it.
+ */
+export interface ControlHost extends EventEmitter {
+  readonly home: string
+  readonly paused: boolean
+  setPaused(paused: boolean): void
+  sessionList(): unknown[]
+  readonly live: { errors(): string[] }
+  readonly approvals: ApprovalCenter
+  readonly grants: Grants
+  /** Serves the typed control methods this connection does not handle itself. */
+  controlHandler?: (method: string, params: unknown) => Promise<unknown>
+}
+
 /** One control client. */
 export class ControlConnection {
   private readonly splitter: LineSplitter
   private readonly cleanups: (() => void)[] = []
 
   constructor(
-    private readonly gw: Gateway,
+    private readonly gw: ControlHost,
     private readonly socket: net.Socket,
   ) {
     this.splitter = new LineSplitter(
