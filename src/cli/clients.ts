@@ -66,12 +66,13 @@ export function context(projects: readonly string[]): ClientsContext {
 }
 
 /**
- * The shim the wrapped entries run (`resolveShim`: this node, this install's bin/airlock.js, and
+ * The shim the wrapped entries run (`resolveShim`: this node, the bin/airlock.js the CLI was run
+ * as (else this install's), and
  * AIRLOCK_HOME / AIRLOCK_SOCKET_DIR when they are not the defaults).
  */
 export function shimCommand(home: string, env: NodeJS.ProcessEnv = process.env): ShimCommand {
   try {
-    return resolveShim({ home, env })
+    return resolveShim({ home, env, invoked: process.argv[1] })
   } catch (err) {
     throw new CliError((err as Error).message, 1, { cause: err })
   }

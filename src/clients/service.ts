@@ -500,6 +500,8 @@ export interface ShimLookup {
   execPath?: string
   /** Whether this process is Electron (its executable is then not node). */
   electron?: boolean
+  /** The `bin/airlock.js` this process was started as (the CLI's argv[1]); used when it exists. */
+  invoked?: string
   /** The directory to search upwards from for `bin/airlock.js` (default: this module's). */
   from?: string
   platform?: NodeJS.Platform
@@ -531,6 +533,9 @@ export function resolveShim(lookup: ShimLookup): ShimCommand {
   const platform = lookup.platform ?? process.platform
   const p = platform === 'win32' ? path.win32 : path.posix
   let script: string | undefined
+  // The CLI writes the entry it was run as (`npx airlock`, a global install's bin): that file.
+  if (lookup.invoked && /airlock\.js$/.test(lookup.invoked) && exists(lookup.invoked))
+    script = p.resolve(lookup.invoked)
   let dir = lookup.from ?? path.dirname(fileURLToPath(import.meta.url))
   // From src/gateway, out/cli, out/main or out/main/chunks: the checkout's bin/ is a few levels up.
   for (let i = 0; i < 5 && !script; i++) {
