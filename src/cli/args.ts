@@ -7,6 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ConfigError, readConfig, updateConfig } from '../node/config-store'
 import type { Config, ServerConfig } from '../shared/contract/config'
 import { CliError } from './cli-error'
+import { dataDir, dataDirProblem, isDataDirError } from '../node/paths'
 
 /** Option specs as `parseArgs` takes them. */
 export type OptionSpecs = NonNullable<ParseArgsConfig['options']>
@@ -86,6 +87,11 @@ export function positiveInt(option: string, value: string | undefined): number |
  * with the ConfigError's message (it names the file and the field) and a hint; others pass.
  */
 export function configFailure(err: unknown): never {
+  const home = dataDir()
+  if (err instanceof ConfigError && isDataDirError(home, err.cause)) {
+    // Not the file's content: the data directory around it cannot be used.
+    throw new CliError(dataDirProblem(home, err.cause).message, 1, { cause: err })
+  }
   if (err instanceof ConfigError) {
     throw new CliError(
       `${err.message}\nNothing was written; fix config.json (or move it aside) and try again.`,

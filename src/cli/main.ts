@@ -2,6 +2,7 @@
  * The `airlock` command line. Each command lives in its own module; this file only dispatches.
  * Exit codes: 0 ok, 1 failure (or a "deny" from `policy eval`), 2 usage / needs approval, 3 invalid input.
  */
+import { dataDir, dataDirProblem, DataDirError, isDataDirError } from '../node/paths'
 import { CliError } from './cli-error'
 import { serveCommand } from './serve'
 import { serversCommand } from './servers'
@@ -101,6 +102,11 @@ run(process.argv.slice(2)).then(
     if (err instanceof CliError) {
       process.stderr.write(`airlock: ${err.message}\n`)
       process.exitCode = err.exitCode
+    } else if (err instanceof DataDirError || isDataDirError(dataDir(), err)) {
+      // Any command that writes the data directory: one line naming it and what to do.
+      const problem = err instanceof DataDirError ? err : dataDirProblem(dataDir(), err)
+      process.stderr.write(`airlock: ${problem.message}\n`)
+      process.exitCode = 1
     } else {
       process.stderr.write(`airlock: ${(err as Error).stack ?? String(err)}\n`)
       process.exitCode = 1

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util'
 import { ControlService } from '../gateway/control/control-service'
 import { Gateway, GatewayRunningError } from '../gateway/gateway'
 import { startHttpFront, stopHttpFront } from '../gateway/http/front'
-import { dataDir } from '../node/paths'
+import { dataDir, dataDirProblem, DataDirError, isDataDirError, isSystemError } from '../node/paths'
 import { DEFAULT_UI_PORT, defaultRendererDir, type UiServer } from '../gateway/http/ui-server'
 import { HAND_OVER_EVENT, type HandOverRequest } from '../gateway/host/hand-over'
 import { CliError } from './cli-error'
@@ -43,11 +43,18 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const home = dataDir()
   const log = (msg: string): void => void process.stderr.write(`airlock: ${msg}\n`)
-  const gw = new Gateway({ home, log })
+  let gw: Gateway
   try {
+    gw = new Gateway({ home, log })
     await gw.listen()
   } catch (err) {
-    if (err instanceof GatewayRunningError) throw new CliError(err.message, 1)
+    if (err instanceof GatewayRunningError || err instanceof DataDirError)
+      throw new CliError(err.message, 1, { cause: err })
+    // The lock, the secret, the audit log: a file the gateway cannot write at start.
+    if (isDataDirError(home, err))
+      throw new CliError(dataDirProblem(home, err).message, 1, { cause: err })
+    if (isSystemError(err))
+      throw new CliError(`the gateway could not start: ${err.message}`, 1, { cause: err })
     throw err
   }
   const service = new ControlService(gw, { log })

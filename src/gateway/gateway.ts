@@ -16,7 +16,7 @@ import { AuditLog } from './audit'
 import { Grants } from './approvals/grants'
 import { ensureSecret, newChallenge, proof, proofMatches } from '../node/handshake'
 import { LiveConfig } from './config/live-config'
-import { dataPaths, socketPath } from '../node/paths'
+import { dataPaths, ensureDataDir, socketPath } from '../node/paths'
 import { ProcessGroups } from './proxy/process-groups'
 import { spawnServer } from './proxy/server-process'
 import { Session, type ClientLink } from './proxy/session'
@@ -138,7 +138,8 @@ export class Gateway extends EventEmitter {
     this.now = opts.now ?? Date.now
     this.paths = dataPaths(this.home)
     this.groups = new ProcessGroups(this.paths.serverGroups, (m) => this.log(m))
-    fs.mkdirSync(this.home, { recursive: true, mode: 0o700 })
+    // A data directory Airlock cannot write is one clear error (DataDirError), not a stack.
+    ensureDataDir(this.home)
     this.secret = ensureSecret(this.paths.secret)
     this.secrets =
       opts.secrets ?? new FileSecretStore(path.join(this.home, 'secrets.json'), this.log)

@@ -18,7 +18,15 @@ import net from 'node:net'
 import path from 'node:path'
 import { newChallenge, proof, proofMatches, readSecret } from '../node/handshake'
 import { readDesktopApp } from '../node/desktop-app'
-import { dataDir, dataPaths, socketPath } from '../node/paths'
+import {
+  dataDir,
+  dataDirProblem,
+  DataDirError,
+  dataPaths,
+  ensureDataDir,
+  isDataDirError,
+  socketPath,
+} from '../node/paths'
 
 const AUTOSTART_WAIT_MS = 5000
 /** How long a desktop app started by the shim gets to open its socket (Electron starts slower). */
@@ -94,6 +102,7 @@ function tryConnect(): Promise<net.Socket | undefined> {
  * wait for its socket.
  */
 function startGateway(): number {
+  ensureDataDir(home)
   fs.mkdirSync(files.logs, { recursive: true, mode: 0o700 })
   const log = fs.openSync(path.join(files.logs, 'gateway.log'), 'a', 0o600)
   const app = readDesktopApp(home)
@@ -124,7 +133,17 @@ let startWaitMs = AUTOSTART_WAIT_MS
 async function connect(): Promise<net.Socket | undefined> {
   const first = await tryConnect()
   if (first || process.env.AIRLOCK_NO_AUTOSTART === '1') return first
-  startWaitMs = startGateway()
+  try {
+    startWaitMs = startGateway()
+  } catch (err) {
+    // No gateway can run on a data directory it cannot write: say which and what to do.
+    const problem =
+      err instanceof DataDirError || !isDataDirError(home, err) ? err : dataDirProblem(home, err)
+    throw new Error(
+      `${(problem as Error).message} No Airlock gateway was started for it; restart this MCP server in your client once it is fixed.`,
+      { cause: err },
+    )
+  }
   const deadline = Date.now() + startWaitMs
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100))
