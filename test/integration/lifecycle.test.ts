@@ -14,7 +14,6 @@ import {
   Env,
   everything,
   serverScript,
-  sleep,
   textOf,
   waitFor,
 } from '../helpers/harness'
@@ -241,15 +240,19 @@ child.on('exit', (code) => process.exit(code ?? 1))
     env.writeConfig([everything()])
     const gw = await env.startGateway()
     const { client } = await env.connect('everything')
-    const call = client.callTool({
-      name: 'trigger-long-running-operation',
-      arguments: { duration: 10, steps: 10 },
-    })
+    // The first progress notification shows the call is running on the server.
+    let running: () => void = () => undefined
+    const started = new Promise<void>((r) => (running = r))
+    const call = client.callTool(
+      { name: 'trigger-long-running-operation', arguments: { duration: 10, steps: 10 } },
+      undefined,
+      { onprogress: () => running() },
+    )
     const settled = call.then(
       () => 'answered',
       (err: Error) => err.message,
     )
-    await sleep(500)
+    await started
     gw.kill('SIGTERM')
     expect(await settled).toMatch(/the gateway is shutting down.*Retry it/)
   })
@@ -308,7 +311,12 @@ describe('no gateway', () => {
     // A second shim uses the running gateway instead of starting another.
     const second = await env.connect('everything', { env: autostartEnv })
     expect(await second.client.ping()).toEqual({})
-    await sleep(100)
+    // Both sessions are on the gateway that was running.
+    const status = await (
+      await env.control()
+    ).request<{ pid: number; sessions: unknown[] }>('status')
+    expect(status.pid).toBe(pid)
+    expect(status.sessions).toHaveLength(2)
     expect(Number(fs.readFileSync(pidFile, 'utf8').trim())).toBe(pid)
   })
 
@@ -330,7 +338,8 @@ describe('no gateway', () => {
     } finally {
       for (const pid of gatewaysOf(env.home)) env.adopt(pid)
     }
-    await sleep(500)
+    // The gateways that lost the lock exit on their own: wait for that, within a bound.
+    await waitFor(() => gatewaysOf(env.home).length <= 1, 10_000, 'the losing gateways to exit')
     const gateways = gatewaysOf(env.home)
     const log = fs.readFileSync(path.join(env.home, 'logs', 'gateway.log'), 'utf8')
     expect(gateways, log).toHaveLength(1)

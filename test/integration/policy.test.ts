@@ -316,7 +316,9 @@ describe('hot reload', () => {
       2000,
       'the edit to apply',
     )
-    await sleep(500)
+    // A notification from that reload would precede the call's answer on the same stream; one
+    // more round trip lets the client have handled it. No waiting for nothing to happen.
+    await client.ping()
     expect(changed).toBe(1)
   })
 
@@ -343,9 +345,18 @@ describe('hot reload', () => {
       '5',
     )
 
-    // A broken file (not even JSON) is refused the same way.
+    // A broken file (not even JSON) is refused the same way: once the gateway reports it, the
+    // last good policy still decides.
+    const refused = errors.join('\n')
     env.writePolicy('everything', '{ "version": "1", ')
-    await sleep(600)
+    await waitFor(
+      async () => {
+        const now = (await control.request<{ errors: string[] }>('status')).errors.join('\n')
+        return now !== refused && now.includes('everything.policy.json')
+      },
+      5000,
+      'the gateway to refuse the broken file',
+    )
     expect(textOf(await echo(client, 'still'))).toBe('[Airlock policy] echo is off')
 
     // And a good edit afterwards applies.

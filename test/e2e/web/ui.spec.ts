@@ -359,7 +359,12 @@ test.describe('activity', () => {
     await page.getByLabel('Search', { exact: true }).fill('onerror')
     await waitFor(async () => (await rowCount()) === 1, 5000, 'search for the payload')
     expect(await page.locator('img').count()).toBe(0)
-    await page.waitForTimeout(200)
+    // A frame and a task later: an alert() from the payload would have blocked the page (and
+    // been seen) before this resolves.
+    await page.evaluate(() => {
+      const w = globalThis as unknown as { requestAnimationFrame(cb: () => void): number }
+      return new Promise<void>((r) => w.requestAnimationFrame(() => setTimeout(() => r(), 0)))
+    })
     expect(dialogs).toEqual([])
   })
 })

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { ApprovalCenter, type PendingApproval } from '../../../src/gateway/approvals/approvals'
 import { TerminalApprover, parseReply, promptText } from '../../../src/cli/terminal-approver'
 import { excerpt } from '../../../src/shared/text'
+import { waitFor } from '../../helpers/harness'
 
 const req = (over: Partial<PendingApproval> = {}): PendingApproval => ({
   id: '1',
@@ -48,16 +49,16 @@ describe('terminal approvals', () => {
     const withdrawn = new AbortController()
     const second = t.ask(req({ tool: 'two' }), withdrawn.signal)
     const third = t.ask(req({ tool: 'three' }), new AbortController().signal)
-    await new Promise((r) => setTimeout(r, 10))
-    expect(shown).toContain('"one"')
+    // One prompt at a time: "one" is shown, the others wait their turn.
+    await waitFor(() => shown.includes('"one"'))
     expect(shown).not.toContain('"two"')
     withdrawn.abort()
     input.write('y\n')
     await expect(first).resolves.toBe('allow_once')
     await expect(second).resolves.toBeUndefined()
-    await new Promise((r) => setTimeout(r, 10))
+    // Prompts are shown in order, so once "three" is up, the withdrawn "two" was skipped.
+    await waitFor(() => shown.includes('"three"'))
     expect(shown).not.toContain('"two"')
-    expect(shown).toContain('"three"')
     input.write('n\n')
     await expect(third).resolves.toBe('deny')
   })
