@@ -61,6 +61,7 @@ import {
   type ClientsServiceOptions,
 } from '../../clients/service'
 import { unifiedDiff } from '../../clients/formats/diff'
+import { pastedServers } from '../../clients/paste'
 import { ControlError } from '../../shared/contract/control-error'
 import { PolicyHistory, isInside, policyTarget } from './policy-store'
 import {
@@ -293,6 +294,7 @@ export class ControlService {
         return this.serverView(this.requireServer(p.name))
       },
       'servers.restart': (p) => this.restartServer(p.name),
+      'servers.paste': (p) => this.pasteServers(p.text, p.apply),
       'tools.list': (p) => this.toolsList(p.server, p.discover === true),
       'pins.list': (p) => {
         this.requireServer(p.server)
@@ -655,6 +657,31 @@ export class ControlService {
     this.gw.pins.forget(name)
     this.lastErrors.delete(name)
     return true
+  }
+
+  /** Servers from a pasted mcpServers block: a preview, or (apply, nothing wrong) added. */
+  private pasteServers(text: string, apply: boolean): ResultOf<'servers.paste'> {
+    const found = pastedServers(text, this.gw.live.config.servers)
+    const added: string[] = []
+    if (apply && found.errors.length === 0) {
+      for (const s of found.servers) {
+        if (s.reuse) continue
+        this.saveServer(undefined, s.server, {})
+        added.push(s.server.name)
+      }
+    }
+    return {
+      servers: found.servers.map((s) => ({
+        name: s.server.name,
+        command: s.server.command ?? '',
+        args: s.server.args,
+        envKeys: Object.keys(s.server.env),
+        reuse: s.reuse,
+        warnings: s.warnings,
+      })),
+      errors: found.errors,
+      added,
+    }
   }
 
   /** Restarts a server's processes, or with none running, checks that it starts. */

@@ -9,6 +9,7 @@ import { EMPTY_FILTER, type FilterDraft } from './components/ActivityFilters'
 import { ApprovalList } from './components/ApprovalList'
 import { ApprovalsScreen } from './screens/ApprovalsScreen'
 import { ErrorNotice } from './components/ErrorNotice'
+import { FirstRunGuide } from './components/FirstRunGuide'
 import { ClientsScreen } from './screens/ClientsScreen'
 import { Header, SCREENS, isScreenId, type ScreenId } from './components/Header'
 import { PolicyScreen } from './screens/PolicyScreen'
@@ -184,7 +185,16 @@ export function App({
           ) : null}
           <ScreenBoundary key={screen} name={SCREENS.find((s) => s.id === screen)?.label ?? screen}>
             {screen === 'activity' ? (
-              <ActivityScreen draft={draft} onDraftChange={setDraft} />
+              <>
+                {servers !== undefined && servers.length === 0 ? (
+                  <FirstRunGuide
+                    servers={servers.length}
+                    protectedEntries={clientsStatus?.watched ?? 0}
+                    onNavigate={setScreen}
+                  />
+                ) : null}
+                <ActivityScreen draft={draft} onDraftChange={setDraft} />
+              </>
             ) : null}
             {screen === 'approvals' ? <ApprovalsScreen approvals={approvals} /> : null}
             {screen === 'servers' ? <ServersScreen /> : null}

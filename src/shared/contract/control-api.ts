@@ -420,6 +420,28 @@ export const controlRequests = {
     }),
     result: serverViewSchema,
   },
+  /**
+   * Servers from a pasted `mcpServers` block (read as a client config is read). With `apply` the
+   * new ones are added, and only when nothing was wrong; without, it is a preview.
+   */
+  'servers.paste': {
+    params: z.strictObject({ text: z.string().max(256 * 1024), apply: z.boolean() }),
+    result: z.object({
+      servers: z.array(
+        z.object({
+          name: z.string(),
+          command: z.string(),
+          args: z.array(z.string()),
+          envKeys: z.array(z.string()),
+          /** A server with this command is configured already (it is used, nothing is added). */
+          reuse: z.boolean(),
+          warnings: z.array(z.string()),
+        }),
+      ),
+      errors: z.array(z.string()),
+      added: z.array(z.string()),
+    }),
+  },
   'servers.remove': { params: z.strictObject({ name: z.string().max(64) }), result: z.boolean() },
   'servers.setEnabled': {
     params: z.strictObject({ name: z.string().max(64), enabled: z.boolean() }),

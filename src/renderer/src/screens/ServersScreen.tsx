@@ -5,6 +5,7 @@ import { ErrorNotice } from '../components/ErrorNotice'
 import { Loading } from '../components/Loading'
 import { ServerCard } from '../components/ServerCard'
 import { ServerForm } from '../components/ServerForm'
+import { PasteServers } from '../components/PasteServers'
 import { useApi } from '../api-context'
 import { useApiEvent } from '../hooks/use-api-event'
 import { useResource } from '../hooks/use-resource'
@@ -15,6 +16,7 @@ export function ServersScreen() {
   const servers = useResource(() => api.servers.list(), [api])
   const [editing, setEditing] = useState<string | undefined>(undefined)
   const [adding, setAdding] = useState(false)
+  const [pasting, setPasting] = useState(false)
   useApiEvent('servers.changed', servers.reload)
   useApiEvent('sessions.changed', servers.reload)
   // Which clients route to each server: protected entries in their config files.
@@ -39,6 +41,9 @@ export function ServersScreen() {
       <div className="screen-head">
         <h2>Servers</h2>
         <div className="actions">
+          <button type="button" className="btn" onClick={() => setPasting(true)} disabled={pasting}>
+            Paste mcpServers
+          </button>
           <button
             type="button"
             className="btn btn-primary"
@@ -49,6 +54,15 @@ export function ServersScreen() {
           </button>
         </div>
       </div>
+      {pasting ? (
+        <PasteServers
+          onAdded={() => {
+            setPasting(false)
+            servers.reload()
+          }}
+          onCancel={() => setPasting(false)}
+        />
+      ) : null}
       {adding ? (
         <ServerForm
           onDone={() => {
