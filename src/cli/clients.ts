@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs'
 import os from 'node:os'
+import path from 'node:path'
 import type { HttpEndpoint, ShimCommand } from '../clients/adapters/adapter'
 import { ClientConfigError } from '../clients/errors'
 import { nodeClientFs } from '../clients/fs-port'
@@ -25,6 +26,7 @@ import { clientAdapters, clientEnvFromProcess } from '../clients/adapters/regist
 import { resolveShim } from '../clients/service'
 import { TOKEN_INPUT_REF } from '../clients/shim-command'
 import { ConfigError } from '../node/config-store'
+import { FileSecretStore } from '../gateway/config/secret-store'
 import { dataDir, dataPaths } from '../node/paths'
 import { ensureUiToken } from '../gateway/http/ui-server'
 import { configFailure, loadConfig, noExtraPositionals, parseCommandArgs, positional } from './args'
@@ -62,6 +64,8 @@ export function context(projects: readonly string[]): ClientsContext {
     env: clientEnvFromProcess(projects.length ? projects : [process.cwd()]),
     fs: nodeClientFs(),
     home: dataDir(),
+    // As `servers add` keeps them: secrets.json (0600); the desktop app moves them to the keychain.
+    secrets: new FileSecretStore(path.join(dataDir(), 'secrets.json')),
   }
 }
 

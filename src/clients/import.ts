@@ -6,7 +6,12 @@
  * prefix.
  */
 import path from 'node:path'
-import { serverNameSchema, type ServerConfig } from '../shared/contract/config'
+import {
+  headerSecretKey,
+  serverNameSchema,
+  splitSecretHeaders,
+  type ServerConfig,
+} from '../shared/contract/config'
 import type { ClientServerEntry } from './adapters/adapter'
 import { placeholders } from './shim-command'
 
@@ -17,6 +22,11 @@ export interface ImportedServer {
   /** The server is already configured with this command; nothing is added. */
   reuse: boolean
   warnings: string[]
+  /**
+   * Secret values a new server needs in the secret store (a URL entry's Authorization and other
+   * secret-looking headers), by store key. Never written to config.json.
+   */
+  secrets: Record<string, string>
 }
 
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|PAT)$/i
@@ -31,8 +41,21 @@ export function airlockName(name: string): string {
   return serverNameSchema.safeParse(n).success ? n : 'server'
 }
 
-/** Whether two servers start the same process (command, args, env, cwd). */
+/**
+ * Whether two servers are the same: the same process (command, args, env, cwd), or the same
+ * remote (URL, plain headers, names of the secret ones).
+ */
 export function sameServer(a: ServerConfig, b: ServerConfig): boolean {
+  if (a.url !== undefined || b.url !== undefined) {
+    const sorted = (h: Record<string, string> | undefined): string =>
+      JSON.stringify(Object.entries(h ?? {}).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+    return (
+      a.url === b.url &&
+      sorted(a.headers) === sorted(b.headers) &&
+      JSON.stringify([...(a.secretHeaders ?? [])].sort()) ===
+        JSON.stringify([...(b.secretHeaders ?? [])].sort())
+    )
+  }
   const env = (s: ServerConfig): string =>
     JSON.stringify(Object.entries(s.env).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
   return (
@@ -41,6 +64,32 @@ export function sameServer(a: ServerConfig, b: ServerConfig): boolean {
     env(a) === env(b) &&
     (a.cwd ?? '') === (b.cwd ?? '')
   )
+}
+
+/**
+ * The Airlock server config for a URL entry (not yet named uniquely), and the values of its
+ * secret headers (for the secret store).
+ */
+export function remoteFromEntry(
+  entry: ClientServerEntry & { url: string },
+  name: string,
+): { server: ServerConfig; secrets: Record<string, string> } {
+  const { plain, secret } = splitSecretHeaders(entry.headers ?? {})
+  const secrets: Record<string, string> = {}
+  for (const [k, v] of Object.entries(secret)) secrets[headerSecretKey(k)] = v
+  return {
+    server: {
+      name,
+      url: entry.url,
+      args: [],
+      env: {},
+      secretEnv: [],
+      ...(Object.keys(plain).length ? { headers: plain } : {}),
+      ...(Object.keys(secret).length ? { secretHeaders: Object.keys(secret) } : {}),
+      enabled: true,
+    },
+    secrets,
+  }
 }
 
 /** The Airlock server config for a stdio entry (not yet named uniquely). */
@@ -73,7 +122,11 @@ export function importServers(
   const out: ImportedServer[] = []
   for (const entry of entries) {
     const base = airlockName(entry.name)
-    const candidate = serverFromEntry(entry, base)
+    const remote =
+      entry.transport !== 'stdio' && entry.url !== undefined
+        ? remoteFromEntry({ ...entry, url: entry.url }, base)
+        : undefined
+    const candidate = remote ? remote.server : serverFromEntry(entry, base)
     // A server already configured with this very command, args, env and cwd is the same server,
     // whatever it is called: the entry is routed to it and its policy.
     let chosen: ServerConfig | undefined = taken.find((s) => sameServer(s, candidate))
@@ -98,13 +151,25 @@ export function importServers(
       ...entry.args,
       ...Object.values(entry.env),
       entry.cwd,
+      ...(remote ? [entry.url, ...Object.values(entry.headers ?? {})] : []),
     ])
     if (marks.length) {
-      warnings.push(
-        `${marks.join(', ')} ${marks.length === 1 ? 'is' : 'are'} filled in by the client when it starts a server; Airlock passes ${marks.length === 1 ? 'it' : 'them'} to "${chosen.name}" as written. Put the real value in Airlock's config if the server needs it (airlock servers remove ${chosen.name}, then airlock servers add ${chosen.name} --env K=V … -- <command>).`,
-      )
+      if (remote)
+        warnings.push(
+          `${marks.join(', ')} ${marks.length === 1 ? 'is' : 'are'} filled in by the client; Airlock sends ${marks.length === 1 ? 'it' : 'them'} to "${chosen.name}" as written. Give the real value in Airlock (airlock servers remove ${chosen.name}, then airlock servers add ${chosen.name} --url <URL> --header "Name: value").`,
+        )
+      else
+        warnings.push(
+          `${marks.join(', ')} ${marks.length === 1 ? 'is' : 'are'} filled in by the client when it starts a server; Airlock passes ${marks.length === 1 ? 'it' : 'them'} to "${chosen.name}" as written. Put the real value in Airlock's config if the server needs it (airlock servers remove ${chosen.name}, then airlock servers add ${chosen.name} --env K=V … -- <command>).`,
+        )
     }
-    out.push({ entry, server: chosen, reuse, warnings })
+    out.push({
+      entry,
+      server: chosen,
+      reuse,
+      warnings,
+      secrets: reuse ? {} : (remote?.secrets ?? {}),
+    })
   }
   return out
 }

@@ -43,6 +43,13 @@ export interface ClientsContext {
   /** The Airlock data directory; backups live in `<home>/backups/<client>/`. */
   home: string
   now?: () => Date
+  /** Where the secret header values of wrapped URL entries go (never config.json). */
+  secrets?: WrapSecrets
+}
+
+/** Where a wrap puts secret values (the gateway's secret store port, or secrets.json). */
+export interface WrapSecrets {
+  set(server: string, key: string, value: string): void
 }
 
 /** An entry and whether its client reaches the server only through Airlock. */
@@ -214,7 +221,9 @@ function status(
     return {
       entry,
       protected: false,
-      problem: `${entry.transport.toUpperCase()} endpoint: the client connects to it directly`,
+      problem: `${entry.transport.toUpperCase()} endpoint: the client connects to it directly${
+        drifted ? ' (rewritten since it was wrapped: wrap it again)' : ''
+      }`,
     }
   if (entry.unsupported)
     return { entry, protected: false, problem: `cannot wrap: ${entry.unsupported}` }
@@ -311,10 +320,20 @@ export function planWrap(
           else repairs.push({ entry, server: entry.wrappedServer, repair: broken })
         } else if (entry.wrapped)
           skip(`already protected (airlock connect ${entry.wrappedServer ?? ''})`)
-        else if (entry.transport !== 'stdio')
+        else if (entry.transport !== 'stdio' && opts.http)
           skip(
-            `${entry.transport.toUpperCase()} endpoint: not protected (Airlock wraps stdio servers)`,
+            `${entry.transport.toUpperCase()} endpoint: wrap it without --http (it then runs "airlock connect", and Airlock keeps its URL and headers)`,
           )
+        else if (entry.transport !== 'stdio' && !client.wrapsUrlEntries)
+          skip(
+            `${entry.transport.toUpperCase()} endpoint: not protected (Airlock does not rewrite ${client.displayName}'s URL entries; add it with "airlock servers add <name> --url …" and point the entry at "airlock connect <name>")`,
+          )
+        else if (entry.transport !== 'stdio' && !wanted)
+          skip(
+            `${entry.transport.toUpperCase()} endpoint: not protected; "${wrapCommand(client.id, location, entry.name)}" protects it (the entry then runs "airlock connect", and Airlock keeps its URL and headers)`,
+          )
+        else if (entry.transport !== 'stdio' && entry.url === undefined)
+          skip(`${entry.transport.toUpperCase()} endpoint without a URL: not protected`)
         else if (entry.unsupported) skip(`cannot wrap: ${entry.unsupported}`)
         else candidates.push(entry)
       }
@@ -396,6 +415,17 @@ export function applyWrap(
   const now = ctx.now?.() ?? new Date()
   const add = newServers(plan)
   if (add.length && plan.files.length) {
+    // Secret header values of URL entries go to the secret store first: config.json names them only.
+    const secrets = plan.imports.filter((i) => !i.reuse && Object.keys(i.secrets).length)
+    if (secrets.length && !ctx.secrets)
+      throw new ClientConfigError(
+        `${secrets.map((i) => i.entry.name).join(', ')}: secret headers need Airlock's secret store, which this command cannot reach; nothing was changed`,
+        'UNREADABLE',
+        '',
+      )
+    for (const i of secrets)
+      for (const [key, value] of Object.entries(i.secrets))
+        ctx.secrets?.set(i.server.name, key, value)
     updateConfig(configFile, (config) => {
       const servers = [...config.servers]
       for (const s of add) {

@@ -34,6 +34,7 @@ import {
   type RestorePlan,
   type WrapPlan,
 } from './protect'
+import type { WrapSecrets } from './protect'
 import { clientAdapters, clientEnvFromProcess } from './adapters/registry'
 import { ConfigError, readConfig } from '../node/config-store'
 import { ControlError } from '../shared/contract/control-error'
@@ -65,6 +66,8 @@ export interface ClientsServiceOptions {
   planTtlMs?: number
   now?: () => number
   log?: (msg: string) => void
+  /** The gateway's secret store (secret headers of wrapped URL entries). */
+  secrets?: WrapSecrets
 }
 
 type StoredPlan = { view: ClientPlan; server?: string } & (
@@ -96,6 +99,7 @@ export class ClientsService {
       env: opts.env,
       fs: opts.fs ?? nodeClientFs(),
       home: opts.home,
+      ...(opts.secrets ? { secrets: opts.secrets } : {}),
     }
     this.port = opts.watch ?? nodeWatchPort()
     this.now = opts.now ?? Date.now
@@ -190,7 +194,11 @@ export class ClientsService {
               ...(entry.wrappedServer ? { airlockServer: entry.wrappedServer } : {}),
               drifted: wrappedByAirlock && !entry.wrapped,
               ...(broken ? { broken: true } : {}),
-              canProtect: !isProtected && entry.transport === 'stdio' && !entry.unsupported,
+              canProtect:
+                !isProtected &&
+                (entry.transport === 'stdio' ||
+                  (r.client.wrapsUrlEntries && entry.url !== undefined)) &&
+                !entry.unsupported,
               canRestore: wrappedByAirlock,
               ...(problem ? { problem } : {}),
             }

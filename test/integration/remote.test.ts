@@ -14,7 +14,9 @@ import {
   LoggingMessageNotificationSchema,
   type LoggingMessageNotification,
 } from '@modelcontextprotocol/sdk/types.js'
-import { Env, ROOT, serverScript, textOf, waitFor } from '../helpers/harness'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { CLI, Env, ROOT, serverScript, textOf, waitFor } from '../helpers/harness'
 
 const BEARER = path.join(ROOT, 'test', 'fixtures', 'servers', 'bearer-http-server.mjs')
 const LOOPBACK = path.join(ROOT, 'test', 'fixtures', 'servers', 'loopback-only.mjs')
@@ -326,5 +328,87 @@ describe('a remote that demands a bearer token', () => {
       .filter((r) => r.kind === 'outcome' && r.tool === 'echo')
       .at(-1)
     expect(outcome?.outcome).toBe('server_exit')
+  })
+})
+
+describe('clients wrap on a URL entry', () => {
+  it('the entry runs the shim, Airlock keeps the URL and the token; restore gives it back', async () => {
+    const remote = await startBearer()
+    const userHome = path.join(env.home, 'user')
+    const cursorFile = path.join(userHome, '.cursor', 'mcp.json')
+    fs.mkdirSync(path.dirname(cursorFile), { recursive: true })
+    const original =
+      JSON.stringify(
+        {
+          mcpServers: {
+            team: { url: remote.url, headers: { Authorization: `Bearer ${TOKEN}` } },
+          },
+        },
+        null,
+        2,
+      ) + '\n'
+    fs.writeFileSync(cursorFile, original)
+    const cliEnv: NodeJS.ProcessEnv = { ...env.env, HOME: userHome }
+    delete cliEnv.XDG_CONFIG_HOME
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const p = spawn(process.execPath, [CLI, ...args], { env: cliEnv, cwd: userHome })
+        let stdout = ''
+        let stderr = ''
+        p.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+        p.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+        p.on('close', (code) => resolve({ code, stdout, stderr }))
+      })
+
+    // A plain wrap leaves the URL entry alone and says how to protect it.
+    const plain = await run(['clients', 'wrap', 'cursor', '--dry-run'])
+    expect(plain.stdout + plain.stderr).toContain('airlock clients wrap cursor --server team')
+
+    const wrap = await run(['clients', 'wrap', 'cursor', '--server', 'team'])
+    expect(wrap.stderr).toBe('')
+    expect(wrap.code).toBe(0)
+    const wrapped = JSON.parse(fs.readFileSync(cursorFile, 'utf8')) as {
+      mcpServers: { team: { command: string; args: string[]; env?: Record<string, string> } }
+    }
+    const entry = wrapped.mcpServers.team
+    expect(entry).not.toHaveProperty('url')
+    expect(entry).not.toHaveProperty('headers')
+    expect(entry.args.slice(-2)).toEqual(['connect', 'team'])
+    expect(fs.readFileSync(cursorFile, 'utf8')).not.toContain(TOKEN)
+    const configText = fs.readFileSync(path.join(env.home, 'config.json'), 'utf8')
+    expect(configText).not.toContain(TOKEN)
+    const server = (readJson(path.join(env.home, 'config.json')).servers as unknown[])[0]
+    expect(server).toMatchObject({
+      name: 'team',
+      url: remote.url,
+      secretHeaders: ['Authorization'],
+    })
+    expect(readJson(path.join(env.home, 'secrets.json'))).toEqual({
+      team: { 'header:Authorization': `Bearer ${TOKEN}` },
+    })
+
+    // The client's own command line now reaches the remote through Airlock.
+    await env.startGateway()
+    const transport = new StdioClientTransport({
+      command: entry.command,
+      args: entry.args,
+      env: { ...(env.env as Record<string, string>), ...entry.env },
+      stderr: 'pipe',
+    })
+    transport.stderr?.on('data', () => undefined)
+    const client = new Client({ name: 'cursor-like', version: '1.0.0' })
+    await client.connect(transport)
+    try {
+      expect(
+        textOf(await client.callTool({ name: 'echo', arguments: { message: 'via wrap' } })),
+      ).toBe('remote echo: via wrap')
+    } finally {
+      await client.close()
+    }
+    expect(remote.calls().map((c) => c.tool)).toEqual(['echo'])
+
+    const restore = await run(['clients', 'restore', 'cursor'])
+    expect(restore.code).toBe(0)
+    expect(fs.readFileSync(cursorFile, 'utf8')).toBe(original)
   })
 })

@@ -48,6 +48,12 @@ export interface ClientSpec {
   wrapEdits(text: string, entry: ClientServerEntry, wrapped: WrappedCommand): TextEdit[]
   /** Entry keys a wrap replaces or removes; every other key must come through unchanged. */
   movedKeys: readonly string[]
+  /**
+   * Entry keys a wrap of a URL entry (a remote server: Airlock keeps its URL and headers)
+   * replaces or removes. Absent: the client's URL entries are not wrapped. `wrapEdits` handles
+   * such entries too.
+   */
+  urlMovedKeys?: readonly string[]
   /** For clients that speak Streamable HTTP: the edits that point an entry at the endpoint, and the keys they move. */
   http?: {
     edits(text: string, entry: ClientServerEntry, target: WrappedHttp): TextEdit[]
@@ -69,6 +75,7 @@ export function defineClient(spec: ClientSpec): ClientAdapter {
     displayName: spec.displayName,
     format: spec.format,
     supportsHttp: spec.http !== undefined,
+    wrapsUrlEntries: spec.urlMovedKeys !== undefined,
     configFiles: (env, dirs) => spec.configFiles(env, dirs),
     detect: (env, dirs) => detect(spec.configFiles(env, dirs), dirs),
     parse: (text, file) => spec.parse(text, file),
@@ -109,8 +116,9 @@ function wrapChecked(
   const before = spec.parse(text, file)
   const edits: TextEdit[] = []
   for (const { entry, server, repair } of targets) {
+    const remote = entry.transport !== 'stdio'
     if (
-      entry.transport !== 'stdio' ||
+      (remote && (repair || http || !spec.urlMovedKeys || entry.url === undefined)) ||
       entry.unsupported ||
       (repair ? entry.wrappedServer !== server || http : entry.wrapped)
     ) {
@@ -161,7 +169,11 @@ function wrapChecked(
           : `entry "${entry.name}" would not run "airlock connect ${server}"`,
       )
     }
-    const lost = changedKeys(entry.value, got.value, viaHttp?.movedKeys ?? spec.movedKeys)
+    const moved =
+      entry.transport !== 'stdio' && spec.urlMovedKeys
+        ? spec.urlMovedKeys
+        : (viaHttp?.movedKeys ?? spec.movedKeys)
+    const lost = changedKeys(entry.value, got.value, moved)
     if (lost.length)
       refuseWrite(
         file,

@@ -56,6 +56,8 @@ export interface JsonClientOptions {
 const URL_KEYS = ['url', 'serverUrl', 'httpUrl'] as const
 type UrlKey = (typeof URL_KEYS)[number]
 const STDIO_KEYS = ['command', 'args', 'env', 'cwd'] as const
+/** Keys that declare an entry's transport, in the clients' several spellings. */
+const TYPE_KEYS = ['type', 'transport', 'transportType'] as const
 
 /** Builds the adapter of a JSON-family client. */
 export function jsonClient(o: JsonClientOptions): ClientAdapter {
@@ -120,6 +122,7 @@ export function jsonClient(o: JsonClientOptions): ClientAdapter {
     parse: (text, file) => parseTree(text, file)?.value ?? {},
     entries,
     movedKeys: STDIO_KEYS,
+    urlMovedKeys: [...STDIO_KEYS, ...TYPE_KEYS, ...URL_KEYS, 'headers'],
     wrapEdits: (text, entry, wrapped) => wrapEntry(text, entry, wrapped),
     ...(httpEntry
       ? {
@@ -238,6 +241,13 @@ function wrapEntry(text: string, entry: ClientServerEntry, wrapped: WrappedComma
   const at = nested ? ['command'] : []
   const cmdKey = nested ? 'path' : 'command'
   let sub = pad + text.slice(start, end)
+  if (entry.transport !== 'stdio' && isRecord(entry.value)) {
+    // A URL entry: Airlock keeps the URL and headers; the entry declares stdio and runs the shim.
+    for (const k of [...URL_KEYS, 'headers']) sub = removeMember(sub, [], k)
+    for (const k of TYPE_KEYS)
+      if (typeof entry.value[k] === 'string')
+        sub = setMember(sub, [], k, () => JSON.stringify('stdio'), [], eol)
+  }
   sub = setMember(sub, at, cmdKey, () => JSON.stringify(wrapped.command), [], eol)
   sub = setMember(
     sub,

@@ -155,6 +155,7 @@ export class ControlService {
     this.clients = new ClientsService({
       home: gw.home,
       configFile: gw.paths.config,
+      secrets: gw.secrets,
       env: opts.clients?.env ?? clientEnvFromHost(),
       shim: opts.clients?.shim ?? (() => resolveShim({ home: gw.home })),
       config: () => gw.live.config,
