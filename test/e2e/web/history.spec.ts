@@ -271,7 +271,7 @@ test.describe('history', () => {
     expect(await from.inputValue()).toMatch(/^2026-01-02T10:30(:00)?$/)
     await page.getByRole('button', { name: 'Clear' }).click()
     await page.getByRole('button', { name: 'Fewer filters' }).click()
-    await screenshot(page, 'activity')
+    await screenshot(page, 'history')
     expect(dialogs).toEqual([])
   })
 
@@ -336,7 +336,7 @@ test.describe('history', () => {
     // Details float over the list at this width and close with their button.
     await rows().first().locator('[role=gridcell]').first().click()
     await page.getByTestId('call-details').waitFor()
-    await screenshot(page, 'activity-900')
+    await screenshot(page, 'history-900')
     await page.getByRole('button', { name: 'Close details' }).click()
   })
 })
