@@ -101,6 +101,20 @@ export function ServerCard({
       <p className="small">
         <ProtectionNote protection={view.protection} />
       </p>
+      {config.url !== undefined ? (
+        <p className="small muted" data-testid="server-transport">
+          remote:{' '}
+          {view.transport === 'sse'
+            ? 'HTTP+SSE'
+            : view.transport === 'streamable-http'
+              ? 'Streamable HTTP'
+              : 'not connected yet'}
+          {' · auth: '}
+          {view.auth === 'headers'
+            ? `headers (${(config.secretHeaders ?? []).join(', ')} in the secret store)`
+            : 'none'}
+        </p>
+      ) : null}
       {config.secretEnv.length > 0 ? (
         <p className="small muted">secret env: {config.secretEnv.join(', ')}</p>
       ) : null}
