@@ -28,7 +28,8 @@ Usage:
   airlock policy set <server> <file.yaml|json>
   airlock policy show <server>
   airlock policy check <file>
-  airlock policy eval --policy FILE --tool NAME [--args JSON]
+  airlock policy eval --policy FILE --tool NAME [--args JSON] [--client NAME]
+  airlock policy replay --policy FILE [--server S] [--since 7d]   recorded calls decided again by a draft (exit 1: something changes)
   airlock tools list <server> [--json]         the pinned tool definitions: changed, new, as pinned
   airlock tools diff <server> [tool]          what changed since a tool was pinned, old and new side by side
   airlock tools accept <server> [tool]        accept a changed (or new) tool: its definition becomes the pin

@@ -9,6 +9,9 @@ import { policyPath } from '../node/config-store'
 import { ToolCatalog } from '../gateway/proxy/tool-catalog'
 import { classifyTool } from '../shared/risk'
 import { dataDir, dataPaths } from '../node/paths'
+import { replayAudit } from '../gateway/audit'
+import type { ReplayReport } from '../shared/policy/replay'
+import { parseTime } from './audit'
 import type { Config, ServerConfig } from '../shared/contract/config'
 import {
   CounterStore,
@@ -26,6 +29,7 @@ import {
   parseCommandArgs,
   positional,
 } from './args'
+import { terminalText } from '../shared/text'
 import { CliError } from './cli-error'
 import {
   describeProtection,
@@ -35,7 +39,7 @@ import {
 } from '../shared/protection'
 
 const USAGE =
-  'airlock policy set <server> <file> | show <server> | check <file> | eval --policy FILE --tool NAME [--args JSON] [--session ID] [--client NAME] [--client-version V] [--risk-floor critical|high|off]'
+  'airlock policy set <server> <file> | show <server> | check <file> | replay --policy FILE [--server S] [--since 7d] [--json] | eval --policy FILE --tool NAME [--args JSON] [--session ID] [--client NAME] [--client-version V] [--risk-floor critical|high|off]'
 const EVAL_USAGE =
   'airlock policy eval --policy FILE --tool NAME [--args \'{"key":"value"}\'] [--session ID] [--client NAME] [--client-version V] [--risk-floor critical|high|off]'
 
@@ -51,6 +55,8 @@ export async function policyCommand(argv: string[]): Promise<number> {
       return check(rest)
     case 'eval':
       return evaluate(rest)
+    case 'replay':
+      return replay(rest)
     case undefined:
       throw new CliError(`missing a subcommand; usage: ${USAGE}`, 2)
     default:
@@ -348,4 +354,87 @@ function explain(d: Decision, policy: Policy, tool: string): string | undefined 
       return String(never)
     }
   }
+}
+
+const REPLAY_USAGE =
+  'airlock policy replay --policy FILE [--server S] [--since 7d|ISO time] [--json]'
+
+/**
+ * `airlock policy replay`: the recorded calls (audit log) decided again by a draft policy. Prints,
+ * per tool, what was decided then → what the draft would decide, with counts and a few examples.
+ * Exit 0 when nothing would change, 1 when something would, 3 when the draft is not a valid policy.
+ */
+function replay(argv: string[]): number {
+  const { values, positionals } = parseCommandArgs('policy replay', argv, {
+    policy: { type: 'string' },
+    server: { type: 'string' },
+    since: { type: 'string' },
+    json: { type: 'boolean' },
+  })
+  noExtraPositionals(positionals, 0, REPLAY_USAGE)
+  if (values.policy === undefined || values.policy === '')
+    throw new CliError(
+      `missing --policy FILE (the draft to replay the recorded calls against); usage: ${REPLAY_USAGE}`,
+      3,
+    )
+  const now = Date.now()
+  const sinceMs = values.since === undefined ? undefined : parseTime('since', values.since, now)
+  const { policy } = readPolicyFile(values.policy, 'nothing was replayed')
+  const home = dataDir()
+  const paths = dataPaths(home)
+  const config = loadConfig(paths.config)
+  const catalog = new ToolCatalog(path.join(home, 'tools'))
+  const report = replayAudit(
+    paths.audit,
+    policy,
+    { server: values.server, sinceMs },
+    { riskFloor: config.settings.riskFloor, toolClass: (s, t) => catalog.classOf(s, t) },
+  )
+  if (values.json === true) process.stdout.write(JSON.stringify(report, null, 2) + '\n')
+  else process.stdout.write(formatReplay(report, values.policy, values.server, values.since))
+  return report.changed > 0 ? 1 : 0
+}
+
+/** The human report of a replay. Text from the log (tool names, arguments) is escaped. */
+export function formatReplay(
+  report: ReplayReport,
+  draft: string,
+  server: string | undefined,
+  since: string | undefined,
+): string {
+  const scope = `${server === undefined ? 'every server' : `server "${terminalText(server)}"`}${since === undefined ? '' : `, since ${since}`}`
+  if (report.calls === 0)
+    return `No recorded calls to replay (${scope}${report.skipped ? `; ${report.skipped} records were no policy decision` : ''}). Nothing would change.\n`
+  const lines = [
+    `Replayed ${report.calls} recorded call${report.calls === 1 ? '' : 's'} (${scope}, ${report.from} … ${report.to}) against ${draft}:`,
+  ]
+  for (const t of report.tools) {
+    const name = `${terminalText(t.tool)} (${terminalText(t.server)})`
+    if (t.changes.length === 0) {
+      lines.push(`  ${name}: ${t.calls} call${t.calls === 1 ? '' : 's'}, no change`)
+      continue
+    }
+    const changed = t.calls - t.unchanged
+    lines.push(`  ${name}: ${changed} of ${t.calls} call${t.calls === 1 ? '' : 's'} would change`)
+    for (const c of t.changes) {
+      lines.push(`    ${c.was} → ${c.wouldBe}: ${c.count}`)
+      for (const e of c.examples) {
+        const who = e.client === undefined ? '' : ` ${terminalText(e.client)}`
+        const why = e.reason === undefined ? '' : ` — ${terminalText(e.reason)}`
+        lines.push(`      #${e.seq} ${e.ts}${who} ${terminalText(e.args)}${why}`)
+      }
+    }
+    if (t.unchanged > 0) lines.push(`    unchanged: ${t.unchanged}`)
+  }
+  const tools = report.tools.filter((t) => t.changes.length > 0).length
+  lines.push(
+    report.changed === 0
+      ? `Nothing would change.`
+      : `${report.changed} of ${report.calls} calls would be decided differently (${tools} tool${tools === 1 ? '' : 's'}).`,
+  )
+  if (report.skipped > 0)
+    lines.push(
+      `(${report.skipped} record${report.skipped === 1 ? ' was' : 's were'} no policy decision — paused, malformed, or the policy unavailable — and not replayed.)`,
+    )
+  return lines.join('\n') + '\n'
 }

@@ -24,3 +24,5 @@ export {
 export { auditFileName, listAuditFiles, parseAuditFileName } from './files'
 export type { AuditFile } from './files'
 export { capArgs, DEFAULT_ARGS_MAX_BYTES, REDACTED, secretKeyMatcher, truncateText } from './redact'
+export { replayAudit } from './replay'
+export type { ReplayScope } from './replay'

@@ -150,9 +150,14 @@ function firstRecordOf(path: string): AuditRecord | null {
   return null
 }
 
-/** Every record of the log, oldest first, across files; unreadable lines are skipped. */
-export function* readRecords(dir: string): Generator<AuditRecord> {
+/**
+ * Every record of the log, oldest first, across files; unreadable lines are skipped. With
+ * `sinceMs`, files of UTC days before that time's day are not read (their records are older).
+ */
+export function* readRecords(dir: string, sinceMs?: number): Generator<AuditRecord> {
+  const firstDay = sinceMs === undefined ? undefined : utcDay(sinceMs)
   for (const f of auditFiles(dir)) {
+    if (firstDay !== undefined && f.day < firstDay) continue
     for (const line of linesForward(f.path)) {
       if (!line.terminated) continue
       const r = parseStoredLine(line.text)

@@ -51,7 +51,7 @@ import {
   type PendingApproval,
   type RetryState,
 } from '../approvals/approvals'
-import { exportAudit } from '../audit'
+import { exportAudit, replayAudit } from '../audit'
 import { AuditIndex, type IndexFilter } from '../audit/activity-index/index'
 import { diskPage } from '../audit/disk-page'
 import {
@@ -330,6 +330,7 @@ export class ControlService {
         const v = validatePolicy(p.text, 'policy')
         return v.ok ? { ok: true, errors: [] } : { ok: false, errors: v.errors }
       },
+      'policy.replay': (p) => this.policyReplay(p.server, p.text, p.since),
       'approvals.list': () => gw.approvals.list().map((r) => this.approvalView(r)),
       'approvals.decide': (p, ctx) =>
         gw.approvals.decide(p.id, p.answer, (ctx.by ?? 'ui').slice(0, 64), p.message),
@@ -893,6 +894,36 @@ export class ControlService {
    * first save and every saved text are kept as versions (policy.history). Nothing is written
    * when the text is invalid. The gateway reloads at once.
    */
+  /** The recorded calls of `name` decided again by the draft `text` (see shared/policy/replay). */
+  private policyReplay(
+    name: string,
+    text: string,
+    since: string | number | undefined,
+  ): ResultOf<'policy.replay'> {
+    this.requireServer(name)
+    const v = validatePolicy(text, 'policy')
+    if (!v.ok) return { ok: false, errors: v.errors }
+    let sinceMs: number | undefined
+    if (since !== undefined) {
+      sinceMs = typeof since === 'number' ? since : Date.parse(since)
+      if (!Number.isFinite(sinceMs))
+        throw new ControlError(
+          `since "${String(since)}": expected epoch milliseconds or an ISO time`,
+          'INVALID_PARAMS',
+        )
+    }
+    const report = replayAudit(
+      this.gw.paths.audit,
+      v.policy,
+      { server: name, sinceMs },
+      {
+        riskFloor: this.gw.live.config.settings.riskFloor,
+        toolClass: (s, t) => this.gw.tools.classOf(s, t),
+      },
+    )
+    return { ok: true, report }
+  }
+
   private policySet(name: string, text: string): ResultOf<'policy.set'> {
     const server = this.requireServer(name)
     const current =

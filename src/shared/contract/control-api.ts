@@ -80,6 +80,42 @@ export const auditFilterSchema = z.strictObject({
   until: z.union([z.string().max(64), z.number()]).optional(),
 })
 
+/** A verdict as policy replay compares them. */
+export const verdictSchema = z.enum(['allow', 'deny', 'hidden', 'rate_limited', 'require_approval'])
+
+/** What replaying recorded calls against a draft policy found (shared/policy/replay.ts). */
+export const replayReportSchema = z.object({
+  calls: z.number(),
+  changed: z.number(),
+  skipped: z.number(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  tools: z.array(
+    z.object({
+      server: z.string(),
+      tool: z.string(),
+      calls: z.number(),
+      unchanged: z.number(),
+      changes: z.array(
+        z.object({
+          was: verdictSchema,
+          wouldBe: verdictSchema,
+          count: z.number(),
+          examples: z.array(
+            z.object({
+              seq: z.number(),
+              ts: z.string(),
+              client: z.string().optional(),
+              args: z.string(),
+              reason: z.string().optional(),
+            }),
+          ),
+        }),
+      ),
+    }),
+  ),
+})
+
 export const pendingApprovalSchema = z.object({
   id: z.string(),
   session: z.string(),
@@ -507,6 +543,22 @@ export const controlRequests = {
     params: z.strictObject({ text: z.string().max(1024 * 1024) }),
     result: z.object({ ok: z.boolean(), errors: z.array(policyIssueSchema) }),
   },
+  /**
+   * Recorded calls of `server` (since `since`: epoch ms or ISO time; default all retained)
+   * decided again by the draft `text`: per tool, was → would be. An invalid draft: `ok: false`
+   * with its errors, as policy.validate gives them.
+   */
+  'policy.replay': {
+    params: z.strictObject({
+      server: z.string().max(64),
+      text: z.string().max(1024 * 1024),
+      since: z.union([z.string().max(64), z.number()]).optional(),
+    }),
+    result: z.union([
+      z.object({ ok: z.literal(true), report: replayReportSchema }),
+      z.object({ ok: z.literal(false), errors: z.array(policyIssueSchema) }),
+    ]),
+  },
   'approvals.list': { params: empty, result: z.array(pendingApprovalSchema) },
   'approvals.decide': {
     params: z
@@ -650,6 +702,7 @@ export type ProtectionView = z.infer<typeof protectionSchema>
 export type PendingApprovalView = z.infer<typeof pendingApprovalSchema>
 export type GrantView = z.infer<typeof grantSchema>
 export type RetryState = z.infer<typeof retryStateSchema>
+export type ReplayReportView = z.infer<typeof replayReportSchema>
 export type AuditFilter = z.infer<typeof auditFilterSchema>
 export type DecisionPick = z.infer<typeof decisionPickSchema>
 export type Risk = z.infer<typeof riskSchema>

@@ -32,3 +32,12 @@ export {
 } from './glob'
 export type { ConditionRegex } from './glob'
 export { exitCodeFor, describeDecision } from './eval-exit'
+export { replayCalls, recordedVerdict, decisionVerdict } from './replay'
+export type {
+  ReplayChange,
+  ReplayExample,
+  ReplayOptions,
+  ReplayReport,
+  ToolReplay,
+  Verdict,
+} from './replay'

@@ -26,6 +26,7 @@ import { PinBanners } from '../components/PinReview'
 import { PolicyHistory } from '../components/PolicyHistory'
 import { PolicyYamlEditor } from '../components/PolicyYamlEditor'
 import { ProtectionNote } from '../components/ProtectionNote'
+import { ReplayPreview } from '../components/ReplayPreview'
 import { TryCall } from '../components/TryCall'
 import { ToolPolicyRow } from '../components/ToolPolicyRow'
 import { useApi } from '../api-context'
@@ -538,6 +539,9 @@ function ServerPolicy({
             <p className="small state-error" data-testid="save-blocked">
               Save is off until the policy is valid: {invalid}.
             </p>
+          ) : null}
+          {dirty && settled === text && issues !== undefined && issues.length === 0 ? (
+            <ReplayPreview server={server} text={text} />
           ) : null}
           {status ? (
             <p
