@@ -77,6 +77,8 @@ export interface ReplayOptions {
 /** What was decided for a call record, or undefined when it was no policy decision. */
 export function recordedVerdict(r: AuditRecord): Verdict | undefined {
   if (r.kind !== 'call') return undefined
+  // A pinned tool that changed is refused (or asked about) whatever the policy says.
+  if (r.reason?.startsWith('pin mismatch')) return undefined
   switch (r.decision) {
     case 'allow':
       return 'allow'

@@ -57,6 +57,15 @@ describe('recordedVerdict', () => {
     ).toBeUndefined()
     expect(recordedVerdict(rec({ decision: 'paused', decidedBy: 'user' }))).toBeUndefined()
     expect(recordedVerdict(rec({ decision: 'hidden' }))).toBe('hidden')
+    expect(
+      recordedVerdict(
+        rec({
+          decision: 'approved',
+          decidedBy: 'user',
+          reason: 'pin mismatch: tool "echo" changed',
+        }),
+      ),
+    ).toBeUndefined()
     expect(recordedVerdict(rec({ decision: 'rate_limited' }))).toBe('rate_limited')
     expect(
       recordedVerdict(rec({ kind: 'outcome', decision: undefined, outcome: 'ok' })),
