@@ -134,19 +134,16 @@ describe('AuditLog.append', () => {
     expect(() => log.append(input(1))).toThrow(AuditWriteError)
   })
 
-  it('appends quickly (well under the per-call budget)', async () => {
+  // Speed is measured by `npm run bench` (audit appends per call), never asserted in a test.
+  it('appends 2 000 records in a row, each a link of one chain', async () => {
     const log = AuditLog.open({ dir })
     const n = 2000
     const args = {
       path: '/home/me/project/src/index.ts',
       options: { encoding: 'utf8', token: 'x' },
     }
-    const t0 = process.hrtime.bigint()
     for (let i = 0; i < n; i++) log.append(input(i, { args }))
-    const perCallUs = Number(process.hrtime.bigint() - t0) / 1000 / n
     await log.close()
-    // Typically ~10 µs; the bound is loose so a busy CI machine does not flake.
-    expect(perCallUs).toBeLessThan(500)
     expect(verifyAudit(dir)).toMatchObject({ ok: true, records: n })
   })
 })
