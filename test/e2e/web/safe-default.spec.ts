@@ -1,5 +1,5 @@
 /**
- * Safe by default, in the browser (Debian's Chromium, playwright-core): with no policy at all, an
+ * Safe by default, in the browser (Debian's Chromium, Playwright Test): with no policy at all, an
  * agent's `logout` raises a card, a system notification, the count in the title and a favicon
  * badge; the card survives a reload (the request waits for its deadline, not for the tab); "Always"
  * asks to confirm; a call nobody answered in time is allowed late from Activity and its retry passes.
