@@ -143,7 +143,8 @@ describe('clients.list', () => {
             name: 'linear',
             route: 'sse',
             protected: false,
-            canProtect: false,
+            // A URL entry can be protected by name: Airlock keeps the URL (issue 11, remote servers).
+            canProtect: true,
             target: 'https://mcp.linear.app/sse',
             problem: expect.stringContaining('SSE endpoint'),
           }),
