@@ -9,7 +9,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Locator, Page } from '@playwright/test'
-import { expect, test } from './fixtures'
+import { expect, goTo, test } from './fixtures'
 import { Env, ROOT, serverScript } from '../../helpers/harness'
 
 const SHOTS =
@@ -77,10 +77,7 @@ async function open(): Promise<Page> {
   const p = page
   await p.goto(env.uiUrl)
   await p.locator('[data-connection=open]').waitFor()
-  await p
-    .getByRole('navigation', { name: 'Screens' })
-    .getByRole('button', { name: 'Clients', exact: true })
-    .click()
+  await goTo(p, 'Clients')
   await p.getByTestId('screen-clients').waitFor()
   return p
 }

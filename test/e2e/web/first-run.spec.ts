@@ -7,7 +7,7 @@ import path from 'node:path'
 import fs from 'node:fs'
 import { screenshot } from '../../helpers/ui'
 import { memory } from '../../helpers/harness'
-import { expect, test } from './fixtures'
+import { expect, goTo, test } from './fixtures'
 
 test('nothing configured: the guide shows; a pasted mcpServers block is checked, then added', async ({
   page,
@@ -58,10 +58,7 @@ test('nothing configured: the guide shows; a pasted mcpServers block is checked,
   expect(config.servers).toEqual([
     expect.objectContaining({ name: 'memory', command: mem.command, args: mem.args }),
   ])
-  await page
-    .getByRole('navigation', { name: 'Screens' })
-    .getByRole('button', { name: 'Servers', exact: true })
-    .click()
+  await goTo(page, 'Servers')
   await expect(page.locator('[data-testid=server-card][data-server=memory]')).toBeVisible()
   // An agent reaches it through Airlock.
   const { client } = await env.connect('memory')

@@ -4,7 +4,7 @@
  * throws (`pageErrors`, checked after each test). The page itself is Playwright's own fixture, so
  * a failure keeps its trace and screenshot (playwright.config.ts).
  */
-import { test as base, expect } from '@playwright/test'
+import { test as base, expect, type Page } from '@playwright/test'
 import { Env } from '../../helpers/harness'
 
 export { expect }
@@ -38,3 +38,15 @@ export const test = base.extend<Fixtures>({
     { auto: true },
   ],
 })
+
+/** A screen of the UI's navigation. */
+export type Screen =
+  'Activity' | 'Approvals' | 'Servers' | 'Clients' | 'Tools & policy' | 'Settings'
+
+/** Opens a screen from the navigation bar, as a person clicks it. */
+export async function goTo(page: Page, screen: Screen): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Screens' })
+    .getByRole('button', { name: screen, exact: true })
+    .click()
+}

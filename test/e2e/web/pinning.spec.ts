@@ -7,7 +7,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Page } from '@playwright/test'
-import { expect, test } from './fixtures'
+import { expect, goTo, test } from './fixtures'
 import type { Env } from '../../helpers/harness'
 import { ROOT, textOf } from '../../helpers/harness'
 
@@ -62,10 +62,7 @@ test.describe('tool pinning, in the browser', () => {
     const client = await changeBetweenSessions()
     expect(textOf(await search(client))).toContain('changed since it was pinned on')
 
-    await page
-      .getByRole('navigation', { name: 'Screens' })
-      .getByRole('button', { name: 'Tools & policy', exact: true })
-      .click()
+    await goTo(page, 'Tools & policy')
     const banner = page.locator('[data-testid=pin-banner][data-server=shifty]')
     await expect(banner).toContainText('shifty changed a tool since it was pinned: search.')
     await expect(banner).toContainText('Its calls are refused until you accept the change.')

@@ -6,7 +6,7 @@
  */
 import path from 'node:path'
 import type { BrowserContext, Page } from '@playwright/test'
-import { expect, test } from './fixtures'
+import { expect, goTo, test } from './fixtures'
 import type { Env } from '../../helpers/harness'
 import { ROOT, textOf } from '../../helpers/harness'
 
@@ -111,10 +111,7 @@ test.describe('safe by default, in the browser', () => {
     expect(rec.map((r) => r.decidedBy)).toEqual(['user', 'grant'])
 
     // The grant shows on its tool's row in Tools & policy, with its scope and a Revoke.
-    await page
-      .getByRole('navigation', { name: 'Screens' })
-      .getByRole('button', { name: 'Tools & policy', exact: true })
-      .click()
+    await goTo(page, 'Tools & policy')
     const row = page.locator('[data-testid=tool-row][data-tool=delete_chat]')
     const grant = row.getByTestId('tool-grant')
     await expect(grant).toContainText(
@@ -147,10 +144,7 @@ test.describe('safe by default, in the browser', () => {
       'within 10 minutes (Activity, this call\'s row, "Allow the retry")',
     )
 
-    await page
-      .getByRole('navigation', { name: 'Screens' })
-      .getByRole('button', { name: 'Activity', exact: true })
-      .click()
+    await goTo(page, 'Activity')
     const row = page.locator('[data-testid=call-row]', { hasText: 'transfer' }).first()
     await expect(row.getByTestId('call-decision')).toHaveText('timed out')
     await row.getByRole('button', { name: 'Allow the retry' }).click()
@@ -172,10 +166,7 @@ test.describe('safe by default, in the browser', () => {
     await expect(approved).toContainText('grant')
 
     // Servers says what the CLI says: routed through Airlock is not protected.
-    await page
-      .getByRole('navigation', { name: 'Screens' })
-      .getByRole('button', { name: 'Servers', exact: true })
-      .click()
+    await goTo(page, 'Servers')
     const card = page.locator('[data-testid=server-card][data-server=chat]')
     await expect(card.getByTestId('protection')).toHaveAttribute('data-level', 'floor')
     await expect(card.getByTestId('protection-summary')).toContainText(

@@ -9,7 +9,7 @@ import type { Page } from '@playwright/test'
 import { screenshot } from '../../helpers/ui'
 import type { Env } from '../../helpers/harness'
 import { alive, everything, textOf, waitFor } from '../../helpers/harness'
-import { expect, test } from './fixtures'
+import { expect, goTo, test } from './fixtures'
 
 let env: Env
 let page: Page
@@ -26,10 +26,7 @@ async function open(): Promise<void> {
   if (!env.uiUrl) throw new Error(`airlock serve printed no web UI URL:\n${env.gatewayOutput}`)
   await page.goto(env.uiUrl)
   await page.locator('[data-connection=open]').waitFor()
-  await page
-    .getByRole('navigation', { name: 'Screens' })
-    .getByRole('button', { name: 'Servers', exact: true })
-    .click()
+  await goTo(page, 'Servers')
 }
 
 const card = (name: string) => page.locator(`[data-testid=server-card][data-server="${name}"]`)
@@ -105,10 +102,7 @@ test.describe('servers', () => {
     // The header shows it on every screen and leads to Servers.
     const indicator = page.getByTestId('server-failing-indicator')
     await expect(indicator).toHaveText('crashy failing')
-    await page
-      .getByRole('navigation', { name: 'Screens' })
-      .getByRole('button', { name: 'Activity', exact: true })
-      .click()
+    await goTo(page, 'Activity')
     await indicator.click()
     await page.getByTestId('screen-servers').waitFor()
     // Restart with nothing running checks that it starts: it does not, and says why.

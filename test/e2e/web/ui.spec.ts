@@ -7,7 +7,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Locator, Page } from '@playwright/test'
-import { expect, test } from './fixtures'
+import { expect, goTo, test, type Screen } from './fixtures'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import type { Env } from '../../helpers/harness'
 import { ROOT, everything, memory, textOf, waitFor } from '../../helpers/harness'
@@ -58,13 +58,8 @@ async function agent(): Promise<Client> {
 const echo = (client: Client, message: string) =>
   client.callTool({ name: 'echo', arguments: { message } })
 
-async function go(
-  screen: 'Activity' | 'Approvals' | 'Servers' | 'Tools & policy' | 'Settings',
-): Promise<void> {
-  await page
-    .getByRole('navigation', { name: 'Screens' })
-    .getByRole('button', { name: screen, exact: true })
-    .click()
+async function go(screen: Screen): Promise<void> {
+  await goTo(page, screen)
 }
 
 /** Saves a screenshot as docs/screenshots/<name>.png when AIRLOCK_SCREENSHOTS=1. */

@@ -9,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Page } from '@playwright/test'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { expect, test } from './fixtures'
+import { expect, goTo, test, type Screen } from './fixtures'
 import type { Env } from '../../helpers/harness'
 import { everything, memory, textOf } from '../../helpers/harness'
 
@@ -39,11 +39,8 @@ async function agent(): Promise<Client> {
 const echo = (client: Client, message: string) =>
   client.callTool({ name: 'echo', arguments: { message } })
 
-async function go(screen: 'Activity' | 'Approvals' | 'Servers' | 'Tools & policy' | 'Settings') {
-  await page
-    .getByRole('navigation', { name: 'Screens' })
-    .getByRole('button', { name: screen, exact: true })
-    .click()
+async function go(screen: Screen): Promise<void> {
+  await goTo(page, screen)
 }
 
 const ask = {
