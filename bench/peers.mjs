@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { startGateway } from './gateway.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const CLI = path.join(ROOT, 'bin', 'airlock.js')
@@ -122,27 +123,8 @@ async function main() {
   const civicScript = path.join(dir, 'civic-proxy.mjs')
   fs.writeFileSync(civicScript, CIVIC_PROXY)
 
-  const env = { ...process.env, AIRLOCK_HOME: home, AIRLOCK_NO_AUTOSTART: '1' }
-  const policy = path.join(home, 'allow.yaml')
-  fs.writeFileSync(policy, 'version: "1"\ndefault: allow\n')
-  fs.writeFileSync(
-    path.join(home, 'config.json'),
-    JSON.stringify({
-      version: 1,
-      servers: [
-        { name: 'everything', command: process.execPath, args: [EVERYTHING, 'stdio'], policy },
-      ],
-    }),
-  )
-  const gw = spawn(process.execPath, [CLI, 'serve', '--background', '--port', '0'], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const { gw, env } = await startGateway({ home })
   children.push(gw)
-  let out = ''
-  gw.stdout.on('data', (c) => (out += c))
-  for (let i = 0; i < 200 && !out.includes('running'); i++) await sleep(50)
-  if (!out.includes('running')) throw new Error(`gateway did not start: ${out}`)
 
   const port = await freePort()
   const sg = spawn(

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { startGateway } from './gateway.mjs'
 import { approvalLatency } from './ui-latency.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -90,27 +91,13 @@ function timeRun(cmd, args, env) {
 
 async function main() {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-bench-'))
-  const env = { ...process.env, AIRLOCK_HOME: home, AIRLOCK_NO_AUTOSTART: '1' }
-  const policy = path.join(home, 'allow.yaml')
-  fs.writeFileSync(
-    policy,
-    'version: "1"\ndefault: allow\ntools:\n  echo:\n    rules: []\n  get-sum:\n    rules:\n      - name: ask\n        action: require_approval\n',
-  )
-  fs.writeFileSync(
-    path.join(home, 'config.json'),
-    JSON.stringify({
-      version: 1,
-      servers: [
-        { name: 'everything', command: process.execPath, args: [EVERYTHING, 'stdio'], policy },
-      ],
-    }),
-  )
   // BENCH_GATEWAY_PROF=<dir>: the gateway writes a CPU profile there when it exits.
   const prof = process.env.BENCH_GATEWAY_PROF
-  const profArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(prof)] : []
-  const gw = spawn(process.execPath, [...profArgs, CLI, 'serve', '--background', '--port', '0'], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const { gw, env, output } = await startGateway({
+    home,
+    policy:
+      'version: "1"\ndefault: allow\ntools:\n  echo:\n    rules: []\n  get-sum:\n    rules:\n      - name: ask\n        action: require_approval\n',
+    nodeArgs: prof ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(prof)] : [],
   })
   const cleanup = () => {
     try {
@@ -120,10 +107,6 @@ async function main() {
     }
   }
   process.on('exit', cleanup)
-  let out = ''
-  gw.stdout.on('data', (c) => (out += c))
-  for (let i = 0; i < 200 && !out.includes('running'); i++) await sleep(50)
-  if (!out.includes('running')) throw new Error(`gateway did not start: ${out}`)
   await sleep(300)
   const idleRss = rssMb(gw.pid)
 
@@ -141,7 +124,7 @@ async function main() {
 
   // Alternate the three sides twice and keep each side's better run, to damp machine noise.
   const results = { direct: [], gateway: [], relay: [], http: [] }
-  const mcpBase = /MCP over HTTP:\s+(\S+)<server>/.exec(out)?.[1]
+  const mcpBase = /MCP over HTTP:\s+(\S+)<server>/.exec(output())?.[1]
   const httpToken = fs.readFileSync(path.join(home, 'http-token'), 'utf8').trim()
   const gatewayCpu = []
   let httpError
@@ -205,8 +188,8 @@ async function main() {
   await Promise.all(clients.map((c) => c.close()))
 
   // Approval visibility: a tools/call that needs approval → the UI shows it.
-  const url = /web UI:\s+(\S+)/.exec(out)?.[1]
-  if (!url) throw new Error(`no web UI URL in the gateway's output: ${out}`)
+  const url = /web UI:\s+(\S+)/.exec(output())?.[1]
+  if (!url) throw new Error(`no web UI URL in the gateway's output: ${output()}`)
   const agent = await connect(process.execPath, [CLI, 'connect', 'everything'], env)
   const approval = await approvalLatency(
     url,

@@ -3,19 +3,16 @@
 // by default. Prints per period (a minute, or a tenth of a short run) the calls, p50/p99 and the
 // gateway's RSS; then checks that RSS grew < 10 % after the first period, that every call has its
 // call and outcome records, and that the audit chain verifies. Exits 1 when a check fails.
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { startGateway } from './gateway.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const CLI = path.join(ROOT, 'bin', 'airlock.js')
-const require = createRequire(import.meta.url)
-const EVERYTHING = require.resolve('@modelcontextprotocol/server-everything/dist/index.js')
 const AGENTS = 4
 
 function durationMs(argv) {
@@ -44,22 +41,7 @@ async function main() {
   const total = durationMs(process.argv.slice(2))
   const period = total >= 120_000 ? 60_000 : Math.max(1000, total / 10)
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-soak-'))
-  const env = { ...process.env, AIRLOCK_HOME: home, AIRLOCK_NO_AUTOSTART: '1' }
-  const policy = path.join(home, 'allow.yaml')
-  fs.writeFileSync(policy, 'version: "1"\ndefault: allow\n')
-  fs.writeFileSync(
-    path.join(home, 'config.json'),
-    JSON.stringify({
-      version: 1,
-      servers: [
-        { name: 'everything', command: process.execPath, args: [EVERYTHING, 'stdio'], policy },
-      ],
-    }),
-  )
-  const gw = spawn(process.execPath, [CLI, 'serve', '--background', '--port', '0'], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const { gw, env } = await startGateway({ home })
   const stop = () => {
     try {
       gw.kill('SIGTERM')
@@ -68,10 +50,6 @@ async function main() {
     }
   }
   process.on('exit', stop)
-  let out = ''
-  gw.stdout.on('data', (c) => (out += c))
-  for (let i = 0; i < 200 && !out.includes('running'); i++) await sleep(50)
-  if (!out.includes('running')) throw new Error(`gateway did not start: ${out}`)
 
   const clients = []
   for (let i = 0; i < AGENTS; i++) {
