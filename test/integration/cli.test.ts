@@ -12,7 +12,10 @@ import { sharedFixture } from '../helpers/shared-fixtures'
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..')
 const CLI = path.join(ROOT, 'bin', 'airlock.js')
-const GITHUB_POLICY = sharedFixture('intercept-policies/github.yaml', 'test/integration/cli.test.ts')
+const GITHUB_POLICY = sharedFixture(
+  'intercept-policies/github.yaml',
+  'test/integration/cli.test.ts',
+)
 
 interface Result {
   code: number
