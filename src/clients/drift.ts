@@ -8,6 +8,7 @@ import fs from 'node:fs'
 import type { ClientAdapter, ConfigLocation } from './adapters/adapter'
 import type { ClientFs } from './fs-port'
 import { readManifest } from './manifest'
+import { brokenShim } from './shim-command'
 
 /** A change in the protection of one wrapped entry (`server` is the client's entry name). */
 export interface DriftEvent {
@@ -17,6 +18,8 @@ export interface DriftEvent {
   /** The Airlock server the entry was wrapped onto. */
   airlockServer: string
   protected: boolean
+  /** Why the wrapped entry reaches nothing (its node or shim is gone); it is then not protected. */
+  broken?: string
 }
 
 /** A wrapped file and its wrapped entries, as the manifests record them. */
@@ -88,8 +91,19 @@ export function checkWrappedFile(
   adapter: ClientAdapter,
   file: WrappedFile,
   text: string | undefined,
+  exists: (file: string) => boolean = fs.existsSync,
 ): DriftEvent[] {
-  let current: Map<string, { wrapped: boolean; wrappedServer?: string }> = new Map()
+  return inspectWrappedFile(adapter, file, text, exists).events
+}
+
+/** The protection of each wrapped entry, and the node and shim files the wrapped entries run. */
+function inspectWrappedFile(
+  adapter: ClientAdapter,
+  file: WrappedFile,
+  text: string | undefined,
+  exists: (file: string) => boolean,
+): { events: DriftEvent[]; runs: string[] } {
+  let current: Map<string, ReturnType<ClientAdapter['read']>[number]> = new Map()
   if (text !== undefined) {
     try {
       current = new Map(adapter.read(text, file.location).map((e) => [e.key.join('\u0000'), e]))
@@ -97,16 +111,27 @@ export function checkWrappedFile(
       // A file the client cannot parse protects nothing.
     }
   }
-  return file.entries.map((e) => {
+  const runs: string[] = []
+  const events = file.entries.map((e): DriftEvent => {
     const now = current.get(e.key.join('\u0000'))
+    const wrapped = now !== undefined && now.wrapped && now.wrappedServer === e.server
+    const broken =
+      wrapped && now.transport === 'stdio'
+        ? brokenShim(now.command, now.args, (f) => {
+            runs.push(f)
+            return exists(f)
+          })
+        : undefined
     return {
       client: file.location.client,
       file: file.location.file,
       server: e.name,
       airlockServer: e.server,
-      protected: now !== undefined && now.wrapped && now.wrappedServer === e.server,
+      protected: wrapped && broken === undefined,
+      ...(broken !== undefined ? { broken } : {}),
     }
   })
+  return { events, runs }
 }
 
 /** Options of a DriftWatcher. */
@@ -116,15 +141,23 @@ export interface DriftWatcherOptions {
   port?: WatchPort
   /** Poll interval of each file (default 2000 ms). */
   intervalMs?: number
+  /** Whether a file exists: the node and shim a wrapped entry runs (default: the real file system). */
+  exists?: (file: string) => boolean
   /** Called for each change of an entry's protection (and for each entry first seen unprotected). */
   onChange(event: DriftEvent): void
 }
 
-/** Watches wrapped files and reports entries whose protection changes. */
+/**
+ * Watches wrapped files and reports entries whose protection changes. It also watches the node
+ * and shim files the wrapped entries run: when one disappears (Node upgraded, Airlock moved) the
+ * entries that run it are reported unprotected (broken) without their config file changing.
+ */
 export class DriftWatcher {
   private readonly port: WatchPort
   private readonly state = new Map<string, boolean>()
   private readonly stops = new Map<string, () => void>()
+  /** The node and shim files each wrapped config file's entries run. */
+  private readonly runs = new Map<string, string[]>()
   private files: readonly WrappedFile[]
 
   constructor(private readonly opts: DriftWatcherOptions) {
@@ -151,6 +184,8 @@ export class DriftWatcher {
     this.files = files
     const keep = new Set(files.flatMap((f) => f.entries.map((e) => this.id(f, e.key))))
     for (const k of [...this.state.keys()]) if (!keep.has(k)) this.state.delete(k)
+    const configs = new Set(files.map((f) => f.location.file))
+    for (const k of [...this.runs.keys()]) if (!configs.has(k)) this.runs.delete(k)
     this.watchAll()
     return files.flatMap((f) => this.checkOne(f))
   }
@@ -167,6 +202,8 @@ export class DriftWatcher {
 
   private watchAll(): void {
     const wanted = new Set(this.files.map((f) => f.location.file))
+    for (const f of this.files)
+      for (const run of this.runs.get(f.location.file) ?? []) wanted.add(run)
     for (const [file, stop] of this.stops) {
       if (!wanted.has(file)) {
         stop()
@@ -177,15 +214,32 @@ export class DriftWatcher {
       if (!this.stops.has(file))
         this.stops.set(
           file,
-          this.port.watch(file, this.opts.intervalMs ?? 2000, () => void this.check(file)),
+          this.port.watch(file, this.opts.intervalMs ?? 2000, () => void this.changed(file)),
         )
     }
+  }
+
+  /** A watched file changed: re-check it, or every config file whose entries run it. */
+  private changed(file: string): void {
+    const configs = this.files.filter(
+      (f) => f.location.file === file || this.runs.get(f.location.file)?.includes(file),
+    )
+    for (const f of configs) this.checkOne(f)
   }
 
   private checkOne(f: WrappedFile): DriftEvent[] {
     const adapter = this.opts.adapters.find((a) => a.id === f.location.client)
     if (!adapter) return []
-    const events = checkWrappedFile(adapter, f, this.port.read(f.location.file))
+    const { events, runs } = inspectWrappedFile(
+      adapter,
+      f,
+      this.port.read(f.location.file),
+      this.opts.exists ?? fs.existsSync,
+    )
+    const before = this.runs.get(f.location.file) ?? []
+    this.runs.set(f.location.file, [...new Set(runs)])
+    if (runs.some((r) => !before.includes(r)) || before.some((r) => !runs.includes(r)))
+      this.watchAll()
     events.forEach((ev, i) => {
       const key = this.id(f, f.entries[i]?.key ?? [])
       const before = this.state.get(key)

@@ -115,6 +115,7 @@ export class ClientsService {
       files: [],
       port: this.port,
       intervalMs: interval,
+      exists: (file) => this.ctx.fs.stat(file) !== undefined,
       onChange: (ev) => {
         this.protection.set(key(ev), ev)
         this.queueEmit()
@@ -135,7 +136,7 @@ export class ClientsService {
     this.plans.clear()
   }
 
-  /** The protection summary: wrapped entries that drifted, and how many are watched. */
+  /** The protection summary: wrapped entries that drifted or broke, and how many are watched. */
   status(): ClientsStatus {
     const drifted: DriftedEntry[] = []
     for (const ev of this.protection.values()) {
@@ -147,6 +148,7 @@ export class ClientsService {
         file: ev.file,
         server: ev.server,
         airlockServer: ev.airlockServer,
+        ...(ev.broken !== undefined ? { broken: ev.broken } : {}),
       })
     }
     return { drifted, watched: this.protection.size }

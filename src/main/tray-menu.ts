@@ -10,7 +10,7 @@ export interface TrayState {
   startAtLogin: boolean
   /** Set while the gateway is down (restarting); shown in the tooltip and the menu. */
   gatewayProblem?: string
-  /** Clients with a wrapped entry they rewrote back (drift): not protected. Absent when none. */
+  /** Clients with a wrapped entry not protected now (rewritten back, or broken). Absent when none. */
   unprotectedClients?: number
 }
 

@@ -310,6 +310,47 @@ describe('drift', () => {
   })
 })
 
+describe('a broken wrap', () => {
+  it('reports a wrapped entry whose node disappears as not protected, without its file changing', async () => {
+    const c = await setup()
+    await wrap(c)
+    // The wrapped entry runs node through a link, as an install at a versioned path would.
+    const node = path.join(c.root, 'node-22', 'bin', 'node')
+    fs.mkdirSync(path.dirname(node), { recursive: true })
+    fs.symlinkSync(process.execPath, node)
+    const wrapped = JSON.parse(fs.readFileSync(c.file, 'utf8')) as {
+      mcpServers: Record<string, { command: string }>
+    }
+    const entry = wrapped.mcpServers.everything
+    if (!entry) throw new Error('no wrapped entry')
+    entry.command = node
+    fs.writeFileSync(c.file, JSON.stringify(wrapped, null, 2))
+    await waitFor(
+      async () => (await c.call('clients.list'))[0]?.files[0]?.entries[0]?.protected === true,
+      5000,
+      'the relinked entry to be protected',
+    )
+    await waitFor(() => c.changes.at(-1)?.drifted.length === 0, 5000, 'no drift')
+
+    fs.rmSync(path.dirname(path.dirname(node)), { recursive: true }) // Node "upgraded" away
+    await waitFor(() => (c.changes.at(-1)?.drifted.length ?? 0) > 0, 5000, 'a broken event')
+    const broken = {
+      client: 'claude-desktop',
+      clientName: 'Claude Desktop',
+      file: c.file,
+      server: 'everything',
+      airlockServer: 'everything',
+      broken: `node not found at ${node} (was Node moved or upgraded?)`,
+    }
+    expect(c.changes.at(-1)).toEqual({ drifted: [broken], watched: 1 })
+    expect(await c.call('clients.status')).toEqual({ drifted: [broken], watched: 1 })
+    expect((await c.call('clients.list'))[0]?.files[0]?.entries[0]).toMatchObject({
+      protected: false,
+      broken: true,
+    })
+  })
+})
+
 describe('the wrapped command', () => {
   it('runs as the client would and reaches server-everything through the gateway', async () => {
     const c = await setup()

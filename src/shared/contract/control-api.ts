@@ -379,7 +379,7 @@ export const clientViewSchema = z.object({
   files: z.array(clientFileSchema),
 })
 
-/** A wrapped entry that is no longer protected (drift). */
+/** A wrapped entry that is no longer protected: rewritten back (drift), or broken. */
 export const driftedEntrySchema = z.object({
   client: z.string(),
   clientName: z.string(),
@@ -388,11 +388,13 @@ export const driftedEntrySchema = z.object({
   server: z.string(),
   /** The Airlock server it was wrapped onto. */
   airlockServer: z.string(),
+  /** Set when the entry is still wrapped but reaches nothing: its node or shim is gone. */
+  broken: z.string().optional(),
 })
 
 /** The protection summary: what drifted, and how many entries Airlock watches. */
 export const clientsStatusSchema = z.object({
-  /** Entries Airlock wrapped that a client rewrote back: not protected. */
+  /** Entries Airlock wrapped that are not protected now: rewritten back, or broken. */
   drifted: z.array(driftedEntrySchema),
   /** Entries Airlock wrapped (protected or drifted). */
   watched: z.number(),

@@ -50,6 +50,9 @@ function unwrap(name: string): void {
   )
 }
 
+/** Whether a file exists, as the sandbox sees it (the wrapped entries' node and shim do). */
+const exists = (f: string): boolean => box.ctx.fs.stat(f) !== undefined
+
 /** A poll the test drives by hand. */
 function manualPort(): WatchPort & { fire(): void; watched: Set<string> } {
   const listeners = new Map<string, () => void>()
@@ -79,6 +82,7 @@ describe('DriftWatcher', () => {
       adapters: clientAdapters,
       files: wrappedFiles(box.ctx.fs, box.airlock, clientAdapters),
       port,
+      exists,
       onChange: (e) => events.push(e),
     })
     const status = watcher.start()
@@ -87,7 +91,7 @@ describe('DriftWatcher', () => {
       ['time', true],
     ])
     expect(events).toEqual([])
-    expect([...port.watched]).toEqual([file])
+    expect([...port.watched].sort()).toEqual([file, SHIM.node, SHIM.script].sort())
 
     unwrap('time')
     port.fire()
@@ -127,6 +131,7 @@ describe('DriftWatcher', () => {
       adapters: clientAdapters,
       files: wrappedFiles(box.ctx.fs, box.airlock, clientAdapters),
       port,
+      exists,
       onChange: (e) => events.push(e),
     })
     watcher.start()
@@ -143,6 +148,7 @@ describe('DriftWatcher', () => {
       files: wrappedFiles(box.ctx.fs, box.airlock, clientAdapters),
       port: nodeWatchPort(),
       intervalMs: 20,
+      exists,
       onChange: (e) => events.push(e),
     })
     watcher.start()
@@ -159,5 +165,37 @@ describe('DriftWatcher', () => {
     } finally {
       watcher.stop()
     }
+  })
+
+  it('reports a wrapped entry whose node disappears as broken, without its file changing', () => {
+    const port = manualPort()
+    const events: DriftEvent[] = []
+    const gone = new Set<string>()
+    const watcher = new DriftWatcher({
+      adapters: clientAdapters,
+      files: wrappedFiles(box.ctx.fs, box.airlock, clientAdapters),
+      port,
+      exists: (f) => !gone.has(f) && exists(f),
+      onChange: (e) => events.push(e),
+    })
+    watcher.start()
+    // The config file, and the node and shim the wrapped entries run.
+    expect([...port.watched].sort()).toEqual([file, SHIM.node, SHIM.script].sort())
+
+    gone.add(SHIM.node) // Node upgraded: the absolute path in the entries is gone
+    port.fire()
+    expect(events.map((e) => [e.server, e.protected, e.broken])).toEqual([
+      ['brave-search', false, `node not found at ${SHIM.node} (was Node moved or upgraded?)`],
+      ['time', false, `node not found at ${SHIM.node} (was Node moved or upgraded?)`],
+    ])
+
+    gone.clear() // reinstalled
+    port.fire()
+    expect(events.slice(2).map((e) => [e.server, e.protected, e.broken])).toEqual([
+      ['brave-search', true, undefined],
+      ['time', true, undefined],
+    ])
+    watcher.stop()
+    expect(port.watched.size).toBe(0)
   })
 })

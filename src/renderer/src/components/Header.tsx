@@ -21,7 +21,7 @@ export interface HeaderProps {
   screen: ScreenId
   onNavigate: (screen: ScreenId) => void
   pending: number
-  /** Wrapped client entries that drifted (rewritten back by their client). */
+  /** Wrapped client entries not protected now (rewritten back by their client, or broken). */
   unprotected: number
   /** Servers whose last process exited on its own or could not start (and none runs now). */
   failing?: readonly string[]
