@@ -5,8 +5,17 @@
  */
 import readline from 'node:readline'
 import type { ApprovalAnswer, Approver, PendingApproval } from '../gateway/approvals/approvals'
-import { alwaysQuestion } from '../shared/approval-answers'
+import { ANSWER_LABELS, alwaysQuestion, type StandardAnswer } from '../shared/approval-answers'
 import { escapeUnsafe, excerpt } from '../shared/text'
+
+/** The key a person types for each answer (Deny is also the default: an empty reply). */
+const ANSWER_KEYS: Record<StandardAnswer, string> = {
+  deny: 'N',
+  allow_once: 'y',
+  allow_session: 's',
+  allow_hour: 'h',
+  allow_always: 'a',
+}
 
 /** Maps a typed reply to an answer; anything unrecognised is a deny. */
 export function parseReply(reply: string): ApprovalAnswer {
@@ -19,12 +28,23 @@ export function parseReply(reply: string): ApprovalAnswer {
     case 's':
     case 'session':
       return 'allow_session'
+    case 'h':
+    case 'hour':
+      return 'allow_hour'
     case 'a':
     case 'always':
       return 'allow_always'
     default:
       return 'deny'
   }
+}
+
+/** The answers with their keys, in the labels and order every approver uses. */
+function choices(req: PendingApproval): string {
+  return ANSWER_LABELS.map(
+    ({ answer, label }) =>
+      `[${ANSWER_KEYS[answer]}] ${label}${answer === 'allow_always' && req.pin ? ' (accepts the new definition)' : ''}`,
+  ).join('  ')
 }
 
 /** The prompt text for a request. */
@@ -36,7 +56,7 @@ export function promptText(req: PendingApproval, now: number): string {
     (req.reason && !req.rule ? `\n  why: ${escapeUnsafe(req.reason)}` : '') +
     pinText(req) +
     `\n  args: ${excerpt(req.argsExcerpt, 300)}` +
-    `\n  Allow? [y] once  [s] this session  [a] always${req.pin ? ' (accepts the new definition)' : ''}  [N] deny  (${secs} s): `
+    `\n  Answer: ${choices(req)}  (${secs} s): `
   )
 }
 

@@ -24,6 +24,8 @@ describe('terminal approvals', () => {
     expect(parseReply(' YES ')).toBe('allow_once')
     expect(parseReply('s')).toBe('allow_session')
     expect(parseReply('always')).toBe('allow_always')
+    expect(parseReply('h')).toBe('allow_hour')
+    expect(parseReply('hour')).toBe('allow_hour')
     expect(parseReply('')).toBe('deny')
     expect(parseReply('sure')).toBe('deny')
   })
@@ -35,6 +37,10 @@ describe('terminal approvals', () => {
     )
     expect(text).toContain('wants to run "logout" on "whatsapp"')
     expect(text).toContain('(30 s)')
+    // The answers every approver offers, with the same labels, Deny first.
+    expect(text).toContain(
+      '[N] Deny  [y] Allow once  [s] Allow for session  [h] Allow for 1 hour  [a] Always  (30 s)',
+    )
     for (const c of ['\u001b', '\u0007', '\u202e']) expect(text).not.toContain(c)
     expect(text).toContain('\\u001b')
   })
@@ -98,7 +104,7 @@ describe('terminal "always" asks to confirm, stating its scope', () => {
   it('"a" then "y": always, after the scope was stated', async () => {
     const t = wired()
     const outcome = t.ask()
-    await t.until('Allow?')
+    await t.until('Answer:')
     t.input.write('a\n')
     await t.until('[y] yes, always')
     expect(t.shown()).toContain(
@@ -108,15 +114,23 @@ describe('terminal "always" asks to confirm, stating its scope', () => {
     await expect(outcome).resolves.toEqual({ answer: 'allow_always', by: 'terminal' })
   })
 
+  it('"h": allow for 1 hour, no confirmation', async () => {
+    const t = wired()
+    const outcome = t.ask()
+    await t.until('Answer:')
+    t.input.write('h\n')
+    await expect(outcome).resolves.toEqual({ answer: 'allow_hour', by: 'terminal' })
+  })
+
   it('"a" then anything but yes goes back to the question; it can then be answered otherwise', async () => {
     const t = wired()
     const outcome = t.ask()
-    await t.until('Allow?')
+    await t.until('Answer:')
     t.input.write('always\n')
     await t.until('[y] yes, always')
     t.input.write('\n')
     await t.until('(not always: answer again)')
-    expect(t.shown().split('Allow?').length).toBe(3) // asked a second time
+    expect(t.shown().split('Answer:').length).toBe(3) // asked a second time
     t.input.write('y\n')
     await expect(outcome).resolves.toEqual({ answer: 'allow_once', by: 'terminal' })
   })
