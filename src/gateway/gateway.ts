@@ -443,15 +443,16 @@ export class Gateway extends EventEmitter {
     this.pruneTimer.unref()
   }
 
-  /** Closes every session (ending their server trees), the socket and the audit log. */
   /**
-   * Stops: pending approvals denied, sessions ended (their requests in flight answered with
+   * Stops: pending approvals ended unanswered (denied by the gateway), sessions ended (their requests in flight answered with
    * `why` and the retry hint), the socket, the lock and the audit log closed.
    */
   async close(why = 'the gateway is shutting down'): Promise<void> {
     this.live.close()
     if (this.pruneTimer) clearInterval(this.pruneTimer)
-    this.approvals.denyAll('gateway shutdown')
+    this.approvals.endAll()
+    // Let each waiting call tell its agent why it was not run before its session closes.
+    await new Promise((r) => setImmediate(r))
     await Promise.all(
       [...this.sessions].map((s) =>
         s.close(

@@ -42,6 +42,30 @@ async function nthRequest(a: Approver, n: number): Promise<PendingApproval> {
   return a.requested[n - 1]
 }
 
+describe('the gateway stops while a call waits', () => {
+  it('the agent is told it was not run, and the audit says the gateway ended it, not a person', async () => {
+    await askForEcho()
+    const approver = await env.approver() // never answers
+    const { client } = await env.connect('everything')
+    const result = echo(client, 'waiting').then(
+      (r) => textOf(r),
+      (err: Error) => err.message,
+    )
+    await nthRequest(approver, 1)
+    env.gateway!.kill('SIGTERM')
+    expect(await result).toBe(
+      '[Airlock policy] "echo" was waiting for the user\'s approval (rule "ask before echo" requires approval) when Airlock shut down, so it was not run. Retry it once Airlock runs again (airlock connect reconnects on its own).',
+    )
+    await waitFor(() => env.gateway!.exitCode !== null, 10_000, 'the gateway to stop')
+    const call = env.auditRecords().find((r) => r.kind === 'call' && r.tool === 'echo')
+    expect(call).toMatchObject({
+      decision: 'deny',
+      decidedBy: 'gateway',
+      reason: 'rule "ask before echo" requires approval; Airlock shut down before anyone answered',
+    })
+  })
+})
+
 describe('a person answers', () => {
   it('allow: the call reaches the server and its result comes back', async () => {
     await askForEcho()

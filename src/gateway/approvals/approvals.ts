@@ -41,7 +41,7 @@ export function cleanDenyMessage(message: string | undefined): string | undefine
 /** How a request ended. `message`: what the person told the agent with a deny. */
 export type ApprovalOutcome =
   | { answer: ApprovalAnswer; by: string; message?: string }
-  | { answer: 'timeout' | 'cancelled' | 'no_approver'; by: 'gateway' }
+  | { answer: 'timeout' | 'cancelled' | 'no_approver' | 'shutdown'; by: 'gateway' }
 
 /** A pending request as shown to people (args already escaped and cut). */
 export interface PendingApproval {
@@ -297,9 +297,10 @@ export class ApprovalCenter extends EventEmitter {
     if (late?.req.callId !== undefined) this.lateByCall.delete(late.req.callId)
   }
 
-  /** Ends every pending request as denied (the UI or gateway is going away). */
-  denyAll(by: string): void {
-    for (const id of [...this.pending.keys()]) this.finish(id, { answer: 'deny', by })
+  /** Ends every pending request unanswered: the gateway is shutting down (no person denied it). */
+  endAll(): void {
+    for (const id of [...this.pending.keys()])
+      this.finish(id, { answer: 'shutdown', by: 'gateway' })
   }
 
   private finish(id: string, outcome: ApprovalOutcome): void {

@@ -485,6 +485,13 @@ export class CallGate {
           `"${base.tool}" needs the user's approval (${why}) and no approver is available, so it was denied. Ask the user to open Airlock (the desktop app, or "airlock open" for the web UI of "airlock serve") and retry: the request then waits for their Allow or Deny. Or, within ${late}, the user allows this call in Activity ("Allow the retry"), and an identical retry is let through once.`,
           `${why}; no approver available`,
         )
+      case 'shutdown':
+        return deny(
+          'deny',
+          'gateway',
+          `"${base.tool}" was waiting for the user's approval (${why}) when Airlock shut down, so it was not run. Retry it once Airlock runs again (airlock connect reconnects on its own).`,
+          `${why}; Airlock shut down before anyone answered`,
+        )
       case 'cancelled':
         this.record({
           ...rec,
