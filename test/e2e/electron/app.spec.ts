@@ -174,12 +174,25 @@ test.describe('window', () => {
   })
 
   test('refuses navigation, new windows and eval (CSP)', async () => {
-    const { page } = await launch()
+    const { app, page } = await launch()
     const url = page.url()
+    // Record the main process's navigation event: the app's own handler ran first and decided.
+    await app.evaluate(({ webContents }) => {
+      for (const wc of webContents.getAllWebContents())
+        wc.once('will-navigate', (e, target) => {
+          ;(globalThis as { __navigation?: unknown }).__navigation = {
+            url: target,
+            prevented: e.defaultPrevented,
+          }
+        })
+    })
     await page.evaluate(() => {
       ;(globalThis as unknown as Browser).location.href = 'https://example.com/'
     })
-    await new Promise((r) => setTimeout(r, 500))
+    const navigation = () =>
+      app.evaluate(() => (globalThis as { __navigation?: unknown }).__navigation)
+    await waitFor(async () => (await navigation()) !== undefined, 5000, 'the navigation event')
+    expect(await navigation()).toEqual({ url: 'https://example.com/', prevented: true })
     expect(page.url()).toBe(url)
     expect(
       await page.evaluate(
