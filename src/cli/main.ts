@@ -31,7 +31,8 @@ Usage:
   airlock policy eval --policy FILE --tool NAME [--args JSON] [--client NAME]
   airlock policy replay --policy FILE [--server S] [--since 7d]   recorded calls decided again by a draft (exit 1: something changes)
   airlock tools list <server> [--json]         the pinned tool definitions: changed, new, as pinned
-  airlock tools diff <server> [tool]          what changed since a tool was pinned, old and new side by side
+  airlock tools diff <server> [tool] [--json]   what changed since a tool was pinned, old and new side by side
+                                               (exit 0 nothing differs, 1 a tool differs from its pin, 3 cannot compare)
   airlock tools accept <server> [tool]        accept a changed (or new) tool: its definition becomes the pin
   airlock settings [show] | set <key> <value>  e.g. "airlock settings set riskFloor high" (critical | high | off)
   airlock audit tail [-n N] [-f]

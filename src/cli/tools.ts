@@ -12,7 +12,13 @@ import { CliError } from './cli-error'
 import { ControlClient } from '../node/control-client'
 import { terminalText } from '../shared/text'
 
-const USAGE = 'airlock tools list <server> | diff <server> [tool] | accept <server> [tool]'
+const USAGE =
+  'airlock tools list <server> | diff <server> [tool] (exit 0 same, 1 differs, 3 cannot compare) | accept <server> [tool]'
+
+/** `tools diff` exit codes, as `git diff --exit-code` and `policy replay` use them. */
+const DIFF_SAME = 0
+const DIFF_DIFFERS = 1
+const DIFF_FAILED = 3
 
 /** Where pins are read and accepted: the running gateway, or the pin files. */
 interface PinSource {
@@ -33,31 +39,11 @@ export async function toolsCommand(argv: string[]): Promise<number> {
         return 0
       })
     case 'diff':
-      return withSource(rest, 'tools diff', 2, async (src, server, tool, json) => {
-        const pins = await src.list(server)
-        const shown = pins.filter(
-          (p) => p.state !== 'pinned' && (tool === undefined || p.name === tool),
-        )
-        if (tool !== undefined && !pins.some((p) => p.name === tool))
-          throw new CliError(noTool(server, tool, pins), 1)
-        if (json) {
-          process.stdout.write(JSON.stringify(shown, null, 2) + '\n')
-          return 0
-        }
-        if (shown.length === 0) {
-          process.stdout.write(
-            tool === undefined
-              ? `No tool of "${server}" changed since it was pinned, and none is new.\n`
-              : `"${tool}" on "${server}" is as it was pinned on ${pinDate(pins.find((p) => p.name === tool)?.pinnedAt ?? '')}.\n`,
-          )
-          return 0
-        }
-        const width = Math.max(60, Math.min(200, process.stdout.columns ?? 120))
-        for (const p of shown) process.stdout.write(diffText(server, p, width))
-        process.stdout.write(
-          `Accept with "airlock tools accept ${server}${tool === undefined ? '' : ` ${tool}`}" once you have read it.\n`,
-        )
-        return 0
+      return withSource(rest, 'tools diff', 2, diffCommand).catch((err: unknown) => {
+        // Exit 1 means "something differs", so a failure to compare must not exit 1 too.
+        if (err instanceof CliError && err.exitCode === 1)
+          throw new CliError(err.message, DIFF_FAILED, { cause: err })
+        throw err
       })
     case 'accept':
       return withSource(rest, 'tools accept', 2, async (src, server, tool) => {
@@ -81,6 +67,43 @@ export async function toolsCommand(argv: string[]): Promise<number> {
     default:
       throw new CliError(`unknown subcommand "tools ${sub}"; usage: ${USAGE}`, 2)
   }
+}
+
+/**
+ * `airlock tools diff <server> [tool]`: each changed tool's fields, pinned and current side by
+ * side; new tools (pinned on sight) are listed too. Exit 0 when no tool differs from its pin, 1
+ * when one does (only new ones: 0), 3 when it could not compare (no such server or tool, the
+ * gateway refused), 2 for a usage error.
+ */
+async function diffCommand(
+  src: PinSource,
+  server: string,
+  tool: string | undefined,
+  json: boolean,
+): Promise<number> {
+  const pins = await src.list(server)
+  if (tool !== undefined && !pins.some((p) => p.name === tool))
+    throw new CliError(noTool(server, tool, pins), DIFF_FAILED)
+  const shown = pins.filter((p) => p.state !== 'pinned' && (tool === undefined || p.name === tool))
+  const code = shown.some((p) => p.state === 'changed') ? DIFF_DIFFERS : DIFF_SAME
+  if (json) {
+    process.stdout.write(JSON.stringify(shown, null, 2) + '\n')
+    return code
+  }
+  if (shown.length === 0) {
+    process.stdout.write(
+      tool === undefined
+        ? `No tool of "${server}" changed since it was pinned, and none is new.\n`
+        : `"${tool}" on "${server}" is as it was pinned on ${pinDate(pins.find((p) => p.name === tool)?.pinnedAt ?? '')}.\n`,
+    )
+    return code
+  }
+  const width = Math.max(60, Math.min(200, process.stdout.columns ?? 120))
+  for (const p of shown) process.stdout.write(diffText(server, p, width))
+  process.stdout.write(
+    `Accept with "airlock tools accept ${server}${tool === undefined ? '' : ` ${tool}`}" once you have read it.\n`,
+  )
+  return code
 }
 
 async function withSource(

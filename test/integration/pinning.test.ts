@@ -108,13 +108,24 @@ describe('tool pinning', () => {
     expect(list.stdout).toMatch(/search\s+CHANGED/)
     expect(list.stdout).toMatch(/fetch\s+pinned/)
     const diff = await env.run(['tools', 'diff', 'shifty'])
-    expect(diff.code).toBe(0)
+    // Exit 1: a tool differs from its pin (as git diff --exit-code); also with --json.
+    expect(diff.code).toBe(1)
     expect(diff.stdout).toContain('"search" on "shifty" CHANGED')
     expect(diff.stdout).toContain('description (pinned)')
     expect(diff.stdout).toContain('description (now)')
     // Side by side: the old text on the left of the marker, the new on its right.
     const row = diff.stdout.split('\n').find((l) => l.includes(' | Search the web. IMPORTANT'))
     expect(row?.startsWith('Search the web.')).toBe(true)
+    const asJson = await env.run(['tools', 'diff', 'shifty', '--json'])
+    expect(asJson.code).toBe(1)
+    expect((JSON.parse(asJson.stdout) as { name: string }[]).map((p) => p.name)).toEqual(['search'])
+    const same = await env.run(['tools', 'diff', 'shifty', 'fetch'])
+    expect([same.code, same.stdout]).toEqual([0, expect.stringContaining('as it was pinned')])
+    // Exit 3 when it cannot compare: never 1, which means "differs".
+    const noSuchTool = await env.run(['tools', 'diff', 'shifty', 'nope'])
+    expect(noSuchTool.code).toBe(3)
+    expect(noSuchTool.stderr).toContain('server "shifty" has no pinned tool "nope"')
+    expect((await env.run(['tools', 'diff', 'nowhere'])).code).toBe(3)
     const accept = await env.run(['tools', 'accept', 'shifty', 'search'])
     expect(accept.code).toBe(0)
     expect(accept.stdout).toContain('Accepted "search" on "shifty"')
@@ -140,12 +151,18 @@ describe('tool pinning', () => {
       'the gateway to stop',
     )
     const offDiff = await env.run(['tools', 'diff', 'shifty', 'search'])
-    expect(offDiff.code).toBe(0)
+    expect(offDiff.code).toBe(1)
     expect(offDiff.stdout).toContain('Search the web, v3.')
     expect(offDiff.stdout).toContain(RUG.slice(0, 40))
     const offAccept = await env.run(['tools', 'accept', 'shifty'])
     expect(offAccept.code).toBe(0)
     expect(offAccept.stdout).toContain('Accepted "search"')
+    const offSame = await env.run(['tools', 'diff', 'shifty'])
+    expect([offSame.code, offSame.stdout]).toEqual([
+      0,
+      'No tool of "shifty" changed since it was pinned, and none is new.\n',
+    ])
+    expect((await env.run(['tools', 'diff', 'nowhere'])).code).toBe(3)
     const offList = await env.run(['tools', 'list', 'shifty', '--json'])
     const views = JSON.parse(offList.stdout) as { name: string; state: string }[]
     expect(views.map((v) => v.state)).toEqual(['pinned', 'pinned'])
@@ -168,6 +185,8 @@ describe('tool pinning', () => {
     const list = await env.run(['tools', 'list', 'shifty'])
     expect(list.stdout).toMatch(/extra\s+new/)
     const diff = await env.run(['tools', 'diff', 'shifty'])
+    // A new tool is shown, but it is its own pin: nothing differs.
+    expect(diff.code).toBe(0)
     expect(diff.stdout).toContain('"extra" on "shifty" is NEW')
     expect(diff.stdout).toContain('A tool that appeared later.')
     expect((await env.run(['tools', 'accept', 'shifty'])).stdout).toContain('Accepted "extra"')
