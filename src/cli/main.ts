@@ -25,6 +25,7 @@ Usage:
   airlock servers add <name> [--env K=V]... [--secret-env K=V]... [--cwd DIR] [--policy FILE] -- <command> [args...]
   airlock servers add <name> --url <http(s)://…> [--header "Name: value"]... [--secret-header Name]... [--policy FILE]
   airlock servers list | remove <name> | enable <name> | disable <name>
+  airlock servers login <name> [--no-wait] | logout <name>   sign in to (or out of) a remote server that uses OAuth
   airlock policy set <server> <file.yaml|json>
   airlock policy show <server>
   airlock policy check <file>

@@ -28,11 +28,12 @@ import {
 import { CliError } from './cli-error'
 import { table } from './table'
 import { readPolicyFile } from './policy'
+import { loginCommand, logoutCommand } from './server-login'
 
 const ADD_USAGE =
   'airlock servers add <name> [--env K=V]... [--secret-env K=V]... [--cwd DIR] [--policy FILE] [--disabled] -- <command> [args...]\n' +
   '       airlock servers add <name> --url <http(s)://…> [--header "Name: value"]... [--secret-header Name]... [--policy FILE] [--disabled]'
-const USAGE = `airlock servers add <name> … -- <command> [args...] | add <name> --url <URL> [--header "Name: value"]… | list [--json] | remove <name> | enable <name> | disable <name>`
+const USAGE = `airlock servers add <name> … -- <command> [args...] | add <name> --url <URL> [--header "Name: value"]… | list [--json] | remove <name> | enable <name> | disable <name> | login <name> | logout <name>`
 
 /** Runs `airlock servers <sub> …`; returns the exit code. */
 export async function serversCommand(argv: string[]): Promise<number> {
@@ -52,6 +53,10 @@ export async function serversCommand(argv: string[]): Promise<number> {
       return setEnabled(file, rest, true)
     case 'disable':
       return setEnabled(file, rest, false)
+    case 'login':
+      return loginCommand(rest)
+    case 'logout':
+      return logoutCommand(rest)
     case undefined:
       throw new CliError(`missing a subcommand; usage: ${USAGE}`, 2)
     default:

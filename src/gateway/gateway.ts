@@ -27,6 +27,8 @@ import { ToolCatalog } from './proxy/tool-catalog'
 import { PinStore } from './proxy/tool-pins'
 import { ControlConnection } from './control/control-connection'
 import { FileSecretStore, type SecretStore } from './config/secret-store'
+import { OAuthSignIn } from './proxy/oauth-sign-in'
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
 
 /** Options for a gateway. */
 export interface GatewayOptions {
@@ -37,6 +39,8 @@ export interface GatewayOptions {
   endpoint?: string
   /** Values of the servers' secret env entries. Default: `secrets.json` (0600) in the data directory. */
   secrets?: SecretStore
+  /** Opens a URL in the system browser (the desktop app: a remote server's sign-in page). */
+  openExternal?: (url: string) => void
 }
 
 /** A summary of a live session, for status displays. */
@@ -117,6 +121,8 @@ export class Gateway extends EventEmitter {
   audit!: AuditLog
   readonly endpoint: string
   readonly secrets: SecretStore
+  /** Sign-ins to remote servers that use OAuth (their tokens live in `secrets`). */
+  readonly oauth: OAuthSignIn
   /** Serves control methods the control connection does not handle itself (set by the host: a ControlService). */
   controlHandler?: (method: string, params: unknown) => Promise<unknown>
   private readonly sessions = new Set<Session>()
@@ -143,6 +149,16 @@ export class Gateway extends EventEmitter {
     this.secret = ensureSecret(this.paths.secret)
     this.secrets =
       opts.secrets ?? new FileSecretStore(path.join(this.home, 'secrets.json'), this.log)
+    this.oauth = new OAuthSignIn({
+      store: this.secrets,
+      serverUrl: (name) => {
+        const s = this.live.config.servers.find((x) => x.name === name)
+        return s && isRemote(s) ? s.url : undefined
+      },
+      log: this.log,
+      now: this.now,
+      ...(opts.openExternal ? { openExternal: opts.openExternal } : {}),
+    })
     this.live = new LiveConfig(this.home, this.log, (r) => {
       for (const name of r.hideChanged)
         for (const s of this.sessions) if (s.server === name) s.notifyToolsListChanged()
@@ -232,15 +248,32 @@ export class Gateway extends EventEmitter {
     return headers
   }
 
+  /**
+   * The OAuth client of a remote server sending `headers`: its stored tokens, refreshed; none
+   * when the user gave Airlock an Authorization header of its own to send.
+   */
+  remoteAuth(server: string, headers: Record<string, string>): OAuthClientProvider | undefined {
+    if (Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) return undefined
+    return this.oauth.provider(server)
+  }
+
   /** The transport each remote server last answered on (by server name). */
   readonly remoteTransports = new Map<string, RemoteTransport>()
 
   /** The link a session of `server` reaches it through: a remote connection or a child process. */
   private upstreamFor(server: ServerConfig, clientCwd: string | undefined): UpstreamLink {
     if (isRemote(server)) {
+      const headers = this.remoteHeaders(server)
+      const authProvider = this.remoteAuth(server.name, headers)
       return new HttpUpstream(server.name, {
         url: server.url,
-        headers: this.remoteHeaders(server),
+        headers,
+        ...(authProvider
+          ? {
+              authProvider,
+              onSignInRequired: () => this.oauth.requireSignIn(server.name),
+            }
+          : {}),
         onTransport: (t) => {
           if (this.remoteTransports.get(server.name) === t) return
           this.remoteTransports.set(server.name, t)
@@ -449,6 +482,7 @@ export class Gateway extends EventEmitter {
    */
   async close(why = 'the gateway is shutting down'): Promise<void> {
     this.live.close()
+    this.oauth.close()
     if (this.pruneTimer) clearInterval(this.pruneTimer)
     this.approvals.endAll()
     // Let each waiting call tell its agent why it was not run before its session closes.

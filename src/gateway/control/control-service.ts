@@ -76,6 +76,8 @@ import type { ReloadResult } from '../config/live-config'
 import { spawnServer } from '../proxy/server-process'
 import { PinError } from '../proxy/tool-pins'
 import { inspectRemoteTools } from '../proxy/remote-inspector'
+import { SignInError } from '../proxy/oauth-sign-in'
+import { OAUTH_KEYS } from '../proxy/oauth-client'
 import {
   inspectTools,
   INSPECT_TIMEOUT_MS,
@@ -191,6 +193,7 @@ export class ControlService {
       if (this.catalog.get(server)?.size !== before) this.emit('servers.changed', {})
     })
     on(gw, 'pins', (server: string) => this.emit('pins.changed', { server }))
+    on(gw.oauth, 'changed', () => this.emit('servers.changed', {}))
     on(gw, 'server-state', (server: string) => {
       // A process of it runs again: an old error no longer describes it.
       if (gw.serverHealth(server).pids.length > 0) this.lastErrors.delete(server)
@@ -295,6 +298,12 @@ export class ControlService {
         return this.serverView(this.requireServer(p.name))
       },
       'servers.restart': (p) => this.restartServer(p.name),
+      'servers.login': (p) => this.signIn(p.name, p.open === true),
+      'servers.logout': (p) => {
+        this.requireServer(p.name)
+        gw.oauth.signOut(p.name)
+        return true
+      },
       'servers.paste': (p) => this.pasteServers(p.text, p.apply),
       'tools.list': (p) => this.toolsList(p.server, p.discover === true),
       'pins.list': (p) => {
@@ -472,7 +481,10 @@ export class ControlService {
     else {
       const t = this.gw.remoteTransports.get(s.name)
       if (t) view.transport = t
-      view.auth = (s.secretHeaders ?? []).length > 0 ? 'headers' : 'none'
+      const oauth = this.gw.oauth.state(s.name)
+      view.auth = oauth ? 'oauth' : (s.secretHeaders ?? []).length > 0 ? 'headers' : 'none'
+      if (oauth) view.signIn = oauth.state
+      if (oauth?.url !== undefined) view.signInUrl = oauth.url
     }
     if (health.lastStartAt !== undefined) view.lastStartAt = health.lastStartAt
     if (health.lastExit !== undefined) view.lastExit = health.lastExit
@@ -574,8 +586,15 @@ export class ControlService {
       const v = given[key] ?? (existing ? this.secretOf(existing, key) : undefined)
       if (v !== undefined) secrets[key] = v
     }
-    const previous = existing ? this.secretsOf(existing) : {}
-    this.writeSecrets(server.name, secrets, existing?.name)
+    // A remote server's OAuth sign-in stays with it over an edit or a rename, not a new URL.
+    const signIn =
+      existing?.url !== undefined && existing.url === server.url
+        ? this.oauthSecretsOf(existing)
+        : {}
+    const previous = existing
+      ? { ...this.secretsOf(existing), ...this.oauthSecretsOf(existing) }
+      : {}
+    this.writeSecrets(server.name, { ...secrets, ...signIn }, existing?.name)
     try {
       this.changeConfig((c) => {
         if (c.servers.some((s) => s.name === server.name && s.name !== oldName)) {
@@ -624,6 +643,15 @@ export class ControlService {
     const out: Record<string, string> = {}
     for (const key of [...s.secretEnv, ...(s.secretHeaders ?? []).map(headerSecretKey)]) {
       const v = this.secretOf(s, key)
+      if (v !== undefined) out[key] = v
+    }
+    return out
+  }
+
+  private oauthSecretsOf(s: ServerConfig): Record<string, string> {
+    const out: Record<string, string> = {}
+    for (const key of Object.values(OAUTH_KEYS)) {
+      const v = this.gw.secrets.get(s.name, key)
       if (v !== undefined) out[key] = v
     }
     return out
@@ -686,6 +714,25 @@ export class ControlService {
     }
   }
 
+  /** Starts a sign-in to remote server `name` (OAuth). */
+  private async signIn(name: string, open: boolean): Promise<ResultOf<'servers.login'>> {
+    const server = this.requireServer(name)
+    if (server.url === undefined)
+      throw new ControlError(
+        `server "${name}" is started by Airlock (a command), not remote: there is nothing to sign in to`,
+        'INVALID',
+      )
+    try {
+      return await this.gw.oauth.signIn(name, { open })
+    } catch (err) {
+      if (err instanceof SignInError)
+        throw new ControlError(err.message, err.code === 'NOT_FOUND' ? 'NOT_FOUND' : 'INVALID', {
+          cause: err,
+        })
+      throw err
+    }
+  }
+
   /** Restarts a server's processes, or with none running, checks that it starts. */
   private async restartServer(name: string): Promise<ResultOf<'servers.restart'>> {
     const server = this.requireServer(name)
@@ -729,7 +776,12 @@ export class ControlService {
     const running = this.discovering.get(server.name)
     if (running) return running
     const listing = isRemote(server)
-      ? inspectRemoteTools(server, this.gw.remoteHeaders(server), this.inspectTimeoutMs)
+      ? inspectRemoteTools(
+          server,
+          this.gw.remoteHeaders(server),
+          this.inspectTimeoutMs,
+          this.gw.remoteAuth(server.name, this.gw.remoteHeaders(server)),
+        )
       : inspectTools(server, (s) => this.spawnForInspection(s), this.inspectTimeoutMs)
     const p = listing
       .then(

@@ -4,6 +4,7 @@
  * Streamable HTTP at `/mcp/<server>` — the same sessions, policy and audit as the shim path.
  */
 import fs from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ControlService } from '../control/control-service'
 import type { Gateway } from '../gateway'
 import { createMcpHttpEndpoint } from './mcp-http'
@@ -36,6 +37,7 @@ export async function startHttpFront(
     rendererDir: opts.rendererDir,
     log: opts.log,
     ui: opts.ui,
+    oauthCallback: (req: IncomingMessage, res: ServerResponse) => gw.oauth.handleCallback(req, res),
     mcp: createMcpHttpEndpoint({
       openSession: (server, link, info) => gw.openSession(server, link, info),
       token: ensureUiToken(gw.paths.httpToken, 'MCP endpoint token'),
@@ -56,11 +58,14 @@ export async function startHttpFront(
     )
   }
   fs.writeFileSync(gw.paths.httpPort, `${ui.port}\n`, { mode: 0o600 })
+  // Sign-ins come back here (a stable port keeps the client registration valid).
+  gw.oauth.useCallbackBase(`http://127.0.0.1:${ui.port}`)
   return ui
 }
 
 /** Stops the front and removes its port file. */
 export async function stopHttpFront(gw: Gateway, ui: UiServer): Promise<void> {
   fs.rmSync(gw.paths.httpPort, { force: true })
+  gw.oauth.useCallbackBase(undefined)
   await ui.close()
 }

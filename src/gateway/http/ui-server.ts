@@ -22,6 +22,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import type { ControlEvent } from '../../shared/contract/control-api'
 import { mcpServerFromPath, MCP_PATH_PREFIX, type McpHttpEndpoint } from './mcp-http'
 import { writeFileAtomic } from '../../node/atomic-write'
+import { OAUTH_CALLBACK_PATH } from '../proxy/oauth-sign-in'
 
 /** The control API as the UI server needs it (a ControlService). */
 export interface UiControl {
@@ -47,6 +48,8 @@ export interface UiServerOptions {
   mcp?: McpHttpEndpoint
   /** Serve the web UI and its control WebSocket (default true); false serves MCP only. */
   ui?: boolean
+  /** Serves a remote server's OAuth sign-in callback at {@link OAUTH_CALLBACK_PATH} (even with `ui` false). */
+  oauthCallback?: (req: http.IncomingMessage, res: http.ServerResponse) => void
 }
 
 /** A running UI server. */
@@ -233,6 +236,8 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
         return refuse(res, 404, `not found: the MCP endpoint is ${MCP_PATH_PREFIX}<server>`)
       return opts.mcp.handle(req, res, name)
     }
+    // The browser coming back from a sign-in: no UI token (the state is the sign-in's own secret).
+    if (reqPath === OAUTH_CALLBACK_PATH && opts.oauthCallback) return opts.oauthCallback(req, res)
     if (opts.ui === false)
       return refuse(
         res,

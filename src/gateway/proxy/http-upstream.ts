@@ -18,6 +18,7 @@ import { excerpt } from '../../shared/text'
 import { isObject } from '../../node/jsonrpc'
 import { DEFAULT_MAX_LINE_BYTES } from '../../node/framing/line-splitter'
 import type { UpstreamHandlers, UpstreamLink } from './upstream-link'
+import { NotOAuthError, SignInRequiredError } from './oauth-client'
 
 /** The transport a remote server turned out to speak. */
 export type RemoteTransport = 'streamable-http' | 'sse'
@@ -30,6 +31,11 @@ export interface HttpUpstreamDeps {
   headers: Record<string, string>
   /** The OAuth client of this server, when it uses OAuth. */
   authProvider?: OAuthClientProvider
+  /**
+   * A request needs a person to sign in first (OAuth, no usable token): told so, it returns what
+   * to tell the agent ("sign in to "x" in Airlock: …").
+   */
+  onSignInRequired?: () => string
   /** Told which transport answered once the server accepted initialize. */
   onTransport?: (transport: RemoteTransport) => void
   log: (msg: string) => void
@@ -229,7 +235,12 @@ export class HttpUpstream implements UpstreamLink {
     }
     const o = message as unknown as Record<string, unknown>
     const id = typeof o.method === 'string' && isId(o.id) ? o.id : undefined
-    const what = `remote MCP server "${this.name}" at ${this.deps.url} answered ${httpText(err, first)}${advice(status, err)}`
+    const what =
+      err instanceof SignInRequiredError
+        ? `Airlock: remote MCP server "${this.name}" needs you to sign in (OAuth): ${this.deps.onSignInRequired?.() ?? `sign in to "${this.name}" in Airlock`}`
+        : err instanceof NotOAuthError
+          ? `remote MCP server "${this.name}" at ${this.deps.url} answered HTTP 401 and offers no OAuth sign-in${advice(401, err)}`
+          : `remote MCP server "${this.name}" at ${this.deps.url} answered ${httpText(err, first)}${advice(status, err)}`
     this.deps.log(`${this.name}: ${what}`)
     if (id === undefined) return
     const reply = { jsonrpc: '2.0', id, error: { code: REMOTE_ERROR, message: what } }

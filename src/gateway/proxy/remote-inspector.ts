@@ -8,7 +8,9 @@ import {
   StreamableHTTPError,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
 import type { ServerConfig } from '../../shared/contract/config'
+import { SignInRequiredError } from './oauth-client'
 import { describe } from './http-upstream'
 import { InspectionError, toListedTool, type ListedTool } from './tool-inspector'
 
@@ -22,7 +24,10 @@ export async function inspectRemoteTools(
   server: ServerConfig & { url: string },
   headers: Record<string, string>,
   timeoutMs: number,
+  /** The server's OAuth client (stored tokens only: discovery never starts a sign-in). */
+  authProvider?: OAuthClientProvider,
 ): Promise<ListedTool[]> {
+  const opts = { requestInit: { headers }, ...(authProvider ? { authProvider } : {}) }
   const url = new URL(server.url)
   const client = new Client({ name: 'airlock-inspector', version: '1.0.0' })
   let timer: NodeJS.Timeout | undefined
@@ -40,12 +45,12 @@ export async function inspectRemoteTools(
   })
   const run = async (): Promise<ListedTool[]> => {
     try {
-      await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }))
+      await client.connect(new StreamableHTTPClientTransport(url, opts))
     } catch (err) {
       const status = err instanceof StreamableHTTPError ? err.code : undefined
       if (status === undefined || status < 400 || status >= 500 || status === 401 || status === 403)
         throw err
-      await client.connect(new SSEClientTransport(url, { requestInit: { headers } }))
+      await client.connect(new SSEClientTransport(url, opts))
     }
     const tools: ListedTool[] = []
     let cursor: string | undefined
@@ -64,6 +69,11 @@ export async function inspectRemoteTools(
     return await Promise.race([
       run().catch((err: unknown) => {
         if (err instanceof InspectionError) throw err
+        if (err instanceof SignInRequiredError)
+          throw new InspectionError(
+            `cannot list the tools of "${server.name}": it needs you to sign in first (Sign in on its card, or "airlock servers login ${server.name}")`,
+            'INSPECT_ERROR',
+          )
         throw new InspectionError(
           `cannot list the tools of "${server.name}" at ${server.url}: ${describe(err)}`,
           'INSPECT_ERROR',

@@ -199,6 +199,13 @@ export const serverViewSchema = z.object({
   /** A remote server's authentication: none, headers from the secret store, or OAuth. */
   auth: z.enum(['none', 'headers', 'oauth']).optional(),
   /**
+   * An OAuth server's sign-in: `signed-in` (a token is stored), `needs-sign-in` (its requests
+   * are refused until someone signs in), `signing-in` (a sign-in link is open: `signInUrl`).
+   */
+  signIn: z.enum(['signed-in', 'needs-sign-in', 'signing-in']).optional(),
+  /** The sign-in link under way (the authorization server's page; open it in a browser). */
+  signInUrl: z.string().optional(),
+  /**
    * running: a process of it runs now; idle: none runs (one starts when a client connects);
    * failing: none runs and the last one exited on its own or could not start; disabled.
    */
@@ -493,6 +500,21 @@ export const controlRequests = {
     params: z.strictObject({ name: z.string().max(64) }),
     result: z.object({ restarted: z.number(), message: z.string(), server: serverViewSchema }),
   },
+  /**
+   * Starts signing in to a remote server that uses OAuth (or returns the sign-in under way):
+   * the link to open, opened in the system browser too when `open` and the host can (the app).
+   * `signed-in` when the stored refresh token was enough.
+   */
+  'servers.login': {
+    params: z.strictObject({ name: z.string().max(64), open: z.boolean().optional() }),
+    result: z.object({
+      status: z.enum(['signed-in', 'redirect']),
+      url: z.string().optional(),
+      message: z.string(),
+    }),
+  },
+  /** Forgets a remote server's OAuth tokens and registration; its next request needs a sign-in. */
+  'servers.logout': { params: z.strictObject({ name: z.string().max(64) }), result: z.boolean() },
   'tools.list': {
     params: z.strictObject({ server: z.string().max(64), discover: z.boolean().optional() }),
     result: z.array(toolViewSchema),
