@@ -21,11 +21,13 @@ import {
   wrapCommand,
   type ClientsContext,
   type FileReport,
+  urlProblem,
 } from '../clients/protect'
 import { clientAdapters, clientEnvFromProcess } from '../clients/adapters/registry'
 import { resolveShim } from '../clients/service'
 import { TOKEN_INPUT_REF } from '../clients/shim-command'
 import { ConfigError } from '../node/config-store'
+import type { ServerConfig } from '../shared/contract/config'
 import { FileSecretStore } from '../gateway/config/secret-store'
 import { dataDir, dataPaths } from '../node/paths'
 import { ensureUiToken } from '../gateway/http/ui-server'
@@ -198,9 +200,7 @@ function list(argv: string[]): number {
   for (const r of reports) if (r.error) process.stderr.write(`airlock: ${r.error.message}\n`)
   const open = reports.flatMap((r) =>
     r.entries
-      .filter(
-        (s) => !s.protected && !s.broken && s.entry.transport === 'stdio' && !s.entry.unsupported,
-      )
+      .filter((s) => !s.protected && !s.broken && !s.entry.unsupported && !urlProblem(s.entry))
       .map(() => r.client.id),
   )
   if (open.length)
@@ -216,6 +216,13 @@ function list(argv: string[]): number {
       `\nbroken entries reach nothing (their node or shim path is gone); repair them with: ${broken.join(' ; ')}\n`,
     )
   return reports.some((r) => r.error) ? 1 : 0
+}
+
+/** What an added server runs, or the remote it reaches and where its secret headers went. */
+function serverLine(s: ServerConfig): string {
+  if (s.url === undefined) return [s.command, ...s.args].join(' ')
+  const secret = s.secretHeaders ?? []
+  return `${s.url}${secret.length ? `; ${secret.join(', ')} kept in the secret store, not config.json` : ''}`
 }
 
 function wrap(argv: string[]): number {
@@ -262,7 +269,7 @@ function wrap(argv: string[]): number {
     }
     if (add.length)
       out.write(
-        `${dry ? 'would add' : 'added'} to Airlock: ${add.map((s) => `${s.name} (${[s.command, ...s.args].join(' ')})`).join(', ')}\n`,
+        `${dry ? 'would add' : 'added'} to Airlock: ${add.map((s) => `${s.name} (${serverLine(s)})`).join(', ')}\n`,
       )
     for (const f of plan.files) {
       const names = f.targets

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Config, ServerConfig } from '../shared/contract/config'
+import { isHttpUrl, type Config, type ServerConfig } from '../shared/contract/config'
 import { proposePolicy } from '../shared/risk'
 import { ConfigError, updateConfig } from '../node/config-store'
 import type {
@@ -217,14 +217,16 @@ function status(
           problem: `runs "airlock connect ${entry.wrappedServer ?? ''}", which is not configured in Airlock`,
         }
   }
-  if (entry.transport !== 'stdio')
+  if (entry.transport !== 'stdio') {
+    const why = urlProblem(entry)
     return {
       entry,
       protected: false,
       problem: `${entry.transport.toUpperCase()} endpoint: the client connects to it directly${
         drifted ? ' (rewritten since it was wrapped: wrap it again)' : ''
-      }`,
+      }${why ? `; ${why}` : ''}`,
     }
+  }
   if (entry.unsupported)
     return { entry, protected: false, problem: `cannot wrap: ${entry.unsupported}` }
   return {
@@ -232,6 +234,19 @@ function status(
     protected: false,
     problem: drifted ? 'rewritten since it was wrapped (drift): wrap it again' : 'not wrapped',
   }
+}
+
+/**
+ * Why a URL entry cannot become an Airlock remote server, or undefined when it can: it needs an
+ * http(s) URL Airlock can reach as written (one the client fills in from a placeholder cannot).
+ */
+export function urlProblem(entry: ClientServerEntry): string | undefined {
+  if (entry.transport === 'stdio') return undefined
+  if (entry.unsupported) return `cannot wrap: ${entry.unsupported}`
+  if (entry.url === undefined) return 'it has no URL'
+  if (!isHttpUrl(entry.url))
+    return `its URL "${entry.url}" is not an http(s) URL Airlock can reach as written (the client fills it in); add the server with "airlock servers add <name> --url <URL>" and point the entry at "airlock connect <name>"`
+  return undefined
 }
 
 /** The existing config files of the clients (all, or `clientId`) with their entries and protection. */
@@ -270,7 +285,9 @@ export function scanClients(ctx: ClientsContext, clientId?: string, config?: Con
 }
 
 /**
- * Plans a wrap of a client's stdio entries (all, or those named in `servers`); writes nothing.
+ * Plans a wrap of a client's entries (all, or those named in `servers`); writes nothing. A stdio
+ * entry's command and a URL entry's URL and headers become an Airlock server (secret headers go
+ * to the secret store on apply), and the entry runs the shim.
  * With `http` the entries are pointed at the gateway's HTTP endpoint instead of running the
  * shim (route "http"); a client that cannot speak HTTP gets one UNSUPPORTED_LAYOUT error.
  */
@@ -324,16 +341,8 @@ export function planWrap(
           skip(
             `${entry.transport.toUpperCase()} endpoint: wrap it without --http (it then runs "airlock connect", and Airlock keeps its URL and headers)`,
           )
-        else if (entry.transport !== 'stdio' && !client.wrapsUrlEntries)
-          skip(
-            `${entry.transport.toUpperCase()} endpoint: not protected (Airlock does not rewrite ${client.displayName}'s URL entries; add it with "airlock servers add <name> --url …" and point the entry at "airlock connect <name>")`,
-          )
-        else if (entry.transport !== 'stdio' && !wanted)
-          skip(
-            `${entry.transport.toUpperCase()} endpoint: not protected; "${wrapCommand(client.id, location, entry.name)}" protects it (the entry then runs "airlock connect", and Airlock keeps its URL and headers)`,
-          )
-        else if (entry.transport !== 'stdio' && entry.url === undefined)
-          skip(`${entry.transport.toUpperCase()} endpoint without a URL: not protected`)
+        else if (entry.transport !== 'stdio' && urlProblem(entry))
+          skip(`${entry.transport.toUpperCase()} endpoint: not protected; ${urlProblem(entry)}`)
         else if (entry.unsupported) skip(`cannot wrap: ${entry.unsupported}`)
         else candidates.push(entry)
       }

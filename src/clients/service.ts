@@ -30,6 +30,7 @@ import {
   planRestore,
   planWrap,
   scanClients,
+  urlProblem,
   type ClientsContext,
   type RestorePlan,
   type WrapPlan,
@@ -196,11 +197,7 @@ export class ClientsService {
               ...(entry.wrappedServer ? { airlockServer: entry.wrappedServer } : {}),
               drifted: wrappedByAirlock && !entry.wrapped,
               ...(broken ? { broken: true } : {}),
-              canProtect:
-                !isProtected &&
-                (entry.transport === 'stdio' ||
-                  (r.client.wrapsUrlEntries && entry.url !== undefined)) &&
-                !entry.unsupported,
+              canProtect: !isProtected && !entry.unsupported && !urlProblem(entry),
               canRestore: wrappedByAirlock,
               ...(problem ? { problem } : {}),
             }
@@ -316,7 +313,11 @@ export class ClientsService {
     const notes: string[] = []
     for (const s of newServers(plan))
       notes.push(
-        `Adds "${s.name}" to Airlock's servers: ${s.url ?? commandLine(s.command ?? '', s.args)}`,
+        `Adds "${s.name}" to Airlock's servers: ${s.url ?? commandLine(s.command ?? '', s.args)}${
+          s.secretHeaders?.length
+            ? ` (${s.secretHeaders.join(', ')} kept in Airlock's secret store, not config.json)`
+            : ''
+        }`,
       )
     for (const f of plan.files)
       for (const t of f.targets)

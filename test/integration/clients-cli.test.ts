@@ -88,7 +88,10 @@ describe('airlock clients', () => {
     expect(r.stdout).toContain(
       'would add to Airlock: filesystem (npx -y @modelcontextprotocol/server-filesystem /Users/alex/Desktop /Users/alex/Downloads), github',
     )
-    expect(r.stdout).toContain('left alone: linear')
+    // The URL entry becomes a remote server too; the entry runs the shim.
+    expect(r.stdout).toContain(', linear (https://mcp.linear.app/sse)')
+    expect(r.stdout).toContain('-      "url": "https://mcp.linear.app/sse"')
+    expect(r.stdout).not.toContain('left alone')
     expect(r.stdout).toContain('dry run: nothing was written')
     expect(fs.readFileSync(file)).toEqual(fixture('claude_desktop_config.json'))
     expect(fs.existsSync(box.airlock)).toBe(false)
@@ -100,7 +103,7 @@ describe('airlock clients', () => {
     expect(w.stderr).toBe('')
     expect(w.code).toBe(0)
     expect(w.stdout).toContain(
-      'wrapped in ~/.config/Claude/claude_desktop_config.json: filesystem, github, sqlite',
+      'wrapped in ~/.config/Claude/claude_desktop_config.json: filesystem, github, sqlite, linear',
     )
     expect(w.stdout).toMatch(/note: github: \$\{GITHUB_TOKEN\} is filled in by the client/)
     const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as {
@@ -117,17 +120,18 @@ describe('airlock clients', () => {
     const config = JSON.parse(fs.readFileSync(path.join(box.airlock, 'config.json'), 'utf8')) as {
       servers: { name: string; env: Record<string, string>; cwd?: string }[]
     }
-    expect(config.servers.map((s) => s.name)).toEqual(['filesystem', 'github', 'sqlite'])
+    expect(config.servers.map((s) => s.name)).toEqual(['filesystem', 'github', 'sqlite', 'linear'])
+    expect(config.servers[3]).toMatchObject({ url: 'https://mcp.linear.app/sse' })
     expect(config.servers[1]?.env).toEqual({ GITHUB_PERSONAL_ACCESS_TOKEN: '${GITHUB_TOKEN}' })
     expect(config.servers[2]?.cwd).toBe('/Users/alex/projects/db')
 
     const list = await airlock('clients')
-    expect(list.stdout.split('\n').filter((l) => /\sstdio\s+yes/.test(l))).toHaveLength(3)
+    expect(list.stdout.split('\n').filter((l) => /\sstdio\s+yes/.test(l))).toHaveLength(4)
 
     const r = await airlock('clients', 'restore', 'claude-desktop')
     expect(r.code).toBe(0)
     expect(r.stdout).toContain(
-      'restored ~/.config/Claude/claude_desktop_config.json from the backup, byte for byte: filesystem, github, sqlite',
+      'restored ~/.config/Claude/claude_desktop_config.json from the backup, byte for byte: filesystem, github, sqlite, linear',
     )
     expect(fs.readFileSync(file)).toEqual(fixture('claude_desktop_config.json'))
     const again = await airlock('clients', 'restore', 'claude-desktop')
@@ -248,7 +252,7 @@ describe('airlock clients', () => {
     expect(row).toContain(`node not found at ${oldNode}`)
     expect(list.stdout.split('\n').filter((l) => /\sstdio\s+yes/.test(l))).toHaveLength(0)
     expect(list.stdout).toContain(
-      'repair them with: airlock clients wrap claude-desktop --server filesystem --server github --server sqlite',
+      'repair them with: airlock clients wrap claude-desktop --server filesystem --server github --server sqlite --server linear',
     )
     const json = JSON.parse((await airlock('clients', '--json')).stdout) as {
       servers: { name: string; protected: boolean; broken?: boolean }[]
@@ -285,9 +289,13 @@ describe('airlock clients', () => {
     })
     // Everything else in the file is as the first wrap left it.
     expect({ ...repaired, mcpServers: {} }).toEqual({ ...wrapped, mcpServers: {} })
-    expect(repaired.mcpServers.linear).toEqual(wrapped.mcpServers.linear)
+    expect(repaired.mcpServers.linear).toEqual({
+      command: process.execPath,
+      args: [CLI, 'connect', 'linear'],
+      env: { AIRLOCK_HOME: box.airlock },
+    })
     const after = await airlock('clients')
-    expect(after.stdout.split('\n').filter((l) => /\sstdio\s+yes/.test(l))).toHaveLength(3)
+    expect(after.stdout.split('\n').filter((l) => /\sstdio\s+yes/.test(l))).toHaveLength(4)
     expect((await airlock('clients', 'wrap', 'claude-desktop')).stdout).toContain(
       'already protected',
     )
@@ -295,7 +303,7 @@ describe('airlock clients', () => {
     // The manifest kept the user's original entries, not the broken wrapped ones.
     const r = await airlock('clients', 'restore', 'claude-desktop')
     expect(r.code).toBe(0)
-    expect(r.stdout).toContain('from the backup, byte for byte: filesystem, github, sqlite')
+    expect(r.stdout).toContain('from the backup, byte for byte: filesystem, github, sqlite, linear')
     expect(fs.readFileSync(file)).toEqual(fixture('claude_desktop_config.json'))
   })
 })

@@ -163,7 +163,7 @@ describe('clients.plan and clients.apply', () => {
       client: 'claude-desktop',
       clientName: 'Claude Desktop',
       action: 'wrap',
-      files: [{ file: c.file, servers: ['everything'] }],
+      files: [{ file: c.file, servers: ['everything', 'linear'] }],
       errors: [],
     })
     expect(plan.diff).toContain(`--- ${c.file}`)
@@ -171,7 +171,11 @@ describe('clients.plan and clients.apply', () => {
     expect(plan.diff).toMatch(/^\+.*bin\/airlock\.js/m)
     expect(plan.diff).toMatch(/^\+.*"connect"/m)
     expect(plan.notes.join('\n')).toContain('Adds "everything" to Airlock')
-    expect(plan.notes.join('\n')).toContain('Left alone: linear')
+    // The URL entry becomes a remote server, and runs the shim like the other.
+    expect(plan.notes.join('\n')).toContain(
+      'Adds "linear" to Airlock\'s servers: https://mcp.linear.app/sse',
+    )
+    expect(plan.diff).toMatch(/^-.*"url": "https:\/\/mcp\.linear\.app\/sse"/m)
     // Nothing written: the file, Airlock's config and the backups are as they were.
     expect(fs.readFileSync(c.file, 'utf8')).toBe(ORIGINAL)
     expect(configServers(c)).toEqual([])
@@ -184,7 +188,7 @@ describe('clients.plan and clients.apply', () => {
     const after = fs.readFileSync(c.file, 'utf8')
     expect(after).toContain('"connect"')
     expect(after).toContain('"globalShortcut": "Alt+Space"')
-    expect(configServers(c)).toEqual(['everything'])
+    expect(configServers(c)).toEqual(['everything', 'linear'])
     // The gateway reloaded: the imported server is live.
     expect(c.gw.live.server('everything')).toBeDefined()
     const entry = (await c.call('clients.list'))[0]?.files[0]?.entries[0]
@@ -196,8 +200,8 @@ describe('clients.plan and clients.apply', () => {
       canRestore: true,
       drifted: false,
     })
-    await waitFor(() => c.changes.at(-1)?.watched === 1, 2000, 'clients.changed after apply')
-    expect(c.changes.at(-1)).toEqual({ drifted: [], watched: 1 })
+    await waitFor(() => c.changes.at(-1)?.watched === 2, 2000, 'clients.changed after apply')
+    expect(c.changes.at(-1)).toEqual({ drifted: [], watched: 2 })
 
     // A plan is applied once.
     await expect(c.svc.call('clients.apply', { planId: plan.planId })).rejects.toMatchObject({
@@ -277,7 +281,7 @@ describe('clients.plan and clients.apply', () => {
 describe('drift', () => {
   it('reports a wrapped entry rewritten back, and a re-protect clears it', async () => {
     const c = await setup()
-    await wrap(c)
+    await wrap(c, 'everything')
     await waitFor(() => c.changes.at(-1)?.watched === 1, 2000, 'the wrap to be watched')
     // Different size and mtime, so the stat poll sees it.
     await new Promise((r) => setTimeout(r, 60))
@@ -313,7 +317,7 @@ describe('drift', () => {
 describe('a broken wrap', () => {
   it('reports a wrapped entry whose node disappears as not protected, without its file changing', async () => {
     const c = await setup()
-    await wrap(c)
+    await wrap(c, 'everything')
     // The wrapped entry runs node through a link, as an install at a versioned path would.
     const node = path.join(c.root, 'node-22', 'bin', 'node')
     fs.mkdirSync(path.dirname(node), { recursive: true })

@@ -360,9 +360,10 @@ describe('clients wrap on a URL entry', () => {
         p.on('close', (code) => resolve({ code, stdout, stderr }))
       })
 
-    // A plain wrap leaves the URL entry alone and says how to protect it.
+    // A plain wrap would protect it too.
     const plain = await run(['clients', 'wrap', 'cursor', '--dry-run'])
-    expect(plain.stdout + plain.stderr).toContain('airlock clients wrap cursor --server team')
+    expect(plain.stdout).toContain(`would add to Airlock: team (${remote.url}; Authorization kept`)
+    expect(plain.stdout).toContain('would wrap in ~/.cursor/mcp.json: team')
 
     const wrap = await run(['clients', 'wrap', 'cursor', '--server', 'team'])
     expect(wrap.stderr).toBe('')
@@ -410,5 +411,169 @@ describe('clients wrap on a URL entry', () => {
     const restore = await run(['clients', 'restore', 'cursor'])
     expect(restore.code).toBe(0)
     expect(fs.readFileSync(cursorFile, 'utf8')).toBe(original)
+  })
+
+  it('a plain wrap turns each URL entry into a remote server (Claude Code JSON, Codex TOML): the client reaches server-everything through Airlock, audited; restore gives the files back byte for byte', async () => {
+    const { port } = await startRemote(
+      ['--import', pathToFileURL(LOOPBACK).href, serverScript('everything'), 'streamableHttp'],
+      { PORT: '0' },
+      /airlock-test listening (\d+)/,
+    )
+    const url = `http://127.0.0.1:${port}/mcp`
+    const userHome = path.join(env.home, 'user')
+    // Claude Code: a user-scope HTTP entry with a secret and a plain header, beside a setting.
+    const claudeFile = path.join(userHome, '.claude.json')
+    const claudeText = `{
+  "numStartups": 7,
+  "mcpServers": {
+    "everything": {
+      "type": "http",
+      "url": ${JSON.stringify(url)},
+      "headers": { "Authorization": "Bearer ${TOKEN}", "X-Team": "platform" }
+    }
+  }
+}
+`
+    // Codex: a [mcp_servers.<name>] table with a url and http_headers, and a comment.
+    const codexFile = path.join(userHome, '.codex', 'config.toml')
+    const codexText = `model = "gpt-5-codex"
+
+[mcp_servers.everything]
+# the team's remote tools
+url = "${url}"
+http_headers = { "X-Api-Key" = "${TOKEN}" }
+startup_timeout_sec = 20
+`
+    fs.mkdirSync(path.dirname(codexFile), { recursive: true })
+    fs.writeFileSync(claudeFile, claudeText)
+    fs.writeFileSync(codexFile, codexText)
+    const cliEnv: NodeJS.ProcessEnv = { ...env.env, HOME: userHome }
+    delete cliEnv.XDG_CONFIG_HOME
+    delete cliEnv.CODEX_HOME
+    delete cliEnv.CLAUDE_CONFIG_DIR
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const p = spawn(process.execPath, [CLI, ...args], { env: cliEnv, cwd: userHome })
+        let stdout = ''
+        let stderr = ''
+        p.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+        p.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+        p.on('close', (code) => resolve({ code, stdout, stderr }))
+      })
+
+    const listed = JSON.parse((await run(['clients', '--json'])).stdout) as {
+      client: string
+      servers: { name: string; route: string; protected: boolean; problem?: string }[]
+    }[]
+    expect(
+      listed
+        .filter((f) => ['claude-code', 'codex'].includes(f.client))
+        .map((f) => [f.client, f.servers.map((x) => [x.name, x.route, x.protected])]),
+    ).toEqual([
+      ['claude-code', [['everything', 'http', false]]],
+      ['codex', [['everything', 'http', false]]],
+    ])
+
+    const w1 = await run(['clients', 'wrap', 'claude-code'])
+    expect(w1.stderr).toBe('')
+    expect(w1.code).toBe(0)
+    expect(w1.stdout).toContain(
+      `added to Airlock: everything (${url}; Authorization kept in the secret store, not config.json)`,
+    )
+    expect(w1.stdout).toContain('wrapped in ~/.claude.json: everything')
+    // The same URL with other headers is another server: de-duplicated by name.
+    const w2 = await run(['clients', 'wrap', 'codex'])
+    expect(w2.stderr).toBe('')
+    expect(w2.code).toBe(0)
+    expect(w2.stdout).toContain('wrapped in ~/.codex/config.toml: everything → codex-everything')
+
+    const config = readJson(path.join(env.home, 'config.json')).servers as Record<string, unknown>[]
+    expect(config).toEqual([
+      expect.objectContaining({
+        name: 'everything',
+        url,
+        headers: { 'X-Team': 'platform' },
+        secretHeaders: ['Authorization'],
+      }),
+      expect.objectContaining({ name: 'codex-everything', url, secretHeaders: ['X-Api-Key'] }),
+    ])
+    expect(fs.readFileSync(path.join(env.home, 'config.json'), 'utf8')).not.toContain(TOKEN)
+    expect(readJson(path.join(env.home, 'secrets.json'))).toEqual({
+      everything: { 'header:Authorization': `Bearer ${TOKEN}` },
+      'codex-everything': { 'header:X-Api-Key': TOKEN },
+    })
+    for (const f of [claudeFile, codexFile]) {
+      const text = fs.readFileSync(f, 'utf8')
+      expect(text).not.toContain(TOKEN)
+      expect(text).not.toContain(url)
+    }
+    expect(fs.readFileSync(codexFile, 'utf8')).toContain("# the team's remote tools")
+    const after = JSON.parse((await run(['clients', '--json'])).stdout) as typeof listed
+    expect(
+      after
+        .filter((f) => ['claude-code', 'codex'].includes(f.client))
+        .flatMap((f) => f.servers.map((x) => [x.name, x.route, x.protected])),
+    ).toEqual([
+      ['everything', 'stdio', true],
+      ['everything', 'stdio', true],
+    ])
+
+    // Each client's own command line reaches the remote through Airlock.
+    await env.startGateway()
+    const claudeEntry = (
+      JSON.parse(fs.readFileSync(claudeFile, 'utf8')) as {
+        mcpServers: {
+          everything: { command: string; args: string[]; env?: Record<string, string> }
+        }
+      }
+    ).mcpServers.everything
+    expect(claudeEntry).toEqual({
+      type: 'stdio',
+      command: process.execPath,
+      args: [CLI, 'connect', 'everything'],
+      env: { AIRLOCK_HOME: env.home },
+    })
+    const codexArgs = /args = (\[.*\])/.exec(fs.readFileSync(codexFile, 'utf8'))?.[1]
+    expect(JSON.parse(codexArgs ?? '[]')).toEqual([CLI, 'connect', 'codex-everything'])
+    for (const [name, entry] of [
+      ['claude-code', claudeEntry],
+      ['codex', { command: process.execPath, args: [CLI, 'connect', 'codex-everything'] }],
+    ] as const) {
+      const transport = new StdioClientTransport({
+        command: entry.command,
+        args: [...entry.args],
+        env: { ...(env.env as Record<string, string>), AIRLOCK_HOME: env.home },
+        stderr: 'pipe',
+      })
+      transport.stderr?.on('data', () => undefined)
+      const client = new Client({ name, version: '1.0.0' })
+      await client.connect(transport)
+      try {
+        expect(client.getServerVersion()?.name).toContain('everything')
+        expect(
+          textOf(await client.callTool({ name: 'echo', arguments: { message: `via ${name}` } })),
+        ).toBe(`Echo: via ${name}`)
+      } finally {
+        await client.close()
+      }
+    }
+    const calls = env
+      .auditRecords()
+      .filter((r) => r.kind === 'call' && r.tool === 'echo')
+      .map((r) => [r.server, r.client, r.decision])
+    expect(calls).toEqual([
+      ['everything', 'claude-code', 'allow'],
+      ['codex-everything', 'codex', 'allow'],
+    ])
+
+    for (const [client, file, text] of [
+      ['claude-code', claudeFile, claudeText],
+      ['codex', codexFile, codexText],
+    ] as const) {
+      const r = await run(['clients', 'restore', client])
+      expect(r.code).toBe(0)
+      expect(r.stdout).toContain('byte for byte')
+      expect(fs.readFileSync(file, 'utf8')).toBe(text)
+    }
   })
 })

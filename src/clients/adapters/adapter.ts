@@ -129,8 +129,6 @@ export interface ClientAdapter {
   readonly format: 'json' | 'toml' | 'yaml'
   /** Whether wrap can point this client's entries at the HTTP endpoint (the client speaks Streamable HTTP). */
   readonly supportsHttp: boolean
-  /** Whether wrap can turn a URL entry (a remote server) into one that runs the shim. */
-  readonly wrapsUrlEntries: boolean
   /** Every file this client may read, user and project scopes (existing or not). */
   configFiles(env: ClientEnv, dirs: DirLister): ConfigLocation[]
   /** The config files of this client that exist (no duplicates): the client is set up here. */

@@ -1,7 +1,8 @@
 /**
  * Codex: `~/.codex/config.toml` (`$CODEX_HOME/config.toml`) and a trusted project's
  * `.codex/config.toml`; each server is a `[mcp_servers.<name>]` table with `command`, `args`,
- * `env` (inline or a `[mcp_servers.<name>.env]` table), `cwd`, or a `url` (Streamable HTTP).
+ * `env` (inline or a `[mcp_servers.<name>.env]` table), `cwd`, or a `url` (Streamable HTTP) with
+ * `http_headers`, `env_http_headers` and `bearer_token_env_var`.
  * Parsed with smol-toml; edited in place (values replaced, lines removed) so comments stay.
  */
 import { parse as parseToml, TomlError } from 'smol-toml'
@@ -116,6 +117,7 @@ function entries(text: string, location: ConfigLocation): ClientServerEntry[] {
       for (const [k, v] of Object.entries(value.env)) if (typeof v === 'string') env[k] = v
     const url = typeof value.url === 'string' ? value.url : undefined
     const transport = url !== undefined && command === undefined ? 'http' : 'stdio'
+    const headers = transport === 'http' ? urlHeaders(value) : undefined
     const { range, unsupported: layoutProblem } = layout(scan, name)
     let unsupported = layoutProblem
     if (!unsupported && transport === 'stdio' && command === undefined)
@@ -146,6 +148,7 @@ function entries(text: string, location: ConfigLocation): ClientServerEntry[] {
         env,
         cwd: typeof value.cwd === 'string' ? value.cwd : undefined,
         url,
+        ...(headers && Object.keys(headers).length ? { headers } : {}),
         wrappedServer,
         unsupported,
         notes,
@@ -154,6 +157,26 @@ function entries(text: string, location: ConfigLocation): ClientServerEntry[] {
       value,
     })
   }
+  return out
+}
+
+/** Keys of a URL entry that say what it sends; a wrap moves them to Airlock with the URL. */
+const URL_KEYS = ['url', 'bearer_token_env_var', 'http_headers', 'env_http_headers'] as const
+
+/**
+ * The headers a URL entry sends, as Airlock keeps them: `http_headers` as written, and the
+ * values Codex takes from its environment (`env_http_headers`, `bearer_token_env_var`) as
+ * `${VAR}` placeholders, which the import names so that the real value is given to Airlock.
+ */
+function urlHeaders(value: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (isRecord(value.http_headers))
+    for (const [k, v] of Object.entries(value.http_headers)) if (typeof v === 'string') out[k] = v
+  if (isRecord(value.env_http_headers))
+    for (const [k, v] of Object.entries(value.env_http_headers))
+      if (typeof v === 'string') out[k] = `\${${v}}`
+  if (typeof value.bearer_token_env_var === 'string')
+    out.Authorization = `Bearer \${${value.bearer_token_env_var}}`
   return out
 }
 
@@ -253,6 +276,24 @@ function wrapEdits(text: string, entry: ClientServerEntry, wrapped: WrappedComma
       t = removePair(t, scan, pair)
     }
   }
+  if (entry.transport !== 'stdio') {
+    // A URL entry: its `url` line becomes the command; what it sent is Airlock's now.
+    const { pair } = findPair(t, [...base, 'url'])
+    if (!pair) throw new Error(`internal: URL entry "${entry.name}" has no url`)
+    const written = t.slice(pair.keyStart, pair.keyEnd)
+    const prefix = written.slice(
+      0,
+      written.length - (written.match(/("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)$/)?.[0].length ?? 0),
+    )
+    t = applyEdits(t, [
+      {
+        start: pair.keyStart,
+        end: pair.valueEnd,
+        text: `${prefix}command = ${tomlString(wrapped.command)}`,
+      },
+    ])
+    for (const k of URL_KEYS) remove(k)
+  }
   set('command', tomlString(wrapped.command), 'command')
   set('args', array, 'command')
   remove('env')
@@ -282,5 +323,6 @@ export const codex: ClientAdapter = defineClient({
   parse,
   entries,
   movedKeys: ['command', 'args', 'env', 'cwd'],
+  urlMovedKeys: ['command', 'args', 'env', 'cwd', ...URL_KEYS],
   wrapEdits,
 })

@@ -1,7 +1,7 @@
 /**
  * Continue: `~/.continue/config.yaml` and the block files in `~/.continue/mcpServers/` and a
  * workspace's `.continue/mcpServers/` (`*.yaml`), each with an `mcpServers:` list of
- * `{ name, type, command, args, env, cwd, url }`. Edited in place through the `yaml` package's
+ * `{ name, type, command, args, env, cwd, url, requestOptions: { headers } }`. Edited in place through the `yaml` package's
  * source ranges, so comments, quoting and layout stay; `${{ secrets.X }}` stays as written.
  */
 import {
@@ -42,6 +42,9 @@ import {
 } from '../formats/text-edit'
 
 const LIST = 'mcpServers'
+const STDIO_KEYS = ['command', 'args', 'env', 'cwd']
+/** Keys of a URL entry that say where it goes and what it sends; a wrap moves them to Airlock. */
+const URL_KEYS = ['url', 'requestOptions']
 
 function parseDoc(text: string, file: string): Document.Parsed {
   const doc = parseDocument(text, { prettyErrors: true })
@@ -116,6 +119,20 @@ function entries(text: string, location: ConfigLocation): ClientServerEntry[] {
           : type === undefined && url !== undefined
             ? 'http'
             : 'stdio'
+    const options = isRecord(value.requestOptions) ? value.requestOptions : undefined
+    let headers: Record<string, string> | undefined
+    const notes: string[] = []
+    if (transport !== 'stdio' && options) {
+      headers = {}
+      if (isRecord(options.headers))
+        for (const [k, v] of Object.entries(options.headers))
+          if (typeof v === 'string') headers[k] = v
+      const other = Object.keys(options).filter((k) => k !== 'headers')
+      if (other.length)
+        notes.push(
+          `its requestOptions ${other.join(', ')} are not carried over: Airlock reaches the server with its own settings`,
+        )
+    }
     let unsupported: string | undefined
     if (value.uses !== undefined) unsupported = 'it refers to a Continue Hub block (uses:)'
     else if (usesAliases(node)) unsupported = 'it uses YAML anchors or aliases'
@@ -139,9 +156,10 @@ function entries(text: string, location: ConfigLocation): ClientServerEntry[] {
         env,
         cwd: typeof value.cwd === 'string' ? value.cwd : undefined,
         url,
+        ...(headers && Object.keys(headers).length ? { headers } : {}),
         wrappedServer,
         unsupported,
-        notes: [],
+        notes,
       }),
       range: { start: node.range[0], end: trimEnd(text, node.range[0], node.range[1]) },
       value,
@@ -225,13 +243,24 @@ function wrapEdits(text: string, entry: ClientServerEntry, wrapped: WrappedComma
       else t = applyEdits(t, [{ start: keyStart, end, text: '' }])
     } else if (startsLine(t, keyStart)) {
       t = applyEdits(t, [{ start: previousBreak(t, keyStart), end, text: '' }])
+    } else if (pairs[index + 1]?.key.range) {
+      // The first key of a list item ("- url: …"): the next key moves up behind the "-".
+      const next = pairs[index + 1]?.key.range?.[0] ?? end
+      t = applyEdits(t, [{ start: keyStart, end: next, text: '' }])
     } else {
       // The first key of a list item ("- env: …"): removing its line would drop the "-".
       replaceValue(pair, () => '{}')
     }
   }
 
-  set('command', () => JSON.stringify(wrapped.command), JSON.stringify(wrapped.command), 'command')
+  const remote = entry.transport !== 'stdio'
+  if (remote && find(t, item, 'type').pair) set('type', () => 'stdio', 'stdio', 'type')
+  set(
+    'command',
+    () => JSON.stringify(wrapped.command),
+    JSON.stringify(wrapped.command),
+    remote ? 'url' : 'command',
+  )
   set(
     'args',
     (v) => {
@@ -253,6 +282,8 @@ function wrapEdits(text: string, entry: ClientServerEntry, wrapped: WrappedComma
     set('env', () => flow, flow, 'args')
   }
   if (!wrapped.keepCwd) remove('cwd')
+  // A URL entry: Airlock keeps the URL and headers now.
+  if (remote) for (const k of URL_KEYS) remove(k)
   return [entryEdit(text, t, entry.range)]
 }
 
@@ -294,6 +325,7 @@ export const continueDev: ClientAdapter = defineClient({
   },
   parse,
   entries,
-  movedKeys: ['command', 'args', 'env', 'cwd'],
+  movedKeys: STDIO_KEYS,
+  urlMovedKeys: [...STDIO_KEYS, 'type', ...URL_KEYS],
   wrapEdits,
 })

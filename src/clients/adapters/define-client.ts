@@ -50,10 +50,9 @@ export interface ClientSpec {
   movedKeys: readonly string[]
   /**
    * Entry keys a wrap of a URL entry (a remote server: Airlock keeps its URL and headers)
-   * replaces or removes. Absent: the client's URL entries are not wrapped. `wrapEdits` handles
-   * such entries too.
+   * replaces or removes. `wrapEdits` handles such entries too: they run the shim afterwards.
    */
-  urlMovedKeys?: readonly string[]
+  urlMovedKeys: readonly string[]
   /** For clients that speak Streamable HTTP: the edits that point an entry at the endpoint, and the keys they move. */
   http?: {
     edits(text: string, entry: ClientServerEntry, target: WrappedHttp): TextEdit[]
@@ -75,7 +74,6 @@ export function defineClient(spec: ClientSpec): ClientAdapter {
     displayName: spec.displayName,
     format: spec.format,
     supportsHttp: spec.http !== undefined,
-    wrapsUrlEntries: spec.urlMovedKeys !== undefined,
     configFiles: (env, dirs) => spec.configFiles(env, dirs),
     detect: (env, dirs) => detect(spec.configFiles(env, dirs), dirs),
     parse: (text, file) => spec.parse(text, file),
@@ -118,7 +116,7 @@ function wrapChecked(
   for (const { entry, server, repair } of targets) {
     const remote = entry.transport !== 'stdio'
     if (
-      (remote && (repair || http || !spec.urlMovedKeys || entry.url === undefined)) ||
+      (remote && (repair || http || entry.url === undefined)) ||
       entry.unsupported ||
       (repair ? entry.wrappedServer !== server || http : entry.wrapped)
     ) {
@@ -170,9 +168,7 @@ function wrapChecked(
       )
     }
     const moved =
-      entry.transport !== 'stdio' && spec.urlMovedKeys
-        ? spec.urlMovedKeys
-        : (viaHttp?.movedKeys ?? spec.movedKeys)
+      entry.transport !== 'stdio' ? spec.urlMovedKeys : (viaHttp?.movedKeys ?? spec.movedKeys)
     const lost = changedKeys(entry.value, got.value, moved)
     if (lost.length)
       refuseWrite(

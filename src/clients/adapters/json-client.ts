@@ -241,11 +241,12 @@ function wrapEntry(text: string, entry: ClientServerEntry, wrapped: WrappedComma
   const at = nested ? ['command'] : []
   const cmdKey = nested ? 'path' : 'command'
   let sub = pad + text.slice(start, end)
-  if (entry.transport !== 'stdio' && isRecord(entry.value)) {
-    // A URL entry: Airlock keeps the URL and headers; the entry declares stdio and runs the shim.
-    for (const k of [...URL_KEYS, 'headers']) sub = removeMember(sub, [], k)
+  const remote = entry.transport !== 'stdio' && isRecord(entry.value) ? entry.value : undefined
+  if (remote) {
+    // A URL entry declares stdio and runs the shim; Airlock keeps the URL and headers (removed
+    // below, once the command is in, so that the entry keeps its layout).
     for (const k of TYPE_KEYS)
-      if (typeof entry.value[k] === 'string')
+      if (typeof remote[k] === 'string')
         sub = setMember(sub, [], k, () => JSON.stringify('stdio'), [], eol)
   }
   sub = setMember(sub, at, cmdKey, () => JSON.stringify(wrapped.command), [], eol)
@@ -263,6 +264,7 @@ function wrapEntry(text: string, entry: ClientServerEntry, wrapped: WrappedComma
     : removeMember(sub, at, 'env')
   if (nested) sub = removeMember(sub, [], 'env')
   if (!wrapped.keepCwd) sub = removeMember(sub, [], 'cwd')
+  if (remote) for (const k of [...URL_KEYS, 'headers']) sub = removeMember(sub, [], k)
   return [{ start, end, text: sub.slice(pad.length) }]
 }
 

@@ -205,6 +205,49 @@ test.describe('the Clients screen', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(CLAUDE)
   })
 
+  test('a URL entry is protectable: it becomes an Airlock remote server and runs the shim; Restore gives it back', async () => {
+    const file = env.put('.cursor/mcp.json', CURSOR)
+    const p = await open()
+    const cursor = p.locator('[data-testid=client-card][data-client=cursor]')
+    const notion = entry(cursor, 'notion')
+    await notion.waitFor()
+    expect(await notion.getAttribute('data-protected')).toBe('false')
+    expect(await notion.textContent()).toContain('https://mcp.notion.com/mcp')
+    await notion.getByRole('button', { name: 'Protect this server (notion in Cursor)' }).click()
+    const panel = cursor.getByTestId('plan-panel')
+    await panel.waitFor()
+    expect(await panel.getByTestId('plan-notes').textContent()).toContain(
+      'Adds "notion" to Airlock\'s servers: https://mcp.notion.com/mcp',
+    )
+    const diff = panel.getByTestId('plan-diff')
+    expect(await diff.locator('.diff-del').allTextContents()).toContainEqual(
+      expect.stringContaining('"url": "https://mcp.notion.com/mcp"'),
+    )
+    expect(await diff.locator('.diff-add').allTextContents()).toContainEqual(
+      expect.stringContaining('"connect", "notion"'),
+    )
+    await panel.getByRole('button', { name: 'Apply: protect' }).click()
+    await notion.locator('[data-testid=protected-badge]').waitFor()
+    expect(await notion.getAttribute('data-protected')).toBe('true')
+    const wrapped = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      mcpServers: { notion: Record<string, unknown> }
+    }
+    expect(wrapped.mcpServers.notion).not.toHaveProperty('url')
+    expect(wrapped.mcpServers.notion.args).toEqual([
+      path.join(ROOT, 'bin', 'airlock.js'),
+      'connect',
+      'notion',
+    ])
+    // The memory entry was left as it was (protected by name only).
+    expect(await entry(cursor, 'memory').getAttribute('data-protected')).toBe('false')
+
+    await notion.getByRole('button', { name: 'Restore (notion in Cursor)' }).click()
+    await panel.waitFor()
+    await panel.getByRole('button', { name: 'Apply: restore' }).click()
+    await notion.getByTestId('unprotected-badge').waitFor()
+    expect(fs.readFileSync(file, 'utf8')).toBe(CURSOR)
+  })
+
   test('says so when no MCP client is set up', async () => {
     const p = await open()
     await p.getByTestId('clients-empty').waitFor()

@@ -88,6 +88,7 @@ describe('DriftWatcher', () => {
     const status = watcher.start()
     expect(status.map((s) => [s.server, s.protected])).toEqual([
       ['brave-search', true],
+      ['notion', true],
       ['time', true],
     ])
     expect(events).toEqual([])
@@ -117,6 +118,7 @@ describe('DriftWatcher', () => {
     port.fire()
     expect(events.slice(2).map((e) => [e.server, e.protected])).toEqual([
       ['brave-search', false],
+      ['notion', false],
       ['time', false],
     ])
     watcher.stop()
@@ -186,13 +188,15 @@ describe('DriftWatcher', () => {
     port.fire()
     expect(events.map((e) => [e.server, e.protected, e.broken])).toEqual([
       ['brave-search', false, `node not found at ${SHIM.node} (was Node moved or upgraded?)`],
+      ['notion', false, `node not found at ${SHIM.node} (was Node moved or upgraded?)`],
       ['time', false, `node not found at ${SHIM.node} (was Node moved or upgraded?)`],
     ])
 
     gone.clear() // reinstalled
     port.fire()
-    expect(events.slice(2).map((e) => [e.server, e.protected, e.broken])).toEqual([
+    expect(events.slice(3).map((e) => [e.server, e.protected, e.broken])).toEqual([
       ['brave-search', true, undefined],
+      ['notion', true, undefined],
       ['time', true, undefined],
     ])
     watcher.stop()

@@ -49,6 +49,10 @@ export interface AdapterCase {
   place: string
   stdio: string[]
   remote: string[]
+  /** Remote entries a plain wrap leaves alone (a URL the client fills in from a placeholder). */
+  urlSkipped?: string[]
+  /** Headers Airlock keeps per remote entry a plain wrap takes over (secret ones go to the store). */
+  urlHeaders?: Record<string, Record<string, string>>
   /** Entries listed but not wrappable. */
   unsupported?: string[]
   /** Text that must survive a wrap (comments, unknown keys, placeholders outside entries). */
@@ -92,6 +96,7 @@ export const CASES: AdapterCase[] = [
     place: 'project/.mcp.json',
     stdio: ['playwright', 'local-tool'],
     remote: ['api-docs'],
+    urlSkipped: ['api-docs'],
     keeps: ['"Authorization": "Bearer ${DOCS_TOKEN}"', '${DOCS_URL:-https://docs.example.com}/sse'],
     edit: ['"Bearer ${DOCS_TOKEN}"', '"Bearer ${OTHER_TOKEN}"'],
   },
@@ -102,7 +107,7 @@ export const CASES: AdapterCase[] = [
     stdio: ['brave-search', 'time'],
     remote: ['notion'],
     keeps: ['"url": "https://mcp.notion.com/mcp"', '"envFile": "${workspaceFolder}/.env"'],
-    edit: ['https://mcp.notion.com/mcp', 'https://mcp.notion.com/v2/mcp'],
+    edit: ['"mcpServers": {', '"theme": "dark", "mcpServers": {'],
   },
   {
     adapter: adapter('vscode'),
@@ -130,7 +135,8 @@ export const CASES: AdapterCase[] = [
       '"serverUrl": "https://api.githubcopilot.com/mcp/"',
       '"disabled": true',
     ],
-    edit: ['"Bearer ${env:GITHUB_PAT}"', '"Bearer ${env:GH_PAT}"'],
+    urlHeaders: { 'github-remote': { Authorization: 'Bearer ${env:GITHUB_PAT}' } },
+    edit: ['"mcpServers": {', '"theme": "dark", "mcpServers": {'],
   },
   {
     adapter: adapter('gemini-cli'),
@@ -152,6 +158,13 @@ export const CASES: AdapterCase[] = [
     place: 'home/.codex/config.toml',
     stdio: ['docs', 'sqlite', 'shell'],
     remote: ['figma'],
+    urlHeaders: {
+      figma: {
+        'X-Figma-Region': 'eu',
+        'X-Figma-Api-Key': '${FIGMA_API_KEY}',
+        Authorization: 'Bearer ${FIGMA_OAUTH_TOKEN}',
+      },
+    },
     keeps: [
       '# Codex configuration',
       '# Local documentation search',
@@ -170,7 +183,7 @@ export const CASES: AdapterCase[] = [
     stdio: ['git', 'weather'],
     remote: ['remote-search'],
     keeps: ['"networkTimeout": 60000', '"get_forecast"', '"type": "streamableHttp"'],
-    edit: ['"https://search.example.com/mcp"', '"https://search.example.com/v2/mcp"'],
+    edit: ['"mcpServers": {', '"theme": "dark", "mcpServers": {'],
   },
   {
     adapter: adapter('continue'),
@@ -178,6 +191,9 @@ export const CASES: AdapterCase[] = [
     place: 'home/.continue/config.yaml',
     stdio: ['SQLite MCP', 'Browser search'],
     remote: ['Remote docs', 'Linear'],
+    urlHeaders: {
+      Linear: { Authorization: 'Bearer ${{ secrets.LINEAR_TOKEN }}', 'X-Team': 'platform' },
+    },
     keeps: [
       '# MCP servers available in agent mode',
       'apiKey: ${{ secrets.ANTHROPIC_API_KEY }}',
@@ -192,6 +208,7 @@ export const CASES: AdapterCase[] = [
     place: 'home/.config/zed/settings.json',
     stdio: ['fetch', 'sequential-thinking'],
     remote: ['remote-mcp-server'],
+    urlHeaders: { 'remote-mcp-server': { Authorization: 'Bearer <token>' } },
     unsupported: ['postgres-context-server'],
     keeps: [
       '// The older form: command is an object',
@@ -203,12 +220,24 @@ export const CASES: AdapterCase[] = [
   },
 ]
 
+/** The entries a plain `clients wrap` takes over, in file order: stdio ones and URL ones. */
+export function plainWrapped(c: AdapterCase, box: Sandbox): string[] {
+  const file = path.join(box.root, c.place)
+  const skip = [...(c.urlSkipped ?? []), ...(c.unsupported ?? [])]
+  return c.adapter
+    .read(fixture(c.fixture).toString('utf8'), locationOf(c.adapter, box.env, file))
+    .map((e) => e.name)
+    .filter((n) => !skip.includes(n))
+}
+
 /** A temp root with `home/`, `project/` and `airlock/` (the data directory). */
 export interface Sandbox {
   root: string
   home: string
   project: string
   airlock: string
+  /** What wraps put in the secret store, by `<server>\u0000<key>`. */
+  secrets: Map<string, string>
   env: ClientEnv
   ctx: ClientsContext
   /** Writes a fixture at `place` (relative to the root) and returns its absolute path. */
@@ -218,6 +247,7 @@ export interface Sandbox {
 
 /** A fresh sandbox (Linux layout). */
 export function sandbox(): Sandbox {
+  const secrets = new Map<string, string>()
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-clients-'))
   const home = path.join(root, 'home')
   const project = path.join(root, 'project')
@@ -238,8 +268,10 @@ export function sandbox(): Sandbox {
     home,
     project,
     airlock,
+    secrets,
     env,
     ctx: {
+      secrets: { set: (server, key, value) => void secrets.set(`${server}\u0000${key}`, value) },
       adapters: clientAdapters,
       env,
       fs: fsWithShim(),

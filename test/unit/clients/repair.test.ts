@@ -17,7 +17,7 @@ import {
   scanClients,
 } from '../../../src/clients/protect'
 import { brokenShim } from '../../../src/clients/shim-command'
-import { CASES, fixture, sandbox, SHIM, type Sandbox } from './helpers'
+import { CASES, fixture, plainWrapped, sandbox, SHIM, type Sandbox } from './helpers'
 
 /** An install that is gone: neither path exists in the sandbox's file system. */
 const GONE: ShimCommand = { node: '/gone/bin/node', script: '/gone/bin/airlock.js' }
@@ -68,7 +68,8 @@ describe.each(CASES)('$adapter.displayName ($fixture)', (c) => {
 
     const scanned = scanClients(box.ctx, c.adapter.id).flatMap((r) => r.entries)
     const broken = scanned.filter((s) => s.broken)
-    expect(broken.map((s) => s.entry.name)).toEqual(c.stdio)
+    const wrapped = plainWrapped(c, box)
+    expect(broken.map((s) => s.entry.name)).toEqual(wrapped)
     for (const s of broken) {
       expect(s.protected).toBe(false)
       expect(s.problem).toContain('node not found at /gone/bin/node')
@@ -81,7 +82,7 @@ describe.each(CASES)('$adapter.displayName ($fixture)', (c) => {
     expect(plan.imports).toEqual([])
     expect(plan.skipped.filter((s) => s.reason.startsWith('already protected'))).toEqual([])
     expect(plan.files[0]?.targets.map((t) => [t.entry.name, !!t.repair])).toEqual(
-      c.stdio.map((n) => [n, true]),
+      wrapped.map((n) => [n, true]),
     )
     expect(applyWrap(box.ctx, plan, configFile()).errors).toEqual([])
     expect(fs.readFileSync(configFile())).toEqual(config)
@@ -90,7 +91,7 @@ describe.each(CASES)('$adapter.displayName ($fixture)', (c) => {
       wrappedText.split(GONE.node).join(SHIM.node).split(GONE.script).join(SHIM.script),
     )
     const now = scanClients(box.ctx, c.adapter.id).flatMap((r) => r.entries)
-    expect(now.filter((s) => s.protected).map((s) => s.entry.name)).toEqual(c.stdio)
+    expect(now.filter((s) => s.protected).map((s) => s.entry.name)).toEqual(wrapped)
     expect(now.some((s) => s.broken)).toBe(false)
 
     const manifest = readManifest(box.ctx.fs, box.airlock, c.adapter.id)

@@ -145,6 +145,7 @@ describe('a text the client would reject is never written', () => {
       parse: (text) => JSON.parse(text) as unknown,
       entries: (text, loc) => claudeDesktop.read(text, loc),
       movedKeys: ['command', 'args', 'env', 'cwd'],
+      urlMovedKeys: ['command', 'args', 'env', 'cwd', 'url', 'headers', 'type'],
       wrapEdits: (text, entry) => [
         {
           start: entry.range.start,
@@ -213,7 +214,7 @@ describe('wrapping again, drift, and restore edge cases', () => {
     expect(again.files).toEqual([])
     expect(
       again.skipped.filter((s) => s.reason.startsWith('already protected')).map((s) => s.name),
-    ).toEqual(['filesystem', 'github', 'sqlite'])
+    ).toEqual(['filesystem', 'github', 'sqlite', 'linear'])
     expect(fs.readFileSync(file)).toEqual(once)
   })
 
@@ -289,7 +290,7 @@ describe('wrapping again, drift, and restore edge cases', () => {
     fs.writeFileSync(file, JSON.stringify(doc, null, 2))
     const plan = planRestore(box.ctx, 'claude-desktop')
     expect(plan.files[0]?.missing).toEqual(['sqlite'])
-    expect(plan.files[0]?.restored).toEqual(['filesystem', 'github'])
+    expect(plan.files[0]?.restored).toEqual(['filesystem', 'github', 'linear'])
     applyRestore(box.ctx, plan)
     const back = JSON.parse(fs.readFileSync(file, 'utf8')) as {
       mcpServers: Record<string, { command?: string }>
