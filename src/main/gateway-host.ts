@@ -54,6 +54,8 @@ export interface GatewayHostOptions {
   onEvent: (event: string, data: unknown) => void
   /** The gateway stored or deleted a secret: persist it in the keychain. */
   onSecret?: (op: Extract<GatewayToHost, { type: 'secret.set' | 'secret.delete' }>) => void
+  /** The gateway asks to open a sign-in page in the system browser (check the URL first). */
+  onOpenExternal?: (url: string) => void
   onState?: (state: GatewayState) => void
   log?: (msg: string) => void
   /** Delays before successive restarts; the last repeats. */
@@ -244,6 +246,9 @@ export class GatewayHost {
       case 'secret.set':
       case 'secret.delete':
         this.opts.onSecret?.(msg)
+        return
+      case 'open.external':
+        if (typeof msg.url === 'string') this.opts.onOpenExternal?.(msg.url)
         return
     }
   }

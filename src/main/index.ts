@@ -18,6 +18,7 @@ import {
   safeStorage,
   screen,
   session,
+  shell,
   Tray,
   utilityProcess,
   type MenuItemConstructorOptions,
@@ -51,6 +52,7 @@ import {
   contentSecurityPolicy,
   isAllowedNavigation,
   isAppUrl,
+  isExternalSignInUrl,
   isPermissionGranted,
   secureWebPreferences,
   windowOpenDecision,
@@ -201,6 +203,10 @@ function start(): void {
         dialogs.resolved(d.id, d.outcome)
       }
       ipc.broadcast(event, data)
+    },
+    onOpenExternal: (url) => {
+      if (isExternalSignInUrl(url)) void shell.openExternal(url).catch(() => undefined)
+      else log('refused to open a sign-in link that is not http(s)')
     },
     onSecret: (op) => {
       try {

@@ -58,6 +58,21 @@ export function windowOpenDecision(): { action: 'deny' } {
   return { action: 'deny' }
 }
 
+/**
+ * Whether the gateway may have main open `url` in the system browser (a remote server's sign-in
+ * page): http or https only, no credentials in it, a sane length. Anything else is refused.
+ */
+export function isExternalSignInUrl(url: string): boolean {
+  if (url.length > 8192) return false
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    return false
+  }
+  return (u.protocol === 'https:' || u.protocol === 'http:') && !u.username && !u.password
+}
+
 /** Whether a permission (camera, notifications, clipboard…) is granted to web content: never. */
 export function isPermissionGranted(_permission: string): boolean {
   return false

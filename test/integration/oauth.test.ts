@@ -9,11 +9,11 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { CLI, Env, ROOT, textOf, waitFor } from '../helpers/harness'
-
-const OAUTH_SERVER = path.join(ROOT, 'test', 'fixtures', 'servers', 'oauth-http-server.mjs')
+import { CLI, Env, textOf, waitFor } from '../helpers/harness'
+import { startOAuthRemote, stopOAuthRemote, type OAuthRemote } from '../helpers/oauth-remote'
 
 let env: Env
+const remotes: OAuthRemote[] = []
 const procs: ChildProcess[] = []
 
 beforeEach(() => {
@@ -22,6 +22,7 @@ beforeEach(() => {
 
 afterEach(async () => {
   await env.cleanup()
+  for (const r of remotes.splice(0)) await stopOAuthRemote(r)
   for (const p of procs.splice(0)) {
     if (p.exitCode !== null || p.signalCode !== null) continue
     p.kill('SIGTERM')
@@ -29,30 +30,10 @@ afterEach(async () => {
   }
 })
 
-/** Starts the OAuth-protected remote; `events()` reads its event log. */
-async function startRemote() {
-  const eventLog = path.join(env.home, 'oauth-events.jsonl')
-  const proc = spawn(process.execPath, [OAUTH_SERVER], {
-    env: { ...process.env, EVENT_LOG: eventLog },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  procs.push(proc)
-  let out = ''
-  proc.stdout!.on('data', (c: Buffer) => (out += c.toString()))
-  proc.stderr!.on('data', (c: Buffer) => (out += c.toString()))
-  await waitFor(() => /listening \d+/.test(out) || proc.exitCode !== null, 15_000, 'the remote')
-  const port = Number(/listening (\d+)/.exec(out)?.[1])
-  if (!port) throw new Error(`the OAuth remote did not start: ${out}`)
-  const events = (): { event: string }[] =>
-    fs.existsSync(eventLog)
-      ? fs
-          .readFileSync(eventLog, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as { event: string })
-      : []
-  const count = (e: string): number => events().filter((x) => x.event === e).length
-  return { port, base: `http://127.0.0.1:${port}`, url: `http://127.0.0.1:${port}/mcp`, count }
+async function startRemote(): Promise<OAuthRemote> {
+  const r = await startOAuthRemote(env.home)
+  remotes.push(r)
+  return r
 }
 
 /** The OAuth entries of server `name` in secrets.json. */
@@ -220,6 +201,29 @@ describe('OAuth remote servers', () => {
       'oauth echo: cli',
     )
     expect(remote.count('authorize')).toBe(1)
+  })
+
+  it('a refused sign-in: the callback page shows the hostile error text escaped; nothing is signed in', async () => {
+    const remote = await startRemote()
+    await env.run(['servers', 'add', 'remote', '--url', remote.url])
+    await env.startGateway({ port: 0 })
+    const control = await env.control()
+    const { url } = await control.request<{ url: string }>('servers.login', { name: 'remote' })
+    control.close()
+    const u = new URL(url)
+    const back = new URL(u.searchParams.get('redirect_uri')!)
+    back.searchParams.set('state', u.searchParams.get('state')!)
+    back.searchParams.set('error', 'access_denied')
+    back.searchParams.set('error_description', '<script>alert(1)</script>')
+    const page = await fetch(back)
+    expect(page.status).toBe(400)
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'")
+    const body = await page.text()
+    expect(body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
+    expect(body).not.toContain('<script>')
+    const view = await viewOf('remote')
+    expect(view.signIn).toBe('needs-sign-in')
+    expect(storedOAuth('remote')['oauth:tokens']).toBeUndefined()
   })
 
   it('login refuses a server that does not use OAuth, and a command server', async () => {

@@ -228,6 +228,36 @@ describe('servers', () => {
     expect(c.gw.secrets.get('mem2', 'API_KEY')).toBeUndefined()
   })
 
+  it('a remote server: its OAuth sign-in survives an edit and a rename, not a new URL', async () => {
+    const c = await setup()
+    const view = await c.call('servers.add', {
+      server: { name: 'remote', url: 'https://mcp.example.com/mcp' },
+    })
+    expect(view.auth).toBe('none')
+    expect(view.signIn).toBeUndefined()
+    const tokens = JSON.stringify({ access_token: 'acc-1', token_type: 'bearer' })
+    c.gw.secrets.set('remote', 'oauth:client', JSON.stringify({ client_id: 'c-1' }))
+    c.gw.secrets.set('remote', 'oauth:tokens', tokens)
+    const signedIn = (await c.call('servers.list')).find((s) => s.config.name === 'remote')!
+    expect(signedIn).toMatchObject({ auth: 'oauth', signIn: 'signed-in' })
+    expect(JSON.stringify(signedIn)).not.toContain('acc-1')
+    await c.call('servers.update', {
+      name: 'remote',
+      server: { ...view.config, name: 'renamed', headers: { 'X-Team': 'a' } },
+    })
+    expect(c.gw.secrets.get('renamed', 'oauth:tokens')).toBe(tokens)
+    expect(c.gw.secrets.get('remote', 'oauth:tokens')).toBeUndefined()
+    const moved = await c.call('servers.update', {
+      name: 'renamed',
+      server: { ...view.config, name: 'renamed', url: 'https://other.example.com/mcp' },
+    })
+    expect(c.gw.secrets.get('renamed', 'oauth:tokens')).toBeUndefined()
+    expect(c.gw.secrets.get('renamed', 'oauth:client')).toBeUndefined()
+    expect(moved.auth).toBe('none')
+    // Signing in needs a remote server.
+    await expect(c.svc.call('servers.login', { name: 'nope' })).rejects.toThrow(/no server named/)
+  })
+
   it('a remote server: secret headers go to the store, are masked, and survive an edit', async () => {
     const c = await setup()
     const server = {

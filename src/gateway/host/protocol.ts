@@ -44,6 +44,8 @@ export type GatewayToHost =
   | { type: 'secret.set'; server: string; key: string; value: string }
   /** Delete one secret, or every secret of a server when `key` is absent. */
   | { type: 'secret.delete'; server: string; key?: string }
+  /** Open a remote server's sign-in page (an http(s) URL) in the system browser. */
+  | { type: 'open.external'; url: string }
 
 /** An error as a plain object for postMessage. */
 export function toWireError(err: unknown): WireError {

@@ -25,7 +25,13 @@ async function main(parent: HostPort): Promise<void> {
   let gotSecrets!: () => void
   const secretsLoaded = new Promise<void>((resolve) => (gotSecrets = resolve))
   const home = dataDir()
-  const gw = new Gateway({ home, log, secrets })
+  const gw = new Gateway({
+    home,
+    log,
+    secrets,
+    // A sign-in a person started: main opens it in the system browser (shell.openExternal).
+    openExternal: (url) => parent.postMessage({ type: 'open.external', url }),
+  })
   const service = new ControlService(gw, { log })
   let closing: Promise<void> | undefined
   const onClose: (() => Promise<void>)[] = []

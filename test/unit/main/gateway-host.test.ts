@@ -121,6 +121,28 @@ describe('GatewayHost relaying', () => {
     await expect(early).resolves.toEqual({ paused: false })
   })
 
+  it("relays the gateway's request to open a sign-in page, and nothing malformed", () => {
+    const opened: string[] = []
+    const procs: FakeProcess[] = []
+    const host = new GatewayHost({
+      fork: () => {
+        const p = new FakeProcess()
+        procs.push(p)
+        return p
+      },
+      approver: { ask: () => Promise.resolve(undefined) },
+      onEvent: () => undefined,
+      onOpenExternal: (url) => opened.push(url),
+      log: () => undefined,
+    })
+    host.start()
+    procs[0]!.ready()
+    procs[0]!.reply({ type: 'open.external', url: 'https://auth.example/authorize?state=s' })
+    procs[0]!.reply({ type: 'open.external', url: { href: 'javascript:alert(1)' } })
+    procs[0]!.reply({ type: 'open.external' })
+    expect(opened).toEqual(['https://auth.example/authorize?state=s'])
+  })
+
   it("rejects with the gateway's error name, message and code", async () => {
     const { host, procs } = setup()
     host.start()

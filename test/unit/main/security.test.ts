@@ -7,6 +7,7 @@ import {
   contentSecurityPolicy,
   isAllowedNavigation,
   isAppUrl,
+  isExternalSignInUrl,
   isPermissionGranted,
   resolveAppFile,
   secureWebPreferences,
@@ -16,6 +17,23 @@ import {
 
 const ROOT = path.resolve('/opt/airlock/out/renderer')
 const dev = { devServer: 'http://localhost:5173' }
+
+describe('sign-in links opened in the system browser', () => {
+  it('opens http(s) only, without credentials in the URL', () => {
+    expect(isExternalSignInUrl('https://auth.example/authorize?client_id=a&state=b')).toBe(true)
+    expect(isExternalSignInUrl('http://127.0.0.1:8080/authorize')).toBe(true)
+    for (const url of [
+      'javascript:alert(1)',
+      'file:///etc/passwd',
+      'app://airlock/index.html',
+      'smb://host/share',
+      'https://user:pass@auth.example/',
+      'not a url',
+      `https://auth.example/${'a'.repeat(9000)}`,
+    ])
+      expect(isExternalSignInUrl(url), url).toBe(false)
+  })
+})
 
 describe('navigation', () => {
   it('allows our own pages only', () => {

@@ -10,6 +10,7 @@ import { ProtectionNote } from './ProtectionNote'
 import { RiskBadge } from './RiskBadge'
 import { useApi } from '../api-context'
 import { errorMessage, formatDateTime, formatTime, visibleText } from '../format'
+import { isHttpUrl } from '../../../shared/contract/config'
 
 const STATUS: Record<ServerView['status'], { label: string; tone: string; hint: string }> = {
   running: { label: 'running', tone: 'tone-good', hint: 'a process of it runs now' },
@@ -31,6 +32,27 @@ function commandLine(view: ServerView): string {
   return [view.config.command, ...view.config.args]
     .map((w) => (/^[\w@%+=:,./~-]+$/.test(w) ? w : JSON.stringify(w)))
     .join(' ')
+}
+
+/** How a remote server authenticates, in a few words. */
+function authText(view: ServerView): string {
+  switch (view.auth) {
+    case 'headers':
+      return `headers (${(view.config.secretHeaders ?? []).join(', ')} in the secret store)`
+    case 'oauth':
+      return view.signIn === 'signed-in'
+        ? 'OAuth · signed in'
+        : view.signIn === 'signing-in'
+          ? 'OAuth · signing in'
+          : 'OAuth · needs sign-in'
+    default:
+      return 'none'
+  }
+}
+
+/** A remote server without a credential of its own may sign in with OAuth (the server decides). */
+function canSignIn(view: ServerView): boolean {
+  return view.config.url !== undefined && view.auth !== 'headers' && view.signIn !== 'signed-in'
 }
 
 /** The card; `onEdit` opens the form, `onChanged` asks the list to refresh. */
@@ -110,9 +132,29 @@ export function ServerCard({
               ? 'Streamable HTTP'
               : 'not connected yet'}
           {' · auth: '}
-          {view.auth === 'headers'
-            ? `headers (${(config.secretHeaders ?? []).join(', ')} in the secret store)`
-            : 'none'}
+          <span data-testid="server-auth" data-sign-in={view.signIn ?? ''}>
+            {authText(view)}
+          </span>
+        </p>
+      ) : null}
+      {view.signIn === 'needs-sign-in' || view.signIn === 'signing-in' ? (
+        <p className="small" data-testid="server-sign-in">
+          {view.signIn === 'needs-sign-in' ? (
+            <span className="tone-bad">Its agents are refused until you sign in. </span>
+          ) : (
+            <span className="muted">A sign-in is open: finish it in the browser. </span>
+          )}
+          {view.signInUrl !== undefined && isHttpUrl(view.signInUrl) ? (
+            <a
+              href={view.signInUrl}
+              target="_blank"
+              rel="noopener noreferrer"
+              title={visibleText(view.signInUrl)}
+              data-testid="server-sign-in-link"
+            >
+              Open the sign-in page
+            </a>
+          ) : null}
         </p>
       ) : null}
       {config.secretEnv.length > 0 ? (
@@ -218,6 +260,40 @@ export function ServerCard({
         >
           {config.enabled ? 'Disable' : 'Enable'}
         </button>
+        {canSignIn(view) ? (
+          <button
+            type="button"
+            className="btn"
+            disabled={busy !== undefined || !config.enabled}
+            data-testid="server-sign-in-button"
+            onClick={() =>
+              void run('sign-in', async () => {
+                setNotice(undefined)
+                // The desktop app opens the browser; the web UI shows the link (below the line).
+                const r = await api.servers.login({ name: config.name, open: true })
+                setNotice(r.status === 'signed-in' ? r.message : undefined)
+                onChanged()
+              })
+            }
+          >
+            {busy === 'sign-in' ? 'Starting sign-in…' : 'Sign in'}
+          </button>
+        ) : null}
+        {view.signIn === 'signed-in' ? (
+          <button
+            type="button"
+            className="btn"
+            disabled={busy !== undefined}
+            onClick={() =>
+              void run('sign-out', async () => {
+                await api.servers.logout({ name: config.name })
+                onChanged()
+              })
+            }
+          >
+            Sign out
+          </button>
+        ) : null}
         <button type="button" className="btn" onClick={onEdit} disabled={busy !== undefined}>
           Edit
         </button>
