@@ -260,6 +260,13 @@ export class Gateway extends EventEmitter {
   /** The transport each remote server last answered on (by server name). */
   readonly remoteTransports = new Map<string, RemoteTransport>()
 
+  /** Records the transport remote server `name` answered on (a session's, or discovery's). */
+  noteRemoteTransport(name: string, transport: RemoteTransport): void {
+    if (this.remoteTransports.get(name) === transport) return
+    this.remoteTransports.set(name, transport)
+    this.emit('sessions', this.sessionList())
+  }
+
   /** The link a session of `server` reaches it through: a remote connection or a child process. */
   private upstreamFor(server: ServerConfig, clientCwd: string | undefined): UpstreamLink {
     if (isRemote(server)) {
@@ -274,11 +281,7 @@ export class Gateway extends EventEmitter {
               onSignInRequired: () => this.oauth.requireSignIn(server.name),
             }
           : {}),
-        onTransport: (t) => {
-          if (this.remoteTransports.get(server.name) === t) return
-          this.remoteTransports.set(server.name, t)
-          this.emit('sessions', this.sessionList())
-        },
+        onTransport: (t) => this.noteRemoteTransport(server.name, t),
         log: this.log,
       })
     }

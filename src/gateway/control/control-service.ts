@@ -781,6 +781,7 @@ export class ControlService {
           this.gw.remoteHeaders(server),
           this.inspectTimeoutMs,
           this.gw.remoteAuth(server.name, this.gw.remoteHeaders(server)),
+          (t) => this.gw.noteRemoteTransport(server.name, t),
         )
       : inspectTools(server, (s) => this.spawnForInspection(s), this.inspectTimeoutMs)
     const p = listing

@@ -11,7 +11,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
 import type { ServerConfig } from '../../shared/contract/config'
 import { SignInRequiredError } from './oauth-client'
-import { describe } from './http-upstream'
+import { describe, type RemoteTransport } from './http-upstream'
 import { InspectionError, toListedTool, type ListedTool } from './tool-inspector'
 
 const MAX_PAGES = 100
@@ -26,6 +26,8 @@ export async function inspectRemoteTools(
   timeoutMs: number,
   /** The server's OAuth client (stored tokens only: discovery never starts a sign-in). */
   authProvider?: OAuthClientProvider,
+  /** Told which transport the server answered on, once connected. */
+  onTransport?: (transport: RemoteTransport) => void,
 ): Promise<ListedTool[]> {
   const opts = { requestInit: { headers }, ...(authProvider ? { authProvider } : {}) }
   const url = new URL(server.url)
@@ -44,6 +46,7 @@ export async function inspectRemoteTools(
     )
   })
   const run = async (): Promise<ListedTool[]> => {
+    let transport: RemoteTransport = 'streamable-http'
     try {
       await client.connect(new StreamableHTTPClientTransport(url, opts))
     } catch (err) {
@@ -51,7 +54,9 @@ export async function inspectRemoteTools(
       if (status === undefined || status < 400 || status >= 500 || status === 401 || status === 403)
         throw err
       await client.connect(new SSEClientTransport(url, opts))
+      transport = 'sse'
     }
+    onTransport?.(transport)
     const tools: ListedTool[] = []
     let cursor: string | undefined
     for (let page = 0; page < MAX_PAGES; page++) {

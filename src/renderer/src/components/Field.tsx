@@ -5,6 +5,7 @@ import { useId, type ReactNode } from 'react'
 export interface FieldControlProps {
   id: string
   'aria-describedby'?: string
+  'aria-invalid'?: boolean
 }
 
 /** Props of a field; `hiddenLabel` keeps the label for assistive technology only (a table cell). */
@@ -13,19 +14,39 @@ export interface FieldProps {
   hint?: ReactNode
   className?: string
   hiddenLabel?: boolean
+  /** What is wrong with the value, shown under the control (and announced). */
+  error?: string
   children: (props: FieldControlProps) => ReactNode
 }
 
-/** Renders `label`, the control from `children(props)`, and `hint` below it. */
-export function Field({ label, hint, className, hiddenLabel = false, children }: FieldProps) {
+/** Renders `label`, the control from `children(props)`, `error` and `hint` below it. */
+export function Field({
+  label,
+  hint,
+  className,
+  hiddenLabel = false,
+  error,
+  children,
+}: FieldProps) {
   const id = useId()
   const hintId = `${id}-hint`
+  const errorId = `${id}-error`
+  const described = [error ? errorId : '', hint ? hintId : ''].filter(Boolean).join(' ')
   return (
     <div className={className ? `field ${className}` : 'field'}>
       <label htmlFor={id} className={hiddenLabel ? 'sr-only' : undefined}>
         {label}
       </label>
-      {children(hint ? { id, 'aria-describedby': hintId } : { id })}
+      {children({
+        id,
+        ...(described ? { 'aria-describedby': described } : {}),
+        ...(error ? { 'aria-invalid': true } : {}),
+      })}
+      {error ? (
+        <span className="field-error" id={errorId} role="alert">
+          {error}
+        </span>
+      ) : null}
       {hint ? (
         <span className="hint" id={hintId}>
           {hint}

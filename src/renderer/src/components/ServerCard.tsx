@@ -27,8 +27,17 @@ const STATUS: Record<ServerView['status'], { label: string; tone: string; hint: 
   disabled: { label: 'disabled', tone: 'tone-muted', hint: 'clients cannot reach it' },
 }
 
+/** The host (and port) of a remote server's URL, made visible; the URL itself when unparsable. */
+function hostOf(url: string): string {
+  try {
+    return visibleText(new URL(url).host)
+  } catch {
+    return visibleText(url)
+  }
+}
+
 function commandLine(view: ServerView): string {
-  if (view.config.command === undefined) return view.config.url ?? ''
+  if (view.config.command === undefined) return visibleText(view.config.url ?? '')
   return [view.config.command, ...view.config.args]
     .map((w) => (/^[\w@%+=:,./~-]+$/.test(w) ? w : JSON.stringify(w)))
     .join(' ')
@@ -116,7 +125,7 @@ export function ServerCard({
           </span>
         ) : null}
       </header>
-      <p className="mono small command" title="Command">
+      <p className="mono small command" title={config.url !== undefined ? 'URL' : 'Command'}>
         {commandLine(view)}
       </p>
       {config.cwd ? <p className="small muted">in {config.cwd}</p> : null}
@@ -124,13 +133,21 @@ export function ServerCard({
         <ProtectionNote protection={view.protection} />
       </p>
       {config.url !== undefined ? (
-        <p className="small muted" data-testid="server-transport">
+        <p
+          className="small muted"
+          data-testid="server-transport"
+          data-transport={view.transport ?? ''}
+        >
           remote:{' '}
           {view.transport === 'sse'
-            ? 'HTTP+SSE'
+            ? 'SSE (HTTP+SSE)'
             : view.transport === 'streamable-http'
               ? 'Streamable HTTP'
-              : 'not connected yet'}
+              : 'transport not known until it connects'}
+          {' · '}
+          <span className="mono" data-testid="server-host" title={visibleText(config.url)}>
+            {hostOf(config.url)}
+          </span>
           {' · auth: '}
           <span data-testid="server-auth" data-sign-in={view.signIn ?? ''}>
             {authText(view)}

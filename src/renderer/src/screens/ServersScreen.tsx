@@ -1,10 +1,14 @@
-/** Servers: the configured MCP servers, their status, and a form to add or edit one. */
+/**
+ * Servers: the configured MCP servers, their status, and forms to add or edit one: a command
+ * Airlock starts, or a remote server by URL.
+ */
 import { useMemo, useState } from 'react'
 import { EmptyState } from '../components/EmptyState'
 import { ErrorNotice } from '../components/ErrorNotice'
 import { Loading } from '../components/Loading'
 import { ServerCard } from '../components/ServerCard'
 import { ServerForm } from '../components/ServerForm'
+import { RemoteServerForm } from '../components/RemoteServerForm'
 import { PasteServers } from '../components/PasteServers'
 import { useApi } from '../api-context'
 import { useApiEvent } from '../hooks/use-api-event'
@@ -15,7 +19,7 @@ export function ServersScreen() {
   const api = useApi()
   const servers = useResource(() => api.servers.list(), [api])
   const [editing, setEditing] = useState<string | undefined>(undefined)
-  const [adding, setAdding] = useState(false)
+  const [adding, setAdding] = useState<'command' | 'url' | undefined>(undefined)
   const [pasting, setPasting] = useState(false)
   useApiEvent('servers.changed', servers.reload)
   useApiEvent('sessions.changed', servers.reload)
@@ -46,9 +50,17 @@ export function ServersScreen() {
           </button>
           <button
             type="button"
+            className="btn"
+            onClick={() => setAdding('url')}
+            disabled={adding === 'url'}
+          >
+            Add by URL
+          </button>
+          <button
+            type="button"
             className="btn btn-primary"
-            onClick={() => setAdding(true)}
-            disabled={adding}
+            onClick={() => setAdding('command')}
+            disabled={adding === 'command'}
           >
             Add server
           </button>
@@ -63,20 +75,29 @@ export function ServersScreen() {
           onCancel={() => setPasting(false)}
         />
       ) : null}
-      {adding ? (
+      {adding === 'command' ? (
         <ServerForm
           onDone={() => {
-            setAdding(false)
+            setAdding(undefined)
             servers.reload()
           }}
-          onCancel={() => setAdding(false)}
+          onCancel={() => setAdding(undefined)}
+        />
+      ) : adding === 'url' ? (
+        <RemoteServerForm
+          taken={list.map((v) => v.config.name)}
+          onDone={() => {
+            setAdding(undefined)
+            servers.reload()
+          }}
+          onCancel={() => setAdding(undefined)}
         />
       ) : null}
       {servers.error ? (
         <ErrorNotice message={servers.error} onRetry={servers.reload} />
       ) : servers.loading && !servers.data ? (
         <Loading what="servers" />
-      ) : list.length === 0 && !adding ? (
+      ) : list.length === 0 && adding === undefined ? (
         <EmptyState title="No servers yet." testId="servers-empty">
           Add the MCP servers your agents use; agents then reach them through{' '}
           <span className="mono">airlock connect &lt;name&gt;</span>.
@@ -84,7 +105,18 @@ export function ServersScreen() {
       ) : (
         <div className="card-list">
           {list.map((view) =>
-            editing === view.config.name ? (
+            editing === view.config.name && view.config.url !== undefined ? (
+              <RemoteServerForm
+                key={view.config.name}
+                initial={view.config}
+                taken={list.map((v) => v.config.name)}
+                onDone={() => {
+                  setEditing(undefined)
+                  servers.reload()
+                }}
+                onCancel={() => setEditing(undefined)}
+              />
+            ) : editing === view.config.name ? (
               <ServerForm
                 key={view.config.name}
                 initial={view.config}
