@@ -117,8 +117,15 @@ export function importServers(
   entries: readonly ClientServerEntry[],
   client: string,
   existing: readonly ServerConfig[],
+  /**
+   * A configured server's stored secret (store key, e.g. `header:Authorization`). A remote entry
+   * is routed to an existing server only when its secret header values are the same ones: the
+   * same URL with another token is another account. Absent: such entries get a server of their own.
+   */
+  storedSecret?: (server: string, key: string) => string | undefined,
 ): ImportedServer[] {
   const taken = [...existing]
+  const planned = new Map<string, Record<string, string>>()
   const out: ImportedServer[] = []
   for (const entry of entries) {
     const base = airlockName(entry.name)
@@ -127,9 +134,15 @@ export function importServers(
         ? remoteFromEntry({ ...entry, url: entry.url }, base)
         : undefined
     const candidate = remote ? remote.server : serverFromEntry(entry, base)
-    // A server already configured with this very command, args, env and cwd is the same server,
-    // whatever it is called: the entry is routed to it and its policy.
-    let chosen: ServerConfig | undefined = taken.find((s) => sameServer(s, candidate))
+    const secrets = remote?.secrets ?? {}
+    const same = (s: ServerConfig): boolean =>
+      sameServer(s, candidate) &&
+      Object.entries(secrets).every(
+        ([k, v]) => (planned.get(s.name)?.[k] ?? storedSecret?.(s.name, k)) === v,
+      )
+    // A server already configured with this very command, args, env and cwd (or URL and
+    // headers) is the same server, whatever it is called: the entry is routed to it and its policy.
+    let chosen: ServerConfig | undefined = taken.find(same)
     let reuse = chosen !== undefined
     for (let n = 0; n < 1000 && !chosen; n++) {
       const name =
@@ -138,13 +151,16 @@ export function importServers(
           : airlockName(`${client}-${base}`.slice(0, n === 1 ? 64 : 60) + (n === 1 ? '' : `-${n}`))
       const other = taken.find((s) => s.name === name)
       if (!other) chosen = { ...candidate, name }
-      else if (sameServer(other, { ...candidate, name })) {
+      else if (same(other)) {
         chosen = other
         reuse = true
       }
     }
     if (!chosen) throw new Error(`internal: no free Airlock name for "${entry.name}"`)
-    if (!reuse) taken.push(chosen)
+    if (!reuse) {
+      taken.push(chosen)
+      planned.set(chosen.name, secrets)
+    }
     const warnings = [...entry.notes]
     const marks = placeholders([
       entry.command,

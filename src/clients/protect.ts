@@ -50,6 +50,8 @@ export interface ClientsContext {
 /** Where a wrap puts secret values (the gateway's secret store port, or secrets.json). */
 export interface WrapSecrets {
   set(server: string, key: string, value: string): void
+  /** A stored value (to tell whether a URL entry's headers are those of a configured server). */
+  get(server: string, key: string): string | undefined
 }
 
 /** An entry and whether its client reaches the server only through Airlock. */
@@ -355,7 +357,14 @@ export function planWrap(
         )
       }
       const taken = [...opts.existing, ...plan.imports.filter((i) => !i.reuse).map((i) => i.server)]
-      const imports = importServers(candidates, client.id, taken)
+      const imports = importServers(
+        candidates,
+        client.id,
+        taken,
+        (server, key) =>
+          plan.imports.find((i) => !i.reuse && i.server.name === server)?.secrets[key] ??
+          ctx.secrets?.get(server, key),
+      )
       const targets: WrapTarget[] = [
         ...imports.map((i) => ({ entry: i.entry, server: i.server.name })),
         ...repairs,

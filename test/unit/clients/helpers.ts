@@ -271,7 +271,10 @@ export function sandbox(): Sandbox {
     secrets,
     env,
     ctx: {
-      secrets: { set: (server, key, value) => void secrets.set(`${server}\u0000${key}`, value) },
+      secrets: {
+        set: (server, key, value) => void secrets.set(`${server}\u0000${key}`, value),
+        get: (server, key) => secrets.get(`${server}\u0000${key}`),
+      },
       adapters: clientAdapters,
       env,
       fs: fsWithShim(),

@@ -12,7 +12,8 @@ import type {
 } from '../../../src/clients/adapters/adapter'
 import { codex } from '../../../src/clients/adapters/codex'
 import { continueDev } from '../../../src/clients/adapters/continue'
-import { planWrap, urlProblem } from '../../../src/clients/protect'
+import { applyWrap, planWrap, urlProblem } from '../../../src/clients/protect'
+import path from 'node:path'
 import { sandbox, SHIM, type Sandbox } from './helpers'
 
 const LOC = (client: string): ConfigLocation => ({ client, file: '/x/config', scope: 'user' })
@@ -134,5 +135,39 @@ describe('a URL the client fills in', () => {
       .read(box.ctx.fs.read(plan.files[0]!.location.file)!.toString(), plan.files[0]!.location)
       .find((e) => e.name === 'docs')!
     expect(urlProblem(docs)).toContain('is not an http(s) URL')
+  })
+
+  it('the same URL with another token is another server; with the same token, the same one', () => {
+    const entry = (token: string) => ({
+      url: 'https://team.example/mcp',
+      headers: { Authorization: `Bearer ${token}` },
+    })
+    box.put(
+      'home/.cursor/mcp.json',
+      JSON.stringify({ mcpServers: { team: entry('alice'), again: entry('alice') } }),
+    )
+    const configFile = path.join(box.airlock, 'config.json')
+    const first = planWrap(box.ctx, 'cursor', { shim: SHIM, existing: [] })
+    expect(first.imports.map((i) => [i.entry.name, i.server.name, i.reuse])).toEqual([
+      ['team', 'team', false],
+      ['again', 'team', true],
+    ])
+    expect(applyWrap(box.ctx, first, configFile).errors).toEqual([])
+    expect(box.secrets.get('team\u0000header:Authorization')).toBe('Bearer alice')
+
+    // Another client with the same URL: Bob's token is not routed through Alice's server.
+    box.put(
+      'home/.codeium/windsurf/mcp_config.json',
+      JSON.stringify({ mcpServers: { team: entry('bob'), mine: entry('alice') } }),
+    )
+    const existing = [first.imports[0]!.server]
+    const second = planWrap(box.ctx, 'windsurf', { shim: SHIM, existing })
+    expect(second.imports.map((i) => [i.entry.name, i.server.name, i.reuse])).toEqual([
+      ['team', 'windsurf-team', false],
+      ['mine', 'team', true],
+    ])
+    expect(applyWrap(box.ctx, second, configFile).errors).toEqual([])
+    expect(box.secrets.get('windsurf-team\u0000header:Authorization')).toBe('Bearer bob')
+    expect(box.secrets.get('team\u0000header:Authorization')).toBe('Bearer alice')
   })
 })
