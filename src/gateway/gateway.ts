@@ -28,7 +28,7 @@ import { PinStore } from './proxy/tool-pins'
 import { ControlConnection } from './control/control-connection'
 import { FileSecretStore, type SecretStore } from './config/secret-store'
 import { OAuthSignIn } from './proxy/oauth-sign-in'
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
+import type { RemoteAuth } from './proxy/remote-inspector'
 
 /** Options for a gateway. */
 export interface GatewayOptions {
@@ -252,9 +252,9 @@ export class Gateway extends EventEmitter {
    * The OAuth client of a remote server sending `headers`: its stored tokens, refreshed; none
    * when the user gave Airlock an Authorization header of its own to send.
    */
-  remoteAuth(server: string, headers: Record<string, string>): OAuthClientProvider | undefined {
+  remoteAuth(server: string, headers: Record<string, string>): RemoteAuth | undefined {
     if (Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) return undefined
-    return this.oauth.provider(server)
+    return { authProvider: this.oauth.provider(server), fetch: this.oauth.fetch(server) }
   }
 
   /** The transport each remote server last answered on (by server name). */
@@ -271,13 +271,13 @@ export class Gateway extends EventEmitter {
   private upstreamFor(server: ServerConfig, clientCwd: string | undefined): UpstreamLink {
     if (isRemote(server)) {
       const headers = this.remoteHeaders(server)
-      const authProvider = this.remoteAuth(server.name, headers)
+      const oauth = this.remoteAuth(server.name, headers)
       return new HttpUpstream(server.name, {
         url: server.url,
         headers,
-        ...(authProvider
+        ...(oauth
           ? {
-              authProvider,
+              ...oauth,
               onSignInRequired: () => this.oauth.requireSignIn(server.name),
             }
           : {}),

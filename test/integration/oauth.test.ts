@@ -148,6 +148,17 @@ describe('OAuth remote servers', () => {
     const second = accessToken('remote')
     expect(second).not.toBe(first)
 
+    // Two agents whose token expires together: both refresh (the server rotates the refresh
+    // token, so one of them may be refused and try again with the other's); both calls go through.
+    const other = (await env.connect('remote', { name: 'second-agent' })).client
+    expect((await fetch(`${remote.base}/test/expire-tokens`, { method: 'POST' })).status).toBe(200)
+    const both = await Promise.all(
+      [client, other].map((c, i) => c.callTool({ name: 'echo', arguments: { message: `c${i}` } })),
+    )
+    expect(both.map(textOf)).toEqual(['oauth echo: c0', 'oauth echo: c1'])
+    expect(remote.count('refresh')).toBeGreaterThanOrEqual(2)
+    await other.close()
+
     // A restarted gateway (without HTTP, this time) uses the stored token: no new sign-in.
     await client.close()
     control.close()
@@ -159,7 +170,8 @@ describe('OAuth remote servers', () => {
     )
     expect(remote.count('authorize')).toBe(1)
     expect(remote.count('register')).toBe(1)
-    for (const t of [first, second]) expect(env.gatewayOutput).not.toContain(t)
+    for (const t of [first, second, accessToken('remote')])
+      expect(env.gatewayOutput).not.toContain(t)
     expect(JSON.stringify(env.auditRecords())).not.toContain(second)
 
     // Signing out forgets the tokens: the next connection is told to sign in again.

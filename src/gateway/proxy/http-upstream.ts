@@ -12,7 +12,7 @@ import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamable
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
+import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import { excerpt } from '../../shared/text'
 import { isObject } from '../../node/jsonrpc'
@@ -31,6 +31,8 @@ export interface HttpUpstreamDeps {
   headers: Record<string, string>
   /** The OAuth client of this server, when it uses OAuth. */
   authProvider?: OAuthClientProvider
+  /** The fetch the transports use (the OAuth refreshes shared between connections). */
+  fetch?: FetchLike
   /**
    * A request needs a person to sign in first (OAuth, no usable token): told so, it returns what
    * to tell the agent ("sign in to "x" in Airlock: …").
@@ -116,6 +118,7 @@ export class HttpUpstream implements UpstreamLink {
     return new StreamableHTTPClientTransport(new URL(this.deps.url), {
       requestInit: { headers: this.deps.headers },
       ...(this.deps.authProvider ? { authProvider: this.deps.authProvider } : {}),
+      ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
       // A dropped stream is not resumed (a relay cannot replay what the agent already saw
       // partially); pending requests are answered by the session when the server goes away.
       reconnectionOptions: {
@@ -131,6 +134,7 @@ export class HttpUpstream implements UpstreamLink {
     return new SSEClientTransport(new URL(this.deps.url), {
       requestInit: { headers: this.deps.headers },
       ...(this.deps.authProvider ? { authProvider: this.deps.authProvider } : {}),
+      ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
     })
   }
 

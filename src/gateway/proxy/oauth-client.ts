@@ -21,6 +21,8 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js'
+import { createHash } from 'node:crypto'
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js'
 import type { SecretStore } from '../config/secret-store'
 
 /** The secret-store keys of a server's OAuth state (next to its `header:` and env secrets). */
@@ -67,6 +69,8 @@ interface StoredTokens extends OAuthTokens {
 export class StoredOAuthProvider implements OAuthClientProvider {
   /** What discovery found, for the caller (the resource metadata URL to finish the flow with). */
   discovered?: OAuthDiscoveryState
+  /** The stored tokens as this provider last handed them out (to tell a newer refresh apart). */
+  private tokensSeen?: string
 
   constructor(private readonly opts: StoredOAuthOptions) {}
 
@@ -111,6 +115,7 @@ export class StoredOAuthProvider implements OAuthClientProvider {
   }
 
   tokens(): OAuthTokens | undefined {
+    this.tokensSeen = this.opts.store.get(this.opts.server, OAUTH_KEYS.tokens)
     const t = this.read<StoredTokens>(OAUTH_KEYS.tokens)
     if (!t) return undefined
     const tokens: StoredTokens = { ...t }
@@ -143,6 +148,15 @@ export class StoredOAuthProvider implements OAuthClientProvider {
   }
 
   invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): void {
+    // Two connections refreshing the same token at once: the server rotates the refresh token,
+    // so the slower one is refused. The tokens the faster one saved meanwhile are good: keep them
+    // (the SDK then tries again with them).
+    if (
+      (scope === 'tokens' || scope === 'all') &&
+      this.tokensSeen !== undefined &&
+      this.opts.store.get(this.opts.server, OAUTH_KEYS.tokens) !== this.tokensSeen
+    )
+      return
     const drop = (key: string): void => this.opts.store.delete(this.opts.server, key)
     if (scope === 'all' || scope === 'client') drop(OAUTH_KEYS.client)
     if (scope === 'all' || scope === 'tokens') drop(OAUTH_KEYS.tokens)
@@ -195,4 +209,68 @@ export function storedAuth(
     }
   }
   return { registered: has(OAUTH_KEYS.client), signedIn: has(OAUTH_KEYS.tokens) }
+}
+
+/** How long the answer to a refresh is kept for the connections that raced it. */
+const REFRESH_MEMO_MS = 60_000
+
+interface RefreshAnswer {
+  status: number
+  headers: [string, string][]
+  body: string
+}
+
+/**
+ * One refresh per refresh token. Every connection of a server refreshes on its own 401, and a
+ * server that rotates refresh tokens refuses all but the first use; connections whose tokens
+ * expired together would then lose their sign-in. This fetch (given to the SDK transports, through
+ * which `auth()` reaches the token endpoint) sends a refresh once and hands its answer to every
+ * request for the same token within {@link REFRESH_MEMO_MS}. Everything else passes unchanged.
+ */
+export class RefreshOnce {
+  private readonly answers = new Map<string, { at: number; answer: Promise<RefreshAnswer> }>()
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly base: FetchLike = (url, init) => fetch(url, init),
+  ) {}
+
+  /** The fetch for server `server`'s connections. */
+  fetchFor(server: string): FetchLike {
+    return async (url, init) => {
+      const token = refreshTokenOf(init)
+      if (token === undefined) return this.base(url, init)
+      const now = this.now()
+      for (const [k, v] of this.answers) if (now - v.at > REFRESH_MEMO_MS) this.answers.delete(k)
+      const key = createHash('sha256')
+        .update(`${server}\n${String(url)}\n${token}`)
+        .digest('hex')
+      let entry = this.answers.get(key)
+      if (!entry) {
+        const answer = this.base(url, init).then(async (r) => ({
+          status: r.status,
+          headers: [...r.headers],
+          body: await r.text(),
+        }))
+        entry = { at: now, answer }
+        this.answers.set(key, entry)
+        answer.catch(() => this.answers.delete(key)) // not answered: the next one tries again
+      }
+      const a = await entry.answer
+      return new Response(a.body, { status: a.status, headers: a.headers })
+    }
+  }
+}
+
+/** The refresh token a token-endpoint request carries, if it is a refresh. */
+function refreshTokenOf(init: RequestInit | undefined): string | undefined {
+  if (init?.method !== 'POST') return undefined
+  const body =
+    init.body instanceof URLSearchParams
+      ? init.body
+      : typeof init.body === 'string'
+        ? new URLSearchParams(init.body)
+        : undefined
+  if (body?.get('grant_type') !== 'refresh_token') return undefined
+  return body.get('refresh_token') ?? undefined
 }

@@ -16,7 +16,14 @@ import { auth, extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/cl
 import { safeEqual } from '../../node/safe-equal'
 import { excerpt } from '../../shared/text'
 import type { SecretStore } from '../config/secret-store'
-import { NotOAuthError, OAUTH_KEYS, StoredOAuthProvider, storedAuth } from './oauth-client'
+import {
+  NotOAuthError,
+  OAUTH_KEYS,
+  RefreshOnce,
+  StoredOAuthProvider,
+  storedAuth,
+} from './oauth-client'
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js'
 
 /** The callback's path, on the HTTP front or on a sign-in's own listener. */
 export const OAUTH_CALLBACK_PATH = '/oauth/callback'
@@ -75,10 +82,17 @@ export class OAuthSignIn extends EventEmitter {
   /** Servers whose requests were refused for want of a sign-in. */
   private readonly needs = new Set<string>()
   private readonly now: () => number
+  private readonly refreshes: RefreshOnce
 
   constructor(private readonly deps: OAuthSignInDeps) {
     super()
     this.now = deps.now ?? Date.now
+    this.refreshes = new RefreshOnce(this.now)
+  }
+
+  /** The fetch a connection to `server` uses: its refreshes are shared with its other connections. */
+  fetch(server: string): FetchLike {
+    return this.refreshes.fetchFor(server)
   }
 
   /** The HTTP front's origin (`http://127.0.0.1:<port>`), or undefined when it stops. */

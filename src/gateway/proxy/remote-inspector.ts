@@ -9,12 +9,20 @@ import {
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js'
 import type { ServerConfig } from '../../shared/contract/config'
 import { SignInRequiredError } from './oauth-client'
 import { describe, type RemoteTransport } from './http-upstream'
 import { InspectionError, toListedTool, type ListedTool } from './tool-inspector'
 
 const MAX_PAGES = 100
+
+/** How a connection to a remote that uses OAuth authenticates: its provider and its fetch. */
+export interface RemoteAuth {
+  authProvider: OAuthClientProvider
+  /** Shares the provider's token refreshes with the server's other connections. */
+  fetch: FetchLike
+}
 
 /**
  * The tools of remote server `server` (with `headers`, secrets included). Rejects with an
@@ -25,11 +33,11 @@ export async function inspectRemoteTools(
   headers: Record<string, string>,
   timeoutMs: number,
   /** The server's OAuth client (stored tokens only: discovery never starts a sign-in). */
-  authProvider?: OAuthClientProvider,
+  auth?: RemoteAuth,
   /** Told which transport the server answered on, once connected. */
   onTransport?: (transport: RemoteTransport) => void,
 ): Promise<ListedTool[]> {
-  const opts = { requestInit: { headers }, ...(authProvider ? { authProvider } : {}) }
+  const opts = { requestInit: { headers }, ...auth }
   const url = new URL(server.url)
   const client = new Client({ name: 'airlock-inspector', version: '1.0.0' })
   let timer: NodeJS.Timeout | undefined

@@ -3,6 +3,7 @@ import type { SecretStore } from '../../../src/gateway/config/secret-store'
 import {
   NotOAuthError,
   OAUTH_KEYS,
+  RefreshOnce,
   SignInRequiredError,
   StoredOAuthProvider,
 } from '../../../src/gateway/proxy/oauth-client'
@@ -47,6 +48,22 @@ describe('StoredOAuthProvider', () => {
     expect(p.clientInformation()).toEqual({ client_id: 'c' })
   })
 
+  it('a refresh refused because another connection rotated the token meanwhile keeps the new tokens', () => {
+    const store = memoryStore()
+    store.set('r', OAUTH_KEYS.client, JSON.stringify({ client_id: 'c' }))
+    store.set('r', OAUTH_KEYS.tokens, JSON.stringify({ access_token: 'a1', token_type: 'bearer' }))
+    const slow = new StoredOAuthProvider({ server: 'r', store, redirectUrl: REDIRECT })
+    const fast = new StoredOAuthProvider({ server: 'r', store, redirectUrl: REDIRECT })
+    expect(slow.tokens()?.access_token).toBe('a1')
+    expect(fast.tokens()?.access_token).toBe('a1')
+    fast.saveTokens({ access_token: 'a2', token_type: 'bearer' })
+    slow.invalidateCredentials('tokens') // its refresh was refused (invalid_grant)
+    expect(slow.tokens()?.access_token).toBe('a2')
+    // Refused with the tokens it read last: they are dropped.
+    slow.invalidateCredentials('tokens')
+    expect(slow.tokens()).toBeUndefined()
+  })
+
   it('stops at discovery when the server publishes no protected-resource metadata', () => {
     const p = new StoredOAuthProvider({ server: 'r', store: memoryStore(), redirectUrl: REDIRECT })
     expect(() => p.saveDiscoveryState({ authorizationServerUrl: 'http://h/' })).toThrow(
@@ -79,5 +96,63 @@ describe('StoredOAuthProvider', () => {
     // Garbage in the store reads as absent.
     store.set('r', OAUTH_KEYS.tokens, '{not json')
     expect(p.tokens()).toBeUndefined()
+  })
+})
+
+describe('RefreshOnce', () => {
+  const refresh = (token: string): RequestInit => ({
+    method: 'POST',
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }),
+  })
+
+  it('sends a refresh once for the connections that race it; everything else passes through', async () => {
+    let now = 0
+    const sent: string[] = []
+    const once = new RefreshOnce(
+      () => now,
+      async (url, init) => {
+        const body = init?.body instanceof URLSearchParams ? init.body.toString() : ''
+        sent.push(`${String(url)} ${body}`)
+        await new Promise((r) => setImmediate(r))
+        return Response.json({ access_token: `new-${sent.length}`, token_type: 'bearer' })
+      },
+    )
+    const f = once.fetchFor('r')
+    const answers = await Promise.all([
+      f('https://as.example/token', refresh('R1')),
+      f('https://as.example/token', refresh('R1')),
+      f('https://as.example/token', refresh('R1')),
+    ])
+    const bodies = await Promise.all(answers.map((a) => a.json() as Promise<unknown>))
+    expect(bodies).toEqual(Array(3).fill({ access_token: 'new-1', token_type: 'bearer' }))
+    expect(sent).toHaveLength(1)
+    // A late one within the minute gets the same answer; another token, or later, is sent.
+    await f('https://as.example/token', refresh('R1'))
+    expect(sent).toHaveLength(1)
+    await f('https://as.example/token', refresh('R2'))
+    expect(sent).toHaveLength(2)
+    now = 61_000
+    await f('https://as.example/token', refresh('R1'))
+    expect(sent).toHaveLength(3)
+    // Another server's connections do not share it; MCP requests pass unchanged.
+    await once.fetchFor('other')('https://as.example/token', refresh('R2'))
+    expect(sent).toHaveLength(4)
+    await f('https://mcp.example/mcp', { method: 'POST', body: '{"jsonrpc":"2.0"}' })
+    await f('https://mcp.example/mcp', { method: 'POST', body: '{"jsonrpc":"2.0"}' })
+    expect(sent).toHaveLength(6)
+  })
+
+  it('a refresh that got no answer is tried again by the next one', async () => {
+    let calls = 0
+    const once = new RefreshOnce(Date.now, () => {
+      calls++
+      return calls === 1
+        ? Promise.reject(new TypeError('fetch failed'))
+        : Promise.resolve(Response.json({}))
+    })
+    const f = once.fetchFor('r')
+    await expect(f('https://as.example/token', refresh('R1'))).rejects.toThrow('fetch failed')
+    expect((await f('https://as.example/token', refresh('R1'))).status).toBe(200)
+    expect(calls).toBe(2)
   })
 })
