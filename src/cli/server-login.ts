@@ -13,7 +13,14 @@ import { dataDir, dataPaths } from '../node/paths'
 import type { ServerView } from '../shared/contract/control-api'
 import { isRemote } from '../shared/contract/config'
 import { terminalText } from '../shared/text'
-import { findServer, loadConfig, noExtraPositionals, parseCommandArgs, positional } from './args'
+import {
+  findServer,
+  loadConfig,
+  noExtraPositionals,
+  parseCommandArgs,
+  positional,
+  type OptionSpecs,
+} from './args'
 import { CliError } from './cli-error'
 
 const LOGIN_USAGE = 'airlock servers login <name> [--no-wait]'
@@ -23,14 +30,9 @@ const POLL_MS = 1000
 
 /** `servers login`: prints the sign-in link and (unless --no-wait) waits until it is used. */
 export async function loginCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('servers login', argv, {
+  const { values, name, home, client } = await begin('servers login', LOGIN_USAGE, argv, {
     'no-wait': { type: 'boolean', default: false },
   })
-  const name = positional(positionals, 0, 'the server name', LOGIN_USAGE)
-  noExtraPositionals(positionals, 1, LOGIN_USAGE)
-  const home = dataDir()
-  remoteServer(home, name)
-  const client = await gateway(home)
   if (client) {
     try {
       const r = await call<SignInResult>(client, 'servers.login', { name, open: true })
@@ -68,12 +70,7 @@ export async function loginCommand(argv: string[]): Promise<number> {
 
 /** `servers logout`: forgets the server's tokens and registration. */
 export async function logoutCommand(argv: string[]): Promise<number> {
-  const { positionals } = parseCommandArgs('servers logout', argv, {})
-  const name = positional(positionals, 0, 'the server name', LOGOUT_USAGE)
-  noExtraPositionals(positionals, 1, LOGOUT_USAGE)
-  const home = dataDir()
-  remoteServer(home, name)
-  const client = await gateway(home)
+  const { name, home, client } = await begin('servers logout', LOGOUT_USAGE, argv, {})
   if (client) {
     try {
       await call(client, 'servers.logout', { name })
@@ -88,6 +85,21 @@ export async function logoutCommand(argv: string[]): Promise<number> {
     `Signed out of "${name}": its tokens are deleted; its next request needs a sign-in (airlock servers login ${name}).\n`,
   )
   return 0
+}
+
+/** The command's options, its remote server's name, the data directory and the running gateway (if any). */
+async function begin<O extends OptionSpecs>(
+  command: string,
+  usage: string,
+  argv: string[],
+  options: O,
+) {
+  const { values, positionals } = parseCommandArgs(command, argv, options)
+  const name = positional(positionals, 0, 'the server name', usage)
+  noExtraPositionals(positionals, 1, usage)
+  const home = dataDir()
+  remoteServer(home, name)
+  return { values, name, home, client: await gateway(home) }
 }
 
 function remoteServer(home: string, name: string): { url: string } {

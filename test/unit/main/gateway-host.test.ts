@@ -36,6 +36,7 @@ class FakeProcess extends EventEmitter implements GatewayProcess {
 function setup(
   over: {
     ask?: (req: PendingApproval, signal: AbortSignal) => Promise<ApprovalAnswer | undefined>
+    onOpenExternal?: (url: string) => void
   } = {},
 ) {
   const procs: FakeProcess[] = []
@@ -63,6 +64,7 @@ function setup(
     approver: { ask },
     onEvent: (e, d) => events.push([e, d]),
     onState: (s) => states.push(s),
+    ...(over.onOpenExternal ? { onOpenExternal: over.onOpenExternal } : {}),
     log: () => undefined,
     backoffMs: [100, 1000],
     stableMs: 10_000,
@@ -123,18 +125,7 @@ describe('GatewayHost relaying', () => {
 
   it("relays the gateway's request to open a sign-in page, and nothing malformed", () => {
     const opened: string[] = []
-    const procs: FakeProcess[] = []
-    const host = new GatewayHost({
-      fork: () => {
-        const p = new FakeProcess()
-        procs.push(p)
-        return p
-      },
-      approver: { ask: () => Promise.resolve(undefined) },
-      onEvent: () => undefined,
-      onOpenExternal: (url) => opened.push(url),
-      log: () => undefined,
-    })
+    const { host, procs } = setup({ onOpenExternal: (url) => opened.push(url) })
     host.start()
     procs[0]!.ready()
     procs[0]!.reply({ type: 'open.external', url: 'https://auth.example/authorize?state=s' })
