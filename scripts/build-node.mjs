@@ -21,6 +21,9 @@ const results = await Promise.all([
     outfile: 'out/cli/airlock.mjs',
     format: 'esm',
     sourcemap: 'linked',
+    // jsonc-parser's `main` is a UMD build whose inner require()s esbuild cannot follow
+    // (microsoft/node-jsonc-parser#57): bundle its ES module build instead.
+    alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     },

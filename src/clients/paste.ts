@@ -8,7 +8,7 @@
 import type { ServerConfig } from '../shared/contract/config'
 import { findClient } from './adapters/registry'
 import { ClientConfigError, lineColumn } from './errors'
-import { JsonSyntaxError, parseJsonTree } from './formats/jsonc'
+import { JsonSyntaxError, nodeValue, parseJsonTree } from './formats/jsonc'
 import { importServers, type ImportedServer } from './import'
 
 /** What a paste gives: the servers to add (or reuse), and what was wrong, each in words. */
@@ -28,8 +28,7 @@ function asConfig(text: string): { text: string } | { error: string } {
   let first: JsonSyntaxError | undefined
   for (const candidate of candidates) {
     try {
-      const tree = parseJsonTree(candidate, 'jsonc')
-      const value = tree.value
+      const value = nodeValue(parseJsonTree(candidate, 'jsonc'))
       if (typeof value !== 'object' || value === null || Array.isArray(value))
         return { error: 'Expected a JSON object with "mcpServers" (or the servers themselves).' }
       const obj = value as Record<string, unknown>

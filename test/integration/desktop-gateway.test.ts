@@ -31,6 +31,8 @@ beforeAll(async () => {
     format: 'esm',
     target: 'node20',
     logLevel: 'warning',
+    // As scripts/build-node.mjs bundles it: jsonc-parser's UMD `main` does not bundle.
+    alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     },

@@ -5,7 +5,7 @@
  */
 import type { ClientAdapter } from './adapter'
 import { jsonClient } from './json-client'
-import { member } from '../formats/jsonc'
+import { member, members } from '../formats/jsonc'
 import { pathFor, projectFiles, userFile } from '../locations'
 
 /** The Claude Code adapter. */
@@ -24,15 +24,11 @@ export const claudeCode: ClientAdapter = jsonClient({
   },
   serverMaps(root, location) {
     if (location.scope === 'project') return [{ path: ['mcpServers'], scope: 'project' }]
-    const projects = member(root, 'projects')?.node
-    const local =
-      projects?.type === 'object'
-        ? projects.props.map((p) => ({
-            path: ['projects', p.key, 'mcpServers'],
-            scope: 'local' as const,
-            project: p.key,
-          }))
-        : []
+    const local = members(member(root, 'projects')?.value).map(({ key }) => ({
+      path: ['projects', key, 'mcpServers'],
+      scope: 'local' as const,
+      project: key,
+    }))
     return [{ path: ['mcpServers'], scope: 'user' }, ...local]
   },
 })

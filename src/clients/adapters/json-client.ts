@@ -15,17 +15,22 @@ import type {
 import { entryFields } from './adapter'
 import { defineClient, type WrappedCommand, type WrappedHttp } from './define-client'
 import { ClientConfigError, lineColumn } from '../errors'
-import { objectAt, removeMember, renderJson, setMember } from '../formats/json-edit'
+import { applyEdits as applyJsonEdits, format, modify } from 'jsonc-parser'
+import { removeMember, renderJson, setMember } from '../formats/json-edit'
 import {
+  formattingOf,
   isStrictJson,
   JsonSyntaxError,
   member,
+  members,
+  nodeValue,
+  objectAt,
   parseJsonTree,
   type JsonDialect,
   type JsonNode,
 } from '../formats/jsonc'
 import { httpServer, shimServer, TOKEN_INPUT_ID } from '../shim-command'
-import { applyEdits, detectEol, lineStartOf, type TextEdit } from '../formats/text-edit'
+import { detectEol, lineStartOf, type TextEdit } from '../formats/text-edit'
 
 /** A server map in a document and the scope of its entries. */
 export interface ServerMap {
@@ -93,20 +98,22 @@ export function jsonClient(o: JsonClientOptions): ClientAdapter {
     for (const map of o.serverMaps?.(tree, location) ?? [{ path: ['mcpServers'] }]) {
       const obj = objectAt(tree, map.path)
       if (!obj) continue
-      obj.props.forEach((prop, i) => {
-        if (obj.props.slice(i + 1).some((q) => q.key === prop.key)) return // a later duplicate wins
-        if (prop.node.type !== 'object') return
+      const props = members(obj)
+      props.forEach(({ key, value: node }, i) => {
+        if (props.slice(i + 1).some((q) => q.key === key)) return // a later duplicate wins
+        if (node.type !== 'object') return
+        const value = nodeValue(node) as Record<string, unknown>
         out.push({
-          key: [...map.path, prop.key],
-          path: [...map.path, prop.key],
-          name: prop.key,
+          key: [...map.path, key],
+          path: [...map.path, key],
+          name: key,
           scope: map.scope ?? location.scope,
           ...((map.project ?? location.project)
             ? { project: map.project ?? location.project }
             : {}),
-          range: { start: prop.node.start, end: prop.node.end },
-          value: prop.node.value,
-          ...describe(prop.node.value, o),
+          range: { start: node.offset, end: node.offset + node.length },
+          value,
+          ...describe(value, o),
         })
       })
     }
@@ -119,7 +126,10 @@ export function jsonClient(o: JsonClientOptions): ClientAdapter {
     displayName: o.displayName,
     format: 'json',
     configFiles: o.configFiles,
-    parse: (text, file) => parseTree(text, file)?.value ?? {},
+    parse: (text, file) => {
+      const tree = parseTree(text, file)
+      return tree ? nodeValue(tree) : {}
+    },
     entries,
     movedKeys: STDIO_KEYS,
     urlMovedKeys: [...STDIO_KEYS, ...TYPE_KEYS, ...URL_KEYS, 'headers'],
@@ -310,22 +320,33 @@ const TOKEN_INPUT = {
 
 /**
  * Adds the token input to the top-level `inputs` array (created after `servers` when missing);
- * the text is returned unchanged when an input of that id is there already.
+ * the text is returned unchanged when an input of that id is there already. In a file laid out
+ * over lines, jsonc-parser lays out the new text alone, in the file's indentation.
  */
 function addTokenInput(text: string): string {
   const root = parseJsonTree(text, 'jsonc')
-  const inputs = member(root, 'inputs')?.node
-  const item = JSON.stringify(TOKEN_INPUT)
-  if (!inputs) return setMember(text, [], 'inputs', () => `[${item}]`, ['servers'], detectEol(text))
-  if (inputs.type !== 'array')
+  const inputs = member(root, 'inputs')?.value
+  if (inputs && inputs.type !== 'array')
     throw new Error(
       '"inputs" is not a list, so Airlock cannot add the input that holds its token; fix "inputs", or wrap without --http',
     )
-  if (inputs.value.some((v) => isRecord(v) && v.id === TOKEN_INPUT_ID)) return text
-  const last = inputs.items[inputs.items.length - 1]
-  return last
-    ? applyEdits(text, [{ start: last.node.end, end: last.node.end, text: `, ${item}` }])
-    : applyEdits(text, [{ start: inputs.start, end: inputs.end, text: `[${item}]` }])
+  if (
+    inputs &&
+    (nodeValue(inputs) as unknown[]).some((v) => isRecord(v) && v.id === TOKEN_INPUT_ID)
+  )
+    return text
+  const keys = members(root).map((m) => m.key)
+  const after = keys.includes('servers') ? keys.indexOf('servers') + 1 : keys.length
+  const [edit, ...rest] = inputs
+    ? modify(text, ['inputs', -1], TOKEN_INPUT, { isArrayInsertion: true })
+    : modify(text, ['inputs'], [TOKEN_INPUT], { getInsertionIndex: () => after })
+  if (!edit || rest.length > 0) throw new Error('internal: one edit expected for the token input')
+  const raw = applyJsonEdits(text, [edit])
+  const at = inputs ?? root
+  if (!text.slice(at.offset, at.offset + at.length).includes('\n')) return raw
+  // From the character before: a first item moves to its own line too.
+  const range = { offset: edit.offset - 1, length: edit.content.length + 1 }
+  return applyJsonEdits(raw, format(raw, range, formattingOf(text)))
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

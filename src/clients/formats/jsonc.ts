@@ -1,58 +1,29 @@
 /**
- * A small JSON / JSON-with-comments parser that keeps every value's text range, so that an
- * adapter can splice new text into a client's config file and leave the rest byte for byte.
- * Three dialects, as clients read them: strict JSON (`JSON.parse`), JSON with comments
- * (strip-json-comments, then `JSON.parse`), and JSONC (comments and trailing commas, as VS Code
- * and Zed read their settings). A leading byte-order mark is accepted and kept.
+ * JSON and JSON-with-comments client files, read with `jsonc-parser` (VS Code's own): its tree
+ * keeps every value's offset, so an adapter can splice new text into the file and leave the
+ * rest byte for byte. Three dialects, as clients read them: strict JSON (`JSON.parse`), JSON
+ * with comments (strip-json-comments, then `JSON.parse`), and JSONC (comments and trailing
+ * commas, as VS Code and Zed read their settings). A leading byte-order mark is accepted and
+ * kept. What this adds to the library: the first error in words a person can act on, values
+ * built as `JSON.parse` builds them, and a depth limit (its parser recurses).
  */
+import {
+  createScanner,
+  parseTree,
+  printParseErrorCode,
+  visit,
+  type FormattingOptions,
+  type Node,
+  type ParseError,
+  type ParseErrorCode,
+  type ParseOptions,
+} from 'jsonc-parser'
+import { detectEol } from './text-edit'
+
+export type { Node as JsonNode } from 'jsonc-parser'
 
 /** How a client parses its JSON file. */
 export type JsonDialect = 'json' | 'json-comments' | 'jsonc'
-
-/** A parsed value and where its text is: `text.slice(start, end)` is the value's source. */
-export type JsonNode = JsonObjectNode | JsonArrayNode | JsonScalarNode
-
-/** An object node: its members in source order (duplicates kept; the last one wins). */
-export interface JsonObjectNode {
-  type: 'object'
-  start: number
-  end: number
-  props: JsonProperty[]
-  value: Record<string, unknown>
-}
-
-/** An array node: its elements in source order. */
-export interface JsonArrayNode {
-  type: 'array'
-  start: number
-  end: number
-  items: JsonItem[]
-  value: unknown[]
-}
-
-/** A string, number, boolean or null. */
-export interface JsonScalarNode {
-  type: 'string' | 'number' | 'boolean' | 'null'
-  start: number
-  end: number
-  value: string | number | boolean | null
-}
-
-/** One object member: key range, value, and the comma after it (if any). */
-export interface JsonProperty {
-  key: string
-  keyStart: number
-  keyEnd: number
-  node: JsonNode
-  /** Offset of the comma that follows this member, if there is one. */
-  comma?: number
-}
-
-/** One array element and the comma after it (if any). */
-export interface JsonItem {
-  node: JsonNode
-  comma?: number
-}
 
 /** A syntax error at `offset`, with a message a person can act on. */
 export class JsonSyntaxError extends Error {
@@ -67,19 +38,80 @@ export class JsonSyntaxError extends Error {
 
 const MAX_DEPTH = 500
 
+/** jsonc-parser's token kinds (its `const enum SyntaxKind`, which isolated modules cannot read). */
+const TOKEN = { openBrace: 1, closeBrace: 2, openBracket: 3, closeBracket: 4, comma: 5, eof: 17 }
+
 /** Parses `text` in `dialect` and returns the root node; throws JsonSyntaxError. */
-export function parseJsonTree(text: string, dialect: JsonDialect): JsonNode {
-  return new Parser(text, dialect).parseDocument()
+export function parseJsonTree(text: string, dialect: JsonDialect): Node {
+  // The parser does not know a BOM; a space of the same length keeps every offset.
+  const source = text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text
+  const options: ParseOptions = {
+    disallowComments: dialect === 'json',
+    allowTrailingComma: dialect === 'jsonc',
+    allowEmptyContent: false,
+  }
+  checkDepth(source)
+  const errors: ParseError[] = []
+  const root = parseTree(source, errors, options)
+  if (errors.length > 0 || !root) throw firstError(source, options)
+  return root
+}
+
+/** A node's value as `JSON.parse` gives it: the last duplicate key wins, `__proto__` is an own key. */
+export function nodeValue(node: Node): unknown {
+  if (node.type === 'array') return (node.children ?? []).map(nodeValue)
+  if (node.type !== 'object') return node.value as unknown
+  const out: Record<string, unknown> = {}
+  for (const m of members(node))
+    Object.defineProperty(out, m.key, {
+      value: nodeValue(m.value),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    })
+  return out
+}
+
+/** One object member: its property node (key to value), key and value. */
+export interface JsonMember {
+  prop: Node
+  key: string
+  value: Node
+}
+
+/** The members of an object node in source order (duplicates kept); none for other nodes. */
+export function members(node: Node | undefined): JsonMember[] {
+  if (node?.type !== 'object') return []
+  return (node.children ?? []).flatMap((prop) => {
+    const [k, value] = prop.children ?? []
+    return k && value ? [{ prop, key: String(k.value), value }] : []
+  })
 }
 
 /** The member `key` of an object node (the last one, as JSON.parse does), if present. */
-export function member(node: JsonNode | undefined, key: string): JsonProperty | undefined {
-  if (!node || node.type !== 'object') return undefined
-  for (let i = node.props.length - 1; i >= 0; i--) {
-    const p = node.props[i]
-    if (p && p.key === key) return p
-  }
-  return undefined
+export function member(node: Node | undefined, key: string): JsonMember | undefined {
+  return members(node).findLast((m) => m.key === key)
+}
+
+/** The object node at `path` (member keys from the root). */
+export function objectAt(root: Node, path: readonly string[]): Node | undefined {
+  let node: Node | undefined = root
+  for (const key of path) node = member(node, key)?.value
+  return node?.type === 'object' ? node : undefined
+}
+
+/** Offset of the comma that follows `node` (comments and whitespace between), if there is one. */
+export function commaAfter(text: string, node: Node): number | undefined {
+  const scanner = createScanner(text, true) // skips whitespace and comments
+  scanner.setPosition(node.offset + node.length)
+  return scanner.scan() === TOKEN.comma ? scanner.getTokenOffset() : undefined
+}
+
+/** The file's indentation (the first indented line's: a tab, or its width in spaces) and line ending. */
+export function formattingOf(text: string): FormattingOptions {
+  const indent = /^([ \t]+)\S/m.exec(text)?.[1] ?? '  '
+  const tabs = indent.startsWith('\t')
+  return { insertSpaces: !tabs, tabSize: tabs ? 4 : indent.length, eol: detectEol(text) }
 }
 
 /** Whether the text parses with plain `JSON.parse` (BOM allowed). */
@@ -92,209 +124,106 @@ export function isStrictJson(text: string): boolean {
   }
 }
 
-class Parser {
-  private pos = 0
-  private readonly comments: boolean
-  private readonly trailingCommas: boolean
-
-  constructor(
-    private readonly text: string,
-    dialect: JsonDialect,
-  ) {
-    this.comments = dialect !== 'json'
-    this.trailingCommas = dialect === 'jsonc'
+/** Refuses nesting deeper than MAX_DEPTH before the (recursive) parser sees it. */
+function checkDepth(text: string): void {
+  const scanner = createScanner(text, true)
+  let depth = 0
+  for (let t: number = scanner.scan(); t !== TOKEN.eof; t = scanner.scan()) {
+    if (t === TOKEN.openBrace || t === TOKEN.openBracket) depth++
+    else if (t === TOKEN.closeBrace || t === TOKEN.closeBracket) depth--
+    if (depth > MAX_DEPTH) throw new JsonSyntaxError('nested too deeply', scanner.getTokenOffset())
   }
+}
 
-  parseDocument(): JsonNode {
-    if (this.text.charCodeAt(0) === 0xfeff) this.pos = 1
-    this.skip()
-    if (this.pos >= this.text.length) this.fail('the file is empty; expected a JSON object')
-    const node = this.value(0)
-    this.skip()
-    if (this.pos < this.text.length)
-      this.fail(`unexpected ${this.describe()} after the end of the document`)
-    return node
+/** The first syntax error, in words: walks the text again to know where the parser was. */
+function firstError(text: string, options: ParseOptions): JsonSyntaxError {
+  const stack: { array: boolean; key?: string; wantsName: boolean }[] = []
+  let rootSeen = false
+  let comma: number | undefined
+  let found: JsonSyntaxError | undefined
+  const value = (): void => {
+    comma = undefined
+    if (stack.length === 0) rootSeen = true
   }
-
-  private fail(message: string, at = this.pos): never {
-    throw new JsonSyntaxError(message, at)
+  const open = (array: boolean) => (): void => {
+    value()
+    stack.push({ array, wantsName: !array })
   }
-
-  private describe(): string {
-    if (this.pos >= this.text.length) return 'end of file'
-    const c = this.text[this.pos] ?? ''
-    return `"${c === '\n' ? '\\n' : c === '\r' ? '\\r' : c}"`
+  const close = (): void => {
+    stack.pop()
+    comma = undefined
   }
+  visit(
+    text,
+    {
+      onObjectBegin: open(false),
+      onArrayBegin: open(true),
+      onObjectEnd: close,
+      onArrayEnd: close,
+      onLiteralValue: value,
+      onObjectProperty: (key) => {
+        const top = stack.at(-1)
+        if (top) Object.assign(top, { key, wantsName: false })
+        comma = undefined
+      },
+      onSeparator: (sep, offset) => {
+        if (sep !== ',') return
+        comma = offset
+        const top = stack.at(-1)
+        if (top && !top.array) top.wantsName = true
+      },
+      onError: (code, offset) => {
+        found ??= describe(code, offset)
+      },
+    },
+    options,
+  )
+  return found ?? new JsonSyntaxError('not valid JSON', 0)
 
-  /** Skips whitespace and, where the dialect allows them, comments. */
-  private skip(): void {
-    const t = this.text
-    for (;;) {
-      const c = t.charCodeAt(this.pos)
-      if (c === 32 || c === 9 || c === 10 || c === 13) {
-        this.pos++
-      } else if (c === 47 /* / */ && (t[this.pos + 1] === '/' || t[this.pos + 1] === '*')) {
-        if (!this.comments)
-          this.fail('comments are not allowed in this file (the client reads it as strict JSON)')
-        if (t[this.pos + 1] === '/') {
-          const nl = t.indexOf('\n', this.pos)
-          this.pos = nl < 0 ? t.length : nl
-        } else {
-          const close = t.indexOf('*/', this.pos + 2)
-          if (close < 0) this.fail('unterminated /* comment')
-          this.pos = close + 2
-        }
-      } else {
-        return
-      }
-    }
-  }
-
-  private value(depth: number): JsonNode {
-    if (depth > MAX_DEPTH) this.fail('nested too deeply')
-    const c = this.text[this.pos]
-    if (c === '{') return this.object(depth)
-    if (c === '[') return this.array(depth)
-    if (c === '"') {
-      const start = this.pos
-      const value = this.string()
-      return { type: 'string', start, end: this.pos, value }
-    }
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number()
-    for (const [word, value] of [
-      ['true', true],
-      ['false', false],
-      ['null', null],
-    ] as const) {
-      if (this.text.startsWith(word, this.pos)) {
-        const start = this.pos
-        this.pos += word.length
-        return { type: value === null ? 'null' : 'boolean', start, end: this.pos, value }
-      }
-    }
-    return this.fail(`expected a value, found ${this.describe()}`)
-  }
-
-  private object(depth: number): JsonObjectNode {
-    const start = this.pos
-    this.pos++
-    const props: JsonProperty[] = []
-    const value: Record<string, unknown> = {}
-    this.skip()
-    while (this.text[this.pos] !== '}') {
-      if (this.text[this.pos] !== '"')
-        this.fail(`expected a "quoted" property name or "}", found ${this.describe()}`)
-      const keyStart = this.pos
-      const key = this.string()
-      const keyEnd = this.pos
-      this.skip()
-      if (this.text[this.pos] !== ':')
-        this.fail(`expected ":" after "${key}", found ${this.describe()}`)
-      this.pos++
-      this.skip()
-      const node = this.value(depth + 1)
-      const prop: JsonProperty = { key, keyStart, keyEnd, node }
-      props.push(prop)
-      // defineProperty: a "__proto__" key is an own property, as with JSON.parse.
-      Object.defineProperty(value, key, {
-        value: node.value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      })
-      this.skip()
-      if (this.text[this.pos] === ',') {
-        prop.comma = this.pos
-        this.pos++
-        this.skip()
-        if (this.text[this.pos] === '}' && !this.trailingCommas)
-          this.fail('trailing comma before "}" (the client does not allow it)', prop.comma)
-      } else if (this.text[this.pos] !== '}') {
-        this.fail(`expected "," or "}" after the value of "${key}", found ${this.describe()}`)
-      }
-    }
-    this.pos++
-    return { type: 'object', start, end: this.pos, props, value }
-  }
-
-  private array(depth: number): JsonArrayNode {
-    const start = this.pos
-    this.pos++
-    const items: JsonItem[] = []
-    this.skip()
-    while (this.text[this.pos] !== ']') {
-      const node = this.value(depth + 1)
-      const item: JsonItem = { node }
-      items.push(item)
-      this.skip()
-      if (this.text[this.pos] === ',') {
-        item.comma = this.pos
-        this.pos++
-        this.skip()
-        if (this.text[this.pos] === ']' && !this.trailingCommas)
-          this.fail('trailing comma before "]" (the client does not allow it)', item.comma)
-      } else if (this.text[this.pos] !== ']') {
-        this.fail(`expected "," or "]" in the array, found ${this.describe()}`)
-      }
-    }
-    this.pos++
-    return { type: 'array', start, end: this.pos, items, value: items.map((i) => i.node.value) }
-  }
-
-  private string(): string {
-    const t = this.text
-    const start = this.pos
-    this.pos++
-    let out = ''
-    let chunk = this.pos
-    for (;;) {
-      if (this.pos >= t.length) this.fail('unterminated string', start)
-      const c = t.charCodeAt(this.pos)
-      if (c === 34 /* " */) {
-        out += t.slice(chunk, this.pos)
-        this.pos++
-        return out
-      }
-      if (c < 0x20)
-        this.fail(
+  function describe(code: ParseErrorCode, offset: number): JsonSyntaxError {
+    const c = text[offset]
+    const what =
+      c === undefined ? 'end of file' : `"${c === '\n' ? '\\n' : c === '\r' ? '\\r' : c}"`
+    const top = stack.at(-1)
+    const closing = c === '}' || c === ']'
+    const err = (message: string, at = offset): JsonSyntaxError => new JsonSyntaxError(message, at)
+    switch (printParseErrorCode(code)) {
+      case 'InvalidCommentToken':
+        return err('comments are not allowed in this file (the client reads it as strict JSON)')
+      case 'UnexpectedEndOfComment':
+        return err('unterminated /* comment')
+      case 'UnexpectedEndOfString':
+        return err('unterminated string')
+      case 'InvalidCharacter':
+        return err(
           'a control character (such as a raw newline or tab) inside a string; write it as \\n or \\t',
         )
-      if (c === 92 /* \ */) {
-        out += t.slice(chunk, this.pos)
-        const e = t[this.pos + 1]
-        const simple: Record<string, string> = {
-          '"': '"',
-          '\\': '\\',
-          '/': '/',
-          b: '\b',
-          f: '\f',
-          n: '\n',
-          r: '\r',
-          t: '\t',
-        }
-        if (e !== undefined && e in simple) {
-          out += simple[e]
-          this.pos += 2
-        } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(t.slice(this.pos + 2, this.pos + 6))) {
-          out += String.fromCharCode(parseInt(t.slice(this.pos + 2, this.pos + 6), 16))
-          this.pos += 6
-        } else {
-          this.fail(`invalid escape "\\${e ?? ''}" in a string`)
-        }
-        chunk = this.pos
-        continue
-      }
-      this.pos++
+      case 'InvalidEscapeCharacter':
+      case 'InvalidUnicode':
+        return err('invalid escape in a string (a backslash is written \\\\)')
+      case 'InvalidNumberFormat':
+      case 'UnexpectedEndOfNumber':
+        return err('invalid number')
+      case 'ColonExpected':
+        return err(`expected ":" after "${top?.key ?? ''}", found ${what}`)
+      case 'CommaExpected':
+      case 'CloseBraceExpected':
+      case 'CloseBracketExpected':
+        return top?.array
+          ? err(`expected "," or "]" in the array, found ${what}`)
+          : err(`expected "," or "}" after the value of "${top?.key ?? ''}", found ${what}`)
+      case 'EndOfFileExpected':
+        return err(`unexpected ${what} after the end of the document`)
+      default: // InvalidSymbol, PropertyNameExpected, ValueExpected
+        if (comma !== undefined && closing)
+          return err(`trailing comma before "${c}" (the client does not allow it)`, comma)
+        if (stack.length === 0 && rootSeen)
+          return err(`unexpected ${what} after the end of the document`)
+        if (stack.length === 0 && c === undefined)
+          return err('the file is empty; expected a JSON object')
+        if (top && !top.array && top.wantsName)
+          return err(`expected a "quoted" property name or "}", found ${what}`)
+        return err(`expected a value, found ${what}`)
     }
-  }
-
-  private number(): JsonScalarNode {
-    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(
-      this.text.slice(this.pos, this.pos + 400),
-    )
-    if (!m) return this.fail(`expected a number, found ${this.describe()}`)
-    const start = this.pos
-    this.pos += m[0].length
-    return { type: 'number', start, end: this.pos, value: Number(m[0]) }
   }
 }

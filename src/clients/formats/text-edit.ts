@@ -73,13 +73,6 @@ export function trimEnd(text: string, start: number, end: number): number {
   return e
 }
 
-/** Indentation unit guess for a nested line: the extra whitespace of `child` over `parent`. */
-export function indentUnit(parent: string, child: string): string {
-  return child.startsWith(parent) && child.length > parent.length
-    ? child.slice(parent.length)
-    : '  '
-}
-
 /**
  * The one edit that turns `before` into `after` when every change lies inside `range` (the
  * entry being rewritten); throws when a change escaped it (a bug in the caller).

@@ -8,6 +8,8 @@ import { removeMember, renderJson, setMember } from '../../../src/clients/format
 import {
   isStrictJson,
   JsonSyntaxError,
+  members,
+  nodeValue,
   parseJsonTree,
   type JsonDialect,
 } from '../../../src/clients/formats/jsonc'
@@ -19,11 +21,18 @@ describe('JSON(C) parser', () => {
     const text =
       '\ufeff{"a": [1, -2.5e3, true, null, "x\\u00e9\\n"], "b": {"__proto__": 1}, "a": 2}'
     const tree = parseJsonTree(text, 'json')
-    expect(tree.value).toEqual(JSON.parse(text.slice(1)))
-    expect(Object.keys(tree.value as object)).toEqual(['a', 'b'])
-    if (tree.type !== 'object') throw new Error('object expected')
-    const b = tree.props[1]
-    expect(text.slice(b?.node.start, b?.node.end)).toBe('{"__proto__": 1}')
+    const value = nodeValue(tree)
+    expect(value).toEqual(JSON.parse(text.slice(1)))
+    expect(Object.keys(value as object)).toEqual(['a', 'b'])
+    expect(Object.getPrototypeOf((value as { b: object }).b)).toBe(Object.prototype)
+    const b = members(tree)[1]?.value
+    expect(text.slice(b?.offset, (b?.offset ?? 0) + (b?.length ?? 0))).toBe('{"__proto__": 1}')
+  })
+
+  it('refuses nesting deeper than the parser can recurse, with a message', () => {
+    const deep = '['.repeat(100_000)
+    expect(() => parseJsonTree(deep, 'jsonc')).toThrow('nested too deeply')
+    expect(() => parseJsonTree(`${'['.repeat(400)}${']'.repeat(400)}`, 'json')).not.toThrow()
   })
 
   it.each<[JsonDialect, string, boolean]>([
@@ -35,6 +44,8 @@ describe('JSON(C) parser', () => {
     ['jsonc', "{'a': 1}", false],
     ['jsonc', '{"a": "tab\there"}', false],
     ['jsonc', '', false],
+    ['jsonc', '{"a": 1} x', false],
+    ['json', '\ufeff{"a": 1}', true],
   ])('%s accepts %j: %s', (dialect, text, ok) => {
     if (ok) expect(() => parseJsonTree(text, dialect)).not.toThrow()
     else expect(() => parseJsonTree(text, dialect)).toThrow(JsonSyntaxError)
@@ -48,6 +59,31 @@ describe('JSON(C) parser', () => {
       expect((err as JsonSyntaxError).offset).toBe(13)
       expect((err as Error).message).toBe('expected "," or "}" after the value of "a", found """')
     }
+  })
+
+  it.each<[JsonDialect, string, number, string]>([
+    ['json', '{"a": 1,}', 7, 'trailing comma before "}" (the client does not allow it)'],
+    ['jsonc', '{"a": [1,,]}', 9, 'expected a value, found ","'],
+    ['json', '{"a": 1 // c\n}', 8, 'comments are not allowed in this file'],
+    ['jsonc', "{'a': 1}", 1, 'expected a "quoted" property name or "}", found "\'"'],
+    ['jsonc', '{"a" 1}', 5, 'expected ":" after "a", found "1"'],
+    ['jsonc', '{"a": [1 2]}', 9, 'expected "," or "]" in the array, found "2"'],
+    ['jsonc', '{"a": 1} x', 9, 'unexpected "x" after the end of the document'],
+    ['jsonc', '{"a": 1 /* c', 8, 'unterminated /* comment'],
+    ['jsonc', '{"a": "x', 6, 'unterminated string'],
+    ['jsonc', '  ', 2, 'the file is empty; expected a JSON object'],
+  ])('%s: %j fails at %i with words', (dialect, text, offset, message) => {
+    const err = (() => {
+      try {
+        parseJsonTree(text, dialect)
+      } catch (e) {
+        return e as JsonSyntaxError
+      }
+      throw new Error('no error')
+    })()
+    expect(err).toBeInstanceOf(JsonSyntaxError)
+    expect(err.offset).toBe(offset)
+    expect(err.message).toContain(message)
   })
 
   it('isStrictJson', () => {
