@@ -183,6 +183,9 @@ describe('OAuth remote servers', () => {
       (err: Error) => err.message,
     )
     expect(refusedAgain).toContain('sign in to "remote" in Airlock')
+    // The link (its state) goes to the person only: never to an agent or the audit log.
+    expect(refusedAgain).not.toContain('/authorize')
+    expect(JSON.stringify(env.auditRecords())).not.toContain(url.searchParams.get('state')!)
   })
 
   it('airlock servers login signs in with no gateway running (its own loopback callback)', async () => {

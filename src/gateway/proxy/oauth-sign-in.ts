@@ -134,8 +134,9 @@ export class OAuthSignIn extends EventEmitter {
       this.signIn(server, { open: false }).catch((err: unknown) =>
         this.deps.log(`${server}: ${(err as Error).message}`),
       )
-    const flow = this.liveFlow(server)
-    return `sign in to "${server}" in Airlock: click Sign in on its card in the Servers screen, or run "airlock servers login ${server}"${flow ? `, or open ${flow.url}` : ''}; then retry`
+    // Never the link itself: its state would let whoever holds it sign Airlock in to an account
+    // of their choosing (the agent, and the audit log, are not the person).
+    return `sign in to "${server}" in Airlock: click Sign in on its card in the Servers screen, or run "airlock servers login ${server}"; then retry`
   }
 
   /**

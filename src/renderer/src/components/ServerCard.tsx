@@ -159,7 +159,9 @@ export function ServerCard({
           {view.signIn === 'needs-sign-in' ? (
             <span className="tone-bad">Its agents are refused until you sign in. </span>
           ) : (
-            <span className="muted">A sign-in is open: finish it in the browser. </span>
+            <span className="tone-bad">
+              Its agents are refused until the sign-in is finished in a browser.{' '}
+            </span>
           )}
           {view.signInUrl !== undefined && isHttpUrl(view.signInUrl) ? (
             <a
