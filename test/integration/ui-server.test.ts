@@ -172,6 +172,22 @@ describe('airlock serve: web UI server', () => {
     )
   })
 
+  it('answers the OAuth sign-in callback without the UI token, under the same Host rule', async () => {
+    const { port } = await start()
+    const forged = await get(port, '/oauth/callback?code=c&state=forged')
+    expect(forged.status).toBe(400)
+    expect(forged.headers['content-security-policy']).toBe(
+      "default-src 'none'; style-src 'unsafe-inline'",
+    )
+    expect(forged.headers['referrer-policy']).toBe('no-referrer')
+    expect(forged.headers['cache-control']).toBe('no-store')
+    expect(forged.body).toContain('This sign-in link is unknown')
+    const rebound = await get(port, '/oauth/callback?code=c&state=s', {
+      host: `evil.example:${port}`,
+    })
+    expect(rebound.status).toBe(421)
+  })
+
   it('refuses WebSockets with a foreign Origin or Host, and without the right token', async () => {
     const ui = await start()
     expect(await connect(ui.port, { origin: 'http://evil.example' })).toEqual({ refused: 403 })
