@@ -12,7 +12,7 @@ import type { AuditInput, AuditRecord } from '../shared/contract/audit-record'
 import { headerSecretKey, isRemote, type ServerConfig } from '../shared/contract/config'
 import { CounterStore } from '../shared/policy/counters'
 import { ApprovalCenter } from './approvals/approvals'
-import { AuditLog } from './audit'
+import { AuditLog, type AuditTicket } from './audit'
 import { Grants } from './approvals/grants'
 import { ensureSecret, newChallenge, proof, proofMatches } from '../node/handshake'
 import { LiveConfig } from './config/live-config'
@@ -201,11 +201,38 @@ export class Gateway extends EventEmitter {
     this.endpoint = opts.endpoint ?? defaultEndpoint(this.home, this.paths.pipeName)
   }
 
-  /** Appends an audit record and announces it. Throws when the write fails. */
+  /**
+   * Appends an audit record (and whatever is staged before it) now, and announces it. Throws
+   * when the write fails.
+   */
   appendAudit(input: AuditInput): AuditRecord {
-    const rec = this.audit.append(input)
-    if (this.listenerCount('audit')) this.emit('audit', rec)
-    return rec
+    return this.audit.append(input)
+  }
+
+  /** Written records not announced yet (a staged batch's: announced on the next turn). */
+  private unannounced: AuditTicket[] = []
+
+  /**
+   * Announces written records as `audit` events (record, ticket: where it went). A staged
+   * batch was written on a call's path: its events (the Activity index, the UI) wait for the
+   * next turn of the event loop, all of them at once. `append`'s caller waits for its own.
+   */
+  private audited(tickets: readonly AuditTicket[], inAppend: boolean): void {
+    if (this.listenerCount('audit') === 0) return
+    if (!inAppend) {
+      if (this.unannounced.length === 0) setImmediate(() => this.announce())
+      for (const t of tickets) this.unannounced.push(t)
+      return
+    }
+    this.announce() // in seq order
+    for (const t of tickets) this.emit('audit', t.record, t)
+  }
+
+  private announce(): void {
+    const tickets = this.unannounced
+    if (tickets.length === 0) return
+    this.unannounced = []
+    for (const t of tickets) this.emit('audit', t.record, t)
   }
 
   /** Re-reads config.json and the policies now (after writing them), notifying sessions and listeners. */
@@ -463,6 +490,7 @@ export class Gateway extends EventEmitter {
       now: this.now,
       log: this.log,
     })
+    this.audit.onWritten = (tickets, inAppend) => this.audited(tickets, inAppend)
     const server = net.createServer((socket) => this.accept(socket))
     this.server = server
     await new Promise<void>((resolve, reject) => {
@@ -634,7 +662,11 @@ export class Gateway extends EventEmitter {
         id: `${this.now().toString(36)}-${(++this.sessionSeq).toString(36)}-${randomBytes(3).toString('hex')}`,
         server,
         live: this.live,
-        audit: { append: (i) => this.appendAudit(i) },
+        audit: {
+          append: (i) => this.appendAudit(i),
+          stage: (i) => this.audit.stage(i),
+          commit: () => this.audit.commit(),
+        },
         approvals: this.approvals,
         grants: this.grants,
         counters: this.counters,

@@ -4,6 +4,12 @@
  * one short line is cheaper than any promise round trip. fsync is the slow part, so by default
  * it is group-committed: one `fdatasync` covers every record written since the last one.
  *
+ * On the call path records are staged instead (`stage`): each gets its `seq` and hash at once,
+ * and `commit` writes every staged record in one write (and, in strict mode, one sync). A
+ * caller that must not go on before its record is written (a call to forward) calls `commit`
+ * and then reads its ticket; anything left staged is committed on the next turn of the event
+ * loop (setImmediate), and by `close`.
+ *
  * Invariants: the in-memory `seq`/`prev` advance only after a line is completely written (and,
  * in strict mode, synced); a failed write is truncated away, so the file never keeps a torn line
  * this process knows about. A crash can still leave one; `AuditLog.open` cuts it off.
@@ -67,6 +73,45 @@ export interface AuditLogOptions {
   fs?: AuditFs
 }
 
+/** Where a written record is stored, and what readers of it need not compute again. */
+export interface WrittenAt {
+  file: string
+  offset: number
+  length: number
+}
+
+/** A staged record: its fate once committed. Created by {@link AuditLog.stage}. */
+export interface AuditTicket {
+  /** The record as it is (or would have been) stored, with its seq and hash. */
+  readonly record: AuditRecord
+  /** 'staged' until a commit: then 'written', or 'failed' (nothing of it is on disk). */
+  readonly state: 'staged' | 'written' | 'failed'
+  /** Why it failed (an AuditWriteError), when it did. */
+  readonly error?: Error
+  /** Where it went, once written. */
+  readonly at?: WrittenAt
+  /** `JSON.stringify` of its capped args (what the line holds after `"args":`), if it has any. */
+  readonly argsJson?: string
+  /** `Date.parse(record.ts)` (NaN if not known without parsing). */
+  readonly tsMs: number
+}
+
+interface Staged {
+  ticket: {
+    record: AuditRecord
+    state: AuditTicket['state']
+    error?: Error
+    at?: WrittenAt
+    argsJson?: string
+    tsMs: number
+  }
+  bytes: Buffer
+  now: number
+  /** seq and hash of the record before this one: where the chain goes back to if it fails. */
+  seqBefore: number
+  prevBefore: string
+}
+
 /** Max length of `detail` and `reason`, in UTF-16 units. */
 export const DETAIL_MAX_CHARS = 1024
 /** Max length of identifiers (callId, session, client, server, tool, rule). */
@@ -76,6 +121,8 @@ const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 const DEFAULT_RETENTION_DAYS = 30
 const DAY_MS = 86_400_000
 const TAIL_CHUNK = 64 * 1024
+/** Year 10000: past it, ISO dates have a sign and six digits; such clocks take the slow path. */
+const MAX_FAST_TS_MS = 253_402_300_800_000
 
 interface OpenFile {
   fd: number
@@ -118,8 +165,10 @@ export class AuditLog {
   // Current day window, so most appends skip formatting a date.
   private dayStart = 0
   private dayEnd = 0
-  /** `YYYY-MM-DD` of the current day window ('' before the first append). */
-  private dayPrefix = ''
+  /** The day window of the timestamps (isoTime's own: stamped before the file is chosen). */
+  private tsDayStart = 0
+  private tsDayEnd = 0
+  private tsDayPrefix = ''
   /** The last timestamp formatted, and its epoch ms (NaN: none). */
   private tsMs = NaN
   private tsText = ''
@@ -133,6 +182,16 @@ export class AuditLog {
   private syncScheduled = false
   private syncInFlight = false
   private waiters: FlushWaiter[] = []
+
+  /** Records staged and not yet written, in seq order. */
+  private staged: Staged[] = []
+  private commitScheduled = false
+
+  /**
+   * Told of each commit's written records, in seq order; `inAppend` when the commit was made by
+   * `append` (the caller waits for it), false for a staged batch.
+   */
+  onWritten: ((tickets: readonly AuditTicket[], inAppend: boolean) => void) | undefined = undefined
 
   private constructor(opts: AuditLogOptions, seq: number, prev: string) {
     this.dir = opts.dir
@@ -206,7 +265,7 @@ export class AuditLog {
   }
 
   /** Where the last record went: its file, byte offset and stored length (for indexes). */
-  lastWrite: { file: string; offset: number; length: number } | undefined = undefined
+  lastWrite: WrittenAt | undefined = undefined
 
   /** Path of the file the next record goes to (unless the day or size rotates it). */
   get currentFile(): string | undefined {
@@ -214,19 +273,29 @@ export class AuditLog {
   }
 
   /**
-   * Builds, redacts, caps, hashes and writes one record, synchronously, and returns it as
-   * stored. In strict mode the record is also fdatasync'ed before this returns. Throws
-   * {@link AuditWriteError} if it could not be written: nothing was recorded, `seq` and the
-   * chain did not advance, and the caller must deny the call.
+   * Builds, redacts, caps, hashes and writes one record (and every record staged before it),
+   * synchronously, and returns it as stored. In strict mode the record is also fdatasync'ed
+   * before this returns. Throws {@link AuditWriteError} if it could not be written: nothing was
+   * recorded, `seq` and the chain did not advance, and the caller must deny the call.
    */
   append(input: AuditInput): AuditRecord {
+    const ticket = this.stage(input)
+    this.commitStaged(true)
+    if (ticket.state !== 'written') throw ticket.error
+    return ticket.record
+  }
+
+  /**
+   * Builds, redacts, caps and hashes one record and queues it for the next {@link commit}: it
+   * has its `seq` and its place in the chain at once, and is written with every record staged
+   * in the same turn of the event loop (at the latest on the next one). Throws
+   * {@link AuditWriteError} when the log is closed.
+   */
+  stage(input: AuditInput): AuditTicket {
     if (this.closed) {
       throw new AuditWriteError(this.dir, 'append', new Error('the audit log is closed'))
     }
     const now = this.clock()
-    this.repair()
-    const file = this.fileFor(now)
-
     const capped =
       input.args === undefined
         ? undefined
@@ -256,18 +325,105 @@ export class AuditLog {
     const canonical = canonicalLine(record as unknown as UnhashedRecord, capped?.json)
     const hash = sha256Hex(canonical)
     const bytes = Buffer.from(storedLine(canonical, hash), 'utf8')
+    record['hash'] = hash
 
-    this.write(file, bytes)
+    const staged: Staged = {
+      ticket: {
+        record: record as unknown as AuditRecord,
+        state: 'staged',
+        argsJson: capped?.json,
+        tsMs: this.tsMs,
+      },
+      bytes,
+      now,
+      seqBefore: this.seq,
+      prevBefore: this.prev,
+    }
     this.seq = seq
     this.prev = hash
+    this.staged.push(staged)
+    if (!this.commitScheduled) {
+      this.commitScheduled = true
+      setImmediate(() => {
+        this.commitScheduled = false
+        this.commitStaged(false)
+      })
+    }
+    return staged.ticket
+  }
+
+  /**
+   * Writes every staged record, in one write per file (strict mode: and one fdatasync), and
+   * marks their tickets. Never throws: a record that could not be written has a 'failed'
+   * ticket, and so has every record staged after it (the chain goes back to the last record
+   * written, as if they had never been staged).
+   */
+  commit(): void {
+    this.commitStaged(false)
+  }
+
+  private commitStaged(inAppend: boolean): void {
+    if (this.staged.length === 0) return
+    const items = this.staged
+    this.staged = []
+    let done = 0
+    try {
+      if (this.closed)
+        throw new AuditWriteError(this.dir, 'append', new Error('the audit log is closed'))
+      this.repair()
+      // Consecutive records bound for the same file go out in one write.
+      let run: Staged[] = []
+      let runFile: OpenFile | null = null
+      let runBytes = 0
+      const writeRun = (): void => {
+        if (run.length === 0 || !runFile) return
+        this.write(runFile, run, runBytes)
+        done += run.length
+        run = []
+        runBytes = 0
+      }
+      for (const item of items) {
+        // A new day rotates the file (and closes the old one): what is bound for it goes first.
+        if (!(item.now >= this.dayStart && item.now < this.dayEnd)) writeRun()
+        let file = this.fileFor(item.now)
+        if (file !== runFile) writeRun()
+        if (
+          file.size + runBytes > 0 &&
+          file.size + runBytes + item.bytes.length > this.maxFileBytes
+        ) {
+          writeRun()
+          file = this.rotate(fileFor(this.dir, file.day, file.index + 1))
+        }
+        runFile = file
+        run.push(item)
+        runBytes += item.bytes.length
+      }
+      writeRun()
+    } catch (err) {
+      const failed = items[done] as Staged
+      this.seq = failed.seqBefore
+      this.prev = failed.prevBefore
+      const error =
+        err instanceof AuditWriteError ? err : new AuditWriteError(this.dir, 'write', err)
+      for (let i = done; i < items.length; i++) {
+        const t = (items[i] as Staged).ticket
+        t.state = 'failed'
+        t.error = error
+      }
+      this.log(
+        `${error.message} (${items.length - done} record${items.length - done === 1 ? '' : 's'} not written, from seq ${failed.ticket.record.seq})`,
+      )
+    }
+    if (done === 0) return
+    const last = (items[done - 1] as Staged).ticket
+    this.lastArgsJson = last.argsJson
+    this.lastTsMs = last.tsMs
     this.writtenGen++
     if (this.strict) this.syncedGen = this.writtenGen
     else this.scheduleSync()
-    this.lastArgsJson = capped?.json
-    this.lastTsMs = this.tsMs
-
-    record['hash'] = hash
-    return record as unknown as AuditRecord
+    const written = done === items.length ? items : items.slice(0, done)
+    const tickets = written.map((i) => i.ticket)
+    this.onWritten?.(tickets, inAppend)
   }
 
   /**
@@ -294,16 +450,24 @@ export class AuditLog {
 
   /** `new Date(now).toISOString()`, from the current day's prefix when `now` is inside it. */
   private isoTime(now: number): string {
-    if (now >= this.dayStart && now < this.dayEnd && this.dayStart >= 0 && this.dayPrefix !== '') {
+    if (!(now >= this.tsDayStart && now < this.tsDayEnd) && now >= 0 && now < MAX_FAST_TS_MS) {
+      // A record is stamped when it is staged, before its file is chosen: its own day window.
+      const day = utcDay(now)
+      this.tsDayStart = dayStartMs(day)
+      this.tsDayEnd = this.tsDayStart + DAY_MS
+      this.tsDayPrefix = day
+      this.tsMs = NaN
+    }
+    if (now >= this.tsDayStart && now < this.tsDayEnd) {
       // new Date(now) drops the fraction (toward zero, and now >= 0 here).
       const ms = Math.floor(now)
       if (ms === this.tsMs) return this.tsText
-      const t = ms - this.dayStart
+      const t = ms - this.tsDayStart
       const h = Math.floor(t / 3_600_000)
       const m = Math.floor(t / 60_000) % 60
       const s = Math.floor(t / 1000) % 60
       const f = t % 1000
-      const text = `${this.dayPrefix}T${h < 10 ? '0' : ''}${h}:${m < 10 ? '0' : ''}${m}:${s < 10 ? '0' : ''}${s}.${f < 10 ? '00' : f < 100 ? '0' : ''}${f}Z`
+      const text = `${this.tsDayPrefix}T${h < 10 ? '0' : ''}${h}:${m < 10 ? '0' : ''}${m}:${s < 10 ? '0' : ''}${s}.${f < 10 ? '00' : f < 100 ? '0' : ''}${f}Z`
       this.tsMs = ms
       this.tsText = text
       return text
@@ -314,6 +478,7 @@ export class AuditLog {
 
   /** Resolves once every record appended so far is fdatasync'ed; rejects if a sync failed. */
   flush(): Promise<void> {
+    this.commitStaged(false)
     if (this.syncedGen >= this.writtenGen) return Promise.resolve()
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ gen: this.writtenGen, resolve, reject })
@@ -321,7 +486,7 @@ export class AuditLog {
     })
   }
 
-  /** Flushes, then closes the file. Further appends throw. Idempotent. */
+  /** Writes what is staged, flushes, then closes the file. Further appends throw. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return
     try {
@@ -353,8 +518,6 @@ export class AuditLog {
     // Only now: a failed rotation must be retried by the next append.
     this.dayStart = dayStartMs(day)
     this.dayEnd = this.dayStart + DAY_MS
-    this.dayPrefix = day
-    this.tsMs = NaN
     return next as OpenFile
   }
 
@@ -383,11 +546,15 @@ export class AuditLog {
     }
   }
 
-  private write(initial: OpenFile, bytes: Buffer): void {
-    let file = initial
-    if (file.size > 0 && file.size + bytes.length > this.maxFileBytes) {
-      file = this.rotate(fileFor(this.dir, file.day, file.index + 1))
-    }
+  /** Writes a run of staged records to `file` in one write; marks them written. */
+  private write(file: OpenFile, run: Staged[], total: number): void {
+    const bytes =
+      run.length === 1
+        ? (run[0] as Staged).bytes
+        : Buffer.concat(
+            run.map((r) => r.bytes),
+            total,
+          )
     const before = file.size
     let off = 0
     try {
@@ -406,7 +573,13 @@ export class AuditLog {
       )
     }
     file.size = before + bytes.length
-    this.lastWrite = { file: file.path, offset: before, length: bytes.length }
+    let at = before
+    for (const r of run) {
+      r.ticket.state = 'written'
+      r.ticket.at = { file: file.path, offset: at, length: r.bytes.length }
+      at += r.bytes.length
+    }
+    this.lastWrite = (run[run.length - 1] as Staged).ticket.at
   }
 
   private truncateBack(file: OpenFile, size: number): void {

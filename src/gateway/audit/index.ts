@@ -1,6 +1,6 @@
 /** The audit log: a hash-chained, append-only JSON Lines writer and its readers. */
 export { AuditLog, DETAIL_MAX_CHARS, ID_MAX_CHARS } from './audit-log'
-export type { AuditFs, AuditLogOptions } from './audit-log'
+export type { AuditFs, AuditLogOptions, AuditTicket, WrittenAt } from './audit-log'
 export {
   DEFAULT_QUERY_LIMIT,
   exportAudit,

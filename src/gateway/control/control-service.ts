@@ -51,7 +51,7 @@ import {
   type PendingApproval,
   type RetryState,
 } from '../approvals/approvals'
-import { exportAudit, replayAudit } from '../audit'
+import { exportAudit, replayAudit, type AuditTicket } from '../audit'
 import { AuditIndex, type IndexFilter } from '../audit/activity-index/index'
 import { diskPage } from '../audit/disk-page'
 import {
@@ -182,7 +182,7 @@ export class ControlService {
       emitter.on(event, listener)
       this.detach.push(() => emitter.off(event, listener))
     }
-    on(gw, 'audit', (rec: AuditRecord) => this.onAudit(rec))
+    on(gw, 'audit', (rec: AuditRecord, written: AuditTicket) => this.onAudit(rec, written))
     on(gw, 'sessions', (list: SessionInfo[]) => this.emit('sessions.changed', list))
     on(gw, 'paused', (paused: boolean) => this.emit('paused', { paused }))
     on(gw, 'config', (_r: ReloadResult) => this.emit('servers.changed', {}))
@@ -1113,17 +1113,16 @@ export class ControlService {
 
   // ── audit ────────────────────────────────────────────────────────────────
 
-  private onAudit(rec: AuditRecord): void {
+  private onAudit(rec: AuditRecord, written: AuditTicket): void {
     // Where the record went, as the writer reports it (it is the only writer of these files).
-    const at = this.gw.audit.lastWrite
+    const at = written.at
     let added: ReturnType<AuditIndex['add']> = { kind: 'ignored' }
     if (at !== undefined) {
       try {
-        // The writer made the args JSON and the ts ms of this record already (it is the last one).
-        const audit = this.gw.audit
+        // The writer made the args JSON and the ts ms of this record already.
         added = this.index.add(rec, at.file, at.offset, at.length, {
-          argsJson: audit.lastArgsJson,
-          tsMs: audit.lastTsMs,
+          argsJson: written.argsJson,
+          tsMs: written.tsMs,
         })
       } catch (err) {
         this.log(`audit index: could not index record ${rec.seq} (${(err as Error).message})`)

@@ -37,9 +37,22 @@ import {
 import type { LiveConfig } from '../config/live-config'
 import type { PinCheck } from './tool-pins'
 
-/** Where the gate writes audit records; throws when the record cannot be written. */
+/** A staged audit record's fate (see AuditLog.stage): 'written' or 'failed' once committed. */
+export interface AuditTicket {
+  readonly state: 'staged' | 'written' | 'failed'
+  readonly error?: Error
+}
+
+/**
+ * Where the gate writes audit records. `append` writes at once and throws when the record cannot
+ * be written. A sink that can batch also has `stage` (queues a record for the next `commit`;
+ * throws only when the log is closed) and `commit` (writes what is staged; never throws, the
+ * tickets say what was written).
+ */
 export interface AuditSink {
   append(input: AuditInput): unknown
+  stage?(input: AuditInput): AuditTicket
+  commit?(): void
 }
 
 /** What the gate needs from the gateway. */
@@ -100,6 +113,11 @@ export interface ForwardedCall {
   tool: string
   started: number
   reservation?: number
+  /**
+   * Its decision record, when staged: the session commits the audit log before it sends the
+   * call on, and refuses it instead (`unrecorded`) when the record failed.
+   */
+  ticket?: AuditTicket
 }
 
 /** A call answered by the server, recorded once the answer is on its way to the client. */
@@ -314,20 +332,19 @@ export class CallGate {
     return this.acceptedForSession.get(tool) === check.hash ? undefined : check
   }
 
-  /** Writes the decision record, reserves counters, forwards. On an audit failure: denied. */
+  /**
+   * Stages (or writes) the decision record, reserves counters, forwards. On an audit failure:
+   * denied. A staged record is written before the session sends the call on (see `unrecorded`).
+   */
   private forwardCall(id: string | number, rec: AuditInput, reservations: Reservation[]): boolean {
     const reservation = reservations.length ? this.deps.counters.reserve(reservations) : undefined
+    let ticket: AuditTicket | undefined
     try {
-      this.deps.audit.append(rec)
+      const audit = this.deps.audit
+      if (audit.stage) ticket = audit.stage(rec)
+      else audit.append(rec)
     } catch (err) {
-      if (reservation !== undefined) this.deps.counters.rollback(reservation)
-      this.deps.log(`${this.s.server}: ${(err as Error).message}`)
-      this.s.toClient(
-        toolErrorLine(
-          id,
-          `${PREFIX} the call was denied because the audit log could not be written: ${(err as Error).message}`,
-        ),
-      )
+      this.refuseUnrecorded(id, reservation, err as Error)
       return false
     }
     this.s.forwarded(id, {
@@ -335,8 +352,28 @@ export class CallGate {
       tool: rec.tool,
       started: this.deps.now(),
       reservation,
+      ticket,
     })
     return true
+  }
+
+  /**
+   * A forwarded call whose staged decision record could not be written (its batch failed): it
+   * is denied and never reaches the server; the session has dropped it already.
+   */
+  unrecorded(id: string | number, call: ForwardedCall, err: Error): void {
+    this.refuseUnrecorded(id, call.reservation, err)
+  }
+
+  private refuseUnrecorded(id: string | number, reservation: number | undefined, err: Error): void {
+    if (reservation !== undefined) this.deps.counters.rollback(reservation)
+    this.deps.log(`${this.s.server}: ${err.message}`)
+    this.s.toClient(
+      toolErrorLine(
+        id,
+        `${PREFIX} the call was denied because the audit log could not be written: ${err.message}`,
+      ),
+    )
   }
 
   private hold(
@@ -531,9 +568,12 @@ export class CallGate {
     })
   }
 
+  /** Records what does not hold a call back (refusals, outcomes): staged when the sink can. */
   private record(input: AuditInput): void {
     try {
-      this.deps.audit.append(input)
+      const audit = this.deps.audit
+      if (audit.stage) audit.stage(input)
+      else audit.append(input)
     } catch (err) {
       // Only reached for calls that are not forwarded: the refusal stands, the failure is logged.
       this.deps.log(`${this.s.server}: ${(err as Error).message}`)

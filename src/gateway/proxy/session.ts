@@ -74,6 +74,13 @@ interface Held {
   abort: AbortController
 }
 
+/** A forwarded call waiting for its staged decision record to be written. */
+interface Gated {
+  id: string | number
+  key: string
+  call: ForwardedCall
+}
+
 /** A client batch whose answers are collected into one batch response. */
 interface Batch {
   /** idKey → number of requests of the batch with that id still unanswered. */
@@ -145,7 +152,12 @@ export class Session {
       isClosed: () => this.closed,
       toClient: (data, addNewline) => this.sendToClient(data, addNewline),
       toServer: (data) => this.sendToServer(data),
-      forwarded: (id, call) => this.pending.set(idKey(id), { method: 'tools/call', call }),
+      forwarded: (id, call) => {
+        const key = idKey(id)
+        this.pending.set(key, { method: 'tools/call', call })
+        // Its line is the next one sent to the server; it goes only once its record is written.
+        if (call.ticket) this.forwarding = { id, key, call }
+      },
       hold: (key, abort) => this.held.set(key, { abort }),
       release: (key) => this.held.delete(key),
       unanswered: (key) => this.unanswered(key),
@@ -560,6 +572,7 @@ export class Session {
     }
     this.pending.clear()
     this.toServer = []
+    this.gated = []
     if (!ends) {
       this.deps.log(`${this.server}: server ${what}; session ${this.id} restarts it on demand`)
       return
@@ -587,6 +600,7 @@ export class Session {
     }
     this.pending.clear()
     this.toServer = []
+    this.gated = []
     if (old) await old.close()
     if (this.closed || this.upstream) return
     this.restartServer()
@@ -611,12 +625,44 @@ export class Session {
   private toServer: Buffer[] = []
   private toClient: Buffer[] = []
   private flushQueued = false
+  /** A call just forwarded by the gate whose decision record is staged, not yet written. */
+  private forwarding: Gated | undefined
+  /** The calls among `toServer` whose decision records are staged (`index`: their line). */
+  private gated: (Gated & { index: number })[] = []
 
   private sendToServer(data: Buffer | string): void {
     if (this.closed) return
     if (!this.upstream) this.restartServer()
+    if (this.forwarding) {
+      this.gated.push({ ...this.forwarding, index: this.toServer.length })
+      this.forwarding = undefined
+    }
     this.toServer.push(typeof data === 'string' ? Buffer.from(data) : data)
     this.queueFlush()
+  }
+
+  /**
+   * Commits the audit log (one write for every record staged in this turn, of every session),
+   * then drops from `out` the calls whose decision record could not be written: the gate
+   * denies them, and the server never sees them.
+   */
+  private recorded(out: Buffer[]): Buffer[] {
+    const gated = this.gated
+    this.gated = []
+    this.deps.audit.commit?.()
+    let dropped: Set<number> | undefined
+    for (const g of gated) {
+      const ticket = g.call.ticket
+      if (!ticket || ticket.state === 'written') continue
+      ;(dropped ??= new Set()).add(g.index)
+      if (this.pending.get(g.key)?.call === g.call) this.pending.delete(g.key)
+      this.gate.unrecorded(
+        g.id,
+        g.call,
+        ticket.error ?? new Error(`the decision record of ${g.call.callId} was not written`),
+      )
+    }
+    return dropped ? out.filter((_, i) => !dropped.has(i)) : out
   }
 
   private sendToClient(data: Buffer | string, addNewline = false): void {
@@ -692,9 +738,11 @@ export class Session {
   private flush(): void {
     this.flushQueued = false
     if (this.toServer.length) {
-      const out = this.toServer
+      let out = this.toServer
       this.toServer = []
-      if (!this.closed && this.upstream && !this.upstream.send(out)) this.link.pause()
+      if (this.gated.length > 0) out = this.recorded(out)
+      if (!this.closed && this.upstream && out.length > 0 && !this.upstream.send(out))
+        this.link.pause()
     }
     if (this.toClient.length) {
       const out = Buffer.concat(this.toClient)

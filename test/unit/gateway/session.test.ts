@@ -11,7 +11,10 @@ import { parsePolicy } from '../../../src/shared/policy/parse'
 import { ApprovalCenter } from '../../../src/gateway/approvals/approvals'
 import { Grants } from '../../../src/gateway/approvals/grants'
 import type { LiveConfig } from '../../../src/gateway/config/live-config'
-import { Session, type ClientLink } from '../../../src/gateway/proxy/session'
+import { Session, type AuditSink, type ClientLink } from '../../../src/gateway/proxy/session'
+import * as fs from 'node:fs'
+import { AuditLog, readRecords, verifyAudit } from '../../../src/gateway/audit'
+import { countingFs, errno, tempDir } from '../audit/helpers'
 import type { UpstreamHandlers, UpstreamLink } from '../../../src/gateway/proxy/upstream-link'
 
 /** An in-memory server side: records what it is sent, answers through `reply`. */
@@ -88,7 +91,7 @@ const policy = parsePolicy(
   'mem.yaml',
 )
 
-function setup(append: (i: AuditInput) => void = () => undefined) {
+function setup(append: (i: AuditInput) => void = () => undefined, sink?: AuditSink) {
   const upstream = new MemoryUpstream()
   const client = new MemoryClient()
   const records: AuditInput[] = []
@@ -102,7 +105,7 @@ function setup(append: (i: AuditInput) => void = () => undefined) {
       id: 's1',
       server,
       live,
-      audit: {
+      audit: sink ?? {
         append: (i: AuditInput) => {
           append(i)
           records.push(i)
@@ -195,5 +198,93 @@ describe('Session over in-memory links', () => {
     await session.close('again')
     await session.clientClosed()
     expect([upstream.closes, client.ends, closes()]).toEqual([1, 1, 1])
+  })
+})
+
+describe('Session with a staging audit log (decision records batched per turn)', () => {
+  /** A real AuditLog in a temp dir, its writes failing while `failing()`. */
+  function stagingLog(failing: () => boolean) {
+    const { dir, cleanup } = tempDir()
+    const counts = { writeSync: 0 }
+    const { fs: faulty } = countingFs({
+      writeSync: (fd, b, o, l) => {
+        counts.writeSync++
+        if (failing()) throw errno('ENOSPC', 'no space left on device')
+        return fs.writeSync(fd, b, o, l)
+      },
+    })
+    const log = AuditLog.open({ dir, fs: faulty, log: () => undefined })
+    const sink: AuditSink = {
+      append: (i) => log.append(i),
+      stage: (i) => log.stage(i),
+      commit: () => log.commit(),
+    }
+    return { log, sink, dir, counts, cleanup }
+  }
+  const callLines = (...ids: number[]): Buffer =>
+    Buffer.from(ids.map((id) => JSON.stringify(call(id, 'echo')) + '\n').join(''))
+
+  it('writes the decision records of one chunk in one write, before any of its calls is forwarded', async () => {
+    const { log, sink, dir, counts, cleanup } = stagingLog(() => false)
+    try {
+      const { session, upstream, client } = setup(undefined, sink)
+      const onDiskAtForward: number[] = []
+      upstream.onSend = (m) => {
+        onDiskAtForward.push([...readRecords(dir)].length)
+        upstream.reply({ jsonrpc: '2.0', id: m.id, result: { content: [] } })
+      }
+      session.clientData(callLines(1, 2, 3))
+      await client.waitLines(3)
+      expect(onDiskAtForward).toEqual([3, 3, 3])
+      expect(counts.writeSync).toBe(1)
+      expect(upstream.sent.map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([1, 2, 3])
+      await log.close()
+      const recs = [...readRecords(dir)]
+      // Decisions in the order the calls came, then their outcomes.
+      expect(recs.map((r) => [r.seq, r.kind])).toEqual([
+        [1, 'call'],
+        [2, 'call'],
+        [3, 'call'],
+        [4, 'outcome'],
+        [5, 'outcome'],
+        [6, 'outcome'],
+      ])
+      expect(verifyAudit(dir)).toMatchObject({ ok: true, records: 6 })
+    } finally {
+      cleanup()
+    }
+  })
+
+  it('a batch whose write fails denies every call it holds; none reaches the server', async () => {
+    let failing = true
+    const { log, sink, dir, cleanup } = stagingLog(() => failing)
+    try {
+      const { session, upstream, client } = setup(undefined, sink)
+      upstream.onSend = (m) => upstream.reply({ jsonrpc: '2.0', id: m.id, result: { content: [] } })
+      session.clientData(callLines(1, 2))
+      const answers = await client.waitLines(2)
+      expect(answers.map((a) => a.id)).toEqual([1, 2])
+      for (const a of answers) {
+        expect(a).toMatchObject({ result: { isError: true } })
+        expect(JSON.stringify(a)).toContain('audit log could not be written: audit log ')
+        expect(JSON.stringify(a)).toContain('write failed (ENOSPC')
+      }
+      expect(upstream.sent).toEqual([])
+
+      // The ids are free again, and once the disk is back the same call goes through.
+      failing = false
+      session.clientData(callLines(1))
+      const [, , ok] = await client.waitLines(3)
+      expect(ok).toMatchObject({ id: 1, result: { content: [] } })
+      expect(upstream.sent).toHaveLength(1)
+      await log.close()
+      expect([...readRecords(dir)].map((r) => [r.seq, r.kind])).toEqual([
+        [1, 'call'],
+        [2, 'outcome'],
+      ])
+      expect(verifyAudit(dir)).toMatchObject({ ok: true, records: 2 })
+    } finally {
+      cleanup()
+    }
   })
 })
