@@ -9,3 +9,12 @@ export class CliError extends Error {
     super(message, options)
   }
 }
+
+/** `p`, with a refusal (a ControlError, a closed connection) as a CliError (exit 1) carrying its message. */
+export async function cliErrors<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p
+  } catch (err) {
+    throw new CliError((err as Error).message, 1, { cause: err })
+  }
+}

@@ -24,7 +24,6 @@ import { ClientConfigError } from '../clients/errors'
 import { scanClients, type EntryStatus, type FileReport } from '../clients/protect'
 import { resolveTokenRef } from '../clients/shim-command'
 import { ConfigError, readConfig } from '../node/config-store'
-import type { SessionInfo } from '../gateway/gateway'
 import { dataDir, dataPaths } from '../node/paths'
 import { terminalText } from '../shared/text'
 import { noExtraPositionals, parseCommandArgs, positiveInt } from './args'
@@ -339,16 +338,16 @@ class Doctor {
         if (!cursor) break
       }
       const status = await withTimeout(
-        control.request<{ sessions: SessionInfo[]; errors?: string[] }>('status'),
+        control.api.status.get(),
         left(),
-        () => new Error('the gateway did not answer "status"'),
+        () => new Error('the gateway did not answer "status.get"'),
       )
       const reached = status.sessions.some((s) => s.server === server && s.client === this.name)
-      const policyError = status.errors?.find((x) => x.startsWith(`${server}: `))
+      const policyError = status.errors.find((x) => x.startsWith(`${server}: `))
       let hidden: string[] | undefined
       try {
         const views = await withTimeout(
-          control.request<{ name: string; action: string }[]>('tools.list', { server }),
+          control.api.tools.list({ server }),
           left(),
           () => new Error('the gateway did not list the tools'),
         )

@@ -14,13 +14,15 @@ import { doctorCommand } from './doctor'
 import { settingsCommand } from './settings'
 import { openCommand } from './open'
 import { toolsCommand } from './tools'
+import { pauseCommand } from './pause'
 
 const USAGE = `airlock — an MCP gateway: every tool call passes a policy and lands in an audit log
 
 Usage:
   airlock serve [--background]               run the gateway headless (approvals answered in this terminal)
   airlock connect <server>                   the stdio proxy MCP clients run (see README)
-  airlock status                             is the gateway running; sessions; pending approvals; the web UI link
+  airlock status [--json]                    is the gateway running; sessions; pending approvals; the web UI link
+  airlock pause | resume                     deny every tool call until resumed (saved: holds after a restart)
   airlock open [--print]                     open the web UI of "airlock serve" (with its token) and print the link
   airlock servers add <name> [--env K=V]... [--secret-env K=V]... [--cwd DIR] [--policy FILE] -- <command> [args...]
   airlock servers add <name> --url <http(s)://…> [--header "Name: value"]... [--secret-header Name]... [--policy FILE]
@@ -86,6 +88,10 @@ export async function run(argv: string[]): Promise<number> {
       return toolsCommand(rest)
     case 'open':
       return openCommand(rest)
+    case 'pause':
+      return pauseCommand(true, rest)
+    case 'resume':
+      return pauseCommand(false, rest)
     case undefined:
     case 'help':
     case '--help':

@@ -58,7 +58,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw err
   }
   const service = new ControlService(gw, { log })
-  gw.controlHandler = (method, params) => service.call(method, params, { by: 'control' })
+  gw.control = service
   service.start()
 
   let ui: UiServer | undefined

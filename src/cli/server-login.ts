@@ -6,11 +6,11 @@
  */
 import path from 'node:path'
 import { FileSecretStore } from '../gateway/config/secret-store'
-import { OAuthSignIn, SIGN_IN_TTL_MS, type SignInResult } from '../gateway/proxy/oauth-sign-in'
+import { OAuthSignIn, SIGN_IN_TTL_MS } from '../gateway/proxy/oauth-sign-in'
 import { OAUTH_KEYS } from '../gateway/proxy/oauth-client'
-import { ControlClient } from '../node/control-client'
+import type { ControlClient } from '../node/control-client'
 import { dataDir, dataPaths } from '../node/paths'
-import type { ServerView } from '../shared/contract/control-api'
+import type { ResultOf } from '../shared/contract/control-api'
 import { isRemote } from '../shared/contract/config'
 import { terminalText } from '../shared/text'
 import {
@@ -21,7 +21,8 @@ import {
   positional,
   type OptionSpecs,
 } from './args'
-import { CliError } from './cli-error'
+import { CliError, cliErrors } from './cli-error'
+import { runningGateway } from './gateway-client'
 
 const LOGIN_USAGE = 'airlock servers login <name> [--no-wait]'
 const LOGOUT_USAGE = 'airlock servers logout <name>'
@@ -35,7 +36,7 @@ export async function loginCommand(argv: string[]): Promise<number> {
   })
   if (client) {
     try {
-      const r = await call<SignInResult>(client, 'servers.login', { name, open: true })
+      const r = await cliErrors(client.api.servers.login({ name, open: true }))
       if (!announce(name, r) || values['no-wait']) return 0
       return await waitThroughGateway(client, name)
     } finally {
@@ -73,7 +74,7 @@ export async function logoutCommand(argv: string[]): Promise<number> {
   const { name, home, client } = await begin('servers logout', LOGOUT_USAGE, argv, {})
   if (client) {
     try {
-      await call(client, 'servers.logout', { name })
+      await cliErrors(client.api.servers.logout({ name }))
     } finally {
       client.close()
     }
@@ -99,7 +100,7 @@ async function begin<O extends OptionSpecs>(
   noExtraPositionals(positionals, 1, usage)
   const home = dataDir()
   remoteServer(home, name)
-  return { values, name, home, client: await gateway(home) }
+  return { values, name, home, client: await runningGateway(home) }
 }
 
 function remoteServer(home: string, name: string): { url: string } {
@@ -112,36 +113,14 @@ function remoteServer(home: string, name: string): { url: string } {
   return server
 }
 
-/** The running gateway, or undefined when none runs. */
-async function gateway(home: string): Promise<ControlClient | undefined> {
-  try {
-    return await ControlClient.connect(home)
-  } catch (err) {
-    if (/not running|has run/.test((err as Error).message)) return undefined
-    throw new CliError(`cannot reach the Airlock gateway: ${(err as Error).message}`, 1, {
-      cause: err,
-    })
-  }
-}
-
-async function call<T>(
-  client: ControlClient,
-  method: string,
-  params: Record<string, unknown>,
-): Promise<T> {
-  try {
-    return await client.request<T>(method, params)
-  } catch (err) {
-    throw new CliError((err as Error).message, 1, { cause: err })
-  }
-}
-
 /** Prints the result of starting; returns whether there is a sign-in to wait for. */
-function announce(name: string, r: SignInResult): boolean {
+function announce(name: string, r: ResultOf<'servers.login'>): boolean {
   if (r.status === 'signed-in') {
     process.stdout.write(`${terminalText(r.message, 500)}\n`)
     return false
   }
+  if (r.url === undefined)
+    throw new CliError(`the gateway started a sign-in to "${name}" but sent no link; try again`, 1)
   process.stdout.write(
     `Open this link in a browser to sign in to "${name}":\n\n  ${terminalText(r.url, 4096)}\n\n` +
       `The link works for ${Math.round(SIGN_IN_TTL_MS / 60_000)} minutes. Waiting for the sign-in (Ctrl-C stops waiting)…\n`,
@@ -153,7 +132,7 @@ async function waitThroughGateway(client: ControlClient, name: string): Promise<
   const deadline = Date.now() + SIGN_IN_TTL_MS + 1000
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, POLL_MS))
-    const servers = await call<ServerView[]>(client, 'servers.list', {})
+    const servers = await cliErrors(client.api.servers.list())
     const s = servers.find((x) => x.config.name === name)?.signIn
     if (s === 'signed-in') return done(name)
     if (s !== 'signing-in') return failed(name)

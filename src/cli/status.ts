@@ -1,6 +1,8 @@
-/** `airlock status`: whether a gateway runs for this data directory, its sessions and pending approvals. */
-import type { PendingApproval } from '../gateway/approvals/approvals'
-import type { SessionInfo } from '../gateway/gateway'
+/**
+ * `airlock status`: whether a gateway runs for this data directory, its sessions and pending
+ * approvals — the control API's `status.get` (the figures the UI shows) and `approvals.list`.
+ */
+import type { PendingApprovalView, ResultOf } from '../shared/contract/control-api'
 import { dataDir } from '../node/paths'
 import { terminalText } from '../shared/text'
 import { withTimeout } from '../shared/with-timeout'
@@ -9,15 +11,12 @@ import { CliError } from './cli-error'
 import { ControlClient } from '../node/control-client'
 import { uiLink } from './open'
 
-/** The `status` reply of the control connection. */
-interface StatusReply {
-  pid: number
-  home: string
-  paused: boolean
-  sessions: SessionInfo[]
-  pending: PendingApproval[]
-  errors?: string[]
-}
+/**
+ * What `airlock status` shows: `status.get` as it is (`pending` is the number of pending
+ * approvals, as the UI shows it), and the pending approvals themselves (`approvals.list`).
+ */
+export type StatusReply = ResultOf<'status.get'> & { approvals: PendingApprovalView[] }
+type SessionInfo = StatusReply['sessions'][number]
 
 const REQUEST_TIMEOUT_MS = 5000
 
@@ -42,7 +41,9 @@ export async function statusCommand(argv: string[]): Promise<number> {
   let status: StatusReply
   try {
     status = await withTimeout(
-      client.request<StatusReply>('status'),
+      Promise.all([client.api.status.get(), client.api.approvals.list()]).then(
+        ([st, approvals]) => ({ ...st, approvals }),
+      ),
       REQUEST_TIMEOUT_MS,
       () =>
         new CliError(
@@ -98,14 +99,14 @@ export function formatStatus(s: StatusReply, now: number): string {
       `    ${terminalText(x.server)}  client ${terminalText(x.client)}  age ${ago(now - x.startedAt)}  idle ${idle}${held(x)}  (id ${terminalText(x.id)})`,
     )
   }
-  lines.push(`  pending approvals: ${s.pending.length}`)
-  for (const p of s.pending) {
+  lines.push(`  pending approvals: ${s.pending}`)
+  for (const p of s.approvals) {
     const rule = p.rule !== undefined ? `  rule "${terminalText(p.rule)}"` : ''
     lines.push(
       `    ${terminalText(p.server)} / ${terminalText(p.tool)}  from ${terminalText(p.client)}${rule}  expires in ${Math.max(0, Math.ceil((p.deadline - now) / 1000))} s  (id ${p.id})`,
     )
   }
-  for (const e of s.errors ?? []) lines.push(`  problem: ${terminalText(e)}`)
+  for (const e of s.errors) lines.push(`  problem: ${terminalText(e)}`)
   return lines.join('\n') + '\n'
 }
 

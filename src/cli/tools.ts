@@ -8,8 +8,8 @@ import type { PinView, ToolDefinition } from '../shared/tool-pins'
 import { definitionChanges, fieldText, pinDate, sideBySide } from '../shared/tool-pins'
 import { PinError, PinStore } from '../gateway/proxy/tool-pins'
 import { findServer, loadConfig, noExtraPositionals, parseCommandArgs, positional } from './args'
-import { CliError } from './cli-error'
-import { ControlClient } from '../node/control-client'
+import { CliError, cliErrors } from './cli-error'
+import { runningGateway } from './gateway-client'
 import { terminalText } from '../shared/text'
 
 const USAGE =
@@ -130,36 +130,14 @@ async function withSource(
 /** The running gateway when one answers; else the pin files of the data directory. */
 async function openSource(): Promise<PinSource> {
   const home = dataDir()
-  let client: ControlClient | undefined
-  try {
-    client = await ControlClient.connect(home)
-  } catch (err) {
-    // No gateway: work on the files. Any other failure (a gateway that refuses us) must not
-    // lead to writing files a running gateway would overwrite.
-    if (!/not running|has run/.test((err as Error).message))
-      throw new CliError(`cannot reach the Airlock gateway: ${(err as Error).message}`, 1, {
-        cause: err,
-      })
-    client = undefined
-  }
-  if (client) {
-    const c = client
-    const call = async <T>(method: string, params: Record<string, unknown>): Promise<T> => {
-      try {
-        return await c.request<T>(method, params)
-      } catch (err) {
-        throw new CliError((err as Error).message, 1, { cause: err })
-      }
-    }
+  // No gateway: work on the files.
+  const c = await runningGateway(home)
+  if (c) {
     return {
-      list: (server) => call<PinView[]>('pins.list', { server }),
+      list: (server) => cliErrors(c.api.pins.list({ server })),
       accept: async (server, tool) =>
-        (
-          await call<{ accepted: string[] }>('pins.accept', {
-            server,
-            ...(tool === undefined ? {} : { tool }),
-          })
-        ).accepted,
+        (await cliErrors(c.api.pins.accept({ server, ...(tool === undefined ? {} : { tool }) })))
+          .accepted,
       close: () => c.close(),
     }
   }

@@ -25,7 +25,7 @@ import { HttpUpstream, type RemoteTransport } from './proxy/http-upstream'
 import type { UpstreamLink } from './proxy/upstream-link'
 import { ToolCatalog } from './proxy/tool-catalog'
 import { PinStore } from './proxy/tool-pins'
-import { ControlConnection } from './control/control-connection'
+import { ControlConnection, type ControlEndpoint } from './control/control-connection'
 import { FileSecretStore, type SecretStore } from './config/secret-store'
 import { OAuthSignIn } from './proxy/oauth-sign-in'
 import type { RemoteAuth } from './proxy/remote-inspector'
@@ -123,8 +123,8 @@ export class Gateway extends EventEmitter {
   readonly secrets: SecretStore
   /** Sign-ins to remote servers that use OAuth (their tokens live in `secrets`). */
   readonly oauth: OAuthSignIn
-  /** Serves control methods the control connection does not handle itself (set by the host: a ControlService). */
-  controlHandler?: (method: string, params: unknown) => Promise<unknown>
+  /** The control API its control connections serve (set by the host: its ControlService). */
+  control?: ControlEndpoint
   private readonly sessions = new Set<Session>()
   private readonly health = new Map<string, ServerHealth>()
   private readonly httpInfo = new WeakMap<Session, () => HttpLinkInfo>()

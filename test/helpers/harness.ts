@@ -14,11 +14,8 @@ import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js'
 import type { ServerConfig } from '../../src/shared/contract/config'
 import { ControlClient } from '../../src/node/control-client'
 import { socketDir } from '../../src/node/paths'
-import type {
-  ApprovalAnswer,
-  ApprovalOutcome,
-  PendingApproval,
-} from '../../src/gateway/approvals/approvals'
+import type { ApprovalAnswer } from '../../src/gateway/approvals/approvals'
+import type { EventOf, PendingApprovalView } from '../../src/shared/contract/control-api'
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..')
 export const CLI = path.join(ROOT, 'bin', 'airlock.js')
@@ -185,22 +182,18 @@ export class Env {
 
   /** A scripted approver: a control connection subscribed to approvals that answers with `answer`. */
   async approver(
-    answer: (req: PendingApproval) => ApprovalAnswer | undefined = () => undefined,
+    answer: (req: PendingApprovalView) => ApprovalAnswer | undefined = () => undefined,
   ): Promise<Approver> {
     const control = await this.control()
     const a: Approver = { control, requested: [], resolved: [] }
-    control.on('approval.requested', (req: PendingApproval) => {
+    control.api.on('approval.requested', (req) => {
       a.requested.push(req)
       const ans = answer(req)
-      if (ans)
-        void control
-          .request('approvals.decide', { id: req.id, answer: ans, by: 'test' })
-          .catch(() => undefined)
+      if (ans) void control.api.approvals.decide({ id: req.id, answer: ans }).catch(() => undefined)
     })
-    control.on('approval.resolved', (res: { id: string; outcome: ApprovalOutcome }) =>
-      a.resolved.push(res),
-    )
-    await control.request('approvals.subscribe')
+    control.api.on('approval.resolved', (res) => a.resolved.push(res))
+    // In force before the caller starts the call that asks.
+    await control.subscribe('approval.requested', 'approval.resolved')
     return a
   }
 
@@ -281,8 +274,8 @@ export class Env {
 /** A scripted approver: every request and resolution it saw, in order. */
 export interface Approver {
   control: ControlClient
-  requested: PendingApproval[]
-  resolved: { id: string; outcome: ApprovalOutcome }[]
+  requested: PendingApprovalView[]
+  resolved: EventOf<'approval.resolved'>[]
 }
 
 /** A raw shim process: lines in, parsed lines out. */

@@ -1,13 +1,14 @@
 /**
  * Calls that need a person's approval, answered by a scripted approver on the control
- * connection (approvals.subscribe + approvals.decide): allow, deny, timeout with a late allow,
+ * connection (subscribed to approval.requested; approvals.decide): allow, deny, timeout with a late allow,
  * cancellation by the client, other traffic while a call waits, session grants, no approver.
  */
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import type { ApprovalAnswer, PendingApproval } from '../../src/gateway/approvals/approvals'
+import type { ApprovalAnswer } from '../../src/gateway/approvals/approvals'
+import type { PendingApprovalView } from '../../src/shared/contract/control-api'
 import { Env, everything, memory, textOf, waitFor, type Approver } from '../helpers/harness'
 
 let env: Env
@@ -37,7 +38,7 @@ const echo = (client: Client, message: string) =>
   client.callTool({ name: 'echo', arguments: { message } })
 
 /** Waits for the n-th approval request (1-based). */
-async function nthRequest(a: Approver, n: number): Promise<PendingApproval> {
+async function nthRequest(a: Approver, n: number): Promise<PendingApprovalView> {
   await waitFor(() => a.requested.length >= n, 5000, `approval request #${n}`)
   return a.requested[n - 1]
 }
@@ -81,7 +82,7 @@ describe('a person answers', () => {
     })
     expect(approver.requested[0].argsExcerpt).toContain('may I?')
     expect(approver.resolved).toEqual([
-      { id: approver.requested[0].id, outcome: { answer: 'allow_once', by: 'test' } },
+      { id: approver.requested[0].id, outcome: { answer: 'allow_once', by: 'control' } },
     ])
     // allow_once: the next call asks again.
     expect(textOf(await echo(client, 'again?'))).toBe('Echo: again?')
@@ -143,10 +144,9 @@ describe('remembered answers', () => {
     expect(textOf(await echo(after, 'after restart'))).toBe('Echo: after restart')
     expect(approver2.requested).toHaveLength(0)
 
-    const grants =
-      await approver2.control.request<{ id: string; scope: string; tool: string }[]>('grants.list')
+    const grants = await approver2.control.api.grants.list()
     expect(grants).toMatchObject([{ scope: 'always', tool: 'echo' }])
-    expect(await approver2.control.request('grants.revoke', { id: grants[0].id })).toBe(true)
+    expect(await approver2.control.api.grants.revoke({ id: grants[0].id })).toBe(true)
     expect(textOf(await echo(after, 'revoked'))).toMatch(/the user denied "echo"/)
     expect(approver2.requested).toHaveLength(1)
   })
@@ -173,14 +173,14 @@ describe('nobody answers', () => {
 
     // The person answers after the deadline.
     expect(
-      await approver.control.request('approvals.decide', { id: first.id, answer: 'allow_once' }),
+      await approver.control.api.approvals.decide({ id: first.id, answer: 'allow_once' }),
     ).toBe('late')
 
     // Different arguments: asked again (and denied this time).
     const other = echo(client, 'something else')
     const second = await nthRequest(approver, 2)
     expect(second.argsExcerpt).toContain('something else')
-    await approver.control.request('approvals.decide', { id: second.id, answer: 'deny' })
+    await approver.control.api.approvals.decide({ id: second.id, answer: 'deny' })
     expect(textOf(await other)).toMatch(/the user denied "echo"/)
 
     // The identical retry passes at once, without a new request.
@@ -202,12 +202,11 @@ describe('nobody answers', () => {
     approver.control.close() // the tab was closed
     // A reopened tab sees the request still pending, and answers it.
     const again = await env.approver()
-    const pending = (await again.control.request('approvals.list')) as { id: string }[]
+    const pending = await again.control.api.approvals.list()
     expect(pending.map((p) => p.id)).toEqual([req.id])
-    await again.control.request('approvals.decide', {
+    await again.control.api.approvals.decide({
       id: req.id,
       answer: 'allow_once',
-      by: 'test',
     })
     expect(textOf(await held)).toBe('Echo: hello?')
   })
@@ -232,23 +231,21 @@ describe('nobody answers', () => {
 
     // What Activity shows: the denied call, with its late-allow window open.
     const control = await env.control()
-    const page = await control.request<{
-      rows: { callId: string; tool: string; decision: string; retry?: { until: number } }[]
-    }>('audit.query', { filter: { tool: 'echo' } })
+    const page = await control.api.audit.query({ filter: { tool: 'echo' } })
     const row = page.rows[0]!
     expect(row.decision).toBe('deny')
     expect(row.retry?.until).toBeGreaterThan(Date.now() + 9 * 60_000)
-    const allowed = await control.request<{ allowedBy?: string }>('approvals.allowRetry', {
+    const allowed = await control.api.approvals.allowRetry({
       callId: row.callId,
     })
     expect(allowed.allowedBy).toBeTruthy()
-    await expect(control.request('approvals.allowRetry', { callId: row.callId })).rejects.toThrow(
+    await expect(control.api.approvals.allowRetry({ callId: row.callId })).rejects.toThrow(
       /already allowed/,
     )
-    await expect(
-      control.request('approvals.allowRetry', { callId: 'no-such-call' }),
-    ).rejects.toThrow(/cannot allow the retry of call no-such-call/)
-    const grants = await control.request<{ scope: string; until?: number }[]>('grants.list')
+    await expect(control.api.approvals.allowRetry({ callId: 'no-such-call' })).rejects.toThrow(
+      /cannot allow the retry of call no-such-call/,
+    )
+    const grants = await control.api.grants.list()
     expect(grants).toMatchObject([{ scope: 'call', tool: 'echo' }])
 
     // Other arguments are not covered; the identical retry passes once, without asking.
@@ -296,11 +293,11 @@ describe('while a call waits', () => {
       id: req.id,
       outcome: { answer: 'cancelled', by: 'gateway' },
     })
-    expect((await approver.control.request<PendingApproval[]>('approvals.list')).length).toBe(0)
+    expect((await approver.control.api.approvals.list()).length).toBe(0)
     // An answer now is too late to do anything.
-    expect(
-      await approver.control.request('approvals.decide', { id: req.id, answer: 'allow_once' }),
-    ).toBe('unknown')
+    expect(await approver.control.api.approvals.decide({ id: req.id, answer: 'allow_once' })).toBe(
+      'unknown',
+    )
 
     // The session forwards in order and the server answers in order: had the cancelled call
     // been forwarded, this call's answer would come after it had run.
@@ -324,7 +321,7 @@ describe('while a call waits', () => {
     expect((await client.listPrompts()).prompts.length).toBeGreaterThan(0)
 
     const answer: ApprovalAnswer = 'allow_once'
-    expect(await approver.control.request('approvals.decide', { id: req.id, answer })).toBe('ok')
+    expect(await approver.control.api.approvals.decide({ id: req.id, answer })).toBe('ok')
     expect(textOf(await held)).toBe('Echo: wait for me')
   })
 
@@ -349,14 +346,14 @@ describe('while a call waits', () => {
     const first = echo(client, 'one')
     const req = await nthRequest(approver, 1)
     await expect(
-      approver.control.request('approvals.decide', {
+      approver.control.api.approvals.decide({
         id: req.id,
         answer: 'allow_once',
         message: 'not with an allow',
       }),
     ).rejects.toThrow(/"deny" only/)
     expect(
-      await approver.control.request('approvals.decide', {
+      await approver.control.api.approvals.decide({
         id: req.id,
         answer: 'deny',
         message: 'use the other tool',
@@ -366,9 +363,9 @@ describe('while a call waits', () => {
 
     const second = echo(client, 'two')
     const req2 = await nthRequest(approver, 2)
-    expect(
-      await approver.control.request('approvals.decide', { id: req2.id, answer: 'allow_hour' }),
-    ).toBe('ok')
+    expect(await approver.control.api.approvals.decide({ id: req2.id, answer: 'allow_hour' })).toBe(
+      'ok',
+    )
     expect(textOf(await second)).toBe('Echo: two')
     // From another session too, without asking.
     const other = await env.connect('everything')

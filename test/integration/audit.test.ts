@@ -103,9 +103,9 @@ describe('audit log', () => {
       { decision: 'approved', outcome: 'ok', text: /completed/ },
     )
     const control = approver.control
-    await control.request('pause')
+    await control.api.pause.set({ paused: true })
     await call(client, 'get-sum', { a: 5, b: 5 }, { decision: 'paused', text: /paused/ })
-    await control.request('resume')
+    await control.api.pause.set({ paused: false })
     await call(client, 'get-sum', { a: 6, b: 6 }, { decision: 'allow', outcome: 'ok', text: /12/ })
 
     // A second session that leaves with a call still running: its outcome is recorded too.

@@ -110,7 +110,7 @@ it(
     await waitFor(
       async () =>
         (
-          await control.request<{ name: string; action: string }[]>('tools.list', {
+          await control.api.tools.list({
             server: 'everything',
           })
         ).some((t) => t.name === 'get-env' && t.action === 'hide'),
@@ -211,10 +211,7 @@ it(
     // The server was imported by the wrap; the gateway picks it up from config.json.
     const control = await env.control()
     await waitFor(
-      async () =>
-        (await control.request<{ config: { name: string } }[]>('servers.list')).some(
-          (s) => s.config.name === 'everything',
-        ),
+      async () => (await control.api.servers.list()).some((s) => s.config.name === 'everything'),
       15_000,
       'the gateway to load the imported server',
     )

@@ -91,7 +91,7 @@ describe('hand-over', () => {
     env.writeConfig([everything()])
     await env.startGateway()
     const control = await env.control()
-    await expect(control.request('gateway.handOver', { to: 'x' })).rejects.toThrow(
+    await expect(control.handOver({ to: 'x' } as { to: string; pid: number })).rejects.toThrow(
       'gateway.handOver expects {to: string, pid: positive integer}',
     )
     expect(alive(env.gateway!.pid!)).toBe(true)

@@ -247,9 +247,7 @@ describe('through policy', () => {
     const before = sessionPids()
     const { client, transport } = await connect(`${base}everything`, token, 'http-lifecycle')
     await client.listTools()
-    const status = await control.request<{ sessions: { server: string; client: string }[] }>(
-      'status',
-    )
+    const status = await control.api.status.get()
     expect(status.sessions).toEqual([
       expect.objectContaining({ server: 'everything', client: 'http-lifecycle' }),
     ])
@@ -259,7 +257,7 @@ describe('through policy', () => {
     await transport.terminateSession()
     await waitFor(() => spawned.every((p) => !alive(p)), 10_000, 'the server process tree to end')
     await waitFor(
-      async () => (await control.request<{ sessions: unknown[] }>('status')).sessions.length === 0,
+      async () => (await control.api.status.get()).sessions.length === 0,
       5000,
       'the session to end',
     )
@@ -276,9 +274,7 @@ describe('sessions clients never close', () => {
     idleMs?: number
   }
   const httpSessions = async (control: Awaited<ReturnType<Env['control']>>): Promise<Info[]> =>
-    (await control.request<{ sessions: Info[] }>('status')).sessions.filter(
-      (x) => x.transport === 'http',
-    )
+    (await control.api.status.get()).sessions.filter((x) => x.transport === 'http')
 
   it('at the cap per server, a new session closes the longest-idle one with its server process', async () => {
     const { base, token } = await start({ http: { maxSessionsPerServer: 2 } })
@@ -423,7 +419,7 @@ describe('refusals', () => {
     })
     expect(basic.status).toBe(401)
     const control = await env.control()
-    expect((await control.request<{ sessions: unknown[] }>('status')).sessions).toEqual([])
+    expect((await control.api.status.get()).sessions).toEqual([])
   })
 
   it('the SDK client with a wrong token cannot connect', async () => {

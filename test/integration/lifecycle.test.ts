@@ -312,9 +312,7 @@ describe('no gateway', () => {
     const second = await env.connect('everything', { env: autostartEnv })
     expect(await second.client.ping()).toEqual({})
     // Both sessions are on the gateway that was running.
-    const status = await (
-      await env.control()
-    ).request<{ pid: number; sessions: unknown[] }>('status')
+    const status = await (await env.control()).api.status.get()
     expect(status.pid).toBe(pid)
     expect(status.sessions).toHaveLength(2)
     expect(Number(fs.readFileSync(pidFile, 'utf8').trim())).toBe(pid)

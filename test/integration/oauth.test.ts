@@ -58,7 +58,7 @@ interface View {
 
 async function viewOf(name: string): Promise<View> {
   const control = await env.control()
-  const list = await control.request<View[]>('servers.list', {})
+  const list = await control.api.servers.list({})
   control.close()
   const v = list.find((s) => s.config.name === name)
   if (!v) throw new Error(`no server ${name}`)
@@ -94,12 +94,13 @@ describe('OAuth remote servers', () => {
       'the sign-in link on the console',
     )
     const control = await env.control()
-    const started = await control.request<{ status: string; url: string }>('servers.login', {
+    const started = await control.api.servers.login({
       name: 'remote',
     })
     expect(started.status).toBe('redirect')
-    expect(started.url.startsWith(`${remote.base}/authorize?`)).toBe(true)
-    const url = new URL(started.url)
+    const startedUrl = started.url ?? ''
+    expect(startedUrl.startsWith(`${remote.base}/authorize?`)).toBe(true)
+    const url = new URL(startedUrl)
     expect(url.searchParams.get('code_challenge_method')).toBe('S256')
     expect(url.searchParams.get('redirect_uri')).toMatch(
       /^http:\/\/127\.0\.0\.1:\d+\/oauth\/callback$/,
@@ -108,7 +109,7 @@ describe('OAuth remote servers', () => {
     const pending = await viewOf('remote')
     expect(pending.auth).toBe('oauth')
     expect(pending.signIn).toBe('signing-in')
-    expect(pending.signInUrl).toBe(started.url)
+    expect(pending.signInUrl).toBe(startedUrl)
 
     // A callback with a forged state is refused and signs nothing in.
     const callback = url.searchParams.get('redirect_uri')!
@@ -117,7 +118,7 @@ describe('OAuth remote servers', () => {
     expect(await forged.text()).toContain('unknown')
 
     // The browser: the demo authorization server approves and redirects to Airlock's callback.
-    const page = await fetch(started.url)
+    const page = await fetch(startedUrl)
     expect(page.status).toBe(200)
     expect(page.url.startsWith(callback)).toBe(true)
     expect(await page.text()).toContain('Airlock is signed in to &quot;remote&quot;')
@@ -223,9 +224,9 @@ describe('OAuth remote servers', () => {
     await env.run(['servers', 'add', 'remote', '--url', remote.url])
     await env.startGateway({ port: 0 })
     const control = await env.control()
-    const { url } = await control.request<{ url: string }>('servers.login', { name: 'remote' })
+    const { url } = await control.api.servers.login({ name: 'remote' })
     control.close()
-    const u = new URL(url)
+    const u = new URL(url ?? '')
     const back = new URL(u.searchParams.get('redirect_uri')!)
     back.searchParams.set('state', u.searchParams.get('state')!)
     back.searchParams.set('error', 'access_denied')

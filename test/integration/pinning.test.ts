@@ -179,7 +179,7 @@ describe('tool pinning', () => {
     expect((await second.listTools()).tools.map((t) => t.name)).toContain('extra')
     expect(textOf(await second.callTool({ name: 'extra', arguments: {} }))).toBe('ran extra')
     const control = await env.control()
-    expect(await control.request('pins.summary')).toEqual([
+    expect(await control.api.pins.summary()).toEqual([
       { server: 'shifty', changed: [], added: ['extra'] },
     ])
     const list = await env.run(['tools', 'list', 'shifty'])
@@ -190,7 +190,7 @@ describe('tool pinning', () => {
     expect(diff.stdout).toContain('"extra" on "shifty" is NEW')
     expect(diff.stdout).toContain('A tool that appeared later.')
     expect((await env.run(['tools', 'accept', 'shifty'])).stdout).toContain('Accepted "extra"')
-    expect(await control.request('pins.summary')).toEqual([])
+    expect(await control.api.pins.summary()).toEqual([])
   })
 
   it('pinning: approve asks a person, showing the change; Always accepts it', async () => {

@@ -334,11 +334,11 @@ describe('hot reload', () => {
       '{"version": "1", "default": "allow", "tools": {"echo": {"rules": [{"name": "x", "action": "nope"}]}}}',
     )
     await waitFor(
-      async () => (await control.request<{ errors: string[] }>('status')).errors.length > 0,
+      async () => (await control.api.status.get()).errors.length > 0,
       3000,
       'the gateway to refuse the edit',
     )
-    const { errors } = await control.request<{ errors: string[] }>('status')
+    const { errors } = await control.api.status.get()
     expect(errors.join('\n')).toContain('everything.policy.json')
     expect(textOf(await echo(client, 'still'))).toBe('[Airlock policy] echo is off')
     expect(textOf(await client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }))).toContain(
@@ -351,7 +351,7 @@ describe('hot reload', () => {
     env.writePolicy('everything', '{ "version": "1", ')
     await waitFor(
       async () => {
-        const now = (await control.request<{ errors: string[] }>('status')).errors.join('\n')
+        const now = (await control.api.status.get()).errors.join('\n')
         return now !== refused && now.includes('everything.policy.json')
       },
       5000,

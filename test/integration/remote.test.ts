@@ -132,9 +132,9 @@ describe('server-everything over Streamable HTTP', () => {
       expect.arrayContaining(['echo', 'get-sum', 'trigger-sampling-request']),
     )
     const control = await env.control()
-    const status = (await control.request('status.get')) as { sessions: { server: string }[] }
+    const status = (await control.api.status.get()) as { sessions: { server: string }[] }
     expect(status.sessions.some((s) => s.server === 'everything')).toBe(true)
-    const servers = (await control.request('servers.list')) as {
+    const servers = (await control.api.servers.list()) as {
       config: { name: string }
       transport?: string
     }[]
@@ -189,7 +189,7 @@ describe('a remote that demands a bearer token', () => {
     await env.startGateway()
     // The Tools screen lists a remote's tools before any agent connected.
     const control = await env.control()
-    const listed = (await control.request('tools.list', { server: 'bearer', discover: true })) as {
+    const listed = (await control.api.tools.list({ server: 'bearer', discover: true })) as {
       name: string
     }[]
     expect(listed.map((t) => t.name).sort()).toEqual(['ask_model', 'echo', 'notify', 'wipe'])
@@ -292,7 +292,7 @@ describe('a remote that demands a bearer token', () => {
       'model said: over sse',
     )
     const control = await env.control()
-    const servers = (await control.request('servers.list')) as {
+    const servers = (await control.api.servers.list()) as {
       config: { name: string }
       transport?: string
     }[]

@@ -156,23 +156,18 @@ describe('control API policy.replay (what Tools & policy shows before Save)', ()
   it('gives the same report, and the errors of an invalid draft', async () => {
     const control = await env.control()
     const text = JSON.stringify({ version: '1', default: 'allow', hide: ['echo'] })
-    const r = await control.request<{ ok: boolean; report: ReplayReport }>('policy.replay', {
+    const r = await control.api.policy.replay({
       server: 'everything',
       text,
     })
-    expect(r.ok).toBe(true)
+    if (!r.ok) throw new Error(`the draft was refused: ${JSON.stringify(r.errors)}`)
     expect(r.report).toMatchObject({ calls: 7, changed: 5 })
     expect(r.report.tools[0]).toMatchObject({
       tool: 'echo',
       changes: [{ was: 'allow', wouldBe: 'hidden', count: 4 }],
     })
-    const bad = await control.request<{ ok: boolean; errors: { path: string }[] }>(
-      'policy.replay',
-      { server: 'everything', text: '{"version":"2"}' },
-    )
+    const bad = await control.api.policy.replay({ server: 'everything', text: '{"version":"2"}' })
     expect(bad).toMatchObject({ ok: false, errors: [{ path: 'version' }] })
-    await expect(control.request('policy.replay', { server: 'missing', text })).rejects.toThrow(
-      /missing/,
-    )
+    await expect(control.api.policy.replay({ server: 'missing', text })).rejects.toThrow(/missing/)
   })
 })

@@ -178,10 +178,7 @@ describe('the risk floor, with real processes', () => {
       'Routed through Airlock, with no policy of its own: every call is allowed by default, except that the risk floor holds 4 tools for your approval'
     expect(shown.stderr).toContain(summary)
     const control = await env.control()
-    const servers =
-      await control.request<{ config: { name: string }; protection?: { summary: string } }[]>(
-        'servers.list',
-      )
+    const servers = await control.api.servers.list()
     const line = shown.stderr.split('\n').find((l) => l.startsWith('Routed through Airlock'))
     expect(servers.find((s) => s.config.name === 'chat')?.protection?.summary).toBe(line)
   })

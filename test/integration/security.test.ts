@@ -101,7 +101,7 @@ describe('the gateway refuses peers without the secret', () => {
       }
       // The gateway closed each connection after refusing it: a server starts only after a
       // handshake succeeds, so none can be on its way.
-      const status = await (await env.control()).request<{ sessions: unknown[] }>('status')
+      const status = await (await env.control()).api.status.get()
       expect(status.sessions).toEqual([])
       expect(descendants(gw.pid!).filter(alive)).toEqual([])
       expect(env.auditRecords()).toEqual([])

@@ -165,11 +165,9 @@ describe('airlock serve: web UI server', () => {
 
     // The control connection on the agent socket reaches the same control service.
     const control = await env.control()
-    expect(await control.request('servers.list')).toEqual([])
-    expect(await control.request('audit.query', { limit: 5 })).toEqual({ rows: [], hasMore: false })
-    await expect(control.request('servers.remove', { bogus: true })).rejects.toThrow(
-      /invalid params/,
-    )
+    expect(await control.api.servers.list()).toEqual([])
+    expect(await control.api.audit.query({ limit: 5 })).toEqual({ rows: [], hasMore: false })
+    await expect(control.call('servers.remove', { bogus: true })).rejects.toThrow(/invalid params/)
   })
 
   it('answers the OAuth sign-in callback without the UI token, under the same Host rule', async () => {

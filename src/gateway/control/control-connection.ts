@@ -1,47 +1,51 @@
 /**
- * A control connection on the agent socket (role "control", after the same handshake): the CLI
- * and scripted approvers use it to list and answer approvals, pause, and follow events.
- * Newline-delimited JSON: requests `{id, method, params}` → `{id, result}` or `{id, error}`;
- * events `{event, data}` once subscribed. Methods of the control API (src/shared/control-api.ts)
- * that are not handled here go to the host's control service (`gateway.controlHandler`).
+ * A control connection on the agent socket (role "control", after the same handshake as agents):
+ * the third transport of the control API, beside Electron IPC and the web UI's WebSocket. It
+ * serves the host's ControlService — the same method table, params schemas, results, errors and
+ * events — and adds only what belongs to the socket: event subscriptions and the hand-over
+ * (wire format: src/node/control-wire.ts). Who may connect is the handshake's business: whoever
+ * proves the data directory's secret may call every control method, as the UI may.
  */
 import type net from 'node:net'
-import type { ApprovalAnswer, ApprovalCenter } from '../approvals/approvals'
 import type { EventEmitter } from 'node:events'
-import type { Grants } from '../approvals/grants'
 import { LineSplitter } from '../../node/framing/line-splitter'
 import { isObject } from '../../node/jsonrpc'
-import { isControlMethod } from '../../shared/contract/control-api'
-import { HAND_OVER_EVENT, HAND_OVER_METHOD, parseHandOver } from '../host/hand-over'
+import {
+  HAND_OVER_METHOD,
+  REQUEST_LINE_MAX_BYTES,
+  SUBSCRIBE_METHOD,
+  toWireError,
+  UNSUBSCRIBE_METHOD,
+} from '../../node/control-wire'
+import { isControlEvent, type ControlEvent } from '../../shared/contract/control-api'
+import { ControlError } from '../../shared/contract/control-error'
+import { HAND_OVER_EVENT, parseHandOver } from '../host/hand-over'
 
-const ANSWERS: readonly ApprovalAnswer[] = [
-  'allow_once',
-  'allow_session',
-  'allow_hour',
-  'allow_always',
-  'deny',
-]
+/** Who a control-connection request is recorded as (e.g. the approver of a decision). */
+export const CONTROL_CALLER = 'control'
+
+/** The control API as a host serves it (a ControlService). */
+export interface ControlEndpoint {
+  call(method: string, params: unknown, ctx: { by?: string }): Promise<unknown>
+  subscribe(listener: (event: ControlEvent, data: unknown) => void): () => void
+}
 
 /**
  * What a control connection needs of the gateway (the `Gateway` implements it). Its own interface,
  * so that this module does not import gateway.ts, which imports it.
  */
 export interface ControlHost extends EventEmitter {
-  readonly home: string
-  readonly paused: boolean
-  setPaused(paused: boolean): void
-  sessionList(): unknown[]
-  readonly live: { errors(): string[] }
-  readonly approvals: ApprovalCenter
-  readonly grants: Grants
-  /** Serves the typed control methods this connection does not handle itself. */
-  controlHandler?: (method: string, params: unknown) => Promise<unknown>
+  readonly approvals: { attachUi(): () => void }
+  /** The control API this gateway serves (set by its host); without one every method is refused. */
+  control?: ControlEndpoint
 }
 
 /** One control client. */
 export class ControlConnection {
   private readonly splitter: LineSplitter
-  private readonly cleanups: (() => void)[] = []
+  private readonly events = new Set<ControlEvent>()
+  private unsubscribe?: () => void
+  private detachApprover?: () => void
 
   constructor(
     private readonly gw: ControlHost,
@@ -50,10 +54,13 @@ export class ControlConnection {
     this.splitter = new LineSplitter(
       (line) => this.onLine(line),
       () => socket.destroy(),
-      1024 * 1024,
+      REQUEST_LINE_MAX_BYTES,
     )
     socket.on('data', (c: Buffer) => this.splitter.push(c))
-    socket.on('close', () => this.cleanups.forEach((f) => f()))
+    socket.on('close', () => {
+      this.unsubscribe?.()
+      this.detachApprover?.()
+    })
   }
 
   /** Feeds bytes that arrived with the handshake. */
@@ -70,96 +77,97 @@ export class ControlConnection {
     try {
       msg = JSON.parse(line.toString('utf8'))
     } catch {
-      return this.send({ id: null, error: 'expected a JSON line' })
+      return this.refuse(null, 'expected a JSON line {id, method, params}')
     }
+    const id =
+      isObject(msg) && (typeof msg.id === 'number' || typeof msg.id === 'string') ? msg.id : null
     if (!isObject(msg) || typeof msg.method !== 'string')
-      return this.send({ id: null, error: 'expected {id, method, params}' })
-    const id = msg.id ?? null
+      return this.refuse(id, 'expected {id, method, params}')
+    const params = msg.params ?? {}
+    let answer: Promise<unknown>
     try {
-      const result = this.handle(msg.method, isObject(msg.params) ? msg.params : {})
-      if (result instanceof Promise) {
-        result.then(
-          (r: unknown) => this.send({ id, result: r }),
-          (err: unknown) => this.send({ id, error: (err as Error).message }),
-        )
-      } else {
-        this.send({ id, result })
-      }
+      answer = Promise.resolve(this.handle(msg.method, params))
     } catch (err) {
-      this.send({ id, error: (err as Error).message })
+      answer = Promise.reject(err as Error)
+    }
+    answer.then(
+      (result) => this.send({ id, result }),
+      (err: unknown) => this.send({ id, error: toWireError(err) }),
+    )
+  }
+
+  private refuse(id: number | string | null, message: string): void {
+    this.send({ id, error: toWireError(new ControlError(message, 'INVALID_PARAMS')) })
+  }
+
+  private handle(method: string, params: unknown): unknown {
+    switch (method) {
+      case SUBSCRIBE_METHOD:
+        for (const e of eventList(method, params)) this.events.add(e)
+        this.listen()
+        return true
+      case UNSUBSCRIBE_METHOD:
+        for (const e of eventList(method, params)) this.events.delete(e)
+        this.listen()
+        return true
+      case HAND_OVER_METHOD:
+        return this.handOver(params)
+    }
+    const control = this.gw.control
+    if (!control)
+      throw new ControlError(
+        `this gateway serves no control API (its host did not attach one), so "${method.slice(0, 64)}" cannot run; use "airlock serve" or the desktop app`,
+        'UNSUPPORTED',
+      )
+    return control.call(method, params, { by: CONTROL_CALLER })
+  }
+
+  /** Follows the subscribed events; a client that takes approval requests is an approver. */
+  private listen(): void {
+    const control = this.gw.control
+    if (this.events.size && !this.unsubscribe && control)
+      this.unsubscribe = control.subscribe((event, data) => {
+        if (this.events.has(event)) this.send({ event, data })
+      })
+    else if (!this.events.size && this.unsubscribe) {
+      this.unsubscribe()
+      this.unsubscribe = undefined
+    }
+    if (this.events.has('approval.requested')) this.detachApprover ??= this.gw.approvals.attachUi()
+    else if (this.detachApprover) {
+      this.detachApprover()
+      this.detachApprover = undefined
     }
   }
 
-  private handle(method: string, params: Record<string, unknown>): unknown {
-    const gw = this.gw
-    switch (method) {
-      case 'status':
-        return {
-          pid: process.pid,
-          home: gw.home,
-          paused: gw.paused,
-          sessions: gw.sessionList(),
-          pending: gw.approvals.list(),
-          errors: gw.live.errors(),
-        }
-      case 'approvals.list':
-        return gw.approvals.list()
-      case 'approvals.subscribe': {
-        // This client answers approvals: while it is connected the gateway has an approver.
-        this.cleanups.push(gw.approvals.attachUi())
-        const onReq = (req: unknown): void => this.send({ event: 'approval.requested', data: req })
-        const onRes = (res: unknown): void => this.send({ event: 'approval.resolved', data: res })
-        gw.approvals.on('requested', onReq)
-        gw.approvals.on('resolved', onRes)
-        this.cleanups.push(
-          () => gw.approvals.off('requested', onReq),
-          () => gw.approvals.off('resolved', onRes),
-        )
-        return { pending: gw.approvals.list() }
-      }
-      case 'approvals.decide': {
-        const answer = params.answer as ApprovalAnswer
-        if (typeof params.id !== 'string' || !ANSWERS.includes(answer))
-          throw new Error(`expected {id, answer: ${ANSWERS.join('|')}, message?}`)
-        if (params.message !== undefined && typeof params.message !== 'string')
-          throw new Error('expected "message" to be a string (sent to the agent with a deny)')
-        return gw.approvals.decide(
-          params.id,
-          answer,
-          typeof params.by === 'string' ? params.by.slice(0, 64) : 'control',
-          params.message,
-        )
-      }
-      case 'audit.subscribe': {
-        const onAudit = (rec: unknown): void => this.send({ event: 'audit.appended', data: rec })
-        gw.on('audit', onAudit)
-        this.cleanups.push(() => gw.off('audit', onAudit))
-        return true
-      }
-      case 'grants.list':
-        return gw.grants.list()
-      case 'grants.revoke':
-        if (typeof params.id !== 'string') throw new Error('expected {id}')
-        return gw.grants.revoke(params.id)
-      case 'pause':
-        gw.setPaused(true)
-        return true
-      case 'resume':
-        gw.setPaused(false)
-        return true
-      case HAND_OVER_METHOD: {
-        // Only a host that can stop cleanly (airlock serve) listens; the desktop app never hands over.
-        const req = parseHandOver(params)
-        if (!gw.listenerCount(HAND_OVER_EVENT))
-          throw new Error(
-            `this gateway (pid ${process.pid}) does not hand over: it is the desktop app's`,
-          )
-        setImmediate(() => gw.emit(HAND_OVER_EVENT, req))
-        return { pid: process.pid }
-      }
-      default:
-        if (gw.controlHandler && isControlMethod(method)) return gw.controlHandler(method, params)
-        throw new Error(`unknown method "${method.slice(0, 64)}"`)
+  private handOver(params: unknown): { pid: number } {
+    let req
+    try {
+      req = parseHandOver(isObject(params) ? params : {})
+    } catch (err) {
+      throw new ControlError((err as Error).message, 'INVALID_PARAMS')
     }
+    // Only a host that can stop cleanly (airlock serve) listens; the desktop app never hands over.
+    if (!this.gw.listenerCount(HAND_OVER_EVENT))
+      throw new ControlError(
+        `this gateway (pid ${process.pid}) does not hand over: it is the desktop app's`,
+        'UNSUPPORTED',
+      )
+    setImmediate(() => this.gw.emit(HAND_OVER_EVENT, req))
+    return { pid: process.pid }
   }
+}
+
+/** The `events` of a (un)subscribe request: control-event names. */
+function eventList(method: string, params: unknown): ControlEvent[] {
+  const events = isObject(params) ? params.events : undefined
+  if (!Array.isArray(events) || events.length === 0 || events.length > 64)
+    throw new ControlError(`${method}: expected {events: [event names]}`, 'INVALID_PARAMS')
+  for (const e of events)
+    if (!isControlEvent(e))
+      throw new ControlError(
+        `${method}: unknown event ${JSON.stringify(String(e).slice(0, 64))}; the events are those of src/shared/contract/control-api.ts`,
+        'INVALID_PARAMS',
+      )
+  return events as ControlEvent[]
 }

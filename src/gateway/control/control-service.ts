@@ -1,5 +1,5 @@
 /**
- * The control API (src/shared/control-api.ts) served against a running Gateway: one method per
+ * The control API (src/shared/contract/control-api.ts) served against a running Gateway: one method per
  * request of the contract, params parsed with its zod schema on arrival, and the contract's
  * events. Transports (the headless WebSocket, Electron's utilityProcess bridge, the control
  * connection on the agent socket) only move JSON; everything they may do is here.
@@ -251,7 +251,7 @@ export class ControlService {
   async call(method: string, params: unknown, ctx: CallContext = {}): Promise<unknown> {
     if (!isControlMethod(method)) {
       throw new ControlError(
-        `unknown control method "${String(method).slice(0, 64)}"; see src/shared/control-api.ts for the list`,
+        `unknown control method "${String(method).slice(0, 64)}"; see src/shared/contract/control-api.ts for the list`,
         'UNKNOWN_METHOD',
       )
     }

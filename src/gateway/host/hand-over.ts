@@ -6,10 +6,9 @@
  */
 import fs from 'node:fs'
 import { ControlClient } from '../../node/control-client'
+import { HAND_OVER_METHOD } from '../../node/control-wire'
 import { dataPaths } from '../../node/paths'
 
-/** The control method a gateway that wants the data directory calls. */
-export const HAND_OVER_METHOD = 'gateway.handOver'
 /** The Gateway event its host (`airlock serve`) stops on. */
 export const HAND_OVER_EVENT = 'hand-over'
 
@@ -61,8 +60,7 @@ export async function takeOver(
   const client = await ControlClient.connect(home)
   let old: number
   try {
-    const answer = await client.request<{ pid: number }>(HAND_OVER_METHOD, { ...me })
-    old = answer.pid
+    old = (await client.handOver({ ...me })).pid
   } catch (err) {
     throw new Error(`the running gateway refused to hand over: ${(err as Error).message}`)
   } finally {

@@ -69,7 +69,7 @@ async function main(parent: HostPort): Promise<void> {
     setTimeout(() => process.exit(1), 50)
     return
   }
-  gw.controlHandler = (method, params) => service.call(method, params, { by: 'control' })
+  gw.control = service
   service.start()
   // The same loopback front as `airlock serve`: MCP over HTTP at /mcp/<server> for clients that
   // speak it, and the web UI. The desktop app works without it, so a failure is only logged.

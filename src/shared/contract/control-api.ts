@@ -1,6 +1,7 @@
 /**
  * The control API: one typed contract of requests and events between a UI and the gateway.
- * Electron IPC (preload → main → gateway) and the headless WebSocket are two transports for it.
+ * Three transports carry it: Electron IPC (preload → main → gateway), the headless WebSocket, and
+ * the control connection on the agent socket (src/node/control-wire.ts; the CLI's link).
  * Every request's params are parsed with these schemas on arrival; types are inferred from them.
  */
 import { z } from 'zod'

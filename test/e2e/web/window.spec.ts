@@ -103,7 +103,7 @@ test.describe('approval card: deny with a message, allow for 1 hour', () => {
     await grant.waitFor()
     expect(await grant.textContent()).toMatch(/this tool, from every client and session · expires /)
     const control = await env.control()
-    const grants = await control.request<{ scope: string; until?: number }[]>('grants.list')
+    const grants = await control.api.grants.list()
     expect(grants).toHaveLength(1)
     expect(grants[0]?.scope).toBe('tool')
     const until = grants[0]?.until ?? 0
