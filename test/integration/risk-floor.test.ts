@@ -75,7 +75,7 @@ describe('the risk floor, with real processes', () => {
     expect(textOf(await call(client, 'get_messages'))).toBe('get_messages: done')
     expect(approver.requested).toHaveLength(1)
     const rec = env.auditRecords().find((r) => r.tool === 'logout' && r.decision === 'approved')
-    expect(rec?.reason).toBe('risk floor: critical (auth — "logout"); allow_once by test')
+    expect(rec?.reason).toBe('risk floor: critical (auth — "logout"); allow_once by control')
   })
 
   it('no policy: a denied transfer never reaches the server; the agent is told why', async () => {
@@ -89,7 +89,7 @@ describe('the risk floor, with real processes', () => {
     const rec = env.auditRecords().find((r) => r.tool === 'transfer')
     expect(rec).toMatchObject({
       decision: 'denied_by_user',
-      reason: 'risk floor: critical (financial — "transfer"); denied by test',
+      reason: 'risk floor: critical (financial — "transfer"); denied by control',
     })
   })
 
