@@ -355,6 +355,103 @@ describe('server → client traffic', () => {
     expect(progress.map((p) => p.progress).slice(0, 2)).toEqual([1, 2])
   })
 
+  it('a plain call is answered as JSON; a call whose progress comes first, as an SSE stream', async () => {
+    const { port, token } = await start()
+    const init = await raw(port, {
+      path: '/mcp/everything',
+      headers: mcpHeaders(token),
+      body: JSON.stringify(INIT),
+    })
+    expect(init.status).toBe(200)
+    const sid = init.headers['mcp-session-id'] as string
+    const headers = mcpHeaders(token, {
+      'Mcp-Session-Id': sid,
+      'Mcp-Protocol-Version': '2025-06-18',
+    })
+    const initialized = await raw(port, {
+      path: '/mcp/everything',
+      headers,
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+    })
+    expect([initialized.status, initialized.body]).toEqual([202, ''])
+    // The server announces its tools after initialize (list_changed, on this request's stream).
+    const list = await raw(port, {
+      path: '/mcp/everything',
+      headers,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
+    })
+    expect(list.body).toContain('"id":9')
+
+    const sum = await raw(port, {
+      path: '/mcp/everything',
+      headers,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'get-sum', arguments: { a: 1, b: 2 } },
+      }),
+    })
+    // get-sum needs an approval and there is no approver: denied, as JSON.
+    expect(sum.status).toBe(200)
+    expect(sum.headers['content-type']).toBe('application/json')
+    expect(sum.headers['mcp-session-id']).toBe(sid)
+    expect(JSON.parse(sum.body)).toMatchObject({ jsonrpc: '2.0', id: 2, result: { isError: true } })
+
+    const long = await raw(port, {
+      path: '/mcp/everything',
+      headers,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'tools/call',
+        params: {
+          name: 'trigger-long-running-operation',
+          arguments: { duration: 0.2, steps: 2 },
+          _meta: { progressToken: 'p3' },
+        },
+      }),
+    })
+    expect(long.status).toBe(200)
+    expect(long.headers['content-type']).toBe('text/event-stream')
+    const events = long.body
+      .split('\n\n')
+      .filter(Boolean)
+      .map((e) => JSON.parse(/^data: (.*)$/m.exec(e)?.[1] ?? 'null') as Record<string, unknown>)
+    expect(events.map((e) => e.method ?? `response ${String(e.id)}`)).toEqual([
+      'notifications/progress',
+      'notifications/progress',
+      'response 3',
+    ])
+
+    // What is not one plain message goes to the SDK transport, which judges it as before.
+    const noAccept = await raw(port, {
+      path: '/mcp/everything',
+      headers: { ...headers, Accept: 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/list' }),
+    })
+    expect(noAccept.status).toBe(406)
+    const badVersion = await raw(port, {
+      path: '/mcp/everything',
+      headers: { ...headers, 'Mcp-Protocol-Version': '1999-01-01' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/list' }),
+    })
+    expect(badVersion.status).toBe(400)
+    const notRpc = await raw(port, {
+      path: '/mcp/everything',
+      headers,
+      body: JSON.stringify({ jsonrpc: '1.0', id: 6, method: 'tools/list' }),
+    })
+    expect(notRpc.status).toBe(400)
+    const batch = await raw(port, {
+      path: '/mcp/everything',
+      headers,
+      body: JSON.stringify([{ jsonrpc: '2.0', id: 7, method: 'tools/list' }]),
+    })
+    expect(batch.status).toBe(200)
+    expect(batch.body).toContain('"id":7')
+  })
+
   it('sampling: the server asks the HTTP client during a tool call and gets the answer', async () => {
     const { base, token } = await start()
     const asked: string[] = []

@@ -9,6 +9,13 @@
  * progress token it carries, else on the client's standalone GET stream, else on the stream of
  * the latest open request.
  *
+ * The common POST (one request, or one notification or response, on a live session) is served
+ * directly, not through the SDK transport: its Web Request/Response and stream conversion per
+ * request cost several times the rest of a call. Its answer is plain JSON when the response is
+ * the first thing for it; when a notification or a server request comes first (progress,
+ * sampling), the answer becomes an SSE stream, as the SDK transport's would. Anything else
+ * (initialize, batches, GET, DELETE, anything unusual) goes through the SDK transport.
+ *
  * Security, with the UI server's Host and Origin checks before it (DNS rebinding): a bearer
  * token (`<home>/http-token`, compared in constant time) on every request; no CORS headers at
  * all and OPTIONS refused, so a browser page cannot use it; request bodies capped (413).
@@ -22,7 +29,10 @@ import { randomUUID } from 'node:crypto'
 import { safeEqual } from '../../node/safe-equal'
 import type http from 'node:http'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
+import {
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/sdk/types.js'
 import { SessionRefusedError, type HttpLinkInfo } from '../gateway'
 import { ErrorCode, errorLine, idKey, isId, isObject, type JsonRpcId } from '../../node/jsonrpc'
 import { LineSplitter } from '../../node/framing/line-splitter'
@@ -98,6 +108,8 @@ interface HttpSession {
   open: Map<string, string | number>
   /** Progress tokens of open requests (idKey of the token → request id). */
   progress: Map<string, string | number>
+  /** Requests served directly (not by the SDK transport), by idKey: where their answer goes. */
+  direct: Map<string, DirectReply>
   /** POST and DELETE requests in flight on this session (their SSE streams included). */
   inflight: number
   /** Standalone GET streams in flight. */
@@ -106,6 +118,92 @@ interface HttpSession {
   /** Epoch ms of the last request's start or end. */
   lastActive: number
   closed: boolean
+}
+
+/** The HTTP response of a request served directly: JSON, or SSE once something precedes the answer. */
+interface DirectReply {
+  /** The request's response: the body (JSON), or the last event (SSE). */
+  answer(msg: JSONRPCMessage): void
+  /** A message about the request before its response: switches the reply to SSE. */
+  event(msg: JSONRPCMessage): void
+  /** The session ended before the answer. */
+  abandon(): void
+}
+
+function sseEvent(msg: JSONRPCMessage): string {
+  return `event: message\ndata: ${JSON.stringify(msg)}\n\n`
+}
+
+function directReply(res: http.ServerResponse, sessionId: string): DirectReply {
+  let sse = false
+  const startSse = (): void => {
+    sse = true
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+      'mcp-session-id': sessionId,
+    })
+  }
+  return {
+    answer(msg) {
+      if (res.writableEnded || res.destroyed) return
+      if (sse) return void res.end(sseEvent(msg))
+      res.writeHead(200, { 'Content-Type': 'application/json', 'mcp-session-id': sessionId })
+      res.end(JSON.stringify(msg))
+    },
+    event(msg) {
+      if (res.writableEnded || res.destroyed) return
+      if (!sse) startSse()
+      res.write(sseEvent(msg))
+    },
+    abandon() {
+      if (res.writableEnded || res.destroyed) return
+      if (sse) return void res.end()
+      sendError(res, 404, -32001, 'Session not found: it ended before this request was answered')
+    },
+  }
+}
+
+/**
+ * The message of a POST body when it can be served directly: one request (not initialize), one
+ * notification or one response, in the plain JSON-RPC shape (only its JSON-RPC members kept, as
+ * the SDK's schema keeps them). Undefined: let the SDK transport judge it.
+ */
+function directMessage(body: unknown): Record<string, unknown> | undefined {
+  if (!isObject(body) || body.jsonrpc !== '2.0') return undefined
+  const { id, method, params } = body
+  if (params !== undefined && !isObject(params)) return undefined
+  if (typeof method === 'string') {
+    if (method === 'initialize' || 'result' in body || 'error' in body) return undefined
+    if (!('id' in body))
+      return params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params }
+    if (typeof id !== 'string' && typeof id !== 'number') return undefined
+    return params === undefined
+      ? { jsonrpc: '2.0', id, method }
+      : { jsonrpc: '2.0', id, method, params }
+  }
+  if (method !== undefined || (typeof id !== 'string' && typeof id !== 'number')) return undefined
+  if ('result' in body === 'error' in body) return undefined
+  if ('result' in body)
+    return isObject(body.result) ? { jsonrpc: '2.0', id, result: body.result } : undefined
+  const e = body.error
+  if (!isObject(e) || !Number.isInteger(e.code) || typeof e.message !== 'string') return undefined
+  return { jsonrpc: '2.0', id, error: e }
+}
+
+/** Whether a POST's headers are what the SDK transport asks of every POST after initialize. */
+function plainPostHeaders(req: http.IncomingMessage): boolean {
+  const accept = req.headers.accept
+  if (!accept?.includes('application/json') || !accept.includes('text/event-stream')) return false
+  const type = req.headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase()
+  if (type !== 'application/json') return false
+  const version = req.headers['mcp-protocol-version']
+  return (
+    version === undefined ||
+    (typeof version === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(version))
+  )
 }
 
 const JSON_HEADERS = {
@@ -233,6 +331,8 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
     sessions.delete(s.id)
     live.delete(s)
     log(`MCP HTTP session of "${s.server}" ended (${why})`)
+    for (const reply of s.direct.values()) reply.abandon()
+    s.direct.clear()
     await s.transport.close().catch(() => undefined)
     await s.gateway?.clientClosed()
   }
@@ -335,6 +435,11 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
         )
       }
       forget(s, key)
+      const direct = s.direct.get(key)
+      if (direct) {
+        s.direct.delete(key)
+        return direct.answer(responseOf(msg, id))
+      }
       return send(responseOf(msg, id))
     }
     let related: string | number | undefined
@@ -360,6 +465,8 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
       )
       return
     }
+    const direct = related === undefined ? undefined : s.direct.get(idKey(related))
+    if (direct) return direct.event(msg as JSONRPCMessage)
     send(msg as JSONRPCMessage, related)
   }
 
@@ -378,6 +485,7 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
       transport,
       open: new Map(),
       progress: new Map(),
+      direct: new Map(),
       inflight: 0,
       gets: 0,
       lastActive: now(),
@@ -494,7 +602,38 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
       return
     }
     track(s, res, req.method === 'GET')
+    if (req.method === 'POST' && serveDirect(s, req, res, body)) return
     await s.transport.handleRequest(req, res, body)
+  }
+
+  /**
+   * Serves a POST of one plain message on an initialized session without the SDK transport;
+   * false when it is anything else (the transport then judges it, errors included).
+   */
+  const serveDirect = (
+    s: HttpSession,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    body: unknown,
+  ): boolean => {
+    if (!s.id || s.closed || !plainPostHeaders(req)) return false
+    const msg = directMessage(body)
+    if (!msg) return false
+    if (typeof msg.method !== 'string' || !('id' in msg)) {
+      // A notification or a response (a server request's answer): accepted, nothing to wait for.
+      res.writeHead(202).end()
+      fromClient(s, msg as JSONRPCMessage)
+      return true
+    }
+    const key = idKey(msg.id as string | number)
+    if (s.open.has(key)) return false // an id in flight: as the transport handles it
+    const reply = directReply(res, s.id)
+    s.direct.set(key, reply)
+    res.once('close', () => {
+      if (s.direct.get(key) === reply) s.direct.delete(key)
+    })
+    fromClient(s, msg as JSONRPCMessage)
+    return true
   }
 
   return {
