@@ -515,7 +515,7 @@ export class Gateway extends EventEmitter {
     this.live.close()
     this.oauth.close()
     if (this.pruneTimer) clearInterval(this.pruneTimer)
-    this.approvals.endAll()
+    this.approvals.endAll(why)
     // Let each waiting call tell its agent why it was not run before its session closes.
     await new Promise((r) => setImmediate(r))
     await Promise.all(

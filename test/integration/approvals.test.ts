@@ -55,14 +55,15 @@ describe('the gateway stops while a call waits', () => {
     await nthRequest(approver, 1)
     env.gateway!.kill('SIGTERM')
     expect(await result).toBe(
-      '[Airlock policy] "echo" was waiting for the user\'s approval (rule "ask before echo" requires approval) when Airlock shut down, so it was not run. Retry it once Airlock runs again (airlock connect reconnects on its own).',
+      '[Airlock policy] "echo" was waiting for the user\'s approval (rule "ask before echo" requires approval) and was not run: the gateway is shutting down. Retry it once Airlock runs again (airlock connect reconnects on its own).',
     )
     await waitFor(() => env.gateway!.exitCode !== null, 10_000, 'the gateway to stop')
     const call = env.auditRecords().find((r) => r.kind === 'call' && r.tool === 'echo')
     expect(call).toMatchObject({
       decision: 'deny',
       decidedBy: 'gateway',
-      reason: 'rule "ask before echo" requires approval; Airlock shut down before anyone answered',
+      reason:
+        'rule "ask before echo" requires approval; not answered: the gateway is shutting down',
     })
   })
 })

@@ -41,7 +41,9 @@ export function cleanDenyMessage(message: string | undefined): string | undefine
 /** How a request ended. `message`: what the person told the agent with a deny. */
 export type ApprovalOutcome =
   | { answer: ApprovalAnswer; by: string; message?: string }
-  | { answer: 'timeout' | 'cancelled' | 'no_approver' | 'shutdown'; by: 'gateway' }
+  | { answer: 'timeout' | 'cancelled' | 'no_approver'; by: 'gateway' }
+  /** The gateway stopped before anyone answered; `why` says how (e.g. it handed over). */
+  | { answer: 'shutdown'; by: 'gateway'; why: string }
 
 /** A pending request as shown to people (args already escaped and cut). */
 export interface PendingApproval {
@@ -297,10 +299,10 @@ export class ApprovalCenter extends EventEmitter {
     if (late?.req.callId !== undefined) this.lateByCall.delete(late.req.callId)
   }
 
-  /** Ends every pending request unanswered: the gateway is shutting down (no person denied it). */
-  endAll(): void {
+  /** Ends every pending request unanswered: the gateway stops, for `why` (no person denied it). */
+  endAll(why: string): void {
     for (const id of [...this.pending.keys()])
-      this.finish(id, { answer: 'shutdown', by: 'gateway' })
+      this.finish(id, { answer: 'shutdown', by: 'gateway', why })
   }
 
   private finish(id: string, outcome: ApprovalOutcome): void {

@@ -526,8 +526,8 @@ export class CallGate {
         return deny(
           'deny',
           'gateway',
-          `"${base.tool}" was waiting for the user's approval (${why}) when Airlock shut down, so it was not run. Retry it once Airlock runs again (airlock connect reconnects on its own).`,
-          `${why}; Airlock shut down before anyone answered`,
+          `"${base.tool}" was waiting for the user's approval (${why}) and was not run: ${outcome.why}. Retry it once Airlock runs again (airlock connect reconnects on its own).`,
+          `${why}; not answered: ${outcome.why}`,
         )
       case 'cancelled':
         this.record({
