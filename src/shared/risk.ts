@@ -330,6 +330,24 @@ function byName(tokens: string[]): Entry | undefined {
   }
 }
 
+/** Classes by name alone, memoized (bounded: cleared when full); see {@link classifyName}. */
+const BY_NAME = new Map<string, ToolClass>()
+const BY_NAME_MAX = 4096
+
+/**
+ * `classifyTool({ name })`, memoized: the risk floor asks it on every call. The class returned
+ * is shared: callers must not change it.
+ */
+export function classifyName(name: string): ToolClass {
+  let cls = BY_NAME.get(name)
+  if (cls === undefined) {
+    if (BY_NAME.size >= BY_NAME_MAX) BY_NAME.clear()
+    cls = classifyTool({ name })
+    BY_NAME.set(name, cls)
+  }
+  return cls
+}
+
 /**
  * Classifies a tool from its name, title, description and MCP annotations. Annotations only
  * make a class stricter: `destructiveHint: true` → at least destructive/high,

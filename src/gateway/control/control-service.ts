@@ -1128,12 +1128,12 @@ export class ControlService {
         this.log(`audit index: could not index record ${rec.seq} (${(err as Error).message})`)
       }
     }
-    if (
-      this.events.listenerCount('audit.appended') === 0 &&
-      this.events.listenerCount('*') === 0 &&
-      !(rec.kind === 'call' && forwarded(rec))
-    )
+    // Nobody watches: no live row. An outcome seen later by a new listener finds its call's
+    // row in the index instead of recentCalls.
+    if (this.events.listenerCount('audit.appended') === 0 && this.events.listenerCount('*') === 0) {
+      if (rec.kind === 'outcome') this.recentCalls.delete(rec.callId)
       return
+    }
     if (rec.kind === 'call') {
       const row = this.callRow(AuditIndex.toCallRow({ call: rec }))
       if (forwarded(rec)) {

@@ -22,7 +22,7 @@
  * tool's own entry (its name or a glob, not `"*"`) applied to it — the policy decided it
  * explicitly. It never weakens a policy: hide, deny, limits and approvals stand as they are.
  */
-import { classReason, classifyTool, compareRisk, type ToolClass } from '../risk'
+import { classifyName, classReason, compareRisk, type ToolClass } from '../risk'
 import { REGEX_INPUT_LIMIT, compileConditionRegex, findToolEntry } from './glob'
 import { isHidden } from './hide'
 import type {
@@ -58,7 +58,7 @@ export interface DecideOptions {
  * tool's name alone says.
  */
 export function floorClass(call: Pick<CallInput, 'tool' | 'risk'>): ToolClass {
-  const byName = classifyTool({ name: call.tool })
+  const byName = classifyName(call.tool)
   return call.risk && compareRisk(call.risk.risk, byName.risk) > 0 ? call.risk : byName
 }
 
