@@ -679,6 +679,7 @@ export class Gateway extends EventEmitter {
           this.sessions.delete(s)
           this.emit('sessions', this.sessionList())
         },
+        onClientInfo: () => this.emit('sessions', this.sessionList()),
         onToolsList: (tools, first) => {
           this.tools.record(server.name, tools, first)
           if (

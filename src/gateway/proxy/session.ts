@@ -43,6 +43,8 @@ export interface SessionDeps extends CallGateDeps {
    */
   upstream: (server: ServerConfig) => UpstreamLink
   onClose: (session: Session) => void
+  /** The client said who it is (initialize's clientInfo): lists of sessions can name it now. */
+  onClientInfo?: (session: Session) => void
   /**
    * Sees every tools/list page the server answers, before hidden tools are removed; `first`
    * when it answers a request without a cursor (the list starts anew).
@@ -386,6 +388,7 @@ export class Session {
         if (typeof name === 'string') this.client = excerpt(name, 64)
         const version = msg.params.clientInfo.version
         if (typeof version === 'string') this.clientVersion = excerpt(version, 64)
+        this.deps.onClientInfo?.(this)
       }
     }
     if (method === 'tools/call') return this.toolsCall(id, msg.params, raw)

@@ -91,7 +91,11 @@ const policy = parsePolicy(
   'mem.yaml',
 )
 
-function setup(append: (i: AuditInput) => void = () => undefined, sink?: AuditSink) {
+function setup(
+  append: (i: AuditInput) => void = () => undefined,
+  sink?: AuditSink,
+  named?: (s: Session) => void,
+) {
   const upstream = new MemoryUpstream()
   const client = new MemoryClient()
   const records: AuditInput[] = []
@@ -120,6 +124,7 @@ function setup(append: (i: AuditInput) => void = () => undefined, sink?: AuditSi
       defaultApprovalTimeoutMs: () => 1000,
       upstream: () => upstream,
       onClose: () => closed++,
+      ...(named ? { onClientInfo: named } : {}),
     },
     client,
   )
@@ -190,6 +195,13 @@ describe('Session over in-memory links', () => {
     const [answer] = await client.waitLines(1)
     expect(JSON.stringify(answer)).toContain('audit log could not be written: disk full')
     expect(upstream.sent).toEqual([])
+  })
+
+  it('says when the client has named itself, so that session lists show the name', () => {
+    const names: string[] = []
+    const { send } = setup(undefined, undefined, (s) => names.push(s.client))
+    send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { clientInfo: { name: 'agent' } } })
+    expect(names).toEqual(['agent'])
   })
 
   it('closes each side once, whoever ends it', async () => {
