@@ -42,9 +42,6 @@ export default tseslint.config(
     rules: {
       ...reactHooks.configs.recommended.rules,
       'react-hooks/exhaustive-deps': 'error',
-      // Seven effects start a load by setting "loading" (or reset a draft) synchronously; rewriting
-      // them to derive that state is a behaviour change of its own, not part of the lint switch.
-      'react-hooks/set-state-in-effect': 'off',
     },
   },
 )

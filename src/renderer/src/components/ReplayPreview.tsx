@@ -16,24 +16,28 @@ const LABEL: Record<string, string> = {
   require_approval: 'asks',
 }
 
+type Answer = { kind: 'report'; report: ReplayReportView } | { kind: 'error'; message: string }
+
 /** Props: the draft `text` (already checked valid by the caller) of `server`. */
 export function ReplayPreview({ server, text }: { server: string; text: string }) {
   const api = useApi()
-  const [state, setState] = useState<
-    | { kind: 'loading' }
-    | { kind: 'report'; report: ReplayReportView }
-    | { kind: 'error'; message: string }
-  >({ kind: 'loading' })
+  // The answer for the draft it was asked for: until this draft's comes, it is loading.
+  const [answer, setAnswer] = useState<{ server: string; text: string; state: Answer }>()
+  const state: Answer | { kind: 'loading' } =
+    answer?.server === server && answer.text === text ? answer.state : { kind: 'loading' }
   useEffect(() => {
     let live = true
-    setState({ kind: 'loading' })
+    const settle = (next: Answer): void => {
+      if (live) setAnswer({ server, text, state: next })
+    }
     api.policy.replay({ server, text }).then(
-      (r) => {
-        if (!live) return
-        if (r.ok) setState({ kind: 'report', report: r.report })
-        else setState({ kind: 'error', message: 'the draft has errors (see the policy file)' })
-      },
-      (err: unknown) => live && setState({ kind: 'error', message: errorMessage(err) }),
+      (r) =>
+        settle(
+          r.ok
+            ? { kind: 'report', report: r.report }
+            : { kind: 'error', message: 'the draft has errors (see the policy file)' },
+        ),
+      (err: unknown) => settle({ kind: 'error', message: errorMessage(err) }),
     )
     return () => {
       live = false

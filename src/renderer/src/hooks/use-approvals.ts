@@ -23,6 +23,12 @@ export function useApprovals(api: AirlockApi): Approvals {
   const [error, setError] = useState<string | undefined>(undefined)
   const [loading, setLoading] = useState(true)
   const [tick, setTick] = useState(0)
+  // Another api lists again: loading from this render on (reload() says so itself).
+  const [listedApi, setListedApi] = useState(api)
+  if (listedApi !== api) {
+    setListedApi(api)
+    setLoading(true)
+  }
 
   useEffect(() => {
     let live = true
@@ -36,7 +42,6 @@ export function useApprovals(api: AirlockApi): Approvals {
       resolved.add(id)
       setPending((prev) => (prev.some((p) => p.id === id) ? prev.filter((p) => p.id !== id) : prev))
     })
-    setLoading(true)
     api.approvals.list().then(
       (list) => {
         if (!live) return
@@ -66,6 +71,9 @@ export function useApprovals(api: AirlockApi): Approvals {
     (id: string) => setPending((prev) => prev.filter((p) => p.id !== id)),
     [],
   )
-  const reload = useCallback(() => setTick((t) => t + 1), [])
+  const reload = useCallback(() => {
+    setLoading(true)
+    setTick((t) => t + 1)
+  }, [])
   return { pending, error, loading, dismiss, reload }
 }

@@ -33,6 +33,19 @@ export function useCallLog(filter: AuditFilter): CallLog {
   const [loading, setLoading] = useState(true)
   const [error, setError] = useState<string | undefined>(undefined)
   const [tick, setTick] = useState(0)
+  // A first page is due: the list starts empty and loading (live rows that arrive meanwhile stay).
+  const startOver = useCallback((): void => {
+    setLoading(true)
+    setError(undefined)
+    setRows([])
+    setHasMore(false)
+  }, [])
+  // Another filter (or api) starts over from this render on; reload() starts over itself.
+  const [shown, setShown] = useState({ api, filter })
+  if (shown.api !== api || shown.filter !== filter) {
+    setShown({ api, filter })
+    startOver()
+  }
   const generation = useRef(0)
   const busy = useRef(false)
   const rowsRef = useRef(rows)
@@ -46,10 +59,6 @@ export function useCallLog(filter: AuditFilter): CallLog {
   useEffect(() => {
     const mine = ++generation.current
     busy.current = true
-    setLoading(true)
-    setError(undefined)
-    setRows([])
-    setHasMore(false)
     api.audit.query({ filter, limit: PAGE_SIZE }).then(
       (page) => {
         if (mine !== generation.current) return
@@ -138,7 +147,10 @@ export function useCallLog(filter: AuditFilter): CallLog {
     [api, update],
   )
 
-  const reload = useCallback(() => setTick((t) => t + 1), [])
+  const reload = useCallback(() => {
+    startOver()
+    setTick((t) => t + 1)
+  }, [startOver])
   return useMemo(
     () => ({ rows, hasMore, loading, error, loadMore, reload, update }),
     [rows, hasMore, loading, error, loadMore, reload, update],

@@ -25,6 +25,12 @@ export function useResource<T>(load: () => Promise<T>, deps: DependencyList): Re
   const [error, setError] = useState<string | undefined>(undefined)
   const [loading, setLoading] = useState(true)
   const [tick, setTick] = useState(0)
+  // New deps start a load: it shows as loading from this render on (reload() says so itself).
+  const [loadedDeps, setLoadedDeps] = useState(deps)
+  if (!sameDeps(loadedDeps, deps)) {
+    setLoadedDeps(deps)
+    setLoading(true)
+  }
   const generation = useRef(0)
   const latest = useRef(load)
   useLayoutEffect(() => {
@@ -33,7 +39,6 @@ export function useResource<T>(load: () => Promise<T>, deps: DependencyList): Re
 
   useEffect(() => {
     const mine = ++generation.current
-    setLoading(true)
     latest.current().then(
       (value) => {
         if (mine !== generation.current) return
@@ -51,7 +56,10 @@ export function useResource<T>(load: () => Promise<T>, deps: DependencyList): Re
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick])
 
-  const reload = useCallback(() => setTick((t) => t + 1), [])
+  const reload = useCallback(() => {
+    setLoading(true)
+    setTick((t) => t + 1)
+  }, [])
   const set = useCallback((value: T) => {
     generation.current++
     setData(value)
@@ -59,4 +67,8 @@ export function useResource<T>(load: () => Promise<T>, deps: DependencyList): Re
     setLoading(false)
   }, [])
   return { data, error, loading, reload, set }
+}
+
+function sameDeps(a: DependencyList, b: DependencyList): boolean {
+  return a.length === b.length && a.every((x, i) => Object.is(x, b[i]))
 }

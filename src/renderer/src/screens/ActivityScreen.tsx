@@ -89,10 +89,8 @@ export function ActivityScreen({
   }, [])
   // A link to one call: the row may be outside the current page or filters; fetch it.
   const [linked, setLinked] = useState<CallRow | undefined>(undefined)
-  const openLink = useCallback(
+  const fetchLink = useCallback(
     (callId: string) => {
-      setSelectedIdState(callId)
-      setLinkError(undefined)
       api.audit.call({ callId }).then(
         (row) => {
           if (row) setLinked(row)
@@ -104,15 +102,19 @@ export function ActivityScreen({
     [api],
   )
   useEffect(() => {
+    // The first render selected the call in the address already (useState above).
     const first = callFromHash()
-    if (first !== undefined) openLink(first)
+    if (first !== undefined) fetchLink(first)
     const onHash = (): void => {
       const id = callFromHash()
-      if (id !== undefined) openLink(id)
+      if (id === undefined) return
+      setSelectedIdState(id)
+      setLinkError(undefined)
+      fetchLink(id)
     }
     window.addEventListener('hashchange', onHash)
     return () => window.removeEventListener('hashchange', onHash)
-  }, [openLink])
+  }, [fetchLink])
   const selected = useMemo(() => {
     if (selectedId === undefined) return undefined
     return (

@@ -82,9 +82,9 @@ export function PolicyScreen() {
     setDirty(false)
     setServer(next)
   }
-  useEffect(() => {
-    if (names.length > 0 && (server === undefined || !names.includes(server))) setServer(names[0])
-  }, [names, server])
+  // No server picked, or it is gone: the first one (set while rendering, as React adjusts state
+  // to new props, so no frame shows the stale pick).
+  if (names.length > 0 && (server === undefined || !names.includes(server))) setServer(names[0])
 
   if (servers.error)
     return (
@@ -177,39 +177,42 @@ function ServerPolicy({
   const [saved, setSaved] = useState<string | undefined>(undefined)
   const [savedOnce, setSavedOnce] = useState(false)
   const [generation, setGeneration] = useState(0)
-  const [issues, setIssues] = useState<readonly Issue[] | undefined>(undefined)
+  // The issues of the last check (a validation, or a refused save) and the settled text then.
+  const [checked, setChecked] = useState<{
+    settled: string | undefined
+    issues: readonly Issue[]
+  }>()
   const [status, setStatus] = useState<{ kind: 'ok' | 'error'; message: string } | undefined>(
     undefined,
   )
   const [busy, setBusy] = useState<string | undefined>(undefined)
 
   // The loaded text becomes the editor's text (only the first time: later loads are refreshes).
-  useEffect(() => {
-    if (policy.data && saved === undefined) {
-      setText(policy.data.text)
-      setSaved(policy.data.text)
-    }
-  }, [policy.data, saved])
+  if (policy.data && saved === undefined) {
+    setText(policy.data.text)
+    setSaved(policy.data.text)
+  }
 
   // Validate the text as it changes.
   const settled = useDebounced(text, 300)
   useEffect(() => {
     if (settled === undefined) return
     let live = true
-    setIssues(undefined)
+    const found = (issues: readonly Issue[]): void => {
+      if (live) setChecked({ settled, issues })
+    }
     api.policy.validate({ text: settled }).then(
-      (r) => live && setIssues(r.errors),
+      (r) => found(r.errors),
       (err: unknown) =>
-        live &&
-        setIssues([
-          { file: '', path: '', expected: errorMessage(err), message: errorMessage(err) },
-        ]),
+        found([{ file: '', path: '', expected: errorMessage(err), message: errorMessage(err) }]),
     )
     return () => {
       live = false
     }
   }, [api, settled])
 
+  // Unknown (being checked) from each new settled text until its check answers.
+  const issues = checked && checked.settled === settled ? checked.issues : undefined
   const parsed = useMemo(() => (text === undefined ? undefined : parsePolicyText(text)), [text])
   const isDirty = text !== undefined && text !== saved
   useEffect(() => onDirty(isDirty), [isDirty, onDirty])
@@ -305,7 +308,7 @@ function ServerPolicy({
       if (r.ok) {
         afterSave(text, 'Saved. The next call uses this policy.')
       } else {
-        setIssues(r.errors)
+        setChecked({ settled, issues: r.errors })
         setStatus({
           kind: 'error',
           message: `Not saved: ${r.errors.length} ${r.errors.length === 1 ? 'error' : 'errors'} in the policy.`,

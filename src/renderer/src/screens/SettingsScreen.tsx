@@ -51,15 +51,13 @@ export function SettingsScreen({
 }) {
   const api = useApi()
   const settings = useResource(() => api.settings.get(), [api])
-  const [draft, setDraft] = useState<Draft | undefined>(undefined)
+  // The user's changes; until the first one, the form shows the loaded settings.
+  const [edited, setDraft] = useState<Draft | undefined>(undefined)
+  const draft = edited ?? (settings.data ? draftOf(settings.data) : undefined)
   const [status, setStatus] = useState<{ kind: 'ok' | 'error'; message: string } | undefined>(
     undefined,
   )
   const [saving, setSaving] = useState(false)
-  useEffect(() => {
-    if (settings.data && !draft) setDraft(draftOf(settings.data))
-  }, [settings.data, draft])
-
   if (settings.error)
     return (
       <Frame>
@@ -113,7 +111,7 @@ export function SettingsScreen({
         },
       })
       settings.set(saved)
-      setDraft(draftOf(saved))
+      setDraft(undefined)
       setStatus({ kind: 'ok', message: 'Saved.' })
     } catch (err) {
       setStatus({ kind: 'error', message: errorMessage(err) })
