@@ -21,6 +21,7 @@ import {
   validatePolicy,
 } from '../shared/policy'
 import type { Decision, Policy, PolicyIssue } from '../shared/policy'
+import { SERVER_REQUEST_KINDS } from '../shared/policy/types'
 import {
   changeConfig,
   findServer,
@@ -153,7 +154,10 @@ function show(argv: string[]): number {
         : `(inline policy of "${name}" in ${dataPaths(home).config})\n`,
     )
     const v = validatePolicy(JSON.stringify(inline), 'policy')
-    if (v.ok) process.stderr.write(floorSummary(home, config, name, v.policy))
+    if (v.ok)
+      process.stderr.write(
+        floorSummary(home, config, name, v.policy) + serverRequestsLine(v.policy),
+      )
     return 0
   }
   let text: string
@@ -174,8 +178,17 @@ function show(argv: string[]): number {
     process.stderr.write(
       `warning: this file is not a valid policy; the gateway keeps the last good one (or denies every call):\n${result.errors.map((e) => `  ${formatLocated(e)}`).join('\n')}\n`,
     )
-  } else process.stderr.write(floorSummary(home, config, name, result.policy))
+  } else
+    process.stderr.write(
+      floorSummary(home, config, name, result.policy) + serverRequestsLine(result.policy),
+    )
   return 0
+}
+
+/** What the policy does with requests the server sends the client (server_requests). */
+export function serverRequestsLine(policy: Policy): string {
+  const kinds = SERVER_REQUEST_KINDS.map((k) => `${k} ${policy.serverRequests?.[k] ?? 'allow'}`)
+  return `Requests the server sends the client (server_requests): ${kinds.join(', ')}.\n`
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Document, Node } from 'yaml'
 import { PolicyError, formatIssue } from './errors'
 import { GLOBAL_SCOPE, findCounter, scopeOf, stateRef } from './engine'
 import { compileConditionRegex, compileGlob, isGlob } from './glob'
+import { SERVER_REQUEST_KINDS } from './types'
 import type {
   Condition,
   ConditionOp,
@@ -16,6 +17,7 @@ import type {
   Posture,
   RateLimit,
   Rule,
+  ServerRequestPolicy,
   StateSpec,
   ToolPolicy,
 } from './types'
@@ -23,7 +25,15 @@ import type {
 type Seg = string | number
 type Obj = Record<string, unknown>
 
-const TOP_KEYS = ['version', 'description', 'default', 'hide', 'approval_timeout', 'tools']
+const TOP_KEYS = [
+  'version',
+  'description',
+  'default',
+  'hide',
+  'approval_timeout',
+  'server_requests',
+  'tools',
+]
 const TOOL_KEYS = ['rules']
 const RULE_KEYS = [
   'name',
@@ -285,9 +295,31 @@ function readPolicy(raw: unknown, out: Collector): Policy {
   if (raw.approval_timeout !== undefined && raw.approval_timeout !== null) {
     policy.approvalTimeoutSeconds = positiveSeconds(raw.approval_timeout, ['approval_timeout'], out)
   }
+  const serverRequests = readServerRequests(raw.server_requests, out)
+  if (serverRequests) policy.serverRequests = serverRequests
   policy.hide = readHide(raw.hide, out)
   policy.tools = readTools(raw.tools, out)
   checkStateReferences(policy, out)
+  return policy
+}
+
+/** `server_requests: { sampling, elicitation, roots }`, each allow | deny | require_approval. */
+function readServerRequests(v: unknown, out: Collector): ServerRequestPolicy | undefined {
+  if (v === undefined || v === null) return undefined
+  if (!isObj(v)) {
+    out.add(
+      ['server_requests'],
+      `a mapping of ${SERVER_REQUEST_KINDS.join(', ')} to ${POSTURES.join(' | ')} (got ${show(v)})`,
+    )
+    return undefined
+  }
+  checkKeys(v, SERVER_REQUEST_KINDS, ['server_requests'], out)
+  const policy: ServerRequestPolicy = {}
+  for (const kind of SERVER_REQUEST_KINDS) {
+    if (v[kind] === undefined || v[kind] === null) continue
+    const posture = oneOf(v[kind], POSTURES, ['server_requests', kind], out)
+    if (posture) policy[kind] = posture
+  }
   return policy
 }
 

@@ -68,7 +68,23 @@ export interface Policy {
   tools: ToolPolicy[]
   /** Policy-wide approval timeout in seconds, when given. */
   approvalTimeoutSeconds?: number
+  /** What happens to requests the server sends the client (`server_requests`); absent: allow. */
+  serverRequests?: ServerRequestPolicy
 }
+
+/** The server→client requests a policy decides, by their `server_requests` key. */
+export const SERVER_REQUEST_KINDS = ['sampling', 'elicitation', 'roots'] as const
+export type ServerRequestKind = (typeof SERVER_REQUEST_KINDS)[number]
+
+/** The JSON-RPC method of each kind of server→client request. */
+export const SERVER_REQUEST_METHODS: Readonly<Record<ServerRequestKind, string>> = {
+  sampling: 'sampling/createMessage',
+  elicitation: 'elicitation/create',
+  roots: 'roots/list',
+}
+
+/** `server_requests`: each kind's posture (a kind left out is allowed). */
+export type ServerRequestPolicy = Partial<Record<ServerRequestKind, Posture>>
 
 /**
  * The risk floor (Airlock's addition): tools of this class or above need a person's approval

@@ -172,6 +172,30 @@ tools:
   })
 })
 
+describe('server_requests', () => {
+  it('reads each kind; a kind left out (and an Intercept file without the key) allows', () => {
+    expect(
+      parsePolicy(
+        'version: "1"\nserver_requests:\n  sampling: deny\n  elicitation: require_approval\n',
+        FILE,
+      ).serverRequests,
+    ).toEqual({ sampling: 'deny', elicitation: 'require_approval' })
+    expect(parsePolicy('version: "1"', FILE).serverRequests).toBeUndefined()
+  })
+
+  it('names a bad value, an unknown kind and a non-mapping with what is allowed', () => {
+    expect(
+      messages('version: "1"\nserver_requests:\n  sampling: ask\n  tools: deny\n'),
+    ).toEqual([
+      `${FILE}: server_requests.tools: expected one of the keys sampling, elicitation, roots ("tools" is not a policy key)`,
+      `${FILE}: server_requests.sampling: expected one of "allow", "deny", "require_approval" (got "ask")`,
+    ])
+    expect(messages('version: "1"\nserver_requests: deny\n')).toEqual([
+      `${FILE}: server_requests: expected a mapping of sampling, elicitation, roots to allow | deny | require_approval (got "deny")`,
+    ])
+  })
+})
+
 describe('parsePolicy: errors name the file, the path and what was expected', () => {
   it('throws a PolicyError with code, file, path and all issues', () => {
     let err: unknown
@@ -255,7 +279,7 @@ describe('parsePolicy: errors name the file, the path and what was expected', ()
     expect(
       messages('description: 5\napproval_timeout: 0\nhide: logout\ntools: [a]\nextra: 1'),
     ).toEqual([
-      `${FILE}: extra: expected one of the keys version, description, default, hide, approval_timeout, tools ("extra" is not a policy key)`,
+      `${FILE}: extra: expected one of the keys version, description, default, hide, approval_timeout, server_requests, tools ("extra" is not a policy key)`,
       `${FILE}: version: expected "1"`,
       `${FILE}: description: expected a string (got 5)`,
       `${FILE}: approval_timeout: expected a positive number of seconds (got 0)`,
