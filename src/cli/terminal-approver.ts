@@ -5,7 +5,7 @@
  */
 import readline from 'node:readline'
 import type { ApprovalAnswer, Approver, PendingApproval } from '../gateway/approvals/approvals'
-import { ANSWER_LABELS, alwaysQuestion, type StandardAnswer } from '../shared/approval-answers'
+import { alwaysQuestion, answersFor, type StandardAnswer } from '../shared/approval-answers'
 import { escapeUnsafe, excerpt } from '../shared/text'
 
 /** The key a person types for each answer (Deny is also the default: an empty reply). */
@@ -41,15 +41,24 @@ export function parseReply(reply: string): ApprovalAnswer {
 
 /** The answers with their keys, in the labels and order every approver uses. */
 function choices(req: PendingApproval): string {
-  return ANSWER_LABELS.map(
-    ({ answer, label }) =>
-      `[${ANSWER_KEYS[answer]}] ${label}${answer === 'allow_always' && req.pin ? ' (accepts the new definition)' : ''}`,
-  ).join('  ')
+  return answersFor(req)
+    .map(
+      ({ answer, label }) =>
+        `[${ANSWER_KEYS[answer]}] ${label}${answer === 'allow_always' && req.pin ? ' (accepts the new definition)' : ''}`,
+    )
+    .join('  ')
 }
 
 /** The prompt text for a request. */
 export function promptText(req: PendingApproval, now: number): string {
   const secs = Math.max(0, Math.round((req.deadline - now) / 1000))
+  if (req.serverRequest)
+    return (
+      `\n⚠ "${escapeUnsafe(req.server)}" sends ${escapeUnsafe(req.client)} a ${req.serverRequest} request (${escapeUnsafe(req.tool)})` +
+      (req.reason ? `\n  why: ${escapeUnsafe(req.reason)}` : '') +
+      `\n  what it asks: ${excerpt(req.argsExcerpt, 1200)}` +
+      `\n  Answer: ${choices(req)}  (${secs} s): `
+    )
   return (
     `\n⚠ ${escapeUnsafe(req.client)} wants to run "${escapeUnsafe(req.tool)}" on "${escapeUnsafe(req.server)}"` +
     (req.rule ? ` (rule: ${escapeUnsafe(req.rule)})` : '') +
@@ -126,7 +135,9 @@ export class TerminalApprover implements Approver {
       const ask = (): void =>
         rl.question(promptText(req, this.now()), (reply) => {
           if (signal.aborted) return
-          const answer = parseReply(reply)
+          const parsed = parseReply(reply)
+          // A server request is allowed once or denied: no grant applies to it.
+          const answer = req.serverRequest && parsed !== 'deny' ? 'allow_once' : parsed
           if (answer !== 'allow_always') return done(answer)
           // "Always" is a considered act: confirm it, stating its scope; "no" asks again.
           rl.question(confirmAlwaysText(req), (again) => {

@@ -5,7 +5,7 @@
  * app, a fake in tests), so nothing here imports `electron`.
  */
 import type { ApprovalAnswer, PendingApproval } from '../gateway/approvals/approvals'
-import { ALWAYS_SCOPE, ANSWER_LABELS } from '../shared/approval-answers'
+import { ALWAYS_SCOPE, ANSWER_LABELS, answersFor } from '../shared/approval-answers'
 import { escapeUnsafe, excerpt } from '../shared/text'
 
 /** The subset of Electron's MessageBoxOptions the dialog uses. */
@@ -39,9 +39,15 @@ export const CONFIRM_BUTTONS = ['Cancel', 'Yes, always allow'] as const
 /** Bytes of argument text a dialog shows at most. */
 export const ARGS_MAX_BYTES = 1024
 
-/** Maps a dialog response to an answer; anything unknown is a deny. */
-export function answerFor(response: number): ApprovalAnswer {
-  return RESPONSES[response] ?? 'deny'
+/**
+ * Maps a dialog response to an answer; anything unknown is a deny. A server request's dialog
+ * has only Deny and Allow once.
+ */
+export function answerFor(
+  response: number,
+  req?: Pick<PendingApproval, 'serverRequest'>,
+): ApprovalAnswer {
+  return (req ? answersFor(req)[response]?.answer : RESPONSES[response]) ?? 'deny'
 }
 
 /** Cuts text to at most `maxBytes` of UTF-8, marking the cut. Never splits a character. */
@@ -92,17 +98,21 @@ export function dialogOptions(req: PendingApproval, now: number): DialogOptions 
         ]
       : []),
     '',
-    'Arguments:',
+    req.serverRequest ? 'What the server asks:' : 'Arguments:',
     args || '(none)',
     '',
     `Denied at ${clock(req.deadline)} without an answer (in ${secs} s).`,
   ]
   return {
     type: 'warning',
-    title: 'Airlock — approve tool call?',
-    message: `${label(req.client)} wants to run ${label(req.tool)} on ${label(req.server)}`,
+    title: req.serverRequest
+      ? `Airlock — let the server's ${req.serverRequest} request through?`
+      : 'Airlock — approve tool call?',
+    message: req.serverRequest
+      ? `${label(req.server)} sends ${label(req.client)} a ${req.serverRequest} request (${label(req.tool)})`
+      : `${label(req.client)} wants to run ${label(req.tool)} on ${label(req.server)}`,
     detail: lines.join('\n'),
-    buttons: [...DIALOG_BUTTONS],
+    buttons: req.serverRequest ? answersFor(req).map((a) => a.label) : [...DIALOG_BUTTONS],
     defaultId: 0,
     cancelId: 0,
     noLink: true,
@@ -206,7 +216,7 @@ export class ApprovalDialogs {
     for (;;) {
       const first = await this.show(dialogOptions(item.req, this.now()), signal)
       if (signal.aborted) return undefined
-      const answer = answerFor(first.response)
+      const answer = answerFor(first.response, item.req)
       if (answer !== 'allow_always') return answer
       const confirm = await this.show(confirmAlwaysOptions(item.req), signal)
       if (signal.aborted) return undefined

@@ -18,6 +18,18 @@ export const ANSWER_LABELS: readonly { answer: StandardAnswer; label: string }[]
   { answer: 'allow_always', label: 'Always' },
 ]
 
+/**
+ * The answers offered for a request: a request the server sends the client (sampling,
+ * elicitation, roots) is allowed once or denied — no grant applies to it.
+ */
+export function answersFor(req: {
+  serverRequest?: string
+}): readonly { answer: StandardAnswer; label: string }[] {
+  return req.serverRequest
+    ? ANSWER_LABELS.filter((a) => a.answer === 'deny' || a.answer === 'allow_once')
+    : ANSWER_LABELS
+}
+
 /** The label of `answer`. */
 export function answerLabel(answer: StandardAnswer): string {
   return ANSWER_LABELS.find((a) => a.answer === answer)?.label ?? answer

@@ -120,6 +120,12 @@ describe('server-everything over Streamable HTTP', () => {
       arguments: { prompt: 'over the wire', maxTokens: 5 },
     })
     expect(textOf(sampled)).toContain('sampled over HTTP')
+    // …and passes the policy's server_requests like a stdio server's (default: allow, audited).
+    expect(
+      env
+        .auditRecords()
+        .filter((r) => r.kind === 'server_request' && r.tool === 'sampling/createMessage'),
+    ).toEqual([expect.objectContaining({ decision: 'allow', server: 'everything' })])
     // Server notifications (logging) reach the client.
     await client.setLoggingLevel('debug')
     await client.callTool({ name: 'toggle-simulated-logging', arguments: {} })

@@ -67,6 +67,11 @@ export interface PendingApproval {
   deadline: number
   /** The held call's id in the audit log (links the request to its Activity row). */
   callId?: string
+  /**
+   * Set when the server asks the client (not a tool call): `tool` holds the request's method and
+   * `argsExcerpt` its params. Only Allow once and Deny apply: no grant is made.
+   */
+  serverRequest?: 'sampling' | 'elicitation' | 'roots'
 }
 
 /** A denied call that may still be allowed late: until when, and who allowed its retry. */

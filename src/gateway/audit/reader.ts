@@ -171,7 +171,7 @@ interface CompiledQuery {
   tool?: string
   decision?: DecisionFilter
   client?: string
-  kind?: 'call' | 'outcome'
+  kind?: 'call' | 'outcome' | 'server_request'
   sinceMs?: number
   untilMs?: number
   text?: string

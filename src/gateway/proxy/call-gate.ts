@@ -16,7 +16,13 @@ import type {
 import type { CounterStore } from '../../shared/policy/counters'
 import { decide } from '../../shared/policy/engine'
 import { isHidden } from '../../shared/policy/hide'
-import type { Decision, Reservation } from '../../shared/policy/types'
+import {
+  SERVER_REQUEST_KINDS,
+  SERVER_REQUEST_METHODS,
+  type Decision,
+  type Reservation,
+  type ServerRequestKind,
+} from '../../shared/policy/types'
 import type { ToolClass } from '../../shared/risk'
 import {
   changedToolText,
@@ -130,11 +136,26 @@ export interface Finished {
 
 const PREFIX = '[Airlock policy]'
 
+/** The kind of a server→client request the policy decides, by its method. */
+export function serverRequestKind(method: string): ServerRequestKind | undefined {
+  return SERVER_REQUEST_KINDS.find((k) => SERVER_REQUEST_METHODS[k] === method)
+}
+
+/** What a person is asked about, per kind of server request. */
+const SERVER_REQUEST_WORDS: Record<ServerRequestKind, string> = {
+  sampling: "a completion from the client's model (sampling)",
+  elicitation: 'input from the user (elicitation)',
+  roots: "the list of the client's folders (roots)",
+}
+
 /** The policy, grant, approval and audit steps of one session's tool calls. */
 export class CallGate {
   private callSeq = 0
   /** Changed definitions a person allowed for this session (tool → hash of the definition). */
   private readonly acceptedForSession = new Map<string, string>()
+  /** Server→client requests held for a person's answer (withdrawn when the session ends). */
+  private readonly heldRequests = new Set<AbortController>()
+  private requestSeq = 0
 
   constructor(
     private readonly deps: CallGateDeps,
@@ -321,6 +342,170 @@ export class CallGate {
         throw new Error(`unhandled decision ${JSON.stringify(never)}`)
       }
     }
+  }
+
+  /**
+   * Decides a request the server sends the client (sampling, elicitation, roots) by the
+   * policy's `server_requests`, and audits it as a `server_request` record. Returns true when
+   * the session may pass it on now; otherwise the gate answered the server (denied) or holds it
+   * for a person and passes it on (`toClient`) once allowed.
+   */
+  serverRequest(id: string | number, method: string, params: unknown): boolean {
+    const kind = serverRequestKind(method)
+    if (!kind) return true
+    const base = {
+      kind: 'server_request' as const,
+      callId: `${this.s.id}.r${++this.requestSeq}`,
+      session: this.s.id,
+      client: this.s.client,
+      clientVersion: this.s.clientVersion,
+      server: this.s.server,
+      tool: method,
+      args: isObject(params) ? params : {},
+    }
+    const live = this.deps.live.policyFor(this.s.server)
+    const posture = 'error' in live ? 'deny' : (live.policy.serverRequests?.[kind] ?? 'allow')
+    const refuse = (decision: AuditDecision, decidedBy: DecidedBy, why: string): void => {
+      this.record({ ...base, decision, decidedBy, reason: why })
+      if (!this.s.isClosed())
+        this.s.toServer(errorLine(id, ErrorCode.InvalidRequest, `${PREFIX} ${why}`))
+    }
+    if ('error' in live) {
+      refuse(
+        'deny',
+        'gateway',
+        `the policy of "${this.s.server}" could not be loaded, so its ${kind} requests are denied: ${live.error}`,
+      )
+      return false
+    }
+    if (posture === 'deny') {
+      refuse(
+        'deny',
+        'policy',
+        `the policy of "${this.s.server}" denies its ${kind} requests (server_requests.${kind}: deny); the client was not asked`,
+      )
+      return false
+    }
+    if (posture === 'allow') {
+      try {
+        this.deps.audit.append({ ...base, decision: 'allow', decidedBy: 'policy' })
+      } catch (err) {
+        this.deps.log(`${this.s.server}: ${(err as Error).message}`)
+        if (!this.s.isClosed())
+          this.s.toServer(
+            errorLine(
+              id,
+              ErrorCode.InvalidRequest,
+              `${PREFIX} the ${kind} request was denied because the audit log could not be written: ${(err as Error).message}`,
+            ),
+          )
+        return false
+      }
+      return true
+    }
+    // require_approval: a person sees what the server asks before the client does.
+    const abort = new AbortController()
+    this.heldRequests.add(abort)
+    const asked = this.deps.now()
+    const timeoutMs =
+      live.policy.approvalTimeoutSeconds !== undefined
+        ? live.policy.approvalTimeoutSeconds * 1000
+        : this.deps.defaultApprovalTimeoutMs()
+    const why = `server_requests.${kind}: require_approval`
+    const line = JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n'
+    void this.deps.approvals
+      .request(
+        {
+          session: this.s.id,
+          client: this.s.client,
+          server: this.s.server,
+          tool: method,
+          argsExcerpt: excerpt(base.args, 4096),
+          argsDigest: '',
+          reason: `"${this.s.server}" asks ${SERVER_REQUEST_WORDS[kind]}`,
+          serverRequest: kind,
+          callId: base.callId,
+        },
+        timeoutMs,
+        abort.signal,
+      )
+      .then((outcome) => {
+        this.heldRequests.delete(abort)
+        const approvalMs = this.deps.now() - asked
+        switch (outcome.answer) {
+          case 'allow_once':
+          case 'allow_session':
+          case 'allow_hour':
+          case 'allow_always':
+            // A server request is allowed once, whatever the answer's scope: no grant is left.
+            if (this.s.isClosed())
+              return this.record({
+                ...base,
+                decision: 'cancelled',
+                decidedBy: 'gateway',
+                reason: 'session ended before the approval',
+              })
+            try {
+              this.deps.audit.append({
+                ...base,
+                decision: 'approved',
+                decidedBy: 'user',
+                reason: `${why}; allowed once by ${outcome.by}`,
+                approvalMs,
+              })
+            } catch (err) {
+              return refuse(
+                'deny',
+                'gateway',
+                `the ${kind} request was denied because the audit log could not be written: ${(err as Error).message}`,
+              )
+            }
+            this.s.toClient(line)
+            return
+          case 'deny':
+            return refuse(
+              'denied_by_user',
+              'user',
+              `the user denied the ${kind} request of "${this.s.server}"${outcome.message === undefined ? '' : `: "${outcome.message}"`}; the client was not asked`,
+            )
+          case 'timeout':
+            return refuse(
+              'timeout',
+              'timeout',
+              `the ${kind} request of "${this.s.server}" needs the user's approval and nobody answered within ${Math.round(timeoutMs / 1000)} s; the client was not asked`,
+            )
+          case 'no_approver':
+            return refuse(
+              'deny',
+              'gateway',
+              `the ${kind} request of "${this.s.server}" needs the user's approval and no approver is open (the Airlock app, or the web UI of "airlock serve"); the client was not asked`,
+            )
+          case 'shutdown':
+            return refuse(
+              'deny',
+              'gateway',
+              `the ${kind} request of "${this.s.server}" was not answered: ${outcome.why}`,
+            )
+          case 'cancelled':
+            return this.record({
+              ...base,
+              decision: 'cancelled',
+              decidedBy: 'gateway',
+              reason: 'session ended before the approval',
+            })
+          default: {
+            const never: never = outcome
+            throw new Error(`unhandled approval outcome ${JSON.stringify(never)}`)
+          }
+        }
+      })
+    return false
+  }
+
+  /** The session ended: withdraws the server requests waiting for a person. */
+  closeServerRequests(): void {
+    for (const abort of this.heldRequests) abort.abort()
+    this.heldRequests.clear()
   }
 
   /** The pin check of a call: the changed definition, unless pinning is off or this session allowed it. */

@@ -105,6 +105,19 @@ const REINIT_ID = 'airlock-reinitialize'
 export const SESSION_ENDED_METHOD = 'notifications/airlock/session_ended'
 const NL = Buffer.from('\n')
 
+/**
+ * Whether a server line may hold a request the policy decides (server_requests): only such
+ * lines leave the fast path. A match inside a string is parsed and then passed on unchanged.
+ */
+function mayHoldServerRequest(line: Buffer): boolean {
+  return (
+    line.includes('"method"') &&
+    (line.includes('sampling/createMessage') ||
+      line.includes('elicitation/create') ||
+      line.includes('roots/list'))
+  )
+}
+
 /** A live agent session. */
 export class Session {
   readonly id: string
@@ -239,6 +252,7 @@ export class Session {
     if (this.ownList?.timer) clearTimeout(this.ownList.timer)
     for (const h of this.held.values()) h.abort.abort()
     this.held.clear()
+    this.gate.closeServerRequests()
     // Forwarded calls may have run: their reservations stand whatever the client does now.
     for (const p of this.pending.values())
       if (p.call) this.gate.finish(p.call, 'cancelled', why, true)
@@ -481,7 +495,11 @@ export class Session {
   // ── server → client ──────────────────────────────────────────────────────
 
   private fromServer(line: Buffer): void {
-    if (this.pending.size === 0 && !(this.ownList && !this.ownList.done)) {
+    if (
+      this.pending.size === 0 &&
+      !(this.ownList && !this.ownList.done) &&
+      !mayHoldServerRequest(line)
+    ) {
       this.sendToClient(line, true) // nothing to match: a notification or a server request
       return
     }
@@ -515,6 +533,8 @@ export class Session {
 
   /** Handles a server message; returns it (same object when unchanged), or DROP. */
   private serverMessage(msg: unknown, finished: Finished[]): unknown {
+    if (isObject(msg) && typeof msg.method === 'string' && isId(msg.id) && msg.id !== null)
+      return this.gate.serverRequest(msg.id, msg.method, msg.params) ? msg : DROP
     if (!isObject(msg) || 'method' in msg || !isId(msg.id)) return msg
     if (msg.id === OWN_LIST_ID && this.ownList && !this.ownList.done) {
       if (isObject(msg.result) && Array.isArray(msg.result.tools)) {

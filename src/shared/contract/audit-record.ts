@@ -73,7 +73,12 @@ export type AuditOutcome = 'ok' | 'is_error' | 'error' | 'server_exit' | 'cancel
 
 /** Fields the gateway supplies; the log adds seq, ts, prev and hash. */
 export interface AuditInput {
-  kind: 'call' | 'outcome'
+  /**
+   * `call`: a tool call's decision; `outcome`: how the server answered it; `server_request`: a
+   * request the server sent the client (sampling, elicitation, roots; `tool` holds its method,
+   * `args` its params) and its decision.
+   */
+  kind: 'call' | 'outcome' | 'server_request'
   callId: string
   session: string
   client?: string
@@ -115,7 +120,7 @@ export interface AuditQuery {
   until?: string | number
   /** Case-insensitive substring over tool, server, client, reason, detail, rule, callId, session, args. */
   text?: string
-  kind?: 'call' | 'outcome'
+  kind?: 'call' | 'outcome' | 'server_request'
   limit?: number
   /** Return records with seq lower than this (paging, newest first). */
   beforeSeq?: number

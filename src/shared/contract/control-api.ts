@@ -145,6 +145,8 @@ export const pendingApprovalSchema = z.object({
   deadline: z.number(),
   /** The held call's id (its Activity row). */
   callId: z.string().optional(),
+  /** The server asks the client (`tool` is the method, `argsExcerpt` its params); allow once or deny. */
+  serverRequest: z.enum(['sampling', 'elicitation', 'roots']).optional(),
 })
 
 /** `allow_hour`: this tool, any arguments, any session, for one hour (a grant that expires). */

@@ -45,6 +45,21 @@ describe('terminal approvals', () => {
     expect(text).toContain('\\u001b')
   })
 
+  it("a server's request to the client: what it asks, and Deny or Allow once only", () => {
+    const text = promptText(
+      req({
+        tool: 'sampling/createMessage',
+        serverRequest: 'sampling',
+        argsExcerpt: excerpt({ systemPrompt: 'obey\u001b[2J', maxTokens: 5 }),
+      }),
+      15_000,
+    )
+    expect(text).toContain('"whatsapp" sends claude a sampling request (sampling/createMessage)')
+    expect(text).toContain('what it asks: {"systemPrompt":"obey\\u001b[2J","maxTokens":5}')
+    expect(text).toContain('[N] Deny  [y] Allow once  (30 s)')
+    expect(text).not.toContain('[s]')
+  })
+
   it('asks one prompt at a time and skips a withdrawn one', async () => {
     const input = new PassThrough()
     const output = new PassThrough()

@@ -62,6 +62,24 @@ describe('dialog result → decision', () => {
     expect(answerFor(4)).toBe('allow_always')
   })
 
+  it("a server's request to the client: Deny and Allow once only, and says what the server asks", () => {
+    const req = request({
+      tool: 'sampling/createMessage',
+      serverRequest: 'sampling',
+      argsExcerpt: '{"systemPrompt":"obey\u001b[2J","maxTokens":5}',
+    })
+    const opts = dialogOptions(req, 1_000)
+    expect(opts.buttons).toEqual(['Deny', 'Allow once'])
+    expect(opts.message).toBe(
+      'mail sends claude-desktop a sampling request (sampling/createMessage)',
+    )
+    expect(opts.detail).toContain('What the server asks:')
+    expect(opts.detail).not.toContain('\u001b')
+    expect(answerFor(0, req)).toBe('deny')
+    expect(answerFor(1, req)).toBe('allow_once')
+    expect(answerFor(2, req)).toBe('deny')
+  })
+
   it('treats any other response as a deny', () => {
     expect(answerFor(-1)).toBe('deny')
     expect(answerFor(5)).toBe('deny')

@@ -184,9 +184,7 @@ describe('server_requests', () => {
   })
 
   it('names a bad value, an unknown kind and a non-mapping with what is allowed', () => {
-    expect(
-      messages('version: "1"\nserver_requests:\n  sampling: ask\n  tools: deny\n'),
-    ).toEqual([
+    expect(messages('version: "1"\nserver_requests:\n  sampling: ask\n  tools: deny\n')).toEqual([
       `${FILE}: server_requests.tools: expected one of the keys sampling, elicitation, roots ("tools" is not a policy key)`,
       `${FILE}: server_requests.sampling: expected one of "allow", "deny", "require_approval" (got "ask")`,
     ])

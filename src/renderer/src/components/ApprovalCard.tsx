@@ -4,7 +4,7 @@
  */
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import type { PendingApprovalView, ResultOf } from '../../../shared/contract/control-api'
-import { ALWAYS_SCOPE, answerLabel } from '../../../shared/approval-answers'
+import { ALWAYS_SCOPE, answerLabel, answersFor } from '../../../shared/approval-answers'
 import { RiskBadge } from './RiskBadge'
 import { pinDate } from '../../../shared/tool-pins'
 import { PinDiff } from './PinDiff'
@@ -170,11 +170,16 @@ export function ApprovalCard({
     }
   }
 
+  // A request the server sends the client is allowed once or denied: no grant applies.
+  const offered = answersFor(req).map((a) => a.answer)
+  const buttons = BUTTONS.filter((b) => offered.includes(b.answer))
+
   const onKeyDown = (e: KeyboardEvent<HTMLElement>): void => {
     if (e.altKey || e.ctrlKey || e.metaKey || isTyping(e.target as Element)) return
     const answer = KEYS[e.key.toLowerCase()]
     if (
       answer === undefined ||
+      !offered.includes(answer) ||
       busy !== undefined ||
       result !== undefined ||
       confirmAlways ||
@@ -199,13 +204,23 @@ export function ApprovalCard({
       onKeyDown={onKeyDown}
     >
       <header className="approval-head">
-        <h3 id={titleId}>
-          <span className="who" title={req.client}>
-            {visibleText(clientDisplayName(req.client))}
-          </span>{' '}
-          wants to run <span className="mono strong">{req.tool}</span> on{' '}
-          <span className="strong">{req.server}</span>
-        </h3>
+        {req.serverRequest ? (
+          <h3 id={titleId} data-testid="approval-server-request">
+            <span className="strong">{visibleText(req.server)}</span> sends{' '}
+            <span className="who" title={req.client}>
+              {visibleText(clientDisplayName(req.client))}
+            </span>{' '}
+            a {req.serverRequest} request (<span className="mono">{visibleText(req.tool)}</span>)
+          </h3>
+        ) : (
+          <h3 id={titleId}>
+            <span className="who" title={req.client}>
+              {visibleText(clientDisplayName(req.client))}
+            </span>{' '}
+            wants to run <span className="mono strong">{req.tool}</span> on{' '}
+            <span className="strong">{req.server}</span>
+          </h3>
+        )}
         <RiskBadge risk={req.risk} />
       </header>
       {description ? (
@@ -235,7 +250,11 @@ export function ApprovalCard({
         rows.length === 0 ? (
           <p className="small muted">No arguments.</p>
         ) : (
-          <dl className="args-table" aria-label="Arguments" data-testid="approval-args">
+          <dl
+            className="args-table"
+            aria-label={req.serverRequest ? 'What the server asks' : 'Arguments'}
+            data-testid="approval-args"
+          >
             {rows.map(([k, v]) => (
               <div key={k} className="arg-row">
                 <dt className="mono">{visibleText(k)}</dt>
@@ -269,7 +288,7 @@ export function ApprovalCard({
         </div>
       ) : (
         <div className="approval-buttons" role="group" aria-label={`Answer for ${req.tool}`}>
-          {BUTTONS.map((b) => (
+          {buttons.map((b) => (
             <button
               key={b.answer}
               ref={b.answer === 'deny' ? denyRef : undefined}
