@@ -3,17 +3,22 @@
  * spaces or tabs, LF or CRLF, trailing commas or none, line and block comments), a member edit
  * through src/clients/formats/json-edit (replace a value, insert a member after another, remove
  * one) gives a document that parses, in the document's own dialect, to the expected object, and
- * that still holds every comment except those that were part of the edited member.
+ * that still holds every comment except those that were part of the edited member. The same,
+ * member by member, on the real client configs the adapter tests use.
  */
 import fc from 'fast-check'
+import { visit } from 'jsonc-parser'
 import { describe, expect, it } from 'vitest'
 import { removeMember, renderJson, setMember } from '../../../src/clients/formats/json-edit'
 import {
+  members,
   nodeValue,
   objectAt,
   parseJsonTree,
   type JsonDialect,
+  type JsonNode,
 } from '../../../src/clients/formats/jsonc'
+import { CASES, fixture } from './helpers'
 
 type Value = string | number | boolean | null | Arr | Obj
 interface Arr {
@@ -223,4 +228,52 @@ describe('JSON member edits keep the document and its comments', () => {
       { numRuns: 400 },
     )
   })
+})
+
+describe('JSON member edits on the real client configs (test/fixtures/clients)', () => {
+  const jsonCases = CASES.filter((c) => c.adapter.format === 'json')
+  it.each(jsonCases.map((c) => [c.fixture, c] as const))(
+    '%s: removing or replacing any member keeps the rest and every other comment',
+    (_, c) => {
+      const text = fixture(c.fixture).toString('utf8')
+      const eol = text.includes('\r\n') ? '\r\n' : '\n'
+      const comments: { offset: number; text: string }[] = []
+      visit(text.replace(/^\ufeff/, ' '), {
+        onComment: (offset, length) =>
+          comments.push({ offset, text: text.slice(offset, offset + length) }),
+      })
+      // The commented fixtures (VS Code, Gemini CLI, Zed) have line comments.
+      expect(comments.length > 0).toBe(/^\s*\/\//m.test(text))
+      const root = parseJsonTree(text, 'jsonc')
+      const edits: { path: string[]; key: string; prop: JsonNode }[] = []
+      const walk = (node: JsonNode, path: string[]): void => {
+        for (const m of members(node)) {
+          edits.push({ path, key: m.key, prop: m.prop })
+          walk(m.value, [...path, m.key])
+        }
+      }
+      walk(root, [])
+      expect(edits.length).toBeGreaterThan(10)
+      for (const { path, key, prop } of edits) {
+        // A member owns the comments inside it and those after it on its last line.
+        const lineEnd = text.indexOf('\n', prop.offset + prop.length)
+        const ownedEnd = lineEnd < 0 ? text.length : lineEnd
+        const others = comments.filter((k) => k.offset < prop.offset || k.offset >= ownedEnd)
+        for (const op of ['remove', 'set'] as const) {
+          const after =
+            op === 'remove'
+              ? removeMember(text, path, key)
+              : setMember(text, path, key, (like, t) => renderJson(t, ['x'], eol, like), [], eol)
+          const expected = nodeValue(root) as Record<string, unknown>
+          let parent = expected
+          for (const k of path) parent = parent[k] as Record<string, unknown>
+          if (op === 'remove') delete parent[key]
+          else parent[key] = ['x']
+          const where = `${op} ${[...path, key].join('.')}`
+          expect(c.adapter.parse(after, c.fixture), where).toEqual(expected)
+          for (const k of others) expect(after, `${where} keeps ${k.text}`).toContain(k.text)
+        }
+      }
+    },
+  )
 })
