@@ -30,6 +30,21 @@ export function answersFor(req: {
     : ANSWER_LABELS
 }
 
+/**
+ * What a pending request asks, in one sentence (names already made safe by the caller): a tool
+ * call ("claude wants to run "logout" on "chat"") or a server's request to the client.
+ */
+export function approvalHeadline(req: {
+  client: string
+  server: string
+  tool: string
+  serverRequest?: string
+}): string {
+  return req.serverRequest
+    ? `"${req.server}" sends ${req.client} a ${req.serverRequest} request (${req.tool})`
+    : `${req.client} wants to run "${req.tool}" on "${req.server}"`
+}
+
 /** The label of `answer`. */
 export function answerLabel(answer: StandardAnswer): string {
   return ANSWER_LABELS.find((a) => a.answer === answer)?.label ?? answer

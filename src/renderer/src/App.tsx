@@ -23,6 +23,7 @@ import { useApprovalAlerts } from './hooks/use-approval-alerts'
 import { useClientsStatus } from './hooks/use-clients-status'
 import { useServers } from './hooks/use-servers'
 import type { ConnectionState } from './ws-transport'
+import { approvalHeadline } from '../../shared/approval-answers'
 
 /** The screen a new window opens on: `#screen=<id>` in the URL (the tray's "Re-protect…"), else Activity. */
 function initialScreen(): ScreenId {
@@ -106,7 +107,7 @@ export function App({
     loadStatus()
     const offPaused = api.on('paused', (p) => setPaused(p.paused))
     const offRequested = api.on('approval.requested', (req) =>
-      setAnnounce(`Approval needed: ${req.client} wants to run ${req.tool} on ${req.server}.`),
+      setAnnounce(`Approval needed: ${approvalHeadline(req)}.`),
     )
     // The desktop host's tray asks for a screen ("Re-protect…").
     const offShow = api.on('ui.show', (s) => setScreen(s.screen))

@@ -85,6 +85,31 @@ function argRows(excerpt: string): [string, string][] | undefined {
   }
 }
 
+/**
+ * What a server's request says to read, unfolded: a sampling request's message texts, or an
+ * elicitation's message. Undefined when there is none (or the excerpt was cut).
+ */
+function serverAsks(excerpt: string): string | undefined {
+  try {
+    const v: unknown = JSON.parse(excerpt)
+    if (v === null || typeof v !== 'object') return undefined
+    const p = v as { messages?: unknown; message?: unknown }
+    if (typeof p.message === 'string') return p.message
+    if (!Array.isArray(p.messages)) return undefined
+    const texts = p.messages.flatMap((m: unknown) => {
+      const c = (m as { role?: unknown; content?: unknown } | null)?.content
+      const role = String((m as { role?: unknown }).role ?? '')
+      const parts = Array.isArray(c) ? c : [c]
+      return parts
+        .filter((x): x is { text: string } => typeof (x as { text?: unknown })?.text === 'string')
+        .map((x) => `${role}: ${x.text}`)
+    })
+    return texts.length ? texts.join('\n') : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** One argument: a long value shows its start and a "show all" button. */
 function ArgValue({ value }: { value: string }) {
   const [open, setOpen] = useState(false)
@@ -142,6 +167,10 @@ export function ApprovalCard({
   const tools = useResource(() => api.tools.list({ server: req.server }), [api, req.server])
   const description = tools.data?.find((t) => t.name === req.tool)?.description
   const rows = useMemo(() => argRows(req.argsExcerpt), [req.argsExcerpt])
+  const asks = useMemo(
+    () => (req.serverRequest ? serverAsks(req.argsExcerpt) : undefined),
+    [req.serverRequest, req.argsExcerpt],
+  )
   const [busy, setBusy] = useState<Answer | undefined>(undefined)
   const [result, setResult] = useState<ResultOf<'approvals.decide'> | undefined>(undefined)
   const [error, setError] = useState<string | undefined>(undefined)
@@ -245,6 +274,11 @@ export function ApprovalCard({
           </p>
           <PinDiff changes={req.pin.changes} />
         </div>
+      ) : null}
+      {asks !== undefined ? (
+        <pre className="code args" aria-label="What the server asks" data-testid="approval-asks">
+          {visibleText(asks)}
+        </pre>
       ) : null}
       {rows ? (
         rows.length === 0 ? (

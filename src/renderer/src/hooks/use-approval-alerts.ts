@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef } from 'react'
 import type { PendingApprovalView } from '../../../shared/contract/control-api'
+import { approvalHeadline } from '../../../shared/approval-answers'
 
 const ICON_SIZE = 32
 
@@ -105,10 +106,7 @@ export function useApprovalAlerts(
         Notification.permission === 'granted'
       ) {
         note = new Notification(`Airlock: allow "${cut(p.tool, 60)}"?`, {
-          body: cut(
-            `${p.client} wants to run "${p.tool}" on "${p.server}"${p.reason ? ` — ${p.reason}` : ''}`,
-            240,
-          ),
+          body: cut(`${approvalHeadline(p)}${p.reason ? ` — ${p.reason}` : ''}`, 240),
           tag: p.id,
           requireInteraction: true,
         })
