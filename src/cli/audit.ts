@@ -272,8 +272,13 @@ function verify(dir: string, argv: string[]): number {
 /** One line per record: time, decision/outcome, server, tool, client, reason/latency. */
 function humanRow(r: AuditRecord): string {
   const time = `${r.ts.slice(0, 19).replace('T', ' ')}Z`
-  const what = r.kind === 'outcome' ? `→ ${r.outcome ?? '?'}` : (r.decision ?? '?')
-  const by = r.kind === 'call' && r.decidedBy && r.decidedBy !== 'policy' ? ` (${r.decidedBy})` : ''
+  // A request the server sent the client (sampling, elicitation, roots): "↩" marks its direction.
+  const what =
+    r.kind === 'outcome'
+      ? `→ ${r.outcome ?? '?'}`
+      : `${r.kind === 'server_request' ? '↩ ' : ''}${r.decision ?? '?'}`
+  const by =
+    r.kind !== 'outcome' && r.decidedBy && r.decidedBy !== 'policy' ? ` (${r.decidedBy})` : ''
   const tail: string[] = []
   if (r.latencyMs !== undefined) tail.push(`${Math.round(r.latencyMs)} ms`)
   if (r.approvalMs !== undefined) tail.push(`waited ${Math.round(r.approvalMs / 1000)} s`)

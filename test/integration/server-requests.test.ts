@@ -97,6 +97,10 @@ describe('server_requests', () => {
       expect.objectContaining({ decision: 'deny', decidedBy: 'policy' }),
     ])
     expect(requests('roots/list')[0]).toMatchObject({ decision: 'deny', decidedBy: 'policy' })
+    // airlock audit lists them, marked as requests the server sent (↩).
+    const tail = await env.run(['audit', 'tail', '-n', '50'])
+    expect(tail.stdout).toMatch(/↩ deny\s+everything\s+sampling\/createMessage/)
+    expect(tail.stdout).toMatch(/↩ deny\s+everything\s+roots\/list/)
     // The audit holds the request's params (the prompt), as it holds a call's arguments.
     expect(JSON.stringify(requests('sampling/createMessage')[0]?.args)).toContain(
       'summarise the secret plan',
