@@ -59,9 +59,9 @@ export function diskPage(
       outcomes.set(r.callId, r)
       continue
     }
-    if (r.kind !== 'call') continue
+    if (r.kind !== 'call' && r.kind !== 'server_request') continue
     // Only a forwarded call has an outcome (a stray record with its id is not one).
-    const forwarded = r.decision === 'allow' || r.decision === 'approved'
+    const forwarded = r.kind === 'call' && (r.decision === 'allow' || r.decision === 'approved')
     const outcome = forwarded ? outcomes.get(r.callId) : undefined
     if (outcome) outcomes.delete(r.callId)
     if (beforeSeq !== undefined && !(r.seq < beforeSeq)) continue

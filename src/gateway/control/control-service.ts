@@ -1134,6 +1134,11 @@ export class ControlService {
       if (rec.kind === 'outcome') this.recentCalls.delete(rec.callId)
       return
     }
+    if (rec.kind === 'server_request') {
+      // A server's request to the client: its own row, no risk class, no outcome to wait for.
+      this.emit('audit.appended', AuditIndex.toCallRow({ call: rec }))
+      return
+    }
     if (rec.kind === 'call') {
       const row = this.callRow(AuditIndex.toCallRow({ call: rec }))
       if (forwarded(rec)) {

@@ -42,6 +42,8 @@ export const decisionPickSchema = z.enum([
 
 /** A call as the Activity view shows it: the decision record joined with its outcome. */
 export const callRowSchema = z.object({
+  /** Set for a request the server sent the client (sampling, elicitation, roots): `tool` is its method. */
+  kind: z.literal('server_request').optional(),
   seq: z.number(),
   ts: z.string(),
   callId: z.string(),

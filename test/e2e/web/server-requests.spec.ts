@@ -4,7 +4,7 @@
  * once only, and Allow once lets the client answer it.
  */
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js'
-import { expect, test } from './fixtures'
+import { expect, goTo, test } from './fixtures'
 import { everything, textOf } from '../../helpers/harness'
 
 test('the card shows the sampling prompt first; Allow once lets the client answer', async ({
@@ -57,4 +57,11 @@ test('the card shows the sampling prompt first; Allow once lets the client answe
   await card.locator('[data-answer=allow_once]').click()
   expect(textOf(await call)).toContain('sampled after approval')
   expect(asked).toEqual(['sampling'])
+
+  // Activity lists the request as its own row, marked as one the server sent (↩), approved.
+  await goTo(page, 'Activity')
+  const row = page.getByTestId('call-row').filter({ has: page.getByTestId('server-request-mark') })
+  await expect(row).toHaveCount(1)
+  await expect(row.getByTestId('call-tool')).toHaveText('↩ sampling/createMessage')
+  await expect(row).toContainText('approved')
 })

@@ -201,7 +201,7 @@ function parseHead(line: string): ParsedLine | null {
   try {
     const v = JSON.parse(cut === -1 ? line : `${line.slice(0, cut)}}`) as Head
     if (typeof v.seq === 'number' && typeof v.ts === 'string' && typeof v.kind === 'string') {
-      if (argsAt === -1 || v.kind !== 'call') return { head: v, argsJson: undefined }
+      if (argsAt === -1 || v.kind === 'outcome') return { head: v, argsJson: undefined }
       const end = prevAt(line)
       if (end > argsAt) return { head: v, argsJson: line.slice(argsAt + ',"args":'.length, end) }
     }
@@ -907,7 +907,7 @@ export class AuditIndex {
     known: KnownText | undefined,
   ): AddResult {
     const argsJson =
-      rec.kind === 'call' && rec.args !== undefined && this.corpus.cap > 0
+      rec.kind !== 'outcome' && rec.args !== undefined && this.corpus.cap > 0
         ? (known?.argsJson ?? JSON.stringify(rec.args))
         : undefined
     return this.indexHead(rec, this.files.id(file), offset, length, argsJson, known?.tsMs ?? NaN)
@@ -922,7 +922,8 @@ export class AuditIndex {
     argsJson: string | undefined,
     tsMs: number,
   ): AddResult {
-    if (h.kind === 'call') {
+    // A server's request to the client is a row too (it has no outcome record).
+    if (h.kind === 'call' || h.kind === 'server_request') {
       if (this.n === this.cap) this.grow(this.cap * 2)
       const i = this.n++
       if (i > 0 && h.seq <= (this.seq[i - 1] as number)) this.sorted = false
@@ -940,7 +941,8 @@ export class AuditIndex {
       this.latency[i] = NaN
       this.ofile[i] = -1
       this.odetail[i] = 0
-      if (h.decision === 'allow' || h.decision === 'approved') this.open.set(h.callId, i)
+      if (h.kind === 'call' && (h.decision === 'allow' || h.decision === 'approved'))
+        this.open.set(h.callId, i)
       this.corpus.addRow(i, this.corpus.cap > 0 ? callText(h, argsJson) : undefined)
       if (this.n > this.maxRows + Math.ceil(this.maxRows / 5)) {
         // Linear overall: a fifth of the rows go at once.
@@ -1239,6 +1241,7 @@ export class AuditIndex {
       tool: r.tool,
       decision: r.decision ?? 'error',
     }
+    if (r.kind === 'server_request') row.kind = 'server_request'
     if (r.client !== undefined) row.client = r.client
     if (r.args !== undefined) row.args = r.args
     if (r.decidedBy !== undefined) row.decidedBy = r.decidedBy

@@ -74,7 +74,10 @@ export function CallDetails({
   return (
     <aside className="details" aria-label="Call details" data-testid="call-details">
       <div className="details-head">
-        <h3 className="mono">{row.tool}</h3>
+        <h3 className="mono">
+          {row.kind === 'server_request' ? '↩ ' : ''}
+          {row.tool}
+        </h3>
         <button
           type="button"
           className="btn btn-small"
@@ -84,6 +87,11 @@ export function CallDetails({
           ✕
         </button>
       </div>
+      {row.kind === 'server_request' ? (
+        <p className="small muted">
+          A request the server sent the client (decided by the policy&apos;s server_requests).
+        </p>
+      ) : null}
       <dl className="facts">
         <dt>Time</dt>
         <dd>{formatDateTime(row.ts)}</dd>

@@ -139,6 +139,11 @@ const CallTableRow = memo(function CallTableRow({
       </div>
       <div role="gridcell" className="filterable" title={row.tool}>
         <span className="ellipsis mono" data-testid="call-tool">
+          {row.kind === 'server_request' ? (
+            <span title="a request the server sent the client" data-testid="server-request-mark">
+              ↩{' '}
+            </span>
+          ) : null}
           {row.tool}
         </span>
         <CellFilter what="tool" value={row.tool} label={row.tool} onFilter={onFilter} />

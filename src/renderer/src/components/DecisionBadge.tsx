@@ -44,10 +44,12 @@ export const DecisionBadge = memo(function DecisionBadge({
 export const OutcomeBadge = memo(function OutcomeBadge({
   row,
 }: {
-  row: Pick<CallRow, 'outcome' | 'decision'>
+  row: Pick<CallRow, 'outcome' | 'decision' | 'kind'>
 }) {
   if (!row.outcome) {
-    const forwarded = row.decision === 'allow' || row.decision === 'approved'
+    // A server's request passed on to the client has no outcome record.
+    const forwarded =
+      row.kind !== 'server_request' && (row.decision === 'allow' || row.decision === 'approved')
     return forwarded ? (
       <span className="badge tone-muted">running…</span>
     ) : (
