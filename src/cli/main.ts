@@ -10,7 +10,6 @@ import { policyCommand } from './policy'
 import { auditCommand } from './audit'
 import { statusCommand } from './status'
 import { clientsCommand } from './clients'
-import { doctorCommand } from './doctor'
 import { settingsCommand } from './settings'
 import { openCommand } from './open'
 import { toolsCommand } from './tools'
@@ -81,7 +80,8 @@ export async function run(argv: string[]): Promise<number> {
     case 'clients':
       return clientsCommand(rest)
     case 'doctor':
-      return doctorCommand(rest)
+      // The doctor runs the MCP SDK's client: loaded for it only.
+      return (await import('./doctor')).doctorCommand(rest)
     case 'settings':
       return settingsCommand(rest)
     case 'tools':

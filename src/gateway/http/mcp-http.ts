@@ -28,11 +28,8 @@
 import { randomUUID } from 'node:crypto'
 import { safeEqual } from '../../node/safe-equal'
 import type http from 'node:http'
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
-import {
-  SUPPORTED_PROTOCOL_VERSIONS,
-  type JSONRPCMessage,
-} from '@modelcontextprotocol/sdk/types.js'
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import { SessionRefusedError, type HttpLinkInfo } from '../gateway'
 import { ErrorCode, errorLine, idKey, isId, isObject, type JsonRpcId } from '../../node/jsonrpc'
 import { LineSplitter } from '../../node/framing/line-splitter'
@@ -193,17 +190,35 @@ function directMessage(body: unknown): Record<string, unknown> | undefined {
   return { jsonrpc: '2.0', id, error: e }
 }
 
+/**
+ * The SDK's server transport and protocol versions, loaded with the first session: the SDK is
+ * not loaded at the gateway's start (idle memory).
+ */
+interface ServerSdk {
+  StreamableHTTPServerTransport: typeof StreamableHTTPServerTransport
+  versions: readonly string[]
+}
+let serverSdk: ServerSdk | undefined
+async function loadServerSdk(): Promise<ServerSdk> {
+  if (!serverSdk) {
+    const [{ StreamableHTTPServerTransport: T }, { SUPPORTED_PROTOCOL_VERSIONS }] =
+      await Promise.all([
+        import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+        import('@modelcontextprotocol/sdk/types.js'),
+      ])
+    serverSdk = { StreamableHTTPServerTransport: T, versions: SUPPORTED_PROTOCOL_VERSIONS }
+  }
+  return serverSdk
+}
+
 /** Whether a POST's headers are what the SDK transport asks of every POST after initialize. */
-function plainPostHeaders(req: http.IncomingMessage): boolean {
+function plainPostHeaders(req: http.IncomingMessage, versions: readonly string[]): boolean {
   const accept = req.headers.accept
   if (!accept?.includes('application/json') || !accept.includes('text/event-stream')) return false
   const type = req.headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase()
   if (type !== 'application/json') return false
   const version = req.headers['mcp-protocol-version']
-  return (
-    version === undefined ||
-    (typeof version === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(version))
-  )
+  return version === undefined || (typeof version === 'string' && versions.includes(version))
 }
 
 const JSON_HEADERS = {
@@ -470,8 +485,11 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
     send(msg as JSONRPCMessage, related)
   }
 
-  const startSession = (server: string): HttpSession | { status: number; message: string } => {
-    const transport = new StreamableHTTPServerTransport({
+  const startSession = (
+    server: string,
+    sdk: ServerSdk,
+  ): HttpSession | { status: number; message: string } => {
+    const transport = new sdk.StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       // Registered before the initialize response leaves, so that the client's next request finds it.
       onsessioninitialized: (id) => {
@@ -593,8 +611,9 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
           'Bad Request: Mcp-Session-Id header is required; start a session with an initialize request',
         )
       }
+      const sdk = await loadServerSdk()
       await makeRoom(server)
-      const started = startSession(server)
+      const started = startSession(server, sdk)
       if (!('transport' in started)) return sendError(res, started.status, -32001, started.message)
       track(started, res, false)
       await started.transport.handleRequest(req, res, body)
@@ -616,7 +635,8 @@ export function createMcpHttpEndpoint(opts: McpHttpOptions): McpHttpEndpoint {
     res: http.ServerResponse,
     body: unknown,
   ): boolean => {
-    if (!s.id || s.closed || !plainPostHeaders(req)) return false
+    // A session exists, so the SDK is loaded.
+    if (!s.id || s.closed || !serverSdk || !plainPostHeaders(req, serverSdk.versions)) return false
     const msg = directMessage(body)
     if (!msg) return false
     if (typeof msg.method !== 'string' || !('id' in msg)) {

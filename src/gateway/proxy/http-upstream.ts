@@ -7,11 +7,10 @@
  * messages through. Server→client requests and notifications arrive on the transport's streams
  * (the POST's SSE answer, or the GET stream opened after `notifications/initialized`).
  */
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
+import type * as SdkStreamable from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import type * as SdkSse from '@modelcontextprotocol/sdk/client/sse.js'
+import type * as SdkAuth from '@modelcontextprotocol/sdk/client/auth.js'
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
-import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import { excerpt } from '../../shared/text'
@@ -19,6 +18,36 @@ import { isObject } from '../../node/jsonrpc'
 import { DEFAULT_MAX_LINE_BYTES } from '../../node/framing/line-splitter'
 import type { UpstreamHandlers, UpstreamLink } from './upstream-link'
 import { NotOAuthError, SignInRequiredError } from './oauth-client'
+
+/**
+ * The SDK's client transports, loaded with the first remote upstream (not at the gateway's
+ * start: idle memory). Its error classes exist only once it is loaded, and so do its errors.
+ */
+interface ClientSdk {
+  StreamableHTTPClientTransport: typeof SdkStreamable.StreamableHTTPClientTransport
+  StreamableHTTPError: typeof SdkStreamable.StreamableHTTPError
+  SSEClientTransport: typeof SdkSse.SSEClientTransport
+  UnauthorizedError: typeof SdkAuth.UnauthorizedError
+}
+let sdk: ClientSdk | undefined
+async function loadClientSdk(): Promise<ClientSdk> {
+  if (!sdk) {
+    const [streamable, sse, auth] = await Promise.all([
+      import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+      import('@modelcontextprotocol/sdk/client/sse.js'),
+      import('@modelcontextprotocol/sdk/client/auth.js'),
+    ])
+    sdk = {
+      StreamableHTTPClientTransport: streamable.StreamableHTTPClientTransport,
+      StreamableHTTPError: streamable.StreamableHTTPError,
+      SSEClientTransport: sse.SSEClientTransport,
+      UnauthorizedError: auth.UnauthorizedError,
+    }
+  }
+  return sdk
+}
+const isUnauthorized = (err: unknown): boolean =>
+  sdk !== undefined && err instanceof sdk.UnauthorizedError
 
 /** The transport a remote server turned out to speak. */
 export type RemoteTransport = 'streamable-http' | 'sse'
@@ -69,7 +98,13 @@ export class HttpUpstream implements UpstreamLink {
 
   start(h: UpstreamHandlers): void {
     this.handlers = h
-    this.transport = this.wire(this.streamable())
+    // Messages queue behind the SDK's load (deliver runs on this.queue).
+    this.queue = loadClientSdk().then(
+      (s) => {
+        if (!this.closed) this.transport = this.wire(this.streamable(s))
+      },
+      (err: unknown) => this.serverGone(`could not be started (${describe(err)})`),
+    )
   }
 
   send(messages: Buffer[]): boolean {
@@ -107,15 +142,15 @@ export class HttpUpstream implements UpstreamLink {
     this.transport = undefined
     if (!t) return
     // Spec: a client that no longer needs its session ends it with a DELETE (best effort).
-    if (t instanceof StreamableHTTPClientTransport && t.sessionId !== undefined)
+    if (sdk && t instanceof sdk.StreamableHTTPClientTransport && t.sessionId !== undefined)
       await t.terminateSession().catch(() => undefined)
     await t.close().catch(() => undefined)
   }
 
   // ── internals ────────────────────────────────────────────────────────────
 
-  private streamable(): Transport {
-    return new StreamableHTTPClientTransport(new URL(this.deps.url), {
+  private streamable(s: ClientSdk): Transport {
+    return new s.StreamableHTTPClientTransport(new URL(this.deps.url), {
       requestInit: { headers: this.deps.headers },
       ...(this.deps.authProvider ? { authProvider: this.deps.authProvider } : {}),
       ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
@@ -130,8 +165,8 @@ export class HttpUpstream implements UpstreamLink {
     })
   }
 
-  private sse(): Transport {
-    return new SSEClientTransport(new URL(this.deps.url), {
+  private sse(s: ClientSdk): Transport {
+    return new s.SSEClientTransport(new URL(this.deps.url), {
       requestInit: { headers: this.deps.headers },
       ...(this.deps.authProvider ? { authProvider: this.deps.authProvider } : {}),
       ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
@@ -203,7 +238,7 @@ export class HttpUpstream implements UpstreamLink {
     )
     const old = this.transport
     this.kind = 'sse'
-    const t = this.wire(this.sse())
+    const t = this.wire(this.sse(await loadClientSdk()))
     this.transport = t
     if (old) {
       old.onclose = undefined
@@ -232,7 +267,7 @@ export class HttpUpstream implements UpstreamLink {
     const t = this.transport
     if (
       status === 404 &&
-      (this.kind === 'sse' || (t as StreamableHTTPClientTransport)?.sessionId)
+      (this.kind === 'sse' || (t as SdkStreamable.StreamableHTTPClientTransport)?.sessionId)
     ) {
       this.serverGone(`ended its session at ${this.deps.url} (HTTP 404)`)
       return
@@ -274,8 +309,8 @@ function statusOf(err: unknown): number | undefined {
 
 /** Whether nothing answered at all (refused, reset, DNS, TLS): no HTTP status to speak of. */
 function unreachable(err: unknown): boolean {
-  if (err instanceof UnauthorizedError || statusOf(err) !== undefined) return false
-  if (err instanceof StreamableHTTPError) return false // an answer it could not use
+  if (isUnauthorized(err) || statusOf(err) !== undefined) return false
+  if (sdk && err instanceof sdk.StreamableHTTPError) return false // an answer it could not use
   if (err instanceof Error && err.message === 'Not connected') return true
   return err instanceof TypeError || (err instanceof Error && err.name === 'SseError')
 }
@@ -294,7 +329,7 @@ function httpText(err: unknown, first?: unknown): string {
 }
 
 function advice(status: number | undefined, err: unknown): string {
-  if (status === 401 || status === 403 || err instanceof UnauthorizedError)
+  if (status === 401 || status === 403 || isUnauthorized(err))
     return '; check the credentials Airlock sends (airlock servers remove, then add it again with --header "Authorization: Bearer …")'
   return ''
 }

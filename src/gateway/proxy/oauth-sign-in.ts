@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { auth, extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js'
+import type * as SdkAuth from '@modelcontextprotocol/sdk/client/auth.js'
 import { safeEqual } from '../../node/safe-equal'
 import { excerpt } from '../../shared/text'
 import type { SecretStore } from '../config/secret-store'
@@ -27,6 +27,9 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js'
 
 /** The callback's path, on the HTTP front or on a sign-in's own listener. */
 export const OAUTH_CALLBACK_PATH = '/oauth/callback'
+
+/** The SDK's OAuth client, loaded with the first sign-in (not at the gateway's start). */
+const loadAuth = (): Promise<typeof SdkAuth> => import('@modelcontextprotocol/sdk/client/auth.js')
 /** How long a sign-in link stays usable. */
 export const SIGN_IN_TTL_MS = 10 * 60_000
 /** How long the probe for the server's `WWW-Authenticate` may take. */
@@ -211,6 +214,7 @@ export class OAuthSignIn extends EventEmitter {
     })
     try {
       const challenge = await probe(serverUrl)
+      const { auth } = await loadAuth()
       const result = await auth(provider, {
         serverUrl,
         ...(challenge.resourceMetadataUrl
@@ -304,6 +308,7 @@ export class OAuthSignIn extends EventEmitter {
       flow: { state: flow.state, onRedirect: () => undefined },
     })
     try {
+      const { auth } = await loadAuth()
       const result = await auth(provider, {
         serverUrl: flow.serverUrl,
         authorizationCode: code,
@@ -405,7 +410,7 @@ async function probe(serverUrl: string): Promise<{ resourceMetadataUrl?: URL; sc
       redirect: 'manual',
     })
     await res.body?.cancel().catch(() => undefined)
-    return res.status === 401 ? extractWWWAuthenticateParams(res) : {}
+    return res.status === 401 ? (await loadAuth()).extractWWWAuthenticateParams(res) : {}
   } catch {
     return {} // discovery tries the well-known places
   }

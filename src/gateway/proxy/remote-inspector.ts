@@ -2,12 +2,6 @@
  * Lists a remote server's tools before any agent connected (the Tools screen, proposed
  * policies): the SDK Client over Streamable HTTP, falling back to HTTP+SSE on a 4xx, time-capped.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import {
-  StreamableHTTPClientTransport,
-  StreamableHTTPError,
-} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js'
 import type { ServerConfig } from '../../shared/contract/config'
@@ -39,6 +33,16 @@ export async function inspectRemoteTools(
 ): Promise<ListedTool[]> {
   const opts = { requestInit: { headers }, ...auth }
   const url = new URL(server.url)
+  // Loaded here, not at the gateway's start (idle memory).
+  const [
+    { Client },
+    { StreamableHTTPClientTransport, StreamableHTTPError },
+    { SSEClientTransport },
+  ] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    import('@modelcontextprotocol/sdk/client/sse.js'),
+  ])
   const client = new Client({ name: 'airlock-inspector', version: '1.0.0' })
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {

@@ -4,10 +4,9 @@
  * Used to show a server's tools (and propose a policy) before any agent has connected to it.
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js'
+import type { ReadBuffer } from '@modelcontextprotocol/sdk/shared/stdio.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
-import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
 import type { ServerConfig } from '../../shared/contract/config'
 import { excerpt } from '../../shared/text'
@@ -67,9 +66,11 @@ class ChildTransport implements Transport {
   onclose?: () => void
   onerror?: (error: Error) => void
   onmessage?: (message: JSONRPCMessage) => void
-  private readonly buffer = new ReadBuffer()
-
-  constructor(private readonly child: ChildProcessWithoutNullStreams) {}
+  constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly buffer: ReadBuffer,
+    private readonly serialize: (message: JSONRPCMessage) => string,
+  ) {}
 
   start(): Promise<void> {
     this.child.stdout.on('data', (chunk: Buffer) => {
@@ -95,7 +96,7 @@ class ChildTransport implements Transport {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
-    if (this.child.stdin.writable) this.child.stdin.write(serializeMessage(message))
+    if (this.child.stdin.writable) this.child.stdin.write(this.serialize(message))
     return Promise.resolve()
   }
 
@@ -115,6 +116,14 @@ export async function inspectTools(
   spawn: (s: ServerConfig) => ChildProcessWithoutNullStreams,
   timeoutMs = INSPECT_TIMEOUT_MS,
 ): Promise<ListedTool[]> {
+  // Loaded here, not at the gateway's start (idle memory).
+  const [{ Client }, { ReadBuffer, serializeMessage }, { ErrorCode, McpError }] = await Promise.all(
+    [
+      import('@modelcontextprotocol/sdk/client/index.js'),
+      import('@modelcontextprotocol/sdk/shared/stdio.js'),
+      import('@modelcontextprotocol/sdk/types.js'),
+    ],
+  )
   let child: ChildProcessWithoutNullStreams
   try {
     child = spawn(server)
@@ -155,7 +164,9 @@ export async function inspectTools(
   const client = new Client({ name: 'airlock-inspector', version: '1' })
   let step: 'initialize' | 'tools/list' = 'initialize'
   const run = async (): Promise<ListedTool[]> => {
-    await client.connect(new ChildTransport(child), { timeout: timeoutMs })
+    await client.connect(new ChildTransport(child, new ReadBuffer(), serializeMessage), {
+      timeout: timeoutMs,
+    })
     step = 'tools/list'
     const tools: ListedTool[] = []
     let cursor: string | undefined
