@@ -55,3 +55,36 @@ export function Field({
     </div>
   )
 }
+
+/** A field holding one line of text (no spell check, no autocomplete): names, URLs, commands. */
+export function TextField({
+  value,
+  onChange,
+  type = 'text',
+  placeholder,
+  required = false,
+  ...field
+}: Omit<FieldProps, 'children'> & {
+  value: string
+  onChange: (value: string) => void
+  type?: 'text' | 'url'
+  placeholder?: string
+  required?: boolean
+}) {
+  return (
+    <Field {...field}>
+      {(p) => (
+        <input
+          {...p}
+          type={type}
+          value={value}
+          onChange={(e) => onChange(e.currentTarget.value)}
+          required={required}
+          spellCheck={false}
+          placeholder={placeholder}
+          autoComplete="off"
+        />
+      )}
+    </Field>
+  )
+}

@@ -12,7 +12,7 @@ import {
   type ServerConfig,
 } from '../../../shared/contract/config'
 import type { ServerView } from '../../../shared/contract/control-api'
-import { Field } from './Field'
+import { TextField } from './Field'
 import { useApi } from '../api-context'
 import { errorMessage } from '../format'
 import { useResource } from '../hooks/use-resource'
@@ -171,42 +171,25 @@ export function RemoteServerForm({
     >
       <h3>{title}</h3>
       <div className="form-grid">
-        <Field
+        <TextField
           label="Name"
           hint={`What MCP clients connect to: airlock connect ${name.trim() || '<name>'}`}
           error={errors.name}
-        >
-          {(p) => (
-            <input
-              {...p}
-              type="text"
-              value={name}
-              onChange={(e) => setName(e.currentTarget.value)}
-              required
-              spellCheck={false}
-              placeholder="linear"
-              autoComplete="off"
-            />
-          )}
-        </Field>
-        <Field
+          value={name}
+          onChange={setName}
+          required
+          placeholder="linear"
+        />
+        <TextField
           label="URL"
           hint="Streamable HTTP; Airlock falls back to the older HTTP+SSE transport when the server asks for it"
           error={errors.url}
-        >
-          {(p) => (
-            <input
-              {...p}
-              type="url"
-              value={url}
-              onChange={(e) => setUrl(e.currentTarget.value)}
-              required
-              spellCheck={false}
-              placeholder="https://mcp.example.com/mcp"
-              autoComplete="off"
-            />
-          )}
-        </Field>
+          type="url"
+          value={url}
+          onChange={setUrl}
+          required
+          placeholder="https://mcp.example.com/mcp"
+        />
       </div>
       <fieldset className="env-rows" aria-describedby={noteId}>
         <legend>Headers</legend>

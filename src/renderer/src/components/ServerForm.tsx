@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react'
 import { serverConfigSchema, type ServerConfig } from '../../../shared/contract/config'
 import type { ServerView } from '../../../shared/contract/control-api'
 import { EnvRows, type EnvRow } from './EnvRows'
-import { Field } from './Field'
+import { TextField } from './Field'
 import { useApi } from '../api-context'
 import { errorMessage } from '../format'
 import { useResource } from '../hooks/use-resource'
@@ -105,23 +105,14 @@ export function ServerForm({
     >
       <h3>{title}</h3>
       <div className="form-grid">
-        <Field
+        <TextField
           label="Name"
           hint={`What MCP clients connect to: airlock connect ${name.trim() || '<name>'}`}
-        >
-          {(p) => (
-            <input
-              {...p}
-              type="text"
-              value={name}
-              onChange={(e) => setName(e.currentTarget.value)}
-              required
-              spellCheck={false}
-              placeholder="github"
-              autoComplete="off"
-            />
-          )}
-        </Field>
+          value={name}
+          onChange={setName}
+          required
+          placeholder="github"
+        />
         <label>
           Command
           <input
