@@ -106,6 +106,10 @@ export function formatStatus(s: StatusReply, now: number): string {
       `    ${terminalText(p.server)} / ${terminalText(p.tool)}  from ${terminalText(p.client)}${rule}  expires in ${Math.max(0, Math.ceil((p.deadline - now) / 1000))} s  (id ${p.id})`,
     )
   }
+  for (const x of s.signIn ?? [])
+    lines.push(
+      `  sign-in needed: ${terminalText(x.server)} (its agents are refused until you sign in: airlock servers login ${terminalText(x.server)})`,
+    )
   for (const e of s.errors) lines.push(`  problem: ${terminalText(e)}`)
   return lines.join('\n') + '\n'
 }

@@ -324,6 +324,14 @@ export class Gateway extends EventEmitter {
     })
   }
 
+  /** Remote servers whose agents are refused until someone signs in (OAuth). */
+  signInsNeeded(): { server: string; state: 'needs-sign-in' | 'signing-in' }[] {
+    return this.live.config.servers.flatMap((s) => {
+      const st = isRemote(s) && s.enabled ? this.oauth.state(s.name)?.state : undefined
+      return st === 'needs-sign-in' || st === 'signing-in' ? [{ server: s.name, state: st }] : []
+    })
+  }
+
   /** Whether every call is denied until resumed. */
   get paused(): boolean {
     return this.pausedFlag

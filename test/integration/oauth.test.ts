@@ -93,6 +93,9 @@ describe('OAuth remote servers', () => {
       15_000,
       'the sign-in link on the console',
     )
+    expect((await env.run(['status'])).stdout).toContain(
+      'sign-in needed: remote (its agents are refused until you sign in: airlock servers login remote)',
+    )
     const control = await env.control()
     const started = await control.api.servers.login({
       name: 'remote',
@@ -126,6 +129,7 @@ describe('OAuth remote servers', () => {
     expect((await fetch(page.url)).status).toBe(400)
     const signedIn = await viewOf('remote')
     expect(signedIn.signIn).toBe('signed-in')
+    expect((await env.run(['status'])).stdout).not.toContain('sign-in needed')
     expect(signedIn.signInUrl).toBeUndefined()
 
     const { client } = await env.connect('remote')

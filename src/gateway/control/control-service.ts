@@ -282,6 +282,7 @@ export class ControlService {
         pending: gw.approvals.list().length,
         errors: gw.live.errors(),
         ...(gw.secrets.where ? { secretStore: gw.secrets.where } : {}),
+        signIn: gw.signInsNeeded(),
       }),
       'servers.list': () => gw.live.config.servers.map((s) => this.serverView(s)),
       'servers.add': (p) => this.saveServer(undefined, p.server, p.secretValues ?? {}),

@@ -311,6 +311,10 @@ export const statusSchema = z.object({
   errors: z.array(z.string()),
   /** Where secret env values are kept, in words ("the OS keychain…", secrets.json's path). */
   secretStore: z.string().optional(),
+  /** Remote servers whose agents are refused until someone signs in (OAuth). */
+  signIn: z
+    .array(z.object({ server: z.string(), state: z.enum(['needs-sign-in', 'signing-in']) }))
+    .optional(),
 })
 
 const auditSettings = settingsSchema.shape.audit.unwrap().shape
