@@ -768,6 +768,9 @@ export class Session {
         this.link.pause()
     }
     if (this.toClient.length) {
+      // What the agent is told has its record written first: a refusal's decision record (and
+      // an answer's outcome record) is on disk before the agent can read the answer.
+      this.deps.audit.commit?.()
       const out = Buffer.concat(this.toClient)
       this.toClient = []
       if (!this.link.write([out]) && this.upstream) this.upstream.pause()

@@ -241,14 +241,19 @@ describe('Session with a staging audit log (decision records batched per turn)',
     try {
       const { session, upstream, client } = setup(undefined, sink)
       const onDiskAtForward: number[] = []
+      const writesAtForward: number[] = []
       upstream.onSend = (m) => {
         onDiskAtForward.push([...readRecords(dir)].length)
+        writesAtForward.push(counts.writeSync)
         upstream.reply({ jsonrpc: '2.0', id: m.id, result: { content: [] } })
       }
       session.clientData(callLines(1, 2, 3))
       await client.waitLines(3)
       expect(onDiskAtForward).toEqual([3, 3, 3])
-      expect(counts.writeSync).toBe(1)
+      expect(writesAtForward).toEqual([1, 1, 1])
+      // The three outcomes follow in one more write, before the answers reach the client.
+      expect(counts.writeSync).toBe(2)
+      expect([...readRecords(dir)]).toHaveLength(6)
       expect(upstream.sent.map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([1, 2, 3])
       await log.close()
       const recs = [...readRecords(dir)]
