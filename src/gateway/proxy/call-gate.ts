@@ -413,6 +413,13 @@ export class CallGate {
         : this.deps.defaultApprovalTimeoutMs()
     const why = `server_requests.${kind}: require_approval`
     const line = JSON.stringify({ jsonrpc: '2.0', id, method, params }) + '\n'
+    const ended = (): void =>
+      this.record({
+        ...base,
+        decision: 'cancelled',
+        decidedBy: 'gateway',
+        reason: 'session ended before the approval',
+      })
     void this.deps.approvals
       .request(
         {
@@ -438,13 +445,7 @@ export class CallGate {
           case 'allow_hour':
           case 'allow_always':
             // A server request is allowed once, whatever the answer's scope: no grant is left.
-            if (this.s.isClosed())
-              return this.record({
-                ...base,
-                decision: 'cancelled',
-                decidedBy: 'gateway',
-                reason: 'session ended before the approval',
-              })
+            if (this.s.isClosed()) return ended()
             try {
               this.deps.audit.append({
                 ...base,
@@ -487,12 +488,7 @@ export class CallGate {
               `the ${kind} request of "${this.s.server}" was not answered: ${outcome.why}`,
             )
           case 'cancelled':
-            return this.record({
-              ...base,
-              decision: 'cancelled',
-              decidedBy: 'gateway',
-              reason: 'session ended before the approval',
-            })
+            return ended()
           default: {
             const never: never = outcome
             throw new Error(`unhandled approval outcome ${JSON.stringify(never)}`)

@@ -13,6 +13,7 @@ import {
 } from '../../../shared/contract/config'
 import type { ServerView } from '../../../shared/contract/control-api'
 import { TextField } from './Field'
+import { FormFooter } from './FormFooter'
 import { useApi } from '../api-context'
 import { errorMessage } from '../format'
 import { useResource } from '../hooks/use-resource'
@@ -276,21 +277,12 @@ export function RemoteServerForm({
         />
         Enabled
       </label>
-      {errors.other.length > 0 ? (
-        <ul className="state-error small" role="alert">
-          {errors.other.map((m, i) => (
-            <li key={i}>{m}</li>
-          ))}
-        </ul>
-      ) : null}
-      <div className="actions">
-        <button type="submit" className="btn btn-primary" disabled={saving}>
-          {saving ? 'Saving…' : initial ? 'Save server' : 'Add server'}
-        </button>
-        <button type="button" className="btn" onClick={onCancel} disabled={saving}>
-          Cancel
-        </button>
-      </div>
+      <FormFooter
+        errors={errors.other}
+        saving={saving}
+        editing={Boolean(initial)}
+        onCancel={onCancel}
+      />
     </form>
   )
 }

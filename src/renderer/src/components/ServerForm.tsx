@@ -4,6 +4,7 @@ import { serverConfigSchema, type ServerConfig } from '../../../shared/contract/
 import type { ServerView } from '../../../shared/contract/control-api'
 import { EnvRows, type EnvRow } from './EnvRows'
 import { TextField } from './Field'
+import { FormFooter } from './FormFooter'
 import { useApi } from '../api-context'
 import { errorMessage } from '../format'
 import { useResource } from '../hooks/use-resource'
@@ -156,21 +157,7 @@ export function ServerForm({
         />
         Enabled
       </label>
-      {errors.length > 0 ? (
-        <ul className="state-error small" role="alert">
-          {errors.map((m, i) => (
-            <li key={i}>{m}</li>
-          ))}
-        </ul>
-      ) : null}
-      <div className="actions">
-        <button type="submit" className="btn btn-primary" disabled={saving}>
-          {saving ? 'Saving…' : initial ? 'Save server' : 'Add server'}
-        </button>
-        <button type="button" className="btn" onClick={onCancel} disabled={saving}>
-          Cancel
-        </button>
-      </div>
+      <FormFooter errors={errors} saving={saving} editing={Boolean(initial)} onCancel={onCancel} />
     </form>
   )
 }
