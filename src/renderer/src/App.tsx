@@ -2,7 +2,7 @@
  * The window: header, the screen chosen, and — on every screen but Approvals — the pending
  * approval cards, so a request is visible the moment it arrives wherever the user is.
  */
-import { useCallback, useEffect, useMemo, useState } from 'react'
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react'
 import type { AirlockApi } from '../../shared/contract/control-api'
 import { ActivityScreen } from './screens/ActivityScreen'
 import { EMPTY_FILTER, type FilterDraft } from './components/ActivityFilters'
@@ -22,7 +22,7 @@ import { useApprovals } from './hooks/use-approvals'
 import { useApprovalAlerts } from './hooks/use-approval-alerts'
 import { useClientsStatus } from './hooks/use-clients-status'
 import { useServers } from './hooks/use-servers'
-import type { ConnectionState } from './ws-transport'
+import type { ConnectionSnapshot, ConnectionState } from './ws-transport'
 import { approvalHeadline } from '../../shared/approval-answers'
 
 /** The screen a new window opens on: `#screen=<id>` in the URL (the tray's "Re-protect…"), else Activity. */
@@ -33,9 +33,12 @@ function initialScreen(): ScreenId {
 
 /** The WebSocket connection's state, when the API goes over one (a browser). */
 export interface Connection {
-  state(): ConnectionState
+  snapshot(): ConnectionSnapshot
   onState(listener: (state: ConnectionState, detail?: string) => void): () => void
 }
+
+const noSubscription = (): (() => void) => () => undefined
+const noConnection = (): undefined => undefined
 
 /**
  * The whole UI over `api`; `desktop` is true inside the Electron app; `connection` (a browser's
@@ -55,10 +58,14 @@ export function App({
   const [paused, setPaused] = useState(false)
   const [problem, setProblem] = useState<string | undefined>(undefined)
   const [announce, setAnnounce] = useState('')
-  const [link, setLink] = useState<{ state: ConnectionState; detail?: string } | undefined>(() =>
-    connection ? { state: connection.state() } : undefined,
+  // Read as an external store: a change between the first render and the subscription (a fast
+  // first connection) is seen, where a state copied at render and updated by a listener missed it.
+  const link = useSyncExternalStore(
+    connection ? connection.onState : noSubscription,
+    connection ? connection.snapshot : noConnection,
   )
-  const [generation, setGeneration] = useState(0)
+  // Each open after the first is a reconnection: events were missed, so everything shown reloads.
+  const generation = Math.max(0, (link?.opens ?? 0) - 1)
   // A first connection is usually instant: say "connecting" only when it is not.
   const [slowStart, setSlowStart] = useState(false)
   useEffect(() => {
@@ -75,20 +82,6 @@ export function App({
     () => (servers ?? []).filter((s) => s.status === 'failing').map((s) => s.config.name),
     [servers],
   )
-
-  useEffect(() => {
-    if (!connection) return
-    let wasDown = false
-    return connection.onState((state, detail) => {
-      setLink({ state, detail })
-      if (state === 'reconnecting' || state === 'unauthorized') wasDown = true
-      if (state === 'open' && wasDown) {
-        // Events were missed while disconnected: reload everything shown.
-        wasDown = false
-        setGeneration((g) => g + 1)
-      }
-    })
-  }, [connection])
 
   const loadStatus = useCallback(() => {
     api.status.get().then(

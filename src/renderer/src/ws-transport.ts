@@ -32,10 +32,23 @@ export class ControlCallError extends Error {
   }
 }
 
+/**
+ * The connection as a React external store reads it: one object per change (the same object
+ * until the next change). `opens` counts how often the connection has become `open`; each open
+ * after the first is a reconnection, after which what is shown must be reloaded.
+ */
+export interface ConnectionSnapshot {
+  readonly state: ConnectionState
+  readonly detail?: string
+  readonly opens: number
+}
+
 /** The WebSocket transport: the ControlTransport plus its connection state. */
 export interface WsTransport extends ControlTransport {
   /** The current connection state. */
   state(): ConnectionState
+  /** The current state, detail and count of opens, as one object that changes with them. */
+  snapshot(): ConnectionSnapshot
   /** Subscribes to state changes; returns the unsubscribe. */
   onState(listener: (state: ConnectionState, detail?: string) => void): () => void
   /** Closes the connection for good; pending calls are rejected. */
@@ -140,12 +153,14 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
   let ws: WebSocketLike | undefined
   let authed = false
   let current: ConnectionState = 'connecting'
+  let snap: ConnectionSnapshot = { state: current, opens: 0 }
   let attempt = 0
   let closed = false
   let retry: ReturnType<typeof setTimeout> | undefined
 
   const setState = (s: ConnectionState, detail?: string): void => {
     current = s
+    snap = { state: s, detail, opens: snap.opens + (s === 'open' ? 1 : 0) }
     for (const l of [...stateListeners]) l(s, detail)
   }
 
@@ -288,6 +303,7 @@ export function createWsTransport(opts: WsTransportOptions = {}): WsTransport {
       }
     },
     state: () => current,
+    snapshot: () => snap,
     onState(listener) {
       stateListeners.add(listener)
       return () => {

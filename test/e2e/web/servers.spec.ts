@@ -110,4 +110,23 @@ test.describe('servers', () => {
     await expect(c.getByRole('alert').first()).toContainText('exited')
     expect(dialogs).toEqual([])
   })
+
+  test('the gateway goes away: the window says reconnecting, comes back on its own, and reloads what it shows', async () => {
+    env.writeConfig([everything('everything')])
+    await open()
+    await expect(card('everything')).toBeVisible()
+    const port = new URL(env.uiUrl!).port
+    const gone = env.gateway!
+    gone.kill('SIGTERM')
+    await waitFor(() => gone.exitCode !== null || gone.signalCode !== null, 10_000, 'the gateway to end')
+    await expect(page.getByTestId('connection-banner')).toContainText('reconnecting')
+    await expect(page.locator('.app')).toHaveAttribute('data-connection', 'reconnecting')
+    // Changed while the window could not hear about it: only a reload after reconnecting shows it.
+    env.writeConfig([everything('everything'), everything('second')])
+    await env.startGateway({ port: Number(port) })
+    await expect(page.locator('.app')).toHaveAttribute('data-connection', 'open', { timeout: 15_000 })
+    await expect(page.getByTestId('connection-banner')).toHaveCount(0)
+    await expect(card('second')).toBeVisible()
+    await expect(card('everything')).toBeVisible()
+  })
 })

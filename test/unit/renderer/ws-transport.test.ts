@@ -112,10 +112,16 @@ describe('createWsTransport', () => {
     const states: ConnectionState[] = []
     t.onState((st) => states.push(st))
     await t.call('status.get', {})
+    const first = t.snapshot()
+    expect(first).toMatchObject({ state: 'open', opens: 1 })
+    // The same object until something changes: what React's external store needs.
+    expect(t.snapshot()).toBe(first)
     await s.restart()
     const r = await t.call('status.get', {})
     expect(r).toMatchObject({ paused: false })
     expect(states).toContain('reconnecting')
     expect(t.state()).toBe('open')
+    // The second open is the reconnection the window reloads after.
+    expect(t.snapshot()).toMatchObject({ state: 'open', opens: 2 })
   })
 })
