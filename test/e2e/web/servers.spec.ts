@@ -118,13 +118,19 @@ test.describe('servers', () => {
     const port = new URL(env.uiUrl!).port
     const gone = env.gateway!
     gone.kill('SIGTERM')
-    await waitFor(() => gone.exitCode !== null || gone.signalCode !== null, 10_000, 'the gateway to end')
+    await waitFor(
+      () => gone.exitCode !== null || gone.signalCode !== null,
+      10_000,
+      'the gateway to end',
+    )
     await expect(page.getByTestId('connection-banner')).toContainText('reconnecting')
     await expect(page.locator('.app')).toHaveAttribute('data-connection', 'reconnecting')
     // Changed while the window could not hear about it: only a reload after reconnecting shows it.
     env.writeConfig([everything('everything'), everything('second')])
     await env.startGateway({ port: Number(port) })
-    await expect(page.locator('.app')).toHaveAttribute('data-connection', 'open', { timeout: 15_000 })
+    await expect(page.locator('.app')).toHaveAttribute('data-connection', 'open', {
+      timeout: 15_000,
+    })
     await expect(page.getByTestId('connection-banner')).toHaveCount(0)
     await expect(card('second')).toBeVisible()
     await expect(card('everything')).toBeVisible()
