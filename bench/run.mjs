@@ -84,7 +84,8 @@ function cpuMs(pid) {
 
 function timeRun(cmd, args, env) {
   const s = performance.now()
-  const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'ignore'] })
+  // stdin is a pipe that is closed at once, as an MCP client gives it (both sides alike).
+  const r = spawnSync(cmd, args, { env, input: '', stdio: ['pipe', 'ignore', 'ignore'] })
   if (r.error) throw r.error
   return performance.now() - s
 }

@@ -12,7 +12,6 @@
  * {@link MAX_RECONNECTS} reconnects within a minute end it with a clear error.
  * Bundled to one dependency-free file (node: builtins only).
  */
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
@@ -41,6 +40,11 @@ const MAX_RECONNECTS = 3
 const REINIT_ID = 'airlock-reinitialize'
 /** Sent by the gateway before it ends a session on purpose: the shim stops instead of reconnecting. */
 const ENDED = Buffer.from('{"jsonrpc":"2.0","method":"notifications/airlock/session_ended"')
+/**
+ * Sent when the client closed its input with requests unanswered: the gateway answers them, then
+ * ends the session. The socket stays open, so that the gateway sees the shim go if it dies.
+ */
+const INPUT_ENDED = '{"jsonrpc":"2.0","method":"notifications/airlock/input_ended"}\n'
 
 const serverName = process.argv[3]
 const home = dataDir()
@@ -101,7 +105,9 @@ function tryConnect(): Promise<net.Socket | undefined> {
  * (it is the one that shows approval dialogs), else the headless gateway. Returns how long to
  * wait for its socket.
  */
-function startGateway(): number {
+async function startGateway(): Promise<number> {
+  // Loaded only here: most starts find a gateway running, and child_process takes 1–3 ms to load.
+  const { spawn } = await import('node:child_process')
   ensureDataDir(home)
   fs.mkdirSync(files.logs, { recursive: true, mode: 0o700 })
   const log = fs.openSync(path.join(files.logs, 'gateway.log'), 'a', 0o600)
@@ -134,7 +140,7 @@ async function connect(): Promise<net.Socket | undefined> {
   const first = await tryConnect()
   if (first || process.env.AIRLOCK_NO_AUTOSTART === '1') return first
   try {
-    startWaitMs = startGateway()
+    startWaitMs = await startGateway()
   } catch (err) {
     // No gateway can run on a data directory it cannot write: say which and what to do.
     const problem =
@@ -393,7 +399,7 @@ async function main(): Promise<void> {
         queue = undefined
         attach(s)
         for (const line of waiting ?? []) s.write(Buffer.concat([line, NL]))
-        if (stdinEnded) s.end()
+        if (stdinEnded) s.write(INPUT_ENDED)
         return
       } catch (err) {
         lastError = (err as Error).message
@@ -408,7 +414,12 @@ async function main(): Promise<void> {
   process.stdin.on('data', fromClient)
   process.stdin.on('end', () => {
     stdinEnded = true
-    if (socket) socket.end()
+    // Nothing owed to the client (no request of its own unanswered): once what it sent is handed
+    // to the kernel, exit without waiting for the gateway to close its side, which may be busy
+    // starting the server. With requests in flight, wait for their answers (the socket's close).
+    const owed = inFlight.size > 0 || swallowReinit
+    if (socket && !owed) socket.end(() => process.stdout.write('', () => process.exit(0)))
+    else if (socket) socket.write(INPUT_ENDED)
     else if (!queue) process.exit(0)
   })
   attach(socket)

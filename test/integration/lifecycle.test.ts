@@ -365,3 +365,57 @@ function gatewaysOf(home: string): number[] {
   }
   return out
 }
+
+describe('the client closes its input', () => {
+  const init = {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 'pipe', version: '1' },
+    },
+  }
+
+  it('requests sent just before still get their answers, then the shim exits 0', async () => {
+    env.writeConfig([everything()])
+    await env.startGateway()
+    const shim = env.shim('everything')
+    // A one-shot pipe: everything written, input closed at once, answers read afterwards.
+    shim.send(init)
+    shim.send({ jsonrpc: '2.0', method: 'notifications/initialized' })
+    shim.send({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'echo', arguments: { message: 'late' } },
+    })
+    shim.proc.stdin!.end()
+    expect(await shim.exited).toBe(0)
+    expect((await shim.response(1)).result).toBeDefined()
+    expect(JSON.stringify((await shim.response(2)).result)).toContain('Echo: late')
+  })
+
+  it('with nothing left to answer the shim exits 0 at once, and the gateway ends the session', async () => {
+    env.writeConfig([everything()])
+    await env.startGateway()
+    const control = await env.control()
+    const shim = env.shim('everything')
+    shim.send(init)
+    await shim.response(1)
+    shim.send({ jsonrpc: '2.0', method: 'notifications/initialized' })
+    await waitFor(
+      async () => (await control.api.status.get()).sessions.length === 1,
+      10_000,
+      'the session',
+    )
+    shim.proc.stdin!.end()
+    expect(await shim.exited).toBe(0)
+    await waitFor(
+      async () => (await control.api.status.get()).sessions.length === 0,
+      10_000,
+      'the session to end',
+    )
+  })
+})

@@ -103,6 +103,12 @@ const CRASH_WINDOW_MS = 60_000
 const REINIT_ID = 'airlock-reinitialize'
 /** The notification a session sends before the gateway ends it on purpose (the shim then stops). */
 export const SESSION_ENDED_METHOD = 'notifications/airlock/session_ended'
+/**
+ * Sent by the shim when its client closed its input with requests still unanswered (requests
+ * piped in): the session answers them, then ends. The shim keeps its socket open meanwhile, so
+ * that the gateway still sees it go if it dies. Never forwarded to the server.
+ */
+export const INPUT_ENDED_METHOD = 'notifications/airlock/input_ended'
 const NL = Buffer.from('\n')
 
 /**
@@ -227,6 +233,34 @@ export class Session {
     return this.close('client disconnected')
   }
 
+  /**
+   * The client closed its input but still reads (requests piped in; {@link INPUT_ENDED_METHOD}):
+   * as a server does when its stdin ends, the requests it sent are answered, then the session ends.
+   */
+  clientEnded(): void {
+    if (this.closed) return
+    this.inputEnded = true
+    this.endIfDone()
+  }
+
+  private inputEnded = false
+  private endCheck: ReturnType<typeof setImmediate> | undefined
+
+  /** After the client's input ended: closes the session once nothing it asked is outstanding. */
+  private endIfDone(): void {
+    if (!this.inputEnded || this.closed || this.endCheck) return
+    // On the next turn: a decided approval releases its hold before it forwards the call.
+    this.endCheck = setImmediate(() => {
+      this.endCheck = undefined
+      const waiting =
+        this.pending.size > 0 ||
+        this.held.size > 0 ||
+        this.batches.length > 0 ||
+        (this.ownList !== undefined && !this.ownList.done)
+      if (!this.closed && !waiting) void this.close('client closed its input')
+    })
+  }
+
   /** Tells the client that the tool list changed (the hide set did). */
   notifyToolsListChanged(): void {
     if (!this.closed) this.sendToClient(notificationLine('notifications/tools/list_changed'))
@@ -343,6 +377,10 @@ export class Session {
     }
     if (!('id' in msg)) {
       if (method === 'notifications/cancelled') return this.cancelled(msg.params)
+      if (method === INPUT_ENDED_METHOD) {
+        this.clientEnded()
+        return false
+      }
       if (method.startsWith('notifications/')) {
         if (method === 'notifications/initialized' && raw) this.initializedLine = Buffer.from(raw)
         return true
@@ -741,6 +779,7 @@ export class Session {
   private unanswered(key: string): void {
     const batch = this.batches.find((b) => b.waiting.has(key))
     if (batch) this.settleInBatch(batch, key)
+    this.endIfDone()
   }
 
   /** Sends a batch's response once it is read and every request in it is answered. */
@@ -775,6 +814,7 @@ export class Session {
       this.toClient = []
       if (!this.link.write([out]) && this.upstream) this.upstream.pause()
     }
+    this.endIfDone()
   }
 }
 
