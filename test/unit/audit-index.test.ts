@@ -206,6 +206,33 @@ describe('AuditIndex text search', () => {
     )
   })
 
+  it('loads lines cut by its 1 MiB reads, and lines longer than half of them, like the writer wrote them', async () => {
+    const f = await fixture({ windows: [] })
+    // Some 2.6 MiB of records: ordinary ones (whose lines fall across read boundaries) around
+    // two of 300 KiB and 700 KiB (the second grows the read buffer).
+    let i = 0
+    const call = (args: Record<string, unknown>): AuditRecord => f.append(input(++i, { args }))
+    for (let k = 0; k < 3000; k++) call({ path: `/tmp/f${k}.txt`, pad: 'p'.repeat(k % 300) })
+    call({ blob: `big-one ${'x'.repeat(300 * 1024)}` })
+    for (let k = 0; k < 2000; k++) call({ path: `/tmp/g${k}.txt` })
+    const huge = call({ blob: `huge-one ${'y'.repeat(700 * 1024)}` })
+    f.append(outcomeOf(huge, 'ok', 'after the huge one'))
+    for (let k = 0; k < 2000; k++) call({ path: `/tmp/h${k}.txt` })
+    const bytes = listAuditFiles(f.dir, (d) => fs.readdirSync(d)).reduce(
+      (n, file) => n + fs.statSync(file.path).size,
+      0,
+    )
+    expect(bytes).toBeGreaterThan(2.5 * 1024 * 1024)
+    for (const ix of await f.loaded()) expect(ix.size).toBe(f.calls.length)
+    await expectAll(f, [
+      {},
+      { text: 'big-one' },
+      { text: 'huge-one' },
+      { text: 'after the huge' },
+      { text: '/tmp/g1999.' },
+    ])
+  })
+
   it('does not match a needle that only spans two fields or two rows', async () => {
     const f = await fixture()
     f.append(

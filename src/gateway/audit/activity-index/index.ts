@@ -110,6 +110,8 @@ export const DEFAULT_MAX_ROWS = 400_000
 const LOAD_BYTES_PER_ROW = 800
 
 const LOAD_CHUNK = 1024 * 1024
+/** Fewer bytes than any stored call record takes (its seq, ts, ids, decision, prev and hash). */
+const MIN_ROW_BYTES = 256
 const SCAN_CHUNK = 1024 * 1024
 const NL = 0x0a
 const DECISION_CODE = new Map(DECISIONS.map((d, i) => [d, i]))
@@ -828,6 +830,12 @@ export class AuditIndex {
     let skipped = from > 0
     // Call text is about a sixth of the log: room for it at once spares copying as it doubles.
     if (this.corpus.cap > 0) this.corpus.expect(total / 5)
+    // The rows these files can hold (a stored call record takes more than MIN_ROW_BYTES), at
+    // once: the arrays are not copied as they double, and no freed copies are left behind.
+    const rows = Math.min(this.rowCap(), Math.ceil(total / MIN_ROW_BYTES))
+    if (rows > this.cap) this.grow(rows)
+    // One read buffer for every file; a line cut by a read moves to its front.
+    let buf = Buffer.allocUnsafe(LOAD_CHUNK)
     for (const f of files) {
       let handle: fs.promises.FileHandle
       try {
@@ -839,15 +847,18 @@ export class AuditIndex {
       try {
         const fileId = this.files.id(f.path)
         let pos = 0
-        let carry: Buffer | null = null
-        const buf = Buffer.alloc(LOAD_CHUNK)
+        let carried = 0
         for (;;) {
-          const { bytesRead } = await handle.read(buf, 0, LOAD_CHUNK, pos)
+          if (buf.length - carried < LOAD_CHUNK / 2) {
+            // A line longer than half the buffer: a larger one, once.
+            const bigger = Buffer.allocUnsafe(buf.length * 2)
+            buf.copy(bigger, 0, 0, carried)
+            buf = bigger
+          }
+          const { bytesRead } = await handle.read(buf, carried, buf.length - carried, pos)
           if (bytesRead <= 0) break
-          const data: Buffer = carry
-            ? Buffer.concat([carry, buf.subarray(0, bytesRead)])
-            : buf.subarray(0, bytesRead)
-          const base = pos - (carry ? carry.length : 0)
+          const data = buf.subarray(0, carried + bytesRead)
+          const base = pos - carried
           pos += bytesRead
           let start = 0
           for (let nl = data.indexOf(NL, start); nl !== -1; nl = data.indexOf(NL, start)) {
@@ -873,7 +884,8 @@ export class AuditIndex {
             start = nl + 1
           }
           // An unterminated tail is a write in progress: its record arrives through `add`.
-          carry = start < data.length ? Buffer.from(data.subarray(start)) : null
+          carried = data.length - start
+          if (carried > 0) data.copy(buf, 0, start)
         }
       } finally {
         await handle.close()
@@ -924,7 +936,7 @@ export class AuditIndex {
   ): AddResult {
     // A server's request to the client is a row too (it has no outcome record).
     if (h.kind === 'call' || h.kind === 'server_request') {
-      if (this.n === this.cap) this.grow(this.cap * 2)
+      if (this.n === this.cap) this.grow(Math.min(this.cap * 2, this.rowCap()))
       const i = this.n++
       if (i > 0 && h.seq <= (this.seq[i - 1] as number)) this.sorted = false
       this.seq[i] = h.seq
@@ -968,6 +980,11 @@ export class AuditIndex {
       return { kind: 'outcome', row: i }
     }
     return { kind: 'ignored' }
+  }
+
+  /** The most rows ever held: past it, the oldest are dropped back to `maxRows`. */
+  private rowCap(): number {
+    return this.maxRows + Math.ceil(this.maxRows / 5) + 1
   }
 
   private grow(cap: number): void {
