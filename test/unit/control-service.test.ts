@@ -17,7 +17,11 @@ import {
   type ParamsOf,
   type ResultOf,
 } from '../../src/shared/contract/control-api'
-import { ControlError, ControlService } from '../../src/gateway/control/control-service'
+import {
+  ControlError,
+  ControlService,
+  type ControlServiceOptions,
+} from '../../src/gateway/control/control-service'
 import { Gateway } from '../../src/gateway/gateway'
 import { parsePolicy } from '../../src/shared/policy/parse'
 
@@ -43,7 +47,11 @@ afterEach(async () => {
 
 async function setup(
   config?: unknown,
-  opts: { inspectTimeoutMs?: number; start?: (gw: Gateway) => void } = {},
+  opts: {
+    inspectTimeoutMs?: number
+    start?: (gw: Gateway) => void
+    service?: ControlServiceOptions
+  } = {},
 ): Promise<Ctx> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-cs-'))
   if (config !== undefined)
@@ -51,7 +59,7 @@ async function setup(
   const gw = new Gateway({ home, log: () => {} })
   await gw.listen()
   opts.start?.(gw)
-  const svc = new ControlService(gw, { inspectTimeoutMs: opts.inspectTimeoutMs })
+  const svc = new ControlService(gw, { inspectTimeoutMs: opts.inspectTimeoutMs, ...opts.service })
   svc.start()
   const ctx: Ctx = {
     home,
@@ -734,6 +742,47 @@ describe('audit', () => {
     }
     expect(seen).toHaveLength(20)
     expect(new Set(seen).size).toBe(20)
+  })
+
+  it('reads calls older than the index a slice at a time, with the event loop free in between, and pages alike', async () => {
+    // 5 calls held, the rest on disk, read 4 records at a time.
+    const c = await setup(undefined, { service: { index: { maxRows: 5 }, diskSliceRecords: 4 } })
+    for (let n = 1; n <= 100; n++) {
+      c.gw.appendAudit(call(n, n === 3 ? { reason: 'a rare marker' } : {}))
+      c.gw.appendAudit(outcome(n, n === 2 ? { outcome: 'is_error', detail: 'Not Found' } : {}))
+    }
+    let turns = 0
+    let ticking = true
+    const tick = (): void => {
+      turns++
+      if (ticking) setImmediate(tick)
+    }
+    setImmediate(tick)
+    // Matches only the oldest calls: every record on disk is read, 4 at a time.
+    const needle = await c.call('audit.query', { filter: { text: 'rare marker' } })
+    const turnsTaken = turns
+    ticking = false
+    expect(needle.rows.map((r) => r.callId)).toEqual(['s1.3'])
+    expect(needle.hasMore).toBe(false)
+    // About 200 records on disk, 4 a slice: some 50 turns (read at once, about 10).
+    expect(turnsTaken).toBeGreaterThan(40)
+    const found = await c.call('audit.query', { filter: { text: 'not found' } })
+    expect(found.rows).toMatchObject([{ callId: 's1.2', outcome: 'is_error', detail: 'Not Found' }])
+    expect(await c.call('audit.call', { callId: 's1.1' })).toMatchObject({
+      callId: 's1.1',
+      outcome: 'ok',
+    })
+    // Pages across the window's edge and the slices: every call once, newest first.
+    const seen: number[] = []
+    let beforeSeq: number | undefined
+    for (;;) {
+      const page: ResultOf<'audit.query'> = await c.call('audit.query', { limit: 7, beforeSeq })
+      seen.push(...page.rows.map((r) => Number(r.callId.slice(3))))
+      if (!page.hasMore) break
+      expect(page.rows).toHaveLength(7)
+      beforeSeq = page.rows.at(-1)!.seq
+    }
+    expect(seen).toEqual(Array.from({ length: 100 }, (_, i) => 100 - i))
   })
 
   it('announces calls and their outcomes as rows', async () => {

@@ -38,21 +38,39 @@ export const OUTCOME_LOOKBACK = 4096
 /** Outcomes waiting for their call, at most (the oldest are forgotten first). */
 const MAX_WAITING_OUTCOMES = 65_536
 
+/** A page read from the files. */
+export interface DiskPage {
+  rows: DiskPageCall[]
+  /** An older match exists (or, with `resumeBefore`, may exist). */
+  hasMore: boolean
+  /**
+   * Set when the page stopped at its record budget before it was full: every record from this
+   * seq up was looked at; continue with `beforeSeq` = this for the rest of the page.
+   */
+  resumeBefore?: number
+}
+
 /**
  * Calls matching `filter` with seq below `beforeSeq` (all when undefined), newest first, at most
- * `limit`, each with its outcome when found; `hasMore` when an older match exists.
+ * `limit`, each with its outcome when found; `hasMore` when an older match exists. At most
+ * `maxRecords` records below `beforeSeq` are read: a caller that must not hold its event loop
+ * for long reads a page in slices (see `resumeBefore`).
  */
 export function diskPage(
   dir: string,
   filter: DiskPageFilter,
   limit: number,
   beforeSeq?: number,
-): { rows: DiskPageCall[]; hasMore: boolean } {
+  maxRecords = Infinity,
+): DiskPage {
   const text = filter.text?.trim() ? filter.text.toLowerCase() : undefined
   const top = beforeSeq === undefined ? undefined : beforeSeq + OUTCOME_LOOKBACK
   const outcomes = new Map<string, AuditRecord>()
   const rows: DiskPageCall[] = []
+  let read = 0
   for (const r of recordsNewestFirst(dir, top, filter.sinceMs)) {
+    if ((beforeSeq === undefined || r.seq < beforeSeq) && ++read > maxRecords)
+      return { rows, hasMore: true, resumeBefore: r.seq + 1 }
     if (r.kind === 'outcome') {
       if (outcomes.size >= MAX_WAITING_OUTCOMES)
         outcomes.delete(outcomes.keys().next().value as string)

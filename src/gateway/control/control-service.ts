@@ -52,7 +52,12 @@ import {
   type RetryState,
 } from '../approvals/approvals'
 import { exportAudit, replayAudit, type AuditTicket } from '../audit'
-import { AuditIndex, type IndexFilter } from '../audit/activity-index/index'
+import {
+  AuditIndex,
+  type AuditIndexOptions,
+  type IndexedCall,
+  type IndexFilter,
+} from '../audit/activity-index/index'
 import { diskPage } from '../audit/disk-page'
 import {
   ClientsService,
@@ -106,7 +111,17 @@ export interface ControlServiceOptions {
   inspectTimeoutMs?: number
   /** Largest export returned in one answer (default 64 MiB); larger ones are refused with advice. */
   maxExportBytes?: number
+  /** Audit records read from the files per slice of an Activity page (default {@link DISK_SLICE_RECORDS}). */
+  diskSliceRecords?: number
+  /** The Activity index's bounds (default: its own). */
+  index?: AuditIndexOptions
 }
+
+/**
+ * Audit records an Activity page reads from the files before it lets the event loop run (about
+ * 10–20 ms of parsing here); a page that needs more goes on in the next turn.
+ */
+export const DISK_SLICE_RECORDS = 8192
 
 /** Who is calling (recorded as the approver of decisions). */
 export interface CallContext {
@@ -134,6 +149,7 @@ export class ControlService {
   private readonly log: (msg: string) => void
   private readonly inspectTimeoutMs: number
   private readonly maxExportBytes: number
+  private readonly diskSliceRecords: number
   /** Tools per server, from live sessions' tools/list answers and from discovery. */
   private readonly catalog = new Map<string, Map<string, ListedTool>>()
   private readonly lastErrors = new Map<string, string>()
@@ -153,7 +169,8 @@ export class ControlService {
     this.log = opts.log ?? (() => {})
     this.inspectTimeoutMs = opts.inspectTimeoutMs ?? INSPECT_TIMEOUT_MS
     this.maxExportBytes = opts.maxExportBytes ?? 64 * 1024 * 1024
-    this.index = new AuditIndex(gw.paths.audit, this.log)
+    this.diskSliceRecords = opts.diskSliceRecords ?? DISK_SLICE_RECORDS
+    this.index = new AuditIndex(gw.paths.audit, this.log, opts.index)
     this.clients = new ClientsService({
       home: gw.home,
       configFile: gw.paths.config,
@@ -1176,21 +1193,41 @@ export class ControlService {
     limit: number,
     beforeSeq: number | undefined,
   ): Promise<ResultOf<'audit.query'>> {
-    const f = toIndexFilter(filter)
-    // While the index loads (after a restart), pages are read from the files: no waiting.
-    const page = this.index.isReady
-      ? this.index.query(f, limit, beforeSeq)
-      : diskPage(this.gw.paths.audit, f, limit, beforeSeq)
+    const page = await this.page(toIndexFilter(filter), limit, beforeSeq)
     return {
       rows: page.rows.map((r) => this.callRow(AuditIndex.toCallRow(r))),
       hasMore: page.hasMore,
     }
   }
 
+  /**
+   * A page of calls from the index, or from the files while it loads (after a restart: no
+   * waiting). What is read from the files is read a slice at a time, with the event loop free
+   * in between: a filter that matches little in a large log must not hold up tool calls.
+   */
+  private async page(
+    f: IndexFilter,
+    limit: number,
+    beforeSeq: number | undefined,
+  ): Promise<{ rows: IndexedCall[]; hasMore: boolean }> {
+    const rows: IndexedCall[] = []
+    let before = beforeSeq
+    for (;;) {
+      const want = limit - rows.length
+      const slice = this.index.isReady
+        ? this.index.query(f, want, before, this.diskSliceRecords)
+        : diskPage(this.gw.paths.audit, f, want, before, this.diskSliceRecords)
+      rows.push(...slice.rows)
+      if (slice.resumeBefore === undefined || rows.length >= limit)
+        return { rows, hasMore: slice.hasMore }
+      before = slice.resumeBefore
+      await new Promise((r) => setImmediate(r))
+    }
+  }
+
   /** One call by id: its id is searchable text, so a text query finds it; the exact id wins. */
-  private auditCall(callId: string): CallRow | null {
-    const f: IndexFilter = { text: callId }
-    const page = this.index.isReady ? this.index.query(f, 50) : diskPage(this.gw.paths.audit, f, 50)
+  private async auditCall(callId: string): Promise<CallRow | null> {
+    const page = await this.page({ text: callId }, 50, undefined)
     const hit = page.rows.find((r) => r.call.callId === callId)
     return hit ? this.callRow(AuditIndex.toCallRow(hit)) : null
   }

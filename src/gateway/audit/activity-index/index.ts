@@ -31,7 +31,7 @@ import { matchesText } from '../../../shared/audit-text'
 import type { CallRow } from '../../../shared/contract/control-api'
 import { queryAudit } from '../index'
 import { canonicalLine, parseStoredLine, storedLine } from '../canonical'
-import { diskPage } from '../disk-page'
+import { diskPage, type DiskPage } from '../disk-page'
 import { listAuditFiles } from '../files'
 
 /** Decision kinds, by code. */
@@ -105,7 +105,7 @@ export const DEFAULT_CORPUS_BYTES = 16 * 1024 * 1024
  * Default most call rows held in memory: 400 000 (about 750 000 records; 28 MB, 34 MB before a
  * trim). With the corpus, the index stays near 50 MB however long the log grows.
  */
-export const DEFAULT_MAX_ROWS = 400_000
+export const DEFAULT_MAX_ROWS = 200_000
 /** Bytes of audit files loaded per row held, at most: the newest files up to this are read. */
 const LOAD_BYTES_PER_ROW = 800
 
@@ -1041,13 +1041,16 @@ export class AuditIndex {
 
   /**
    * A page of calls matching `filter`, newest first: at most `limit`, with seq below
-   * `beforeSeq` when given. `hasMore` says whether an older match exists.
+   * `beforeSeq` when given. `hasMore` says whether an older match exists. Calls older than the
+   * rows held are read from the files, at most `maxDiskRecords` records of them: a page cut
+   * short there says where to go on (`resumeBefore`, see {@link diskPage}).
    */
   query(
     filter: IndexFilter,
     limit: number,
     beforeSeq?: number,
-  ): { rows: IndexedCall[]; hasMore: boolean } {
+    maxDiskRecords = Infinity,
+  ): DiskPage {
     const want = (name: string | undefined, interner: Interner): number | undefined | null =>
       name === undefined ? undefined : (interner.ids.get(name) ?? null)
     const server = want(filter.server, this.servers)
@@ -1055,10 +1058,12 @@ export class AuditIndex {
     const client = want(filter.client, this.clients)
     const floor = this.floorSeq
     if (floor > 0 && beforeSeq !== undefined && beforeSeq <= floor)
-      return diskPage(this.dir, filter, limit, beforeSeq)
+      return diskPage(this.dir, filter, limit, beforeSeq, maxDiskRecords)
     if (server === null || tool === null || client === null) {
       // No held row names it; older calls on disk may.
-      return floor > 0 ? diskPage(this.dir, filter, limit, floor) : { rows: [], hasMore: false }
+      return floor > 0
+        ? diskPage(this.dir, filter, limit, floor, maxDiskRecords)
+        : { rows: [], hasMore: false }
     }
     const decision = decisionMask(filter.decision)
     const since = filter.sinceMs
@@ -1124,8 +1129,10 @@ export class AuditIndex {
       if (!hasMore && floor > 0 && olderInReach) {
         if (rows.length < limit) {
           // Every held row was looked at: the rest of the page is older than the window.
-          const older = diskPage(this.dir, filter, limit - rows.length, floor)
+          const older = diskPage(this.dir, filter, limit - rows.length, floor, maxDiskRecords)
           rows.push(...older.rows)
+          if (older.resumeBefore !== undefined)
+            return { rows, hasMore: true, resumeBefore: older.resumeBefore }
           hasMore = older.hasMore
         } else {
           // Older calls are on disk; whether one matches is left to the next page.
