@@ -778,6 +778,8 @@ describe('audit', () => {
     for (;;) {
       const page: ResultOf<'audit.query'> = await c.call('audit.query', { limit: 7, beforeSeq })
       seen.push(...page.rows.map((r) => Number(r.callId.slice(3))))
+      // Every call has its outcome, across the slices' edges too.
+      expect(page.rows.filter((r) => r.outcome === undefined)).toEqual([])
       if (!page.hasMore) break
       expect(page.rows).toHaveLength(7)
       beforeSeq = page.rows.at(-1)!.seq

@@ -38,23 +38,29 @@ export const OUTCOME_LOOKBACK = 4096
 /** Outcomes waiting for their call, at most (the oldest are forgotten first). */
 const MAX_WAITING_OUTCOMES = 65_536
 
+/** Where a page cut short at its record budget goes on. */
+export interface DiskResume {
+  /** Every record from this seq up was looked at: the rest of the page is below it. */
+  before: number
+  /** Outcomes read whose calls are further down (so they need not be read again). */
+  outcomes: Map<string, AuditRecord>
+}
+
 /** A page read from the files. */
 export interface DiskPage {
   rows: DiskPageCall[]
-  /** An older match exists (or, with `resumeBefore`, may exist). */
+  /** An older match exists (or, with `resume`, may exist). */
   hasMore: boolean
-  /**
-   * Set when the page stopped at its record budget before it was full: every record from this
-   * seq up was looked at; continue with `beforeSeq` = this for the rest of the page.
-   */
-  resumeBefore?: number
+  /** Set when the page stopped at its record budget before it was full: pass it to go on. */
+  resume?: DiskResume
 }
 
 /**
  * Calls matching `filter` with seq below `beforeSeq` (all when undefined), newest first, at most
  * `limit`, each with its outcome when found; `hasMore` when an older match exists. At most
  * `maxRecords` records below `beforeSeq` are read: a caller that must not hold its event loop
- * for long reads a page in slices (see `resumeBefore`).
+ * for long reads a page in slices, passing each slice's `resume` to the next (its `before`
+ * then stands for `beforeSeq`).
  */
 export function diskPage(
   dir: string,
@@ -62,15 +68,19 @@ export function diskPage(
   limit: number,
   beforeSeq?: number,
   maxRecords = Infinity,
+  resume?: DiskResume,
 ): DiskPage {
   const text = filter.text?.trim() ? filter.text.toLowerCase() : undefined
-  const top = beforeSeq === undefined ? undefined : beforeSeq + OUTCOME_LOOKBACK
-  const outcomes = new Map<string, AuditRecord>()
+  if (resume) beforeSeq = resume.before
+  // Outcomes follow their calls: read a little above the page for them, unless carried over.
+  const top =
+    beforeSeq === undefined ? undefined : resume ? beforeSeq : beforeSeq + OUTCOME_LOOKBACK
+  const outcomes = resume?.outcomes ?? new Map<string, AuditRecord>()
   const rows: DiskPageCall[] = []
   let read = 0
   for (const r of recordsNewestFirst(dir, top, filter.sinceMs)) {
     if ((beforeSeq === undefined || r.seq < beforeSeq) && ++read > maxRecords)
-      return { rows, hasMore: true, resumeBefore: r.seq + 1 }
+      return { rows, hasMore: true, resume: { before: r.seq + 1, outcomes } }
     if (r.kind === 'outcome') {
       if (outcomes.size >= MAX_WAITING_OUTCOMES)
         outcomes.delete(outcomes.keys().next().value as string)

@@ -92,8 +92,71 @@ function* linesForward(path: string): Generator<Line> {
   }
 }
 
-/** Complete lines of a file from the end (newest first); an unterminated tail is skipped. */
-function* linesBackward(path: string): Generator<string> {
+/** The seq a stored line starts with (`{"seq":N,`), or undefined for any other line. */
+function seqOf(buf: Buffer, start: number, end: number): number | undefined {
+  const m = /^\{"seq":(\d{1,15}),/.exec(buf.toString('latin1', start, Math.min(end, start + 32)))
+  return m ? Number(m[1]) : undefined
+}
+
+/** Reads up to `len` bytes at `pos` (fewer at the end of the file). */
+function readAt(fd: number, pos: number, len: number): Buffer {
+  const buf = Buffer.allocUnsafe(len)
+  let off = 0
+  while (off < len) {
+    const n = fs.readSync(fd, buf, off, len - off, pos + off)
+    if (n <= 0) break
+    off += n
+  }
+  return buf.subarray(0, off)
+}
+
+/** Where the first line starting at or after `pos` starts (`size` when none does). */
+function lineStartFrom(fd: number, size: number, pos: number): number {
+  if (pos === 0) return 0
+  for (let at = pos - 1; at < size; at += CHUNK) {
+    const nl = readAt(fd, at, CHUNK).indexOf(NL)
+    if (nl !== -1) return at + nl + 1
+  }
+  return size
+}
+
+/**
+ * The offset of the first line of the file whose seq is at least `beforeSeq` (`size` when none
+ * is): seqs rise through a file, so it is found by bisection, then a short forward scan. Any
+ * line that does not start with its seq makes it give up and answer `size` (read everything).
+ */
+function firstLineFrom(fd: number, size: number, beforeSeq: number): number {
+  let lo = 0 // a line start: every line before it has a lower seq
+  let hi = size // a line start (or the end): its seq is at least beforeSeq
+  while (hi - lo > CHUNK) {
+    const s = lineStartFrom(fd, size, lo + Math.floor((hi - lo) / 2))
+    if (s >= hi) break
+    const head = readAt(fd, s, 32)
+    const seq = seqOf(head, 0, head.length)
+    if (seq === undefined) return size
+    if (seq >= beforeSeq) hi = s
+    else lo = s
+  }
+  // A few lines left: forward from lo.
+  const tail = readAt(fd, lo, Math.min(hi - lo, 4 * CHUNK))
+  let start = 0
+  while (start < tail.length) {
+    const seq = seqOf(tail, start, tail.length)
+    if (seq === undefined) return size
+    if (seq >= beforeSeq) return lo + start
+    const nl = tail.indexOf(NL, start)
+    if (nl === -1) break
+    start = nl + 1
+  }
+  return start >= tail.length && lo + tail.length >= hi ? hi : size
+}
+
+/**
+ * Complete lines of a file from the end (newest first); an unterminated tail is skipped. With
+ * `beforeSeq`, starts at the first line whose seq is at least that (found by bisection), not at
+ * the end: a page deep in a large file does not parse every line after it.
+ */
+function* linesBackward(path: string, beforeSeq?: number): Generator<string> {
   let fd: number
   try {
     fd = fs.openSync(path, 'r')
@@ -102,7 +165,8 @@ function* linesBackward(path: string): Generator<string> {
     throw err
   }
   try {
-    let pos = fs.fstatSync(fd).size
+    const size = fs.fstatSync(fd).size
+    let pos = beforeSeq === undefined ? size : firstLineFrom(fd, size, beforeSeq)
     let pending: Buffer | null = null // the end of a line whose start is in an earlier chunk
     let seenNewline = false
     while (pos > 0) {
@@ -237,6 +301,7 @@ function* scanNewestFirst(
   // A file's records are no later than its day (the writer never goes back a day).
   const sinceDay = q.sinceMs === undefined ? undefined : utcDay(q.sinceMs)
   let found = 0
+  let seeked = false
   for (let i = files.length - 1; i >= 0; i--) {
     const f = files[i] as AuditFile
     if (sinceDay !== undefined && f.day < sinceDay) return
@@ -244,7 +309,10 @@ function* scanNewestFirst(
       const first = firstRecordOf(f.path)
       if (first && first.seq >= q.beforeSeq) continue
     }
-    for (const line of linesBackward(f.path)) {
+    // Only the newest file read can hold records at or after beforeSeq: start below them.
+    const from = found === 0 && !seeked ? q.beforeSeq : undefined
+    seeked = true
+    for (const line of linesBackward(f.path, from)) {
       if (q.lineText !== undefined && !line.toLowerCase().includes(q.lineText)) continue
       const record = parseStoredLine(line)
       if (!record || !matches(record, q)) continue

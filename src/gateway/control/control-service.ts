@@ -58,7 +58,7 @@ import {
   type IndexedCall,
   type IndexFilter,
 } from '../audit/activity-index/index'
-import { diskPage } from '../audit/disk-page'
+import { diskPage, type DiskResume } from '../audit/disk-page'
 import {
   ClientsService,
   clientEnvFromHost,
@@ -1211,16 +1211,15 @@ export class ControlService {
     beforeSeq: number | undefined,
   ): Promise<{ rows: IndexedCall[]; hasMore: boolean }> {
     const rows: IndexedCall[] = []
-    let before = beforeSeq
+    let resume: DiskResume | undefined
     for (;;) {
       const want = limit - rows.length
       const slice = this.index.isReady
-        ? this.index.query(f, want, before, this.diskSliceRecords)
-        : diskPage(this.gw.paths.audit, f, want, before, this.diskSliceRecords)
+        ? this.index.query(f, want, beforeSeq, this.diskSliceRecords, resume)
+        : diskPage(this.gw.paths.audit, f, want, beforeSeq, this.diskSliceRecords, resume)
       rows.push(...slice.rows)
-      if (slice.resumeBefore === undefined || rows.length >= limit)
-        return { rows, hasMore: slice.hasMore }
-      before = slice.resumeBefore
+      if (!slice.resume || rows.length >= limit) return { rows, hasMore: slice.hasMore }
+      resume = slice.resume
       await new Promise((r) => setImmediate(r))
     }
   }

@@ -195,3 +195,36 @@ describe('large files', () => {
     }
   })
 })
+
+describe('pages deep in one large file', () => {
+  it('starts below beforeSeq (found by bisection) and answers like reading every record', () => {
+    const { dir: big, cleanup: done } = tempDir()
+    try {
+      const c = clock('2026-11-22T12:00:00.000Z')
+      const log = AuditLog.open({ dir: big, now: c.now, maxFileBytes: 1024 * 1024 * 1024 })
+      // ~2 MB in one file: short lines, and some longer than the 64 KiB the bisection reads.
+      for (let i = 1; i <= 4000; i++) {
+        const pad = i % 997 === 0 ? 'L'.repeat(150 * 1024) : 'x'.repeat(i % 200)
+        log.append(input(i, { args: { i, pad } }))
+        c.add(1000)
+      }
+      void log.close()
+      const all = [...readRecords(big)].reverse()
+      const file = fs.readdirSync(big).map((f) => path.join(big, f))[0] as string
+      const check = (): void => {
+        const cuts = [1, 2, 3, 996, 997, 998, 999, 1994, 1995, 2991, 3988, 3999, 4000, 4001, 5000]
+        for (let b = 5; b < 4000; b += 137) cuts.push(b)
+        for (const beforeSeq of cuts) {
+          const want = all.filter((r) => r.seq < beforeSeq).slice(0, 3)
+          expect(queryAudit(big, { limit: 3, beforeSeq }), `beforeSeq ${beforeSeq}`).toEqual(want)
+        }
+      }
+      check()
+      // A torn last line (a write in progress) changes nothing.
+      fs.appendFileSync(file, '{"seq":4001,"ts":"2026-11-22T13:06:40.000Z","kind":"ca')
+      check()
+    } finally {
+      done()
+    }
+  })
+})
