@@ -31,7 +31,7 @@ import { matchesText } from '../../../shared/audit-text'
 import type { CallRow } from '../../../shared/contract/control-api'
 import { queryAudit } from '../index'
 import { canonicalLine, parseStoredLine, storedLine } from '../canonical'
-import { diskPage, type DiskPage } from '../disk-page'
+import { diskPage, type DiskPage, type DiskResume } from '../disk-page'
 import { listAuditFiles } from '../files'
 
 /** Decision kinds, by code. */
@@ -102,8 +102,10 @@ export interface KnownText {
 /** Default cap of the search corpus: 16 MiB. */
 export const DEFAULT_CORPUS_BYTES = 16 * 1024 * 1024
 /**
- * Default most call rows held in memory: 400 000 (about 750 000 records; 28 MB, 34 MB before a
- * trim). With the corpus, the index stays near 50 MB however long the log grows.
+ * Default most call rows held in memory: 200 000 (about 400 000 records; 14 MB, 17 MB before a
+ * trim). With the corpus, the index stays near 33 MB however long the log grows; older pages are
+ * read from the files a slice at a time (see ControlService), so the gateway stays near 130 MB
+ * at 10 M records (400 000 rows: about 165 MB).
  */
 export const DEFAULT_MAX_ROWS = 200_000
 /** Bytes of audit files loaded per row held, at most: the newest files up to this are read. */
@@ -1043,14 +1045,16 @@ export class AuditIndex {
    * A page of calls matching `filter`, newest first: at most `limit`, with seq below
    * `beforeSeq` when given. `hasMore` says whether an older match exists. Calls older than the
    * rows held are read from the files, at most `maxDiskRecords` records of them: a page cut
-   * short there says where to go on (`resumeBefore`, see {@link diskPage}).
+   * short there says where to go on (`resume`, passed back to continue; see {@link diskPage}).
    */
   query(
     filter: IndexFilter,
     limit: number,
     beforeSeq?: number,
     maxDiskRecords = Infinity,
+    resume?: DiskResume,
   ): DiskPage {
+    if (resume) return diskPage(this.dir, filter, limit, undefined, maxDiskRecords, resume)
     const want = (name: string | undefined, interner: Interner): number | undefined | null =>
       name === undefined ? undefined : (interner.ids.get(name) ?? null)
     const server = want(filter.server, this.servers)
@@ -1131,8 +1135,7 @@ export class AuditIndex {
           // Every held row was looked at: the rest of the page is older than the window.
           const older = diskPage(this.dir, filter, limit - rows.length, floor, maxDiskRecords)
           rows.push(...older.rows)
-          if (older.resumeBefore !== undefined)
-            return { rows, hasMore: true, resumeBefore: older.resumeBefore }
+          if (older.resume) return { rows, hasMore: true, resume: older.resume }
           hasMore = older.hasMore
         } else {
           // Older calls are on disk; whether one matches is left to the next page.
