@@ -29,7 +29,11 @@ const rssMb = (pid) =>
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'airlock-cpu-'))
 const prof = process.env.BENCH_GATEWAY_PROF
-const nodeArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(prof)] : []
+// BENCH_GATEWAY_NODE_ARGS: more node options for the gateway (e.g. --perf-basic-prof for `perf`).
+const nodeArgs = [
+  ...(prof ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(prof)] : []),
+  ...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+]
 let { gw, env, output } = await startGateway({ home, nodeArgs })
 const relaySock = path.join(home, 'relay.sock')
 if (route === 'floor') {
