@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { startGateway } from './gateway.mjs'
+import { benchFetch, startGateway } from './gateway.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const CLI = path.join(ROOT, 'bin', 'airlock.js')
@@ -59,6 +59,7 @@ if (route === 'http') {
   const token = fs.readFileSync(path.join(home, 'http-token'), 'utf8').trim()
   await client.connect(
     new StreamableHTTPClientTransport(new URL(`${base}everything`), {
+      fetch: benchFetch,
       requestInit: { headers: { Authorization: `Bearer ${token}` } },
     }),
   )

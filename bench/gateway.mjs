@@ -5,6 +5,7 @@
  * does not start is ended, and the error says what it printed.
  */
 import { spawn } from 'node:child_process'
+import { setMaxListeners } from 'node:events'
 import fs from 'node:fs'
 import path from 'node:path'
 import { createRequire } from 'node:module'
@@ -51,4 +52,15 @@ export async function startGateway({ home, policy = ALLOW_ALL, nodeArgs = [] }) 
     throw new Error(`gateway did not start: ${out}`)
   }
   return { gw, env, output: () => out }
+}
+
+/**
+ * `fetch` for the SDK's HTTP client transport. It gives every request the same AbortSignal, and
+ * undici adds an abort listener to it per request that goes only when the request is collected:
+ * with thousands of calls Node prints a MaxListenersExceededWarning for each one past 1500 (the
+ * bench client's, not the gateway's).
+ */
+export function benchFetch(url, init) {
+  if (init?.signal) setMaxListeners(0, init.signal)
+  return fetch(url, init)
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { startGateway } from './gateway.mjs'
+import { benchFetch, startGateway } from './gateway.mjs'
 import { approvalLatency } from './ui-latency.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -147,6 +147,7 @@ async function main() {
       try {
         await h.connect(
           new StreamableHTTPClientTransport(new URL(`${mcpBase}everything`), {
+            fetch: benchFetch,
             requestInit: { headers: { Authorization: `Bearer ${httpToken}` } },
           }),
         )
