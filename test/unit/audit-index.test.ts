@@ -466,7 +466,7 @@ describe('AuditIndex text search', () => {
       'paused',
     ]
     for (let k = 0; k < 90; k++) {
-      f.append({
+      const call = f.append({
         kind: 'call',
         callId: `c${k}`,
         session: 's1',
@@ -476,6 +476,9 @@ describe('AuditIndex text search', () => {
         args: { k },
         decision: kinds[k % kinds.length] as AuditDecision,
       })
+      // Text found only in an outcome's detail: on disk, the call is matched through it.
+      if (call.decision === 'allow' || call.decision === 'approved')
+        f.append(outcomeOf(call, 'ok', `Done-${k % 5}`))
     }
     await expectAll(
       f,
@@ -485,6 +488,10 @@ describe('AuditIndex text search', () => {
         { decision: ['deny', 'timeout'] },
         { decision: ['approved', 'blocked'], server: 'web' },
         { decision: ['cancelled'], tool: 'write' },
+        { client: 'cursor' },
+        { client: 'claude-ai', decision: ['allow', 'approved'], text: 'done-3' },
+        { client: 'cursor', server: 'fs', text: 'DONE' },
+        { tool: 'write', text: 'done' },
       ],
       7,
     )

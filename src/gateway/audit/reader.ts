@@ -154,9 +154,16 @@ function firstLineFrom(fd: number, size: number, beforeSeq: number): number {
 /**
  * Complete lines of a file from the end (newest first); an unterminated tail is skipped. With
  * `beforeSeq`, starts at the first line whose seq is at least that (found by bisection), not at
- * the end: a page deep in a large file does not parse every line after it.
+ * the end: a page deep in a large file does not parse every line after it. With `need` (bytes
+ * without a newline), a line in the writer's layout that does not contain them is not decoded:
+ * its seq is yielded instead (the bytes are found by a native search that jumps from one
+ * occurrence to the next, so lines a narrow filter cannot want cost next to nothing).
  */
-function* linesBackward(path: string, beforeSeq?: number): Generator<string> {
+function* linesBackward(
+  path: string,
+  beforeSeq?: number,
+  need?: Buffer,
+): Generator<string | number> {
   let fd: number
   try {
     fd = fs.openSync(path, 'r')
@@ -169,19 +176,30 @@ function* linesBackward(path: string, beforeSeq?: number): Generator<string> {
     let pos = beforeSeq === undefined ? size : firstLineFrom(fd, size, beforeSeq)
     let pending: Buffer | null = null // the end of a line whose start is in an earlier chunk
     let seenNewline = false
+    // The line [start, end) of `data`: its text, or its seq when it lacks `need`.
+    const line = (data: Buffer, start: number, end: number, hit: number): string | number => {
+      if (need !== undefined && hit < start) {
+        const seq = seqAt(data, start, end)
+        if (seq !== undefined) return seq
+      }
+      return data.toString('utf8', start, end)
+    }
+    // One buffer for every read: a chunk, then the start of the line cut at its end (what the
+    // consumer gets is decoded text or a number, never a view of it).
+    let buf = Buffer.allocUnsafe(0)
     while (pos > 0) {
       const len = Math.min(CHUNK, pos)
       pos -= len
-      const chunk = Buffer.alloc(len)
+      const carried = pending ? pending.length : 0
+      if (buf.length < len + carried) buf = Buffer.allocUnsafe(Math.max(CHUNK, len + carried) * 2)
       let off = 0
       while (off < len) {
-        const n = fs.readSync(fd, chunk, off, len - off, pos + off)
+        const n = fs.readSync(fd, buf, off, len - off, pos + off)
         if (n <= 0) break
         off += n
       }
-      const data: Buffer = pending
-        ? Buffer.concat([chunk.subarray(0, off), pending])
-        : chunk.subarray(0, off)
+      if (pending) pending.copy(buf, off)
+      const data = buf.subarray(0, off + carried)
       let end = data.length
       if (!seenNewline) {
         const last = data.lastIndexOf(NL)
@@ -192,18 +210,40 @@ function* linesBackward(path: string, beforeSeq?: number): Generator<string> {
         seenNewline = true
         end = last
       }
+      // Where the last occurrence of `need` before `end` starts (-1: none left in `data`).
+      let hit = need === undefined ? -1 : data.lastIndexOf(need, end - 1)
       while (end > 0) {
         const nl = data.lastIndexOf(NL, end - 1)
         if (nl === -1) break
-        yield data.toString('utf8', nl + 1, end)
+        yield line(data, nl + 1, end, hit)
+        if (need !== undefined && hit > nl) hit = nl > 0 ? data.lastIndexOf(need, nl - 1) : -1
         end = nl
       }
       pending = end > 0 ? Buffer.from(data.subarray(0, end)) : Buffer.alloc(0)
     }
-    if (seenNewline && pending) yield pending.toString('utf8')
+    if (seenNewline && pending) {
+      const hit = need === undefined ? -1 : pending.lastIndexOf(need)
+      yield line(pending, 0, pending.length, hit)
+    }
   } finally {
     fs.closeSync(fd)
   }
+}
+
+const SEQ_PREFIX = Buffer.from('{"seq":')
+
+/** The seq of the stored line [start, end) of `data` (`{"seq":N,`), or undefined. */
+function seqAt(data: Buffer, start: number, end: number): number | undefined {
+  if (end - start < 10 || data.compare(SEQ_PREFIX, 0, 7, start, start + 7) !== 0) return undefined
+  let n = 0
+  let i = start + 7
+  for (; i < end && i < start + 23; i++) {
+    const c = data[i] as number
+    if (c === 0x2c) return i > start + 7 ? n : undefined // ','
+    if (c < 0x30 || c > 0x39) return undefined
+    n = n * 10 + (c - 0x30)
+  }
+  return undefined
 }
 
 /** The first record of a file, or null. Reads only as far as the first newline. */
@@ -297,29 +337,54 @@ function* scanNewestFirst(
   dir: string,
   q: CompiledQuery,
 ): Generator<{ record: AuditRecord; line: string }> {
+  let found = 0
+  for (const line of linesNewestFirst(dir, q.beforeSeq, q.sinceMs)) {
+    if (typeof line !== 'string') continue // (only with `need`)
+    if (q.lineText !== undefined && !line.toLowerCase().includes(q.lineText)) continue
+    const record = parseStoredLine(line)
+    if (!record || !matches(record, q)) continue
+    yield { record, line }
+    if (++found >= q.limit) return
+  }
+}
+
+/**
+ * The stored lines (without "\n") of every complete record, newest first, unparsed, read lazily:
+ * from the first line whose seq is at least `beforeSeq` down (when given; lines above it may
+ * follow in a file that does not start with a seq), and no file of a UTC day before `sinceMs`.
+ * With `need`, a line without those bytes comes as its seq alone (see linesBackward).
+ */
+export function* linesNewestFirst(
+  dir: string,
+  beforeSeq?: number,
+  sinceMs?: number,
+  need?: Buffer,
+): Generator<string | number> {
   const files = auditFiles(dir)
   // A file's records are no later than its day (the writer never goes back a day).
-  const sinceDay = q.sinceMs === undefined ? undefined : utcDay(q.sinceMs)
-  let found = 0
+  const sinceDay = sinceMs === undefined ? undefined : utcDay(sinceMs)
   let seeked = false
   for (let i = files.length - 1; i >= 0; i--) {
     const f = files[i] as AuditFile
     if (sinceDay !== undefined && f.day < sinceDay) return
-    if (q.beforeSeq !== undefined) {
+    if (beforeSeq !== undefined) {
       const first = firstRecordOf(f.path)
-      if (first && first.seq >= q.beforeSeq) continue
+      if (first && first.seq >= beforeSeq) continue
     }
     // Only the newest file read can hold records at or after beforeSeq: start below them.
-    const from = found === 0 && !seeked ? q.beforeSeq : undefined
+    const from = seeked ? undefined : beforeSeq
     seeked = true
-    for (const line of linesBackward(f.path, from)) {
-      if (q.lineText !== undefined && !line.toLowerCase().includes(q.lineText)) continue
-      const record = parseStoredLine(line)
-      if (!record || !matches(record, q)) continue
-      yield { record, line }
-      if (++found >= q.limit) return
-    }
+    yield* linesBackward(f.path, from, need)
   }
+}
+
+/** The seq a stored line starts with (`{"seq":N,`), or undefined when it does not. */
+export function seqOfLine(line: string): number | undefined {
+  if (!line.startsWith('{"seq":')) return undefined
+  const end = line.indexOf(',', 7)
+  if (end < 8 || end > 24) return undefined
+  const n = Number(line.slice(7, end))
+  return Number.isSafeInteger(n) ? n : undefined
 }
 
 /**
@@ -331,10 +396,11 @@ export function* recordsNewestFirst(
   beforeSeq?: number,
   sinceMs?: number,
 ): Generator<AuditRecord> {
-  const q: CompiledQuery = { limit: Number.MAX_SAFE_INTEGER }
-  if (beforeSeq !== undefined) q.beforeSeq = beforeSeq
-  if (sinceMs !== undefined) q.sinceMs = sinceMs
-  for (const { record } of scanNewestFirst(dir, q)) yield record
+  for (const line of linesNewestFirst(dir, beforeSeq, sinceMs)) {
+    if (typeof line !== 'string') continue // (only with `need`)
+    const record = parseStoredLine(line)
+    if (record) yield record
+  }
 }
 
 /**

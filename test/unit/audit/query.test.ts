@@ -9,7 +9,8 @@ import {
   readRecords,
   tailAudit,
 } from '../../../src/gateway/audit'
-import type { AuditInput } from '../../../src/shared/contract/audit-record'
+import type { AuditInput, AuditRecord } from '../../../src/shared/contract/audit-record'
+import { diskPage, type DiskPageFilter } from '../../../src/gateway/audit/disk-page'
 import { clock, input, tempDir } from './helpers'
 
 let dir: string
@@ -223,6 +224,106 @@ describe('pages deep in one large file', () => {
       // A torn last line (a write in progress) changes nothing.
       fs.appendFileSync(file, '{"seq":4001,"ts":"2026-11-22T13:06:40.000Z","kind":"ca')
       check()
+    } finally {
+      done()
+    }
+  })
+})
+
+describe('disk pages of a narrow filter', () => {
+  it('skip the lines the filter cannot want without parsing them, and page like reading every record', () => {
+    const { dir: d, cleanup: done } = tempDir()
+    try {
+      const c = clock('2026-11-22T12:00:00.000Z')
+      const log = AuditLog.open({ dir: d, now: c.now, maxFileBytes: 1024 * 1024 * 1024 })
+      for (let i = 1; i <= 1500; i++) {
+        const rare = i % 11 === 0
+        const decision = i % 13 === 0 ? 'hidden' : i % 4 === 1 ? 'deny' : 'allow'
+        // Long lines cross the reader's 64 KiB chunks: the member sought is near their start.
+        const pad = i % 199 === 0 ? 'L'.repeat(150 * 1024) : 'x'.repeat(i % 50)
+        // Arguments that hold the members' text too: found by the byte search, then filtered out.
+        const decoy = i % 7 === 0 ? { server: 'rare', decision: 'hidden', client: 'Rare' } : {}
+        log.append(
+          input(i, {
+            server: rare ? 'rare' : 'files',
+            client: i % 3 === 0 ? 'Rare' : 'claude-desktop',
+            tool: i % 5 === 0 ? 'write_file' : 'read_file',
+            decision,
+            reason: decision === 'allow' ? undefined : `no ${i}`,
+            args: { i, pad, ...decoy },
+          }),
+        )
+        if (decision === 'allow' && i % 2 === 0)
+          log.append({
+            kind: 'outcome',
+            callId: `c${i}`,
+            session: 's1',
+            client: i % 3 === 0 ? 'Rare' : 'claude-desktop',
+            server: rare ? 'rare' : 'files',
+            tool: i % 5 === 0 ? 'write_file' : 'read_file',
+            outcome: i % 8 === 0 ? 'is_error' : 'ok',
+            detail: i % 8 === 0 ? `Went Wrong ${i}` : `done ${i}`,
+          })
+        c.add(1000)
+      }
+      void log.close()
+      // What each page must hold: every call matching, newest first, with its outcome.
+      const records = [...readRecords(d)]
+      const outcomes = new Map(
+        records.filter((r) => r.kind === 'outcome').map((r) => [r.callId, r]),
+      )
+      const reference = (f: DiskPageFilter): string[] =>
+        records
+          .filter(
+            (r) =>
+              r.kind === 'call' &&
+              (f.server === undefined || r.server === f.server) &&
+              (f.tool === undefined || r.tool === f.tool) &&
+              (f.client === undefined || r.client === f.client) &&
+              (f.decision === undefined || r.decision === f.decision) &&
+              (f.text === undefined ||
+                JSON.stringify([r.reason, r.args, outcomes.get(r.callId)?.detail])
+                  .toLowerCase()
+                  .includes(f.text)),
+          )
+          .reverse()
+          .map((r) => `${r.callId}:${outcomes.get(r.callId)?.outcome ?? '-'}`)
+      const paged = (f: DiskPageFilter, limit: number, slice: number): string[] => {
+        const out: string[] = []
+        let beforeSeq: number | undefined
+        for (;;) {
+          let page = diskPage(d, f, limit, beforeSeq, slice)
+          const rows: { call: AuditRecord; outcome?: AuditRecord }[] = [...page.rows]
+          while (page.resume) {
+            page = diskPage(d, f, limit - rows.length, undefined, slice, page.resume)
+            rows.push(...page.rows)
+          }
+          out.push(...rows.map((r) => `${r.call.callId}:${r.outcome?.outcome ?? '-'}`))
+          if (!page.hasMore || rows.length === 0) return out
+          beforeSeq = rows.at(-1)?.call.seq
+        }
+      }
+      const filters: DiskPageFilter[] = [
+        { server: 'rare' },
+        { server: 'rare', decision: 'allow' },
+        { decision: 'hidden' },
+        { client: 'Rare', tool: 'write_file' },
+        { server: 'rare', text: 'went wrong' },
+        { client: 'Rare', text: 'no 1' },
+        { server: 'nowhere' },
+      ]
+      for (const f of filters) {
+        const want = reference(f)
+        expect(want.length, JSON.stringify(f)).toBeLessThan(1500)
+        for (const [limit, slice] of [
+          [1000, Infinity],
+          [7, Infinity],
+          [7, 50],
+          [3, 333],
+        ] as const)
+          expect(paged(f, limit, slice), `${JSON.stringify(f)} ${limit} ${slice}`).toEqual(want)
+      }
+      expect(reference({ server: 'rare' }).some((r) => r.endsWith(':is_error'))).toBe(true)
     } finally {
       done()
     }
