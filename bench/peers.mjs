@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
-import { startGateway } from './gateway.mjs'
+import { benchFetch, startGateway } from './gateway.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const CLI = path.join(ROOT, 'bin', 'airlock.js')
@@ -144,7 +144,9 @@ async function main() {
   const sse = async () => {
     for (let i = 0; ; i++) {
       try {
-        return await connect(new SSEClientTransport(new URL(`http://127.0.0.1:${port}/sse`)))
+        return await connect(
+          new SSEClientTransport(new URL(`http://127.0.0.1:${port}/sse`), { fetch: benchFetch }),
+        )
       } catch (err) {
         if (i > 100) throw new Error(`supergateway did not answer on port ${port}: ${err.message}`)
         await sleep(100)
