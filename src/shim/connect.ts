@@ -238,7 +238,11 @@ async function open(autostart: boolean): Promise<net.Socket> {
 }
 
 /** Calls `onLine` with each complete line of `chunk` (without its newline); keeps the rest. */
-function lineReader(onLine: (line: Buffer) => void): (chunk: Buffer) => void {
+/**
+ * Splits chunks into lines (without "\n") for `onLine`; `onChunk` runs after the lines of each
+ * chunk, so that what they produced goes out in one write.
+ */
+function lineReader(onLine: (line: Buffer) => void, onChunk?: () => void): (chunk: Buffer) => void {
   let pending: Buffer | undefined
   return (chunk) => {
     let buf = pending ? Buffer.concat([pending, chunk]) : chunk
@@ -249,6 +253,21 @@ function lineReader(onLine: (line: Buffer) => void): (chunk: Buffer) => void {
       buf = buf.subarray(nl + 1)
     }
     if (buf.length) pending = buf
+    onChunk?.()
+  }
+}
+
+/** Lines to write, each followed by "\n", then written at once by `flush`. */
+function outBatch(): { add: (line: Buffer) => void; flush: (write: (b: Buffer) => void) => void } {
+  let parts: Buffer[] = []
+  return {
+    add: (line) => void parts.push(line, NL),
+    flush: (write) => {
+      if (parts.length === 0) return
+      const out = Buffer.concat(parts)
+      parts = []
+      write(out)
+    },
   }
 }
 
@@ -301,13 +320,18 @@ async function main(): Promise<void> {
     if (msg.id !== undefined) inFlight.set(idKey(msg.id), msg.id)
     if (msg.method === 'initialize') initialize = msg
   }
-  const fromClient = lineReader((line) => {
-    const msg = parse(line)
-    trackClient(msg)
-    if (isObj(msg) && msg.method === 'notifications/initialized') initialized = Buffer.from(line)
-    if (queue) queue.push(Buffer.from(line))
-    else socket?.write(Buffer.concat([line, NL]))
-  })
+  // What one chunk of either side holds goes on in one write, not one per line.
+  const toGateway = outBatch()
+  const fromClient = lineReader(
+    (line) => {
+      const msg = parse(line)
+      trackClient(msg)
+      if (isObj(msg) && msg.method === 'notifications/initialized') initialized = Buffer.from(line)
+      if (queue) queue.push(Buffer.from(line))
+      else if (socket) toGateway.add(line)
+    },
+    () => toGateway.flush((b) => socket?.write(b)),
+  )
 
   const settle = (msg: unknown): boolean => {
     // Returns false for the answer to the replayed initialize, which the client never asked.
@@ -323,20 +347,24 @@ async function main(): Promise<void> {
     inFlight.delete(idKey(msg.id))
     return true
   }
-  const fromGateway = lineReader((line) => {
-    if (line.subarray(0, ENDED.length).equals(ENDED)) {
-      const msg = parse(line)
-      endedReason =
-        isObj(msg) && isObj(msg.params) && typeof msg.params.reason === 'string'
-          ? msg.params.reason
-          : `Airlock ended the session of "${serverName}"`
-      return
-    }
-    if (inFlight.size || swallowReinit) {
-      if (!settle(parse(line))) return
-    }
-    process.stdout.write(Buffer.concat([line, NL]))
-  })
+  const toStdout = outBatch()
+  const fromGateway = lineReader(
+    (line) => {
+      if (line.subarray(0, ENDED.length).equals(ENDED)) {
+        const msg = parse(line)
+        endedReason =
+          isObj(msg) && isObj(msg.params) && typeof msg.params.reason === 'string'
+            ? msg.params.reason
+            : `Airlock ended the session of "${serverName}"`
+        return
+      }
+      if (inFlight.size || swallowReinit) {
+        if (!settle(parse(line))) return
+      }
+      toStdout.add(line)
+    },
+    () => toStdout.flush((b) => process.stdout.write(b)),
+  )
 
   const attach = (s: net.Socket): void => {
     socket = s
