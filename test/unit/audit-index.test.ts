@@ -313,6 +313,26 @@ describe('AuditIndex text search', () => {
     )
   })
 
+  it('finds an ASCII needle in text whose lowercase holds it (KELVIN SIGN: k; İ: i and U+0307), held or not', async () => {
+    const f = await fixture()
+    f.append(input(1, { args: { t: '300 \u212a' } }))
+    f.append(input(2, { args: { t: 'x(\u0130zmir' } }))
+    const c3 = f.append(input(3, { args: { t: 'plain' } }))
+    f.append(outcomeOf(c3, 'is_error', 'at 4 \u212a'))
+    for (let i = 4; i <= 12; i++) f.append(input(i, { args: { t: `filler ${i}` } }))
+    expect(reference(f, { text: '300 k' })).toEqual(['c1'])
+    expect(reference(f, { text: 'x(i' })).toEqual(['c2'])
+    expect(reference(f, { text: 'x(iz' })).toEqual([])
+    expect(reference(f, { text: '4 k' })).toEqual(['c3'])
+    await expectAll(f, [
+      { text: '300 k' },
+      { text: '300 K' },
+      { text: 'x(i' },
+      { text: 'x(iz' },
+      { text: '4 k' },
+    ])
+  })
+
   it('leaves needles the corpus cannot hold (NUL, U+FFFD, lone surrogates) to the disk', async () => {
     const f = await fixture()
     f.append(input(1, { decision: 'deny', reason: 'bad \ud800 surrogate' }))

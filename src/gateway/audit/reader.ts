@@ -92,10 +92,22 @@ function* linesForward(path: string): Generator<Line> {
   }
 }
 
-/** The seq a stored line starts with (`{"seq":N,`), or undefined for any other line. */
+const SEQ_PREFIX = Buffer.from('{"seq":')
+
+/**
+ * The seq a stored line in `buf` [start, end) starts with (`{"seq":N,`, 1 to 15 digits), or
+ * undefined for any other line. Read from the bytes, with nothing allocated.
+ */
 function seqOf(buf: Buffer, start: number, end: number): number | undefined {
-  const m = /^\{"seq":(\d{1,15}),/.exec(buf.toString('latin1', start, Math.min(end, start + 32)))
-  return m ? Number(m[1]) : undefined
+  if (end - start < 9 || buf.compare(SEQ_PREFIX, 0, 7, start, start + 7) !== 0) return undefined
+  let n = 0
+  for (let i = start + 7; i < end && i <= start + 7 + 15; i++) {
+    const c = buf[i] as number
+    if (c === 0x2c) return i > start + 7 ? n : undefined // ','
+    if (c < 0x30 || c > 0x39) return undefined
+    n = n * 10 + (c - 0x30)
+  }
+  return undefined
 }
 
 /** Reads up to `len` bytes at `pos` (fewer at the end of the file). */
@@ -179,7 +191,7 @@ function* linesBackward(
     // The line [start, end) of `data`: its text, or its seq when it lacks `need`.
     const line = (data: Buffer, start: number, end: number, hit: number): string | number => {
       if (need !== undefined && hit < start) {
-        const seq = seqAt(data, start, end)
+        const seq = seqOf(data, start, end)
         if (seq !== undefined) return seq
       }
       return data.toString('utf8', start, end)
@@ -228,22 +240,6 @@ function* linesBackward(
   } finally {
     fs.closeSync(fd)
   }
-}
-
-const SEQ_PREFIX = Buffer.from('{"seq":')
-
-/** The seq of the stored line [start, end) of `data` (`{"seq":N,`), or undefined. */
-function seqAt(data: Buffer, start: number, end: number): number | undefined {
-  if (end - start < 10 || data.compare(SEQ_PREFIX, 0, 7, start, start + 7) !== 0) return undefined
-  let n = 0
-  let i = start + 7
-  for (; i < end && i < start + 23; i++) {
-    const c = data[i] as number
-    if (c === 0x2c) return i > start + 7 ? n : undefined // ','
-    if (c < 0x30 || c > 0x39) return undefined
-    n = n * 10 + (c - 0x30)
-  }
-  return undefined
 }
 
 /** The first record of a file, or null. Reads only as far as the first newline. */

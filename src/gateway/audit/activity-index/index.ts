@@ -700,7 +700,7 @@ class ChunkReader {
       if (needle !== '') {
         // latin1: one char per byte, so positions are byte offsets, and an ASCII needle never
         // matches inside a multi-byte UTF-8 sequence.
-        const re = new RegExp(needle.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'), 'gi')
+        const re = new RegExp(latin1Pattern(needle), 'gi')
         const text = this.buf.toString('latin1')
         for (let m = re.exec(text); m; m = re.exec(text)) {
           this.hits.push(m.index)
@@ -710,6 +710,23 @@ class ChunkReader {
     }
     return true
   }
+}
+
+/**
+ * A pattern over latin1 text (a byte per char) for an ASCII needle, to use with the `i` flag.
+ * Two non-ASCII characters lowercase to text holding ASCII letters, and the search is by
+ * lowercase: KELVIN SIGN (UTF-8 e2 84 aa) is "k", and İ (c4 b0) is "i" followed by U+0307, so
+ * it stands for an "i" only at the needle's end.
+ */
+function latin1Pattern(needle: string): string {
+  let p = ''
+  for (let j = 0; j < needle.length; j++) {
+    const ch = needle[j] as string
+    if (ch === 'k' || ch === 'K') p += '(?:k|\\xe2\\x84\\xaa)'
+    else if ((ch === 'i' || ch === 'I') && j === needle.length - 1) p += '(?:i|\\xc4\\xb0)'
+    else p += ch.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')
+  }
+  return p
 }
 
 /** The audit index. Create, `load()` once, then `add` every record the gateway writes. */
