@@ -787,6 +787,46 @@ describe('audit', () => {
     expect(seen).toEqual(Array.from({ length: 100 }, (_, i) => 100 - i))
   })
 
+  it('matches the text of held rows outside the search corpus a slice at a time too', async () => {
+    // 300 calls held, a corpus that covers only the newest few: the rest are matched on disk.
+    const c = await setup(undefined, {
+      service: { index: { maxRows: 1000, corpusBytes: 200 }, diskSliceRecords: 4 },
+    })
+    for (let n = 1; n <= 300; n++) {
+      c.gw.appendAudit(call(n, n === 2 || n === 231 ? { reason: 'an old marker' } : {}))
+      c.gw.appendAudit(
+        outcome(n, n === 5 ? { outcome: 'is_error', detail: 'Old Marker here' } : {}),
+      )
+    }
+    await c.call('audit.names', {}) // the index has loaded: the rows are held, not read from disk
+    let turns = 0
+    let ticking = true
+    const tick = (): void => {
+      turns++
+      if (ticking) setImmediate(tick)
+    }
+    setImmediate(tick)
+    const page = await c.call('audit.query', { filter: { text: 'old MARKER' } })
+    const turnsTaken = turns
+    ticking = false
+    expect(page.rows.map((r) => r.callId)).toEqual(['s1.231', 's1.5', 's1.2'])
+    expect(page.rows[1]).toMatchObject({ outcome: 'is_error', detail: 'Old Marker here' })
+    expect(page.hasMore).toBe(false)
+    // Some 295 rows matched on disk, 4 a slice: some 74 turns (matched at once: none).
+    expect(turnsTaken).toBeGreaterThan(50)
+    // Pages of 2 across the slices: every match once, newest first.
+    const first = await c.call('audit.query', { filter: { text: 'old marker' }, limit: 2 })
+    expect(first.rows.map((r) => r.callId)).toEqual(['s1.231', 's1.5'])
+    expect(first.hasMore).toBe(true)
+    const second = await c.call('audit.query', {
+      filter: { text: 'old marker' },
+      limit: 2,
+      beforeSeq: first.rows.at(-1)!.seq,
+    })
+    expect(second.rows.map((r) => r.callId)).toEqual(['s1.2'])
+    expect(second.hasMore).toBe(false)
+  })
+
   it('announces calls and their outcomes as rows', async () => {
     const c = await setup()
     const rows: CallRow[] = []

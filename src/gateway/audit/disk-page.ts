@@ -49,6 +49,11 @@ export interface DiskResume {
    * or its stored line when it was not parsed yet.
    */
   outcomes: Map<string, AuditRecord | string>
+  /**
+   * Set when the page was cut short among the rows the Activity index holds (its text matched
+   * on disk): it goes on there, below `before`, and `outcomes` is unused.
+   */
+  held?: boolean
 }
 
 /** A page read from the files. */
@@ -76,6 +81,11 @@ export function diskPage(
   resume?: DiskResume,
 ): DiskPage {
   const text = filter.text?.trim() ? filter.text.toLowerCase() : undefined
+  if (resume?.held) {
+    // Cut short among the index's rows (and the index is gone since): a page below `before`.
+    beforeSeq = resume.before
+    resume = undefined
+  }
   if (resume) beforeSeq = resume.before
   // Outcomes follow their calls: read a little above the page for them, unless carried over.
   const top =

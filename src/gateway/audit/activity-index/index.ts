@@ -1071,7 +1071,11 @@ export class AuditIndex {
     maxDiskRecords = Infinity,
     resume?: DiskResume,
   ): DiskPage {
-    if (resume) return diskPage(this.dir, filter, limit, undefined, maxDiskRecords, resume)
+    if (resume) {
+      // A page cut short among the rows held goes on below the last row it looked at.
+      if (resume.held) return this.query(filter, limit, resume.before, maxDiskRecords)
+      return diskPage(this.dir, filter, limit, undefined, maxDiskRecords, resume)
+    }
     const want = (name: string | undefined, interner: Interner): number | undefined | null =>
       name === undefined ? undefined : (interner.ids.get(name) ?? null)
     const server = want(filter.server, this.servers)
@@ -1108,6 +1112,9 @@ export class AuditIndex {
       since === undefined &&
       until === undefined
     let slowMatch: ((i: number) => boolean) | undefined
+    // Rows held whose text is matched on disk count against the same budget as records read
+    // from the files: past it, the page stops and says where to go on.
+    let slowRead = 0
 
     let i = this.n - 1
     if (beforeSeq !== undefined) i = this.sorted ? this.lowerBound(beforeSeq) - 1 : i
@@ -1133,6 +1140,13 @@ export class AuditIndex {
           if (search && i >= fast) {
             if (!nameHit?.(i) && search.atOrBelow(i) !== i) continue
           } else {
+            // (Rows out of seq order, which only a damaged log gives, are read at once.)
+            if (++slowRead > maxDiskRecords && this.sorted)
+              return {
+                rows,
+                hasMore: true,
+                resume: { before: (this.seq[i] as number) + 1, outcomes: new Map(), held: true },
+              }
             slowMatch ??= this.textMatcher(text)
             if (!slowMatch(i)) continue
           }
