@@ -237,7 +237,6 @@ async function open(autostart: boolean): Promise<net.Socket> {
   return socket
 }
 
-/** Calls `onLine` with each complete line of `chunk` (without its newline); keeps the rest. */
 /**
  * Splits chunks into lines (without "\n") for `onLine`; `onChunk` runs after the lines of each
  * chunk, so that what they produced goes out in one write.

@@ -626,6 +626,21 @@ describe('approvals, grants, pause, settings', () => {
 })
 
 describe('audit', () => {
+  /** What `work` resolves to, and how many turns the event loop took meanwhile. */
+  const countingTurns = async <T>(work: Promise<T>): Promise<[T, number]> => {
+    let turns = 0
+    let ticking = true
+    const tick = (): void => {
+      turns++
+      if (ticking) setImmediate(tick)
+    }
+    setImmediate(tick)
+    try {
+      return [await work, turns]
+    } finally {
+      ticking = false
+    }
+  }
   const call = (n: number, extra: Partial<AuditInput> = {}): AuditInput => ({
     kind: 'call',
     callId: `s1.${n}`,
@@ -751,17 +766,10 @@ describe('audit', () => {
       c.gw.appendAudit(call(n, n === 3 ? { reason: 'a rare marker' } : {}))
       c.gw.appendAudit(outcome(n, n === 2 ? { outcome: 'is_error', detail: 'Not Found' } : {}))
     }
-    let turns = 0
-    let ticking = true
-    const tick = (): void => {
-      turns++
-      if (ticking) setImmediate(tick)
-    }
-    setImmediate(tick)
     // Matches only the oldest calls: every record on disk is read, 4 at a time.
-    const needle = await c.call('audit.query', { filter: { text: 'rare marker' } })
-    const turnsTaken = turns
-    ticking = false
+    const [needle, turnsTaken] = await countingTurns(
+      c.call('audit.query', { filter: { text: 'rare marker' } }),
+    )
     expect(needle.rows.map((r) => r.callId)).toEqual(['s1.3'])
     expect(needle.hasMore).toBe(false)
     // About 200 records on disk, 4 a slice: some 50 turns (read at once, about 10).
@@ -799,16 +807,9 @@ describe('audit', () => {
       )
     }
     await c.call('audit.names', {}) // the index has loaded: the rows are held, not read from disk
-    let turns = 0
-    let ticking = true
-    const tick = (): void => {
-      turns++
-      if (ticking) setImmediate(tick)
-    }
-    setImmediate(tick)
-    const page = await c.call('audit.query', { filter: { text: 'old MARKER' } })
-    const turnsTaken = turns
-    ticking = false
+    const [page, turnsTaken] = await countingTurns(
+      c.call('audit.query', { filter: { text: 'old MARKER' } }),
+    )
     expect(page.rows.map((r) => r.callId)).toEqual(['s1.231', 's1.5', 's1.2'])
     expect(page.rows[1]).toMatchObject({ outcome: 'is_error', detail: 'Old Marker here' })
     expect(page.hasMore).toBe(false)

@@ -202,7 +202,7 @@ function prefilter(filter: DiskPageFilter, text: string | undefined): Prefilter 
   if (must.length === 0 && anyOf === undefined && lineText === undefined) return undefined
   // Bytes in every line wanted: a server/tool/client member (in calls and their outcomes
   // alike), or the one decision of a filter whose calls have no outcome (not forwarded).
-  const single = anyOf?.length === 1 && !decisions?.has('allow') && !decisions?.has('approved')
+  const single = decisions?.size === 1 && !decisions.has('allow') && !decisions.has('approved')
   const need = must[0] ?? (single ? anyOf?.[0] : undefined)
   const skipCall = (outcomes: Map<string, unknown>, callId: string | undefined): 'skip' => {
     if (callId !== undefined) outcomes.delete(callId)
@@ -216,12 +216,12 @@ function prefilter(filter: DiskPageFilter, text: string | undefined): Prefilter 
     // An outcome joins its call: the decision and the text are the call's to decide.
     if (kind === 'outcome') return 'outcome'
     // A call passed over lets go of its outcome, as a parsed one does (the map stays small).
-    const callId = callIdOfLine(line)
     if (anyOf !== undefined && !anyOf.some((d) => line.includes(d)))
-      return skipCall(outcomes, callId)
+      return skipCall(outcomes, callIdOfLine(line))
     if (lineText === undefined || line.toLowerCase().includes(lineText)) return 'parse'
     // The text may be in the call's outcome, read before it (an outcome follows its call); an
     // outcome's line holds its searchable fields as the call's line holds its own.
+    const callId = callIdOfLine(line)
     if (callId === undefined) return 'parse'
     const o = outcomes.get(callId)
     if (o === undefined) return 'skip'
@@ -234,20 +234,27 @@ function prefilter(filter: DiskPageFilter, text: string | undefined): Prefilter 
   return { need: need === undefined ? undefined : Buffer.from(need), test }
 }
 
-/** The `kind` of a stored line (the first `,"kind":"…"` follows seq and ts), or undefined. */
+/** The `kind` of a stored line (its first `,"kind":"…"` follows seq and ts), or undefined. */
 function kindOfLine(line: string): string | undefined {
-  const at = line.indexOf(',"kind":"')
-  if (at === -1 || at > 64) return undefined
-  const end = line.indexOf('"', at + 9)
-  return end === -1 ? undefined : line.slice(at + 9, end)
+  return plainMember(line, 'kind', 64)
 }
 
 /** The callId of a stored line when it is plain (no escapes), or undefined. */
 function callIdOfLine(line: string): string | undefined {
-  const at = line.indexOf(',"callId":"')
-  if (at === -1) return undefined
-  const end = line.indexOf('"', at + 11)
+  return plainMember(line, 'callId')
+}
+
+/**
+ * The value of the first `,"key":"…"` member of a stored line (head members come before any
+ * argument), starting at most `maxAt` in; undefined when absent, or when it holds an escape.
+ */
+function plainMember(line: string, key: string, maxAt = Infinity): string | undefined {
+  const prefix = `,"${key}":"`
+  const at = line.indexOf(prefix)
+  if (at === -1 || at > maxAt) return undefined
+  const from = at + prefix.length
+  const end = line.indexOf('"', from)
   if (end === -1) return undefined
-  const id = line.slice(at + 11, end)
-  return id.includes('\\') ? undefined : id
+  const value = line.slice(from, end)
+  return value.includes('\\') ? undefined : value
 }
