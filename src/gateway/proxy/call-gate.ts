@@ -132,6 +132,8 @@ export interface Finished {
   outcome: AuditOutcome
   detail?: string
   success: boolean
+  /** When the server's answer came in (the call's latency ends there). */
+  at: number
 }
 
 const PREFIX = '[Airlock policy]'
@@ -731,6 +733,7 @@ export class CallGate {
     outcome: AuditOutcome,
     detail: string | undefined,
     success: boolean,
+    at = this.deps.now(),
   ): void {
     if (call.reservation !== undefined) {
       if (success) this.deps.counters.commit(call.reservation)
@@ -745,7 +748,7 @@ export class CallGate {
       tool: call.tool,
       outcome,
       detail,
-      latencyMs: this.deps.now() - call.started,
+      latencyMs: at - call.started,
     })
   }
 
@@ -763,21 +766,24 @@ export class CallGate {
   /** How the server answered a forwarded call (`msg` is its response), for the outcome record. */
   answered(call: ForwardedCall, msg: Record<string, unknown>): Finished {
     const result = msg.result
+    const at = this.deps.now()
     if (isObject(msg.error)) {
       return {
         call,
         outcome: 'error',
         detail: typeof msg.error.message === 'string' ? msg.error.message : 'error',
         success: false,
+        at,
       }
     }
     if (isObject(result) && result.isError === true)
-      return { call, outcome: 'is_error', detail: firstText(result), success: false }
+      return { call, outcome: 'is_error', detail: firstText(result), success: false, at }
     return {
       call,
       outcome: 'ok',
       detail: isObject(result) ? firstText(result) : undefined,
       success: true,
+      at,
     }
   }
 

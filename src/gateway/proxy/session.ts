@@ -564,9 +564,12 @@ export class Session {
       if (out === msg) this.sendToClient(line, true)
       else if (out !== DROP) this.sendToClient(JSON.stringify(out) + '\n')
     }
-    // The outcome record follows the response: the decision was recorded before forwarding,
-    // and the agent need not wait for the bookkeeping.
-    for (const f of finished) this.gate.finish(f.call, f.outcome, f.detail, f.success)
+    // The outcome records are made after the answers are written (flush): the decision was
+    // recorded before forwarding, and the agent need not wait for the bookkeeping.
+    if (finished.length > 0) {
+      for (const f of finished) this.finished.push(f)
+      this.queueFlush()
+    }
   }
 
   /** Handles a server message; returns it (same object when unchanged), or DROP. */
@@ -686,6 +689,8 @@ export class Session {
   private toServer: Buffer[] = []
   private toClient: Buffer[] = []
   private flushQueued = false
+  /** Calls the server answered in this turn: their outcome records are made after the answers go. */
+  private finished: Finished[] = []
   /** A call just forwarded by the gate whose decision record is staged, not yet written. */
   private forwarding: Gated | undefined
   /** The calls among `toServer` whose decision records are staged (`index`: their line). */
@@ -807,12 +812,18 @@ export class Session {
         this.link.pause()
     }
     if (this.toClient.length) {
-      // What the agent is told has its record written first: a refusal's decision record (and
-      // an answer's outcome record) is on disk before the agent can read the answer.
+      // What the agent is told has its record written first: a refusal's decision record is on
+      // disk before the agent can read the refusal. (Outcome records are made just after.)
       this.deps.audit.commit?.()
       const out = Buffer.concat(this.toClient)
       this.toClient = []
       if (!this.link.write([out]) && this.upstream) this.upstream.pause()
+    }
+    if (this.finished.length > 0) {
+      // Staged now, written with the next commit (this turn's, at the latest the next one's).
+      const finished = this.finished
+      this.finished = []
+      for (const f of finished) this.gate.finish(f.call, f.outcome, f.detail, f.success, f.at)
     }
     this.endIfDone()
   }

@@ -247,11 +247,20 @@ describe('Session with a staging audit log (decision records batched per turn)',
         writesAtForward.push(counts.writeSync)
         upstream.reply({ jsonrpc: '2.0', id: m.id, result: { content: [] } })
       }
+      const writesAtAnswer: number[] = []
+      const write = client.write.bind(client)
+      client.write = (chunks) => {
+        writesAtAnswer.push(counts.writeSync)
+        return write(chunks)
+      }
       session.clientData(callLines(1, 2, 3))
       await client.waitLines(3)
       expect(onDiskAtForward).toEqual([3, 3, 3])
       expect(writesAtForward).toEqual([1, 1, 1])
-      // The three outcomes follow in one more write, before the answers reach the client.
+      // The answers go out first, in one write; the three outcome records are made after them
+      // (off the call's path) and follow in one more write within the same turn.
+      expect(writesAtAnswer).toEqual([1])
+      await new Promise((r) => setImmediate(r))
       expect(counts.writeSync).toBe(2)
       expect([...readRecords(dir)]).toHaveLength(6)
       expect(upstream.sent.map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([1, 2, 3])
