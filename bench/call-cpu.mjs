@@ -101,7 +101,7 @@ const secs = (performance.now() - t0) / 1000
 const cpu = cpuMs(gw.pid) - c0
 lat.sort((a, b) => a - b)
 console.log(
-  `${route}: gateway CPU ${((cpu * 1000) / CALLS).toFixed(1)} µs/call; ${(CALLS / secs).toFixed(0)} calls/s with ${IN_FLIGHT} in flight; p50 ${(lat[lat.length >> 1] * 1000).toFixed(0)} µs; RSS idle ${idle.toFixed(1)} MB, after ${rssMb(gw.pid).toFixed(1)} MB`,
+  `${route}: gateway CPU ${((cpu * 1000) / CALLS).toFixed(1)} µs/call; ${(CALLS / secs).toFixed(0)} calls/s with ${IN_FLIGHT} in flight; p50 ${(lat[lat.length >> 1] * 1000).toFixed(0)} µs; p99 ${(lat[Math.floor(lat.length * 0.99)] * 1000).toFixed(0)} µs; RSS idle ${idle.toFixed(1)} MB, after ${rssMb(gw.pid).toFixed(1)} MB`,
 )
 await client.close()
 gw.kill('SIGTERM')
