@@ -276,6 +276,12 @@ describe('5. batches and malformed params', () => {
     expect(byId.get('b2')).toMatchObject({ result: { isError: true } })
     expect(byId.get('b4')).toMatchObject({ result: { isError: true } })
     expect(executed().map((e) => e.tool)).toEqual(['echo'])
+    // An outcome record is written just after its answer goes out, not before: wait for it.
+    await waitFor(
+      () => env.auditRecords().some((r) => r.kind === 'outcome'),
+      5000,
+      'the outcome record of the forwarded call',
+    )
     const recs = env.auditRecords()
     const echoCall = recs.find((r) => r.kind === 'call' && r.tool === 'echo')
     expect(echoCall).toMatchObject({ decision: 'allow' })
