@@ -548,32 +548,31 @@ export class Session {
       this.deps.log(`${this.server}: dropped an unparseable server line (${line.length} bytes)`)
       return
     }
-    const finished: Finished[] = []
     if (Array.isArray(msg)) {
       let changed = false
       const out = msg
         .map((m) => {
-          const r = this.serverMessage(m, finished)
+          const r = this.serverMessage(m)
           if (r !== m) changed = true
           return r
         })
         .filter((r) => r !== DROP)
       if (out.length > 0) this.sendToClient(changed ? JSON.stringify(out) + '\n' : line, !changed)
     } else {
-      const out = this.serverMessage(msg, finished)
+      const out = this.serverMessage(msg)
       if (out === msg) this.sendToClient(line, true)
       else if (out !== DROP) this.sendToClient(JSON.stringify(out) + '\n')
     }
     // The outcome records are made after the answers are written (flush): the decision was
     // recorded before forwarding, and the agent need not wait for the bookkeeping.
-    if (finished.length > 0) {
-      for (const f of finished) this.finished.push(f)
-      this.queueFlush()
-    }
+    if (this.finished.length > 0) this.queueFlush()
   }
 
-  /** Handles a server message; returns it (same object when unchanged), or DROP. */
-  private serverMessage(msg: unknown, finished: Finished[]): unknown {
+  /**
+   * Handles a server message; returns it (same object when unchanged), or DROP. An answered call
+   * joins `finished`, for its outcome record after the flush.
+   */
+  private serverMessage(msg: unknown): unknown {
     if (isObject(msg) && typeof msg.method === 'string' && isId(msg.id) && msg.id !== null)
       return this.gate.serverRequest(msg.id, msg.method, msg.params) ? msg : DROP
     if (!isObject(msg) || 'method' in msg || !isId(msg.id)) return msg
@@ -591,7 +590,7 @@ export class Session {
     this.pending.delete(key)
     if (p.method === REINIT_ID) return DROP
     if (p.call) {
-      finished.push(this.gate.answered(p.call, msg))
+      this.finished.push(this.gate.answered(p.call, msg))
       return msg
     }
     if (p.method === 'initialize' && isObject(msg.result)) this.initialized = true
